@@ -1,0 +1,76 @@
+"""Command line: ``mock-server [serve] [flags]`` and ``mock-server check PATH...``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from .config import DEFAULT_HOST, DEFAULT_PORT, build_settings
+from .errors import ConfigError
+
+COMMANDS = ("serve", "check")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mock-server",
+        description="Emulate OpenAI-compatible chat-completions APIs from YAML scenarios.",
+    )
+    commands = parser.add_subparsers(dest="command")
+    serve = commands.add_parser("serve", help="run the server (the default command)")
+    serve.add_argument("--host", help=f"address to bind (default {DEFAULT_HOST})")
+    serve.add_argument("--port", type=int, help=f"port to bind (default {DEFAULT_PORT})")
+    serve.add_argument(
+        "--scenarios", action="append", metavar="PATH",
+        help="scenario file or folder; repeatable; replaces the bundled scenarios/",
+    )
+    serve.add_argument("--profile", help="default profile (default openai)")
+    serve.add_argument(
+        "--profile-file", action="append", dest="profile_files", metavar="FILE",
+        help="an extra profile file; repeatable",
+    )
+    serve.add_argument("--strict", action="store_true", default=None,
+                       help="answer 404 mock_no_match when no scenario matches")
+    serve.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY",
+                       help="accept only these keys; repeatable")
+    serve.add_argument("--config", help="YAML config file (see docs/configuration.md)")
+    serve.add_argument("--watch", action="store_true", default=None,
+                       help="reload scenario files when they change")
+    serve.add_argument("--seed", type=int, help="seed for ids, jitter and chaos")
+    serve.add_argument("--max-body-bytes", type=int, dest="max_body_bytes",
+                       help="largest request body accepted (default 10 MiB)")
+    check = commands.add_parser("check", help="lint scenario files without serving")
+    check.add_argument("paths", nargs="+", metavar="PATH")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        argv.insert(0, "serve")
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            from .scenario import check_paths
+
+            return check_paths(args.paths)
+        return _serve(vars(args))
+    except ConfigError as exc:
+        print(f"mock-server: {exc}", file=sys.stderr)
+        return 2
+
+
+def _serve(flags: dict) -> int:
+    from aiohttp import web
+
+    from .app import create_app
+
+    config_file = flags.pop("config", None)
+    flags.pop("command", None)
+    settings = build_settings(flags, config_file)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    app = create_app(settings)
+    print(f"mock-server: serving on http://{settings.host}:{settings.port}/v1", flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    return 0

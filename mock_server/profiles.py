@@ -1,0 +1,215 @@
+"""Provider profiles: data files in ``schemas/profiles/`` loaded and compiled once at start-up.
+
+A profile names its request schema, the base paths it is served at, whether unknown top-level
+fields are refused, whether an API key is required, how value errors are answered (400 or 422),
+its response extras and its error catalog. ``extends:`` inherits another profile's settings,
+with ``errors`` and ``response`` merged key by key.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .data import bundled
+from .errors import ApiError, ConfigError
+from .schema import Check, SchemaCompiler
+
+SCHEMA_DIR = bundled("schemas")
+PROFILE_DIR = SCHEMA_DIR / "profiles"
+DEFAULT_PROFILE = "openai"
+BASE_PATHS = ("/v1", "/api/v1", "/v1beta/openai")
+
+_REQUIRED_KEYS = ("name", "request_schema", "paths", "errors")
+
+
+@dataclass(frozen=True)
+class ErrorEntry:
+    status: int
+    type: str
+    code: str | None
+    message: str
+
+
+@dataclass
+class Profile:
+    """One emulated provider."""
+
+    name: str
+    description: str
+    source: str
+    request_schema: dict[str, Any]
+    check_request: Check
+    paths: tuple[str, ...]
+    reject_unknown_fields: bool
+    auth_required: bool
+    value_error_status: int
+    models: tuple[str, ...]
+    errors: dict[str, ErrorEntry]
+    response: dict[str, bool] = field(default_factory=dict)
+    strip_fields: tuple[str, ...] = ()
+    default_provider: str | None = None
+    preset_tools: tuple[str, ...] = ()
+    keepalive: bool = False
+
+    def error_body(self, error: ApiError) -> tuple[int, dict[str, Any]]:
+        """The status and OpenAI-shaped body of ``error`` in this profile's wording."""
+        entry = self.errors.get(error.kind) or self.errors.get(str(error.status or 500))
+        status = error.status or (entry.status if entry else 500)
+        if entry is None:
+            entry = self.errors.get(str(status)) or ErrorEntry(status, "api_error", None, "{detail}")
+        if error.message is not None:
+            message = error.message
+        else:
+            values = {"detail": error.detail, "model": "", "key": "", "name": ""}
+            values.update(error.values)
+            message = entry.message.format_map(values)
+            if not error.detail and message.endswith(": "):
+                message = message[:-2]
+        code = entry.code if error.code is ... else error.code
+        body = {
+            "error": {
+                "message": message,
+                "type": error.type or entry.type,
+                "param": error.param,
+                "code": code,
+            }
+        }
+        return status, body
+
+    def serves(self, base_path: str) -> bool:
+        return base_path in self.paths
+
+
+class ProfileRegistry:
+    """Every profile known to a server, by name."""
+
+    def __init__(self, profiles: dict[str, Profile], default: str = DEFAULT_PROFILE) -> None:
+        if default not in profiles:
+            known = ", ".join(sorted(profiles))
+            raise ConfigError(f"unknown profile {default!r}; known profiles: {known}")
+        self.profiles = profiles
+        self.default = profiles[default]
+
+    def get(self, name: str) -> Profile | None:
+        return self.profiles.get(name)
+
+    def __iter__(self):
+        return iter(self.profiles.values())
+
+
+def _read_schemas(directory: Path) -> dict[str, dict[str, Any]]:
+    documents = {}
+    for path in sorted(directory.glob("*.json")):
+        with path.open(encoding="utf-8") as handle:
+            documents[path.name] = json.load(handle)
+    return documents
+
+
+def _read_profile(path: Path) -> dict[str, Any]:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read profile: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a profile file holds a mapping")
+    return data
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = {**base, **override}
+    for key in ("errors", "response"):
+        if key in base and key in override:
+            merged[key] = {**base[key], **override[key]}
+    merged.pop("extends", None)
+    return merged
+
+
+def _build(raw: dict[str, Any], compiler: SchemaCompiler, documents: dict, origin: str) -> Profile:
+    missing = [k for k in _REQUIRED_KEYS if k not in raw]
+    if missing:
+        raise ConfigError(f"{origin}: profile is missing {', '.join(missing)}")
+    schema_id = raw["request_schema"]
+    if schema_id not in documents:
+        raise ConfigError(f"{origin}: request_schema {schema_id!r} is not in {SCHEMA_DIR}")
+    reject = raw.get("unknown_fields", "accept") == "reject"
+    # Whether unknown top-level fields are refused is the profile's to say; the schema file
+    # describes the fields.
+    schema = {**documents[schema_id], "additionalProperties": not reject}
+    try:
+        check = compiler.compile(schema, schema_id)
+    except ValueError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
+    errors = {}
+    for key, entry in raw["errors"].items():
+        status = entry.get("status", int(key) if str(key).isdigit() else 400)
+        errors[str(key)] = ErrorEntry(status, entry["type"], entry.get("code"), entry["message"])
+    for paths in raw["paths"]:
+        if paths not in BASE_PATHS:
+            raise ConfigError(f"{origin}: path {paths!r} is not one of {', '.join(BASE_PATHS)}")
+    return Profile(
+        name=raw["name"],
+        description=raw.get("description", ""),
+        source=raw.get("source", ""),
+        request_schema=schema,
+        check_request=check,
+        paths=tuple(raw["paths"]),
+        reject_unknown_fields=reject,
+        auth_required=raw.get("auth", "required") == "required",
+        value_error_status=int(raw.get("value_error_status", 400)),
+        models=tuple(raw.get("models", ())),
+        errors=errors,
+        response=dict(raw.get("response", {})),
+        strip_fields=tuple(raw.get("strip_fields", ())),
+        default_provider=raw.get("default_provider"),
+        preset_tools=tuple(raw.get("preset_tools", ())),
+        keepalive=bool(raw.get("keepalive", False)),
+    )
+
+
+def load_profiles(extra_files: list[str | Path] = (), default: str = DEFAULT_PROFILE) -> ProfileRegistry:
+    """Load the bundled profiles and any user profile files; compile their schemas once."""
+    documents = _read_schemas(SCHEMA_DIR)
+    raw: dict[str, tuple[dict[str, Any], str]] = {}
+    for path in sorted(PROFILE_DIR.glob("*.yaml")):
+        data = _read_profile(path)
+        raw[data.get("name", path.stem)] = (data, str(path))
+    for extra in extra_files:
+        path = Path(extra)
+        data = _read_profile(path)
+        for schema_path in path.parent.glob("*.json"):
+            documents.setdefault(schema_path.name, json.loads(schema_path.read_text("utf-8")))
+            _check_user_schema(documents[schema_path.name], schema_path)
+        raw[data.get("name", path.stem)] = (data, str(path))
+
+    def resolved(name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+        data, origin = raw[name]
+        parent = data.get("extends")
+        if parent is None:
+            return data
+        if parent not in raw or parent in seen:
+            raise ConfigError(f"{origin}: extends unknown or circular profile {parent!r}")
+        return _merge(resolved(parent, (*seen, name)), data)
+
+    compiler = SchemaCompiler(documents)
+    profiles = {
+        name: _build(resolved(name), compiler, documents, origin)
+        for name, (_, origin) in raw.items()
+    }
+    return ProfileRegistry(profiles, default)
+
+
+def _check_user_schema(schema: dict[str, Any], path: Path) -> None:
+    # jsonschema is imported only here: bundled schemas are checked by the test suite, and the
+    # import would cost a tenth of a second of every start-up.
+    from jsonschema import Draft202012Validator, SchemaError
+
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise ConfigError(f"{path}: not a valid JSON Schema: {exc.message}") from None

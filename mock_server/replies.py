@@ -1,0 +1,295 @@
+"""Build ``chat.completion`` bodies: ids, usage, finish reasons, profile extras, fallback replies.
+
+A reply is described by ``Choice`` objects (what the model "said"); ``Completion`` turns them
+into the provider's JSON for a given request and profile. Streaming renders the same
+``Completion`` as chunks, so both paths always agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import string
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .profiles import Profile
+from .tokens import content_text, count_tokens, prompt_tokens, split_tokens
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
+
+
+@dataclass
+class ToolCall:
+    name: str
+    arguments: str
+    id: str = ""
+
+
+@dataclass
+class Choice:
+    """One assistant message of a reply."""
+
+    content: str | None = None
+    reasoning_content: str | None = None
+    refusal: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+
+    def derived_finish_reason(self) -> str:
+        return self.finish_reason or ("tool_calls" if self.tool_calls else "stop")
+
+    def completion_tokens(self) -> int:
+        return (
+            count_tokens(self.content or "")
+            + count_tokens(self.refusal or "")
+            + sum(count_tokens(call.name + call.arguments) for call in self.tool_calls)
+        )
+
+    def reasoning_tokens(self) -> int:
+        return count_tokens(self.reasoning_content or "")
+
+
+class Ids:
+    """Deterministic ids from a seeded source: ``chatcmpl-`` + 29 alphanumerics and friends."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._random = random.Random(seed)
+
+    def _token(self, length: int) -> str:
+        return "".join(self._random.choices(_ALPHANUMERIC, k=length))
+
+    def completion(self) -> str:
+        return "chatcmpl-" + self._token(29)
+
+    def tool_call(self) -> str:
+        return "call_" + self._token(24)
+
+    def request(self) -> str:
+        return "req_" + "%032x" % self._random.getrandbits(128)
+
+
+def system_fingerprint(model: str) -> str:
+    """A stable ``fp_`` + 10 hex digits per model, like OpenAI's backend fingerprints."""
+    return "fp_" + hashlib.sha1(model.encode()).hexdigest()[:10]
+
+
+def max_completion_tokens(body: dict[str, Any]) -> int | None:
+    value = body.get("max_completion_tokens")
+    return value if value is not None else body.get("max_tokens")
+
+
+def apply_token_limit(choice: Choice, limit: int | None) -> Choice:
+    """Cut the content to ``limit`` tokens (finish_reason ``length``), as a model would stop."""
+    if limit is None or choice.content is None or choice.tool_calls:
+        return choice
+    pieces = split_tokens(choice.content)
+    if len(pieces) <= limit:
+        return choice
+    return replace(choice, content="".join(pieces[:limit]), finish_reason="length")
+
+
+@dataclass
+class Completion:
+    """A reply to one request, ready to be rendered whole or as a stream."""
+
+    id: str
+    created: int
+    model: str
+    choices: list[Choice]
+    prompt_tokens: int
+    profile: Profile
+    provider: str | None = None
+    usage_override: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str | None:
+        if not self.profile.response.get("system_fingerprint"):
+            return None
+        return system_fingerprint(self.model)
+
+    def usage(self) -> dict[str, Any]:
+        completion = sum(c.completion_tokens() + c.reasoning_tokens() for c in self.choices)
+        reasoning = sum(c.reasoning_tokens() for c in self.choices)
+        prompt = self.usage_override.get("prompt_tokens", self.prompt_tokens)
+        completion = self.usage_override.get("completion_tokens", completion)
+        usage: dict[str, Any] = {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": self.usage_override.get("total_tokens", prompt + completion),
+        }
+        extras = self.profile.response
+        if extras.get("usage_details"):
+            usage["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": 0}
+            usage["completion_tokens_details"] = {
+                "reasoning_tokens": reasoning,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            }
+        if extras.get("cache_hit_tokens"):
+            usage["prompt_cache_hit_tokens"] = 0
+            usage["prompt_cache_miss_tokens"] = prompt
+        if extras.get("raw_usage"):
+            usage["raw_usage"] = {"input_tokens": prompt, "output_tokens": completion}
+        return usage
+
+    def message(self, choice: Choice) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": choice.content}
+        extras = self.profile.response
+        if choice.reasoning_content is not None and extras.get("reasoning_content"):
+            message["reasoning_content"] = choice.reasoning_content
+        if choice.tool_calls:
+            message["tool_calls"] = [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                }
+                for call in choice.tool_calls
+            ]
+        if extras.get("message_extras"):
+            message["refusal"] = choice.refusal
+            message["annotations"] = []
+        elif choice.refusal is not None:
+            message["refusal"] = choice.refusal
+        return message
+
+    def header(self, object_type: str) -> dict[str, Any]:
+        """The fields every body or chunk of this completion starts with."""
+        head: dict[str, Any] = {
+            "id": self.id,
+            "object": object_type,
+            "created": self.created,
+            "model": self.model,
+        }
+        if self.profile.response.get("service_tier"):
+            head["service_tier"] = "default"
+        if self.fingerprint is not None:
+            head["system_fingerprint"] = self.fingerprint
+        if self.provider is not None:
+            head["provider"] = self.provider
+        return head
+
+    def body(self) -> dict[str, Any]:
+        """The whole ``chat.completion`` JSON."""
+        body = self.header("chat.completion")
+        body["choices"] = [
+            {
+                "index": index,
+                "message": self.message(choice),
+                "logprobs": None,
+                "finish_reason": choice.derived_finish_reason(),
+            }
+            for index, choice in enumerate(self.choices)
+        ]
+        body["usage"] = self.usage()
+        return body
+
+
+def new_completion(
+    body: dict[str, Any],
+    profile: Profile,
+    choices: list[Choice],
+    ids: Ids,
+    *,
+    hint: str | None = None,
+    **extra: Any,
+) -> Completion:
+    """A completion answering ``body``: ids filled in, token limits applied; ``hint`` is a
+    gateway's provider routing hint, echoed as ``provider`` by profiles that have that field."""
+    limit = max_completion_tokens(body)
+    finished = []
+    for choice in choices:
+        calls = [c if c.id else replace(c, id=ids.tool_call()) for c in choice.tool_calls]
+        finished.append(apply_token_limit(replace(choice, tool_calls=calls), limit))
+    provider = None
+    if profile.response.get("provider_field"):
+        provider = hint or profile.default_provider
+    return Completion(
+        id=ids.completion(),
+        created=int(time.time()),
+        model=str(body.get("model", "")),
+        choices=finished,
+        prompt_tokens=prompt_tokens(body),
+        profile=profile,
+        provider=provider,
+        **extra,
+    )
+
+
+# --- the deterministic fallback reply -----------------------------------------------------------
+
+
+def last_user_text(body: dict[str, Any]) -> str:
+    for message in reversed(body.get("messages") or ()):
+        if isinstance(message, dict) and message.get("role", "user") == "user":
+            return content_text(message.get("content"))
+    return ""
+
+
+def fallback_choice(body: dict[str, Any]) -> Choice:
+    """What the server answers when nothing scripted applies.
+
+    A tool call with schema-valid arguments when ``tool_choice`` demands one; schema-valid JSON
+    when ``response_format`` is ``json_schema``; ``{}``-shaped JSON for ``json_object``;
+    otherwise text echoing the last user message.
+    """
+    tool = _demanded_tool(body)
+    if tool is not None:
+        arguments = example_for(tool.get("parameters") or {"type": "object"})
+        return Choice(tool_calls=[ToolCall(tool["name"], json.dumps(arguments))])
+    response_format = body.get("response_format") or {}
+    if response_format.get("type") == "json_schema":
+        schema = (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
+        return Choice(content=json.dumps(example_for(schema)))
+    if response_format.get("type") == "json_object":
+        return Choice(content=json.dumps({"reply": last_user_text(body)}))
+    return Choice(content=f"This is a mock response to: {last_user_text(body)}")
+
+
+def _demanded_tool(body: dict[str, Any]) -> dict[str, Any] | None:
+    choice = body.get("tool_choice")
+    functions = [t.get("function") or {} for t in body.get("tools") or () if isinstance(t, dict)]
+    if isinstance(choice, dict):
+        name = (choice.get("function") or {}).get("name")
+        return next((f for f in functions if f.get("name") == name), None)
+    if choice == "required" and functions:
+        return functions[0]
+    return None
+
+
+def example_for(schema: Any, depth: int = 0) -> Any:
+    """A deterministic value that satisfies a (JSON) schema: enums pick their first value,
+    numbers their lower bound, objects fill every property, arrays their minimum length."""
+    if not isinstance(schema, dict) or depth > 16:
+        return None
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf"):
+        if schema.get(key):
+            return example_for(schema[key][0], depth + 1)
+    kind = schema.get("type", "object" if "properties" in schema else "string")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        return {
+            name: example_for(sub, depth + 1)
+            for name, sub in (schema.get("properties") or {}).items()
+        }
+    if kind == "array":
+        return [example_for(schema.get("items") or {}, depth + 1)] * schema.get("minItems", 1)
+    if kind in ("integer", "number"):
+        low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
+        value = low + 1 if "exclusiveMinimum" in schema and "minimum" not in schema else low
+        return int(value) if kind == "integer" else value
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    text = "example"
+    return text + "x" * max(0, schema.get("minLength", 0) - len(text))

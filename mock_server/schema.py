@@ -1,0 +1,471 @@
+"""Compile JSON Schemas into fast checking functions with OpenAI-style error reports.
+
+A compiled check is a plain function of one JSON value. A valid value passes through a few
+type tests and dictionary look-ups; the first violation raises ``Invalid``, whose ``path``
+(``messages[1].content``), ``code`` and ``text`` say what was wrong in the words OpenAI's API
+uses ("Invalid type for 'temperature': expected a decimal, but got a string instead.").
+
+The supported keywords are a subset of draft 2020-12 (listed in ``KEYWORDS``); a schema using
+any other keyword is refused when compiled, so a profile can never silently skip a rule.
+``anyOf``/``oneOf`` pick their branch the way a provider does: by JSON type, then by a ``const``
+discriminator property (``role``, ``type``), so errors point inside the branch that was meant.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+Check = Callable[[Any], None]
+
+KEYWORDS = frozenset(
+    {
+        "$schema", "$id", "$defs", "$ref", "$comment", "title", "description", "default",
+        "examples", "type", "enum", "const", "minimum", "maximum", "exclusiveMinimum",
+        "exclusiveMaximum", "minLength", "maxLength", "pattern", "items", "minItems", "maxItems",
+        "properties", "required", "additionalProperties", "anyOf", "oneOf",
+    }
+)
+
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "integer": (int,),
+    "number": (int, float),
+}
+
+_TYPE_WORDS = {
+    "object": "an object",
+    "array": "an array",
+    "string": "a string",
+    "boolean": "a boolean",
+    "null": "null",
+    "integer": "an integer",
+    "number": "a decimal",
+}
+
+
+class Invalid(Exception):
+    """A value that breaks its schema: where (``path``), which rule (``code``) and why."""
+
+    def __init__(self, code: str, text: Callable[[str], str], *, value_error: bool = False):
+        super().__init__(code)
+        self.code = code
+        self._text = text
+        self.value_error = value_error
+        self.reversed_path: list[str | int] = []
+
+    @property
+    def path(self) -> str:
+        """The offending field as ``messages[1].content``."""
+        return format_path(reversed(self.reversed_path))
+
+    @property
+    def text(self) -> str:
+        """The message, naming the offending field by its path."""
+        return self._text(self.path)
+
+    @property
+    def top_level_field(self) -> str | int | None:
+        return self.reversed_path[-1] if self.reversed_path else None
+
+
+def format_path(parts: Any) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def json_type(value: Any) -> str:
+    """The JSON type name of a parsed value (``integer`` for integral numbers)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "integer" if value.is_integer() else "number"
+    if isinstance(value, str):
+        return "string"
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+
+
+def _one_of_words(words: list[str]) -> str:
+    words = list(dict.fromkeys(words))
+    if len(words) == 1:
+        return words[0]
+    return "one of " + ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _supported(values: list[Any]) -> str:
+    shown = [f"'{_show(v)}'" for v in values if v is not None]
+    if len(shown) <= 1:
+        return "".join(shown)
+    return ", ".join(shown[:-1]) + ", and " + shown[-1]
+
+
+class SchemaCompiler:
+    """Compiles schemas that may ``$ref`` each other by their ``$id`` (``common.json#/$defs/x``)."""
+
+    def __init__(self, documents: Mapping[str, Mapping[str, Any]]) -> None:
+        self._documents = dict(documents)
+        self._compiled: dict[tuple[str, str], Check] = {}
+        self._pending: dict[tuple[str, str], list[Check]] = {}
+
+    def compile(self, schema: Mapping[str, Any], document_id: str = "") -> Check:
+        """Compile ``schema``, whose relative ``$ref``s point into ``document_id``."""
+        unknown = set(schema) - KEYWORDS
+        if unknown:
+            raise ValueError(f"unsupported schema keyword(s) {sorted(unknown)} in {document_id}")
+        checks: list[Check] = []
+        if "$ref" in schema:
+            checks.append(self._ref(schema["$ref"], document_id))
+        if "anyOf" in schema or "oneOf" in schema:
+            checks.append(self._any_of(schema.get("anyOf") or schema["oneOf"], document_id))
+        if "type" in schema:
+            checks.append(_type_check(schema["type"]))
+        if "const" in schema:
+            checks.append(_enum_check([schema["const"]]))
+        if "enum" in schema:
+            checks.append(_enum_check(schema["enum"]))
+        if any(k in schema for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")):
+            checks.append(_range_check(schema))
+        if any(k in schema for k in ("minLength", "maxLength", "pattern")):
+            checks.append(_string_check(schema))
+        if any(k in schema for k in ("items", "minItems", "maxItems")):
+            items = self.compile(schema["items"], document_id) if "items" in schema else None
+            checks.append(_array_check(items, schema.get("minItems"), schema.get("maxItems")))
+        if any(k in schema for k in ("properties", "required", "additionalProperties")):
+            checks.append(self._object_check(schema, document_id))
+        return _all_of(checks)
+
+    def accepted_types(self, schema: Mapping[str, Any], document_id: str) -> set[str]:
+        """The JSON types a schema can accept, for choosing an ``anyOf`` branch."""
+        if "$ref" in schema:
+            target, target_doc = self._resolve(schema["$ref"], document_id)
+            return self.accepted_types(target, target_doc)
+        if "type" in schema:
+            types = schema["type"]
+            return set(types if isinstance(types, list) else [types])
+        if "const" in schema or "enum" in schema:
+            values = [schema["const"]] if "const" in schema else schema["enum"]
+            return {json_type(v) for v in values}
+        branches = schema.get("anyOf") or schema.get("oneOf")
+        if branches:
+            return set().union(*(self.accepted_types(b, document_id) for b in branches))
+        return set(_PY_TYPES)
+
+    def _resolve(self, ref: str, document_id: str) -> tuple[Mapping[str, Any], str]:
+        doc_part, _, pointer = ref.partition("#")
+        doc_id = doc_part or document_id
+        if doc_id not in self._documents:
+            raise ValueError(f"$ref {ref!r} in {document_id}: unknown document {doc_id!r}")
+        node: Any = self._documents[doc_id]
+        for token in filter(None, pointer.split("/")):
+            try:
+                node = node[token.replace("~1", "/").replace("~0", "~")]
+            except (KeyError, TypeError):
+                raise ValueError(f"$ref {ref!r} in {document_id} points at nothing") from None
+        return node, doc_id
+
+    def _ref(self, ref: str, document_id: str) -> Check:
+        target, target_doc = self._resolve(ref, document_id)
+        key = (target_doc, ref.partition("#")[2])
+        if key in self._compiled:
+            return self._compiled[key]
+        if key in self._pending:  # a recursive schema: late-bound
+            holder = self._pending[key]
+            return lambda value: holder[0](value)
+        self._pending[key] = holder = []
+        check = self.compile(target, target_doc)
+        holder.append(check)
+        del self._pending[key]
+        self._compiled[key] = check
+        return check
+
+    def _object_check(self, schema: Mapping[str, Any], document_id: str) -> Check:
+        properties = {
+            name: self.compile(sub, document_id)
+            for name, sub in schema.get("properties", {}).items()
+        }
+        required = tuple(schema.get("required", ()))
+        additional = schema.get("additionalProperties", True)
+        extra: Check | bool
+        extra = additional if isinstance(additional, bool) else self.compile(additional, document_id)
+
+        def check_object(value: Any) -> None:
+            if type(value) is not dict:
+                return
+            for name in required:
+                if name not in value:
+                    raise _missing(name)
+            for key, item in value.items():
+                sub = properties.get(key)
+                if sub is None:
+                    if extra is True:
+                        continue
+                    if extra is False:
+                        error = Invalid("unknown_parameter", _unknown_text)
+                        error.reversed_path.append(key)
+                        raise error
+                    sub = extra
+                try:
+                    sub(item)
+                except Invalid as error:
+                    error.reversed_path.append(key)
+                    raise
+
+        return check_object
+
+    def _any_of(self, branches: list[Mapping[str, Any]], document_id: str) -> Check:
+        compiled = [self.compile(b, document_id) for b in branches]
+        types = [self.accepted_types(b, document_id) for b in branches]
+        consts = [self._discriminators(b, document_id) for b in branches]
+        expected = _one_of_words(
+            [_TYPE_WORDS[t] for ts in types for t in sorted(ts, key=list(_TYPE_WORDS).index)]
+        )
+
+        def check_any(value: Any) -> None:
+            kind = json_type(value)
+            candidates = [
+                i for i, ts in enumerate(types)
+                if kind in ts or (kind == "integer" and "number" in ts)
+            ]
+            if not candidates:
+                raise _type_error(expected, value)
+            if len(candidates) > 1 and kind == "object":
+                candidates = _discriminate(value, candidates, consts)
+            if len(candidates) == 1:
+                compiled[candidates[0]](value)
+                return
+            errors: list[Invalid] = []
+            for i in candidates:
+                try:
+                    compiled[i](value)
+                    return
+                except Invalid as error:
+                    errors.append(error)
+            raise max(errors, key=lambda e: len(e.reversed_path))
+
+        return check_any
+
+    def _discriminators(self, schema: Mapping[str, Any], document_id: str) -> dict[str, Any]:
+        if "$ref" in schema:
+            target, target_doc = self._resolve(schema["$ref"], document_id)
+            return self._discriminators(target, target_doc)
+        out = {}
+        for name, sub in schema.get("properties", {}).items():
+            if "const" in sub:
+                out[name] = sub["const"]
+        return out
+
+
+def _discriminate(value: dict, candidates: list[int], consts: list[dict[str, Any]]) -> list[int]:
+    shared = set.intersection(*(set(consts[i]) for i in candidates))
+    for name in sorted(shared):
+        allowed = [consts[i][name] for i in candidates]
+        if name not in value:
+            raise _missing(name)
+        chosen = [i for i in candidates if consts[i][name] == value[name]]
+        if not chosen:
+            error = _enum_error(allowed, value[name])
+            error.reversed_path.append(name)
+            raise error
+        return chosen
+    return candidates
+
+
+def _all_of(checks: list[Check]) -> Check:
+    if not checks:
+        return lambda value: None
+    if len(checks) == 1:
+        return checks[0]
+    checks_tuple = tuple(checks)
+
+    def check_all(value: Any) -> None:
+        for check in checks_tuple:
+            check(value)
+
+    return check_all
+
+
+def _type_check(types: str | list[str]) -> Check:
+    names = types if isinstance(types, list) else [types]
+    allowed = tuple({t for name in names for t in _PY_TYPES[name]})
+    integer_only = "integer" in names and "number" not in names
+    expected = _one_of_words([_TYPE_WORDS[n] for n in names])
+
+    def check_type(value: Any) -> None:
+        kind = type(value)
+        if kind in allowed:
+            return
+        if kind is float and integer_only and value.is_integer():
+            return
+        raise _type_error(expected, value)
+
+    return check_type
+
+
+def _type_error(expected: str, value: Any) -> Invalid:
+    got = _TYPE_WORDS[json_type(value) if not isinstance(value, float) else "number"]
+    return Invalid(
+        "invalid_type",
+        lambda path: f"Invalid type for '{path}': expected {expected}, but got {got} instead.",
+    )
+
+
+def _enum_check(values: list[Any]) -> Check:
+    # Compare by JSON identity so that True does not equal 1.
+    keys = {json.dumps(v, sort_keys=True) for v in values}
+    hashable = {v for v in values if isinstance(v, (str, type(None)))}
+
+    def check_enum(value: Any) -> None:
+        if isinstance(value, str) or value is None:
+            if value in hashable:
+                return
+        elif json.dumps(value, sort_keys=True) in keys:
+            return
+        raise _enum_error(values, value)
+
+    return check_enum
+
+
+def _enum_error(values: list[Any], value: Any) -> Invalid:
+    supported = _supported(values)
+    return Invalid(
+        "invalid_value",
+        lambda path: f"Invalid value: '{_show(value)}'. Supported values are: {supported}.",
+        value_error=True,
+    )
+
+
+def _range_check(schema: Mapping[str, Any]) -> Check:
+    types = schema.get("type", "number")
+    word = "integer" if "integer" in (types if isinstance(types, list) else [types]) else "decimal"
+    bounds = [
+        (schema.get("minimum"), lambda v, b: v < b, "below_min", ">="),
+        (schema.get("exclusiveMinimum"), lambda v, b: v <= b, "below_min", ">"),
+        (schema.get("maximum"), lambda v, b: v > b, "above_max", "<="),
+        (schema.get("exclusiveMaximum"), lambda v, b: v >= b, "above_max", "<"),
+    ]
+    bounds = [b for b in bounds if b[0] is not None]
+
+    def check_range(value: Any) -> None:
+        if type(value) not in (int, float):
+            return
+        for bound, broken, side, op in bounds:
+            if broken(value, bound):
+                where = "above maximum" if side == "above_max" else "below minimum"
+                raise Invalid(
+                    f"{word}_{side}_value",
+                    lambda path, b=bound, o=op, w=where: (
+                        f"Invalid '{path}': {word} {w} value. Expected a value {o} "
+                        f"{_show(b)}, but got {_show(value)} instead."
+                    ),
+                    value_error=True,
+                )
+
+    return check_range
+
+
+def _string_check(schema: Mapping[str, Any]) -> Check:
+    min_length = schema.get("minLength")
+    max_length = schema.get("maxLength")
+    pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
+    pattern_text = schema.get("pattern")
+
+    def check_string(value: Any) -> None:
+        if type(value) is not str:
+            return
+        if min_length is not None and len(value) < min_length:
+            if not value:
+                raise Invalid(
+                    "empty_string",
+                    lambda path: (
+                        f"Invalid '{path}': empty string. Expected a string with minimum length "
+                        f"{min_length}, but got an empty string instead."
+                    ),
+                    value_error=True,
+                )
+            raise _length_error("string", "below_min", min_length, len(value))
+        if max_length is not None and len(value) > max_length:
+            raise _length_error("string", "above_max", max_length, len(value))
+        if pattern is not None and not pattern.search(value):
+            raise Invalid(
+                "invalid_value",
+                lambda path: (
+                    f"Invalid '{path}': string does not match pattern. Expected a string that "
+                    f"matches the pattern '{pattern_text}'."
+                ),
+                value_error=True,
+            )
+
+    return check_string
+
+
+def _length_error(kind: str, side: str, limit: int, actual: int) -> Invalid:
+    words = "too long" if side == "above_max" else "too short"
+    extreme = "maximum" if side == "above_max" else "minimum"
+    article = "an" if kind == "array" else "a"
+    return Invalid(
+        f"{kind}_{side}_length",
+        lambda path: (
+            f"Invalid '{path}': {kind} {words}. Expected {article} {kind} with {extreme} length "
+            f"{limit}, but got {article} {kind} with length {actual} instead."
+        ),
+        value_error=True,
+    )
+
+
+def _array_check(items: Check | None, min_items: int | None, max_items: int | None) -> Check:
+    def check_array(value: Any) -> None:
+        if type(value) is not list:
+            return
+        if min_items is not None and len(value) < min_items:
+            if not value:
+                raise Invalid(
+                    "empty_array",
+                    lambda path: (
+                        f"Invalid '{path}': empty array. Expected an array with minimum length "
+                        f"{min_items}, but got an empty array instead."
+                    ),
+                    value_error=True,
+                )
+            raise _length_error("array", "below_min", min_items, len(value))
+        if max_items is not None and len(value) > max_items:
+            raise _length_error("array", "above_max", max_items, len(value))
+        if items is not None:
+            for index, item in enumerate(value):
+                try:
+                    items(item)
+                except Invalid as error:
+                    error.reversed_path.append(index)
+                    raise
+
+    return check_array
+
+
+def _missing(name: str) -> Invalid:
+    error = Invalid("missing_required_parameter", lambda path: f"Missing required parameter: '{path}'.")
+    error.reversed_path.append(name)
+    return error
+
+
+def _unknown_text(path: str) -> str:
+    return f"Unknown parameter: '{path}'."

@@ -1,0 +1,174 @@
+"""Request validation, in the order a provider applies it.
+
+1. the body: JSON, UTF-8, an object (size is enforced while reading, see ``app``);
+2. the profile's request schema (structure, types, required and unknown fields: 400; values out
+   of range or not in an enum: the profile's ``value_error_status``);
+3. semantic rules a schema cannot express, worded as OpenAI words them.
+
+Every failure raises ``ApiError``; a valid body comes back as the parsed dictionary.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import ApiError
+from .profiles import Profile
+from .schema import Invalid, json_type
+
+JSON_CONTENT_TYPES = ("application/json",)
+
+
+def parse_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
+    """Decode a request body into a JSON object, or raise the error that says why not."""
+    if content_type and not (content_type.endswith("/json") or content_type.endswith("+json")):
+        raise ApiError(
+            "400",
+            f"Invalid Content-Type header ({content_type}), expected application/json.",
+            code="invalid_content_type",
+        )
+    if not raw.strip():
+        raise ApiError("invalid_json", "The request body is empty; expected a JSON object.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(
+            "invalid_json",
+            f"The request body is not valid UTF-8 ({exc.reason} at byte {exc.start}).",
+        ) from None
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ApiError(
+            "invalid_json", f"{exc.msg} at line {exc.lineno} column {exc.colno}."
+        ) from None
+    except RecursionError:
+        raise ApiError("invalid_json", "The JSON body is nested too deeply.") from None
+    if not isinstance(body, dict):
+        raise ApiError(
+            "400",
+            f"Invalid type for request body: expected an object, but got "
+            f"{_article(json_type(body))} instead.",
+            code="invalid_type",
+        )
+    return body
+
+
+def _article(kind: str) -> str:
+    return {"array": "an array", "integer": "an integer", "null": "null"}.get(kind, f"a {kind}")
+
+
+def check_request(body: dict[str, Any], profile: Profile) -> None:
+    """Check ``body`` against the profile's schema, then the semantic rules."""
+    try:
+        profile.check_request(body)
+    except Invalid as invalid:
+        raise _as_api_error(invalid, profile) from None
+    check_semantics(body)
+
+
+def _as_api_error(invalid: Invalid, profile: Profile) -> ApiError:
+    if invalid.code == "unknown_parameter" and len(invalid.reversed_path) == 1:
+        name = str(invalid.top_level_field)
+        return ApiError("unknown_field", param=name, values={"name": name})
+    kind = str(profile.value_error_status) if invalid.value_error else "400"
+    return ApiError(kind, invalid.text, param=invalid.path, code=invalid.code)
+
+
+def check_semantics(body: dict[str, Any]) -> None:
+    """Rules between fields, each with the provider's wording."""
+    _check_tool_messages(body.get("messages") or [])
+    _check_tool_choice(body)
+    if body.get("stream_options") is not None and body.get("stream") is not True:
+        raise ApiError(
+            "400",
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            param="stream_options",
+            code=None,
+        )
+    if body.get("top_logprobs") is not None and body.get("logprobs") is not True:
+        raise ApiError(
+            "400",
+            "Invalid value for 'top_logprobs': 'logprobs' must be set to true when "
+            "'top_logprobs' is given.",
+            param="top_logprobs",
+            code=None,
+        )
+
+
+def _check_tool_messages(messages: list[Any]) -> None:
+    open_calls: dict[str, int] = {}  # ids of the last assistant tool_calls still unanswered
+    open_since: int | None = None
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            continue
+        role = message.get("role")
+        if role == "tool":
+            call_id = message.get("tool_call_id")
+            if open_since is None:
+                raise ApiError(
+                    "400",
+                    "Invalid parameter: messages with role 'tool' must be a response to a "
+                    "preceding message with 'tool_calls'.",
+                    param=f"messages[{index}].role",
+                    code=None,
+                )
+            if call_id not in open_calls:
+                raise ApiError(
+                    "400",
+                    f"Invalid parameter: 'tool_call_id' of '{call_id}' not found in "
+                    f"'tool_calls' of previous message.",
+                    param=f"messages[{index}].tool_call_id",
+                    code=None,
+                )
+            del open_calls[call_id]
+            continue
+        _require_answers(open_calls, open_since)
+        calls = message.get("tool_calls") if role == "assistant" else None
+        if calls:
+            open_calls = {c.get("id"): i for i, c in enumerate(calls) if isinstance(c, dict)}
+            open_since = index
+        else:
+            open_calls, open_since = {}, None
+    _require_answers(open_calls, open_since)
+
+
+def _require_answers(open_calls: dict[str, int], since: int | None) -> None:
+    if open_calls and since is not None:
+        raise ApiError(
+            "400",
+            "An assistant message with 'tool_calls' must be followed by tool messages responding "
+            "to each 'tool_call_id'. The following tool_call_ids did not have response messages: "
+            + ", ".join(map(str, open_calls)),
+            param=f"messages[{since}].role",
+            code=None,
+        )
+
+
+def _check_tool_choice(body: dict[str, Any]) -> None:
+    choice = body.get("tool_choice")
+    if choice is None:
+        return
+    tools = body.get("tools") or []
+    if not tools:
+        raise ApiError(
+            "400",
+            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are "
+            "specified.",
+            param="tool_choice",
+            code=None,
+        )
+    if isinstance(choice, dict):
+        name = (choice.get("function") or {}).get("name")
+        offered = [
+            (tool.get("function") or {}).get("name") for tool in tools if isinstance(tool, dict)
+        ]
+        if name not in offered:
+            raise ApiError(
+                "400",
+                f"Invalid value for 'tool_choice': function '{name}' is not among the provided "
+                f"'tools' ({', '.join(map(str, offered))}).",
+                param="tool_choice.function.name",
+                code="invalid_value",
+            )
