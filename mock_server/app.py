@@ -4,8 +4,9 @@
       -> auth                      401
       -> body                      400 / 413
       -> schema + semantic checks  400 / 422
-      -> reply (scenario engine or fallback)
+      -> scenario engine           (scripted error, fault, or a reply; else fallback / strict 404)
       -> JSON body or SSE stream
+      -> journal
 
 Errors raised on that path are ``ApiError``s, rendered once by ``error_response`` in the wording
 of the profile that serves the request.
@@ -13,17 +14,33 @@ of the profile that serves the request.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
+import logging
+import random
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
 from .config import Settings, redact
+from .engine import ScenarioEngine, Selection
 from .errors import ApiError
+from .faults import plain_fault
+from .journal import record
+from .matching import format_near_misses
 from .profiles import BASE_PATHS, Profile, ProfileRegistry, load_profiles
-from .replies import Ids, fallback_choice, new_completion
+from .replies import Ids, new_completion
+from .scenario import bundled_scenarios_dir, load_paths
+from .script import ReplySpec
+from .streaming import render_events, send_stream
+from .tenants import Tenant, Tenants
 from .validation import check_request, parse_body
+from .view import RequestView
+
+log = logging.getLogger("mock_server")
 
 
 @dataclass
@@ -34,55 +51,67 @@ class ServerState:
     profiles: ProfileRegistry
     ids: Ids
     api_keys: tuple[bytes, ...]
+    engine: ScenarioEngine
+    tenants: Tenants
+    rng: random.Random
 
 
 STATE = web.AppKey("state", ServerState)
 JSON_HEADERS = {"Content-Type": "application/json"}
+DEFAULT_REPLY = ReplySpec()
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def create_app(settings: Settings | None = None) -> web.Application:
-    """Build the server: profiles and schemas are loaded and compiled here, once."""
+    """Build the server: profiles, schemas and scenarios are loaded and compiled here, once."""
     settings = settings or Settings()
     profiles = load_profiles(settings.profile_files, settings.profile)
+    scenarios = load_paths(settings.scenarios or [bundled_scenarios_dir()])
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[STATE] = ServerState(
         settings=settings,
         profiles=profiles,
         ids=Ids(settings.seed),
         api_keys=tuple(key.encode() for key in settings.api_keys),
+        engine=ScenarioEngine(scenarios),
+        tenants=Tenants(),
+        rng=random.Random(settings.seed),
     )
-    app.on_response_prepare.append(_add_request_id)
-    _add_routes(app)
-    return app
+    if settings.watch:
+        from .watch import watch_scenarios
 
+        app.cleanup_ctx.append(watch_scenarios)
+    from .admin import add_admin_routes
 
-def _add_routes(app: web.Application) -> None:
     for tenant in ("", "/t/{tenant}"):
-        app.router.add_get(tenant + "/__admin/health", health)
+        add_admin_routes(app, tenant)
         for profile in ("", "/{profile}"):
             for base in BASE_PATHS:
                 prefix = tenant + profile + base
                 app.router.add_post(prefix + "/chat/completions", chat_completions(base))
                 app.router.add_get(prefix + "/models", list_models(base))
     app.router.add_route("*", "/{tail:.*}", not_found)
+    return app
 
 
-async def _add_request_id(request: web.Request, response: web.StreamResponse) -> None:
-    if "x-request-id" not in response.headers:
-        response.headers["x-request-id"] = request.app[STATE].ids.request()
+def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> web.Response:
+    return web.Response(
+        status=status,
+        body=_dumps(payload).encode(),
+        headers={**JSON_HEADERS, **headers} if headers else JSON_HEADERS,
+    )
 
 
-def error_response(error: ApiError, profile: Profile) -> web.Response:
+def error_response(error: ApiError, profile: Profile, request_id: str) -> web.Response:
     status, body = profile.error_body(error)
-    headers = {**JSON_HEADERS, **error.headers}
-    return web.Response(status=status, body=json.dumps(body).encode(), headers=headers)
+    response = json_response(body, status, {**error.headers, "x-request-id": request_id})
+    if error.headers.get("Connection") == "close":
+        response.force_close()  # e.g. after a 413, rather than draining an unread body
+    return response
 
 
-def json_response(payload: object) -> web.Response:
-    return web.Response(body=json.dumps(payload).encode(), headers=JSON_HEADERS)
-
-
-def _route_profile(request: web.Request, base: str) -> Profile:
+def route_profile(request: web.Request, base: str) -> Profile:
+    """The profile a request's path names (or the default), if it is served at ``base``."""
     state = request.app[STATE]
     name = request.match_info.get("profile")
     profile = state.profiles.default if name is None else state.profiles.get(name)
@@ -110,15 +139,14 @@ def _route_profile(request: web.Request, base: str) -> Profile:
 def authenticate(request: web.Request, profile: Profile) -> str | None:
     """The caller's API key, or ``ApiError`` 401 when the profile or the key list demands one."""
     state = request.app[STATE]
-    header = request.headers.get("Authorization", "")
-    scheme, _, key = header.partition(" ")
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     key = key.strip() if scheme.lower() == "bearer" else ""
     if not key:
         if state.api_keys or profile.auth_required:
             raise ApiError("missing_api_key")
         return None
     if state.api_keys:
-        # Compare against every key in constant time, so timing tells nothing about near misses.
+        # Compare with every key in constant time, so timing tells nothing about near misses.
         given = key.encode()
         if not any([hmac.compare_digest(given, known) for known in state.api_keys]):
             raise ApiError("401", values={"key": redact(key)})
@@ -142,40 +170,143 @@ async def read_body(request: web.Request) -> bytes:
         raise too_large from None
 
 
+@dataclass
+class Exchange:
+    """One request on its way through the server, and what became of it (for the journal)."""
+
+    request: web.Request
+    request_id: str
+    tenant: Tenant
+    profile: Profile
+    started: float
+    body: dict[str, Any] | None = None
+    selection: Selection | None = None
+    near_miss: list[dict[str, Any]] | None = None
+    status: int = 200
+    error: dict[str, Any] | None = None
+    response: dict[str, Any] | None = None
+
+
 def chat_completions(base: str):
     async def handle_chat_completions(request: web.Request) -> web.StreamResponse:
-        profile = request.app[STATE].profiles.default
+        state = request.app[STATE]
+        exchange = Exchange(
+            request,
+            state.ids.request(),
+            state.tenants.get(request.match_info.get("tenant")),
+            state.profiles.default,
+            time.monotonic(),
+        )
         try:
-            profile = _route_profile(request, base)
-            authenticate(request, profile)
+            exchange.profile = route_profile(request, base)
+            authenticate(request, exchange.profile)
             body = parse_body(await read_body(request), request.headers.get("Content-Type"))
-            check_request(body, profile)
-            return _reply(request, body, profile)
+            exchange.body = body
+            check_request(body, exchange.profile)
+            response = await answer(exchange)
         except ApiError as error:
-            return error_response(error, profile)
+            response = error_response(error, exchange.profile, exchange.request_id)
+            exchange.status = response.status
+            exchange.error = json.loads(response.body)["error"]
+        except Exception as exc:  # a bug of ours: still answer as a provider would
+            log.exception("internal error answering %s", request.path)
+            error = ApiError("500", detail=str(exc))
+            response = error_response(error, exchange.profile, exchange.request_id)
+            exchange.status = 500
+        record(exchange)
+        return response
 
     return handle_chat_completions
 
 
-def _reply(request: web.Request, body: dict, profile: Profile) -> web.StreamResponse:
-    state = request.app[STATE]
+async def answer(exchange: Exchange) -> web.StreamResponse:
+    """Answer a valid request: scripted by a scenario, or the fallback reply."""
+    state = exchange.request.app[STATE]
+    body, profile = exchange.body, exchange.profile
     # Routing hints such as gomodel's ``provider`` are consumed by the gateway, not forwarded.
     hints = {name: body.pop(name) for name in profile.strip_fields if name in body}
-    choice = fallback_choice(body)
+    view = RequestView(body, exchange.request.headers, profile.name)
+    selection = state.engine.choose(view, exchange.tenant)
+    exchange.selection = selection
+    if selection is None:
+        if state.settings.strict:
+            misses = state.engine.near_misses(view, exchange.tenant)
+            exchange.near_miss = [m.as_dict() for m in misses]
+            raise ApiError(
+                "404",
+                message="No scenario matched this request (strict mode).\n"
+                + format_near_misses(misses),
+                type="mock_no_match",
+                code="mock_no_match",
+            )
+        reply = DEFAULT_REPLY
+    else:
+        reply = selection.reply
+    return await deliver(exchange, reply, view, hints.get("provider"))
+
+
+async def deliver(
+    exchange: Exchange, reply: ReplySpec, view: RequestView, provider_hint: str | None
+) -> web.StreamResponse:
+    """Turn a reply spec into bytes on the wire: error, fault, stream or JSON body."""
+    state = exchange.request.app[STATE]
+    request, body, profile = exchange.request, exchange.body, exchange.profile
+    headers = {**reply.headers, "x-request-id": exchange.request_id}
+    fault, streaming = reply.fault, bool(body.get("stream"))
+    if reply.latency.delay_ms and not (streaming and reply.status is None):
+        await asyncio.sleep(reply.latency.delay_ms / 1000)
+    error = reply.api_error()
+    if error is not None:
+        raise error
+    if fault is not None and not streaming:
+        if fault.type == "error_event":  # without a stream, the error is the whole answer
+            raise ApiError(str(fault.status), status=fault.status)
+        fault = fault.plain_equivalent()
+    if fault is not None and not (streaming and fault.is_stream_fault):
+        exchange.status = 0  # no HTTP response reaches the client
+        exchange.response = {"fault": fault.type}
+        return await plain_fault(request, fault)
     completion = new_completion(
-        body, profile, [choice] * (body.get("n") or 1), state.ids, hint=hints.get("provider")
+        body,
+        profile,
+        reply.choices(view),
+        state.ids,
+        hint=provider_hint,
+        usage_override=reply.usage,
     )
-    return json_response(completion.body())
+    exchange.response = {"completion": completion}
+    if streaming:
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        events = render_events(completion, reply.stream, include_usage)
+        exchange.response["chunks"] = len(events)
+        if fault is not None:
+            exchange.response["fault"] = fault.type
+        error_body = None
+        if fault is not None and fault.type == "error_event":
+            error_body = profile.error_body(ApiError(str(fault.status), status=fault.status))[1]
+        return await send_stream(
+            request,
+            events,
+            latency=reply.latency,
+            fault=fault,
+            error_body=error_body,
+            keepalive_interval=profile.keepalive_interval if profile.keepalive else None,
+            rng=state.rng,
+            headers=headers,
+        )
+    return json_response(completion.body(), headers=headers)
 
 
 def list_models(base: str):
     async def handle_list_models(request: web.Request) -> web.Response:
-        profile = request.app[STATE].profiles.default
+        state = request.app[STATE]
+        profile = state.profiles.default
+        request_id = state.ids.request()
         try:
-            profile = _route_profile(request, base)
+            profile = route_profile(request, base)
             authenticate(request, profile)
         except ApiError as error:
-            return error_response(error, profile)
+            return error_response(error, profile, request_id)
         owner = profile.name if profile.name != "openai" else "system"
         return json_response(
             {
@@ -184,29 +315,19 @@ def list_models(base: str):
                     {"id": model, "object": "model", "created": 1700000000, "owned_by": owner}
                     for model in profile.models
                 ],
-            }
+            },
+            headers={"x-request-id": request_id},
         )
 
     return handle_list_models
 
 
-async def health(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    return json_response(
-        {
-            "status": "ok",
-            "default_profile": state.profiles.default.name,
-            "profiles": sorted(p.name for p in state.profiles),
-        }
-    )
-
-
 async def not_found(request: web.Request) -> web.Response:
-    profile = request.app[STATE].profiles.default
+    state = request.app[STATE]
     error = ApiError(
         "404",
         message=f"Invalid URL ({request.method} {request.path})",
         type="invalid_request_error",
         code=None,
     )
-    return error_response(error, profile)
+    return error_response(error, state.profiles.default, state.ids.request())

@@ -22,24 +22,43 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help=f"address to bind (default {DEFAULT_HOST})")
     serve.add_argument("--port", type=int, help=f"port to bind (default {DEFAULT_PORT})")
     serve.add_argument(
-        "--scenarios", action="append", metavar="PATH",
+        "--scenarios",
+        action="append",
+        metavar="PATH",
         help="scenario file or folder; repeatable; replaces the bundled scenarios/",
     )
     serve.add_argument("--profile", help="default profile (default openai)")
     serve.add_argument(
-        "--profile-file", action="append", dest="profile_files", metavar="FILE",
+        "--profile-file",
+        action="append",
+        dest="profile_files",
+        metavar="FILE",
         help="an extra profile file; repeatable",
     )
-    serve.add_argument("--strict", action="store_true", default=None,
-                       help="answer 404 mock_no_match when no scenario matches")
-    serve.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY",
-                       help="accept only these keys; repeatable")
+    serve.add_argument(
+        "--strict",
+        action="store_true",
+        default=None,
+        help="answer 404 mock_no_match when no scenario matches",
+    )
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        dest="api_keys",
+        metavar="KEY",
+        help="accept only these keys; repeatable",
+    )
     serve.add_argument("--config", help="YAML config file (see docs/configuration.md)")
-    serve.add_argument("--watch", action="store_true", default=None,
-                       help="reload scenario files when they change")
+    serve.add_argument(
+        "--watch", action="store_true", default=None, help="reload scenario files when they change"
+    )
     serve.add_argument("--seed", type=int, help="seed for ids, jitter and chaos")
-    serve.add_argument("--max-body-bytes", type=int, dest="max_body_bytes",
-                       help="largest request body accepted (default 10 MiB)")
+    serve.add_argument(
+        "--max-body-bytes",
+        type=int,
+        dest="max_body_bytes",
+        help="largest request body accepted (default 10 MiB)",
+    )
     check = commands.add_parser("check", help="lint scenario files without serving")
     check.add_argument("paths", nargs="+", metavar="PATH")
     return parser

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import ConfigError
+from .yamlio import YAMLError, load_yaml
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -31,15 +30,18 @@ class Settings:
     seed: int | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     watch: bool = False
+    admin_token: str | None = None
+    journal_size: int = 1000
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
         shown["api_keys"] = [redact(k) for k in self.api_keys]
+        shown["admin_token"] = self.admin_token and redact(self.admin_token)
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
 
 _LISTS = {"profile_files", "scenarios", "api_keys"}
-_INTS = {"port", "seed", "max_body_bytes"}
+_INTS = {"port", "seed", "max_body_bytes", "journal_size"}
 _BOOLS = {"strict", "watch"}
 _FIELDS = {f.name for f in fields(Settings)}
 
@@ -74,8 +76,8 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     """Read a YAML config file into settings values."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text("utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        data = load_yaml(path.read_bytes()) or {}
+    except (OSError, YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a config file holds a mapping of settings")

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .data import bundled
 from .errors import ApiError, ConfigError
 from .schema import Check, SchemaCompiler
+from .yamlio import YAMLError, load_yaml
 
 SCHEMA_DIR = bundled("schemas")
 PROFILE_DIR = SCHEMA_DIR / "profiles"
@@ -55,13 +54,16 @@ class Profile:
     default_provider: str | None = None
     preset_tools: tuple[str, ...] = ()
     keepalive: bool = False
+    keepalive_interval: float = 1.0
 
     def error_body(self, error: ApiError) -> tuple[int, dict[str, Any]]:
         """The status and OpenAI-shaped body of ``error`` in this profile's wording."""
         entry = self.errors.get(error.kind) or self.errors.get(str(error.status or 500))
         status = error.status or (entry.status if entry else 500)
         if entry is None:
-            entry = self.errors.get(str(status)) or ErrorEntry(status, "api_error", None, "{detail}")
+            entry = self.errors.get(str(status)) or ErrorEntry(
+                status, "api_error", None, "{detail}"
+            )
         if error.message is not None:
             message = error.message
         else:
@@ -112,9 +114,8 @@ def _read_schemas(directory: Path) -> dict[str, dict[str, Any]]:
 
 def _read_profile(path: Path) -> dict[str, Any]:
     try:
-        with path.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except (OSError, yaml.YAMLError) as exc:
+        data = load_yaml(path.read_bytes())
+    except (OSError, YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read profile: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a profile file holds a mapping")
@@ -169,10 +170,13 @@ def _build(raw: dict[str, Any], compiler: SchemaCompiler, documents: dict, origi
         default_provider=raw.get("default_provider"),
         preset_tools=tuple(raw.get("preset_tools", ())),
         keepalive=bool(raw.get("keepalive", False)),
+        keepalive_interval=float(raw.get("keepalive_interval", 1.0)),
     )
 
 
-def load_profiles(extra_files: list[str | Path] = (), default: str = DEFAULT_PROFILE) -> ProfileRegistry:
+def load_profiles(
+    extra_files: list[str | Path] = (), default: str = DEFAULT_PROFILE
+) -> ProfileRegistry:
     """Load the bundled profiles and any user profile files; compile their schemas once."""
     documents = _read_schemas(SCHEMA_DIR)
     raw: dict[str, tuple[dict[str, Any], str]] = {}

@@ -7,6 +7,7 @@ into the provider's JSON for a given request and profile. Streaming renders the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -19,6 +20,8 @@ from .profiles import Profile
 from .tokens import content_text, count_tokens, prompt_tokens, split_tokens
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
+# Maps every byte to an alphanumeric character, so random bytes become an id in one call.
+_TO_ALPHANUMERIC = bytes((_ALPHANUMERIC * 5)[:256], "ascii")
 
 
 @dataclass
@@ -59,7 +62,7 @@ class Ids:
         self._random = random.Random(seed)
 
     def _token(self, length: int) -> str:
-        return "".join(self._random.choices(_ALPHANUMERIC, k=length))
+        return self._random.randbytes(length).translate(_TO_ALPHANUMERIC).decode()
 
     def completion(self) -> str:
         return "chatcmpl-" + self._token(29)
@@ -71,6 +74,7 @@ class Ids:
         return "req_" + "%032x" % self._random.getrandbits(128)
 
 
+@functools.lru_cache(maxsize=256)
 def system_fingerprint(model: str) -> str:
     """A stable ``fp_`` + 10 hex digits per model, like OpenAI's backend fingerprints."""
     return "fp_" + hashlib.sha1(model.encode()).hexdigest()[:10]
@@ -203,8 +207,10 @@ def new_completion(
     limit = max_completion_tokens(body)
     finished = []
     for choice in choices:
-        calls = [c if c.id else replace(c, id=ids.tool_call()) for c in choice.tool_calls]
-        finished.append(apply_token_limit(replace(choice, tool_calls=calls), limit))
+        if any(not call.id for call in choice.tool_calls):
+            calls = [c if c.id else replace(c, id=ids.tool_call()) for c in choice.tool_calls]
+            choice = replace(choice, tool_calls=calls)
+        finished.append(apply_token_limit(choice, limit))
     provider = None
     if profile.response.get("provider_field"):
         provider = hint or profile.default_provider

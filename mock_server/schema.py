@@ -22,10 +22,33 @@ Check = Callable[[Any], None]
 
 KEYWORDS = frozenset(
     {
-        "$schema", "$id", "$defs", "$ref", "$comment", "title", "description", "default",
-        "examples", "type", "enum", "const", "minimum", "maximum", "exclusiveMinimum",
-        "exclusiveMaximum", "minLength", "maxLength", "pattern", "items", "minItems", "maxItems",
-        "properties", "required", "additionalProperties", "anyOf", "oneOf",
+        "$schema",
+        "$id",
+        "$defs",
+        "$ref",
+        "$comment",
+        "title",
+        "description",
+        "default",
+        "examples",
+        "type",
+        "enum",
+        "const",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "items",
+        "minItems",
+        "maxItems",
+        "properties",
+        "required",
+        "additionalProperties",
+        "anyOf",
+        "oneOf",
     }
 )
 
@@ -207,7 +230,9 @@ class SchemaCompiler:
         required = tuple(schema.get("required", ()))
         additional = schema.get("additionalProperties", True)
         extra: Check | bool
-        extra = additional if isinstance(additional, bool) else self.compile(additional, document_id)
+        extra = (
+            additional if isinstance(additional, bool) else self.compile(additional, document_id)
+        )
 
         def check_object(value: Any) -> None:
             if type(value) is not dict:
@@ -240,17 +265,44 @@ class SchemaCompiler:
         expected = _one_of_words(
             [_TYPE_WORDS[t] for ts in types for t in sorted(ts, key=list(_TYPE_WORDS).index)]
         )
+        # Which branches can take a value of each Python type, decided once, here.
+        by_type: dict[type, list[int]] = {}
+        for py_type, names in (
+            (dict, {"object"}),
+            (list, {"array"}),
+            (str, {"string"}),
+            (bool, {"boolean"}),
+            (type(None), {"null"}),
+            (int, {"integer", "number"}),
+            (float, {"number", "integer"}),
+        ):
+            by_type[py_type] = [i for i, ts in enumerate(types) if ts & names]
+        objects = by_type[dict]
+        shared = set.intersection(*(set(consts[i]) for i in objects)) if len(objects) > 1 else set()
+        discriminator = min(shared) if shared else None
+        by_const = {consts[i][discriminator]: i for i in objects} if discriminator else {}
+        allowed = [consts[i][discriminator] for i in objects] if discriminator else []
 
         def check_any(value: Any) -> None:
-            kind = json_type(value)
-            candidates = [
-                i for i, ts in enumerate(types)
-                if kind in ts or (kind == "integer" and "number" in ts)
-            ]
+            candidates = by_type.get(type(value), ())
+            if type(value) is float and not value.is_integer():
+                candidates = [i for i in candidates if "number" in types[i]]
             if not candidates:
                 raise _type_error(expected, value)
-            if len(candidates) > 1 and kind == "object":
-                candidates = _discriminate(value, candidates, consts)
+            if discriminator is not None and type(value) is dict:
+                if discriminator not in value:
+                    raise _missing(discriminator)
+                chosen = (
+                    by_const.get(value[discriminator])
+                    if isinstance(value[discriminator], (str, int, type(None)))
+                    else None
+                )
+                if chosen is None:
+                    error = _enum_error(allowed, value[discriminator])
+                    error.reversed_path.append(discriminator)
+                    raise error
+                compiled[chosen](value)
+                return
             if len(candidates) == 1:
                 compiled[candidates[0]](value)
                 return
@@ -274,21 +326,6 @@ class SchemaCompiler:
             if "const" in sub:
                 out[name] = sub["const"]
         return out
-
-
-def _discriminate(value: dict, candidates: list[int], consts: list[dict[str, Any]]) -> list[int]:
-    shared = set.intersection(*(set(consts[i]) for i in candidates))
-    for name in sorted(shared):
-        allowed = [consts[i][name] for i in candidates]
-        if name not in value:
-            raise _missing(name)
-        chosen = [i for i in candidates if consts[i][name] == value[name]]
-        if not chosen:
-            error = _enum_error(allowed, value[name])
-            error.reversed_path.append(name)
-            raise error
-        return chosen
-    return candidates
 
 
 def _all_of(checks: list[Check]) -> Check:
@@ -462,7 +499,9 @@ def _array_check(items: Check | None, min_items: int | None, max_items: int | No
 
 
 def _missing(name: str) -> Invalid:
-    error = Invalid("missing_required_parameter", lambda path: f"Missing required parameter: '{path}'.")
+    error = Invalid(
+        "missing_required_parameter", lambda path: f"Missing required parameter: '{path}'."
+    )
     error.reversed_path.append(name)
     return error
 

@@ -1,0 +1,135 @@
+"""Shared benchmark plumbing: start a server process, wait for it, load it, read its memory."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADERS = {"Authorization": "Bearer sk-bench", "Content-Type": "application/json"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    port: int
+    startup_seconds: float
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def rss_mib(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def start(command: list[str], port: int, ready_path: str = "/__admin/health") -> Server:
+    """Start a server and time it from spawn to its first answer."""
+    began = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.05) as sock:
+                sock.sendall(f"GET {ready_path} HTTP/1.0\r\n\r\n".encode())
+                if sock.recv(12)[8:12] == b" 200":
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"{command} exited with {process.returncode}")
+        if time.perf_counter() - began > 30:
+            raise RuntimeError(f"{command} did not start")
+        time.sleep(0.002)
+    return Server(process, port, time.perf_counter() - began)
+
+
+def start_mock(*extra: str) -> Server:
+    port = free_port()
+    return start([sys.executable, "-m", "mock_server", "--port", str(port), *extra], port)
+
+
+def start_bare() -> Server:
+    port = free_port()
+    return start([sys.executable, str(ROOT / "benchmarks" / "bare_server.py"), str(port)], port)
+
+
+@dataclass
+class LoadResult:
+    requests: int
+    seconds: float
+    latencies: list[float]
+    chunks: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    def line(self, label: str, unit: str = "req/s") -> str:
+        return (
+            f"{label:<10} {self.rate:9.0f} {unit}  p50 {self.percentile(0.5):6.2f} ms  "
+            f"p99 {self.percentile(0.99):6.2f} ms"
+            + (f"  ({self.chunks / self.requests:.0f} data events each)" if self.chunks else "")
+        )
+
+
+async def drive(url: str, body: bytes, total: int, concurrency: int, stream: bool) -> LoadResult:
+    """Send ``total`` POSTs, ``concurrency`` at a time, over keep-alive connections."""
+    latencies: list[float] = []
+    chunks = 0
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        remaining = total
+
+        async def worker() -> None:
+            nonlocal remaining, chunks
+            while remaining > 0:
+                remaining -= 1
+                began = time.perf_counter()
+                async with session.post(url, data=body, headers=HEADERS) as response:
+                    payload = await response.read()
+                    if response.status != 200:
+                        raise RuntimeError(f"{url}: {response.status} {payload[:200]!r}")
+                latencies.append(time.perf_counter() - began)
+                if stream:
+                    chunks += payload.count(b"data: ") - 1  # minus [DONE]
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        seconds = time.perf_counter() - began
+    return LoadResult(total, seconds, latencies, chunks)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)

@@ -1,0 +1,196 @@
+"""The admin API under ``[/t/{tenant}]/__admin``: health, journal, scenarios, reset.
+
+Admin calls are not journaled. With ``--admin-token`` set, every admin call needs it as
+``Authorization: Bearer TOKEN`` or ``X-Admin-Token: TOKEN``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from aiohttp import web
+
+from .journal import entry_json
+from .scenario import ScenarioProblems, parse_scenarios
+from .tenants import Tenant
+from .yamlio import YAMLError, load_yaml
+
+
+def _state(request: web.Request):
+    from .app import STATE
+
+    return request.app[STATE]
+
+
+def _reply(request: web.Request, payload: Any, status: int = 200) -> web.Response:
+    from .app import json_response
+
+    return json_response(payload, status, {"x-request-id": _state(request).ids.request()})
+
+
+def _tenant(request: web.Request) -> Tenant:
+    return _state(request).tenants.get(request.match_info.get("tenant"))
+
+
+def _admin_error(request: web.Request, status: int, message: str, kind: str) -> web.Response:
+    return _reply(
+        request, {"error": {"message": message, "type": kind, "param": None, "code": None}}, status
+    )
+
+
+def _authorized(request: web.Request) -> bool:
+    token = _state(request).settings.admin_token
+    if not token:
+        return True
+    given = request.headers.get("X-Admin-Token", "")
+    scheme, _, bearer = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        given = given or bearer.strip()
+    return hmac.compare_digest(given.encode(), token.encode())
+
+
+def guarded(handler):
+    async def guarded_handler(request: web.Request) -> web.StreamResponse:
+        if not _authorized(request):
+            return _admin_error(
+                request, 401, "This admin API needs the admin token.", "admin_unauthorized"
+            )
+        return await handler(request)
+
+    return guarded_handler
+
+
+async def health(request: web.Request) -> web.Response:
+    state = _state(request)
+    return _reply(
+        request,
+        {
+            "status": "ok",
+            "default_profile": state.profiles.default.name,
+            "profiles": sorted(p.name for p in state.profiles),
+            "scenarios": len(state.engine.files),
+        },
+    )
+
+
+def _filtered(request: web.Request, unmatched_only: bool = False) -> list[dict[str, Any]]:
+    query = request.query
+    entries = list(_tenant(request).journal)
+    if unmatched_only or query.get("unmatched") in ("1", "true", "yes"):
+        entries = [e for e in entries if not e["matched"] and e["status"] == 200 or e["near_miss"]]
+    if "scenario" in query:
+        entries = [e for e in entries if e["scenario"] == query["scenario"]]
+    if "status" in query:
+        entries = [e for e in entries if str(e["status"]) == query["status"]]
+    if "limit" in query and query["limit"].isdigit():
+        entries = entries[-int(query["limit"]) :]
+    return entries
+
+
+async def list_requests(request: web.Request) -> web.Response:
+    entries = _filtered(request)
+    return _reply(request, {"count": len(entries), "requests": [entry_json(e) for e in entries]})
+
+
+async def unmatched_requests(request: web.Request) -> web.Response:
+    entries = _filtered(request, unmatched_only=True)
+    return _reply(request, {"count": len(entries), "requests": [entry_json(e) for e in entries]})
+
+
+async def count_requests(request: web.Request) -> web.Response:
+    return _reply(request, {"count": len(_filtered(request))})
+
+
+async def delete_requests(request: web.Request) -> web.Response:
+    _tenant(request).journal.clear()
+    return _reply(request, {"deleted": True})
+
+
+async def list_scenarios(request: web.Request) -> web.Response:
+    state, tenant = _state(request), _tenant(request)
+    added = tenant.added.by_name
+    return _reply(
+        request,
+        {
+            "scenarios": [
+                {
+                    "name": s.name,
+                    "origin": "added" if s.name in added else "file",
+                    "source": s.source,
+                    "priority": s.priority,
+                    "profile": s.profile,
+                    "steps": len(s.replies),
+                    "served": tenant.served.get(s.name, 0),
+                    "on_exhausted": s.on_exhausted,
+                }
+                for s in state.engine.visible(tenant)
+            ]
+        },
+    )
+
+
+async def add_scenarios(request: web.Request) -> web.Response:
+    raw = await request.read()
+    try:
+        spec: Any = json.loads(raw)
+    except ValueError:
+        try:
+            spec = load_yaml(raw)
+        except YAMLError as exc:
+            return _admin_error(
+                request, 400, f"body is neither JSON nor YAML: {exc}", "invalid_scenario"
+            )
+    if isinstance(spec, list):
+        spec = {"scenarios": spec}
+    try:
+        scenarios = parse_scenarios(spec, source="<admin>")
+    except ScenarioProblems as exc:
+        return _admin_error(request, 400, str(exc), "invalid_scenario")
+    _tenant(request).add_scenarios(scenarios)
+    return _reply(request, {"added": [s.name for s in scenarios]}, 201)
+
+
+async def delete_scenarios(request: web.Request) -> web.Response:
+    _tenant(request).clear_scenarios()
+    return _reply(request, {"deleted": True})
+
+
+async def delete_scenario(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    if not _tenant(request).remove_scenario(name):
+        return _admin_error(
+            request, 404, f"no scenario {name!r} was added to this tenant", "not_found"
+        )
+    return _reply(request, {"deleted": name})
+
+
+async def reset_sequences(request: web.Request) -> web.Response:
+    _tenant(request).served.clear()
+    return _reply(request, {"reset": "sequences"})
+
+
+async def reset(request: web.Request) -> web.Response:
+    _tenant(request).reset()
+    return _reply(request, {"reset": True})
+
+
+def add_admin_routes(app: web.Application, prefix: str = "") -> None:
+    """Register the admin API under ``prefix`` (``""`` or ``/t/{tenant}``)."""
+    base = prefix + "/__admin"
+    routes = [
+        ("GET", "/health", health),
+        ("GET", "/requests", list_requests),
+        ("GET", "/requests/count", count_requests),
+        ("GET", "/requests/unmatched", unmatched_requests),
+        ("DELETE", "/requests", delete_requests),
+        ("GET", "/scenarios", list_scenarios),
+        ("POST", "/scenarios", add_scenarios),
+        ("DELETE", "/scenarios", delete_scenarios),
+        ("POST", "/scenarios/reset", reset_sequences),
+        ("DELETE", "/scenarios/{name}", delete_scenario),
+        ("POST", "/reset", reset),
+    ]
+    for method, path, handler in routes:
+        app.router.add_route(method, base + path, guarded(handler))

@@ -1,0 +1,78 @@
+"""The scenario engine: pick the scenario that answers a request and advance its sequence.
+
+Candidates come from the tenant's run-time scenarios and the file scenarios (a run-time scenario
+shadows a file scenario of the same name), best-ranked first; the first whose conditions all
+hold and whose sequence is not exhausted answers. Choosing and advancing happen without an
+``await`` in between, so concurrent requests each get their own step.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from itertools import chain
+
+from .matching import NearMiss, ScenarioIndex, near_misses
+from .scenario import Scenario
+from .script import ReplySpec
+from .tenants import Tenant
+from .view import RequestView
+
+
+@dataclass(frozen=True)
+class Selection:
+    scenario: Scenario
+    step: int
+    reply: ReplySpec
+
+
+class ScenarioEngine:
+    """File scenarios (replaceable as a whole, for ``--watch``) and the choosing rules."""
+
+    def __init__(self, scenarios: list[Scenario]) -> None:
+        self.files = ScenarioIndex(scenarios)
+
+    def replace(self, scenarios: list[Scenario]) -> None:
+        self.files = ScenarioIndex(scenarios)
+
+    def visible(self, tenant: Tenant) -> list[Scenario]:
+        """Every scenario a tenant's requests can match, best-ranked first."""
+        shadowed = tenant.added.by_name
+        files = [s for s in self.files.scenarios if s.name not in shadowed]
+        return list(heapq.merge(tenant.added.scenarios, files, key=lambda s: s.rank))
+
+    def choose(self, view: RequestView, tenant: Tenant) -> Selection | None:
+        shadowed = tenant.added.by_name
+        files = self.files.candidates(view)
+        if shadowed:
+            files = (s for s in files if s.name not in shadowed)
+        candidates = (
+            heapq.merge(tenant.added.candidates(view), files, key=lambda s: s.rank)
+            if len(tenant.added)
+            else files
+        )
+        for scenario in candidates:
+            if not scenario.matches(view):
+                continue
+            step = tenant.served.get(scenario.name, 0)
+            reply = scenario.reply_at(step)
+            if reply is None:  # exhausted, and on_exhausted: no_match
+                continue
+            tenant.served[scenario.name] = step + 1
+            return Selection(scenario, step, reply)
+        return None
+
+    def near_misses(self, view: RequestView, tenant: Tenant, limit: int = 3) -> list[NearMiss]:
+        scenarios = self.visible(tenant)
+        misses = near_misses(scenarios, view, limit)
+        exhausted = [
+            NearMiss(
+                s.name,
+                s.source,
+                len(s.conditions),
+                [f"sequence exhausted after {len(s.replies)} replies (on_exhausted: no_match)"],
+            )
+            for s in scenarios
+            if s.matches(view) and s.reply_at(tenant.served.get(s.name, 0)) is None
+        ]
+        return list(chain(exhausted, misses))[:limit]

@@ -1,0 +1,92 @@
+"""Transport faults: what a broken provider or network does to a client.
+
+Plain faults replace the whole response: ``reset`` (the connection is reset, no response),
+``empty`` (closed with no bytes), ``malformed_json`` (a 200 whose body is not JSON), ``hang``
+(never answers). Stream faults strike after ``after_chunks`` chunks of a stream:
+``disconnect``, ``malformed_chunk``, ``stall``, ``error_event`` and ``no_done``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+PLAIN_FAULTS = ("reset", "empty", "malformed_json", "hang")
+STREAM_FAULTS = ("disconnect", "malformed_chunk", "stall", "error_event", "no_done")
+HANG_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A fault to inject; ``after_chunks`` only means something for stream faults."""
+
+    type: str
+    after_chunks: int = 0
+    status: int = 500
+
+    @classmethod
+    def parse(cls, spec: Any) -> Fault:
+        """``"reset"`` or ``{type: disconnect, after_chunks: 2}``."""
+        if isinstance(spec, str):
+            return cls(spec)
+        return cls(
+            str(spec["type"]),
+            int(spec.get("after_chunks", 0)),
+            int(spec.get("status", 500)),
+        )
+
+    @property
+    def is_stream_fault(self) -> bool:
+        return self.type in STREAM_FAULTS
+
+    def plain_equivalent(self) -> Fault | None:
+        """What a stream fault does to a request that did not ask for a stream."""
+        if not self.is_stream_fault:
+            return self
+        mapped = {"disconnect": "reset", "malformed_chunk": "malformed_json", "stall": "hang"}
+        return Fault(mapped[self.type]) if self.type in mapped else None
+
+
+def reset_connection(request: web.Request) -> None:
+    """Abort the connection with a TCP RST (SO_LINGER 0), as a crashed peer would."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+    transport.abort()
+
+
+async def wait_until_closed(request: web.Request, limit: float = HANG_SECONDS) -> None:
+    """Hold the request open, sending nothing, until the client leaves (or ``limit`` passes)."""
+    transport = request.transport
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while transport is not None and not transport.is_closing() and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+
+
+async def plain_fault(request: web.Request, fault: Fault) -> web.StreamResponse:
+    """Answer a request with a plain fault instead of a response."""
+    if fault.type == "malformed_json":
+        return web.Response(
+            body=b'{"id": "chatcmpl-broken", "object": "chat.completion", "choices": [',
+            headers={"Content-Type": "application/json"},
+        )
+    if fault.type == "hang":
+        await wait_until_closed(request)
+    elif fault.type == "reset":
+        reset_connection(request)
+    elif request.transport is not None:  # empty
+        request.transport.close()
+    # Nothing more reaches the client; aiohttp needs a response object all the same.
+    return web.Response(status=499)

@@ -1,0 +1,96 @@
+"""Run a server in a background thread with its own event loop.
+
+``MockServer`` serves on an ephemeral port (unless told otherwise) and reads the real port back
+after binding, so sync and async clients in the calling thread can both use it::
+
+    with MockServer(scenarios=["scenarios/"]) as server:
+        client = OpenAI(base_url=server.base_url, api_key="sk-test")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from aiohttp import web
+
+from .app import create_app
+from .config import Settings
+
+
+class MockServer:
+    """A mock-server in a daemon thread; also a context manager."""
+
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        settings = settings or Settings(port=0)
+        for name, value in overrides.items():
+            setattr(settings, name, value)
+        self.settings = settings
+        self.app: web.Application | None = None
+        self.port: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` with no path."""
+        if self.port is None:
+            raise RuntimeError("the server is not running")
+        return f"http://{self.settings.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The URL an OpenAI client takes as ``base_url`` (ends in ``/v1``)."""
+        return self.url + "/v1"
+
+    def start(self) -> MockServer:
+        self._thread = threading.Thread(target=self._run, name="mock-server", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def _run(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        try:
+            self._loop.run_until_complete(self._serve())
+        except BaseException as exc:  # reported to the starting thread
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(self._runner.cleanup())
+        self._loop.close()
+
+    async def _serve(self) -> None:
+        self.app = create_app(self.settings)
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    def call(self, function: Any, *args: Any) -> Any:
+        """Run ``function(*args)`` on the server's loop and return its result (thread-safe)."""
+
+        async def invoke() -> Any:
+            return function(*args)
+
+        return asyncio.run_coroutine_threadsafe(invoke(), self._loop).result()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

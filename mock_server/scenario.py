@@ -1,0 +1,320 @@
+"""Scenarios: load YAML (or JSON) files, lint them, and build ``Scenario`` objects.
+
+Every problem is reported as ``file:line:column: scenario 'name': what is wrong`` — unknown
+keys with a did-you-mean, wrong types, bad regexes, broken templates, duplicate names, a reply
+that is both an answer and an error. A file with any problem is refused whole.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .data import bundled
+from .errors import ConfigError
+from .matching import Condition, build_conditions
+from .schema import Invalid, SchemaCompiler
+from .script import ReplySpec, build_reply
+from .templating import TemplateError
+from .view import RequestView
+from .yamlio import YAMLError, compose_yaml, load_yaml
+
+SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
+EXHAUSTED_MODES = ("repeat_last", "cycle", "no_match")
+
+
+@dataclass
+class Scenario:
+    """One scripted behaviour: when it applies and what it answers."""
+
+    name: str
+    conditions: list[Condition]
+    replies: tuple[ReplySpec, ...]
+    on_exhausted: str = "repeat_last"
+    priority: int = 0
+    profile: str | None = None
+    source: str = ""
+    order: int = 0
+    is_sequence: bool = False
+
+    @property
+    def rank(self) -> tuple[int, int, int]:
+        """Sort key: higher priority, then more conditions, then earlier loaded, first."""
+        return (-self.priority, -len(self.conditions), self.order)
+
+    def matches(self, view: RequestView) -> bool:
+        if self.profile is not None and self.profile != view.profile:
+            return False
+        return all(condition.matches(view) for condition in self.conditions)
+
+    def reply_at(self, step: int) -> ReplySpec | None:
+        """The reply for the ``step``-th match (0-based), or None when exhausted (no_match)."""
+        count = len(self.replies)
+        if step < count:
+            return self.replies[step]
+        if self.on_exhausted == "cycle":
+            return self.replies[step % count]
+        if self.on_exhausted == "no_match":
+            return None
+        return self.replies[-1]
+
+
+class _Checker:
+    """The scenario schema compiled once, with its sub-schemas reachable for did-you-means."""
+
+    def __init__(self) -> None:
+        path = bundled("schemas") / "scenario.schema.json"
+        self.schema = json.loads(path.read_text("utf-8"))
+        compiler = SchemaCompiler({"scenario.schema.json": self.schema})
+        self.check_scenario = compiler.compile({"$ref": "#/$defs/scenario"}, "scenario.schema.json")
+
+    def known_keys(self, path: list[str | int]) -> list[str]:
+        """Property names allowed at ``path`` inside a scenario."""
+        node: Any = self.schema["$defs"]["scenario"]
+        for part in path:
+            node = self._object_branch(node)
+            if isinstance(part, int):
+                node = node.get("items", {})
+            else:
+                node = node.get("properties", {}).get(part, {})
+        return sorted(self._object_branch(node).get("properties", {}))
+
+    def _object_branch(self, node: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in node:
+            node = self.schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+        for branch in node.get("anyOf", ()):
+            branch = self._object_branch(branch)
+            if branch.get("type") == "object" or "properties" in branch:
+                return branch
+        return node
+
+
+_checker: _Checker | None = None
+
+
+def _get_checker() -> _Checker:
+    global _checker
+    if _checker is None:
+        _checker = _Checker()
+    return _checker
+
+
+class _Locator:
+    """Line and column of any path in a YAML document."""
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+
+    def find(self, path: list[str | int], key: bool = False) -> tuple[int, int]:
+        """Where ``path`` is; with ``key``, where the last mapping key itself is written."""
+        node = self.root
+        best = node
+        for depth, part in enumerate(path):
+            if node is None:
+                break
+            if isinstance(part, int) and getattr(node, "id", "") == "sequence":
+                node = node.value[part] if part < len(node.value) else None
+            elif getattr(node, "id", "") == "mapping":
+                pair = next((p for p in node.value if p[0].value == part), None)
+                last = depth == len(path) - 1
+                node = None if pair is None else (pair[0] if key and last else pair[1])
+            else:
+                node = None
+            if node is not None:
+                best = node
+        if best is None:
+            return (1, 1)
+        return (best.start_mark.line + 1, best.start_mark.column + 1)
+
+
+class ScenarioProblems(ConfigError):
+    """One or more problems in scenario sources; ``problems`` lists them, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def parse_document(
+    text: str | bytes, source: str, first_order: int = 0
+) -> tuple[list[Scenario], list[str]]:
+    """Scenarios of one YAML/JSON document and the problems found in it."""
+    try:
+        root = compose_yaml(text)
+        data = load_yaml(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        reason = getattr(exc, "problem", None) or str(exc)
+        return [], [f"{where}: not valid YAML: {reason}"]
+    locator = _Locator(root)
+    if isinstance(data, dict) and "scenarios" not in data and "name" in data:
+        data, locator = {"scenarios": [data]}, _Locator(_wrap(root))
+    if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list):
+        return [], [f"{source}:1:1: a scenario file holds a mapping with a 'scenarios:' list"]
+    extra = sorted(set(data) - {"scenarios"})
+    problems = [
+        f"{source}:{':'.join(map(str, locator.find([k], key=True)))}: unknown top-level key "
+        f"{k!r}; a scenario file holds only 'scenarios:'"
+        for k in extra
+    ]
+    scenarios: list[Scenario] = []
+    seen: dict[str, str] = {}
+    for index, raw in enumerate(data["scenarios"]):
+        path: list[str | int] = ["scenarios", index]
+        line, column = locator.find(path)
+        name = raw.get("name") if isinstance(raw, dict) else None
+        where = f"{source}:{line}:{column}"
+        label = f"scenario {name!r}" if isinstance(name, str) else f"scenario #{index + 1}"
+        try:
+            scenario = _build(raw, f"{source}:{line}", first_order + index)
+        except Invalid as invalid:
+            parts = list(reversed(invalid.reversed_path))
+            line, column = locator.find(path + parts, key=invalid.code == "unknown_parameter")
+            problems.append(f"{source}:{line}:{column}: {label}: {_describe(invalid, parts)}")
+            continue
+        except _Problem as problem:
+            line, column = locator.find(path + problem.path)
+            problems.append(f"{source}:{line}:{column}: {label}: {problem}")
+            continue
+        if scenario.name in seen:
+            problems.append(
+                f"{where}: {label}: duplicate name; first defined at {seen[scenario.name]}"
+            )
+            continue
+        seen[scenario.name] = where
+        scenarios.append(scenario)
+    return scenarios, problems
+
+
+def _wrap(root: Any) -> Any:
+    """A node tree for ``{scenarios: [root]}``, so one-scenario documents locate alike."""
+    import yaml
+
+    key = yaml.ScalarNode("tag:yaml.org,2002:str", "scenarios", root.start_mark, root.start_mark)
+    items = yaml.SequenceNode("tag:yaml.org,2002:seq", [root], root.start_mark, root.end_mark)
+    return yaml.MappingNode("tag:yaml.org,2002:map", [(key, items)], root.start_mark, root.end_mark)
+
+
+class _Problem(ValueError):
+    def __init__(self, message: str, path: list[str | int]) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def _describe(invalid: Invalid, path: list[str | int]) -> str:
+    if invalid.code == "unknown_parameter":
+        unknown = str(path[-1])
+        known = _get_checker().known_keys(path[:-1])
+        where = ".".join(str(p) for p in path[:-1]) or "the scenario"
+        close = difflib.get_close_matches(unknown, known, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
+        return f"unknown key {unknown!r} in {where}; {hint}"
+    return invalid.text
+
+
+def _build(raw: Any, source: str, order: int) -> Scenario:
+    _get_checker().check_scenario(raw)
+    if "reply" in raw and "sequence" in raw:
+        raise _Problem("give either 'reply' or 'sequence', not both", ["sequence"])
+    match = raw.get("match") or {}
+    for key, spec in match.items():
+        if isinstance(spec, dict) and "regex" in spec:
+            try:
+                re.compile(spec["regex"])
+            except re.error as exc:
+                raise _Problem(
+                    f"bad regex {spec['regex']!r}: {exc}", ["match", key, "regex"]
+                ) from None
+    replies = []
+    sources = [("sequence", i, r) for i, r in enumerate(raw.get("sequence") or ())] or [
+        ("reply", None, raw.get("reply") or {})
+    ]
+    for key, index, reply in sources:
+        where: list[str | int] = [key] if index is None else [key, index]
+        try:
+            replies.append(build_reply(reply))
+        except TemplateError as exc:
+            raise _Problem(f"bad template: {exc}", where) from None
+        except ValueError as exc:
+            raise _Problem(str(exc), where) from None
+    return Scenario(
+        name=raw["name"],
+        conditions=build_conditions(match),
+        replies=tuple(replies),
+        on_exhausted=raw.get("on_exhausted", "repeat_last"),
+        priority=raw.get("priority", 0),
+        profile=raw.get("profile"),
+        source=source,
+        order=order,
+        is_sequence="sequence" in raw,
+    )
+
+
+def scenario_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files named by ``paths``: files as given, folders by their scenario files, sorted."""
+    for entry in paths:
+        path = Path(entry)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.suffix in SCENARIO_SUFFIXES)
+        elif path.exists():
+            yield path
+        else:
+            raise ScenarioProblems([f"{path}: no such file or folder"])
+
+
+def load_paths(paths: Iterable[str | Path]) -> list[Scenario]:
+    """Every scenario in ``paths``, in file order; raises ``ScenarioProblems`` on any problem."""
+    scenarios: list[Scenario] = []
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for path in scenario_files(paths):
+        found, file_problems = parse_document(path.read_bytes(), str(path), len(scenarios))
+        problems.extend(file_problems)
+        for scenario in found:
+            if scenario.name in seen:
+                problems.append(
+                    f"{scenario.source}: scenario {scenario.name!r}: duplicate name; first "
+                    f"defined at {seen[scenario.name]}"
+                )
+            seen[scenario.name] = scenario.source
+        scenarios.extend(found)
+    if problems:
+        raise ScenarioProblems(problems)
+    return scenarios
+
+
+def parse_scenarios(spec: Any, source: str = "<added>", first_order: int = 0) -> list[Scenario]:
+    """Scenarios from one scenario mapping, ``{"scenarios": [...]}``, or YAML/JSON text."""
+    if isinstance(spec, (str, bytes)):
+        text = spec
+    else:
+        text = json.dumps(spec if not isinstance(spec, list) else {"scenarios": spec})
+    scenarios, problems = parse_document(text, source, first_order)
+    if problems:
+        raise ScenarioProblems(problems)
+    return scenarios
+
+
+def bundled_scenarios_dir() -> Path:
+    return bundled("scenarios")
+
+
+def check_paths(paths: list[str]) -> int:
+    """``mock-server check``: lint files, print every problem, exit non-zero on any."""
+    try:
+        files = list(scenario_files(paths))
+        scenarios = load_paths(files)
+    except ScenarioProblems as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print(f"ok: {len(scenarios)} scenario(s) in {len(files)} file(s)")
+    return 0

@@ -1,0 +1,147 @@
+"""What a scenario answers: reply specs compiled at load, rendered for each request.
+
+A ``ReplySpec`` is either an answer (content, reasoning, refusal, tool calls, explicit
+``choices`` for ``n > 1``, usage overrides) or a scripted error (``status`` + ``error`` +
+``headers``), plus how it is delivered: ``latency``, ``stream`` shape and ``fault``.
+Templates are compiled when the scenario loads, so a broken one never reaches a request.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ApiError
+from .faults import Fault
+from .replies import Choice, ToolCall, fallback_choice
+from .streaming import Latency, StreamShape
+from .templating import Template
+from .view import RequestView
+
+
+@dataclass(frozen=True)
+class ToolCallSpec:
+    name: str
+    arguments: Template
+    id: str = ""
+
+    def render(self, context: dict[str, Any]) -> ToolCall:
+        return ToolCall(self.name, self.arguments.render(context), self.id)
+
+
+@dataclass(frozen=True)
+class AnswerSpec:
+    """One assistant message, with templates for its texts."""
+
+    content: Template | None = None
+    reasoning_content: Template | None = None
+    refusal: Template | None = None
+    tool_calls: tuple[ToolCallSpec, ...] = ()
+    finish_reason: str | None = None
+
+    def render(self, context: dict[str, Any]) -> Choice:
+        return Choice(
+            content=self.content.render(context) if self.content is not None else None,
+            reasoning_content=(
+                self.reasoning_content.render(context) if self.reasoning_content else None
+            ),
+            refusal=self.refusal.render(context) if self.refusal is not None else None,
+            tool_calls=[call.render(context) for call in self.tool_calls],
+            finish_reason=self.finish_reason,
+        )
+
+
+@dataclass(frozen=True)
+class ReplySpec:
+    """A whole scripted reply: answers or an error, and how they are delivered."""
+
+    answers: tuple[AnswerSpec, ...] = ()
+    usage: dict[str, int] = field(default_factory=dict)
+    status: int | None = None
+    error: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    latency: Latency = Latency()
+    stream: StreamShape = StreamShape()
+    fault: Fault | None = None
+
+    def choices(self, view: RequestView) -> list[Choice]:
+        """The answer's choices; one answer is replicated to fill ``n``."""
+        if not self.answers:  # e.g. a reply that only sets latency: the default answer
+            rendered = [fallback_choice(view.body)]
+        else:
+            context = view.template_context
+            rendered = [answer.render(context) for answer in self.answers]
+        wanted = view.body.get("n") or 1
+        if len(rendered) == 1 and wanted > 1:
+            rendered = rendered * wanted
+        return rendered
+
+    def api_error(self) -> ApiError | None:
+        """The scripted error, catalog wording filling what ``error:`` leaves out."""
+        if self.status is None:
+            return None
+        error = self.error
+        return ApiError(
+            str(self.status),
+            status=self.status,
+            message=error.get("message"),
+            type=error.get("type"),
+            code=error["code"] if "code" in error else ...,
+            param=error.get("param"),
+            headers=dict(self.headers),
+        )
+
+
+def _template(value: Any) -> Template | None:
+    return None if value is None else Template(str(value))
+
+
+def _answer(data: dict[str, Any]) -> AnswerSpec:
+    calls = []
+    for call in data.get("tool_calls") or ():
+        arguments = call.get("arguments", {})
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments, ensure_ascii=False)
+        calls.append(ToolCallSpec(call["name"], Template(arguments), call.get("id", "")))
+    return AnswerSpec(
+        content=_template(data.get("content")),
+        reasoning_content=_template(data.get("reasoning_content")),
+        refusal=_template(data.get("refusal")),
+        tool_calls=tuple(calls),
+        finish_reason=data.get("finish_reason"),
+    )
+
+
+ANSWER_KEYS = ("content", "reasoning_content", "refusal", "tool_calls", "finish_reason")
+
+
+def build_reply(data: dict[str, Any]) -> ReplySpec:
+    """A ``ReplySpec`` from a schema-checked ``reply:`` mapping; raises ``ValueError`` (with
+    a ``TemplateError`` among them) for what the schema cannot catch."""
+    if "status" in data and any(key in data for key in (*ANSWER_KEYS, "choices")):
+        raise ValueError(
+            "a reply is either an answer or an error: it has both 'status' and "
+            "answer fields (content, tool_calls, ...)"
+        )
+    if "error" in data and "status" not in data:
+        raise ValueError("'error' needs a 'status' (the HTTP status to answer with)")
+    if "choices" in data and any(key in data for key in ANSWER_KEYS):
+        raise ValueError("give either 'choices' or the fields of one answer, not both")
+    fault = Fault.parse(data["fault"]) if "fault" in data else None
+    if "choices" in data:
+        answers: tuple[AnswerSpec, ...] = tuple(_answer(choice) for choice in data["choices"])
+    elif any(key in data for key in ANSWER_KEYS):
+        answers = (_answer(data),)
+    else:  # an error, or a reply that only says how to deliver the default answer
+        answers = ()
+    return ReplySpec(
+        answers=answers,
+        usage=dict(data.get("usage") or {}),
+        status=data.get("status"),
+        error=dict(data.get("error") or {}),
+        headers={str(k): str(v) for k, v in (data.get("headers") or {}).items()},
+        latency=Latency(**(data.get("latency") or {})),
+        stream=StreamShape(**(data.get("stream") or {})),
+        fault=fault,
+    )

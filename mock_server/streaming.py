@@ -1,0 +1,268 @@
+"""OpenAI's server-sent-events wire format, with real timing and stream faults.
+
+A stream is ``data: <json>\\n\\n`` events: the first delta carries ``role``; reasoning, content
+and refusal follow as string deltas; each tool call opens with ``index``, ``id``, ``type`` and
+``function.name`` (arguments ``""``) and continues with ``arguments`` fragments; choices of
+``n > 1`` interleave, each with its own ``index``; a last chunk per choice carries
+``finish_reason``; with ``stream_options.include_usage`` every chunk has ``"usage": null`` and a
+final chunk with ``choices: []`` carries the usage; ``data: [DONE]`` ends it.
+
+Rendering (``render_events``) is pure and separate from sending (``send_stream``), which owns
+the clock: chunks go out on an absolute schedule so sleeps never accumulate drift, and headers
+are only ever touched before ``prepare()`` — after it a fault can only cut or close the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from .faults import Fault, reset_connection, wait_until_closed
+from .replies import Choice, Completion
+from .tokens import split_tokens
+
+DONE = b"data: [DONE]\n\n"
+STREAM_HEADERS = {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache",
+}
+_WORD = re.compile(r"\s*\S+|\s+")
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encode_string = json.encoder.encode_basestring  # C-accelerated JSON string literal
+
+
+@dataclass(frozen=True)
+class StreamShape:
+    """How content is cut into chunks: by ``token``, ``word`` or ``char``, ``size`` at a time."""
+
+    chunk: str = "token"
+    size: int = 1
+
+    def pieces(self, text: str) -> list[str]:
+        if self.chunk == "char":
+            units = list(text)
+        elif self.chunk == "word":
+            units = _WORD.findall(text)
+        else:
+            units = split_tokens(text)
+        size = max(1, self.size)
+        return ["".join(units[i : i + size]) for i in range(0, len(units), size)] or [""]
+
+
+@dataclass(frozen=True)
+class Latency:
+    """When things happen: time to first token, then a pace, with seeded jitter."""
+
+    ttft_ms: float = 0.0
+    tokens_per_second: float | None = None
+    chunk_interval_ms: float | None = None
+    jitter: float = 0.0
+    delay_ms: float = 0.0
+
+    @property
+    def paced(self) -> bool:
+        return bool(self.ttft_ms or self.tokens_per_second or self.chunk_interval_ms)
+
+    def interval(self, piece: str) -> float:
+        """Seconds between the chunk before and one carrying ``piece``."""
+        if self.chunk_interval_ms is not None:
+            return self.chunk_interval_ms / 1000
+        if self.tokens_per_second:
+            return max(1, len(split_tokens(piece))) / self.tokens_per_second
+        return 0.0
+
+
+class Event(tuple):
+    """One SSE event to send (``data``) and the content it carries (``piece``, for pacing)."""
+
+    __slots__ = ()
+
+    def __new__(cls, data: bytes, piece: str = "") -> Event:
+        return tuple.__new__(cls, (data, piece))
+
+    data = property(lambda self: self[0])
+    piece = property(lambda self: self[1])
+
+
+# A delta is either a mapping (rendered as JSON) or (field, text, tool call index) for the string
+# deltas that make up nearly all of a stream, rendered from text templates with no JSON encoder
+# call per chunk.
+
+
+def _choice_deltas(choice: Choice, shape: StreamShape, extras: dict[str, bool]) -> Iterator[Any]:
+    """The deltas of one choice, in OpenAI's order."""
+    first: dict[str, Any] = {"role": "assistant", "content": "" if not choice.tool_calls else None}
+    if extras.get("message_extras"):
+        first["refusal"] = None
+    yield first
+    if choice.reasoning_content is not None and extras.get("reasoning_content"):
+        for piece in shape.pieces(choice.reasoning_content):
+            yield ("reasoning_content", piece, 0)
+    if choice.content:
+        for piece in shape.pieces(choice.content):
+            yield ("content", piece, 0)
+    if choice.refusal:
+        for piece in shape.pieces(choice.refusal):
+            yield ("refusal", piece, 0)
+    for index, call in enumerate(choice.tool_calls):
+        yield {
+            "tool_calls": [
+                {
+                    "index": index,
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": ""},
+                }
+            ]
+        }
+        for piece in shape.pieces(call.arguments):
+            yield ("arguments", piece, index)
+
+
+_STRING_DELTA_OPENINGS = {
+    "content": '"delta":{"content":',
+    "reasoning_content": '"delta":{"content":null,"reasoning_content":',
+    "refusal": '"delta":{"refusal":',
+}
+_OPEN_CHOICE = '{{"index":{choice},'
+_CLOSE_STRING_DELTA = '},"logprobs":null,"finish_reason":null}'
+
+
+def _render_delta(choice: int, delta: Any) -> tuple[str, str]:
+    """One choice entry as JSON text, and the text it carries (for pacing)."""
+    if isinstance(delta, dict):
+        body = {"index": choice, "delta": delta, "logprobs": None, "finish_reason": None}
+        calls = delta.get("tool_calls")
+        return _dumps(body), calls[0]["function"]["name"] if calls else ""
+    field, piece, call_index = delta
+    text = _encode_string(piece)
+    if field == "arguments":
+        opening = f'"delta":{{"tool_calls":[{{"index":{call_index},"function":{{"arguments":'
+        return _OPEN_CHOICE.format(
+            choice=choice
+        ) + opening + text + "}}]" + _CLOSE_STRING_DELTA, piece
+    return _OPEN_CHOICE.format(choice=choice) + _STRING_DELTA_OPENINGS[
+        field
+    ] + text + _CLOSE_STRING_DELTA, piece
+
+
+def render_events(completion: Completion, shape: StreamShape, include_usage: bool) -> list[Event]:
+    """Every event of the stream, ``[DONE]`` excluded, as bytes ready for the wire."""
+    head = completion.header("chat.completion.chunk")
+    opening = "data: " + _dumps(head)[:-1] + ',"choices":['
+    closing = ('],"usage":null}' if include_usage else "]}") + "\n\n"
+    extras = completion.profile.response
+    streams = [list(_choice_deltas(choice, shape, extras)) for choice in completion.choices]
+    events = []
+    # Interleave the choices of n > 1, one delta of each in turn, as OpenAI does.
+    for step in range(max(len(s) for s in streams)):
+        for index, deltas in enumerate(streams):
+            if step < len(deltas):
+                text, piece = _render_delta(index, deltas[step])
+                events.append(Event((opening + text + closing).encode(), piece))
+    for index, choice in enumerate(completion.choices):
+        ending = {
+            "index": index,
+            "delta": {},
+            "logprobs": None,
+            "finish_reason": choice.derived_finish_reason(),
+        }
+        events.append(Event((opening + _dumps(ending) + closing).encode()))
+    if include_usage:
+        usage_chunk = {**head, "choices": [], "usage": completion.usage()}
+        events.append(Event(b"data: " + _dumps(usage_chunk).encode() + b"\n\n"))
+    return events
+
+
+def error_event(error_body: dict[str, Any]) -> bytes:
+    """A mid-stream error as OpenAI sends it: a ``data:`` event holding ``{"error": ...}``."""
+    return b"data: " + _dumps(error_body).encode() + b"\n\n"
+
+
+async def send_stream(
+    request: web.Request,
+    events: list[Event],
+    *,
+    latency: Latency = Latency(),
+    fault: Fault | None = None,
+    error_body: dict[str, Any] | None = None,
+    keepalive_interval: float | None = None,
+    rng: random.Random | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.StreamResponse:
+    """Send ``events`` on their schedule, injecting ``fault`` after its ``after_chunks``."""
+    response = web.StreamResponse(headers={**STREAM_HEADERS, **(headers or {})})
+    await response.prepare(request)
+    loop = asyncio.get_running_loop()
+    rng = rng or random.Random()
+    cut = fault.after_chunks if fault is not None else None
+    try:
+        if not latency.paced:
+            await _send_at_once(request, response, events, fault, cut, error_body)
+        else:
+            start = loop.time()
+            due = start + latency.ttft_ms / 1000
+            if keepalive_interval:
+                await _keepalive_until(response, due, keepalive_interval)
+            for sent, event in enumerate(events):
+                if sent == cut:
+                    return await _strike(request, response, fault, error_body)
+                if sent > 0:
+                    due += latency.interval(event.piece) * _jittered(latency.jitter, rng)
+                delay = due - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                await response.write(event.data)
+            if cut is not None and cut >= len(events):
+                return await _strike(request, response, fault, error_body)
+            await response.write(DONE)
+        await response.write_eof()
+    except (ConnectionResetError, ConnectionError, asyncio.CancelledError):
+        # The client left mid-stream: nothing to clean up, nothing to report.
+        pass
+    return response
+
+
+async def _send_at_once(request, response, events, fault, cut, error_body) -> None:
+    upto = len(events) if cut is None else min(cut, len(events))
+    await response.write(b"".join(event.data for event in events[:upto]))
+    if fault is not None:
+        await _strike(request, response, fault, error_body)
+        return
+    await response.write(DONE)
+
+
+def _jittered(jitter: float, rng: random.Random) -> float:
+    return 1.0 + rng.uniform(-jitter, jitter) if jitter else 1.0
+
+
+async def _keepalive_until(response: web.StreamResponse, due: float, interval: float) -> None:
+    loop = asyncio.get_running_loop()
+    while due - loop.time() > interval:
+        await asyncio.sleep(interval)
+        await response.write(b": keep-alive\n\n")
+
+
+async def _strike(request, response, fault: Fault, error_body) -> web.StreamResponse:
+    kind = fault.type
+    if kind == "disconnect":
+        reset_connection(request)
+        return response
+    if kind == "malformed_chunk":
+        await response.write(b'data: {"id":"chatcmpl-broken","choices":[{"delta":\n\n')
+        await response.write(DONE)
+    elif kind == "error_event":
+        await response.write(error_event(error_body or {"error": {"message": "stream error"}}))
+    elif kind == "stall":
+        await wait_until_closed(request)
+        return response
+    # no_done (and the endings above): close without [DONE].
+    await response.write_eof()
+    return response

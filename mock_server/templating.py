@@ -1,0 +1,136 @@
+"""A sandboxed template language for reply text: ``{{ path | filter }}`` and nothing else.
+
+A path starts at a variable (``request``, ``last_user_message``, ``model``, ``turn``,
+``tool_calls``, ``tool_results``) and walks the request's JSON with ``.key`` and ``[index]``
+(negative indexes count from the end). Filters: ``upper``, ``lower``, ``title``, ``trim``,
+``length``, ``json``, ``first``, ``last``, ``default('text')``.
+
+There is no expression evaluation, no attribute access on Python objects and no statements: a
+template can only read JSON data. Anything else (``{% ... %}``, ``__class__``, calls, unknown
+variables or filters) is refused when the scenario is loaded, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+VARIABLES = ("request", "last_user_message", "model", "turn", "tool_calls", "tool_results")
+_EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
+_PATH_STEP = re.compile(r"\.([A-Za-z0-9_-]+)|\[(-?\d+)\]|\[(['\"])(.*?)\3\]")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_FILTER = re.compile(r"([A-Za-z_]+)\s*(?:\(\s*(?:'([^']*)'|\"([^\"]*)\"|(-?\d+))\s*\))?\s*$")
+
+
+class TemplateError(ValueError):
+    """A template that cannot be used; the message says what is wrong."""
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "upper": lambda v: _text(v).upper(),
+    "lower": lambda v: _text(v).lower(),
+    "title": lambda v: _text(v).title(),
+    "trim": lambda v: _text(v).strip(),
+    "length": lambda v: len(v) if isinstance(v, (str, list, dict)) else 0,
+    "json": lambda v: json.dumps(v, ensure_ascii=False),
+    "first": lambda v: v[0] if isinstance(v, (list, str)) and v else None,
+    "last": lambda v: v[-1] if isinstance(v, (list, str)) and v else None,
+    "default": lambda v, fallback="": v if v not in (None, "", [], {}) else fallback,
+}
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    variable: str
+    steps: tuple[str | int, ...]
+    filters: tuple[tuple[str, tuple[Any, ...]], ...]
+
+    def evaluate(self, context: dict[str, Any]) -> Any:
+        value = context.get(self.variable)
+        for step in self.steps:
+            if isinstance(step, int) and isinstance(value, (list, str)):
+                value = value[step] if -len(value) <= step < len(value) else None
+            elif isinstance(step, str) and isinstance(value, dict):
+                value = value.get(step)
+            else:
+                value = None
+        for name, args in self.filters:
+            value = FILTERS[name](value, *args)
+        return value
+
+
+class Template:
+    """A compiled template; ``render(context)`` fills it in."""
+
+    def __init__(self, source: str) -> None:
+        if "{%" in source or "{#" in source:
+            raise TemplateError("only {{ ... }} expressions are supported, not {% %} or {# #}")
+        self.source = source
+        self._parts: list[str | _Lookup] = []
+        position = 0
+        for found in _EXPRESSION.finditer(source):
+            self._parts.append(source[position : found.start()])
+            self._parts.append(_compile_expression(found.group(1).strip()))
+            position = found.end()
+        rest = source[position:]
+        if "{{" in rest:
+            raise TemplateError("an opening '{{' has no closing '}}'")
+        self._parts.append(rest)
+        self.is_static = len(self._parts) == 1
+
+    def render(self, context: dict[str, Any]) -> str:
+        if self.is_static:
+            return self.source
+        return "".join(
+            part if isinstance(part, str) else _text(part.evaluate(context)) for part in self._parts
+        )
+
+    def __repr__(self) -> str:
+        return f"Template({self.source!r})"
+
+
+def _compile_expression(expression: str) -> _Lookup:
+    path, *filter_texts = [part.strip() for part in expression.split("|")]
+    name = _NAME.match(path)
+    if not name:
+        raise TemplateError(f"{{{{ {expression} }}}}: expected a variable name")
+    variable = name.group(0)
+    if variable not in VARIABLES:
+        raise TemplateError(
+            f"{{{{ {expression} }}}}: unknown variable {variable!r}; "
+            f"available: {', '.join(VARIABLES)}"
+        )
+    steps: list[str | int] = []
+    position = name.end()
+    while position < len(path):
+        step = _PATH_STEP.match(path, position)
+        if not step:
+            raise TemplateError(f"{{{{ {expression} }}}}: cannot read {path[position:]!r}")
+        key = step.group(1) or step.group(4)
+        if key is not None and key.startswith("_"):
+            raise TemplateError(f"{{{{ {expression} }}}}: names starting with '_' are not allowed")
+        steps.append(int(step.group(2)) if step.group(2) is not None else key)
+        position = step.end()
+    filters = []
+    for text in filter_texts:
+        found = _FILTER.match(text)
+        if not found or found.group(1) not in FILTERS:
+            raise TemplateError(
+                f"{{{{ {expression} }}}}: unknown filter {text!r}; available: {', '.join(FILTERS)}"
+            )
+        args = [a for a in found.group(2, 3) if a is not None]
+        if found.group(4) is not None:
+            args.append(int(found.group(4)))
+        filters.append((found.group(1), tuple(args)))
+    return _Lookup(variable, tuple(steps), tuple(filters))

@@ -1,0 +1,116 @@
+"""``RequestView``: the facts about a request that scenarios match on and templates read.
+
+Each fact is computed on first use and kept, so a request matched against many scenarios
+derives its last user message, tool names, turn count ... once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+from .tokens import content_text
+
+
+class RequestView:
+    """A validated chat-completions body, its headers and the profile it was sent to."""
+
+    def __init__(
+        self, body: dict[str, Any], headers: Mapping[str, str] | None = None, profile: str = ""
+    ) -> None:
+        self.body = body
+        self.headers = headers or {}
+        self.profile = profile
+
+    @cached_property
+    def messages(self) -> list[dict[str, Any]]:
+        return [m for m in self.body.get("messages") or () if isinstance(m, dict)]
+
+    @property
+    def model(self) -> str:
+        return str(self.body.get("model", ""))
+
+    @cached_property
+    def last_user_message(self) -> str:
+        for message in reversed(self.messages):
+            if message.get("role", "user") == "user":
+                return content_text(message.get("content"))
+        return ""
+
+    @cached_property
+    def system_message(self) -> str:
+        return "\n".join(
+            content_text(m.get("content"))
+            for m in self.messages
+            if m.get("role") in ("system", "developer")
+        )
+
+    @property
+    def last_message_role(self) -> str:
+        return self.messages[-1].get("role", "user") if self.messages else ""
+
+    @cached_property
+    def tools(self) -> frozenset[str]:
+        names = set()
+        for tool in self.body.get("tools") or ():
+            if isinstance(tool, dict):
+                names.add((tool.get("function") or {}).get("name"))
+        return frozenset(n for n in names if n)
+
+    @property
+    def tool_choice(self) -> str | None:
+        """``none``/``auto``/``required``, or the name of a forced function."""
+        choice = self.body.get("tool_choice")
+        if isinstance(choice, dict):
+            return (choice.get("function") or {}).get("name")
+        return choice
+
+    @property
+    def stream(self) -> bool:
+        return bool(self.body.get("stream"))
+
+    @cached_property
+    def turn(self) -> int:
+        """1-based count of user messages."""
+        return sum(1 for m in self.messages if m.get("role", "user") == "user")
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+    @cached_property
+    def template_context(self) -> dict[str, Any]:
+        """What reply templates can read (see ``templating``)."""
+        calls = []
+        for message in reversed(self.messages):
+            if message.get("role") == "assistant" and message.get("tool_calls"):
+                for call in message["tool_calls"]:
+                    function = call.get("function") or {}
+                    calls.append(
+                        {
+                            "id": call.get("id"),
+                            "name": function.get("name"),
+                            "arguments": _parsed(function.get("arguments")),
+                        }
+                    )
+                break
+        return {
+            "request": self.body,
+            "last_user_message": self.last_user_message,
+            "model": self.model,
+            "turn": self.turn,
+            "tool_calls": calls,
+            "tool_results": [
+                content_text(m.get("content")) for m in self.messages if m.get("role") == "tool"
+            ],
+        }
+
+
+def _parsed(arguments: Any) -> Any:
+    if not isinstance(arguments, str):
+        return arguments
+    try:
+        return json.loads(arguments)
+    except ValueError:
+        return arguments

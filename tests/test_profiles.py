@@ -1,0 +1,867 @@
+"""Each profile accepts its seed document's own example and refuses what its provider refuses.
+
+Every case goes through the official ``openai`` SDK, so the status, the error class and the
+parsed ``.param``/``.code`` are what an application would see.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import openai
+import pytest
+from conftest import raw_request
+
+SEED_001_WEATHER = {
+    "model": "gemini-3.1-flash-lite-preview",
+    "messages": [{"role": "user", "content": "今天北京天气怎么样？"}],
+    "tools": [{"type": "function", "function": {"name": "googleSearch"}}],
+}
+
+SEED_002_GOMODEL = {
+    "model": "gpt-4o-mini",
+    "provider": "anthropic",
+    "messages": [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "What is in this picture?"},
+                {
+                    "type": "image_url",
+                    "image_url": {
+                        "url": "https://example.com/cat.png",
+                        "detail": "low",
+                        "media_type": "image/png",
+                    },
+                },
+                {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}},
+            ],
+        }
+    ],
+    "max_tokens": 64,
+    "parallel_tool_calls": True,
+    "reasoning": {"effort": "low"},
+    "stream": False,
+    "temperature": 0.2,
+    "tool_choice": "auto",
+    "tools": [
+        {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}
+    ],
+}
+
+# Seed 003's example body, verbatim.
+SEED_003_DEEPSEEK = {
+    "model": "text",
+    "messages": [
+        {
+            "role": "system",
+            "content": "text",
+            "name": "text",
+            "tool_calls": [
+                {
+                    "id": "text",
+                    "type": "function",
+                    "function": {"name": "text", "arguments": "text"},
+                }
+            ],
+            "tool_call_id": "text",
+        }
+    ],
+    "max_tokens": 1,
+    "max_completion_tokens": 1,
+    "temperature": 1,
+    "top_p": 1,
+    "n": 1,
+    "stream": True,
+    "stop": "text",
+    "presence_penalty": 1,
+    "frequency_penalty": 1,
+    "logit_bias": {"ANY_ADDITIONAL_PROPERTY": 1},
+    "seed": 1,
+    "tools": [
+        {
+            "type": "function",
+            "function": {
+                "name": "text",
+                "description": "text",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"ANY_ADDITIONAL_PROPERTY": "anything"},
+                    "required": ["text"],
+                },
+            },
+        }
+    ],
+    "tool_choice": "none",
+    "response_format": {
+        "type": "text",
+        "json_schema": {
+            "name": "text",
+            "description": "text",
+            "schema": {"ANY_ADDITIONAL_PROPERTY": "anything"},
+            "strict": True,
+        },
+    },
+    "logprobs": True,
+    "top_logprobs": 1,
+    "reasoning_effort": "minimal",
+}
+
+SEED_004_GEMINI = {
+    "model": "gemini-2.5-flash",
+    "messages": [
+        {"role": "system", "content": "You are a helpful assistant."},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "What's the weather like in Beijing?"},
+                {"type": "image_url", "image_url": {"url": "https://example.com/sky.jpg"}},
+            ],
+        },
+    ],
+    "max_tokens": 256,
+    "temperature": 1.0,
+    "top_p": 1.0,
+    "stream": False,
+    "stop": ["\n\n"],
+    "n": 1,
+    "presence_penalty": 0,
+    "frequency_penalty": 0,
+    "tools": [
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "description": "Get the weather of a city",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "location": {"type": "string", "description": "City name"},
+                        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+                    },
+                    "required": ["location"],
+                },
+            },
+        }
+    ],
+    "tool_choice": "auto",
+    "user": "user-1234",
+}
+
+OPENAI_BASIC = {
+    "model": "gpt-4o",
+    "messages": [
+        {"role": "developer", "content": "Be brief."},
+        {"role": "user", "content": "Hello"},
+    ],
+}
+
+
+def post(client: openai.OpenAI, body: dict) -> dict:
+    """POST a body as is through the SDK's own request and error machinery."""
+    return client.post("/chat/completions", body=body, cast_to=object)
+
+
+def test_openai_basic_request(client_for):
+    completion = client_for().chat.completions.create(**OPENAI_BASIC)
+    assert completion.object == "chat.completion"
+    assert completion.choices[0].message.content == "This is a mock response to: Hello"
+    assert completion.choices[0].finish_reason == "stop"
+    assert completion.usage.total_tokens == (
+        completion.usage.prompt_tokens + completion.usage.completion_tokens
+    )
+
+
+def test_seed_001_weather_question_with_google_search(client_for):
+    completion = client_for("gemini-tools").chat.completions.create(**SEED_001_WEATHER)
+    assert "今天北京天气怎么样" in completion.choices[0].message.content
+
+
+def test_seed_000_gemini_tools_needs_no_key(server):
+    # An SDK always sends a key; a bare HTTP client may not, and this relay allows it.
+    response = raw_request(
+        server,
+        "POST",
+        "/gemini-tools/v1/chat/completions",
+        json.dumps(SEED_001_WEATHER).encode(),
+        {"Content-Type": "application/json"},
+    )
+    assert response.status == 200
+    assert response.json()["choices"][0]["finish_reason"] == "stop"
+
+
+def test_seed_002_gomodel_echoes_provider_hint_and_usage_details(client_for):
+    body = copy.deepcopy(SEED_002_GOMODEL)
+    gateway_only = {"provider": body.pop("provider"), "reasoning": body.pop("reasoning")}
+    completion = client_for("gomodel").chat.completions.create(**body, extra_body=gateway_only)
+    extra = completion.model_extra
+    assert extra["provider"] == "anthropic"
+    assert completion.usage.prompt_tokens_details.cached_tokens == 0
+    assert completion.usage.completion_tokens_details.reasoning_tokens == 0
+    assert "raw_usage" in completion.usage.model_extra
+
+
+def test_gomodel_provider_defaults_when_no_hint(client_for):
+    body = {k: v for k, v in SEED_002_GOMODEL.items() if k not in ("provider", "reasoning")}
+    completion = client_for("gomodel").chat.completions.create(**body)
+    assert completion.model_extra["provider"] == "openai"
+
+
+def test_seed_003_full_example_streams_at_api_v1(client_for):
+    client = client_for("deepseek", base="/api/v1")
+    stream = client.chat.completions.create(**SEED_003_DEEPSEEK)
+    chunks = list(stream)
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert chunks[-1].choices[0].finish_reason == "length"  # max_tokens: 1
+
+
+def test_seed_003_served_unprefixed_when_default_profile_is_deepseek(client_for):
+    body = {**SEED_003_DEEPSEEK, "stream": False}
+    completion = client_for("deepseek", base="/v1").chat.completions.create(**body)
+    assert completion.choices[0].finish_reason in ("stop", "length")
+
+
+def test_seed_004_gemini_example(client_for):
+    completion = client_for("gemini").chat.completions.create(**SEED_004_GEMINI)
+    assert "Beijing" in completion.choices[0].message.content
+    assert completion.system_fingerprint is None
+
+
+def test_gemini_served_at_google_openai_prefix(client_for):
+    client = client_for("gemini", base="/v1beta/openai")
+    assert client.chat.completions.create(**SEED_004_GEMINI).choices
+
+
+def test_models_list(client_for):
+    ids = [m.id for m in client_for("deepseek").models.list()]
+    assert ids == ["deepseek-chat", "deepseek-reasoner"]
+
+
+def with_(base: dict, **changes) -> dict:
+    body = copy.deepcopy(base)
+    for key, value in changes.items():
+        if value is DELETE:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return body
+
+
+DELETE = object()
+TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
+ASK = [{"role": "user", "content": "hi"}]
+
+# (profile, body, status, type, code, param)
+INVALID = {
+    "openai": [
+        (with_(OPENAI_BASIC, foo=1), 400, "invalid_request_error", None, "foo"),
+        (
+            with_(OPENAI_BASIC, model=DELETE),
+            400,
+            "invalid_request_error",
+            "missing_required_parameter",
+            "model",
+        ),
+        (with_(OPENAI_BASIC, messages=[]), 400, "invalid_request_error", "empty_array", "messages"),
+        (
+            with_(OPENAI_BASIC, messages=[{"role": "bot", "content": "x"}]),
+            400,
+            "invalid_request_error",
+            "invalid_value",
+            "messages[0].role",
+        ),
+        (
+            with_(OPENAI_BASIC, messages=[{"role": "user", "content": 5}]),
+            400,
+            "invalid_request_error",
+            "invalid_type",
+            "messages[0].content",
+        ),
+        (
+            with_(OPENAI_BASIC, messages=[{"role": "user"}]),
+            400,
+            "invalid_request_error",
+            "missing_required_parameter",
+            "messages[0].content",
+        ),
+        (
+            with_(OPENAI_BASIC, messages=[{"role": "user", "content": "x", "foo": 1}]),
+            400,
+            "invalid_request_error",
+            "unknown_parameter",
+            "messages[0].foo",
+        ),
+        (
+            with_(OPENAI_BASIC, temperature=2.5),
+            400,
+            "invalid_request_error",
+            "decimal_above_max_value",
+            "temperature",
+        ),
+        (with_(OPENAI_BASIC, n=0), 400, "invalid_request_error", "integer_below_min_value", "n"),
+        (
+            with_(OPENAI_BASIC, stop=["a", "b", "c", "d", "e"]),
+            400,
+            "invalid_request_error",
+            "array_above_max_length",
+            "stop",
+        ),
+        (
+            with_(OPENAI_BASIC, tools=[{"type": "function", "function": {"name": "bad name!"}}]),
+            400,
+            "invalid_request_error",
+            "invalid_value",
+            "tools[0].function.name",
+        ),
+        (
+            with_(
+                OPENAI_BASIC,
+                tool_choice={"type": "function", "function": {"name": "nope"}},
+                tools=[TOOL],
+            ),
+            400,
+            "invalid_request_error",
+            "invalid_value",
+            "tool_choice.function.name",
+        ),
+        (
+            with_(OPENAI_BASIC, tool_choice="auto"),
+            400,
+            "invalid_request_error",
+            None,
+            "tool_choice",
+        ),
+        (
+            with_(OPENAI_BASIC, stream_options={"include_usage": True}),
+            400,
+            "invalid_request_error",
+            None,
+            "stream_options",
+        ),
+        (with_(OPENAI_BASIC, top_logprobs=3), 400, "invalid_request_error", None, "top_logprobs"),
+        (
+            with_(
+                OPENAI_BASIC,
+                messages=[*ASK, {"role": "tool", "content": "x", "tool_call_id": "c1"}],
+            ),
+            400,
+            "invalid_request_error",
+            None,
+            "messages[1].role",
+        ),
+        (
+            with_(OPENAI_BASIC, response_format={"type": "xml"}),
+            400,
+            "invalid_request_error",
+            "invalid_value",
+            "response_format.type",
+        ),
+        (
+            with_(OPENAI_BASIC, reasoning_effort="extreme"),
+            400,
+            "invalid_request_error",
+            "invalid_value",
+            "reasoning_effort",
+        ),
+        (
+            with_(OPENAI_BASIC, logit_bias={"50256": 200}),
+            400,
+            "invalid_request_error",
+            "integer_above_max_value",
+            "logit_bias.50256",
+        ),
+    ],
+    "gemini-tools": [
+        (
+            with_(SEED_001_WEATHER, tools=DELETE),
+            400,
+            "invalid_request_error",
+            "missing_required_parameter",
+            "tools",
+        ),
+        (with_(SEED_001_WEATHER, tools=[]), 400, "invalid_request_error", "empty_array", "tools"),
+        (
+            with_(SEED_001_WEATHER, model=DELETE),
+            400,
+            "invalid_request_error",
+            "missing_required_parameter",
+            "model",
+        ),
+        (with_(SEED_001_WEATHER, model=42), 400, "invalid_request_error", "invalid_type", "model"),
+        (
+            with_(SEED_001_WEATHER, messages="hello"),
+            400,
+            "invalid_request_error",
+            "invalid_type",
+            "messages",
+        ),
+        (
+            with_(
+                SEED_001_WEATHER,
+                messages=[{"role": "user", "content": [{"type": "text", "text": "x"}]}],
+            ),
+            400,
+            "invalid_request_error",
+            "invalid_type",
+            "messages[0].content",
+        ),
+        (
+            with_(SEED_001_WEATHER, messages=[{"role": "robot", "content": "x"}]),
+            400,
+            "invalid_request_error",
+            "invalid_value",
+            "messages[0].role",
+        ),
+        (
+            with_(
+                SEED_001_WEATHER,
+                tools=[{"type": "retrieval", "function": {"name": "googleSearch"}}],
+            ),
+            400,
+            "invalid_request_error",
+            "invalid_value",
+            "tools[0].type",
+        ),
+        (
+            with_(SEED_001_WEATHER, tools=[{"type": "function", "function": {}}]),
+            400,
+            "invalid_request_error",
+            "missing_required_parameter",
+            "tools[0].function.name",
+        ),
+        (
+            with_(
+                SEED_001_WEATHER,
+                tools=[{"type": "function", "function": {"name": "google search"}}],
+            ),
+            400,
+            "invalid_request_error",
+            "invalid_value",
+            "tools[0].function.name",
+        ),
+        (
+            with_(SEED_001_WEATHER, temperature=-1),
+            400,
+            "invalid_request_error",
+            "decimal_below_min_value",
+            "temperature",
+        ),
+    ],
+    "gomodel": [
+        (with_(SEED_002_GOMODEL, model=""), 400, "invalid_request_error", "empty_string", "model"),
+        (
+            with_(SEED_002_GOMODEL, provider=""),
+            400,
+            "invalid_request_error",
+            "empty_string",
+            "provider",
+        ),
+        (
+            with_(SEED_002_GOMODEL, provider=7),
+            400,
+            "invalid_request_error",
+            "invalid_type",
+            "provider",
+        ),
+        (
+            with_(SEED_002_GOMODEL, reasoning="high"),
+            400,
+            "invalid_request_error",
+            "invalid_type",
+            "reasoning",
+        ),
+        (
+            with_(SEED_002_GOMODEL, reasoning={"effort": "max"}),
+            400,
+            "invalid_request_error",
+            "invalid_value",
+            "reasoning.effort",
+        ),
+        (
+            with_(
+                SEED_002_GOMODEL,
+                messages=[{"role": "user", "content": [{"type": "video", "video": {}}]}],
+            ),
+            400,
+            "invalid_request_error",
+            "invalid_value",
+            "messages[0].content[0].type",
+        ),
+        (
+            with_(
+                SEED_002_GOMODEL,
+                messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}],
+            ),
+            400,
+            "invalid_request_error",
+            "missing_required_parameter",
+            "messages[0].content[0].image_url.url",
+        ),
+        (
+            with_(
+                SEED_002_GOMODEL,
+                messages=[
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "input_audio", "input_audio": {"data": "x", "format": "ogg"}}
+                        ],
+                    }
+                ],
+            ),
+            400,
+            "invalid_request_error",
+            "invalid_value",
+            "messages[0].content[0].input_audio.format",
+        ),
+        (
+            with_(SEED_002_GOMODEL, max_tokens="10"),
+            400,
+            "invalid_request_error",
+            "invalid_type",
+            "max_tokens",
+        ),
+        (
+            with_(SEED_002_GOMODEL, parallel_tool_calls="yes"),
+            400,
+            "invalid_request_error",
+            "invalid_type",
+            "parallel_tool_calls",
+        ),
+        (
+            with_(SEED_002_GOMODEL, stream_options={"include_usage": True}),
+            400,
+            "invalid_request_error",
+            None,
+            "stream_options",
+        ),
+    ],
+    "deepseek": [
+        (
+            with_(SEED_003_DEEPSEEK, temperature=2.1),
+            422,
+            "invalid_request_error",
+            "decimal_above_max_value",
+            "temperature",
+        ),
+        (
+            with_(SEED_003_DEEPSEEK, top_p=1.5),
+            422,
+            "invalid_request_error",
+            "decimal_above_max_value",
+            "top_p",
+        ),
+        (
+            with_(SEED_003_DEEPSEEK, n=0),
+            422,
+            "invalid_request_error",
+            "integer_below_min_value",
+            "n",
+        ),
+        (
+            with_(SEED_003_DEEPSEEK, presence_penalty=-2.5),
+            422,
+            "invalid_request_error",
+            "decimal_below_min_value",
+            "presence_penalty",
+        ),
+        (
+            with_(SEED_003_DEEPSEEK, frequency_penalty=3),
+            422,
+            "invalid_request_error",
+            "decimal_above_max_value",
+            "frequency_penalty",
+        ),
+        (
+            with_(SEED_003_DEEPSEEK, top_logprobs=21),
+            422,
+            "invalid_request_error",
+            "integer_above_max_value",
+            "top_logprobs",
+        ),
+        (
+            with_(SEED_003_DEEPSEEK, reasoning_effort="extreme"),
+            422,
+            "invalid_request_error",
+            "invalid_value",
+            "reasoning_effort",
+        ),
+        (
+            with_(SEED_003_DEEPSEEK, tool_choice="any"),
+            422,
+            "invalid_request_error",
+            "invalid_value",
+            "tool_choice",
+        ),
+        (
+            with_(SEED_003_DEEPSEEK, response_format={"type": "xml"}),
+            422,
+            "invalid_request_error",
+            "invalid_value",
+            "response_format.type",
+        ),
+        (
+            with_(SEED_003_DEEPSEEK, model=DELETE),
+            400,
+            "invalid_request_error",
+            "missing_required_parameter",
+            "model",
+        ),
+        (
+            with_(SEED_003_DEEPSEEK, temperature="hot"),
+            400,
+            "invalid_request_error",
+            "invalid_type",
+            "temperature",
+        ),
+        (with_(SEED_003_DEEPSEEK, stop=5), 400, "invalid_request_error", "invalid_type", "stop"),
+        (
+            with_(
+                SEED_003_DEEPSEEK, tool_choice={"type": "function", "function": {"name": "text"}}
+            ),
+            400,
+            "invalid_request_error",
+            "invalid_type",
+            "tool_choice",
+        ),
+    ],
+    "gemini": [
+        (with_(SEED_004_GEMINI, foo=1), 400, "invalid_request_error", "INVALID_ARGUMENT", "foo"),
+        (
+            with_(SEED_004_GEMINI, messages=[{"role": "tool", "content": "x"}]),
+            400,
+            "invalid_request_error",
+            "invalid_value",
+            "messages[0].role",
+        ),
+        (
+            with_(SEED_004_GEMINI, messages=[{"role": "developer", "content": "x"}]),
+            400,
+            "invalid_request_error",
+            "invalid_value",
+            "messages[0].role",
+        ),
+        (
+            with_(SEED_004_GEMINI, messages=[{"role": "user"}]),
+            400,
+            "invalid_request_error",
+            "missing_required_parameter",
+            "messages[0].content",
+        ),
+        (
+            with_(
+                SEED_004_GEMINI,
+                messages=[
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "input_audio", "input_audio": {"data": "x", "format": "wav"}}
+                        ],
+                    }
+                ],
+            ),
+            400,
+            "invalid_request_error",
+            "invalid_value",
+            "messages[0].content[0].type",
+        ),
+        (
+            with_(SEED_004_GEMINI, messages=[{"role": "user", "content": [{"type": "text"}]}]),
+            400,
+            "invalid_request_error",
+            "missing_required_parameter",
+            "messages[0].content[0].text",
+        ),
+        (
+            with_(SEED_004_GEMINI, stop=["a", "b", "c", "d", "e"]),
+            400,
+            "invalid_request_error",
+            "array_above_max_length",
+            "stop",
+        ),
+        (
+            with_(SEED_004_GEMINI, temperature=2.5),
+            400,
+            "invalid_request_error",
+            "decimal_above_max_value",
+            "temperature",
+        ),
+        (
+            with_(SEED_004_GEMINI, top_p=-0.1),
+            400,
+            "invalid_request_error",
+            "decimal_below_min_value",
+            "top_p",
+        ),
+        (
+            with_(SEED_004_GEMINI, tool_choice="any"),
+            400,
+            "invalid_request_error",
+            "invalid_value",
+            "tool_choice",
+        ),
+        (with_(SEED_004_GEMINI, user=123), 400, "invalid_request_error", "invalid_type", "user"),
+        (
+            with_(SEED_004_GEMINI, logprobs=True),
+            400,
+            "invalid_request_error",
+            "INVALID_ARGUMENT",
+            "logprobs",
+        ),
+    ],
+}
+
+CASES = [
+    pytest.param(profile, *case, id=f"{profile}-{index}-{case[4]}")
+    for profile, cases in INVALID.items()
+    for index, case in enumerate(cases)
+]
+
+ERROR_CLASSES = {
+    400: openai.BadRequestError,
+    401: openai.AuthenticationError,
+    404: openai.NotFoundError,
+    422: openai.UnprocessableEntityError,
+}
+
+
+def test_at_least_sixty_invalid_cases_ten_per_profile():
+    assert len(CASES) >= 60
+    assert all(len(cases) >= 10 for cases in INVALID.values())
+
+
+@pytest.mark.parametrize(("profile", "body", "status", "type_", "code", "param"), CASES)
+def test_invalid_request(client_for, profile, body, status, type_, code, param):
+    with pytest.raises(ERROR_CLASSES[status]) as caught:
+        post(client_for(profile), body)
+    error = caught.value
+    assert error.status_code == status
+    assert error.type == type_
+    assert error.param == param
+    if code is not None:
+        assert error.code == code
+    assert error.message
+    assert error.response.headers["x-request-id"].startswith("req_")
+
+
+def test_deepseek_wording_names_the_table_entry(client_for):
+    with pytest.raises(openai.UnprocessableEntityError) as caught:
+        post(client_for("deepseek"), with_(SEED_003_DEEPSEEK, temperature=3))
+    assert caught.value.body["message"].startswith("Invalid Parameters: Invalid 'temperature'")
+    with pytest.raises(openai.BadRequestError) as caught:
+        post(client_for("deepseek"), with_(SEED_003_DEEPSEEK, model=DELETE))
+    assert caught.value.body["message"] == "Invalid Format: Missing required parameter: 'model'."
+
+
+def test_openai_unknown_field_wording(client_for):
+    with pytest.raises(openai.BadRequestError) as caught:
+        post(client_for(), with_(OPENAI_BASIC, foo=1))
+    assert caught.value.body["message"] == "Unrecognized request argument supplied: foo"
+
+
+def test_messages_say_what_is_allowed(client_for):
+    with pytest.raises(openai.BadRequestError) as caught:
+        post(client_for(), with_(OPENAI_BASIC, messages=[{"role": "bot", "content": "x"}]))
+    assert caught.value.body["message"] == (
+        "Invalid value: 'bot'. Supported values are: 'developer', 'system', 'user', "
+        "'assistant', 'tool', and 'function'."
+    )
+
+
+@pytest.mark.parametrize("profile", ["openai", "gomodel", "deepseek", "gemini"])
+def test_key_required(server, profile):
+    response = raw_request(
+        server,
+        "POST",
+        f"/{profile}/v1/chat/completions",
+        json.dumps(OPENAI_BASIC).encode(),
+        {"Content-Type": "application/json"},
+    )
+    assert response.status == 401
+    assert response.json()["error"]["param"] is None
+
+
+def test_tool_loop_answering_the_call_is_valid(client_for):
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": "{}"},
+    }
+    body = with_(
+        OPENAI_BASIC,
+        tools=[TOOL],
+        messages=[
+            *ASK,
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "content": "sunny", "tool_call_id": "call_1"},
+        ],
+    )
+    assert post(client_for(), body)["choices"][0]["finish_reason"] == "stop"
+
+
+def test_tool_calls_must_all_be_answered(client_for):
+    calls = [
+        {
+            "id": f"call_{i}",
+            "type": "function",
+            "function": {"name": "get_weather", "arguments": "{}"},
+        }
+        for i in (1, 2)
+    ]
+    body = with_(
+        OPENAI_BASIC,
+        tools=[TOOL],
+        messages=[
+            *ASK,
+            {"role": "assistant", "tool_calls": calls},
+            {"role": "tool", "content": "sunny", "tool_call_id": "call_1"},
+            {"role": "user", "content": "and?"},
+        ],
+    )
+    with pytest.raises(openai.BadRequestError) as caught:
+        post(client_for(), body)
+    assert caught.value.param == "messages[1].role"
+    assert "call_2" in caught.value.body["message"]
+
+
+def test_wrong_tool_call_id(client_for):
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": "{}"},
+    }
+    body = with_(
+        OPENAI_BASIC,
+        tools=[TOOL],
+        messages=[
+            *ASK,
+            {"role": "assistant", "tool_calls": [call]},
+            {"role": "tool", "content": "sunny", "tool_call_id": "call_9"},
+        ],
+    )
+    with pytest.raises(openai.BadRequestError) as caught:
+        post(client_for(), body)
+    assert caught.value.param == "messages[2].tool_call_id"
+
+
+def test_unknown_profile_is_404(client_for):
+    with pytest.raises(openai.NotFoundError) as caught:
+        post(client_for("nosuch"), OPENAI_BASIC)
+    assert "known profiles" in caught.value.body["message"]
+
+
+def test_profile_not_served_at_that_base(client_for):
+    with pytest.raises(openai.NotFoundError):
+        post(client_for("openai", base="/api/v1"), OPENAI_BASIC)
+
+
+def test_error_body_shape(client_for):
+    with pytest.raises(openai.BadRequestError) as caught:
+        post(client_for(), with_(OPENAI_BASIC, n=0))
+    assert set(json.loads(caught.value.response.text)["error"]) == {
+        "message",
+        "type",
+        "param",
+        "code",
+    }
