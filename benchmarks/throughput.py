@@ -79,9 +79,8 @@ def main() -> None:
     for name in sides:
         print(best(streams[name]).line(name, "streams/s"))
     for name in sides:
-        print(
-            f"{name:<10} start-up {min(startup[name]) * 1000:6.0f} ms   idle RSS {rss[name]:6.1f} MiB"
-        )
+        seconds = min(startup[name])
+        print(f"{name:<10} start-up {seconds * 1000:6.0f} ms   idle RSS {rss[name]:6.1f} MiB")
     ratio = {
         "req/s (target >= 0.8)": best(plain["mock"]).rate / best(plain["bare"]).rate,
         "streams/s (target >= 0.8)": best(streams["mock"]).rate / best(streams["bare"]).rate,

@@ -71,7 +71,7 @@ class Ids:
         return "call_" + self._token(24)
 
     def request(self) -> str:
-        return "req_" + "%032x" % self._random.getrandbits(128)
+        return "req_" + f"{self._random.getrandbits(128):032x}"
 
 
 @functools.lru_cache(maxsize=256)

@@ -61,8 +61,8 @@ class ReplySpec:
     status: int | None = None
     error: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
-    latency: Latency = Latency()
-    stream: StreamShape = StreamShape()
+    latency: Latency = field(default_factory=Latency)
+    stream: StreamShape = field(default_factory=StreamShape)
     fault: Fault | None = None
 
     def choices(self, view: RequestView) -> list[Choice]:
@@ -87,7 +87,7 @@ class ReplySpec:
             status=self.status,
             message=error.get("message"),
             type=error.get("type"),
-            code=error["code"] if "code" in error else ...,
+            code=error.get("code", ...),
             param=error.get("param"),
             headers=dict(self.headers),
         )
