@@ -180,6 +180,22 @@ async def reset_sequences(request: web.Request) -> web.Response:
     return _reply(request, {"reset": "sequences"})
 
 
+async def update_settings(request: web.Request) -> web.Response:
+    """Per-tenant settings; today ``strict`` (true, false, or null for the server's)."""
+    try:
+        changes = json.loads(await request.read() or b"{}")
+    except ValueError:
+        changes = None
+    if not isinstance(changes, dict) or set(changes) - {"strict"}:
+        return _admin_error(
+            request, 400, 'expected a JSON object like {"strict": true}', "invalid_settings"
+        )
+    tenant = _tenant(request)
+    if "strict" in changes:
+        tenant.strict = None if changes["strict"] is None else bool(changes["strict"])
+    return _reply(request, {"strict": tenant.strict})
+
+
 async def reset(request: web.Request) -> web.Response:
     _tenant(request).reset()
     return _reply(request, {"reset": True})
@@ -199,6 +215,7 @@ def add_admin_routes(app: web.Application, prefix: str = "") -> None:
         ("DELETE", "/scenarios", delete_scenarios),
         ("POST", "/scenarios/reset", reset_sequences),
         ("DELETE", "/scenarios/{name}", delete_scenario),
+        ("POST", "/settings", update_settings),
         ("POST", "/reset", reset),
     ]
     for method, path, handler in routes:

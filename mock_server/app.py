@@ -229,7 +229,8 @@ async def answer(exchange: Exchange) -> web.StreamResponse:
     selection = state.engine.choose(view, exchange.tenant)
     exchange.selection = selection
     if selection is None:
-        if state.settings.strict:
+        strict = exchange.tenant.strict
+        if strict if strict is not None else state.settings.strict:
             misses = state.engine.near_misses(view, exchange.tenant)
             exchange.near_miss = [m.as_dict() for m in misses]
             raise ApiError(

@@ -226,7 +226,7 @@ def near_misses(scenarios: Iterable[Scenario], view: RequestView, limit: int = 3
     for scenario in scenarios:
         if scenario.profile is not None and scenario.profile != view.profile:
             failed = [f"profile: wanted {scenario.profile!r}, request had {view.profile!r}"]
-            matched = 0
+            matched = -1  # another provider's scenario: the weakest kind of near miss
         else:
             failed = [c.explain(view) for c in scenario.conditions if not c.matches(view)]
             matched = len(scenario.conditions) - len(failed)

@@ -13,6 +13,7 @@ import json
 import random
 import string
 import time
+import zlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -80,6 +81,23 @@ def system_fingerprint(model: str) -> str:
     return "fp_" + hashlib.sha1(model.encode()).hexdigest()[:10]
 
 
+def token_logprob(token: str, alternatives: int) -> dict[str, Any]:
+    """One ``logprobs.content`` entry: the token's own log probability (derived from its text,
+    so the same token always gets the same value) and ``alternatives`` less likely ones."""
+    logprob = -round((zlib.crc32(token.encode()) % 1000) / 4000, 6)
+    top = [{"token": token, "logprob": logprob, "bytes": list(token.encode())}]
+    for rank in range(1, alternatives):
+        alternative = f"{token.strip() or token}_{rank}"
+        top.append(
+            {
+                "token": alternative,
+                "logprob": round(logprob - rank * 1.5, 6),
+                "bytes": list(alternative.encode()),
+            }
+        )
+    return {**top[0], "top_logprobs": top[:alternatives]}
+
+
 def max_completion_tokens(body: dict[str, Any]) -> int | None:
     value = body.get("max_completion_tokens")
     return value if value is not None else body.get("max_tokens")
@@ -107,6 +125,7 @@ class Completion:
     profile: Profile
     provider: str | None = None
     usage_override: dict[str, int] = field(default_factory=dict)
+    top_logprobs: int | None = None  # None: logprobs were not requested
 
     @property
     def fingerprint(self) -> str | None:
@@ -161,6 +180,15 @@ class Completion:
             message["refusal"] = choice.refusal
         return message
 
+    def logprobs(self, text: str | None) -> dict[str, Any] | None:
+        """Deterministic log probabilities for ``text``'s tokens, when they were requested."""
+        if self.top_logprobs is None or text is None:
+            return None
+        return {
+            "content": [token_logprob(t, self.top_logprobs) for t in split_tokens(text)],
+            "refusal": None,
+        }
+
     def header(self, object_type: str) -> dict[str, Any]:
         """The fields every body or chunk of this completion starts with."""
         head: dict[str, Any] = {
@@ -184,7 +212,7 @@ class Completion:
             {
                 "index": index,
                 "message": self.message(choice),
-                "logprobs": None,
+                "logprobs": self.logprobs(choice.content),
                 "finish_reason": choice.derived_finish_reason(),
             }
             for index, choice in enumerate(self.choices)
@@ -215,6 +243,7 @@ def new_completion(
     if profile.response.get("provider_field"):
         provider = hint or profile.default_provider
     return Completion(
+        top_logprobs=(body.get("top_logprobs") or 0) if body.get("logprobs") else None,
         id=ids.completion(),
         created=int(time.time()),
         model=str(body.get("model", "")),

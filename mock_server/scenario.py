@@ -172,6 +172,11 @@ def parse_document(
         name = raw.get("name") if isinstance(raw, dict) else None
         where = f"{source}:{line}:{column}"
         label = f"scenario {name!r}" if isinstance(name, str) else f"scenario #{index + 1}"
+        if isinstance(name, str) and name in seen:
+            problems.append(f"{where}: {label}: duplicate name; first defined at {seen[name]}")
+            continue
+        if isinstance(name, str):
+            seen[name] = where
         try:
             scenario = _build(raw, f"{source}:{line}", first_order + index)
         except Invalid as invalid:
@@ -183,12 +188,6 @@ def parse_document(
             line, column = locator.find(path + problem.path)
             problems.append(f"{source}:{line}:{column}: {label}: {problem}")
             continue
-        if scenario.name in seen:
-            problems.append(
-                f"{where}: {label}: duplicate name; first defined at {seen[scenario.name]}"
-            )
-            continue
-        seen[scenario.name] = where
         scenarios.append(scenario)
     return scenarios, problems
 
@@ -269,13 +268,21 @@ def scenario_files(paths: Iterable[str | Path]) -> Iterator[Path]:
             raise ScenarioProblems([f"{path}: no such file or folder"])
 
 
+def _shown(path: Path) -> str:
+    """A path as reports show it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def load_paths(paths: Iterable[str | Path]) -> list[Scenario]:
     """Every scenario in ``paths``, in file order; raises ``ScenarioProblems`` on any problem."""
     scenarios: list[Scenario] = []
     problems: list[str] = []
     seen: dict[str, str] = {}
     for path in scenario_files(paths):
-        found, file_problems = parse_document(path.read_bytes(), str(path), len(scenarios))
+        found, file_problems = parse_document(path.read_bytes(), _shown(path), len(scenarios))
         problems.extend(file_problems)
         for scenario in found:
             if scenario.name in seen:

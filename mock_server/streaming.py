@@ -135,8 +135,16 @@ _OPEN_CHOICE = '{{"index":{choice},'
 _CLOSE_STRING_DELTA = '},"logprobs":null,"finish_reason":null}'
 
 
-def _render_delta(choice: int, delta: Any) -> tuple[str, str]:
+def _render_delta(choice: int, delta: Any, completion: Completion) -> tuple[str, str]:
     """One choice entry as JSON text, and the text it carries (for pacing)."""
+    if completion.top_logprobs is not None and isinstance(delta, tuple) and delta[0] == "content":
+        body = {
+            "index": choice,
+            "delta": {"content": delta[1]},
+            "logprobs": completion.logprobs(delta[1]),
+            "finish_reason": None,
+        }
+        return _dumps(body), delta[1]
     if isinstance(delta, dict):
         body = {"index": choice, "delta": delta, "logprobs": None, "finish_reason": None}
         calls = delta.get("tool_calls")
@@ -165,7 +173,7 @@ def render_events(completion: Completion, shape: StreamShape, include_usage: boo
     for step in range(max(len(s) for s in streams)):
         for index, deltas in enumerate(streams):
             if step < len(deltas):
-                text, piece = _render_delta(index, deltas[step])
+                text, piece = _render_delta(index, deltas[step], completion)
                 events.append(Event((opening + text + closing).encode(), piece))
     for index, choice in enumerate(completion.choices):
         ending = {

@@ -3,7 +3,7 @@
 A path starts at a variable (``request``, ``last_user_message``, ``model``, ``turn``,
 ``tool_calls``, ``tool_results``) and walks the request's JSON with ``.key`` and ``[index]``
 (negative indexes count from the end). Filters: ``upper``, ``lower``, ``title``, ``trim``,
-``length``, ``json``, ``first``, ``last``, ``default('text')``.
+``length``, ``json``, ``first``, ``last``, ``join(', ')``, ``default('text')``.
 
 There is no expression evaluation, no attribute access on Python objects and no statements: a
 template can only read JSON data. Anything else (``{% ... %}``, ``__class__``, calls, unknown
@@ -47,6 +47,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "first": lambda v: v[0] if isinstance(v, (list, str)) and v else None,
     "last": lambda v: v[-1] if isinstance(v, (list, str)) and v else None,
     "default": lambda v, fallback="": v if v not in (None, "", [], {}) else fallback,
+    "join": lambda v, sep=", ": sep.join(map(_text, v)) if isinstance(v, list) else _text(v),
 }
 
 

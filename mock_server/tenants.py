@@ -26,6 +26,7 @@ class Tenant:
     journal_size: int = DEFAULT_JOURNAL_SIZE
     added: ScenarioIndex = field(default_factory=lambda: ScenarioIndex(()))
     served: dict[str, int] = field(default_factory=dict)
+    strict: bool | None = None  # None: the server's setting
     journal: deque[dict[str, Any]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -55,6 +56,7 @@ class Tenant:
         """Forget everything: added scenarios, sequence positions, journal."""
         self.clear_scenarios()
         self.journal.clear()
+        self.strict = None
 
 
 class Tenants:

@@ -1,9 +1,9 @@
 """A deterministic token heuristic, the same for counting usage and for splitting streams.
 
-A token is a run of up to four ASCII letters, or up to three digits, each with the space before
-it; any other single character (punctuation, each CJK character); or a run of whitespace. English
-prose comes out near OpenAI's ~4 characters per token, and a completion streamed token by token
-has exactly ``usage.completion_tokens`` content pieces.
+A token is a run of up to eight ASCII letters (a common English word), or up to three digits,
+each with the space before it; any other single character (punctuation, each CJK character); or
+a run of whitespace. English prose comes out close to what OpenAI's tokenizers count, and a
+completion streamed token by token has exactly ``usage.completion_tokens`` content pieces.
 
 Prompt tokens follow OpenAI's published accounting for chat messages: 3 tokens of framing per
 message, 1 more for a ``name``, and 3 to prime the reply; tool definitions count as their JSON.
@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any
 
-TOKEN = re.compile(r" ?[A-Za-z]{1,4}| ?[0-9]{1,3}|\s+|[^\sA-Za-z0-9]")
+TOKEN = re.compile(r" ?[A-Za-z]{1,8}| ?[0-9]{1,3}|\s+|[^\sA-Za-z0-9]")
 PER_MESSAGE = 3
 PER_NAME = 1
 REPLY_PRIMING = 3

@@ -94,3 +94,53 @@ def post_json(server, path: str, body: dict, headers: dict | None = None) -> Raw
     return raw_request(
         server, "POST", path, json.dumps(body).encode(), {**auth_headers(), **(headers or {})}
     )
+
+
+@dataclass
+class TenantHandle:
+    """A fresh tenant on the session server, driven through the admin API."""
+
+    server: MockServer
+    name: str
+
+    def url(self, profile: str | None = None, base: str = "/v1") -> str:
+        return f"{self.server.url}/t/{self.name}" + (f"/{profile}" if profile else "") + base
+
+    def client(self, profile: str | None = None, **options) -> openai.OpenAI:
+        options.setdefault("max_retries", 0)
+        return openai.OpenAI(base_url=self.url(profile), api_key=API_KEY, **options)
+
+    def async_client(self, profile: str | None = None, **options) -> openai.AsyncOpenAI:
+        options.setdefault("max_retries", 0)
+        return openai.AsyncOpenAI(base_url=self.url(profile), api_key=API_KEY, **options)
+
+    def admin(self, method: str, path: str, body: object = None) -> RawResponse:
+        data = (
+            None if body is None else (body if isinstance(body, (str, bytes)) else json.dumps(body))
+        )
+        if isinstance(data, str):
+            data = data.encode()
+        return raw_request(self.server, method, f"/t/{self.name}/__admin{path}", data)
+
+    def add(self, spec: object) -> None:
+        response = self.admin("POST", "/scenarios", spec)
+        assert response.status == 201, response.body.decode()
+
+    def requests(self, **query: str) -> list[dict]:
+        suffix = "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
+        return self.admin("GET", "/requests" + suffix).json()["requests"]
+
+    def post(
+        self, body: dict, profile: str | None = None, headers: dict | None = None
+    ) -> RawResponse:
+        path = self.url(profile).removeprefix(self.server.url) + "/chat/completions"
+        return post_json(self.server, path, body, headers)
+
+
+@pytest.fixture
+def tenant(server, request) -> TenantHandle:
+    import re
+    import uuid
+
+    name = re.sub(r"[^A-Za-z0-9_-]", "-", request.node.name)[:40] + "-" + uuid.uuid4().hex[:6]
+    return TenantHandle(server, name)

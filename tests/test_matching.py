@@ -1,0 +1,215 @@
+"""Every match condition, the tie-break rules, and strict mode's near-miss report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+BASE = {"model": "gpt-4o", "messages": [{"role": "user", "content": "What is the time?"}]}
+TOOL = {"type": "function", "function": {"name": "clock", "parameters": {"type": "object"}}}
+
+
+def content(response) -> str:
+    assert response.status == 200, response.body
+    return response.json()["choices"][0]["message"]["content"]
+
+
+def only(match: dict, name: str = "it") -> dict:
+    return {"name": name, "match": match, "reply": {"content": "matched"}}
+
+
+CONDITIONS = [
+    # (match, a body that matches, a body that does not)
+    ({"model": "gpt-4o*"}, BASE, {**BASE, "model": "o3-mini"}),
+    ({"model": {"regex": "^gpt-4\\.1"}}, {**BASE, "model": "gpt-4.1-mini"}, BASE),
+    ({"model": "gpt-4o"}, BASE, {**BASE, "model": "gpt-4o-mini"}),
+    (
+        {"last_user_message": {"contains": "time"}},
+        BASE,
+        {**BASE, "messages": [{"role": "user", "content": "date?"}]},
+    ),
+    (
+        {"last_user_message": {"equals": "What is the time?"}},
+        BASE,
+        {**BASE, "messages": [{"role": "user", "content": "What is the time"}]},
+    ),
+    (
+        {"last_user_message": {"regex": "(?i)^what"}},
+        BASE,
+        {**BASE, "messages": [{"role": "user", "content": "so what"}]},
+    ),
+    (
+        {"system_message": {"contains": "pirate"}},
+        {
+            **BASE,
+            "messages": [{"role": "system", "content": "Talk like a pirate."}, *BASE["messages"]],
+        },
+        BASE,
+    ),
+    (
+        {"last_message_role": "assistant"},
+        {**BASE, "messages": [*BASE["messages"], {"role": "assistant", "content": "Noon."}]},
+        BASE,
+    ),
+    ({"tools": ["clock"]}, {**BASE, "tools": [TOOL]}, BASE),
+    (
+        {"tool_choice": "required"},
+        {**BASE, "tools": [TOOL], "tool_choice": "required"},
+        {**BASE, "tools": [TOOL], "tool_choice": "auto"},
+    ),
+    (
+        {"tool_choice": "clock"},
+        {
+            **BASE,
+            "tools": [TOOL],
+            "tool_choice": {"type": "function", "function": {"name": "clock"}},
+        },
+        {**BASE, "tools": [TOOL]},
+    ),
+    ({"stream": False}, BASE, {**BASE, "stream": True}),
+    (
+        {"turn": 2},
+        {
+            **BASE,
+            "messages": [
+                *BASE["messages"],
+                {"role": "assistant", "content": "Noon."},
+                {"role": "user", "content": "Sure?"},
+            ],
+        },
+        BASE,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("match", "hit", "miss"),
+    CONDITIONS,
+    ids=[f"{index}-{next(iter(match))}" for index, (match, _, _) in enumerate(CONDITIONS)],
+)
+def test_condition(tenant, match, hit, miss):
+    tenant.add(only(match))
+    assert content(tenant.post(hit)) == "matched"
+    if miss.get("stream"):
+        assert tenant.post(miss).body.count(b"matched") == 0
+    else:
+        assert content(tenant.post(miss)) != "matched"
+
+
+def test_header_condition_is_case_insensitive(tenant):
+    tenant.add(only({"headers": {"X-Feature": "beta"}}))
+    assert content(tenant.post(BASE, headers={"x-feature": "beta"})) == "matched"
+    assert content(tenant.post(BASE, headers={"x-feature": "alpha"})) != "matched"
+
+
+def test_profile_restriction(tenant):
+    tenant.add({"name": "ds", "profile": "deepseek", "reply": {"content": "deepseek only"}})
+    assert content(tenant.post(BASE, profile="deepseek")) == "deepseek only"
+    assert content(tenant.post(BASE)) != "deepseek only"
+
+
+def test_all_conditions_must_hold(tenant):
+    tenant.add(only({"model": "gpt-4o", "last_user_message": {"contains": "weather"}}))
+    assert content(tenant.post(BASE)) != "matched"
+
+
+def test_no_conditions_matches_anything(tenant):
+    tenant.add({"name": "catch-all", "reply": {"content": "anything"}})
+    assert content(tenant.post({**BASE, "model": "whatever"})) == "anything"
+
+
+def test_priority_wins_over_specificity(tenant):
+    tenant.add(
+        [
+            {
+                "name": "specific",
+                "match": {"model": "gpt-4o", "turn": 1},
+                "reply": {"content": "specific"},
+            },
+            {"name": "urgent", "priority": 5, "reply": {"content": "urgent"}},
+        ]
+    )
+    assert content(tenant.post(BASE)) == "urgent"
+
+
+def test_specificity_breaks_priority_ties(tenant):
+    tenant.add(
+        [
+            {"name": "broad", "match": {"model": "gpt-4o"}, "reply": {"content": "broad"}},
+            {
+                "name": "narrow",
+                "match": {"model": "gpt-4o", "turn": 1},
+                "reply": {"content": "narrow"},
+            },
+        ]
+    )
+    assert content(tenant.post(BASE)) == "narrow"
+
+
+def test_order_breaks_remaining_ties(tenant):
+    tenant.add(
+        [
+            {"name": "first", "match": {"model": "gpt-4o"}, "reply": {"content": "first"}},
+            {"name": "second", "match": {"model": "gpt-4o"}, "reply": {"content": "second"}},
+        ]
+    )
+    assert content(tenant.post(BASE)) == "first"
+
+
+def test_added_scenario_beats_file_scenario_on_a_tie_and_can_shadow_it(tenant):
+    hello = {**BASE, "messages": [{"role": "user", "content": "Hello"}]}
+    assert content(tenant.post(hello)) == "Hello! How can I help you today?"  # bundled
+    tenant.add({"name": "greeting", "reply": {"content": "shadowed"}})
+    assert content(tenant.post(hello)) == "shadowed"
+
+
+def test_indexed_and_unindexed_scenarios_keep_rank_order(tenant):
+    tenant.add(
+        [
+            {
+                "name": "by-text",
+                "match": {"last_user_message": {"equals": "What is the time?"}},
+                "reply": {"content": "text"},
+            },
+            {
+                "name": "by-model",
+                "priority": 1,
+                "match": {"model": "gpt-4o"},
+                "reply": {"content": "model"},
+            },
+            {
+                "name": "general",
+                "priority": 2,
+                "match": {"turn": 1},
+                "reply": {"content": "general"},
+            },
+        ]
+    )
+    assert content(tenant.post(BASE)) == "general"
+    tenant.admin("DELETE", "/scenarios/general")
+    assert content(tenant.post(BASE)) == "model"
+    tenant.admin("DELETE", "/scenarios/by-model")
+    assert content(tenant.post(BASE)) == "text"
+
+
+def test_strict_near_miss_report_matches_golden_file(tenant):
+    tenant.admin("POST", "/settings", {"strict": True})
+    tenant.add(
+        [
+            {
+                "name": "weather",
+                "match": {"model": "gpt-4o", "last_user_message": {"contains": "weather"}},
+            },
+            {"name": "claude", "match": {"model": "claude-*", "stream": True}},
+        ]
+    )
+    body = {**BASE, "messages": [{"role": "user", "content": "Good evening, friend"}]}
+    response = tenant.post(body)
+    assert response.status == 404
+    error = response.json()["error"]
+    assert (error["type"], error["code"]) == ("mock_no_match", "mock_no_match")
+    golden = Path(__file__).parent / "golden" / "near_miss.txt"
+    assert error["message"] + "\n" == golden.read_text()
+    journal = tenant.requests(unmatched="true")
+    assert journal[-1]["near_miss"][0]["scenario"] == "weather"

@@ -1,0 +1,275 @@
+"""Every reply field, templating and its sandbox, scripted errors, and the fallback reply."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import openai
+import pytest
+
+BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Tell me about Paris"}]}
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "location": {"type": "string"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+                "days": {"type": "integer", "minimum": 1, "maximum": 7},
+                "hourly": {"type": "boolean"},
+                "tags": {"type": "array", "items": {"type": "string"}, "minItems": 2},
+            },
+            "required": ["location", "unit"],
+            "additionalProperties": False,
+        },
+    },
+}
+
+
+def reply_to(tenant, reply: dict, body: dict = BODY, profile: str | None = None) -> dict:
+    tenant.add({"name": "it", "priority": 10, "reply": reply})
+    response = tenant.post(body, profile=profile)
+    assert response.status == 200, response.body
+    return response.json()
+
+
+def test_content_is_templated_from_the_request(tenant):
+    body = reply_to(
+        tenant,
+        {
+            "content": "{{ model | upper }} on '{{ request.messages[-1].content }}' (turn {{ turn }})"
+        },
+    )
+    assert body["choices"][0]["message"]["content"] == "GPT-4O on 'Tell me about Paris' (turn 1)"
+
+
+def test_template_reads_tool_call_arguments_and_results(tenant):
+    messages = [
+        {"role": "user", "content": "weather?"},
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"location": "Oslo"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": "-3C"},
+    ]
+    body = reply_to(
+        tenant,
+        {"content": "{{ tool_calls[0].arguments.location }}: {{ tool_results | last }}"},
+        {**BODY, "messages": messages, "tools": [WEATHER]},
+    )
+    assert body["choices"][0]["message"]["content"] == "Oslo: -3C"
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ request.__class__.__mro__ }}",
+        "{{ request['__globals__'] }}",
+        "{{ ''.__class__ }}",
+        "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+        "{% import os %}",
+        "{{ request.model | attr('__class__') }}",
+    ],
+)
+def test_sandbox_escapes_are_refused_at_load(tenant, template):
+    response = tenant.admin("POST", "/scenarios", {"name": "evil", "reply": {"content": template}})
+    assert response.status == 400
+    assert "bad template" in response.json()["error"]["message"]
+
+
+def test_missing_template_values_render_empty(tenant):
+    body = reply_to(tenant, {"content": "[{{ request.nothing.here }}]"})
+    assert body["choices"][0]["message"]["content"] == "[]"
+
+
+def test_reasoning_content_on_profiles_that_have_it(tenant):
+    reply = {"reasoning_content": "Think first.", "content": "Answer."}
+    deepseek = reply_to(tenant, reply, profile="deepseek")
+    message = deepseek["choices"][0]["message"]
+    assert message["reasoning_content"] == "Think first."
+    assert deepseek["usage"]["completion_tokens_details"]["reasoning_tokens"] == 3
+    openai_body = tenant.post(BODY).json()
+    assert "reasoning_content" not in openai_body["choices"][0]["message"]
+
+
+def test_refusal(tenant):
+    body = reply_to(tenant, {"refusal": "I can't help with that.", "content": None})
+    message = body["choices"][0]["message"]
+    assert (message["content"], message["refusal"]) == (None, "I can't help with that.")
+
+
+def test_tool_calls_get_ids_and_json_arguments(tenant):
+    body = reply_to(
+        tenant,
+        {
+            "tool_calls": [
+                {"name": "get_weather", "arguments": {"location": "Paris", "unit": "celsius"}},
+                {"name": "get_weather", "arguments": '{"location": "Rome"}', "id": "call_fixed"},
+            ]
+        },
+        {**BODY, "tools": [WEATHER]},
+    )
+    choice = body["choices"][0]
+    calls = choice["message"]["tool_calls"]
+    assert choice["finish_reason"] == "tool_calls"
+    assert calls[0]["id"].startswith("call_") and len(calls[0]["id"]) == 29
+    assert calls[1]["id"] == "call_fixed"
+    assert json.loads(calls[0]["function"]["arguments"]) == {"location": "Paris", "unit": "celsius"}
+    assert calls[1]["function"]["arguments"] == '{"location": "Rome"}'
+    assert choice["message"]["content"] is None
+
+
+def test_finish_reason_length_truncates_to_max_tokens(tenant):
+    body = reply_to(tenant, {"content": "one two three four five"}, {**BODY, "max_tokens": 2})
+    choice = body["choices"][0]
+    assert (choice["message"]["content"], choice["finish_reason"]) == ("one two", "length")
+    assert body["usage"]["completion_tokens"] == 2
+
+
+def test_explicit_finish_reason(tenant):
+    body = reply_to(tenant, {"content": "...", "finish_reason": "content_filter"})
+    assert body["choices"][0]["finish_reason"] == "content_filter"
+
+
+def test_n_replicates_one_answer(tenant):
+    body = reply_to(tenant, {"content": "same"}, {**BODY, "n": 3})
+    assert [c["index"] for c in body["choices"]] == [0, 1, 2]
+    assert {c["message"]["content"] for c in body["choices"]} == {"same"}
+
+
+def test_explicit_choices(tenant):
+    body = reply_to(tenant, {"choices": [{"content": "A"}, {"content": "B"}]}, {**BODY, "n": 2})
+    assert [c["message"]["content"] for c in body["choices"]] == ["A", "B"]
+
+
+def test_usage_is_consistent_and_overridable(tenant):
+    body = reply_to(tenant, {"content": "Paris is the capital of France."})
+    usage = body["usage"]
+    assert usage["completion_tokens"] == 7  # Paris| is| the| capital| of| France|.
+    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
+    body = reply_to(
+        tenant, {"content": "x", "usage": {"prompt_tokens": 100, "completion_tokens": 5}}
+    )
+    assert body["usage"]["total_tokens"] == 105
+
+
+def test_logprobs_when_requested(tenant):
+    body = reply_to(
+        tenant, {"content": "Bonjour Paris"}, {**BODY, "logprobs": True, "top_logprobs": 2}
+    )
+    entries = body["choices"][0]["logprobs"]["content"]
+    assert "".join(e["token"] for e in entries) == "Bonjour Paris"
+    for entry in entries:
+        assert entry["logprob"] <= 0
+        assert bytes(entry["bytes"]).decode() == entry["token"]
+        assert len(entry["top_logprobs"]) == 2
+        assert entry["top_logprobs"][0]["logprob"] >= entry["top_logprobs"][1]["logprob"]
+    again = tenant.post({**BODY, "logprobs": True, "top_logprobs": 2}).json()
+    assert again["choices"][0]["logprobs"] == body["choices"][0]["logprobs"]
+
+
+def test_scripted_error_in_profile_wording(tenant):
+    tenant.add({"name": "broke", "reply": {"status": 402}})
+    with pytest.raises(openai.APIStatusError) as caught:
+        tenant.client("deepseek").chat.completions.create(**BODY)
+    assert caught.value.status_code == 402
+    assert caught.value.body == {
+        "message": "Insufficient Balance",
+        "type": "unknown_error",
+        "param": None,
+        "code": "invalid_request_error",
+    }
+
+
+def test_scripted_error_overrides_and_headers(tenant):
+    tenant.add(
+        {
+            "name": "custom",
+            "reply": {
+                "status": 400,
+                "error": {"message": "Nope.", "param": "messages", "code": "custom_code"},
+                "headers": {"x-custom": "1"},
+            },
+        }
+    )
+    with pytest.raises(openai.BadRequestError) as caught:
+        tenant.client().chat.completions.create(**BODY)
+    error = caught.value
+    assert (error.body["message"], error.param, error.code, error.type) == (
+        "Nope.",
+        "messages",
+        "custom_code",
+        "invalid_request_error",
+    )
+    assert error.response.headers["x-custom"] == "1"
+
+
+def test_reply_headers_on_success(tenant):
+    tenant.add({"name": "h", "reply": {"content": "ok", "headers": {"openai-processing-ms": "42"}}})
+    assert tenant.post(BODY).headers["openai-processing-ms"] == "42"
+
+
+def test_fallback_tool_arguments_follow_the_tool_schema(tenant):
+    body = {**BODY, "tools": [WEATHER], "tool_choice": "required"}
+    call = tenant.post(body).json()["choices"][0]["message"]["tool_calls"][0]
+    arguments = json.loads(call["function"]["arguments"])
+    jsonschema.validate(arguments, WEATHER["function"]["parameters"])
+
+
+def test_fallback_named_tool_choice(tenant):
+    other = {"type": "function", "function": {"name": "other"}}
+    body = {
+        **BODY,
+        "tools": [other, WEATHER],
+        "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+    }
+    call = tenant.post(body).json()["choices"][0]["message"]["tool_calls"][0]
+    assert call["function"]["name"] == "get_weather"
+
+
+def test_fallback_json_schema_content_validates(tenant):
+    schema = {
+        "type": "object",
+        "properties": {
+            "city": {"type": "string", "minLength": 12},
+            "population": {"type": "integer", "minimum": 1000},
+            "districts": {"type": "array", "items": {"type": "string"}},
+            "kind": {"anyOf": [{"const": "capital"}, {"type": "null"}]},
+        },
+        "required": ["city", "population", "districts", "kind"],
+        "additionalProperties": False,
+    }
+    body = {
+        **BODY,
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "city", "schema": schema, "strict": True},
+        },
+    }
+    content = tenant.post(body).json()["choices"][0]["message"]["content"]
+    jsonschema.validate(json.loads(content), schema)
+
+
+def test_fallback_json_object(tenant):
+    body = {**BODY, "response_format": {"type": "json_object"}}
+    assert isinstance(
+        json.loads(tenant.post(body).json()["choices"][0]["message"]["content"]), dict
+    )
+
+
+def test_delay_ms(tenant):
+    import time
+
+    tenant.add({"name": "slow", "reply": {"content": "late", "latency": {"delay_ms": 300}}})
+    started = time.monotonic()
+    assert tenant.post(BODY).status == 200
+    assert time.monotonic() - started >= 0.29

@@ -1,0 +1,65 @@
+"""Scenario files: lint messages (golden files), ``mock-server check``, loading folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from mock_server.cli import main
+from mock_server.scenario import ScenarioProblems, load_paths, parse_scenarios
+
+GOLDEN = Path("tests/golden/lint")
+
+
+@pytest.mark.parametrize("name", ["typos", "rules", "syntax", "shape"])
+def test_lint_messages_match_golden_files(name, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["check", str(GOLDEN / f"{name}.yaml")]) == 1
+    assert capsys.readouterr().err == (GOLDEN / f"{name}.txt").read_text()
+
+
+def test_check_passes_bundled_scenarios(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["check", "scenarios"]) == 0
+    assert capsys.readouterr().out.startswith("ok: ")
+
+
+def test_check_missing_path(capsys):
+    assert main(["check", "/nonexistent/scenarios.yaml"]) == 1
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_serve_refuses_a_bad_scenario_file(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["serve", "--scenarios", str(GOLDEN / "typos.yaml"), "--port", "0"]) == 2
+    assert "did you mean 'model'?" in capsys.readouterr().err
+
+
+def test_duplicate_names_across_files(tmp_path):
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_text("scenarios:\n  - name: same\n    reply: {content: x}\n")
+    with pytest.raises(ScenarioProblems) as caught:
+        load_paths([tmp_path])
+    assert "duplicate name" in str(caught.value)
+
+
+def test_folders_load_in_file_order(tmp_path):
+    (tmp_path / "2-second.yaml").write_text("scenarios:\n  - name: second\n")
+    (tmp_path / "1-first.yml").write_text("scenarios:\n  - name: first\n")
+    (tmp_path / "notes.txt").write_text("not a scenario")
+    assert [s.name for s in load_paths([tmp_path])] == ["first", "second"]
+
+
+def test_one_scenario_mapping_and_json_text_are_accepted():
+    assert parse_scenarios({"name": "solo", "reply": {"content": "x"}})[0].name == "solo"
+    assert parse_scenarios('{"scenarios": [{"name": "j"}]}')[0].name == "j"
+
+
+def test_environment_variable_sets_scenarios(tmp_path):
+    from mock_server.config import build_settings
+
+    settings = build_settings({}, environ={"MOCK_SERVER_SCENARIOS": f"{tmp_path}{os.pathsep}x"})
+    assert settings.scenarios == [str(tmp_path), "x"]
