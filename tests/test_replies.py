@@ -39,9 +39,7 @@ def reply_to(tenant, reply: dict, body: dict = BODY, profile: str | None = None)
 def test_content_is_templated_from_the_request(tenant):
     body = reply_to(
         tenant,
-        {
-            "content": "{{ model | upper }} on '{{ request.messages[-1].content }}' (turn {{ turn }})"
-        },
+        {"content": "{{ model | upper }} on '{{ request.messages[-1].content }}' (turn {{turn}})"},
     )
     assert body["choices"][0]["message"]["content"] == "GPT-4O on 'Tell me about Paris' (turn 1)"
 
