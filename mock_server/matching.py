@@ -54,6 +54,8 @@ class TextCondition(Condition):
         self.key = key
         self.operator = operator
         self.operand = operand
+        if operator == "glob" and not _GLOB_CHARS.search(operand):
+            self.operator = operator = "literal"  # a glob without wildcards is plain equality
         if operator == "regex":
             self._pattern = re.compile(operand, re.S)
         elif operator == "glob":
@@ -62,11 +64,7 @@ class TextCondition(Condition):
     @property
     def exact(self) -> str | None:
         """The one value this condition accepts, when there is one (for the index)."""
-        if self.operator == "equals":
-            return self.operand
-        if self.operator == "glob" and not _GLOB_CHARS.search(self.operand):
-            return self.operand
-        return None
+        return self.operand if self.operator in ("equals", "literal") else None
 
     def actual(self, view: RequestView) -> str:
         return getattr(view, self.key)
@@ -75,16 +73,15 @@ class TextCondition(Condition):
         text = self.actual(view)
         if self.operator == "contains":
             return self.operand in text
-        if self.operator == "equals":
+        if self.operator in ("equals", "literal"):
             return text == self.operand
-        return (
-            self._pattern.fullmatch(text) is not None
-            if self.operator == "glob"
-            else bool(self._pattern.search(text))
-        )
+        if self.operator == "glob":
+            return self._pattern.fullmatch(text) is not None
+        return self._pattern.search(text) is not None
 
     def wanted(self) -> str:
-        word = {"glob": "matching", "regex": "matching regex"}.get(self.operator, self.operator)
+        words = {"glob": "matching", "regex": "matching regex", "literal": "equals"}
+        word = words.get(self.operator, self.operator)
         return f"{word} {self.operand!r}"
 
 

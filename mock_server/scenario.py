@@ -39,9 +39,14 @@ class Scenario:
     on_exhausted: str = "repeat_last"
     priority: int = 0
     profile: str | None = None
-    source: str = ""
+    location: Any = ""  # str() gives file:line:column
     order: int = 0
     is_sequence: bool = False
+
+    @property
+    def source(self) -> str:
+        """Where the scenario is defined, as ``file:line:column``."""
+        return str(self.location)
 
     @property
     def rank(self) -> tuple[int, int, int]:
@@ -106,10 +111,20 @@ def _get_checker() -> _Checker:
 
 
 class _Locator:
-    """Line and column of any path in a YAML document."""
+    """Line and column of any path in a YAML document; the document is composed into nodes
+    only when a problem needs locating, so clean files are parsed once."""
 
-    def __init__(self, root: Any) -> None:
-        self.root = root
+    def __init__(self, text: str | bytes, wrap: bool = False) -> None:
+        self.text = text
+        self.wrap = wrap
+        self._root: Any = None
+
+    @property
+    def root(self) -> Any:
+        if self._root is None:
+            root = compose_yaml(self.text)
+            self._root = _wrap(root) if self.wrap else root
+        return self._root
 
     def find(self, path: list[str | int], key: bool = False) -> tuple[int, int]:
         """Where ``path`` is; with ``key``, where the last mapping key itself is written."""
@@ -146,16 +161,15 @@ def parse_document(
 ) -> tuple[list[Scenario], list[str]]:
     """Scenarios of one YAML/JSON document and the problems found in it."""
     try:
-        root = compose_yaml(text)
-        data = load_yaml(text)
+        data = _parse(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         reason = getattr(exc, "problem", None) or str(exc)
         return [], [f"{where}: not valid YAML: {reason}"]
-    locator = _Locator(root)
+    locator = _Locator(text)
     if isinstance(data, dict) and "scenarios" not in data and "name" in data:
-        data, locator = {"scenarios": [data]}, _Locator(_wrap(root))
+        data, locator = {"scenarios": [data]}, _Locator(text, wrap=True)
     if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list):
         return [], [f"{source}:1:1: a scenario file holds a mapping with a 'scenarios:' list"]
     extra = sorted(set(data) - {"scenarios"})
@@ -168,9 +182,8 @@ def parse_document(
     seen: dict[str, str] = {}
     for index, raw in enumerate(data["scenarios"]):
         path: list[str | int] = ["scenarios", index]
-        line, column = locator.find(path)
         name = raw.get("name") if isinstance(raw, dict) else None
-        where = f"{source}:{line}:{column}"
+        where = _Where(source, locator, path)
         label = f"scenario {name!r}" if isinstance(name, str) else f"scenario #{index + 1}"
         if isinstance(name, str) and name in seen:
             problems.append(f"{where}: {label}: duplicate name; first defined at {seen[name]}")
@@ -178,7 +191,7 @@ def parse_document(
         if isinstance(name, str):
             seen[name] = where
         try:
-            scenario = _build(raw, f"{source}:{line}", first_order + index)
+            scenario = _build(raw, where, first_order + index)
         except Invalid as invalid:
             parts = list(reversed(invalid.reversed_path))
             line, column = locator.find(path + parts, key=invalid.code == "unknown_parameter")
@@ -192,6 +205,17 @@ def parse_document(
     return scenarios, problems
 
 
+def _parse(text: str | bytes) -> Any:
+    """JSON when it looks like JSON (much faster to parse), else YAML (which also reports
+    where broken JSON breaks)."""
+    if text.lstrip()[:1] in ("{", "[", b"{", b"["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    return load_yaml(text)
+
+
 def _wrap(root: Any) -> Any:
     """A node tree for ``{scenarios: [root]}``, so one-scenario documents locate alike."""
     import yaml
@@ -199,6 +223,17 @@ def _wrap(root: Any) -> Any:
     key = yaml.ScalarNode("tag:yaml.org,2002:str", "scenarios", root.start_mark, root.start_mark)
     items = yaml.SequenceNode("tag:yaml.org,2002:seq", [root], root.start_mark, root.end_mark)
     return yaml.MappingNode("tag:yaml.org,2002:map", [(key, items)], root.start_mark, root.end_mark)
+
+
+class _Where:
+    """``file:line:column`` of a scenario, worked out only when it is shown."""
+
+    def __init__(self, source: str, locator: _Locator, path: list[str | int]) -> None:
+        self.source, self.locator, self.path = source, locator, path
+
+    def __str__(self) -> str:
+        line, column = self.locator.find(self.path)
+        return f"{self.source}:{line}:{column}"
 
 
 class _Problem(ValueError):
@@ -218,7 +253,7 @@ def _describe(invalid: Invalid, path: list[str | int]) -> str:
     return invalid.text
 
 
-def _build(raw: Any, source: str, order: int) -> Scenario:
+def _build(raw: Any, source: Any, order: int) -> Scenario:
     _get_checker().check_scenario(raw)
     if "reply" in raw and "sequence" in raw:
         raise _Problem("give either 'reply' or 'sequence', not both", ["sequence"])
@@ -250,7 +285,7 @@ def _build(raw: Any, source: str, order: int) -> Scenario:
         on_exhausted=raw.get("on_exhausted", "repeat_last"),
         priority=raw.get("priority", 0),
         profile=raw.get("profile"),
-        source=source,
+        location=source,
         order=order,
         is_sequence="sequence" in raw,
     )
@@ -290,7 +325,7 @@ def load_paths(paths: Iterable[str | Path]) -> list[Scenario]:
                     f"{scenario.source}: scenario {scenario.name!r}: duplicate name; first "
                     f"defined at {seen[scenario.name]}"
                 )
-            seen[scenario.name] = scenario.source
+            seen[scenario.name] = scenario.location
         scenarios.extend(found)
     if problems:
         raise ScenarioProblems(problems)

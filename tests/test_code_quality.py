@@ -15,7 +15,10 @@ import mock_server
 def test_ruff_clean():
     result = subprocess.run(
         ["ruff", "check", "mock_server", "tests", "benchmarks"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
