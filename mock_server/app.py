@@ -20,7 +20,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import web
@@ -31,6 +31,7 @@ from .errors import ApiError
 from .faults import plain_fault
 from .journal import record
 from .matching import format_near_misses
+from .overrides import NONE, read_overrides
 from .profiles import BASE_PATHS, Profile, ProfileRegistry, load_profiles
 from .replies import Ids, new_completion
 from .scenario import bundled_scenarios_dir, load_paths
@@ -226,7 +227,20 @@ async def answer(exchange: Exchange) -> web.StreamResponse:
     # Routing hints such as gomodel's ``provider`` are consumed by the gateway, not forwarded.
     hints = {name: body.pop(name) for name in profile.strip_fields if name in body}
     view = RequestView(body, exchange.request.headers, profile.name)
-    selection = state.engine.choose(view, exchange.tenant)
+    overrides = read_overrides(exchange.request.headers) if state.settings.overrides else NONE
+    if overrides.status is not None:
+        raise ApiError(str(overrides.status), status=overrides.status)
+    if overrides.scenario is not None:
+        forced = state.engine.find(overrides.scenario, exchange.tenant)
+        if forced is None:
+            raise ApiError(
+                "400",
+                f"Invalid X-Mock-Scenario header: no scenario named '{overrides.scenario}'.",
+                code="invalid_override",
+            )
+        selection = state.engine.advance(forced, exchange.tenant)
+    else:
+        selection = state.engine.choose(view, exchange.tenant)
     exchange.selection = selection
     if selection is None:
         strict = exchange.tenant.strict
@@ -243,6 +257,8 @@ async def answer(exchange: Exchange) -> web.StreamResponse:
         reply = DEFAULT_REPLY
     else:
         reply = selection.reply
+    if overrides.fault is not None:
+        reply = replace(reply, fault=overrides.fault)
     return await deliver(exchange, reply, view, hints.get("provider"))
 
 
@@ -291,7 +307,11 @@ async def deliver(
             latency=reply.latency,
             fault=fault,
             error_body=error_body,
-            keepalive_interval=profile.keepalive_interval if profile.keepalive else None,
+            keepalive_interval=(
+                (state.settings.keepalive_interval or profile.keepalive_interval)
+                if profile.keepalive
+                else None
+            ),
             rng=state.rng,
             headers=headers,
         )

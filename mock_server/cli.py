@@ -54,6 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--seed", type=int, help="seed for ids, jitter and chaos")
     serve.add_argument(
+        "--no-overrides",
+        action="store_false",
+        dest="overrides",
+        default=None,
+        help="ignore the X-Mock-Scenario/-Status/-Fault request headers",
+    )
+    serve.add_argument("--admin-token", help="require this token on /__admin calls")
+    serve.add_argument(
         "--max-body-bytes",
         type=int,
         dest="max_body_bytes",

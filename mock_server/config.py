@@ -31,6 +31,8 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     watch: bool = False
     admin_token: str | None = None
+    overrides: bool = True
+    keepalive_interval: float | None = None
     journal_size: int = 1000
 
     def __repr__(self) -> str:
@@ -42,7 +44,8 @@ class Settings:
 
 _LISTS = {"profile_files", "scenarios", "api_keys"}
 _INTS = {"port", "seed", "max_body_bytes", "journal_size"}
-_BOOLS = {"strict", "watch"}
+_BOOLS = {"strict", "watch", "overrides"}
+_FLOATS = {"keepalive_interval"}
 _FIELDS = {f.name for f in fields(Settings)}
 
 
@@ -61,6 +64,8 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
             return [str(v) for v in value]
         if name in _INTS:
             return None if value is None else int(value)
+        if name in _FLOATS:
+            return None if value is None else float(value)
         if name in _BOOLS:
             if isinstance(value, str):
                 if value.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):

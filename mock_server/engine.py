@@ -41,6 +41,19 @@ class ScenarioEngine:
         files = [s for s in self.files.scenarios if s.name not in shadowed]
         return list(heapq.merge(tenant.added.scenarios, files, key=lambda s: s.rank))
 
+    def find(self, name: str, tenant: Tenant) -> Scenario | None:
+        """The scenario a tenant sees under ``name``."""
+        return tenant.added.by_name.get(name) or self.files.by_name.get(name)
+
+    def advance(self, scenario: Scenario, tenant: Tenant) -> Selection | None:
+        """Take the next step of ``scenario``'s sequence (None when exhausted, no_match)."""
+        step = tenant.served.get(scenario.name, 0)
+        reply = scenario.reply_at(step)
+        if reply is None:
+            return None
+        tenant.served[scenario.name] = step + 1
+        return Selection(scenario, step, reply)
+
     def choose(self, view: RequestView, tenant: Tenant) -> Selection | None:
         shadowed = tenant.added.by_name
         files = self.files.candidates(view)
@@ -52,14 +65,10 @@ class ScenarioEngine:
             else files
         )
         for scenario in candidates:
-            if not scenario.matches(view):
-                continue
-            step = tenant.served.get(scenario.name, 0)
-            reply = scenario.reply_at(step)
-            if reply is None:  # exhausted, and on_exhausted: no_match
-                continue
-            tenant.served[scenario.name] = step + 1
-            return Selection(scenario, step, reply)
+            if scenario.matches(view):
+                selection = self.advance(scenario, tenant)
+                if selection is not None:  # else exhausted, with on_exhausted: no_match
+                    return selection
         return None
 
     def near_misses(self, view: RequestView, tenant: Tenant, limit: int = 3) -> list[NearMiss]:

@@ -215,20 +215,24 @@ async def send_stream(
         if not latency.paced:
             await _send_at_once(request, response, events, fault, cut, error_body)
         else:
-            start = loop.time()
-            due = start + latency.ttft_ms / 1000
+            schedule = _schedule(loop.time(), events, latency, rng)
             if keepalive_interval:
-                await _keepalive_until(response, due, keepalive_interval)
-            for sent, event in enumerate(events):
-                if sent == cut:
-                    return await _strike(request, response, fault, error_body)
-                if sent > 0:
-                    due += latency.interval(event.piece) * _jittered(latency.jitter, rng)
-                delay = due - loop.time()
+                await _keepalive_until(response, schedule[0], keepalive_interval)
+            upto = len(events) if cut is None else min(cut, len(events))
+            sent = 0
+            while sent < upto:
+                delay = schedule[sent] - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                await response.write(event.data)
-            if cut is not None and cut >= len(events):
+                # Everything already due goes out in one write: a stream that fell behind (a
+                # loaded machine) catches up instead of drifting further from its schedule.
+                now = loop.time()
+                last = sent + 1
+                while last < upto and schedule[last] <= now:
+                    last += 1
+                await response.write(b"".join(event.data for event in events[sent:last]))
+                sent = last
+            if fault is not None:
                 return await _strike(request, response, fault, error_body)
             await response.write(DONE)
         await response.write_eof()
@@ -247,8 +251,18 @@ async def _send_at_once(request, response, events, fault, cut, error_body) -> No
     await response.write(DONE)
 
 
-def _jittered(jitter: float, rng: random.Random) -> float:
-    return 1.0 + rng.uniform(-jitter, jitter) if jitter else 1.0
+def _schedule(
+    start: float, events: list[Event], latency: Latency, rng: random.Random
+) -> list[float]:
+    """When each event is due, on the loop's clock: absolute times, so delays never add up."""
+    due = start + latency.ttft_ms / 1000
+    times = []
+    for index, event in enumerate(events):
+        if index:
+            jitter = 1.0 + rng.uniform(-latency.jitter, latency.jitter) if latency.jitter else 1.0
+            due += latency.interval(event.piece) * jitter
+        times.append(due)
+    return times
 
 
 async def _keepalive_until(response: web.StreamResponse, due: float, interval: float) -> None:

@@ -1,0 +1,161 @@
+"""Transport faults, as the official SDK (and raw aiohttp, where the SDK hides it) sees them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+
+import aiohttp
+import openai
+import pytest
+from conftest import API_KEY, sse_data
+
+BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "one two three four five"}]}
+
+
+def scripted(tenant, fault, **reply) -> openai.OpenAI:
+    tenant.add(
+        {
+            "name": "fault",
+            "priority": 10,
+            "reply": {"content": "one two three four five", "fault": fault, **reply},
+        }
+    )
+    return tenant.client(timeout=1.0)
+
+
+@pytest.mark.parametrize("fault", ["reset", "empty"])
+def test_connection_faults(tenant, fault):
+    with pytest.raises(openai.APIConnectionError):
+        scripted(tenant, fault).chat.completions.create(**BODY)
+    tenant.admin("DELETE", "/scenarios")
+    assert tenant.post(BODY).status == 200  # the server keeps serving
+
+
+def test_malformed_json(tenant):
+    with pytest.raises(json.JSONDecodeError):
+        scripted(tenant, "malformed_json").chat.completions.create(**BODY)
+
+
+def test_hang_times_the_client_out(tenant):
+    started = time.monotonic()
+    with pytest.raises(openai.APITimeoutError):
+        scripted(tenant, "hang").chat.completions.create(**BODY)
+    assert time.monotonic() - started < 5
+
+
+def stream_all(client):
+    received = []
+    for chunk in client.chat.completions.create(**BODY, stream=True):
+        received.append(chunk)
+    return received
+
+
+def test_disconnect_after_chunks(tenant):
+    client = scripted(tenant, {"type": "disconnect", "after_chunks": 2})
+    received = []
+    with pytest.raises(openai.APIConnectionError):
+        for chunk in client.chat.completions.create(**BODY, stream=True):
+            received.append(chunk)
+    assert len(received) == 2
+
+
+def test_malformed_chunk(tenant):
+    with pytest.raises(json.JSONDecodeError):
+        stream_all(scripted(tenant, {"type": "malformed_chunk", "after_chunks": 3}))
+
+
+def test_stall_times_the_client_out(tenant):
+    with pytest.raises(openai.APITimeoutError):
+        stream_all(scripted(tenant, {"type": "stall", "after_chunks": 1}))
+
+
+def test_error_event_is_raised_with_the_profile_message(tenant):
+    client = scripted(tenant, {"type": "error_event", "after_chunks": 2, "status": 503})
+    with pytest.raises(openai.APIError) as caught:
+        stream_all(client)
+    assert caught.value.message == "The server is overloaded or not ready yet."
+
+
+def test_error_event_wire_format(tenant):
+    scripted(tenant, {"type": "error_event", "after_chunks": 1})
+    response = tenant.post({**BODY, "stream": True})
+    assert response.status == 200
+    payloads = sse_data(response.body)
+    assert json.loads(payloads[-1])["error"]["type"] == "server_error"
+    assert "[DONE]" not in payloads
+
+
+def test_no_done(tenant):
+    scripted(tenant, {"type": "no_done", "after_chunks": 100})
+    payloads = sse_data(tenant.post({**BODY, "stream": True}).body)
+    assert payloads[-1] != "[DONE]"
+    assert json.loads(payloads[-1])["choices"][0]["finish_reason"] == "stop"
+
+
+def test_stream_fault_on_a_plain_request_becomes_its_plain_twin(tenant):
+    with pytest.raises(openai.APIConnectionError):
+        scripted(tenant, {"type": "disconnect"}).chat.completions.create(**BODY)
+
+
+@pytest.mark.parametrize(
+    ("header", "stream", "error"),
+    [
+        ("reset", False, openai.APIConnectionError),
+        ("malformed_json", False, json.JSONDecodeError),
+        ("disconnect:1", True, openai.APIConnectionError),
+        ("stall", True, openai.APITimeoutError),
+    ],
+)
+def test_fault_header_override(tenant, header, stream, error):
+    client = tenant.client(timeout=1.0)
+    with pytest.raises(error):
+        response = client.chat.completions.create(
+            **BODY, stream=stream, extra_headers={"X-Mock-Fault": header}
+        )
+        if stream:
+            list(response)
+
+
+def test_status_header_override(tenant):
+    with pytest.raises(openai.RateLimitError) as caught:
+        tenant.client().chat.completions.create(**BODY, extra_headers={"X-Mock-Status": "429"})
+    assert caught.value.code == "rate_limit_exceeded"
+
+
+def test_bad_override_header(tenant):
+    response = tenant.post(BODY, headers={"X-Mock-Fault": "explode"})
+    assert response.status == 400
+    assert "X-Mock-Fault" in response.json()["error"]["message"]
+
+
+def test_client_leaving_mid_stream_costs_nothing(server, tenant, caplog):
+    tenant.add(
+        {
+            "name": "slow",
+            "priority": 10,
+            "reply": {"content": "word " * 50, "latency": {"chunk_interval_ms": 20}},
+        }
+    )
+    tasks_before = server.call(lambda: len(asyncio.all_tasks()))
+
+    async def leave_early() -> None:
+        headers = {"Authorization": f"Bearer {API_KEY}"}
+        async with aiohttp.ClientSession(headers=headers) as session:
+            response = await session.post(
+                tenant.url() + "/chat/completions", json={**BODY, "stream": True}
+            )
+            await response.content.readuntil(b"\n\n")
+            await response.content.readuntil(b"\n\n")
+            response.close()  # hang up mid-stream
+
+    with caplog.at_level(logging.DEBUG):
+        asyncio.run(leave_early())
+        deadline = time.monotonic() + 5
+        while not tenant.requests() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert tenant.requests(), "the handler finished and journaled the request"
+    assert server.call(lambda: len(asyncio.all_tasks())) <= tasks_before
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
