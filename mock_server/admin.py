@@ -196,6 +196,28 @@ async def update_settings(request: web.Request) -> web.Response:
     return _reply(request, {"strict": tenant.strict})
 
 
+async def list_accounts(request: web.Request) -> web.Response:
+    state = _state(request)
+    now = state.clock.now()
+    accounts = [a.as_json(now) for a in _tenant(request).accounts.values()]
+    return _reply(request, {"accounts": accounts, "in_flight": state.emulation.in_flight})
+
+
+async def advance_clock(request: web.Request) -> web.Response:
+    """Move a manual clock forward: ``{"seconds": 1.5}``."""
+    state = _state(request)
+    try:
+        seconds = float(json.loads(await request.read())["seconds"])
+        state.clock.advance(seconds)
+    except (ValueError, KeyError, TypeError) as exc:
+        return _admin_error(
+            request, 400, f'expected {{"seconds": N}}, N >= 0: {exc}', "invalid_clock"
+        )
+    except RuntimeError as exc:
+        return _admin_error(request, 409, str(exc), "real_clock")
+    return _reply(request, {"now": state.clock.now()})
+
+
 async def reset(request: web.Request) -> web.Response:
     _tenant(request).reset()
     return _reply(request, {"reset": True})
@@ -216,6 +238,8 @@ def add_admin_routes(app: web.Application, prefix: str = "") -> None:
         ("POST", "/scenarios/reset", reset_sequences),
         ("DELETE", "/scenarios/{name}", delete_scenario),
         ("POST", "/settings", update_settings),
+        ("GET", "/accounts", list_accounts),
+        ("POST", "/clock", advance_clock),
         ("POST", "/reset", reset),
     ]
     for method, path, handler in routes:

@@ -20,15 +20,17 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiohttp import web
 
+from .clock import Clock, make_clock
 from .config import Settings, redact
+from .emulation import Emulation
 from .engine import ScenarioEngine, Selection
 from .errors import ApiError
-from .faults import plain_fault
+from .faults import Fault, plain_fault
 from .journal import record
 from .matching import format_near_misses
 from .overrides import NONE, read_overrides
@@ -55,6 +57,8 @@ class ServerState:
     engine: ScenarioEngine
     tenants: Tenants
     rng: random.Random
+    clock: Clock
+    emulation: Emulation
 
 
 STATE = web.AppKey("state", ServerState)
@@ -69,14 +73,17 @@ def create_app(settings: Settings | None = None) -> web.Application:
     profiles = load_profiles(settings.profile_files, settings.profile)
     scenarios = load_paths(settings.scenarios or [bundled_scenarios_dir()])
     app = web.Application(client_max_size=settings.max_body_bytes)
+    clock = make_clock(settings.clock)
     app[STATE] = ServerState(
         settings=settings,
         profiles=profiles,
         ids=Ids(settings.seed),
-        api_keys=tuple(key.encode() for key in settings.api_keys),
+        api_keys=tuple(spec.key.encode() for spec in settings.api_keys),
         engine=ScenarioEngine(scenarios),
-        tenants=Tenants(),
+        tenants=Tenants(settings.journal_size),
         rng=random.Random(settings.seed),
+        clock=clock,
+        emulation=Emulation(settings, clock),
     )
     if settings.watch:
         from .watch import watch_scenarios
@@ -103,9 +110,12 @@ def json_response(payload: Any, status: int = 200, headers: dict | None = None) 
     )
 
 
-def error_response(error: ApiError, profile: Profile, request_id: str) -> web.Response:
+def error_response(
+    error: ApiError, profile: Profile, request_id: str, headers: dict[str, str] | None = None
+) -> web.Response:
     status, body = profile.error_body(error)
-    response = json_response(body, status, {**error.headers, "x-request-id": request_id})
+    headers = {**(headers or {}), **error.headers, "x-request-id": request_id}
+    response = json_response(body, status, headers)
     if error.headers.get("Connection") == "close":
         response.force_close()  # e.g. after a 413, rather than draining an unread body
     return response
@@ -181,6 +191,9 @@ class Exchange:
     profile: Profile
     started: float
     body: dict[str, Any] | None = None
+    key: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. x-ratelimit-*, on every answer
+    chaos: Fault | None = None
     selection: Selection | None = None
     near_miss: list[dict[str, Any]] | None = None
     status: int = 200
@@ -200,13 +213,22 @@ def chat_completions(base: str):
         )
         try:
             exchange.profile = route_profile(request, base)
-            authenticate(request, exchange.profile)
+            exchange.key = authenticate(request, exchange.profile)
             body = parse_body(await read_body(request), request.headers.get("Content-Type"))
             exchange.body = body
             check_request(body, exchange.profile)
-            response = await answer(exchange)
+            exchange.headers, exchange.chaos = state.emulation.admit(
+                exchange.tenant, exchange.key, exchange.profile, body
+            )
+            state.emulation.in_flight += 1
+            try:
+                response = await answer(exchange)
+            finally:
+                state.emulation.in_flight -= 1
         except ApiError as error:
-            response = error_response(error, exchange.profile, exchange.request_id)
+            response = error_response(
+                error, exchange.profile, exchange.request_id, exchange.headers
+            )
             exchange.status = response.status
             exchange.error = json.loads(response.body)["error"]
         except Exception as exc:  # a bug of ours: still answer as a provider would
@@ -257,8 +279,9 @@ async def answer(exchange: Exchange) -> web.StreamResponse:
         reply = DEFAULT_REPLY
     else:
         reply = selection.reply
-    if overrides.fault is not None:
-        reply = replace(reply, fault=overrides.fault)
+    fault = overrides.fault or exchange.chaos
+    if fault is not None:
+        reply = replace(reply, fault=fault)
     return await deliver(exchange, reply, view, hints.get("provider"))
 
 
@@ -268,7 +291,7 @@ async def deliver(
     """Turn a reply spec into bytes on the wire: error, fault, stream or JSON body."""
     state = exchange.request.app[STATE]
     request, body, profile = exchange.request, exchange.body, exchange.profile
-    headers = {**reply.headers, "x-request-id": exchange.request_id}
+    headers = {**exchange.headers, **reply.headers, "x-request-id": exchange.request_id}
     fault, streaming = reply.fault, bool(body.get("stream"))
     if reply.latency.delay_ms and not (streaming and reply.status is None):
         await asyncio.sleep(reply.latency.delay_ms / 1000)
@@ -291,6 +314,7 @@ async def deliver(
         hint=provider_hint,
         usage_override=reply.usage,
     )
+    state.emulation.charge(exchange.tenant, exchange.key, completion.usage()["total_tokens"])
     exchange.response = {"completion": completion}
     if streaming:
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))

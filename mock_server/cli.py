@@ -62,6 +62,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--admin-token", help="require this token on /__admin calls")
     serve.add_argument(
+        "--max-concurrent-requests",
+        type=int,
+        dest="max_concurrent_requests",
+        help="answer 503 when more requests than this are in flight",
+    )
+    serve.add_argument(
+        "--clock",
+        choices=["real", "manual"],
+        help="manual: time moves only through POST /__admin/clock",
+    )
+    serve.add_argument(
         "--max-body-bytes",
         type=int,
         dest="max_body_bytes",

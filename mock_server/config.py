@@ -1,19 +1,61 @@
-"""Server settings: defaults, then the config file, then ``MOCK_SERVER_*`` variables, then flags."""
+"""Server settings: defaults, then the config file, then ``MOCK_SERVER_*`` variables, then flags.
+
+The config file is checked against ``schemas/config.schema.json``; a problem is reported as
+``file:line:column: what is wrong``, like scenario files.
+"""
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .data import bundled
 from .errors import ConfigError
-from .yamlio import YAMLError, load_yaml
+from .schema import Invalid, SchemaCompiler
+from .yamlio import Locator, YAMLError, load_yaml
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+DEFAULT_WINDOW_SECONDS = 60.0
 ENV_PREFIX = "MOCK_SERVER_"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Rate limits of one key; ``window_seconds`` shortens the minute for tests."""
+
+    requests_per_minute: int | None = None
+    tokens_per_minute: int | None = None
+    window_seconds: float = DEFAULT_WINDOW_SECONDS
+
+
+@dataclass(frozen=True)
+class Chaos:
+    """Random failures: with ``probability``, one of ``statuses`` or ``faults`` (seeded)."""
+
+    probability: float = 0.0
+    statuses: tuple[int, ...] = ()
+    faults: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """An accepted API key and the account behind it."""
+
+    key: str
+    balance: int | None = None
+    limits: Limits | None = None
+    chaos: Chaos | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"KeySpec(key={redact(self.key)!r}, balance={self.balance!r}, limits={self.limits!r})"
+        )
 
 
 @dataclass
@@ -26,34 +68,43 @@ class Settings:
     profile_files: list[str] = field(default_factory=list)
     scenarios: list[str] = field(default_factory=list)
     strict: bool = False
-    api_keys: list[str] = field(default_factory=list)
+    api_keys: list[KeySpec] = field(default_factory=list)
     seed: int | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     watch: bool = False
     admin_token: str | None = None
+    journal_size: int = 1000
     overrides: bool = True
     keepalive_interval: float | None = None
-    journal_size: int = 1000
+    max_concurrent_requests: int | None = None
+    limits: Limits | None = None
+    chaos: Chaos | None = None
+    chaos_profiles: dict[str, Chaos] = field(default_factory=dict)
+    clock: str = "real"
+
+    def __post_init__(self) -> None:
+        self.api_keys = [k if isinstance(k, KeySpec) else KeySpec(str(k)) for k in self.api_keys]
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
-        shown["api_keys"] = [redact(k) for k in self.api_keys]
         shown["admin_token"] = self.admin_token and redact(self.admin_token)
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
 
-_LISTS = {"profile_files", "scenarios", "api_keys"}
-_INTS = {"port", "seed", "max_body_bytes", "journal_size"}
-_BOOLS = {"strict", "watch", "overrides"}
-_FLOATS = {"keepalive_interval"}
-_FIELDS = {f.name for f in fields(Settings)}
-
-
 def redact(key: str) -> str:
-    """A key shown the way providers show it in errors: its ends, the middle masked."""
+    """A secret shown the way providers show keys in errors: its ends, the middle masked."""
     if len(key) <= 8:
         return "*" * len(key)
     return key[:3] + "*" * (len(key) - 7) + key[-4:]
+
+
+# Settings that flags and environment variables can set, and how their text is read.
+_LISTS = {"profile_files", "scenarios", "api_keys"}
+_INTS = {"port", "seed", "max_body_bytes", "journal_size", "max_concurrent_requests"}
+_FLOATS = {"keepalive_interval"}
+_BOOLS = {"strict", "watch", "overrides"}
+_TEXTS = {"host", "profile", "admin_token", "clock"}
+_SIMPLE = _LISTS | _INTS | _FLOATS | _BOOLS | _TEXTS
 
 
 def _coerce(name: str, value: Any, origin: str) -> Any:
@@ -61,7 +112,7 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
         if name in _LISTS:
             if isinstance(value, str):
                 return [v for v in value.replace(",", os.pathsep).split(os.pathsep) if v]
-            return [str(v) for v in value]
+            return list(value)
         if name in _INTS:
             return None if value is None else int(value)
         if name in _FLOATS:
@@ -74,38 +125,94 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
             return bool(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{origin}: {name} has a bad value {value!r}") from None
-    return str(value)
+    return value if value is None else str(value)
+
+
+_config_check = None
+
+
+def _check_config(data: Any) -> None:
+    global _config_check
+    if _config_check is None:
+        schema = json.loads((bundled("schemas") / "config.schema.json").read_text("utf-8"))
+        _config_check = SchemaCompiler({"config.schema.json": schema}).compile(
+            schema, "config.schema.json"
+        )
+    _config_check(data)
+
+
+def _chaos(data: dict[str, Any]) -> Chaos:
+    return Chaos(
+        float(data.get("probability", 0.0)),
+        tuple(data.get("statuses", ())),
+        tuple(data.get("faults", ())),
+    )
+
+
+def _limits(data: dict[str, Any] | None) -> Limits | None:
+    return None if data is None else Limits(**data)
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
-    """Read a YAML config file into settings values."""
+    """Read and check a YAML config file; values ready for ``Settings``."""
     path = Path(path)
     try:
-        data = load_yaml(path.read_bytes()) or {}
-    except (OSError, YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+        text = path.read_bytes()
+        data = load_yaml(text) or {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: a config file holds a mapping of settings")
-    values = {}
-    for key, value in data.items():
-        name = str(key).replace("-", "_")
-        if name not in _FIELDS:
-            known = ", ".join(sorted(_FIELDS))
-            raise ConfigError(f"{path}: unknown setting {key!r}; known settings: {known}")
-        if name == "api_keys" and isinstance(value, list):
-            value = [v["key"] if isinstance(v, dict) else v for v in value]
-        values[name] = _coerce(name, value, str(path))
-    base = path.parent
-    for name in ("scenarios", "profile_files"):
+        raise ConfigError(f"{path}:1:1: a config file holds a mapping of settings")
+    try:
+        _check_config(data)
+    except Invalid as invalid:
+        parts = list(reversed(invalid.reversed_path))
+        unknown = invalid.code == "unknown_parameter"
+        line, column = Locator(text).find(parts, key=unknown)
+        if unknown and len(parts) == 1:
+            known = sorted(
+                json.loads((bundled("schemas") / "config.schema.json").read_text())["properties"]
+            )
+            close = difflib.get_close_matches(str(parts[0]), known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known settings: {', '.join(known)}"
+            message = f"unknown setting {parts[0]!r}; {hint}"
+        else:
+            message = invalid.text
+        raise ConfigError(f"{path}:{line}:{column}: {message}") from None
+    values: dict[str, Any] = {name: data[name] for name in _SIMPLE if name in data}
+    if "api_keys" in data:
+        values["api_keys"] = [
+            KeySpec(k)
+            if isinstance(k, str)
+            else KeySpec(
+                k["key"],
+                k.get("balance"),
+                _limits(k.get("limits")),
+                _chaos(k["chaos"]) if "chaos" in k else None,
+            )
+            for k in data["api_keys"]
+        ]
+    if "limits" in data:
+        values["limits"] = _limits(data["limits"])
+    if "chaos" in data:
+        values["chaos"] = _chaos(data["chaos"])
+        values["chaos_profiles"] = {
+            name: _chaos(spec) for name, spec in data["chaos"].get("profiles", {}).items()
+        }
+    for name in ("scenarios", "profile_files"):  # relative to the config file
         if name in values:
-            values[name] = [str(base / p) for p in values[name]]
+            values[name] = [str(path.parent / p) for p in values[name]]
     return values
 
 
 def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
     environ = os.environ if environ is None else environ
     values = {}
-    for name in _FIELDS:
+    for name in _SIMPLE:
         raw = environ.get(ENV_PREFIX + name.upper())
         if raw is not None and raw != "":
             values[name] = _coerce(name, raw, ENV_PREFIX + name.upper())
@@ -117,8 +224,18 @@ def build_settings(
 ) -> Settings:
     """Settings from the config file, overridden by the environment, overridden by flags."""
     env_values = from_environment(environ)
-    config_file = config_file or (environ or os.environ).get(ENV_PREFIX + "CONFIG")
+    config_file = config_file or (os.environ if environ is None else environ).get(
+        ENV_PREFIX + "CONFIG"
+    )
     values = load_config_file(config_file) if config_file else {}
+    if "api_keys" in env_values or flags.get("api_keys"):
+        # Keys given on the command line or in the environment replace the file's list; a key
+        # the file also lists keeps its account settings.
+        configured = {k.key: k for k in values.get("api_keys", [])}
+        given = flags.get("api_keys") or env_values["api_keys"]
+        values["api_keys"] = [configured.get(str(k), KeySpec(str(k))) for k in given]
+        env_values.pop("api_keys", None)
+        flags = {k: v for k, v in flags.items() if k != "api_keys"}
     values.update(env_values)
     values.update({k: v for k, v in flags.items() if v is not None and v != []})
     return Settings(**values)

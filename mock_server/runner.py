@@ -43,6 +43,13 @@ class MockServer:
         return f"http://{self.settings.host}:{self.port}"
 
     @property
+    def clock(self):
+        """The server's clock (a ``ManualClock`` when started with ``clock="manual"``)."""
+        from .app import STATE
+
+        return self.app[STATE].clock
+
+    @property
     def base_url(self) -> str:
         """The URL an OpenAI client takes as ``base_url`` (ends in ``/v1``)."""
         return self.url + "/v1"

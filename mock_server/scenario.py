@@ -23,7 +23,7 @@ from .schema import Invalid, SchemaCompiler
 from .script import ReplySpec, build_reply
 from .templating import TemplateError
 from .view import RequestView
-from .yamlio import YAMLError, compose_yaml, load_yaml
+from .yamlio import Locator, YAMLError, load_yaml
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 EXHAUSTED_MODES = ("repeat_last", "cycle", "no_match")
@@ -110,44 +110,6 @@ def _get_checker() -> _Checker:
     return _checker
 
 
-class _Locator:
-    """Line and column of any path in a YAML document; the document is composed into nodes
-    only when a problem needs locating, so clean files are parsed once."""
-
-    def __init__(self, text: str | bytes, wrap: bool = False) -> None:
-        self.text = text
-        self.wrap = wrap
-        self._root: Any = None
-
-    @property
-    def root(self) -> Any:
-        if self._root is None:
-            root = compose_yaml(self.text)
-            self._root = _wrap(root) if self.wrap else root
-        return self._root
-
-    def find(self, path: list[str | int], key: bool = False) -> tuple[int, int]:
-        """Where ``path`` is; with ``key``, where the last mapping key itself is written."""
-        node = self.root
-        best = node
-        for depth, part in enumerate(path):
-            if node is None:
-                break
-            if isinstance(part, int) and getattr(node, "id", "") == "sequence":
-                node = node.value[part] if part < len(node.value) else None
-            elif getattr(node, "id", "") == "mapping":
-                pair = next((p for p in node.value if p[0].value == part), None)
-                last = depth == len(path) - 1
-                node = None if pair is None else (pair[0] if key and last else pair[1])
-            else:
-                node = None
-            if node is not None:
-                best = node
-        if best is None:
-            return (1, 1)
-        return (best.start_mark.line + 1, best.start_mark.column + 1)
-
-
 class ScenarioProblems(ConfigError):
     """One or more problems in scenario sources; ``problems`` lists them, one line each."""
 
@@ -167,9 +129,9 @@ def parse_document(
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         reason = getattr(exc, "problem", None) or str(exc)
         return [], [f"{where}: not valid YAML: {reason}"]
-    locator = _Locator(text)
+    locator = Locator(text)
     if isinstance(data, dict) and "scenarios" not in data and "name" in data:
-        data, locator = {"scenarios": [data]}, _Locator(text, wrap=True)
+        data, locator = {"scenarios": [data]}, Locator(text, wrap=True)
     if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list):
         return [], [f"{source}:1:1: a scenario file holds a mapping with a 'scenarios:' list"]
     extra = sorted(set(data) - {"scenarios"})
@@ -216,19 +178,10 @@ def _parse(text: str | bytes) -> Any:
     return load_yaml(text)
 
 
-def _wrap(root: Any) -> Any:
-    """A node tree for ``{scenarios: [root]}``, so one-scenario documents locate alike."""
-    import yaml
-
-    key = yaml.ScalarNode("tag:yaml.org,2002:str", "scenarios", root.start_mark, root.start_mark)
-    items = yaml.SequenceNode("tag:yaml.org,2002:seq", [root], root.start_mark, root.end_mark)
-    return yaml.MappingNode("tag:yaml.org,2002:map", [(key, items)], root.start_mark, root.end_mark)
-
-
 class _Where:
     """``file:line:column`` of a scenario, worked out only when it is shown."""
 
-    def __init__(self, source: str, locator: _Locator, path: list[str | int]) -> None:
+    def __init__(self, source: str, locator: Locator, path: list[str | int]) -> None:
         self.source, self.locator, self.path = source, locator, path
 
     def __str__(self) -> str:

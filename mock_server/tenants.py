@@ -7,6 +7,7 @@ A tenant is created on first use; an idle one is a handful of empty containers.
 from __future__ import annotations
 
 import itertools
+import random
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,10 +28,18 @@ class Tenant:
     added: ScenarioIndex = field(default_factory=lambda: ScenarioIndex(()))
     served: dict[str, int] = field(default_factory=dict)
     strict: bool | None = None  # None: the server's setting
+    accounts: dict[str, Any] = field(default_factory=dict)  # API key -> emulation.Account
     journal: deque[dict[str, Any]] = field(init=False)
+    _chaos_rng: random.Random | None = None
 
     def __post_init__(self) -> None:
         self.journal = deque(maxlen=self.journal_size)
+
+    def chaos_rng(self, seed: int | None) -> random.Random:
+        """This tenant's chaos source: the same seed replays the same failures."""
+        if self._chaos_rng is None:
+            self._chaos_rng = random.Random(f"{seed}:{self.name}")
+        return self._chaos_rng
 
     def add_scenarios(self, scenarios: list[Scenario]) -> None:
         """Add (or replace, by name) run-time scenarios; their sequences start afresh."""
@@ -53,10 +62,12 @@ class Tenant:
         self.served.clear()
 
     def reset(self) -> None:
-        """Forget everything: added scenarios, sequence positions, journal."""
+        """Forget everything: added scenarios, sequence positions, journal, account state."""
         self.clear_scenarios()
         self.journal.clear()
         self.strict = None
+        self.accounts.clear()
+        self._chaos_rng = None
 
 
 class Tenants:

@@ -19,3 +19,48 @@ def load_yaml(source: str | bytes) -> Any:
 def compose_yaml(source: str | bytes) -> yaml.Node | None:
     """The node tree of one document, with the line and column of every node."""
     return yaml.compose(source, Loader=SafeLoader)
+
+
+class Locator:
+    """Line and column of any path in a YAML document; the document is composed into nodes
+    only when a problem needs locating, so clean files are parsed once."""
+
+    def __init__(self, text: str | bytes, wrap: bool = False) -> None:
+        self.text = text
+        self.wrap = wrap
+        self._root: Any = None
+
+    @property
+    def root(self) -> Any:
+        if self._root is None:
+            root = compose_yaml(self.text)
+            self._root = _wrap(root) if self.wrap else root
+        return self._root
+
+    def find(self, path: list[str | int], key: bool = False) -> tuple[int, int]:
+        """Where ``path`` is; with ``key``, where the last mapping key itself is written."""
+        node = self.root
+        best = node
+        for depth, part in enumerate(path):
+            if node is None:
+                break
+            if isinstance(part, int) and getattr(node, "id", "") == "sequence":
+                node = node.value[part] if part < len(node.value) else None
+            elif getattr(node, "id", "") == "mapping":
+                pair = next((p for p in node.value if p[0].value == part), None)
+                last = depth == len(path) - 1
+                node = None if pair is None else (pair[0] if key and last else pair[1])
+            else:
+                node = None
+            if node is not None:
+                best = node
+        if best is None:
+            return (1, 1)
+        return (best.start_mark.line + 1, best.start_mark.column + 1)
+
+
+def _wrap(root: Any) -> Any:
+    """A node tree for ``{scenarios: [root]}``, so one-scenario documents locate alike."""
+    key = yaml.ScalarNode("tag:yaml.org,2002:str", "scenarios", root.start_mark, root.start_mark)
+    items = yaml.SequenceNode("tag:yaml.org,2002:seq", [root], root.start_mark, root.end_mark)
+    return yaml.MappingNode("tag:yaml.org,2002:map", [(key, items)], root.start_mark, root.end_mark)

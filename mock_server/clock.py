@@ -1,0 +1,56 @@
+"""The one clock that rate limits, balances and chaos run on.
+
+``Clock`` reads the monotonic time. ``ManualClock`` stands still until told to ``advance`` —
+tests (or ``POST /__admin/clock``) move it, so rate-limit windows can be tested without sleeping.
+"""
+
+from __future__ import annotations
+
+import time
+
+
+class Clock:
+    """Real time (monotonic seconds)."""
+
+    manual = False
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def advance(self, seconds: float) -> None:
+        raise RuntimeError("this server runs on the real clock; start it with clock: manual")
+
+
+class ManualClock(Clock):
+    """Time that moves only when ``advance`` is called."""
+
+    manual = True
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = start
+
+    def now(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        self._now += seconds
+
+
+def make_clock(kind: str) -> Clock:
+    return ManualClock() if kind == "manual" else Clock()
+
+
+def format_duration(seconds: float) -> str:
+    """A duration as OpenAI's rate-limit headers write it: ``12ms``, ``1s``, ``1.5s``, ``6m0s``."""
+    if seconds < 1:
+        return f"{max(0, round(seconds * 1000))}ms"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    secs_text = f"{secs:.3f}".rstrip("0").rstrip(".") + "s"
+    if hours >= 1:
+        return f"{int(hours)}h{int(minutes)}m{secs_text}"
+    if minutes >= 1:
+        return f"{int(minutes)}m{secs_text}"
+    return secs_text

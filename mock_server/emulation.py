@@ -1,0 +1,198 @@
+"""Emulated upstream account state: balance, rate limits, overload and chaos.
+
+Checked after a request is known valid, in this order — balance (402, or OpenAI's 429
+``insufficient_quota``), rate limits (429 with ``retry-after``, ``retry-after-ms`` and the
+``x-ratelimit-*`` headers), requests in flight (503), chaos — each answered in the profile's
+wording. State is per tenant and per API key; all of it runs on one ``Clock``.
+
+Rate limits use fixed windows (``window_seconds``, 60 by default) that open with the first
+request; a request's tokens are estimated before it is served (prompt tokens, plus
+``max_tokens`` times ``n`` when given), as providers count them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .clock import Clock, format_duration
+from .config import Chaos, KeySpec, Limits, Settings, redact
+from .errors import ApiError
+from .faults import STREAM_FAULTS, Fault
+from .profiles import Profile
+from .replies import max_completion_tokens
+from .tokens import prompt_tokens
+
+
+@dataclass
+class Window:
+    """A fixed rate-limit window: ``used`` of ``limit`` since ``start``."""
+
+    limit: int
+    seconds: float
+    start: float | None = None
+    used: int = 0
+
+    def roll(self, now: float) -> None:
+        if self.start is None or now >= self.start + self.seconds:
+            self.start, self.used = now, 0
+
+    def reset_in(self, now: float) -> float:
+        return 0.0 if self.start is None else max(0.0, self.start + self.seconds - now)
+
+
+@dataclass
+class Account:
+    """What one key has left in one tenant."""
+
+    spec: KeySpec
+    balance: int | None
+    windows: dict[str, Window] = field(default_factory=dict)
+    spent: int = 0
+
+    @classmethod
+    def open(cls, spec: KeySpec, limits: Limits | None) -> Account:
+        windows = {}
+        if limits is not None:
+            if limits.requests_per_minute:
+                windows["requests"] = Window(limits.requests_per_minute, limits.window_seconds)
+            if limits.tokens_per_minute:
+                windows["tokens"] = Window(limits.tokens_per_minute, limits.window_seconds)
+        return cls(spec, spec.balance, windows)
+
+    def as_json(self, now: float) -> dict[str, Any]:
+        return {
+            "key": redact(self.spec.key),
+            "balance": self.balance,
+            "spent": self.spent,
+            **{
+                name: {
+                    "limit": w.limit,
+                    "remaining": w.limit - w.used,
+                    "reset": format_duration(w.reset_in(now)),
+                }
+                for name, w in self.windows.items()
+            },
+        }
+
+
+LIMIT_NAMES = {"requests": "requests per min (RPM)", "tokens": "tokens per min (TPM)"}
+
+
+class Emulation:
+    """The account rules of one server."""
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.keys = {spec.key: spec for spec in settings.api_keys}
+        self.in_flight = 0
+
+    def account(self, tenant: Any, key: str | None) -> Account | None:
+        """The key's account in ``tenant``, opened on first use (None when nothing applies)."""
+        spec = self.keys.get(key or "") or KeySpec(key or "")
+        limits = spec.limits or self.settings.limits
+        if spec.balance is None and limits is None:
+            return None
+        account = tenant.accounts.get(spec.key)
+        if account is None:
+            account = tenant.accounts[spec.key] = Account.open(spec, limits)
+        return account
+
+    def admit(
+        self, tenant: Any, key: str | None, profile: Profile, body: dict[str, Any]
+    ) -> tuple[dict[str, str], Fault | None]:
+        """Check a valid request against the account; the rate-limit headers to send and a
+        chaos fault to inject, or ``ApiError`` when the account refuses it."""
+        account = self.account(tenant, key)
+        headers: dict[str, str] = {}
+        if account is not None:
+            prompt = prompt_tokens(body)
+            if account.balance is not None and account.balance < prompt:
+                raise ApiError("insufficient_quota")
+            requested = {
+                "requests": 1,
+                "tokens": prompt + (max_completion_tokens(body) or 0) * (body.get("n") or 1),
+            }
+            headers = self._take(account, requested, profile, str(body.get("model", "")))
+        maximum = self.settings.max_concurrent_requests
+        if maximum is not None and self.in_flight >= maximum:
+            raise ApiError("503", status=503, headers=headers)
+        return headers, self._chaos(tenant, key, profile, headers)
+
+    def _take(
+        self, account: Account, requested: dict[str, int], profile: Profile, model: str
+    ) -> dict[str, str]:
+        now = self.clock.now()
+        for window in account.windows.values():
+            window.roll(now)
+        for name, window in account.windows.items():
+            if window.used + requested[name] > window.limit:
+                raise self._limited(account, name, requested[name], profile, model, now)
+        for name, window in account.windows.items():
+            window.used += requested[name]
+        return _limit_headers(account, now)
+
+    def _limited(
+        self, account: Account, name: str, requested: int, profile: Profile, model: str, now: float
+    ) -> ApiError:
+        window = account.windows[name]
+        wait = window.reset_in(now)
+        headers = {
+            **_limit_headers(account, now),
+            "retry-after": str(max(1, math.ceil(wait))),
+            "retry-after-ms": str(max(1, math.ceil(wait * 1000))),
+        }
+        kind = next((k for k in (f"rate_limit_{name}", "rate_limit") if k in profile.errors), "429")
+        return ApiError(
+            kind,
+            status=429,
+            headers=headers,
+            values={
+                "model": model,
+                "limit_name": LIMIT_NAMES[name],
+                "limit": window.limit,
+                "used": window.used,
+                "requested": requested,
+                "retry": format_duration(wait),
+            },
+        )
+
+    def charge(self, tenant: Any, key: str | None, tokens: int) -> None:
+        """Spend a served completion's usage from the key's balance."""
+        account = self.account(tenant, key)
+        if account is not None:
+            account.spent += tokens
+            if account.balance is not None:
+                account.balance -= tokens
+
+    def _chaos(
+        self, tenant: Any, key: str | None, profile: Profile, headers: dict[str, str]
+    ) -> Fault | None:
+        spec = self.keys.get(key or "")
+        chaos: Chaos | None = (
+            (spec.chaos if spec else None)
+            or self.settings.chaos_profiles.get(profile.name)
+            or self.settings.chaos
+        )
+        if chaos is None or not chaos.probability:
+            return None
+        rng = tenant.chaos_rng(self.settings.seed)
+        if rng.random() >= chaos.probability:
+            return None
+        outcome = rng.choice([*chaos.statuses, *chaos.faults] or [500])
+        if isinstance(outcome, int):
+            extra = {"retry-after": "1", "retry-after-ms": "1000"} if outcome == 429 else {}
+            raise ApiError(str(outcome), status=outcome, headers={**headers, **extra})
+        after = rng.randint(0, 3) if outcome in STREAM_FAULTS else 0
+        return Fault(outcome, after)
+
+
+def _limit_headers(account: Account, now: float) -> dict[str, str]:
+    headers = {}
+    for name, window in account.windows.items():
+        headers[f"x-ratelimit-limit-{name}"] = str(window.limit)
+        headers[f"x-ratelimit-remaining-{name}"] = str(max(0, window.limit - window.used))
+        headers[f"x-ratelimit-reset-{name}"] = format_duration(window.reset_in(now))
+    return headers
