@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .journal import entry_json
+from .journal import entry_json, is_unmatched
 from .scenario import ScenarioProblems, parse_scenarios
 from .tenants import Tenant
 from .yamlio import YAMLError, load_yaml
@@ -75,20 +75,11 @@ async def health(request: web.Request) -> web.Response:
     )
 
 
-def _unmatched(entry: dict[str, Any]) -> bool:
-    """A valid request no scenario answered (fallback reply, or strict mode's 404)."""
-    return (
-        entry["body"] is not None
-        and not entry["matched"]
-        and (entry["status"] == 200 or entry["near_miss"] is not None)
-    )
-
-
 def _filtered(request: web.Request, unmatched_only: bool = False) -> list[dict[str, Any]]:
     query = request.query
     entries = list(_tenant(request).journal)
     if unmatched_only or query.get("unmatched") in ("1", "true", "yes"):
-        entries = [e for e in entries if _unmatched(e)]
+        entries = [e for e in entries if is_unmatched(e)]
     if "scenario" in query:
         entries = [e for e in entries if e["scenario"] == query["scenario"]]
     if "status" in query:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import random
 import time
@@ -32,10 +31,11 @@ from .engine import ScenarioEngine, Selection
 from .errors import ApiError
 from .faults import Fault, plain_fault
 from .journal import record
+from .jsonio import dumps
 from .matching import format_near_misses
 from .overrides import NONE, read_overrides
 from .profiles import BASE_PATHS, Profile, ProfileRegistry, load_profiles
-from .replies import Ids, new_completion
+from .replies import Completion, Ids, new_completion
 from .scenario import bundled_scenarios_dir, load_paths
 from .script import ReplySpec
 from .streaming import render_events, send_stream
@@ -64,7 +64,6 @@ class ServerState:
 STATE = web.AppKey("state", ServerState)
 JSON_HEADERS = {"Content-Type": "application/json"}
 DEFAULT_REPLY = ReplySpec()
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def create_app(settings: Settings | None = None) -> web.Application:
@@ -105,7 +104,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
 def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> web.Response:
     return web.Response(
         status=status,
-        body=_dumps(payload).encode(),
+        body=dumps(payload),
         headers={**JSON_HEADERS, **headers} if headers else JSON_HEADERS,
     )
 
@@ -196,9 +195,10 @@ class Exchange:
     chaos: Fault | None = None
     selection: Selection | None = None
     near_miss: list[dict[str, Any]] | None = None
-    status: int = 200
-    error: dict[str, Any] | None = None
-    response: dict[str, Any] | None = None
+    status: int = 200  # 0: a fault left the client without a response
+    completion: Completion | None = None
+    chunks: int | None = None  # events sent, for a stream
+    fault: str | None = None
 
 
 def chat_completions(base: str):
@@ -211,10 +211,12 @@ def chat_completions(base: str):
             state.profiles.default,
             time.monotonic(),
         )
+        raw = None
         try:
             exchange.profile = route_profile(request, base)
             exchange.key = authenticate(request, exchange.profile)
-            body = parse_body(await read_body(request), request.headers.get("Content-Type"))
+            raw = await read_body(request)
+            body = parse_body(raw, request.headers.get("Content-Type"))
             exchange.body = body
             check_request(body, exchange.profile)
             exchange.headers, exchange.chaos = state.emulation.admit(
@@ -230,13 +232,12 @@ def chat_completions(base: str):
                 error, exchange.profile, exchange.request_id, exchange.headers
             )
             exchange.status = response.status
-            exchange.error = json.loads(response.body)["error"]
         except Exception as exc:  # a bug of ours: still answer as a provider would
             log.exception("internal error answering %s", request.path)
             error = ApiError("500", detail=str(exc))
             response = error_response(error, exchange.profile, exchange.request_id)
             exchange.status = 500
-        record(exchange)
+        record(exchange, raw, response.body if isinstance(response, web.Response) else None)
         return response
 
     return handle_chat_completions
@@ -304,7 +305,7 @@ async def deliver(
         fault = fault.plain_equivalent()
     if fault is not None and not (streaming and fault.is_stream_fault):
         exchange.status = 0  # no HTTP response reaches the client
-        exchange.response = {"fault": fault.type}
+        exchange.fault = fault.type
         return await plain_fault(request, fault)
     completion = new_completion(
         body,
@@ -315,13 +316,13 @@ async def deliver(
         usage_override=reply.usage,
     )
     state.emulation.charge(exchange.tenant, exchange.key, completion.usage()["total_tokens"])
-    exchange.response = {"completion": completion}
+    exchange.completion = completion
     if streaming:
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         events = render_events(completion, reply.stream, include_usage)
-        exchange.response["chunks"] = len(events)
+        exchange.chunks = len(events)
         if fault is not None:
-            exchange.response["fault"] = fault.type
+            exchange.fault = fault.type
         error_body = None
         if fault is not None and fault.type == "error_event":
             error_body = profile.error_body(ApiError(str(fault.status), status=fault.status))[1]

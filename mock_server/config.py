@@ -6,7 +6,6 @@ The config file is checked against ``schemas/config.schema.json``; a problem is 
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from dataclasses import dataclass, field, fields
@@ -16,7 +15,7 @@ from typing import Any
 from .data import bundled
 from .errors import ConfigError
 from .schema import Invalid, SchemaCompiler
-from .yamlio import Locator, YAMLError, load_yaml
+from .yamlio import Locator, YAMLError, close_matches, load_yaml
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -177,7 +176,7 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
             known = sorted(
                 json.loads((bundled("schemas") / "config.schema.json").read_text())["properties"]
             )
-            close = difflib.get_close_matches(str(parts[0]), known, n=1)
+            close = close_matches(str(parts[0]), known, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"known settings: {', '.join(known)}"
             message = f"unknown setting {parts[0]!r}; {hint}"
         else:

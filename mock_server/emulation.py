@@ -88,6 +88,14 @@ class Emulation:
         self.clock = clock
         self.keys = {spec.key: spec for spec in settings.api_keys}
         self.in_flight = 0
+        # Whether any rule can apply at all: if not, admitting a request costs nothing.
+        self.active = bool(
+            settings.limits
+            or settings.chaos
+            or settings.chaos_profiles
+            or settings.max_concurrent_requests
+            or any(s.balance is not None or s.limits or s.chaos for s in settings.api_keys)
+        )
 
     def account(self, tenant: Any, key: str | None) -> Account | None:
         """The key's account in ``tenant``, opened on first use (None when nothing applies)."""
@@ -105,6 +113,8 @@ class Emulation:
     ) -> tuple[dict[str, str], Fault | None]:
         """Check a valid request against the account; the rate-limit headers to send and a
         chaos fault to inject, or ``ApiError`` when the account refuses it."""
+        if not self.active:
+            return {}, None
         account = self.account(tenant, key)
         headers: dict[str, str] = {}
         if account is not None:

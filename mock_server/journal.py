@@ -1,8 +1,10 @@
 """The request journal: what each chat-completions request was and what became of it.
 
-Entries go into the tenant's bounded ring buffer as plain records; they are turned into JSON
-only when someone reads them (``entry_json``), so journaling costs a request little.
-Authorization and API-key headers are redacted before anything is kept.
+An entry holds only atomic values — the raw request body and the exact response bytes, the raw
+header pairs, strings and numbers — so keeping thousands costs little memory and nothing at
+garbage collection (the collector does not track such containers). Entries are decoded into
+JSON only when read (``entry_json``); Authorization and API-key headers are redacted then, and
+nothing unredacted ever leaves the process.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .config import redact
+from .jsonio import dumps, loads
 from .tokens import content_text
 
 if TYPE_CHECKING:
@@ -19,36 +22,25 @@ if TYPE_CHECKING:
 SECRET_HEADERS = frozenset(
     {"authorization", "api-key", "x-api-key", "x-goog-api-key", "x-admin-token"}
 )
-BODY_LIMIT = 256 * 1024  # bodies larger than this are summarised, not kept
+BODY_LIMIT = 256 * 1024  # larger request bodies are summarised, not kept
 
 
-def redact_headers(headers: Any) -> dict[str, str]:
+def redact_headers(pairs: Any) -> dict[str, str]:
     out = {}
-    for name, value in headers.items():
-        lower = name.lower()
-        if lower in SECRET_HEADERS:
+    for raw_name, raw_value in pairs:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        if name in SECRET_HEADERS:
             scheme, _, secret = value.partition(" ")
             value = f"{scheme} {redact(secret)}" if secret else redact(value)
-        out[lower] = value
+        out[name] = value
     return out
 
 
-def _kept_body(exchange: Exchange) -> Any:
-    body = exchange.body
-    size = exchange.request.content_length or 0
-    if body is None or size <= BODY_LIMIT:
-        return body
-    return {
-        "truncated": True,
-        "bytes": size,
-        "model": body.get("model"),
-        "messages": len(body.get("messages") or ()),
-    }
-
-
-def record(exchange: Exchange) -> None:
+def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | None) -> None:
     """Append what happened to ``exchange`` to its tenant's journal."""
     selection = exchange.selection
+    body_size = len(raw_body) if raw_body is not None else 0
     exchange.tenant.journal.append(
         {
             "id": exchange.request_id,
@@ -58,48 +50,63 @@ def record(exchange: Exchange) -> None:
             "method": exchange.request.method,
             "path": exchange.request.path,
             "profile": exchange.profile.name,
-            "headers": redact_headers(exchange.request.headers),
-            "body": _kept_body(exchange),
+            "headers": exchange.request.raw_headers,
+            "body": raw_body if body_size <= BODY_LIMIT else None,
+            "body_bytes": body_size,
             "status": exchange.status,
-            "error": exchange.error,
             "scenario": selection.scenario.name if selection else None,
             "step": selection.step + 1 if selection else None,
             "matched": selection is not None,
-            "near_miss": exchange.near_miss,
-            "response": exchange.response,
+            "near_miss": dumps(exchange.near_miss) if exchange.near_miss else None,
+            "stream": exchange.chunks is not None,
+            "chunks": exchange.chunks,
+            "fault": exchange.fault,
+            "response": response_body if exchange.chunks is None else _stream_summary(exchange),
+        }
+    )
+
+
+def _stream_summary(exchange: Exchange) -> bytes | None:
+    completion = exchange.completion
+    if completion is None:
+        return None
+    return dumps(
+        {
+            "id": completion.id,
+            "choices": [
+                {
+                    "index": index,
+                    "message": completion.message(choice),
+                    "finish_reason": choice.derived_finish_reason(),
+                }
+                for index, choice in enumerate(completion.choices)
+            ],
+            "usage": completion.usage(),
         }
     )
 
 
 def entry_json(entry: dict[str, Any]) -> dict[str, Any]:
-    """A journal entry as JSON, the response summarised."""
+    """A journal entry as JSON: bodies decoded, headers redacted."""
     out = dict(entry)
-    response = entry.get("response") or {}
-    completion = response.get("completion")
-    summary: dict[str, Any] = {}
-    if completion is not None:
-        summary["id"] = completion.id
-        summary["choices"] = [
-            {
-                "content": choice.content,
-                "reasoning_content": choice.reasoning_content,
-                "refusal": choice.refusal,
-                "tool_calls": [
-                    {"id": c.id, "name": c.name, "arguments": c.arguments}
-                    for c in choice.tool_calls
-                ],
-                "finish_reason": choice.derived_finish_reason(),
-            }
-            for choice in completion.choices
-        ]
-        summary["usage"] = completion.usage()
-    if "chunks" in response:
-        summary["stream"] = {"chunks": response["chunks"]}
-    if "fault" in response:
-        summary["fault"] = response["fault"]
-    out["response"] = summary or None
-    out["last_user_message"] = _last_user(entry.get("body"))
+    out["headers"] = redact_headers(entry["headers"])
+    body = _decoded(entry["body"])
+    if body is None and entry["body_bytes"] > BODY_LIMIT:
+        body = {"truncated": True, "bytes": entry["body_bytes"]}
+    out["body"] = body
+    out["near_miss"] = _decoded(entry["near_miss"])
+    out["response"] = _decoded(entry["response"])
+    out["last_user_message"] = _last_user(body)
     return out
+
+
+def _decoded(data: bytes | None) -> Any:
+    if data is None:
+        return None
+    try:
+        return loads(data)
+    except ValueError:
+        return data.decode("utf-8", "replace")
 
 
 def _last_user(body: Any) -> str | None:
@@ -109,3 +116,8 @@ def _last_user(body: Any) -> str | None:
         if isinstance(message, dict) and message.get("role", "user") == "user":
             return content_text(message.get("content"))
     return None
+
+
+def is_unmatched(entry: dict[str, Any]) -> bool:
+    """A valid request that no scenario answered (a fallback reply, or strict mode's 404)."""
+    return not entry["matched"] and (entry["near_miss"] is not None or entry["status"] == 200)

@@ -157,7 +157,8 @@ def build_conditions(match: dict[str, Any]) -> list[Condition]:
         conditions.append(ToolsCondition(match["tools"]))
     for name, value in (match.get("headers") or {}).items():
         conditions.append(HeaderCondition(name, value))
-    return conditions
+    # Cheap comparisons first, so a failing scenario is usually dismissed before any regex runs.
+    return sorted(conditions, key=lambda c: getattr(c, "operator", "") in ("regex", "glob"))
 
 
 @dataclass
@@ -181,7 +182,7 @@ class ScenarioIndex:
         self.by_name = {s.name: s for s in self.scenarios}
         self._by_text: dict[str, list[Scenario]] = {}
         self._by_model: dict[str, list[Scenario]] = {}
-        self._rest: list[Scenario] = []
+        self._rest: dict[str | None, list[Scenario]] = {}  # by profile; None: any profile
         for scenario in self.scenarios:  # already in rank order, so buckets are too
             text = _exact(scenario, "last_user_message")
             model = _exact(scenario, "model")
@@ -190,14 +191,14 @@ class ScenarioIndex:
             elif model is not None:
                 self._by_model.setdefault(model, []).append(scenario)
             else:
-                self._rest.append(scenario)
+                self._rest.setdefault(scenario.profile, []).append(scenario)
 
     def __len__(self) -> int:
         return len(self.scenarios)
 
     def candidates(self, view: RequestView) -> Iterator[Scenario]:
         """Scenarios that may match ``view``, best-ranked first."""
-        lists = [self._rest]
+        lists = [self._rest.get(None, []), self._rest.get(view.profile, [])]
         if self._by_text:
             lists.append(self._by_text.get(view.last_user_message, []))
         if self._by_model:

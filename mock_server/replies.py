@@ -17,6 +17,7 @@ import zlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .lazy import lazy
 from .profiles import Profile
 from .tokens import content_text, count_tokens, prompt_tokens, split_tokens
 
@@ -133,7 +134,8 @@ class Completion:
             return None
         return system_fingerprint(self.model)
 
-    def usage(self) -> dict[str, Any]:
+    @lazy
+    def _usage(self) -> dict[str, Any]:
         completion = sum(c.completion_tokens() + c.reasoning_tokens() for c in self.choices)
         reasoning = sum(c.reasoning_tokens() for c in self.choices)
         prompt = self.usage_override.get("prompt_tokens", self.prompt_tokens)
@@ -158,6 +160,10 @@ class Completion:
         if extras.get("raw_usage"):
             usage["raw_usage"] = {"input_tokens": prompt, "output_tokens": completion}
         return usage
+
+    def usage(self) -> dict[str, Any]:
+        """The ``usage`` object (computed once per completion)."""
+        return self._usage
 
     def message(self, choice: Choice) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": choice.content}
@@ -258,6 +264,11 @@ def new_completion(
 # --- the deterministic fallback reply -----------------------------------------------------------
 
 
+def compact_json(value: Any) -> str:
+    """JSON text as models emit it in tool arguments: no spaces after separators."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def last_user_text(body: dict[str, Any]) -> str:
     for message in reversed(body.get("messages") or ()):
         if isinstance(message, dict) and message.get("role", "user") == "user":
@@ -275,13 +286,13 @@ def fallback_choice(body: dict[str, Any]) -> Choice:
     tool = _demanded_tool(body)
     if tool is not None:
         arguments = example_for(tool.get("parameters") or {"type": "object"})
-        return Choice(tool_calls=[ToolCall(tool["name"], json.dumps(arguments))])
+        return Choice(tool_calls=[ToolCall(tool["name"], compact_json(arguments))])
     response_format = body.get("response_format") or {}
     if response_format.get("type") == "json_schema":
         schema = (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
-        return Choice(content=json.dumps(example_for(schema)))
+        return Choice(content=compact_json(example_for(schema)))
     if response_format.get("type") == "json_object":
-        return Choice(content=json.dumps({"reply": last_user_text(body)}))
+        return Choice(content=compact_json({"reply": last_user_text(body)}))
     return Choice(content=f"This is a mock response to: {last_user_text(body)}")
 
 

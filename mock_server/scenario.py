@@ -7,7 +7,6 @@ that is both an answer and an error. A file with any problem is refused whole.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import sys
@@ -23,7 +22,7 @@ from .schema import Invalid, SchemaCompiler
 from .script import ReplySpec, build_reply
 from .templating import TemplateError
 from .view import RequestView
-from .yamlio import Locator, YAMLError, load_yaml
+from .yamlio import Locator, YAMLError, close_matches, load_yaml
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 EXHAUSTED_MODES = ("repeat_last", "cycle", "no_match")
@@ -56,7 +55,10 @@ class Scenario:
     def matches(self, view: RequestView) -> bool:
         if self.profile is not None and self.profile != view.profile:
             return False
-        return all(condition.matches(view) for condition in self.conditions)
+        for condition in self.conditions:  # noqa: SIM110 - a plain loop: this is the hot path
+            if not condition.matches(view):
+                return False
+        return True
 
     def reply_at(self, step: int) -> ReplySpec | None:
         """The reply for the ``step``-th match (0-based), or None when exhausted (no_match)."""
@@ -200,7 +202,7 @@ def _describe(invalid: Invalid, path: list[str | int]) -> str:
         unknown = str(path[-1])
         known = _get_checker().known_keys(path[:-1])
         where = ".".join(str(p) for p in path[:-1]) or "the scenario"
-        close = difflib.get_close_matches(unknown, known, n=1)
+        close = close_matches(unknown, known, n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
         return f"unknown key {unknown!r} in {where}; {hint}"
     return invalid.text

@@ -8,13 +8,13 @@ Templates are compiled when the scenario loads, so a broken one never reaches a 
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError
 from .faults import Fault
-from .replies import Choice, ToolCall, fallback_choice
+from .replies import Choice, ToolCall, compact_json, fallback_choice
 from .streaming import Latency, StreamShape
 from .templating import Template
 from .view import RequestView
@@ -26,7 +26,7 @@ class ToolCallSpec:
     arguments: Template
     id: str = ""
 
-    def render(self, context: dict[str, Any]) -> ToolCall:
+    def render(self, context: Callable[[], dict[str, Any]]) -> ToolCall:
         return ToolCall(self.name, self.arguments.render(context), self.id)
 
 
@@ -40,7 +40,7 @@ class AnswerSpec:
     tool_calls: tuple[ToolCallSpec, ...] = ()
     finish_reason: str | None = None
 
-    def render(self, context: dict[str, Any]) -> Choice:
+    def render(self, context: Callable[[], dict[str, Any]]) -> Choice:
         return Choice(
             content=self.content.render(context) if self.content is not None else None,
             reasoning_content=(
@@ -70,7 +70,10 @@ class ReplySpec:
         if not self.answers:  # e.g. a reply that only sets latency: the default answer
             rendered = [fallback_choice(view.body)]
         else:
-            context = view.template_context
+
+            def context() -> dict[str, Any]:
+                return view.template_context
+
             rendered = [answer.render(context) for answer in self.answers]
         wanted = view.body.get("n") or 1
         if len(rendered) == 1 and wanted > 1:
@@ -102,7 +105,7 @@ def _answer(data: dict[str, Any]) -> AnswerSpec:
     for call in data.get("tool_calls") or ():
         arguments = call.get("arguments", {})
         if not isinstance(arguments, str):
-            arguments = json.dumps(arguments, ensure_ascii=False)
+            arguments = compact_json(arguments)
         calls.append(ToolCallSpec(call["name"], Template(arguments), call.get("id", "")))
     return AnswerSpec(
         content=_template(data.get("content")),

@@ -15,7 +15,6 @@ are only ever touched before ``prepare()`` — after it a fault can only cut or 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import re
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from .faults import Fault, reset_connection, wait_until_closed
+from .jsonio import dumps
 from .replies import Choice, Completion
 from .tokens import split_tokens
 
@@ -34,8 +34,6 @@ STREAM_HEADERS = {
     "Cache-Control": "no-cache",
 }
 _WORD = re.compile(r"\s*\S+|\s+")
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_encode_string = json.encoder.encode_basestring  # C-accelerated JSON string literal
 
 
 @dataclass(frozen=True)
@@ -92,8 +90,7 @@ class Event(tuple):
 
 
 # A delta is either a mapping (rendered as JSON) or (field, text, tool call index) for the string
-# deltas that make up nearly all of a stream, rendered from text templates with no JSON encoder
-# call per chunk.
+# deltas that make up nearly all of a stream, rendered from byte templates around the text.
 
 
 def _choice_deltas(choice: Choice, shape: StreamShape, extras: dict[str, bool]) -> Iterator[Any]:
@@ -127,16 +124,15 @@ def _choice_deltas(choice: Choice, shape: StreamShape, extras: dict[str, bool]) 
 
 
 _STRING_DELTA_OPENINGS = {
-    "content": '"delta":{"content":',
-    "reasoning_content": '"delta":{"content":null,"reasoning_content":',
-    "refusal": '"delta":{"refusal":',
+    "content": b'"delta":{"content":',
+    "reasoning_content": b'"delta":{"content":null,"reasoning_content":',
+    "refusal": b'"delta":{"refusal":',
 }
-_OPEN_CHOICE = '{{"index":{choice},'
-_CLOSE_STRING_DELTA = '},"logprobs":null,"finish_reason":null}'
+_CLOSE_STRING_DELTA = b'},"logprobs":null,"finish_reason":null}'
 
 
-def _render_delta(choice: int, delta: Any, completion: Completion) -> tuple[str, str]:
-    """One choice entry as JSON text, and the text it carries (for pacing)."""
+def _render_delta(choice: int, delta: Any, completion: Completion) -> tuple[bytes, str]:
+    """One choice entry as JSON, and the text it carries (for pacing)."""
     if completion.top_logprobs is not None and isinstance(delta, tuple) and delta[0] == "content":
         body = {
             "index": choice,
@@ -144,28 +140,30 @@ def _render_delta(choice: int, delta: Any, completion: Completion) -> tuple[str,
             "logprobs": completion.logprobs(delta[1]),
             "finish_reason": None,
         }
-        return _dumps(body), delta[1]
+        return dumps(body), delta[1]
     if isinstance(delta, dict):
         body = {"index": choice, "delta": delta, "logprobs": None, "finish_reason": None}
         calls = delta.get("tool_calls")
-        return _dumps(body), calls[0]["function"]["name"] if calls else ""
+        return dumps(body), calls[0]["function"]["name"] if calls else ""
     field, piece, call_index = delta
-    text = _encode_string(piece)
+    opening = b'{"index":%d,' % choice
     if field == "arguments":
-        opening = f'"delta":{{"tool_calls":[{{"index":{call_index},"function":{{"arguments":'
-        return _OPEN_CHOICE.format(
-            choice=choice
-        ) + opening + text + "}}]" + _CLOSE_STRING_DELTA, piece
-    return _OPEN_CHOICE.format(choice=choice) + _STRING_DELTA_OPENINGS[
-        field
-    ] + text + _CLOSE_STRING_DELTA, piece
+        return (
+            opening
+            + b'"delta":{"tool_calls":[{"index":%d,"function":{"arguments":' % call_index
+            + dumps(piece)
+            + b"}}]"
+            + _CLOSE_STRING_DELTA,
+            piece,
+        )
+    return opening + _STRING_DELTA_OPENINGS[field] + dumps(piece) + _CLOSE_STRING_DELTA, piece
 
 
 def render_events(completion: Completion, shape: StreamShape, include_usage: bool) -> list[Event]:
     """Every event of the stream, ``[DONE]`` excluded, as bytes ready for the wire."""
     head = completion.header("chat.completion.chunk")
-    opening = "data: " + _dumps(head)[:-1] + ',"choices":['
-    closing = ('],"usage":null}' if include_usage else "]}") + "\n\n"
+    opening = b"data: " + dumps(head)[:-1] + b',"choices":['
+    closing = (b'],"usage":null}' if include_usage else b"]}") + b"\n\n"
     extras = completion.profile.response
     streams = [list(_choice_deltas(choice, shape, extras)) for choice in completion.choices]
     events = []
@@ -173,8 +171,8 @@ def render_events(completion: Completion, shape: StreamShape, include_usage: boo
     for step in range(max(len(s) for s in streams)):
         for index, deltas in enumerate(streams):
             if step < len(deltas):
-                text, piece = _render_delta(index, deltas[step], completion)
-                events.append(Event((opening + text + closing).encode(), piece))
+                data, piece = _render_delta(index, deltas[step], completion)
+                events.append(Event(opening + data + closing, piece))
     for index, choice in enumerate(completion.choices):
         ending = {
             "index": index,
@@ -182,16 +180,16 @@ def render_events(completion: Completion, shape: StreamShape, include_usage: boo
             "logprobs": None,
             "finish_reason": choice.derived_finish_reason(),
         }
-        events.append(Event((opening + _dumps(ending) + closing).encode()))
+        events.append(Event(opening + dumps(ending) + closing))
     if include_usage:
         usage_chunk = {**head, "choices": [], "usage": completion.usage()}
-        events.append(Event(b"data: " + _dumps(usage_chunk).encode() + b"\n\n"))
+        events.append(Event(b"data: " + dumps(usage_chunk) + b"\n\n"))
     return events
 
 
 def error_event(error_body: dict[str, Any]) -> bytes:
     """A mid-stream error as OpenAI sends it: a ``data:`` event holding ``{"error": ...}``."""
-    return b"data: " + _dumps(error_body).encode() + b"\n\n"
+    return b"data: " + dumps(error_body) + b"\n\n"
 
 
 async def send_stream(

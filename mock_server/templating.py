@@ -90,9 +90,11 @@ class Template:
         self._parts.append(rest)
         self.is_static = len(self._parts) == 1
 
-    def render(self, context: dict[str, Any]) -> str:
+    def render(self, context: Callable[[], dict[str, Any]]) -> str:
+        """Fill in the template; ``context`` is called only if there is something to fill."""
         if self.is_static:
             return self.source
+        context = context()
         return "".join(
             part if isinstance(part, str) else _text(part.evaluate(context)) for part in self._parts
         )

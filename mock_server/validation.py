@@ -10,10 +10,10 @@ Every failure raises ``ApiError``; a valid body comes back as the parsed diction
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .errors import ApiError
+from .jsonio import JSONDecodeError, loads
 from .profiles import Profile
 from .schema import Invalid, json_type
 
@@ -31,20 +31,9 @@ def parse_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
     if not raw.strip():
         raise ApiError("invalid_json", "The request body is empty; expected a JSON object.")
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ApiError(
-            "invalid_json",
-            f"The request body is not valid UTF-8 ({exc.reason} at byte {exc.start}).",
-        ) from None
-    try:
-        body = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ApiError(
-            "invalid_json", f"{exc.msg} at line {exc.lineno} column {exc.colno}."
-        ) from None
-    except RecursionError:
-        raise ApiError("invalid_json", "The JSON body is nested too deeply.") from None
+        body = loads(raw)
+    except JSONDecodeError as exc:
+        raise ApiError("invalid_json", _why_not_json(raw, exc)) from None
     if not isinstance(body, dict):
         raise ApiError(
             "400",
@@ -53,6 +42,16 @@ def parse_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
             code="invalid_type",
         )
     return body
+
+
+def _why_not_json(raw: bytes, exc: JSONDecodeError) -> str:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return f"The request body is not valid UTF-8 ({bad.reason} at byte {bad.start})."
+    if "recursion" in exc.msg:
+        return "The JSON body is nested too deeply."
+    return f"{exc.msg[:1].upper()}{exc.msg[1:]} at line {exc.lineno} column {exc.colno}."
 
 
 def _article(kind: str) -> str:

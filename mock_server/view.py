@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from functools import cached_property
 from typing import Any
 
+from .lazy import lazy
 from .tokens import content_text
 
 
@@ -24,7 +24,7 @@ class RequestView:
         self.headers = headers or {}
         self.profile = profile
 
-    @cached_property
+    @lazy
     def messages(self) -> list[dict[str, Any]]:
         return [m for m in self.body.get("messages") or () if isinstance(m, dict)]
 
@@ -32,14 +32,14 @@ class RequestView:
     def model(self) -> str:
         return str(self.body.get("model", ""))
 
-    @cached_property
+    @lazy
     def last_user_message(self) -> str:
         for message in reversed(self.messages):
             if message.get("role", "user") == "user":
                 return content_text(message.get("content"))
         return ""
 
-    @cached_property
+    @lazy
     def system_message(self) -> str:
         return "\n".join(
             content_text(m.get("content"))
@@ -51,7 +51,7 @@ class RequestView:
     def last_message_role(self) -> str:
         return self.messages[-1].get("role", "user") if self.messages else ""
 
-    @cached_property
+    @lazy
     def tools(self) -> frozenset[str]:
         names = set()
         for tool in self.body.get("tools") or ():
@@ -71,7 +71,7 @@ class RequestView:
     def stream(self) -> bool:
         return bool(self.body.get("stream"))
 
-    @cached_property
+    @lazy
     def turn(self) -> int:
         """1-based count of user messages."""
         return sum(1 for m in self.messages if m.get("role", "user") == "user")
@@ -79,7 +79,7 @@ class RequestView:
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
 
-    @cached_property
+    @lazy
     def template_context(self) -> dict[str, Any]:
         """What reply templates can read (see ``templating``)."""
         calls = []

@@ -64,3 +64,10 @@ def _wrap(root: Any) -> Any:
     key = yaml.ScalarNode("tag:yaml.org,2002:str", "scenarios", root.start_mark, root.start_mark)
     items = yaml.SequenceNode("tag:yaml.org,2002:seq", [root], root.start_mark, root.end_mark)
     return yaml.MappingNode("tag:yaml.org,2002:map", [(key, items)], root.start_mark, root.end_mark)
+
+
+def close_matches(word: str, candidates: list[str], n: int = 1) -> list[str]:
+    """Did-you-mean suggestions for a mistyped key."""
+    import difflib  # only when there is a typo to explain
+
+    return difflib.get_close_matches(word, candidates, n=n)
