@@ -1,8 +1,29 @@
 """mock-server: a deterministic emulator of OpenAI-compatible chat-completions APIs."""
 
-from .app import create_app
-from .config import Settings
-from .errors import ApiError, ConfigError
+from typing import TYPE_CHECKING
 
-__all__ = ["ApiError", "ConfigError", "Settings", "create_app"]
+from .errors import ApiError, ConfigError
+from .handle import TenantHandle
+
+if TYPE_CHECKING:
+    from .app import create_app
+    from .config import Settings
+    from .runner import MockServer
+
+_LAZY = {"create_app": ".app", "Settings": ".config", "MockServer": ".runner"}
+
+
+def __getattr__(name: str):
+    # The server's modules load on first use: the pytest plugin imports this package in every
+    # test run, and most of those never start a server.
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["ApiError", "ConfigError", "MockServer", "Settings", "TenantHandle", "create_app"]
 __version__ = "0.1.0"

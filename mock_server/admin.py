@@ -15,6 +15,7 @@ from aiohttp import web
 from .journal import entry_json, is_unmatched
 from .scenario import ScenarioProblems, parse_scenarios
 from .tenants import Tenant
+from .view import RequestView
 from .yamlio import YAMLError, load_yaml
 
 
@@ -89,14 +90,25 @@ def _filtered(request: web.Request, unmatched_only: bool = False) -> list[dict[s
     return entries
 
 
+def _explained(request: web.Request, entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry as JSON; an unmatched one gets its near-miss report, worked out now (requests
+    answered by the fallback do not pay for it when they are served)."""
+    out = entry_json(entry)
+    if is_unmatched(entry) and out["near_miss"] is None and isinstance(out["body"], dict):
+        view = RequestView(out["body"], out["headers"], entry["profile"])
+        misses = _state(request).engine.near_misses(view, _tenant(request))
+        out["near_miss"] = [miss.as_dict() for miss in misses]
+    return out
+
+
 async def list_requests(request: web.Request) -> web.Response:
-    entries = _filtered(request)
-    return _reply(request, {"count": len(entries), "requests": [entry_json(e) for e in entries]})
+    entries = [_explained(request, e) for e in _filtered(request)]
+    return _reply(request, {"count": len(entries), "requests": entries})
 
 
 async def unmatched_requests(request: web.Request) -> web.Response:
-    entries = _filtered(request, unmatched_only=True)
-    return _reply(request, {"count": len(entries), "requests": [entry_json(e) for e in entries]})
+    entries = [_explained(request, e) for e in _filtered(request, unmatched_only=True)]
+    return _reply(request, {"count": len(entries), "requests": entries})
 
 
 async def count_requests(request: web.Request) -> web.Response:

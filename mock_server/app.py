@@ -70,7 +70,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     """Build the server: profiles, schemas and scenarios are loaded and compiled here, once."""
     settings = settings or Settings()
     profiles = load_profiles(settings.profile_files, settings.profile)
-    scenarios = load_paths(settings.scenarios or [bundled_scenarios_dir()])
+    paths = [bundled_scenarios_dir()] if settings.scenarios is None else settings.scenarios
+    scenarios = load_paths(paths)
     app = web.Application(client_max_size=settings.max_body_bytes)
     clock = make_clock(settings.clock)
     app[STATE] = ServerState(

@@ -65,7 +65,7 @@ class Settings:
     port: int = DEFAULT_PORT
     profile: str = "openai"
     profile_files: list[str] = field(default_factory=list)
-    scenarios: list[str] = field(default_factory=list)
+    scenarios: list[str] | None = None  # None: the bundled scenarios/; []: none at all
     strict: bool = False
     api_keys: list[KeySpec] = field(default_factory=list)
     seed: int | None = None

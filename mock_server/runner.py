@@ -4,7 +4,12 @@
 after binding, so sync and async clients in the calling thread can both use it::
 
     with MockServer(scenarios=["scenarios/"]) as server:
-        client = OpenAI(base_url=server.base_url, api_key="sk-test")
+        client = OpenAI(base_url=server.base_url, api_key=server.api_key)
+        server.add({"name": "hi", "reply": {"content": "Hello!"}})
+
+Keyword arguments are ``Settings`` fields; ``scenarios`` defaults to none at all here (the
+command line serves the bundled ones). ``add``, ``requests``, ``unmatched``, ``reset`` ... act on
+the default tenant; ``tenant(name)`` gives a handle on any other.
 """
 
 from __future__ import annotations
@@ -17,15 +22,19 @@ from aiohttp import web
 
 from .app import create_app
 from .config import Settings
+from .handle import DEFAULT_API_KEY, TenantHandle
 
 
 class MockServer:
     """A mock-server in a daemon thread; also a context manager."""
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
-        settings = settings or Settings(port=0)
+        settings = settings or Settings(port=0, scenarios=[])
         for name, value in overrides.items():
+            if not hasattr(settings, name):
+                raise TypeError(f"MockServer() got an unknown setting {name!r}")
             setattr(settings, name, value)
+        settings.__post_init__()
         self.settings = settings
         self.app: web.Application | None = None
         self.port: int | None = None
@@ -41,6 +50,39 @@ class MockServer:
         if self.port is None:
             raise RuntimeError("the server is not running")
         return f"http://{self.settings.host}:{self.port}"
+
+    @property
+    def api_key(self) -> str:
+        """A key the server accepts: the first configured one, else any will do."""
+        keys = self.settings.api_keys
+        return keys[0].key if keys else DEFAULT_API_KEY
+
+    def tenant(self, name: str | None = None, profile: str | None = None) -> TenantHandle:
+        """A handle on one tenant (the default tenant when ``name`` is None)."""
+        return TenantHandle(
+            self.url,
+            name,
+            api_key=self.api_key,
+            profile=profile,
+            admin_token=self.settings.admin_token,
+        )
+
+    def add(self, scenario: Any) -> list[str]:
+        return self.tenant().add(scenario)
+
+    def load(self, path: str) -> list[str]:
+        return self.tenant().load(path)
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        return self.tenant().requests
+
+    @property
+    def unmatched(self) -> list[dict[str, Any]]:
+        return self.tenant().unmatched
+
+    def reset(self) -> None:
+        self.tenant().reset()
 
     @property
     def clock(self):

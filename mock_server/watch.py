@@ -32,7 +32,9 @@ async def _watch(app: web.Application) -> None:
     from .app import STATE
 
     state = app[STATE]
-    paths = state.settings.scenarios or [bundled_scenarios_dir()]
+    paths = state.settings.scenarios
+    if paths is None:
+        paths = [bundled_scenarios_dir()]
     seen = await asyncio.to_thread(_fingerprint, paths)
     while True:
         await asyncio.sleep(POLL_SECONDS)

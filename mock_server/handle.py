@@ -1,0 +1,134 @@
+"""``TenantHandle``: one tenant of a running server, driven through its admin API.
+
+It works the same for a server in this process (``MockServer``) and for one elsewhere
+(``MOCK_SERVER_URL``), and it is what the pytest fixture ``mock_server`` gives each test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+DEFAULT_API_KEY = "sk-mock-test-key"
+
+
+class TenantHandle:
+    """Scenarios, journal and settings of one tenant, and the URLs that reach it."""
+
+    def __init__(
+        self,
+        server_url: str,
+        tenant: str | None,
+        *,
+        api_key: str = DEFAULT_API_KEY,
+        profile: str | None = None,
+        admin_token: str | None = None,
+    ) -> None:
+        self.server_url = server_url.rstrip("/")
+        self.tenant = tenant
+        self.api_key = api_key
+        self.profile = profile
+        self._admin_token = admin_token
+
+    def __repr__(self) -> str:
+        return (
+            f"TenantHandle({self.server_url!r}, tenant={self.tenant!r}, profile={self.profile!r})"
+        )
+
+    @property
+    def _prefix(self) -> str:
+        return self.server_url + (f"/t/{self.tenant}" if self.tenant else "")
+
+    def url(self, profile: str | None = None, base: str = "/v1") -> str:
+        """The base URL of one profile for this tenant (``.../v1``, for an OpenAI client)."""
+        profile = profile or self.profile
+        return self._prefix + (f"/{profile}" if profile else "") + base
+
+    @property
+    def base_url(self) -> str:
+        """What ``OpenAI(base_url=...)`` takes: this tenant's URL, ending in ``/v1``."""
+        return self.url()
+
+    # --- admin API -------------------------------------------------------------------------
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        """Call ``[/t/{tenant}]/__admin{path}``; the decoded JSON answer, or ``AdminError``."""
+        import urllib.error  # here, not at import: the pytest plugin loads this module always
+        import urllib.request
+
+        data = None
+        if body is not None:
+            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        request = urllib.request.Request(self._prefix + "/__admin" + path, data, method=method)
+        if self._admin_token:
+            request.add_header("X-Admin-Token", self._admin_token)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode("utf-8", "replace")
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                detail = json.loads(detail)["error"]["message"]
+            raise AdminError(f"{method} {path}: {error.code}: {detail}") from None
+
+    def add(self, scenario: Any) -> list[str]:
+        """Add scenarios: one mapping, a list, ``{"scenarios": [...]}``, or YAML/JSON text."""
+        return self.admin("POST", "/scenarios", scenario)["added"]
+
+    def load(self, path: str | Path) -> list[str]:
+        """Add the scenarios of a YAML or JSON file."""
+        return self.add(Path(path).read_text("utf-8"))
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """This tenant's journal, oldest first."""
+        return self.admin("GET", "/requests")["requests"]
+
+    @property
+    def unmatched(self) -> list[dict[str, Any]]:
+        """Valid requests that no scenario answered, each with its near-miss report."""
+        return self.admin("GET", "/requests/unmatched")["requests"]
+
+    @property
+    def scenarios(self) -> list[dict[str, Any]]:
+        return self.admin("GET", "/scenarios")["scenarios"]
+
+    def set_strict(self, strict: bool | None) -> None:
+        """Strict mode for this tenant (None: the server's setting)."""
+        self.admin("POST", "/settings", {"strict": strict})
+
+    def reset(self) -> None:
+        """Forget this tenant's scenarios, sequence positions, journal and account state."""
+        self.admin("POST", "/reset")
+
+    def assert_all_consumed(self) -> None:
+        """Fail unless every added scenario was used, and every sequence to its last step."""
+        left = [
+            f"{s['name']}: served {s['served']} of {s['steps']} step(s)"
+            for s in self.scenarios
+            if s["origin"] == "added" and s["served"] < s["steps"]
+        ]
+        if left:
+            raise AssertionError("Scenarios not consumed:\n  " + "\n  ".join(left))
+
+
+class AdminError(RuntimeError):
+    """The admin API refused a call; the message carries its reason."""
+
+
+def unmatched_report(entries: list[dict[str, Any]]) -> str:
+    """A readable account of unmatched requests and their closest scenarios."""
+    lines = [f"{len(entries)} request(s) matched no scenario:"]
+    for entry in entries:
+        lines.append(
+            f"- {entry['method']} {entry['path']} model={(entry['body'] or {}).get('model')!r} "
+            f"last user message={entry['last_user_message']!r}"
+        )
+        for miss in entry.get("near_miss") or []:
+            lines.append(f"    closest: {miss['scenario']} ({miss['source']})")
+            lines.extend(f"      {reason}" for reason in miss["failed"])
+        if not entry.get("near_miss"):
+            lines.append("    no scenario is loaded for this tenant and profile")
+    return "\n".join(lines)
