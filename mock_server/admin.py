@@ -222,8 +222,12 @@ async def advance_clock(request: web.Request) -> web.Response:
 
 
 async def reset(request: web.Request) -> web.Response:
+    """Reset the tenant; with ``?report=unmatched``, answer with its unmatched requests first."""
+    report = None
+    if request.query.get("report") == "unmatched":
+        report = [_explained(request, e) for e in _filtered(request, unmatched_only=True)]
     _tenant(request).reset()
-    return _reply(request, {"reset": True})
+    return _reply(request, {"reset": True, "unmatched": report})
 
 
 def add_admin_routes(app: web.Application, prefix: str = "") -> None:

@@ -31,6 +31,19 @@ class TenantHandle:
         self.api_key = api_key
         self.profile = profile
         self._admin_token = admin_token
+        self._connection: Any = None  # one kept-alive connection for admin calls
+
+    def close(self) -> None:
+        """Close the admin connection (a later call opens a new one)."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def __enter__(self) -> TenantHandle:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return (
@@ -55,23 +68,38 @@ class TenantHandle:
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         """Call ``[/t/{tenant}]/__admin{path}``; the decoded JSON answer, or ``AdminError``."""
-        import urllib.error  # here, not at import: the pytest plugin loads this module always
-        import urllib.request
-
         data = None
         if body is not None:
             data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-        request = urllib.request.Request(self._prefix + "/__admin" + path, data, method=method)
-        if self._admin_token:
-            request.add_header("X-Admin-Token", self._admin_token)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as error:
-            detail = error.read().decode("utf-8", "replace")
+        headers = {"X-Admin-Token": self._admin_token} if self._admin_token else {}
+        status, answer = self._exchange(method, self._prefix + "/__admin" + path, data, headers)
+        if status >= 400:
+            detail = answer.decode("utf-8", "replace")
             with contextlib.suppress(ValueError, KeyError, TypeError):
                 detail = json.loads(detail)["error"]["message"]
-            raise AdminError(f"{method} {path}: {error.code}: {detail}") from None
+            raise AdminError(f"{method} {path}: {status}: {detail}")
+        return json.loads(answer or b"null")
+
+    def _exchange(
+        self, method: str, url: str, data: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        import http.client  # here, not at import: the pytest plugin loads this module always
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        for attempt in (1, 2):  # a kept-alive connection the server closed: reconnect once
+            if self._connection is None:
+                self._connection = http.client.HTTPConnection(parts.netloc, timeout=30)
+            try:
+                self._connection.request(method, target, body=data, headers=headers)
+                response = self._connection.getresponse()
+                return response.status, response.read()
+            except (http.client.HTTPException, OSError):
+                self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def add(self, scenario: Any) -> list[str]:
         """Add scenarios: one mapping, a list, ``{"scenarios": [...]}``, or YAML/JSON text."""
@@ -99,9 +127,10 @@ class TenantHandle:
         """Strict mode for this tenant (None: the server's setting)."""
         self.admin("POST", "/settings", {"strict": strict})
 
-    def reset(self) -> None:
-        """Forget this tenant's scenarios, sequence positions, journal and account state."""
-        self.admin("POST", "/reset")
+    def reset(self) -> list[dict[str, Any]]:
+        """Forget this tenant's scenarios, sequence positions, journal and account state;
+        returns the requests no scenario matched, as ``unmatched`` did just before."""
+        return self.admin("POST", "/reset?report=unmatched")["unmatched"]
 
     def assert_all_consumed(self) -> None:
         """Fail unless every added scenario was used, and every sequence to its last step."""

@@ -92,9 +92,7 @@ def mock_server(request: pytest.FixtureRequest, mock_server_session) -> Iterator
     for path in files:
         handle.load(path)
     yield handle
-    try:
-        unmatched = [] if options.get("allow_unmatched") else handle.unmatched
-    finally:
-        handle.reset()
-    if unmatched:
+    unmatched = handle.reset()  # one call: the report, then a clean slate
+    handle.close()
+    if unmatched and not options.get("allow_unmatched"):
         pytest.fail(unmatched_report(unmatched), pytrace=False)

@@ -42,6 +42,7 @@ class MockServer:
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self._ready = threading.Event()
+        self._default_handle: TenantHandle | None = None
         self._error: BaseException | None = None
 
     @property
@@ -67,22 +68,28 @@ class MockServer:
             admin_token=self.settings.admin_token,
         )
 
+    @property
+    def _default(self) -> TenantHandle:
+        if self._default_handle is None:
+            self._default_handle = self.tenant()
+        return self._default_handle
+
     def add(self, scenario: Any) -> list[str]:
-        return self.tenant().add(scenario)
+        return self._default.add(scenario)
 
     def load(self, path: str) -> list[str]:
-        return self.tenant().load(path)
+        return self._default.load(path)
 
     @property
     def requests(self) -> list[dict[str, Any]]:
-        return self.tenant().requests
+        return self._default.requests
 
     @property
     def unmatched(self) -> list[dict[str, Any]]:
-        return self.tenant().unmatched
+        return self._default.unmatched
 
-    def reset(self) -> None:
-        self.tenant().reset()
+    def reset(self) -> list[dict[str, Any]]:
+        return self._default.reset()
 
     @property
     def clock(self):
@@ -134,6 +141,8 @@ class MockServer:
         return asyncio.run_coroutine_threadsafe(invoke(), self._loop).result()
 
     def stop(self) -> None:
+        if self._default_handle is not None:
+            self._default_handle.close()
         if self._loop is not None and self._thread is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)

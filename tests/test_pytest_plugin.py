@@ -108,6 +108,7 @@ def test_fifty_parallel_tenants_see_only_their_own_state(server):
             failures.append(f"{number}: {exc!r}")
         finally:
             handle.reset()
+            handle.close()
 
     threads = [threading.Thread(target=one_test, args=(n,)) for n in range(50)]
     for thread in threads:
