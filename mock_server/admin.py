@@ -13,21 +13,19 @@ from typing import Any
 from aiohttp import web
 
 from .journal import entry_json, is_unmatched
+from .responses import json_response
 from .scenario import ScenarioProblems, parse_scenarios
+from .state import STATE, ServerState
 from .tenants import Tenant
 from .view import RequestView
 from .yamlio import YAMLError, load_yaml
 
 
-def _state(request: web.Request):
-    from .app import STATE
-
+def _state(request: web.Request) -> ServerState:
     return request.app[STATE]
 
 
 def _reply(request: web.Request, payload: Any, status: int = 200) -> web.Response:
-    from .app import json_response
-
     return json_response(payload, status, {"x-request-id": _state(request).ids.request()})
 
 

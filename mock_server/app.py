@@ -24,20 +24,22 @@ from typing import Any
 
 from aiohttp import web
 
-from .clock import Clock, make_clock
+from .admin import add_admin_routes
+from .clock import make_clock
 from .config import Settings, redact
 from .emulation import Emulation
 from .engine import ScenarioEngine, Selection
 from .errors import ApiError
 from .faults import Fault, plain_fault
 from .journal import record
-from .jsonio import dumps
 from .matching import format_near_misses
 from .overrides import NONE, read_overrides
-from .profiles import BASE_PATHS, Profile, ProfileRegistry, load_profiles
+from .profiles import BASE_PATHS, Profile, load_profiles
 from .replies import Completion, Ids, new_completion
+from .responses import error_response, json_response
 from .scenario import bundled_scenarios_dir, load_paths
 from .script import ReplySpec
+from .state import STATE, ServerState
 from .streaming import render_events, send_stream
 from .tenants import Tenant, Tenants
 from .validation import check_request, parse_body
@@ -46,23 +48,6 @@ from .view import RequestView
 log = logging.getLogger("mock_server")
 
 
-@dataclass
-class ServerState:
-    """What the server loads once at start-up and shares between requests."""
-
-    settings: Settings
-    profiles: ProfileRegistry
-    ids: Ids
-    api_keys: tuple[bytes, ...]
-    engine: ScenarioEngine
-    tenants: Tenants
-    rng: random.Random
-    clock: Clock
-    emulation: Emulation
-
-
-STATE = web.AppKey("state", ServerState)
-JSON_HEADERS = {"Content-Type": "application/json"}
 DEFAULT_REPLY = ReplySpec()
 
 
@@ -89,8 +74,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
         from .watch import watch_scenarios
 
         app.cleanup_ctx.append(watch_scenarios)
-    from .admin import add_admin_routes
-
     for tenant in ("", "/t/{tenant}"):
         add_admin_routes(app, tenant)
         for profile in ("", "/{profile}"):
@@ -100,25 +83,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
                 app.router.add_get(prefix + "/models", list_models(base))
     app.router.add_route("*", "/{tail:.*}", not_found)
     return app
-
-
-def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> web.Response:
-    return web.Response(
-        status=status,
-        body=dumps(payload),
-        headers={**JSON_HEADERS, **headers} if headers else JSON_HEADERS,
-    )
-
-
-def error_response(
-    error: ApiError, profile: Profile, request_id: str, headers: dict[str, str] | None = None
-) -> web.Response:
-    status, body = profile.error_body(error)
-    headers = {**(headers or {}), **error.headers, "x-request-id": request_id}
-    response = json_response(body, status, headers)
-    if error.headers.get("Connection") == "close":
-        response.force_close()  # e.g. after a 413, rather than draining an unread body
-    return response
 
 
 def route_profile(request: web.Request, base: str) -> Profile:

@@ -21,8 +21,10 @@ from typing import Any
 from aiohttp import web
 
 from .app import create_app
+from .clock import Clock
 from .config import Settings
 from .handle import DEFAULT_API_KEY, TenantHandle
+from .state import STATE
 
 
 class MockServer:
@@ -92,10 +94,8 @@ class MockServer:
         return self._default.reset()
 
     @property
-    def clock(self):
+    def clock(self) -> Clock:
         """The server's clock (a ``ManualClock`` when started with ``clock="manual"``)."""
-        from .app import STATE
-
         return self.app[STATE].clock
 
     @property

@@ -64,10 +64,6 @@ class Latency:
     jitter: float = 0.0
     delay_ms: float = 0.0
 
-    @property
-    def paced(self) -> bool:
-        return bool(self.ttft_ms or self.tokens_per_second or self.chunk_interval_ms)
-
     def interval(self, piece: str) -> float:
         """Seconds between the chunk before and one carrying ``piece``."""
         if self.chunk_interval_ms is not None:
@@ -209,44 +205,31 @@ async def send_stream(
     loop = asyncio.get_running_loop()
     rng = rng or random.Random()
     cut = fault.after_chunks if fault is not None else None
-    try:
-        if not latency.paced:
-            await _send_at_once(request, response, events, fault, cut, error_body)
-        else:
-            schedule = _schedule(loop.time(), events, latency, rng)
-            if keepalive_interval:
-                await _keepalive_until(response, schedule[0], keepalive_interval)
-            upto = len(events) if cut is None else min(cut, len(events))
-            sent = 0
-            while sent < upto:
-                delay = schedule[sent] - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                # Everything already due goes out in one write: a stream that fell behind (a
-                # loaded machine) catches up instead of drifting further from its schedule.
-                now = loop.time()
-                last = sent + 1
-                while last < upto and schedule[last] <= now:
-                    last += 1
-                await response.write(b"".join(event.data for event in events[sent:last]))
-                sent = last
-            if fault is not None:
-                return await _strike(request, response, fault, error_body)
-            await response.write(DONE)
-        await response.write_eof()
-    except (ConnectionResetError, ConnectionError, asyncio.CancelledError):
-        # The client left mid-stream: nothing to clean up, nothing to report.
-        pass
-    return response
-
-
-async def _send_at_once(request, response, events, fault, cut, error_body) -> None:
+    schedule = _schedule(loop.time(), events, latency, rng)
     upto = len(events) if cut is None else min(cut, len(events))
-    await response.write(b"".join(event.data for event in events[:upto]))
-    if fault is not None:
-        await _strike(request, response, fault, error_body)
-        return
-    await response.write(DONE)
+    try:
+        if keepalive_interval and events:
+            await _keepalive_until(response, schedule[0], keepalive_interval)
+        sent = 0
+        while sent < upto:
+            delay = schedule[sent] - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            # Everything already due goes out in one write: an unpaced stream in one go, and a
+            # stream that fell behind (a loaded machine) catches up instead of drifting further.
+            now = loop.time()
+            last = sent + 1
+            while last < upto and schedule[last] <= now:
+                last += 1
+            await response.write(b"".join(event.data for event in events[sent:last]))
+            sent = last
+        if fault is not None:
+            return await _strike(request, response, fault, error_body)
+        await response.write(DONE)
+        await response.write_eof()
+    except ConnectionError:
+        pass  # the client left mid-stream: nothing to clean up, nothing to report
+    return response
 
 
 def _schedule(

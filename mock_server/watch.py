@@ -16,6 +16,7 @@ from aiohttp import web
 
 from .errors import ConfigError
 from .scenario import bundled_scenarios_dir, load_paths, scenario_files
+from .state import STATE
 
 log = logging.getLogger("mock_server")
 POLL_SECONDS = 0.5
@@ -29,8 +30,6 @@ def _fingerprint(paths: list[str | Path]) -> dict[Path, float]:
 
 
 async def _watch(app: web.Application) -> None:
-    from .app import STATE
-
     state = app[STATE]
     paths = state.settings.scenarios
     if paths is None:

@@ -1,0 +1,33 @@
+"""Rendering answers: JSON bodies and errors in a profile's wording, each with its request id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from .errors import ApiError
+from .jsonio import dumps
+from .profiles import Profile
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> web.Response:
+    return web.Response(
+        status=status,
+        body=dumps(payload),
+        headers={**JSON_HEADERS, **headers} if headers else JSON_HEADERS,
+    )
+
+
+def error_response(
+    error: ApiError, profile: Profile, request_id: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    """``error`` in ``profile``'s wording, with ``headers`` (rate limits ...) and its own."""
+    status, body = profile.error_body(error)
+    headers = {**(headers or {}), **error.headers, "x-request-id": request_id}
+    response = json_response(body, status, headers)
+    if error.headers.get("Connection") == "close":
+        response.force_close()  # e.g. after a 413, rather than draining an unread body
+    return response
