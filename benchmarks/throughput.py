@@ -2,11 +2,12 @@
 
     python benchmarks/throughput.py [--requests 3000] [--streams 500] [--rounds 5]
 
-Measures, for each side: non-streaming req/s with p50/p99, 100-chunk streams/s, start-up time
-(spawn to first answer) and idle RSS, then the ratios ours/bare that the project's targets are
-stated in. This machine's speed drifts from minute to minute, so each round runs both servers
-back to back (alternating which goes first), a ratio is taken per round, and the median round
-ratio is reported next to the median figures.
+Measures, for each side: non-streaming req/s with p50/p99 and the server's CPU time per request,
+100-chunk streams/s, start-up time (spawn to first answer) and idle RSS, then the ratios
+ours/bare that the project's targets are stated in. This machine's speed drifts from minute to
+minute, so each round runs both servers back to back (alternating which goes first), a ratio is
+taken per round, and the median round ratio is reported next to the median figures. Server CPU
+per request is the steadiest of these figures: the load generator shares the machine.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ def one_round(name: str, args) -> dict[str, float]:
     try:
         asyncio.run(drive(url, CHAT, 300, args.concurrency, False))  # warm-up
         rss = server.rss_mib()
+        cpu_before = server.cpu_seconds()
         plain = asyncio.run(drive(url, CHAT, args.requests, args.concurrency, False))
+        cpu_per_request = (server.cpu_seconds() - cpu_before) / args.requests * 1e6
         streams = asyncio.run(drive(url, STREAM, args.streams, args.concurrency, True))
     finally:
         server.stop()
@@ -54,6 +57,7 @@ def one_round(name: str, args) -> dict[str, float]:
         "req/s": plain.rate,
         "p50": plain.percentile(0.5),
         "p99": plain.percentile(0.99),
+        "cpu": cpu_per_request,
         "streams/s": streams.rate,
         "events": streams.chunks / streams.requests,
         "start-up": server.startup_seconds * 1000,
@@ -90,7 +94,8 @@ def main() -> None:
             f"{side:<5} {median(side, 'req/s'):7.0f} req/s  p50 {median(side, 'p50'):5.2f} ms  "
             f"p99 {median(side, 'p99'):5.2f} ms  {median(side, 'streams/s'):6.0f} streams/s "
             f"({median(side, 'events'):.0f} events)  start-up {median(side, 'start-up'):4.0f} ms  "
-            f"idle RSS {median(side, 'RSS'):5.1f} MiB"
+            f"idle RSS {median(side, 'RSS'):5.1f} MiB  "
+            f"server CPU {median(side, 'cpu'):3.0f} us/request"
         )
     print("\nours / bare (median of per-round ratios)")
     for label, metric, target in (
@@ -98,6 +103,7 @@ def main() -> None:
         ("100-chunk streams/s", "streams/s", ">= 0.8"),
         ("start-up time", "start-up", "<= 1.2"),
         ("idle RSS", "RSS", "<= 1.3"),
+        ("server CPU / request", "cpu", "-"),
     ):
         print(f"  {label:<20} {ratio(metric):5.2f}x  (target {target})")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .journal import entry_json, is_unmatched
+from .journal import entry, entry_json, is_unmatched
 from .responses import json_response
 from .scenario import ScenarioProblems, parse_scenarios
 from .state import STATE, ServerState
@@ -76,7 +76,7 @@ async def health(request: web.Request) -> web.Response:
 
 def _filtered(request: web.Request, unmatched_only: bool = False) -> list[dict[str, Any]]:
     query = request.query
-    entries = list(_tenant(request).journal)
+    entries = [entry(values) for values in _tenant(request).journal]
     if unmatched_only or query.get("unmatched") in ("1", "true", "yes"):
         entries = [e for e in entries if is_unmatched(e)]
     if "scenario" in query:

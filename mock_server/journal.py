@@ -1,6 +1,6 @@
 """The request journal: what each chat-completions request was and what became of it.
 
-An entry holds only atomic values — the raw request body and the exact response bytes, the raw
+An entry is a tuple of atomic values — the raw request body and the exact response bytes, the raw
 header pairs, strings and numbers — so keeping thousands costs little memory and nothing at
 garbage collection (the collector does not track such containers). Entries are decoded into
 JSON only when read (``entry_json``); Authorization and API-key headers are redacted then, and
@@ -37,32 +37,39 @@ def redact_headers(pairs: Any) -> dict[str, str]:
     return out
 
 
+FIELDS = (
+    "id", "time", "duration_ms", "tenant", "method", "path", "profile", "headers", "body",
+    "body_bytes", "status", "scenario", "step", "matched", "near_miss", "stream", "chunks",
+    "fault", "response",
+)  # fmt: skip
+
+
 def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | None) -> None:
-    """Append what happened to ``exchange`` to its tenant's journal."""
+    """Append what happened to ``exchange`` to its tenant's journal, as a tuple of ``FIELDS``."""
     selection = exchange.selection
     body_size = len(raw_body) if raw_body is not None else 0
     exchange.tenant.journal.append(
-        {
-            "id": exchange.request_id,
-            "time": time.time(),
-            "duration_ms": round((time.monotonic() - exchange.started) * 1000, 3),
-            "tenant": exchange.tenant.name,
-            "method": exchange.request.method,
-            "path": exchange.request.path,
-            "profile": exchange.profile.name,
-            "headers": exchange.request.raw_headers,
-            "body": raw_body if body_size <= BODY_LIMIT else None,
-            "body_bytes": body_size,
-            "status": exchange.status,
-            "scenario": selection.scenario.name if selection else None,
-            "step": selection.step + 1 if selection else None,
-            "matched": selection is not None,
-            "near_miss": dumps(exchange.near_miss) if exchange.near_miss else None,
-            "stream": exchange.chunks is not None,
-            "chunks": exchange.chunks,
-            "fault": exchange.fault,
-            "response": response_body if exchange.chunks is None else _stream_summary(exchange),
-        }
+        (
+            exchange.request_id,
+            time.time(),
+            round((time.monotonic() - exchange.started) * 1000, 3),
+            exchange.tenant.name,
+            exchange.request.method,
+            exchange.request.path,
+            exchange.profile.name,
+            exchange.request.raw_headers,
+            raw_body if body_size <= BODY_LIMIT else None,
+            body_size,
+            exchange.status,
+            selection.scenario.name if selection else None,
+            selection.step + 1 if selection else None,
+            selection is not None,
+            dumps(exchange.near_miss) if exchange.near_miss else None,
+            exchange.chunks is not None,
+            exchange.chunks,
+            exchange.fault,
+            response_body if exchange.chunks is None else _stream_summary(exchange),
+        )
     )
 
 
@@ -84,6 +91,11 @@ def _stream_summary(exchange: Exchange) -> bytes | None:
             "usage": completion.usage(),
         }
     )
+
+
+def entry(values: tuple[Any, ...]) -> dict[str, Any]:
+    """A stored journal tuple as a mapping of ``FIELDS``."""
+    return dict(zip(FIELDS, values, strict=True))
 
 
 def entry_json(entry: dict[str, Any]) -> dict[str, Any]:

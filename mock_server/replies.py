@@ -108,6 +108,8 @@ def apply_token_limit(choice: Choice, limit: int | None) -> Choice:
     """Cut the content to ``limit`` tokens (finish_reason ``length``), as a model would stop."""
     if limit is None or choice.content is None or choice.tool_calls:
         return choice
+    if len(choice.content) <= limit:  # a token is at least one character: nothing to cut
+        return choice
     pieces = split_tokens(choice.content)
     if len(pieces) <= limit:
         return choice

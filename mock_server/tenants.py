@@ -29,7 +29,7 @@ class Tenant:
     served: dict[str, int] = field(default_factory=dict)
     strict: bool | None = None  # None: the server's setting
     accounts: dict[str, Any] = field(default_factory=dict)  # API key -> emulation.Account
-    journal: deque[dict[str, Any]] = field(init=False)
+    journal: deque[tuple[Any, ...]] = field(init=False)  # see journal.FIELDS
     _chaos_rng: random.Random | None = None
 
     def __post_init__(self) -> None:
