@@ -34,6 +34,7 @@ from .faults import Fault, plain_fault
 from .journal import record
 from .matching import format_near_misses
 from .overrides import NONE, read_overrides
+from .pacer import Pacer
 from .profiles import BASE_PATHS, Profile, load_profiles
 from .replies import Completion, Ids, new_completion
 from .responses import error_response, json_response
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
         rng=random.Random(settings.seed),
         clock=clock,
         emulation=Emulation(settings, clock),
+        pacer=Pacer(),
     )
     if settings.watch:
         from .watch import watch_scenarios
@@ -304,6 +306,7 @@ async def deliver(
             ),
             rng=state.rng,
             headers=headers,
+            pacer=state.pacer,
         )
     return json_response(completion.body(), headers=headers)
 

@@ -11,6 +11,7 @@ from .clock import Clock
 from .config import Settings
 from .emulation import Emulation
 from .engine import ScenarioEngine
+from .pacer import Pacer
 from .profiles import ProfileRegistry
 from .replies import Ids
 from .tenants import Tenants
@@ -29,6 +30,7 @@ class ServerState:
     rng: random.Random
     clock: Clock
     emulation: Emulation
+    pacer: Pacer
 
 
 STATE = web.AppKey("state", ServerState)

@@ -25,6 +25,7 @@ from aiohttp import web
 
 from .faults import Fault, reset_connection, wait_until_closed
 from .jsonio import dumps
+from .pacer import Pacer
 from .replies import Choice, Completion
 from .tokens import split_tokens
 
@@ -73,16 +74,8 @@ class Latency:
         return 0.0
 
 
-class Event(tuple):
-    """One SSE event to send (``data``) and the content it carries (``piece``, for pacing)."""
-
-    __slots__ = ()
-
-    def __new__(cls, data: bytes, piece: str = "") -> Event:
-        return tuple.__new__(cls, (data, piece))
-
-    data = property(lambda self: self[0])
-    piece = property(lambda self: self[1])
+# An event is (bytes for the wire, the text it carries): the text sets its pace.
+Event = tuple[bytes, str]
 
 
 # A delta is either a mapping (rendered as JSON) or (field, text, tool call index) for the string
@@ -168,7 +161,7 @@ def render_events(completion: Completion, shape: StreamShape, include_usage: boo
         for index, deltas in enumerate(streams):
             if step < len(deltas):
                 data, piece = _render_delta(index, deltas[step], completion)
-                events.append(Event(opening + data + closing, piece))
+                events.append((opening + data + closing, piece))
     for index, choice in enumerate(completion.choices):
         ending = {
             "index": index,
@@ -176,10 +169,10 @@ def render_events(completion: Completion, shape: StreamShape, include_usage: boo
             "logprobs": None,
             "finish_reason": choice.derived_finish_reason(),
         }
-        events.append(Event(opening + dumps(ending) + closing))
+        events.append((opening + dumps(ending) + closing, ""))
     if include_usage:
         usage_chunk = {**head, "choices": [], "usage": completion.usage()}
-        events.append(Event(b"data: " + dumps(usage_chunk) + b"\n\n"))
+        events.append((b"data: " + dumps(usage_chunk) + b"\n\n", ""))
     return events
 
 
@@ -198,8 +191,12 @@ async def send_stream(
     keepalive_interval: float | None = None,
     rng: random.Random | None = None,
     headers: dict[str, str] | None = None,
+    pacer: Pacer | None = None,
 ) -> web.StreamResponse:
-    """Send ``events`` on their schedule, injecting ``fault`` after its ``after_chunks``."""
+    """Send ``events`` on their schedule, injecting ``fault`` after its ``after_chunks``.
+
+    The first chunks go out from here (which also sends the headers); the rest, when they are
+    spread over time, from ``pacer``."""
     response = web.StreamResponse(headers={**STREAM_HEADERS, **(headers or {})})
     await response.prepare(request)
     loop = asyncio.get_running_loop()
@@ -221,8 +218,13 @@ async def send_stream(
             last = sent + 1
             while last < upto and schedule[last] <= now:
                 last += 1
-            await response.write(b"".join(event.data for event in events[sent:last]))
+            await response.write(b"".join(event[0] for event in events[sent:last]))
             sent = last
+            if pacer is not None and sent < upto:
+                data = [event[0] for event in events[:upto]]
+                sent = await pacer.send(request, response, data, schedule, sent)
+                if sent < upto:
+                    return response  # the client left
         if fault is not None:
             return await _strike(request, response, fault, error_body)
         await response.write(DONE)
@@ -237,11 +239,13 @@ def _schedule(
 ) -> list[float]:
     """When each event is due, on the loop's clock: absolute times, so delays never add up."""
     due = start + latency.ttft_ms / 1000
+    if not (latency.chunk_interval_ms or latency.tokens_per_second):
+        return [due] * len(events)  # all at once, after the first-token delay
     times = []
-    for index, event in enumerate(events):
+    for index, (_, piece) in enumerate(events):
         if index:
             jitter = 1.0 + rng.uniform(-latency.jitter, latency.jitter) if latency.jitter else 1.0
-            due += latency.interval(event.piece) * jitter
+            due += latency.interval(piece) * jitter
         times.append(due)
     return times
 
