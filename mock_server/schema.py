@@ -430,19 +430,7 @@ def _string_check(schema: Mapping[str, Any]) -> Check:
     def check_string(value: Any) -> None:
         if type(value) is not str:
             return
-        if min_length is not None and len(value) < min_length:
-            if not value:
-                raise Invalid(
-                    "empty_string",
-                    lambda path: (
-                        f"Invalid '{path}': empty string. Expected a string with minimum length "
-                        f"{min_length}, but got an empty string instead."
-                    ),
-                    value_error=True,
-                )
-            raise _length_error("string", "below_min", min_length, len(value))
-        if max_length is not None and len(value) > max_length:
-            raise _length_error("string", "above_max", max_length, len(value))
+        _check_length("string", len(value), min_length, max_length)
         if pattern is not None and not pattern.search(value):
             raise Invalid(
                 "invalid_value",
@@ -454,6 +442,24 @@ def _string_check(schema: Mapping[str, Any]) -> Check:
             )
 
     return check_string
+
+
+def _check_length(kind: str, length: int, minimum: int | None, maximum: int | None) -> None:
+    """``minLength``/``maxLength`` or ``minItems``/``maxItems``, in OpenAI's words."""
+    if minimum is not None and length < minimum:
+        if length == 0:
+            article = "an" if kind == "array" else "a"
+            raise Invalid(
+                f"empty_{kind}",
+                lambda path: (
+                    f"Invalid '{path}': empty {kind}. Expected {article} {kind} with minimum "
+                    f"length {minimum}, but got an empty {kind} instead."
+                ),
+                value_error=True,
+            )
+        raise _length_error(kind, "below_min", minimum, length)
+    if maximum is not None and length > maximum:
+        raise _length_error(kind, "above_max", maximum, length)
 
 
 def _length_error(kind: str, side: str, limit: int, actual: int) -> Invalid:
@@ -474,19 +480,7 @@ def _array_check(items: Check | None, min_items: int | None, max_items: int | No
     def check_array(value: Any) -> None:
         if type(value) is not list:
             return
-        if min_items is not None and len(value) < min_items:
-            if not value:
-                raise Invalid(
-                    "empty_array",
-                    lambda path: (
-                        f"Invalid '{path}': empty array. Expected an array with minimum length "
-                        f"{min_items}, but got an empty array instead."
-                    ),
-                    value_error=True,
-                )
-            raise _length_error("array", "below_min", min_items, len(value))
-        if max_items is not None and len(value) > max_items:
-            raise _length_error("array", "above_max", max_items, len(value))
+        _check_length("array", len(value), min_items, max_items)
         if items is not None:
             for index, item in enumerate(value):
                 try:

@@ -248,6 +248,11 @@ def test_models_list(client_for):
     assert ids == ["deepseek-chat", "deepseek-reasoner"]
 
 
+def parts(*content: dict) -> list[dict]:
+    """One user message made of these content parts."""
+    return [{"role": "user", "content": list(content)}]
+
+
 def with_(base: dict, **changes) -> dict:
     body = copy.deepcopy(base)
     for key, value in changes.items():
@@ -511,14 +516,9 @@ INVALID = {
         (
             with_(
                 SEED_002_GOMODEL,
-                messages=[
-                    {
-                        "role": "user",
-                        "content": [
-                            {"type": "input_audio", "input_audio": {"data": "x", "format": "ogg"}}
-                        ],
-                    }
-                ],
+                messages=parts(
+                    {"type": "input_audio", "input_audio": {"data": "x", "format": "ogg"}}
+                ),
             ),
             400,
             "invalid_request_error",
@@ -662,14 +662,9 @@ INVALID = {
         (
             with_(
                 SEED_004_GEMINI,
-                messages=[
-                    {
-                        "role": "user",
-                        "content": [
-                            {"type": "input_audio", "input_audio": {"data": "x", "format": "wav"}}
-                        ],
-                    }
-                ],
+                messages=parts(
+                    {"type": "input_audio", "input_audio": {"data": "x", "format": "wav"}}
+                ),
             ),
             400,
             "invalid_request_error",
