@@ -1,0 +1,106 @@
+"""The admin API: journal queries, scenario management, the admin token, and switches."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import raw_request
+
+from mock_server.runner import MockServer
+
+ASK = {"model": "gpt-4o", "messages": [{"role": "user", "content": "ping"}]}
+
+
+def test_journal_filters_count_and_delete(tenant):
+    tenant.add(
+        {
+            "name": "hi",
+            "match": {"last_user_message": {"equals": "ping"}},
+            "reply": {"content": "hello"},
+        }
+    )
+    tenant.post(ASK)
+    tenant.post({**ASK, "messages": [{"role": "user", "content": "other"}]})
+    tenant.post({**ASK, "temperature": 9})
+    assert [e["scenario"] for e in tenant.requests(scenario="hi")] == ["hi"]
+    assert [e["status"] for e in tenant.requests(status="400")] == [400]
+    (unmatched,) = tenant.requests(unmatched="true")
+    assert unmatched["last_user_message"] == "other"
+    assert "hi" in [miss["scenario"] for miss in unmatched["near_miss"]]
+    assert tenant.admin("GET", "/requests/count").json() == {"count": 3}
+    assert len(tenant.requests(limit="2")) == 2
+    assert tenant.admin("DELETE", "/requests").status == 200
+    assert tenant.requests() == []
+
+
+def test_journal_entry_contents_and_redaction(tenant):
+    tenant.add({"name": "hi", "priority": 5, "reply": {"content": "hello"}})
+    tenant.post({**ASK, "stream": True})
+    (entry,) = tenant.requests()
+    assert entry["headers"]["authorization"] == "Bearer sk-*****************cdef"
+    assert entry["body"]["stream"] is True
+    assert (entry["stream"], entry["status"], entry["step"]) == (True, 200, 1)
+    assert entry["chunks"] == 3
+    assert entry["response"]["choices"][0]["message"]["content"] == "hello"
+    assert entry["duration_ms"] >= 0
+
+
+def test_large_bodies_are_summarised(tenant):
+    big = {**ASK, "messages": [{"role": "user", "content": "x" * 300_000}]}
+    assert tenant.post(big).status == 200
+    (entry,) = tenant.requests()
+    assert entry["body"] == {"truncated": True, "bytes": entry["body_bytes"]}
+    assert entry["body_bytes"] > 300_000
+
+
+def test_add_yaml_delete_one_and_all(tenant):
+    response = tenant.admin("POST", "/scenarios", "name: y\nreply: {content: from yaml}\n")
+    assert (response.status, response.json()) == (201, {"added": ["y"]})
+    assert tenant.post(ASK).json()["choices"][0]["message"]["content"] == "from yaml"
+    assert tenant.admin("DELETE", "/scenarios/y").status == 200
+    assert tenant.admin("DELETE", "/scenarios/y").status == 404
+    tenant.add([{"name": "a"}, {"name": "b"}])
+    assert tenant.admin("DELETE", "/scenarios").status == 200
+    assert [
+        s for s in tenant.admin("GET", "/scenarios").json()["scenarios"] if s["origin"] == "added"
+    ] == []
+
+
+def test_bad_scenario_is_refused_with_the_reason(tenant):
+    response = tenant.admin("POST", "/scenarios", {"name": "x", "reply": {"contnet": "typo"}})
+    assert response.status == 400
+    assert "did you mean 'content'?" in response.json()["error"]["message"]
+
+
+def test_reset_reports_unmatched(tenant):
+    tenant.add({"name": "only", "match": {"last_user_message": {"equals": "nope"}}})
+    tenant.post(ASK)
+    report = tenant.admin("POST", "/reset?report=unmatched").json()["unmatched"]
+    assert [e["last_user_message"] for e in report] == ["ping"]
+    assert tenant.requests() == []
+
+
+def test_admin_token_and_no_overrides():
+    with MockServer(admin_token="admin-secret-123", overrides=False) as server:
+        assert raw_request(server, "GET", "/__admin/requests").status == 401
+        ok = raw_request(
+            server, "GET", "/__admin/requests", headers={"X-Admin-Token": "admin-secret-123"}
+        )
+        assert ok.status == 200
+        bearer = raw_request(
+            server, "GET", "/__admin/health", headers={"Authorization": "Bearer admin-secret-123"}
+        )
+        assert bearer.status == 200
+        response = raw_request(
+            server,
+            "POST",
+            "/v1/chat/completions",
+            json.dumps(ASK).encode(),
+            {
+                "Authorization": "Bearer sk-x",
+                "Content-Type": "application/json",
+                "X-Mock-Status": "500",
+            },
+        )
+        assert response.status == 200  # overrides are off: the header is ignored
+        assert server.requests[0]["status"] == 200
