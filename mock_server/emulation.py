@@ -193,8 +193,7 @@ class Emulation:
             return None
         outcome = rng.choice([*chaos.statuses, *chaos.faults] or [500])
         if isinstance(outcome, int):
-            extra = {"retry-after": "1", "retry-after-ms": "1000"} if outcome == 429 else {}
-            raise ApiError(str(outcome), status=outcome, headers={**headers, **extra})
+            raise ApiError(str(outcome), status=outcome, headers=headers)
         after = rng.randint(0, 3) if outcome in STREAM_FAULTS else 0
         return Fault(outcome, after)
 

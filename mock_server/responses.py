@@ -11,6 +11,7 @@ from .jsonio import dumps
 from .profiles import Profile
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+RETRY_DEFAULTS = {"retry-after": "1", "retry-after-ms": "1000"}
 
 
 def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> web.Response:
@@ -27,6 +28,14 @@ def error_response(
     """``error`` in ``profile``'s wording, with ``headers`` (rate limits ...) and its own."""
     status, body = profile.error_body(error)
     headers = {**(headers or {}), **error.headers, "x-request-id": request_id}
+    # A rate-limited answer tells the client when to come back, as providers do; a scenario
+    # that says otherwise (either header) is left as it is.
+    if (
+        status == 429
+        and error.kind != "insufficient_quota"
+        and not {name.lower() for name in headers} & RETRY_DEFAULTS.keys()
+    ):
+        headers.update(RETRY_DEFAULTS)
     response = json_response(body, status, headers)
     if error.headers.get("Connection") == "close":
         response.force_close()  # e.g. after a 413, rather than draining an unread body

@@ -40,7 +40,6 @@ class Scenario:
     profile: str | None = None
     location: Any = ""  # str() gives file:line:column
     order: int = 0
-    is_sequence: bool = False
 
     @property
     def source(self) -> str:
@@ -242,7 +241,6 @@ def _build(raw: Any, source: Any, order: int) -> Scenario:
         profile=raw.get("profile"),
         location=source,
         order=order,
-        is_sequence="sequence" in raw,
     )
 
 

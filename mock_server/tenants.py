@@ -23,6 +23,8 @@ _ADDED_ORDER = itertools.count(-(10**9))
 
 @dataclass
 class Tenant:
+    """One tenant's state; see the module docstring."""
+
     name: str
     journal_size: int = DEFAULT_JOURNAL_SIZE
     added: ScenarioIndex = field(default_factory=lambda: ScenarioIndex(()))
@@ -83,6 +85,3 @@ class Tenants:
         if tenant is None:
             tenant = self._tenants[name] = Tenant(name, self.journal_size)
         return tenant
-
-    def __iter__(self):
-        return iter(self._tenants.values())

@@ -1,5 +1,6 @@
-"""YAML reading: safe loading only, with libyaml's C parser when it is installed (it parses
-our data files ten times faster than the pure-Python one, which matters for start-up)."""
+"""YAML reading for data files: safe loading only, with libyaml's C parser when it is installed
+(ten times faster than the pure-Python one, which matters for start-up), and what file
+diagnostics need — where a path is in a document, and did-you-mean suggestions."""
 
 from __future__ import annotations
 

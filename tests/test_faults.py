@@ -123,6 +123,8 @@ def test_status_header_override(tenant):
     with pytest.raises(openai.RateLimitError) as caught:
         tenant.client().chat.completions.create(**BODY, extra_headers={"X-Mock-Status": "429"})
     assert caught.value.code == "rate_limit_exceeded"
+    headers = caught.value.response.headers
+    assert (headers["retry-after"], headers["retry-after-ms"]) == ("1", "1000")
 
 
 def test_bad_override_header(tenant):
