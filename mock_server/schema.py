@@ -359,8 +359,13 @@ def _type_check(types: str | list[str]) -> Check:
     return check_type
 
 
+def describe_type(value: Any) -> str:
+    """A value's JSON type in OpenAI's words: ``a string``, ``an array``, ``a decimal`` ..."""
+    return _TYPE_WORDS[json_type(value) if not isinstance(value, float) else "number"]
+
+
 def _type_error(expected: str, value: Any) -> Invalid:
-    got = _TYPE_WORDS[json_type(value) if not isinstance(value, float) else "number"]
+    got = describe_type(value)
     return Invalid(
         "invalid_type",
         lambda path: f"Invalid type for '{path}': expected {expected}, but got {got} instead.",

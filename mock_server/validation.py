@@ -15,14 +15,13 @@ from typing import Any
 from .errors import ApiError
 from .jsonio import JSONDecodeError, loads
 from .profiles import Profile
-from .schema import Invalid, json_type
-
-JSON_CONTENT_TYPES = ("application/json",)
+from .schema import Invalid, describe_type
 
 
 def parse_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
     """Decode a request body into a JSON object, or raise the error that says why not."""
-    if content_type and not (content_type.endswith("/json") or content_type.endswith("+json")):
+    mime = (content_type or "").split(";", 1)[0].strip().lower()
+    if mime and not (mime.endswith("/json") or mime.endswith("+json")):
         raise ApiError(
             "400",
             f"Invalid Content-Type header ({content_type}), expected application/json.",
@@ -38,7 +37,7 @@ def parse_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
         raise ApiError(
             "400",
             f"Invalid type for request body: expected an object, but got "
-            f"{_article(json_type(body))} instead.",
+            f"{describe_type(body)} instead.",
             code="invalid_type",
         )
     return body
@@ -52,10 +51,6 @@ def _why_not_json(raw: bytes, exc: JSONDecodeError) -> str:
     if "recursion" in exc.msg:
         return "The JSON body is nested too deeply."
     return f"{exc.msg[:1].upper()}{exc.msg[1:]} at line {exc.lineno} column {exc.colno}."
-
-
-def _article(kind: str) -> str:
-    return {"array": "an array", "integer": "an integer", "null": "null"}.get(kind, f"a {kind}")
 
 
 def check_request(body: dict[str, Any], profile: Profile) -> None:

@@ -58,6 +58,21 @@ def test_malformed_bodies(server, body, content_type, status, needle):
     assert_still_serving(server)
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf-8", "Application/JSON", "application/vnd.api+json"],
+)
+def test_json_content_types_with_parameters_are_accepted(server, content_type):
+    response = raw_request(
+        server,
+        "POST",
+        "/v1/chat/completions",
+        json.dumps(VALID).encode(),
+        auth_headers(content_type),
+    )
+    assert response.status == 200
+
+
 def test_detail_reaches_profiles_that_show_it(server):
     response = raw_request(
         server, "POST", "/gemini/v1/chat/completions", b'{"model": \xff}', auth_headers()
