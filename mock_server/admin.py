@@ -68,7 +68,10 @@ async def health(request: web.Request) -> web.Response:
         {
             "status": "ok",
             "default_profile": state.profiles.default.name,
-            "profiles": sorted(p.name for p in state.profiles),
+            "profiles": [
+                {"name": p.name, "description": p.description, "source": p.source, "paths": p.paths}
+                for p in sorted(state.profiles, key=lambda p: p.name)
+            ],
             "scenarios": len(state.engine.files),
         },
     )

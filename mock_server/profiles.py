@@ -41,7 +41,6 @@ class Profile:
     name: str
     description: str
     source: str
-    request_schema: dict[str, Any]
     check_request: Check
     paths: tuple[str, ...]
     reject_unknown_fields: bool
@@ -150,14 +149,13 @@ def _build(raw: dict[str, Any], compiler: SchemaCompiler, documents: dict, origi
     for key, entry in raw["errors"].items():
         status = entry.get("status", int(key) if str(key).isdigit() else 400)
         errors[str(key)] = ErrorEntry(status, entry["type"], entry.get("code"), entry["message"])
-    for paths in raw["paths"]:
-        if paths not in BASE_PATHS:
-            raise ConfigError(f"{origin}: path {paths!r} is not one of {', '.join(BASE_PATHS)}")
+    for base in raw["paths"]:
+        if base not in BASE_PATHS:
+            raise ConfigError(f"{origin}: path {base!r} is not one of {', '.join(BASE_PATHS)}")
     return Profile(
         name=raw["name"],
         description=raw.get("description", ""),
         source=raw.get("source", ""),
-        request_schema=schema,
         check_request=check,
         paths=tuple(raw["paths"]),
         reject_unknown_fields=reject,

@@ -117,4 +117,6 @@ def test_health(server):
     response = raw_request(server, "GET", "/__admin/health")
     assert response.status == 200
     assert response.json()["status"] == "ok"
+    deepseek = next(p for p in response.json()["profiles"] if p["name"] == "deepseek")
+    assert deepseek["paths"] == ["/v1", "/api/v1"] and "seed 003" in deepseek["source"]
     assert response.headers["x-request-id"]
