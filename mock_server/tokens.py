@@ -11,9 +11,10 @@ message, 1 more for a ``name``, and 3 to prime the reply; tool definitions count
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
+
+from .jsonio import dumps
 
 TOKEN = re.compile(r" ?[A-Za-z]{1,8}| ?[0-9]{1,3}|\s+|[^\sA-Za-z0-9]")
 PER_MESSAGE = 3
@@ -56,5 +57,5 @@ def prompt_tokens(body: dict[str, Any]) -> int:
             function = (call.get("function") or {}) if isinstance(call, dict) else {}
             total += count_tokens(f"{function.get('name', '')}{function.get('arguments', '')}")
     if body.get("tools"):
-        total += count_tokens(json.dumps(body["tools"], separators=(",", ":")))
+        total += count_tokens(dumps(body["tools"]).decode())
     return total
