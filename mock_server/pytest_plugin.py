@@ -84,15 +84,14 @@ def mock_server(request: pytest.FixtureRequest, mock_server_session) -> Iterator
     marker = request.node.get_closest_marker("mock_server")
     options = dict(marker.kwargs) if marker else {}
     profile = options.get("profile") or request.config.getini("mock_server_profile") or None
-    handle = mock_server_session.tenant(_tenant_name(request.node), profile)
-    if options.get("strict") is not None:
-        handle.set_strict(options["strict"])
     files: list[str | Path] = [*request.config.getini("mock_server_scenarios")]
     files += [Path(request.path).parent / p for p in options.get("scenarios", ())]
-    for path in files:
-        handle.load(path)
-    yield handle
-    unmatched = handle.reset()  # one call: the report, then a clean slate
-    handle.close()
+    with mock_server_session.tenant(_tenant_name(request.node), profile) as handle:
+        if options.get("strict") is not None:
+            handle.set_strict(options["strict"])
+        for path in files:
+            handle.load(path)
+        yield handle
+        unmatched = handle.reset()  # one call: the report, then a clean slate
     if unmatched and not options.get("allow_unmatched"):
         pytest.fail(unmatched_report(unmatched), pytrace=False)
