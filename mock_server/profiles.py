@@ -16,7 +16,7 @@ from typing import Any
 from .data import bundled
 from .errors import ApiError, ConfigError
 from .schema import Check, SchemaCompiler
-from .yamlio import YAMLError, load_yaml
+from .yamlio import YAMLError, close_matches, load_yaml
 
 SCHEMA_DIR = bundled("schemas")
 PROFILE_DIR = SCHEMA_DIR / "profiles"
@@ -24,6 +24,14 @@ DEFAULT_PROFILE = "openai"
 BASE_PATHS = ("/v1", "/api/v1", "/v1beta/openai")
 
 _REQUIRED_KEYS = ("name", "request_schema", "paths", "errors")
+_KNOWN_KEYS = frozenset(
+    {
+        *_REQUIRED_KEYS, "extends", "description", "source", "unknown_fields", "auth",
+        "value_error_status", "models", "response", "strip_fields", "default_provider",
+        "keepalive", "keepalive_interval",
+    }
+)  # fmt: skip
+_CHOICES = {"unknown_fields": ("accept", "reject"), "auth": ("required", "optional")}
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,6 @@ class Profile:
     source: str
     check_request: Check
     paths: tuple[str, ...]
-    reject_unknown_fields: bool
     auth_required: bool
     value_error_status: int
     models: tuple[str, ...]
@@ -51,7 +58,6 @@ class Profile:
     response: dict[str, bool] = field(default_factory=dict)
     strip_fields: tuple[str, ...] = ()
     default_provider: str | None = None
-    preset_tools: tuple[str, ...] = ()
     keepalive: bool = False
     keepalive_interval: float = 1.0
 
@@ -59,10 +65,7 @@ class Profile:
         """The status and OpenAI-shaped body of ``error`` in this profile's wording."""
         entry = self.errors.get(error.kind) or self.errors.get(str(error.status or 500))
         status = error.status or (entry.status if entry else 500)
-        if entry is None:
-            entry = self.errors.get(str(status)) or ErrorEntry(
-                status, "api_error", None, "{detail}"
-            )
+        entry = entry or ErrorEntry(status, "api_error", None, "{detail}")
         if error.message is not None:
             message = error.message
         else:
@@ -118,6 +121,14 @@ def _read_profile(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read profile: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a profile file holds a mapping")
+    unknown = sorted(set(data) - _KNOWN_KEYS)
+    if unknown:
+        hints = [
+            f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            for key in unknown
+            for close in [close_matches(key, sorted(_KNOWN_KEYS))]
+        ]
+        raise ConfigError(f"{path}: unknown profile key(s) {', '.join(hints)}")
     return data
 
 
@@ -134,6 +145,18 @@ def _build(raw: dict[str, Any], compiler: SchemaCompiler, documents: dict, origi
     missing = [k for k in _REQUIRED_KEYS if k not in raw]
     if missing:
         raise ConfigError(f"{origin}: profile is missing {', '.join(missing)}")
+    for key, allowed in _CHOICES.items():
+        if raw.get(key, allowed[0]) not in allowed:
+            raise ConfigError(f"{origin}: {key} must be one of {', '.join(allowed)}")
+    try:
+        return _profile(raw, compiler, documents, origin)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"{origin}: malformed profile ({type(exc).__name__}: {exc})") from None
+
+
+def _profile(
+    raw: dict[str, Any], compiler: SchemaCompiler, documents: dict, origin: str
+) -> Profile:
     schema_id = raw["request_schema"]
     if schema_id not in documents:
         raise ConfigError(f"{origin}: request_schema {schema_id!r} is not in {SCHEMA_DIR}")
@@ -158,7 +181,6 @@ def _build(raw: dict[str, Any], compiler: SchemaCompiler, documents: dict, origi
         source=raw.get("source", ""),
         check_request=check,
         paths=tuple(raw["paths"]),
-        reject_unknown_fields=reject,
         auth_required=raw.get("auth", "required") == "required",
         value_error_status=int(raw.get("value_error_status", 400)),
         models=tuple(raw.get("models", ())),
@@ -166,7 +188,6 @@ def _build(raw: dict[str, Any], compiler: SchemaCompiler, documents: dict, origi
         response=dict(raw.get("response", {})),
         strip_fields=tuple(raw.get("strip_fields", ())),
         default_provider=raw.get("default_provider"),
-        preset_tools=tuple(raw.get("preset_tools", ())),
         keepalive=bool(raw.get("keepalive", False)),
         keepalive_interval=float(raw.get("keepalive_interval", 1.0)),
     )
@@ -185,8 +206,8 @@ def load_profiles(
         path = Path(extra)
         data = _read_profile(path)
         for schema_path in path.parent.glob("*.json"):
-            documents.setdefault(schema_path.name, json.loads(schema_path.read_text("utf-8")))
-            _check_user_schema(documents[schema_path.name], schema_path)
+            if schema_path.name not in documents:
+                documents[schema_path.name] = _read_user_schema(schema_path)
         raw[data.get("name", path.stem)] = (data, str(path))
 
     def resolved(name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -206,12 +227,17 @@ def load_profiles(
     return ProfileRegistry(profiles, default)
 
 
-def _check_user_schema(schema: dict[str, Any], path: Path) -> None:
+def _read_user_schema(path: Path) -> dict[str, Any]:
+    """A user's JSON Schema, checked against the meta-schema."""
     # jsonschema is imported only here: bundled schemas are checked by the test suite, and the
     # import would cost a tenth of a second of every start-up.
     from jsonschema import Draft202012Validator, SchemaError
 
     try:
+        schema = json.loads(path.read_text("utf-8"))
         Draft202012Validator.check_schema(schema)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read JSON Schema: {exc}") from None
     except SchemaError as exc:
         raise ConfigError(f"{path}: not a valid JSON Schema: {exc.message}") from None
+    return schema

@@ -89,6 +89,31 @@ def test_unsupported_schema_keyword_is_refused(tmp_path, profile_file):
     assert "unsupported schema keyword(s) ['patternProperties']" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "unkown_fields: reject\n",
+            "unknown profile key(s) 'unkown_fields' (did you mean 'unknown_fields'?)",
+        ),
+        ("auth: maybe\n", "auth must be one of required, optional"),
+        ('errors:\n  "429": {message: no type}\n', "malformed profile (KeyError: 'type')"),
+    ],
+)
+def test_profile_file_mistakes_are_reported(profile_file, text, expected):
+    profile_file.write_text(PROFILE + text)
+    with pytest.raises(ConfigError) as caught:
+        load_profiles([profile_file])
+    assert expected in str(caught.value)
+
+
+def test_unreadable_user_schema(tmp_path, profile_file):
+    (tmp_path / "my-gateway.request.json").write_text("{not json")
+    with pytest.raises(ConfigError) as caught:
+        load_profiles([profile_file])
+    assert "cannot read JSON Schema" in str(caught.value)
+
+
 def test_unknown_default_profile():
     with pytest.raises(ConfigError) as caught:
         load_profiles(default="nope")
