@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import redact
 from .jsonio import dumps, loads
-from .tokens import content_text
+from .messages import last_user_text
 
 if TYPE_CHECKING:
     from .app import Exchange
@@ -108,7 +108,9 @@ def entry_json(entry: dict[str, Any]) -> dict[str, Any]:
     out["body"] = body
     out["near_miss"] = _decoded(entry["near_miss"])
     out["response"] = _decoded(entry["response"])
-    out["last_user_message"] = _last_user(body)
+    out["last_user_message"] = (
+        last_user_text(body.get("messages")) if isinstance(body, dict) else None
+    )
     return out
 
 
@@ -119,15 +121,6 @@ def _decoded(data: bytes | None) -> Any:
         return loads(data)
     except ValueError:
         return data.decode("utf-8", "replace")
-
-
-def _last_user(body: Any) -> str | None:
-    if not isinstance(body, dict):
-        return None
-    for message in reversed(body.get("messages") or ()):
-        if isinstance(message, dict) and message.get("role", "user") == "user":
-            return content_text(message.get("content"))
-    return None
 
 
 def is_unmatched(entry: dict[str, Any]) -> bool:

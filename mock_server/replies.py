@@ -18,8 +18,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .lazy import lazy
+from .messages import last_user_text
 from .profiles import Profile
-from .tokens import content_text, count_tokens, prompt_tokens, split_tokens
+from .tokens import count_tokens, prompt_tokens, split_tokens
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
 # Maps every byte to an alphanumeric character, so random bytes become an id in one call.
@@ -271,19 +272,12 @@ def compact_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def last_user_text(body: dict[str, Any]) -> str:
-    for message in reversed(body.get("messages") or ()):
-        if isinstance(message, dict) and message.get("role", "user") == "user":
-            return content_text(message.get("content"))
-    return ""
-
-
 def fallback_choice(body: dict[str, Any]) -> Choice:
     """What the server answers when nothing scripted applies.
 
     A tool call with schema-valid arguments when ``tool_choice`` demands one; schema-valid JSON
-    when ``response_format`` is ``json_schema``; ``{}``-shaped JSON for ``json_object``;
-    otherwise text echoing the last user message.
+    when ``response_format`` is ``json_schema``; ``{"reply": <last user message>}`` for
+    ``json_object``; otherwise text echoing the last user message.
     """
     tool = _demanded_tool(body)
     if tool is not None:
@@ -293,9 +287,10 @@ def fallback_choice(body: dict[str, Any]) -> Choice:
     if response_format.get("type") == "json_schema":
         schema = (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
         return Choice(content=compact_json(example_for(schema)))
+    said = last_user_text(body.get("messages"))
     if response_format.get("type") == "json_object":
-        return Choice(content=compact_json({"reply": last_user_text(body)}))
-    return Choice(content=f"This is a mock response to: {last_user_text(body)}")
+        return Choice(content=compact_json({"reply": said}))
+    return Choice(content=f"This is a mock response to: {said}")
 
 
 def _demanded_tool(body: dict[str, Any]) -> dict[str, Any] | None:

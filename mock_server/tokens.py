@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from .jsonio import dumps
+from .messages import content_text
 
 TOKEN = re.compile(r" ?[A-Za-z]{1,8}| ?[0-9]{1,3}|\s+|[^\sA-Za-z0-9]")
 PER_MESSAGE = 3
@@ -29,19 +30,6 @@ def split_tokens(text: str) -> list[str]:
 
 def count_tokens(text: str) -> int:
     return len(TOKEN.findall(text)) if text else 0
-
-
-def content_text(content: Any) -> str:
-    """The text of a message ``content``: a string, or the text parts of a part list."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            part.get("text") or part.get("refusal") or ""
-            for part in content
-            if isinstance(part, dict)
-        )
-    return ""
 
 
 def prompt_tokens(body: dict[str, Any]) -> int:

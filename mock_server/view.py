@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .lazy import lazy
-from .tokens import content_text
+from .messages import content_text, last_user_text
 
 
 class RequestView:
@@ -34,10 +34,7 @@ class RequestView:
 
     @lazy
     def last_user_message(self) -> str:
-        for message in reversed(self.messages):
-            if message.get("role", "user") == "user":
-                return content_text(message.get("content"))
-        return ""
+        return last_user_text(self.messages)
 
     @lazy
     def system_message(self) -> str:
