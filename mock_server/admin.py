@@ -18,7 +18,6 @@ from .scenario import ScenarioProblems, parse_scenarios
 from .state import STATE, ServerState
 from .tenants import Tenant
 from .view import RequestView
-from .yamlio import YAMLError, load_yaml
 
 
 def _state(request: web.Request) -> ServerState:
@@ -145,20 +144,8 @@ async def list_scenarios(request: web.Request) -> web.Response:
 
 
 async def add_scenarios(request: web.Request) -> web.Response:
-    raw = await request.read()
     try:
-        spec: Any = json.loads(raw)
-    except ValueError:
-        try:
-            spec = load_yaml(raw)
-        except YAMLError as exc:
-            return _admin_error(
-                request, 400, f"body is neither JSON nor YAML: {exc}", "invalid_scenario"
-            )
-    if isinstance(spec, list):
-        spec = {"scenarios": spec}
-    try:
-        scenarios = parse_scenarios(spec, source="<admin>")
+        scenarios = parse_scenarios(await request.read(), source="<admin>")
     except ScenarioProblems as exc:
         return _admin_error(request, 400, str(exc), "invalid_scenario")
     _tenant(request).add_scenarios(scenarios)

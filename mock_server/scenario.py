@@ -131,8 +131,10 @@ def parse_document(
         reason = getattr(exc, "problem", None) or str(exc)
         return [], [f"{where}: not valid YAML: {reason}"]
     locator = Locator(text)
-    if isinstance(data, dict) and "scenarios" not in data and "name" in data:
-        data, locator = {"scenarios": [data]}, Locator(text, wrap=True)
+    if isinstance(data, list):
+        data, locator = {"scenarios": data}, Locator(text, implied=1)
+    elif isinstance(data, dict) and "scenarios" not in data and "name" in data:
+        data, locator = {"scenarios": [data]}, Locator(text, implied=2)
     if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list):
         return [], [f"{source}:1:1: a scenario file holds a mapping with a 'scenarios:' list"]
     extra = sorted(set(data) - {"scenarios"})
@@ -286,11 +288,9 @@ def load_paths(paths: Iterable[str | Path]) -> list[Scenario]:
 
 
 def parse_scenarios(spec: Any, source: str = "<added>", first_order: int = 0) -> list[Scenario]:
-    """Scenarios from one scenario mapping, ``{"scenarios": [...]}``, or YAML/JSON text."""
-    if isinstance(spec, (str, bytes)):
-        text = spec
-    else:
-        text = json.dumps(spec if not isinstance(spec, list) else {"scenarios": spec})
+    """Scenarios from one scenario mapping, a list of them, ``{"scenarios": [...]}``, or
+    YAML/JSON text of any of these."""
+    text = spec if isinstance(spec, (str, bytes)) else json.dumps(spec)
     scenarios, problems = parse_document(text, source, first_order)
     if problems:
         raise ScenarioProblems(problems)

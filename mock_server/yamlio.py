@@ -26,20 +26,22 @@ class Locator:
     """Line and column of any path in a YAML document; the document is composed into nodes
     only when a problem needs locating, so clean files are parsed once."""
 
-    def __init__(self, text: str | bytes, wrap: bool = False) -> None:
+    def __init__(self, text: str | bytes, implied: int = 0) -> None:
+        # ``implied``: how many leading parts of a path the document leaves out (a file holding
+        # one scenario, or a bare list of them, stands for ``{"scenarios": [...]}``).
         self.text = text
-        self.wrap = wrap
+        self.implied = implied
         self._root: Any = None
 
     @property
     def root(self) -> Any:
         if self._root is None:
-            root = compose_yaml(self.text)
-            self._root = _wrap(root) if self.wrap else root
+            self._root = compose_yaml(self.text)
         return self._root
 
     def find(self, path: list[str | int], key: bool = False) -> tuple[int, int]:
         """Where ``path`` is; with ``key``, where the last mapping key itself is written."""
+        path = path[self.implied :]
         node = self.root
         best = node
         for depth, part in enumerate(path):
@@ -58,13 +60,6 @@ class Locator:
         if best is None:
             return (1, 1)
         return (best.start_mark.line + 1, best.start_mark.column + 1)
-
-
-def _wrap(root: Any) -> Any:
-    """A node tree for ``{scenarios: [root]}``, so one-scenario documents locate alike."""
-    key = yaml.ScalarNode("tag:yaml.org,2002:str", "scenarios", root.start_mark, root.start_mark)
-    items = yaml.SequenceNode("tag:yaml.org,2002:seq", [root], root.start_mark, root.end_mark)
-    return yaml.MappingNode("tag:yaml.org,2002:map", [(key, items)], root.start_mark, root.end_mark)
 
 
 def close_matches(word: str, candidates: list[str], n: int = 1) -> list[str]:
