@@ -273,7 +273,7 @@ async def deliver(
     if fault is not None and not (streaming and fault.is_stream_fault):
         exchange.status = 0  # no HTTP response reaches the client
         exchange.fault = fault.type
-        return await plain_fault(request, fault)
+        return await plain_fault(request, fault, headers)
     completion = new_completion(
         body,
         profile,

@@ -74,12 +74,15 @@ async def wait_until_closed(request: web.Request, limit: float = HANG_SECONDS) -
         await asyncio.sleep(0.05)
 
 
-async def plain_fault(request: web.Request, fault: Fault) -> web.StreamResponse:
-    """Answer a request with a plain fault instead of a response."""
+async def plain_fault(
+    request: web.Request, fault: Fault, headers: dict[str, str]
+) -> web.StreamResponse:
+    """Answer a request with a plain fault instead of a response; ``headers`` go with the one
+    fault that sends any (``malformed_json``)."""
     if fault.type == "malformed_json":
         return web.Response(
             body=b'{"id": "chatcmpl-broken", "object": "chat.completion", "choices": [',
-            headers={"Content-Type": "application/json"},
+            headers={**headers, "Content-Type": "application/json"},
         )
     if fault.type == "hang":
         await wait_until_closed(request)

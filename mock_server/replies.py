@@ -329,10 +329,13 @@ def example_for(schema: Any, depth: int = 0) -> Any:
     if kind in ("integer", "number"):
         low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
         value = low + 1 if "exclusiveMinimum" in schema and "minimum" not in schema else low
+        if "maximum" in schema:
+            value = min(value, schema["maximum"])
         return int(value) if kind == "integer" else value
     if kind == "boolean":
         return True
     if kind == "null":
         return None
     text = "example"
-    return text + "x" * max(0, schema.get("minLength", 0) - len(text))
+    text += "x" * max(0, schema.get("minLength", 0) - len(text))
+    return text[: schema.get("maxLength", len(text))]

@@ -35,6 +35,14 @@ STREAM_HEADERS = {
     "Cache-Control": "no-cache",
 }
 _WORD = re.compile(r"\s*\S+|\s+")
+GENERIC_ERROR_EVENT = {
+    "error": {
+        "message": "The server had an error while processing your request. Sorry about that!",
+        "type": "server_error",
+        "param": None,
+        "code": None,
+    }
+}
 
 
 @dataclass(frozen=True)
@@ -266,7 +274,7 @@ async def _strike(request, response, fault: Fault, error_body) -> web.StreamResp
         await response.write(b'data: {"id":"chatcmpl-broken","choices":[{"delta":\n\n')
         await response.write(DONE)
     elif kind == "error_event":
-        await response.write(error_event(error_body or {"error": {"message": "stream error"}}))
+        await response.write(error_event(error_body or GENERIC_ERROR_EVENT))
     elif kind == "stall":
         await wait_until_closed(request)
         return response

@@ -37,6 +37,8 @@ def test_connection_faults(tenant, fault):
 def test_malformed_json(tenant):
     with pytest.raises(json.JSONDecodeError):
         scripted(tenant, "malformed_json").chat.completions.create(**BODY)
+    response = tenant.post(BODY)
+    assert response.status == 200 and response.headers["x-request-id"].startswith("req_")
 
 
 def test_hang_times_the_client_out(tenant):

@@ -239,11 +239,13 @@ def test_fallback_json_schema_content_validates(tenant):
         "type": "object",
         "properties": {
             "city": {"type": "string", "minLength": 12},
+            "code": {"type": "string", "maxLength": 3},
+            "rank": {"type": "integer", "maximum": -1},
             "population": {"type": "integer", "minimum": 1000},
             "districts": {"type": "array", "items": {"type": "string"}},
             "kind": {"anyOf": [{"const": "capital"}, {"type": "null"}]},
         },
-        "required": ["city", "population", "districts", "kind"],
+        "required": ["city", "population", "districts", "kind", "code", "rank"],
         "additionalProperties": False,
     }
     body = {
