@@ -104,17 +104,19 @@ def _serve(flags: dict) -> int:
     # Start-up allocates many long-lived objects (modules, compiled schemas, scenarios): collect
     # no garbage while building them, then freeze them out of future collections.
     gc.disable()
-    from aiohttp import web
+    try:
+        from aiohttp import web
 
-    from .app import create_app
+        from .app import create_app
 
-    config_file = flags.pop("config", None)
-    flags.pop("command", None)
-    settings = build_settings(flags, config_file)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    app = create_app(settings)
-    gc.freeze()
-    gc.enable()
+        config_file = flags.pop("config", None)
+        flags.pop("command", None)
+        settings = build_settings(flags, config_file)
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        app = create_app(settings)
+        gc.freeze()
+    finally:
+        gc.enable()
     print(f"mock-server: serving on http://{settings.host}:{settings.port}/v1", flush=True)
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     return 0

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 
+from .errors import ConfigError
+
 
 class Clock:
     """Real time (monotonic seconds)."""
@@ -39,6 +41,9 @@ class ManualClock(Clock):
 
 
 def make_clock(kind: str) -> Clock:
+    """The clock a ``clock`` setting names: ``real`` or ``manual``."""
+    if kind not in ("real", "manual"):
+        raise ConfigError(f"clock must be real or manual, not {kind!r}")
     return ManualClock() if kind == "manual" else Clock()
 
 

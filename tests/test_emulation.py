@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import http.client
 import json
 import time
@@ -315,6 +316,13 @@ def test_config_errors_say_where(tmp_path, text, expected):
         build_settings({}, str(path), environ={})
     assert expected in str(caught.value)
     assert str(caught.value).startswith(str(path))
+
+
+def test_bad_clock_from_the_environment_is_refused(monkeypatch, capsys):
+    monkeypatch.setenv("MOCK_SERVER_CLOCK", "sundial")
+    assert main(["serve", "--port", "0"]) == 2
+    assert "clock must be real or manual, not 'sundial'" in capsys.readouterr().err
+    assert gc.isenabled()
 
 
 def test_bad_config_exits_with_a_message(tmp_path, capsys):
