@@ -2,13 +2,20 @@
 
 Files are polled (twice a second; no extra dependency) and read in a worker thread, so the
 event loop never blocks on the disk. A broken edit keeps the last good set and logs why.
+
+A file counts as changed when its modification time or size changes. Timestamps are coarse
+on many filesystems, so two quick writes of the same length can leave both unchanged; files
+modified within the last ``RACY_SECONDS`` are therefore compared by content too (the way git
+treats "racily clean" index entries).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,13 +27,37 @@ from .state import STATE
 
 log = logging.getLogger("mock_server")
 POLL_SECONDS = 0.5
+RACY_SECONDS = 2.0
+
+Stamp = tuple[int, int, bytes]
+"""A file's modification time (ns), size, and content digest when recently modified."""
 
 
-def _fingerprint(paths: list[str | Path]) -> dict[Path, float]:
+def _stamps(paths: list[str | Path]) -> dict[Path, Stamp]:
+    racy_after = time.time_ns() - int(RACY_SECONDS * 1e9)
+    stamps: dict[Path, Stamp] = {}
     try:
-        return {path: path.stat().st_mtime for path in scenario_files(paths)}
+        for path in scenario_files(paths):
+            stat = path.stat()
+            digest = b""
+            if stat.st_mtime_ns >= racy_after:
+                digest = hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+            stamps[path] = (stat.st_mtime_ns, stat.st_size, digest)
     except (OSError, ConfigError):
         return {}
+    return stamps
+
+
+def _changed(before: dict[Path, Stamp], after: dict[Path, Stamp]) -> bool:
+    if before.keys() != after.keys():
+        return True
+    for path, (mtime, size, digest) in after.items():
+        old_mtime, old_size, old_digest = before[path]
+        if (mtime, size) != (old_mtime, old_size):
+            return True
+        if digest and old_digest and digest != old_digest:
+            return True
+    return False
 
 
 async def _watch(app: web.Application) -> None:
@@ -34,13 +65,14 @@ async def _watch(app: web.Application) -> None:
     paths = state.settings.scenarios
     if paths is None:
         paths = [bundled_scenarios_dir()]
-    seen = await asyncio.to_thread(_fingerprint, paths)
+    seen = await asyncio.to_thread(_stamps, paths)
     while True:
         await asyncio.sleep(POLL_SECONDS)
-        current = await asyncio.to_thread(_fingerprint, paths)
-        if current == seen:
-            continue
+        current = await asyncio.to_thread(_stamps, paths)
+        changed = _changed(seen, current)
         seen = current
+        if not changed:
+            continue
         try:
             scenarios = await asyncio.to_thread(load_paths, paths)
         except ConfigError as exc:

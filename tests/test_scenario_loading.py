@@ -65,6 +65,21 @@ def test_environment_variable_sets_scenarios(tmp_path):
     assert settings.scenarios == [str(tmp_path), "x"]
 
 
+def test_watch_sees_a_rewrite_that_keeps_size_and_modification_time(tmp_path):
+    from mock_server.watch import _changed, _stamps
+
+    path = tmp_path / "live.yaml"
+    path.write_text("reply: {content: version one}")
+    before = _stamps([tmp_path])
+    mtime = path.stat().st_mtime_ns
+    path.write_text("reply: {content: version two}")
+    os.utime(path, ns=(mtime, mtime))  # what a coarse-grained filesystem clock gives
+    after = _stamps([tmp_path])
+    assert after[path][:2] == before[path][:2]
+    assert _changed(before, after)
+    assert not _changed(after, _stamps([tmp_path]))
+
+
 def test_watch_reloads_and_keeps_the_last_good_set_on_a_broken_edit(tmp_path, caplog):
     import logging
     import time
