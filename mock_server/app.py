@@ -87,9 +87,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     return app
 
 
-def route_profile(request: web.Request, base: str) -> Profile:
+def route_profile(state: ServerState, request: web.Request, base: str) -> Profile:
     """The profile a request's path names (or the default), if it is served at ``base``."""
-    state = request.app[STATE]
     name = request.match_info.get("profile")
     profile = state.profiles.default if name is None else state.profiles.get(name)
     if profile is None:
@@ -113,9 +112,8 @@ def route_profile(request: web.Request, base: str) -> Profile:
     return profile
 
 
-def authenticate(request: web.Request, profile: Profile) -> str | None:
+def authenticate(state: ServerState, request: web.Request, profile: Profile) -> str | None:
     """The caller's API key, or ``ApiError`` 401 when the profile or the key list demands one."""
-    state = request.app[STATE]
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     key = key.strip() if scheme.lower() == "bearer" else ""
     if not key:
@@ -130,8 +128,7 @@ def authenticate(request: web.Request, profile: Profile) -> str | None:
     return key
 
 
-async def read_body(request: web.Request) -> bytes:
-    limit = request.app[STATE].settings.max_body_bytes
+async def read_body(request: web.Request, limit: int) -> bytes:
     too_large = ApiError(
         "413",
         f"Request body too large: the limit is {limit} bytes.",
@@ -151,6 +148,7 @@ async def read_body(request: web.Request) -> bytes:
 class Exchange:
     """One request on its way through the server, and what became of it (for the journal)."""
 
+    state: ServerState
     request: web.Request
     request_id: str
     tenant: Tenant
@@ -172,6 +170,7 @@ def chat_completions(base: str):
     async def handle_chat_completions(request: web.Request) -> web.StreamResponse:
         state = request.app[STATE]
         exchange = Exchange(
+            state,
             request,
             state.ids.request(),
             state.tenants.get(request.match_info.get("tenant")),
@@ -180,9 +179,9 @@ def chat_completions(base: str):
         )
         raw = None
         try:
-            exchange.profile = route_profile(request, base)
-            exchange.key = authenticate(request, exchange.profile)
-            raw = await read_body(request)
+            exchange.profile = route_profile(state, request, base)
+            exchange.key = authenticate(state, request, exchange.profile)
+            raw = await read_body(request, state.settings.max_body_bytes)
             body = parse_body(raw, request.headers.get("Content-Type"))
             exchange.body = body
             check_request(body, exchange.profile)
@@ -212,7 +211,7 @@ def chat_completions(base: str):
 
 async def answer(exchange: Exchange) -> web.StreamResponse:
     """Answer a valid request: scripted by a scenario, or the fallback reply."""
-    state = exchange.request.app[STATE]
+    state = exchange.state
     body, profile = exchange.body, exchange.profile
     # Routing hints such as gomodel's ``provider`` are consumed by the gateway, not forwarded.
     hints = {name: body.pop(name) for name in profile.strip_fields if name in body}
@@ -257,7 +256,7 @@ async def deliver(
     exchange: Exchange, reply: ReplySpec, view: RequestView, provider_hint: str | None
 ) -> web.StreamResponse:
     """Turn a reply spec into bytes on the wire: error, fault, stream or JSON body."""
-    state = exchange.request.app[STATE]
+    state = exchange.state
     request, body, profile = exchange.request, exchange.body, exchange.profile
     headers = {**exchange.headers, **reply.headers, "x-request-id": exchange.request_id}
     fault, streaming = reply.fault, bool(body.get("stream"))
@@ -317,8 +316,8 @@ def list_models(base: str):
         profile = state.profiles.default
         request_id = state.ids.request()
         try:
-            profile = route_profile(request, base)
-            authenticate(request, profile)
+            profile = route_profile(state, request, base)
+            authenticate(state, request, profile)
         except ApiError as error:
             return error_response(error, profile, request_id)
         owner = profile.name if profile.name != "openai" else "system"

@@ -12,7 +12,7 @@ import heapq
 from dataclasses import dataclass
 from itertools import chain
 
-from .matching import NearMiss, ScenarioIndex, near_misses
+from .matching import NearMiss, ScenarioIndex, by_rank, near_misses
 from .scenario import Scenario
 from .script import ReplySpec
 from .tenants import Tenant
@@ -39,7 +39,7 @@ class ScenarioEngine:
         """Every scenario a tenant's requests can match, best-ranked first."""
         shadowed = tenant.added.by_name
         files = [s for s in self.files.scenarios if s.name not in shadowed]
-        return list(heapq.merge(tenant.added.scenarios, files, key=lambda s: s.rank))
+        return list(heapq.merge(tenant.added.scenarios, files, key=by_rank))
 
     def find(self, name: str, tenant: Tenant) -> Scenario | None:
         """The scenario a tenant sees under ``name``."""
@@ -60,7 +60,7 @@ class ScenarioEngine:
         if shadowed:
             files = (s for s in files if s.name not in shadowed)
         candidates = (
-            heapq.merge(tenant.added.candidates(view), files, key=lambda s: s.rank)
+            heapq.merge(tenant.added.candidates(view), files, key=by_rank)
             if len(tenant.added)
             else files
         )

@@ -14,6 +14,7 @@ import heapq
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from .view import RequestView
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from .scenario import Scenario
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
+by_rank = attrgetter("rank")  # the sort key of scenarios: best-ranked first
 
 
 class Condition:
@@ -178,11 +180,12 @@ class ScenarioIndex:
     """Scenarios ranked and bucketed for fast lookup; immutable once built."""
 
     def __init__(self, scenarios: Iterable[Scenario]) -> None:
-        self.scenarios = sorted(scenarios, key=lambda s: s.rank)
+        self.scenarios = sorted(scenarios, key=by_rank)
         self.by_name = {s.name: s for s in self.scenarios}
         self._by_text: dict[str, list[Scenario]] = {}
         self._by_model: dict[str, list[Scenario]] = {}
         self._rest: dict[str | None, list[Scenario]] = {}  # by profile; None: any profile
+        self._merged: dict[str, list[Scenario]] = {}  # _rest's any-profile and one profile's
         for scenario in self.scenarios:  # already in rank order, so buckets are too
             text = _exact(scenario, "last_user_message")
             model = _exact(scenario, "model")
@@ -198,7 +201,7 @@ class ScenarioIndex:
 
     def candidates(self, view: RequestView) -> Iterator[Scenario]:
         """Scenarios that may match ``view``, best-ranked first."""
-        lists = [self._rest.get(None, []), self._rest.get(view.profile, [])]
+        lists = [self._unindexed(view.profile)]
         if self._by_text:
             lists.append(self._by_text.get(view.last_user_message, []))
         if self._by_model:
@@ -206,7 +209,15 @@ class ScenarioIndex:
         lists = [found for found in lists if found]
         if len(lists) == 1:
             return iter(lists[0])
-        return heapq.merge(*lists, key=lambda s: s.rank)
+        return heapq.merge(*lists, key=by_rank)
+
+    def _unindexed(self, profile: str) -> list[Scenario]:
+        """The scenarios without an index key that apply to ``profile``, merged once."""
+        merged = self._merged.get(profile)
+        if merged is None:
+            lists = (self._rest.get(None, []), self._rest.get(profile, []))
+            merged = self._merged[profile] = list(heapq.merge(*lists, key=by_rank))
+        return merged
 
 
 def _exact(scenario: Scenario, key: str) -> str | None:

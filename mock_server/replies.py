@@ -139,8 +139,8 @@ class Completion:
 
     @lazy
     def _usage(self) -> dict[str, Any]:
-        completion = sum(c.completion_tokens() + c.reasoning_tokens() for c in self.choices)
         reasoning = sum(c.reasoning_tokens() for c in self.choices)
+        completion = sum(c.completion_tokens() for c in self.choices) + reasoning
         prompt = self.usage_override.get("prompt_tokens", self.prompt_tokens)
         completion = self.usage_override.get("completion_tokens", completion)
         usage: dict[str, Any] = {

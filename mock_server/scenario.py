@@ -17,6 +17,7 @@ from typing import Any
 
 from .data import bundled
 from .errors import ConfigError
+from .lazy import lazy
 from .matching import Condition, build_conditions
 from .schema import Invalid, SchemaCompiler
 from .script import ReplySpec, build_reply
@@ -46,7 +47,7 @@ class Scenario:
         """Where the scenario is defined, as ``file:line:column``."""
         return str(self.location)
 
-    @property
+    @lazy
     def rank(self) -> tuple[int, int, int]:
         """Sort key: higher priority, then more conditions, then earlier loaded, first."""
         return (-self.priority, -len(self.conditions), self.order)

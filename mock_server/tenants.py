@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .matching import ScenarioIndex
@@ -45,8 +45,8 @@ class Tenant:
 
     def add_scenarios(self, scenarios: list[Scenario]) -> None:
         """Add (or replace, by name) run-time scenarios; their sequences start afresh."""
+        scenarios = [replace(s, order=next(_ADDED_ORDER)) for s in scenarios]
         for scenario in scenarios:
-            scenario.order = next(_ADDED_ORDER)
             self.served.pop(scenario.name, None)
         names = {s.name for s in scenarios}
         kept = [s for s in self.added.scenarios if s.name not in names]
