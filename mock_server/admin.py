@@ -135,6 +135,7 @@ async def list_scenarios(request: web.Request) -> web.Response:
                     "profile": s.profile,
                     "steps": len(s.replies),
                     "served": tenant.served.get(s.name, 0),
+                    "served_per_step": s.served_per_step(tenant.served.get(s.name, 0)),
                     "on_exhausted": s.on_exhausted,
                 }
                 for s in state.engine.visible(tenant)

@@ -6,6 +6,7 @@ The config file is checked against ``schemas/config.schema.json``; a problem is 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass, field, fields
@@ -14,7 +15,7 @@ from typing import Any
 
 from .data import bundled
 from .errors import ConfigError
-from .schema import Invalid, SchemaCompiler
+from .schema import Check, Invalid, SchemaCompiler
 from .yamlio import Locator, YAMLError, close_matches, load_yaml
 
 DEFAULT_HOST = "127.0.0.1"
@@ -127,17 +128,15 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
     return value if value is None else str(value)
 
 
-_config_check = None
+@functools.cache
+def _config_schema() -> dict[str, Any]:
+    return json.loads((bundled("schemas") / "config.schema.json").read_text("utf-8"))
 
 
-def _check_config(data: Any) -> None:
-    global _config_check
-    if _config_check is None:
-        schema = json.loads((bundled("schemas") / "config.schema.json").read_text("utf-8"))
-        _config_check = SchemaCompiler({"config.schema.json": schema}).compile(
-            schema, "config.schema.json"
-        )
-    _config_check(data)
+@functools.cache
+def _config_check() -> Check:
+    schema = _config_schema()
+    return SchemaCompiler({"config.schema.json": schema}).compile(schema, "config.schema.json")
 
 
 def _chaos(data: dict[str, Any]) -> Chaos:
@@ -167,15 +166,13 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1:1: a config file holds a mapping of settings")
     try:
-        _check_config(data)
+        _config_check()(data)
     except Invalid as invalid:
         parts = list(reversed(invalid.reversed_path))
         unknown = invalid.code == "unknown_parameter"
         line, column = Locator(text).find(parts, key=unknown)
         if unknown and len(parts) == 1:
-            known = sorted(
-                json.loads((bundled("schemas") / "config.schema.json").read_text())["properties"]
-            )
+            known = sorted(_config_schema()["properties"])
             close = close_matches(str(parts[0]), known, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"known settings: {', '.join(known)}"
             message = f"unknown setting {parts[0]!r}; {hint}"

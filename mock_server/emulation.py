@@ -171,6 +171,8 @@ class Emulation:
 
     def charge(self, tenant: Any, key: str | None, tokens: int) -> None:
         """Spend a served completion's usage from the key's balance."""
+        if not self.active:
+            return
         account = self.account(tenant, key)
         if account is not None:
             account.spent += tokens

@@ -7,6 +7,7 @@ that is both an answer and an error. A file with any problem is refused whole.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -71,6 +72,18 @@ class Scenario:
             return None
         return self.replies[-1]
 
+    def served_per_step(self, served: int) -> list[int]:
+        """How often each reply has been given, after ``served`` matches."""
+        count = len(self.replies)
+        counts = [1 if step < served else 0 for step in range(count)]
+        beyond = max(0, served - count)  # never above 0 with on_exhausted: no_match
+        if self.on_exhausted == "cycle":
+            rounds, rest = divmod(beyond, count)
+            counts = [c + rounds + (step < rest) for step, c in enumerate(counts)]
+        else:
+            counts[-1] += beyond
+        return counts
+
 
 class _Checker:
     """The scenario schema compiled once, with its sub-schemas reachable for did-you-means."""
@@ -102,14 +115,9 @@ class _Checker:
         return node
 
 
-_checker: _Checker | None = None
-
-
+@functools.cache
 def _get_checker() -> _Checker:
-    global _checker
-    if _checker is None:
-        _checker = _Checker()
-    return _checker
+    return _Checker()
 
 
 class ScenarioProblems(ConfigError):

@@ -66,6 +66,27 @@ def test_add_yaml_delete_one_and_all(tenant):
     ] == []
 
 
+def test_scenario_list_counts_each_step_served(tenant):
+    steps = [{"content": "one"}, {"content": "two"}]
+    tenant.add(
+        [
+            {"name": "last", "match": {"last_user_message": {"equals": "a"}}, "sequence": steps},
+            {
+                "name": "cycle",
+                "match": {"last_user_message": {"equals": "b"}},
+                "sequence": [*steps, {"content": "three"}],
+                "on_exhausted": "cycle",
+            },
+        ]
+    )
+    for text, times in (("a", 4), ("b", 5)):
+        for _ in range(times):
+            tenant.post({**ASK, "messages": [{"role": "user", "content": text}]})
+    listed = {s["name"]: s for s in tenant.admin("GET", "/scenarios").json()["scenarios"]}
+    assert (listed["last"]["served"], listed["last"]["served_per_step"]) == (4, [1, 3])
+    assert (listed["cycle"]["served"], listed["cycle"]["served_per_step"]) == (5, [2, 2, 1])
+
+
 def test_bad_scenario_is_refused_with_the_reason(tenant):
     response = tenant.admin("POST", "/scenarios", {"name": "x", "reply": {"contnet": "typo"}})
     assert response.status == 400
