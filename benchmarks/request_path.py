@@ -15,12 +15,13 @@ import timeit
 
 from throughput import CHAT
 
-from mock_server.app import create_app
+from mock_server.checks.body import parse_body
+from mock_server.checks.request import check_request
+from mock_server.engine.request_view import RequestView
 from mock_server.jsonio import dumps
-from mock_server.replies import new_completion
-from mock_server.state import STATE
-from mock_server.validation import check_request, parse_body
-from mock_server.view import RequestView
+from mock_server.server.app import create_app
+from mock_server.server.state import STATE
+from mock_server.wire.completions import new_completion
 
 
 def main() -> None:
@@ -31,11 +32,11 @@ def main() -> None:
     state = create_app()[STATE]
     profile = state.profiles.default
     body = parse_body(CHAT, "application/json")
-    tenant = state.tenants.get(None)
+    scenarios = state.tenants.get(None).scenarios
 
     def match():
-        tenant.served.clear()  # the greeting scenario has one reply; keep it matching
-        return state.engine.choose(RequestView(body, {}, profile.name), tenant)
+        scenarios.served.clear()  # the greeting scenario has one reply; keep it matching
+        return state.engine.choose(RequestView(body, {}, profile.name), scenarios)
 
     reply = match().reply
     view = RequestView(body, {}, profile.name)

@@ -3,14 +3,14 @@
 from typing import TYPE_CHECKING
 
 from .errors import ApiError, ConfigError
-from .handle import TenantHandle
+from .testing.tenant_handle import TenantHandle
 
 if TYPE_CHECKING:
-    from .app import create_app
     from .config import Settings
-    from .runner import MockServer
+    from .server.app import create_app
+    from .testing.runner import MockServer
 
-_LAZY = {"create_app": ".app", "Settings": ".config", "MockServer": ".runner"}
+_LAZY = {"create_app": ".server.app", "Settings": ".config", "MockServer": ".testing.runner"}
 
 
 def __getattr__(name: str):

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "check":
-            from .scenario import check_paths
+            from .engine.loading import check_paths
 
             return check_paths(args.paths)
         return _serve(vars(args))
@@ -107,7 +107,7 @@ def _serve(flags: dict) -> int:
     try:
         from aiohttp import web
 
-        from .app import create_app
+        from .server.app import create_app
 
         config_file = flags.pop("config", None)
         flags.pop("command", None)

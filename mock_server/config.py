@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .data import bundled
+from .bundled import bundled
+from .checks.schema import Check, Invalid, SchemaCompiler
 from .errors import ConfigError
-from .schema import Check, Invalid, SchemaCompiler
+from .redaction import redact
 from .yamlio import Locator, YAMLError, close_matches, load_yaml
 
 DEFAULT_HOST = "127.0.0.1"
@@ -89,13 +90,6 @@ class Settings:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
         shown["admin_token"] = self.admin_token and redact(self.admin_token)
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
-
-
-def redact(key: str) -> str:
-    """A secret shown the way providers show keys in errors: its ends, the middle masked."""
-    if len(key) <= 8:
-        return "*" * len(key)
-    return key[:3] + "*" * (len(key) - 7) + key[-4:]
 
 
 # Settings that flags and environment variables can set, and how their text is read.

@@ -3,6 +3,7 @@ body, about nine times faster than the standard library's encoder (docs/performa
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -17,3 +18,8 @@ def dumps(value: Any) -> bytes:
 
 def loads(data: bytes | str) -> Any:
     return orjson.loads(data)
+
+
+def compact_json(value: Any) -> str:
+    """JSON text as models emit it in tool arguments: no spaces after separators."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

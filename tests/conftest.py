@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from mock_server.config import Settings
-from mock_server.runner import MockServer
+from mock_server.testing.runner import MockServer
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "sk-test-0123456789abcdef"

@@ -6,7 +6,7 @@ import json
 
 from conftest import raw_request
 
-from mock_server.runner import MockServer
+from mock_server.testing.runner import MockServer
 
 ASK = {"model": "gpt-4o", "messages": [{"role": "user", "content": "ping"}]}
 

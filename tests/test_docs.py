@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT
 
 from mock_server.config import build_settings
-from mock_server.scenario import parse_scenarios
+from mock_server.engine.loading import parse_scenarios
 
 DOCS = ROOT / "docs"
 

@@ -7,9 +7,9 @@ import json
 import openai
 import pytest
 
+from mock_server.checks.profiles import load_profiles
 from mock_server.errors import ConfigError
-from mock_server.profiles import load_profiles
-from mock_server.runner import MockServer
+from mock_server.testing.runner import MockServer
 
 PROFILE = """\
 name: my-gateway

@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT
 
 from mock_server.cli import main
-from mock_server.scenario import ScenarioProblems, load_paths, parse_scenarios
+from mock_server.engine.loading import ScenarioProblems, load_paths, parse_scenarios
 
 GOLDEN = Path("tests/golden/lint")
 
@@ -66,7 +66,7 @@ def test_environment_variable_sets_scenarios(tmp_path):
 
 
 def test_watch_sees_a_rewrite_that_keeps_size_and_modification_time(tmp_path):
-    from mock_server.watch import _changed, _stamps
+    from mock_server.server.watch import _changed, _stamps
 
     path = tmp_path / "live.yaml"
     path.write_text("reply: {content: version one}")
@@ -86,7 +86,7 @@ def test_watch_reloads_and_keeps_the_last_good_set_on_a_broken_edit(tmp_path, ca
 
     from conftest import TenantHandle
 
-    from mock_server.runner import MockServer
+    from mock_server.testing.runner import MockServer
 
     path = tmp_path / "live.yaml"
     path.write_text("scenarios:\n  - name: live\n    reply: {content: version one}\n")

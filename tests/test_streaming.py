@@ -13,7 +13,7 @@ from conftest import API_KEY, TenantHandle, sse_data
 from test_conformance import VALIDATORS
 
 from mock_server.config import Settings
-from mock_server.runner import MockServer
+from mock_server.testing.runner import MockServer
 
 WEATHER = {
     "type": "function",

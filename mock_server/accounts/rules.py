@@ -1,4 +1,4 @@
-"""Emulated upstream account state: balance, rate limits, overload and chaos.
+"""The rules of emulated accounts: balance, rate limits, overload and chaos.
 
 Checked after a request is known valid, in this order — balance (402, or OpenAI's 429
 ``insufficient_quota``), rate limits (429 with ``retry-after``, ``retry-after-ms`` and the
@@ -13,75 +13,22 @@ request; a request's tokens are estimated before it is served (prompt tokens, pl
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
+from ..checks.profiles import Profile
+from ..config import Chaos, KeySpec, Settings
+from ..errors import ApiError
+from ..wire.completions import max_completion_tokens
+from ..wire.faults import STREAM_FAULTS, Fault
+from ..wire.tokens import prompt_tokens
+from .account import Account, TenantAccounts
 from .clock import Clock, format_duration
-from .config import Chaos, KeySpec, Limits, Settings, redact
-from .errors import ApiError
-from .faults import STREAM_FAULTS, Fault
-from .profiles import Profile
-from .replies import max_completion_tokens
-from .tokens import prompt_tokens
-
-
-@dataclass
-class Window:
-    """A fixed rate-limit window: ``used`` of ``limit`` since ``start``."""
-
-    limit: int
-    seconds: float
-    start: float | None = None
-    used: int = 0
-
-    def roll(self, now: float) -> None:
-        if self.start is None or now >= self.start + self.seconds:
-            self.start, self.used = now, 0
-
-    def reset_in(self, now: float) -> float:
-        return 0.0 if self.start is None else max(0.0, self.start + self.seconds - now)
-
-
-@dataclass
-class Account:
-    """What one key has left in one tenant."""
-
-    spec: KeySpec
-    balance: int | None
-    windows: dict[str, Window] = field(default_factory=dict)
-    spent: int = 0
-
-    @classmethod
-    def open(cls, spec: KeySpec, limits: Limits | None) -> Account:
-        windows = {}
-        if limits is not None:
-            if limits.requests_per_minute:
-                windows["requests"] = Window(limits.requests_per_minute, limits.window_seconds)
-            if limits.tokens_per_minute:
-                windows["tokens"] = Window(limits.tokens_per_minute, limits.window_seconds)
-        return cls(spec, spec.balance, windows)
-
-    def as_json(self, now: float) -> dict[str, Any]:
-        return {
-            "key": redact(self.spec.key),
-            "balance": self.balance,
-            "spent": self.spent,
-            **{
-                name: {
-                    "limit": w.limit,
-                    "remaining": w.limit - w.used,
-                    "reset": format_duration(w.reset_in(now)),
-                }
-                for name, w in self.windows.items()
-            },
-        }
-
 
 LIMIT_NAMES = {"requests": "requests per min (RPM)", "tokens": "tokens per min (TPM)"}
 
 
-class Emulation:
-    """The account rules of one server."""
+class AccountRules:
+    """The account rules of one server, applied to the accounts of each tenant."""
 
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings
@@ -97,25 +44,25 @@ class Emulation:
             or any(s.balance is not None or s.limits or s.chaos for s in settings.api_keys)
         )
 
-    def account(self, tenant: Any, key: str | None) -> Account | None:
-        """The key's account in ``tenant``, opened on first use (None when nothing applies)."""
+    def account(self, accounts: TenantAccounts, key: str | None) -> Account | None:
+        """The key's account in a tenant, opened on first use (None when nothing applies)."""
         spec = self.keys.get(key or "") or KeySpec(key or "")
         limits = spec.limits or self.settings.limits
         if spec.balance is None and limits is None:
             return None
-        account = tenant.accounts.get(spec.key)
+        account = accounts.by_key.get(spec.key)
         if account is None:
-            account = tenant.accounts[spec.key] = Account.open(spec, limits)
+            account = accounts.by_key[spec.key] = Account.open(spec, limits)
         return account
 
     def admit(
-        self, tenant: Any, key: str | None, profile: Profile, body: dict[str, Any]
+        self, accounts: TenantAccounts, key: str | None, profile: Profile, body: dict[str, Any]
     ) -> tuple[dict[str, str], Fault | None]:
         """Check a valid request against the account; the rate-limit headers to send and a
         chaos fault to inject, or ``ApiError`` when the account refuses it."""
         if not self.active:
             return {}, None
-        account = self.account(tenant, key)
+        account = self.account(accounts, key)
         headers: dict[str, str] = {}
         if account is not None:
             prompt = prompt_tokens(body)
@@ -129,7 +76,7 @@ class Emulation:
         maximum = self.settings.max_concurrent_requests
         if maximum is not None and self.in_flight >= maximum:
             raise ApiError("503", status=503, headers=headers)
-        return headers, self._chaos(tenant, key, profile, headers)
+        return headers, self._chaos(accounts, key, profile, headers)
 
     def _take(
         self, account: Account, requested: dict[str, int], profile: Profile, model: str
@@ -142,7 +89,7 @@ class Emulation:
                 raise self._limited(account, name, requested[name], profile, model, now)
         for name, window in account.windows.items():
             window.used += requested[name]
-        return _limit_headers(account, now)
+        return account.limit_headers(now)
 
     def _limited(
         self, account: Account, name: str, requested: int, profile: Profile, model: str, now: float
@@ -150,7 +97,7 @@ class Emulation:
         window = account.windows[name]
         wait = window.reset_in(now)
         headers = {
-            **_limit_headers(account, now),
+            **account.limit_headers(now),
             "retry-after": str(max(1, math.ceil(wait))),
             "retry-after-ms": str(max(1, math.ceil(wait * 1000))),
         }
@@ -169,18 +116,18 @@ class Emulation:
             },
         )
 
-    def charge(self, tenant: Any, key: str | None, tokens: int) -> None:
+    def charge(self, accounts: TenantAccounts, key: str | None, tokens: int) -> None:
         """Spend a served completion's usage from the key's balance."""
         if not self.active:
             return
-        account = self.account(tenant, key)
+        account = self.account(accounts, key)
         if account is not None:
             account.spent += tokens
             if account.balance is not None:
                 account.balance -= tokens
 
     def _chaos(
-        self, tenant: Any, key: str | None, profile: Profile, headers: dict[str, str]
+        self, accounts: TenantAccounts, key: str | None, profile: Profile, headers: dict[str, str]
     ) -> Fault | None:
         spec = self.keys.get(key or "")
         chaos: Chaos | None = (
@@ -190,7 +137,7 @@ class Emulation:
         )
         if chaos is None or not chaos.probability:
             return None
-        rng = tenant.chaos_rng(self.settings.seed)
+        rng = accounts.chaos_rng(self.settings.seed)
         if rng.random() >= chaos.probability:
             return None
         outcome = rng.choice([*chaos.statuses, *chaos.faults] or [500])
@@ -198,12 +145,3 @@ class Emulation:
             raise ApiError(str(outcome), status=outcome, headers=headers)
         after = rng.randint(0, 3) if outcome in STREAM_FAULTS else 0
         return Fault(outcome, after)
-
-
-def _limit_headers(account: Account, now: float) -> dict[str, str]:
-    headers = {}
-    for name, window in account.windows.items():
-        headers[f"x-ratelimit-limit-{name}"] = str(window.limit)
-        headers[f"x-ratelimit-remaining-{name}"] = str(max(0, window.limit - window.used))
-        headers[f"x-ratelimit-reset-{name}"] = format_duration(window.reset_in(now))
-    return headers

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .data import bundled
-from .errors import ApiError, ConfigError
+from ..bundled import bundled
+from ..errors import ApiError, ConfigError
+from ..yamlio import YAMLError, close_matches, load_yaml
 from .schema import Check, SchemaCompiler
-from .yamlio import YAMLError, close_matches, load_yaml
 
 SCHEMA_DIR = bundled("schemas")
 PROFILE_DIR = SCHEMA_DIR / "profiles"

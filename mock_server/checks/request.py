@@ -1,56 +1,19 @@
-"""Request validation, in the order a provider applies it.
+"""Checking a parsed request body, in the order a provider applies it.
 
-1. the body: JSON, UTF-8, an object (size is enforced while reading, see ``app``);
-2. the profile's request schema (structure, types, required and unknown fields: 400; values out
+1. the profile's request schema (structure, types, required and unknown fields: 400; values out
    of range or not in an enum: the profile's ``value_error_status``);
-3. semantic rules a schema cannot express, worded as OpenAI words them.
+2. semantic rules a schema cannot express, worded as OpenAI words them.
 
-Every failure raises ``ApiError``; a valid body comes back as the parsed dictionary.
+Every failure raises ``ApiError``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .errors import ApiError
-from .jsonio import JSONDecodeError, loads
+from ..errors import ApiError
 from .profiles import Profile
-from .schema import Invalid, describe_type
-
-
-def parse_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
-    """Decode a request body into a JSON object, or raise the error that says why not."""
-    mime = (content_type or "").split(";", 1)[0].strip().lower()
-    if mime and not (mime.endswith("/json") or mime.endswith("+json")):
-        raise ApiError(
-            "400",
-            f"Invalid Content-Type header ({content_type}), expected application/json.",
-            code="invalid_content_type",
-        )
-    if not raw.strip():
-        raise ApiError("invalid_json", "The request body is empty; expected a JSON object.")
-    try:
-        body = loads(raw)
-    except JSONDecodeError as exc:
-        raise ApiError("invalid_json", _why_not_json(raw, exc)) from None
-    if not isinstance(body, dict):
-        raise ApiError(
-            "400",
-            f"Invalid type for request body: expected an object, but got "
-            f"{describe_type(body)} instead.",
-            code="invalid_type",
-        )
-    return body
-
-
-def _why_not_json(raw: bytes, exc: JSONDecodeError) -> str:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as bad:
-        return f"The request body is not valid UTF-8 ({bad.reason} at byte {bad.start})."
-    if "recursion" in exc.msg:
-        return "The JSON body is nested too deeply."
-    return f"{exc.msg[:1].upper()}{exc.msg[1:]} at line {exc.lineno} column {exc.colno}."
+from .schema import Invalid
 
 
 def check_request(body: dict[str, Any], profile: Profile) -> None:

@@ -1,22 +1,25 @@
 """The scenario engine: pick the scenario that answers a request and advance its sequence.
 
-Candidates come from the tenant's run-time scenarios and the file scenarios (a run-time scenario
-shadows a file scenario of the same name), best-ranked first; the first whose conditions all
-hold and whose sequence is not exhausted answers. Choosing and advancing happen without an
-``await`` in between, so concurrent requests each get their own step.
+Candidates come from a tenant's run-time scenarios (its ``ScenarioState``) and the file
+scenarios (a run-time scenario shadows a file scenario of the same name), best-ranked first;
+the first whose conditions all hold and whose sequence is not exhausted answers. Choosing and
+advancing happen without an ``await`` in between, so concurrent requests each get their own step.
 """
 
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field, replace
 from itertools import chain
 
-from .matching import NearMiss, ScenarioIndex, by_rank, near_misses
-from .scenario import Scenario
-from .script import ReplySpec
-from .tenants import Tenant
-from .view import RequestView
+from .matching import NearMiss, ScenarioIndex, near_misses
+from .reply_specs import ReplySpec
+from .request_view import RequestView
+from .scenario import Scenario, by_rank
+
+# Scenarios added at run time rank before file scenarios of equal priority and specificity.
+_ADDED_ORDER = itertools.count(-(10**9))
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,34 @@ class Selection:
     scenario: Scenario
     step: int
     reply: ReplySpec
+
+
+@dataclass
+class ScenarioState:
+    """One tenant's run-time scenarios and how far each sequence has gone (``served``)."""
+
+    added: ScenarioIndex = field(default_factory=lambda: ScenarioIndex(()))
+    served: dict[str, int] = field(default_factory=dict)
+
+    def add(self, scenarios: list[Scenario]) -> None:
+        """Add (or replace, by name) run-time scenarios; their sequences start afresh."""
+        scenarios = [replace(s, order=next(_ADDED_ORDER)) for s in scenarios]
+        for scenario in scenarios:
+            self.served.pop(scenario.name, None)
+        names = {s.name for s in scenarios}
+        kept = [s for s in self.added.scenarios if s.name not in names]
+        self.added = ScenarioIndex([*kept, *scenarios])
+
+    def remove(self, name: str) -> bool:
+        if name not in self.added.by_name:
+            return False
+        self.added = ScenarioIndex(s for s in self.added.scenarios if s.name != name)
+        self.served.pop(name, None)
+        return True
+
+    def clear(self) -> None:
+        self.added = ScenarioIndex(())
+        self.served.clear()
 
 
 class ScenarioEngine:
@@ -35,44 +66,45 @@ class ScenarioEngine:
     def replace(self, scenarios: list[Scenario]) -> None:
         self.files = ScenarioIndex(scenarios)
 
-    def visible(self, tenant: Tenant) -> list[Scenario]:
+    def visible(self, state: ScenarioState) -> list[Scenario]:
         """Every scenario a tenant's requests can match, best-ranked first."""
-        shadowed = tenant.added.by_name
+        shadowed = state.added.by_name
         files = [s for s in self.files.scenarios if s.name not in shadowed]
-        return list(heapq.merge(tenant.added.scenarios, files, key=by_rank))
+        return list(heapq.merge(state.added.scenarios, files, key=by_rank))
 
-    def find(self, name: str, tenant: Tenant) -> Scenario | None:
+    def find(self, name: str, state: ScenarioState) -> Scenario | None:
         """The scenario a tenant sees under ``name``."""
-        return tenant.added.by_name.get(name) or self.files.by_name.get(name)
+        return state.added.by_name.get(name) or self.files.by_name.get(name)
 
-    def advance(self, scenario: Scenario, tenant: Tenant) -> Selection | None:
+    def advance(self, scenario: Scenario, state: ScenarioState) -> Selection | None:
         """Take the next step of ``scenario``'s sequence (None when exhausted, no_match)."""
-        step = tenant.served.get(scenario.name, 0)
+        step = state.served.get(scenario.name, 0)
         reply = scenario.reply_at(step)
         if reply is None:
             return None
-        tenant.served[scenario.name] = step + 1
+        state.served[scenario.name] = step + 1
         return Selection(scenario, step, reply)
 
-    def choose(self, view: RequestView, tenant: Tenant) -> Selection | None:
-        shadowed = tenant.added.by_name
+    def choose(self, view: RequestView, state: ScenarioState) -> Selection | None:
+        added = state.added
+        shadowed = added.by_name
         files = self.files.candidates(view)
         if shadowed:
             files = (s for s in files if s.name not in shadowed)
         candidates = (
-            heapq.merge(tenant.added.candidates(view), files, key=by_rank)
-            if len(tenant.added)
-            else files
+            heapq.merge(added.candidates(view), files, key=by_rank) if len(added) else files
         )
         for scenario in candidates:
             if scenario.matches(view):
-                selection = self.advance(scenario, tenant)
+                selection = self.advance(scenario, state)
                 if selection is not None:  # else exhausted, with on_exhausted: no_match
                     return selection
         return None
 
-    def near_misses(self, view: RequestView, tenant: Tenant, limit: int = 3) -> list[NearMiss]:
-        scenarios = self.visible(tenant)
+    def near_misses(
+        self, view: RequestView, state: ScenarioState, limit: int = 3
+    ) -> list[NearMiss]:
+        scenarios = self.visible(state)
         misses = near_misses(scenarios, view, limit)
         exhausted = [
             NearMiss(
@@ -82,6 +114,6 @@ class ScenarioEngine:
                 [f"sequence exhausted after {len(s.replies)} replies (on_exhausted: no_match)"],
             )
             for s in scenarios
-            if s.matches(view) and s.reply_at(tenant.served.get(s.name, 0)) is None
+            if s.matches(view) and s.reply_at(state.served.get(s.name, 0)) is None
         ]
         return list(chain(exhausted, misses))[:limit]

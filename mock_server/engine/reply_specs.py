@@ -12,12 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ApiError
-from .faults import Fault
-from .replies import Choice, ToolCall, compact_json, fallback_choice
-from .streaming import Latency, StreamShape
+from ..errors import ApiError
+from ..jsonio import compact_json
+from ..wire.completions import Choice, ToolCall
+from ..wire.faults import Fault
+from ..wire.streaming import Latency, StreamShape
+from .fallback import fallback_choice
+from .request_view import RequestView
 from .templating import Template
-from .view import RequestView
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .lazy import lazy
-from .messages import content_text, last_user_text
+from ..lazy_property import lazy
+from ..messages import content_text, last_user_text
 
 
 class RequestView:

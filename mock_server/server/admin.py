@@ -12,12 +12,12 @@ from typing import Any
 
 from aiohttp import web
 
+from ..engine.loading import ScenarioProblems, parse_scenarios
+from ..engine.request_view import RequestView
 from .journal import entry, entry_json, is_unmatched
-from .responses import json_response
-from .scenario import ScenarioProblems, parse_scenarios
+from .render import json_response
 from .state import STATE, ServerState
 from .tenants import Tenant
-from .view import RequestView
 
 
 def _state(request: web.Request) -> ServerState:
@@ -96,7 +96,7 @@ def _explained(request: web.Request, entry: dict[str, Any]) -> dict[str, Any]:
     out = entry_json(entry)
     if is_unmatched(entry) and out["near_miss"] is None and isinstance(out["body"], dict):
         view = RequestView(out["body"], out["headers"], entry["profile"])
-        misses = _state(request).engine.near_misses(view, _tenant(request))
+        misses = _state(request).engine.near_misses(view, _tenant(request).scenarios)
         out["near_miss"] = [miss.as_dict() for miss in misses]
     return out
 
@@ -121,8 +121,8 @@ async def delete_requests(request: web.Request) -> web.Response:
 
 
 async def list_scenarios(request: web.Request) -> web.Response:
-    state, tenant = _state(request), _tenant(request)
-    added = tenant.added.by_name
+    state, scenarios = _state(request), _tenant(request).scenarios
+    added = scenarios.added.by_name
     return _reply(
         request,
         {
@@ -134,11 +134,11 @@ async def list_scenarios(request: web.Request) -> web.Response:
                     "priority": s.priority,
                     "profile": s.profile,
                     "steps": len(s.replies),
-                    "served": tenant.served.get(s.name, 0),
-                    "served_per_step": s.served_per_step(tenant.served.get(s.name, 0)),
+                    "served": scenarios.served.get(s.name, 0),
+                    "served_per_step": s.served_per_step(scenarios.served.get(s.name, 0)),
                     "on_exhausted": s.on_exhausted,
                 }
-                for s in state.engine.visible(tenant)
+                for s in state.engine.visible(scenarios)
             ]
         },
     )
@@ -149,18 +149,18 @@ async def add_scenarios(request: web.Request) -> web.Response:
         scenarios = parse_scenarios(await request.read(), source="<admin>")
     except ScenarioProblems as exc:
         return _admin_error(request, 400, str(exc), "invalid_scenario")
-    _tenant(request).add_scenarios(scenarios)
+    _tenant(request).scenarios.add(scenarios)
     return _reply(request, {"added": [s.name for s in scenarios]}, 201)
 
 
 async def delete_scenarios(request: web.Request) -> web.Response:
-    _tenant(request).clear_scenarios()
+    _tenant(request).scenarios.clear()
     return _reply(request, {"deleted": True})
 
 
 async def delete_scenario(request: web.Request) -> web.Response:
     name = request.match_info["name"]
-    if not _tenant(request).remove_scenario(name):
+    if not _tenant(request).scenarios.remove(name):
         return _admin_error(
             request, 404, f"no scenario {name!r} was added to this tenant", "not_found"
         )
@@ -168,7 +168,7 @@ async def delete_scenario(request: web.Request) -> web.Response:
 
 
 async def reset_sequences(request: web.Request) -> web.Response:
-    _tenant(request).served.clear()
+    _tenant(request).scenarios.served.clear()
     return _reply(request, {"reset": "sequences"})
 
 
@@ -191,8 +191,8 @@ async def update_settings(request: web.Request) -> web.Response:
 async def list_accounts(request: web.Request) -> web.Response:
     state = _state(request)
     now = state.clock.now()
-    accounts = [a.as_json(now) for a in _tenant(request).accounts.values()]
-    return _reply(request, {"accounts": accounts, "in_flight": state.emulation.in_flight})
+    accounts = [a.as_json(now) for a in _tenant(request).accounts.by_key.values()]
+    return _reply(request, {"accounts": accounts, "in_flight": state.accounts.in_flight})
 
 
 async def advance_clock(request: web.Request) -> web.Response:

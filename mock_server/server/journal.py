@@ -10,31 +10,14 @@ nothing unredacted ever leaves the process.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .config import redact
-from .jsonio import dumps, loads
-from .messages import last_user_text
+from ..jsonio import dumps, loads
+from ..messages import last_user_text
+from ..redaction import redact_headers
+from .exchange import Exchange
 
-if TYPE_CHECKING:
-    from .app import Exchange
-
-SECRET_HEADERS = frozenset(
-    {"authorization", "api-key", "x-api-key", "x-goog-api-key", "x-admin-token"}
-)
 BODY_LIMIT = 256 * 1024  # larger request bodies are summarised, not kept
-
-
-def redact_headers(pairs: Any) -> dict[str, str]:
-    out = {}
-    for raw_name, raw_value in pairs:
-        name = raw_name.decode("latin-1").lower()
-        value = raw_value.decode("latin-1")
-        if name in SECRET_HEADERS:
-            scheme, _, secret = value.partition(" ")
-            value = f"{scheme} {redact(secret)}" if secret else redact(value)
-        out[name] = value
-    return out
 
 
 FIELDS = (

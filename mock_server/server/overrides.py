@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import ApiError
-from .faults import PLAIN_FAULTS, STREAM_FAULTS, Fault
+from ..errors import ApiError
+from ..wire.faults import PLAIN_FAULTS, STREAM_FAULTS, Fault
 
 SCENARIO_HEADER = "X-Mock-Scenario"
 STATUS_HEADER = "X-Mock-Status"

@@ -1,12 +1,13 @@
-"""The aiohttp application: routes, and the path every chat-completions request takes.
+"""The chat-completions pipeline: the path every ``POST .../chat/completions`` takes.
 
-    route (tenant, profile, base path)
-      -> auth                      401
-      -> body                      400 / 413
-      -> schema + semantic checks  400 / 422
+    route (tenant, profile, base path)   server.access
+      -> auth                      401   server.access
+      -> body                      400 / 413   server.access, checks.body
+      -> schema + semantic checks  400 / 422   checks.request
+      -> account emulation         402 / 429 / 503   accounts.rules
       -> scenario engine           (scripted error, fault, or a reply; else fallback / strict 404)
-      -> JSON body or SSE stream
-      -> journal
+      -> JSON body or SSE stream   wire
+      -> journal                   server.journal
 
 Errors raised on that path are ``ApiError``s, rendered once by ``error_response`` in the wording
 of the profile that serves the request.
@@ -15,155 +16,32 @@ of the profile that serves the request.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
-import random
 import time
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 
 from aiohttp import web
 
-from .admin import add_admin_routes
-from .clock import make_clock
-from .config import Settings, redact
-from .emulation import Emulation
-from .engine import ScenarioEngine, Selection
-from .errors import ApiError
-from .faults import Fault, plain_fault
+from ..checks.body import parse_body
+from ..checks.request import check_request
+from ..engine.matching import format_near_misses
+from ..engine.reply_specs import ReplySpec
+from ..engine.request_view import RequestView
+from ..errors import ApiError
+from ..wire.completions import new_completion
+from ..wire.faults import plain_fault
+from ..wire.streaming import render_events, send_stream
+from .access import authenticate, read_body, route_profile
+from .exchange import Exchange
 from .journal import record
-from .matching import format_near_misses
 from .overrides import NONE, read_overrides
-from .pacer import Pacer
-from .profiles import BASE_PATHS, Profile, load_profiles
-from .replies import Completion, Ids, new_completion
-from .responses import error_response, json_response
-from .scenario import bundled_scenarios_dir, load_paths
-from .script import ReplySpec
-from .state import STATE, ServerState
-from .streaming import render_events, send_stream
-from .tenants import Tenant, Tenants
-from .validation import check_request, parse_body
-from .view import RequestView
+from .render import error_response, json_response
+from .state import STATE
 
 log = logging.getLogger("mock_server")
 
 
 DEFAULT_REPLY = ReplySpec()
-
-
-def create_app(settings: Settings | None = None) -> web.Application:
-    """Build the server: profiles, schemas and scenarios are loaded and compiled here, once."""
-    settings = settings or Settings()
-    profiles = load_profiles(settings.profile_files, settings.profile)
-    paths = [bundled_scenarios_dir()] if settings.scenarios is None else settings.scenarios
-    scenarios = load_paths(paths)
-    app = web.Application(client_max_size=settings.max_body_bytes)
-    clock = make_clock(settings.clock)
-    app[STATE] = ServerState(
-        settings=settings,
-        profiles=profiles,
-        ids=Ids(settings.seed),
-        api_keys=tuple(spec.key.encode() for spec in settings.api_keys),
-        engine=ScenarioEngine(scenarios),
-        tenants=Tenants(settings.journal_size),
-        rng=random.Random(settings.seed),
-        clock=clock,
-        emulation=Emulation(settings, clock),
-        pacer=Pacer(),
-    )
-    if settings.watch:
-        from .watch import watch_scenarios
-
-        app.cleanup_ctx.append(watch_scenarios)
-    for tenant in ("", "/t/{tenant}"):
-        add_admin_routes(app, tenant)
-        for profile in ("", "/{profile}"):
-            for base in BASE_PATHS:
-                prefix = tenant + profile + base
-                app.router.add_post(prefix + "/chat/completions", chat_completions(base))
-                app.router.add_get(prefix + "/models", list_models(base))
-    app.router.add_route("*", "/{tail:.*}", not_found)
-    return app
-
-
-def route_profile(state: ServerState, request: web.Request, base: str) -> Profile:
-    """The profile a request's path names (or the default), if it is served at ``base``."""
-    name = request.match_info.get("profile")
-    profile = state.profiles.default if name is None else state.profiles.get(name)
-    if profile is None:
-        known = ", ".join(sorted(p.name for p in state.profiles))
-        raise ApiError(
-            "404",
-            message=f"Unknown profile '{name}' in {request.path}; known profiles: {known}.",
-            type="invalid_request_error",
-            code="unknown_profile",
-        )
-    if not profile.serves(base):
-        raise ApiError(
-            "404",
-            message=(
-                f"Invalid URL ({request.method} {request.path}): profile '{profile.name}' is "
-                f"served at {', '.join(profile.paths)}."
-            ),
-            type="invalid_request_error",
-            code=None,
-        )
-    return profile
-
-
-def authenticate(state: ServerState, request: web.Request, profile: Profile) -> str | None:
-    """The caller's API key, or ``ApiError`` 401 when the profile or the key list demands one."""
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    key = key.strip() if scheme.lower() == "bearer" else ""
-    if not key:
-        if state.api_keys or profile.auth_required:
-            raise ApiError("missing_api_key")
-        return None
-    if state.api_keys:
-        # Compare with every key in constant time, so timing tells nothing about near misses.
-        given = key.encode()
-        if not any([hmac.compare_digest(given, known) for known in state.api_keys]):
-            raise ApiError("401", values={"key": redact(key)})
-    return key
-
-
-async def read_body(request: web.Request, limit: int) -> bytes:
-    too_large = ApiError(
-        "413",
-        f"Request body too large: the limit is {limit} bytes.",
-        status=413,
-        code="request_too_large",
-        headers={"Connection": "close"},
-    )
-    if request.content_length is not None and request.content_length > limit:
-        raise too_large
-    try:
-        return await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise too_large from None
-
-
-@dataclass
-class Exchange:
-    """One request on its way through the server, and what became of it (for the journal)."""
-
-    state: ServerState
-    request: web.Request
-    request_id: str
-    tenant: Tenant
-    profile: Profile
-    started: float
-    body: dict[str, Any] | None = None
-    key: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)  # e.g. x-ratelimit-*, on every answer
-    chaos: Fault | None = None
-    selection: Selection | None = None
-    near_miss: list[dict[str, Any]] | None = None
-    status: int = 200  # 0: a fault left the client without a response
-    completion: Completion | None = None
-    chunks: int | None = None  # events sent, for a stream
-    fault: str | None = None
 
 
 def chat_completions(base: str):
@@ -185,14 +63,14 @@ def chat_completions(base: str):
             body = parse_body(raw, request.headers.get("Content-Type"))
             exchange.body = body
             check_request(body, exchange.profile)
-            exchange.headers, exchange.chaos = state.emulation.admit(
-                exchange.tenant, exchange.key, exchange.profile, body
+            exchange.headers, exchange.chaos = state.accounts.admit(
+                exchange.tenant.accounts, exchange.key, exchange.profile, body
             )
-            state.emulation.in_flight += 1
+            state.accounts.in_flight += 1
             try:
                 response = await answer(exchange)
             finally:
-                state.emulation.in_flight -= 1
+                state.accounts.in_flight -= 1
         except ApiError as error:
             response = error_response(
                 error, exchange.profile, exchange.request_id, exchange.headers
@@ -220,21 +98,21 @@ async def answer(exchange: Exchange) -> web.StreamResponse:
     if overrides.status is not None:
         raise ApiError(str(overrides.status), status=overrides.status)
     if overrides.scenario is not None:
-        forced = state.engine.find(overrides.scenario, exchange.tenant)
+        forced = state.engine.find(overrides.scenario, exchange.tenant.scenarios)
         if forced is None:
             raise ApiError(
                 "400",
                 f"Invalid X-Mock-Scenario header: no scenario named '{overrides.scenario}'.",
                 code="invalid_override",
             )
-        selection = state.engine.advance(forced, exchange.tenant)
+        selection = state.engine.advance(forced, exchange.tenant.scenarios)
     else:
-        selection = state.engine.choose(view, exchange.tenant)
+        selection = state.engine.choose(view, exchange.tenant.scenarios)
     exchange.selection = selection
     if selection is None:
         strict = exchange.tenant.strict
         if strict if strict is not None else state.settings.strict:
-            misses = state.engine.near_misses(view, exchange.tenant)
+            misses = state.engine.near_misses(view, exchange.tenant.scenarios)
             exchange.near_miss = [m.as_dict() for m in misses]
             raise ApiError(
                 "404",
@@ -281,7 +159,9 @@ async def deliver(
         hint=provider_hint,
         usage_override=reply.usage,
     )
-    state.emulation.charge(exchange.tenant, exchange.key, completion.usage()["total_tokens"])
+    state.accounts.charge(
+        exchange.tenant.accounts, exchange.key, completion.usage()["total_tokens"]
+    )
     exchange.completion = completion
     if streaming:
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -308,39 +188,3 @@ async def deliver(
             pacer=state.pacer,
         )
     return json_response(completion.body(), headers=headers)
-
-
-def list_models(base: str):
-    async def handle_list_models(request: web.Request) -> web.Response:
-        state = request.app[STATE]
-        profile = state.profiles.default
-        request_id = state.ids.request()
-        try:
-            profile = route_profile(state, request, base)
-            authenticate(state, request, profile)
-        except ApiError as error:
-            return error_response(error, profile, request_id)
-        owner = profile.name if profile.name != "openai" else "system"
-        return json_response(
-            {
-                "object": "list",
-                "data": [
-                    {"id": model, "object": "model", "created": 1700000000, "owned_by": owner}
-                    for model in profile.models
-                ],
-            },
-            headers={"x-request-id": request_id},
-        )
-
-    return handle_list_models
-
-
-async def not_found(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    error = ApiError(
-        "404",
-        message=f"Invalid URL ({request.method} {request.path})",
-        type="invalid_request_error",
-        code=None,
-    )
-    return error_response(error, state.profiles.default, state.ids.request())

@@ -6,9 +6,9 @@ from typing import Any
 
 from aiohttp import web
 
-from .errors import ApiError
-from .jsonio import dumps
-from .profiles import Profile
+from ..checks.profiles import Profile
+from ..errors import ApiError
+from ..jsonio import dumps
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 RETRY_DEFAULTS = {"retry-after": "1", "retry-after-ms": "1000"}

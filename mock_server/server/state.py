@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from .clock import Clock
-from .config import Settings
-from .emulation import Emulation
-from .engine import ScenarioEngine
-from .pacer import Pacer
-from .profiles import ProfileRegistry
-from .replies import Ids
+from ..accounts.clock import Clock
+from ..accounts.rules import AccountRules
+from ..checks.profiles import ProfileRegistry
+from ..config import Settings
+from ..engine.choosing import ScenarioEngine
+from ..wire.ids import Ids
+from ..wire.pacer import Pacer
 from .tenants import Tenants
 
 
@@ -29,7 +29,7 @@ class ServerState:
     tenants: Tenants
     rng: random.Random
     clock: Clock
-    emulation: Emulation
+    accounts: AccountRules
     pacer: Pacer
 
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .errors import ConfigError
-from .scenario import bundled_scenarios_dir, load_paths, scenario_files
+from ..engine.loading import bundled_scenarios_dir, load_paths, scenario_files
+from ..errors import ConfigError
 from .state import STATE
 
 log = logging.getLogger("mock_server")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from .handle import TenantHandle, unmatched_report
+from .tenant_handle import TenantHandle, unmatched_report
 
 # The server itself (aiohttp and all) is imported only when a test first asks for it, so
 # installing mock-server costs test runs that never use it nothing.

@@ -20,11 +20,11 @@ from typing import Any
 
 from aiohttp import web
 
-from .app import create_app
-from .clock import Clock
-from .config import Settings
-from .handle import DEFAULT_API_KEY, TenantHandle
-from .state import STATE
+from ..accounts.clock import Clock
+from ..config import Settings
+from ..server.app import create_app
+from ..server.state import STATE
+from .tenant_handle import DEFAULT_API_KEY, TenantHandle
 
 
 class MockServer:

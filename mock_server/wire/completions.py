@@ -1,4 +1,4 @@
-"""Build ``chat.completion`` bodies: ids, usage, finish reasons, profile extras, fallback replies.
+"""Build ``chat.completion`` bodies: usage, finish reasons, token limits, profile extras.
 
 A reply is described by ``Choice`` objects (what the model "said"); ``Completion`` turns them
 into the provider's JSON for a given request and profile. Streaming renders the same
@@ -9,22 +9,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
-import random
-import string
 import time
 import zlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .lazy import lazy
-from .messages import last_user_text
-from .profiles import Profile
+from ..checks.profiles import Profile
+from ..lazy_property import lazy
+from .ids import Ids
 from .tokens import count_tokens, prompt_tokens, split_tokens
-
-_ALPHANUMERIC = string.ascii_letters + string.digits
-# Maps every byte to an alphanumeric character, so random bytes become an id in one call.
-_TO_ALPHANUMERIC = bytes((_ALPHANUMERIC * 5)[:256], "ascii")
 
 
 @dataclass
@@ -56,25 +49,6 @@ class Choice:
 
     def reasoning_tokens(self) -> int:
         return count_tokens(self.reasoning_content or "")
-
-
-class Ids:
-    """Deterministic ids from a seeded source: ``chatcmpl-`` + 29 alphanumerics and friends."""
-
-    def __init__(self, seed: int | None = None) -> None:
-        self._random = random.Random(seed)
-
-    def _token(self, length: int) -> str:
-        return self._random.randbytes(length).translate(_TO_ALPHANUMERIC).decode()
-
-    def completion(self) -> str:
-        return "chatcmpl-" + self._token(29)
-
-    def tool_call(self) -> str:
-        return "call_" + self._token(24)
-
-    def request(self) -> str:
-        return "req_" + f"{self._random.getrandbits(128):032x}"
 
 
 @functools.lru_cache(maxsize=256)
@@ -262,80 +236,3 @@ def new_completion(
         provider=provider,
         **extra,
     )
-
-
-# --- the deterministic fallback reply -----------------------------------------------------------
-
-
-def compact_json(value: Any) -> str:
-    """JSON text as models emit it in tool arguments: no spaces after separators."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def fallback_choice(body: dict[str, Any]) -> Choice:
-    """What the server answers when nothing scripted applies.
-
-    A tool call with schema-valid arguments when ``tool_choice`` demands one; schema-valid JSON
-    when ``response_format`` is ``json_schema``; ``{"reply": <last user message>}`` for
-    ``json_object``; otherwise text echoing the last user message.
-    """
-    tool = _demanded_tool(body)
-    if tool is not None:
-        arguments = example_for(tool.get("parameters") or {"type": "object"})
-        return Choice(tool_calls=[ToolCall(tool["name"], compact_json(arguments))])
-    response_format = body.get("response_format") or {}
-    if response_format.get("type") == "json_schema":
-        schema = (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
-        return Choice(content=compact_json(example_for(schema)))
-    said = last_user_text(body.get("messages"))
-    if response_format.get("type") == "json_object":
-        return Choice(content=compact_json({"reply": said}))
-    return Choice(content=f"This is a mock response to: {said}")
-
-
-def _demanded_tool(body: dict[str, Any]) -> dict[str, Any] | None:
-    choice = body.get("tool_choice")
-    functions = [t.get("function") or {} for t in body.get("tools") or () if isinstance(t, dict)]
-    if isinstance(choice, dict):
-        name = (choice.get("function") or {}).get("name")
-        return next((f for f in functions if f.get("name") == name), None)
-    if choice == "required" and functions:
-        return functions[0]
-    return None
-
-
-def example_for(schema: Any, depth: int = 0) -> Any:
-    """A deterministic value that satisfies a (JSON) schema: enums pick their first value,
-    numbers their lower bound, objects fill every property, arrays their minimum length."""
-    if not isinstance(schema, dict) or depth > 16:
-        return None
-    if "const" in schema:
-        return schema["const"]
-    if schema.get("enum"):
-        return schema["enum"][0]
-    for key in ("anyOf", "oneOf"):
-        if schema.get(key):
-            return example_for(schema[key][0], depth + 1)
-    kind = schema.get("type", "object" if "properties" in schema else "string")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
-    if kind == "object":
-        return {
-            name: example_for(sub, depth + 1)
-            for name, sub in (schema.get("properties") or {}).items()
-        }
-    if kind == "array":
-        return [example_for(schema.get("items") or {}, depth + 1)] * schema.get("minItems", 1)
-    if kind in ("integer", "number"):
-        low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
-        value = low + 1 if "exclusiveMinimum" in schema and "minimum" not in schema else low
-        if "maximum" in schema:
-            value = min(value, schema["maximum"])
-        return int(value) if kind == "integer" else value
-    if kind == "boolean":
-        return True
-    if kind == "null":
-        return None
-    text = "example"
-    text += "x" * max(0, schema.get("minLength", 0) - len(text))
-    return text[: schema.get("maxLength", len(text))]

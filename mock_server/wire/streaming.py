@@ -23,10 +23,10 @@ from typing import Any
 
 from aiohttp import web
 
+from ..jsonio import dumps
+from .completions import Choice, Completion
 from .faults import Fault, reset_connection, wait_until_closed
-from .jsonio import dumps
 from .pacer import Pacer
-from .replies import Choice, Completion
 from .tokens import split_tokens
 
 DONE = b"data: [DONE]\n\n"

@@ -16,7 +16,7 @@ from conftest import TenantHandle, raw_request
 from mock_server.cli import main
 from mock_server.config import Chaos, KeySpec, Limits, Settings, build_settings
 from mock_server.errors import ConfigError
-from mock_server.runner import MockServer
+from mock_server.testing.runner import MockServer
 
 ASK = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Count to three"}]}
 ANSWER = "One, two, three."  # 7 completion tokens

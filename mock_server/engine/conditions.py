@@ -1,0 +1,153 @@
+"""The conditions of a scenario's ``match:``, as small objects built once at load.
+
+Every condition can both ``matches(view)`` and ``explain(view)`` (what it wanted, what the
+request had), which is what a near-miss report is made of.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from .request_view import RequestView
+
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+class Condition:
+    """One requirement of a scenario's ``match:``."""
+
+    key: str
+
+    def matches(self, view: RequestView) -> bool:
+        raise NotImplementedError
+
+    def wanted(self) -> str:
+        raise NotImplementedError
+
+    def actual(self, view: RequestView) -> Any:
+        raise NotImplementedError
+
+    def explain(self, view: RequestView) -> str:
+        return f"{self.key}: wanted {self.wanted()}, request had {_short(self.actual(view))}"
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class TextCondition(Condition):
+    """``contains``/``equals``/``regex``/glob on one text fact of the request."""
+
+    def __init__(self, key: str, operator: str, operand: str) -> None:
+        self.key = key
+        self.operator = operator
+        self.operand = operand
+        if operator == "glob" and not _GLOB_CHARS.search(operand):
+            self.operator = operator = "literal"  # a glob without wildcards is plain equality
+        if operator == "regex":
+            self._pattern = re.compile(operand, re.S)
+        elif operator == "glob":
+            self._pattern = re.compile(fnmatch.translate(operand), re.S)
+
+    @property
+    def exact(self) -> str | None:
+        """The one value this condition accepts, when there is one (for the index)."""
+        return self.operand if self.operator in ("equals", "literal") else None
+
+    def actual(self, view: RequestView) -> str:
+        return getattr(view, self.key)
+
+    def matches(self, view: RequestView) -> bool:
+        text = self.actual(view)
+        if self.operator == "contains":
+            return self.operand in text
+        if self.operator in ("equals", "literal"):
+            return text == self.operand
+        if self.operator == "glob":
+            return self._pattern.fullmatch(text) is not None
+        return self._pattern.search(text) is not None
+
+    def wanted(self) -> str:
+        words = {"glob": "matching", "regex": "matching regex", "literal": "equals"}
+        word = words.get(self.operator, self.operator)
+        return f"{word} {self.operand!r}"
+
+
+class ValueCondition(Condition):
+    """Equality with one fact: ``last_message_role``, ``tool_choice``, ``stream``, ``turn``."""
+
+    def __init__(self, key: str, value: Any) -> None:
+        self.key = key
+        self.value = value
+
+    def actual(self, view: RequestView) -> Any:
+        return getattr(view, self.key)
+
+    def matches(self, view: RequestView) -> bool:
+        return self.actual(view) == self.value
+
+    def wanted(self) -> str:
+        return repr(self.value)
+
+
+class ToolsCondition(Condition):
+    """The request offers (at least) these function names."""
+
+    key = "tools"
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = frozenset(names)
+
+    def actual(self, view: RequestView) -> list[str]:
+        return sorted(view.tools)
+
+    def matches(self, view: RequestView) -> bool:
+        return self.names <= view.tools
+
+    def wanted(self) -> str:
+        return f"tools {sorted(self.names)}"
+
+
+class HeaderCondition(Condition):
+    """A request header equal to a value (names are case-insensitive)."""
+
+    def __init__(self, name: str, value: str) -> None:
+        self.name = name.lower()
+        self.value = value
+        self.key = f"headers.{self.name}"
+
+    def actual(self, view: RequestView) -> str | None:
+        return view.header(self.name)
+
+    def matches(self, view: RequestView) -> bool:
+        return self.actual(view) == self.value
+
+    def wanted(self) -> str:
+        return repr(self.value)
+
+
+def build_conditions(match: dict[str, Any]) -> list[Condition]:
+    """Condition objects for a scenario's ``match:`` mapping (already schema-checked)."""
+    conditions: list[Condition] = []
+    for key in ("model", "last_user_message", "system_message"):
+        if key in match:
+            spec = match[key]
+            if isinstance(spec, str):
+                operator = "glob" if key == "model" else "contains"
+                conditions.append(TextCondition(key, operator, spec))
+            else:
+                for operator, operand in spec.items():
+                    conditions.append(TextCondition(key, operator, operand))
+    for key in ("last_message_role", "tool_choice", "stream", "turn"):
+        if key in match:
+            conditions.append(ValueCondition(key, match[key]))
+    if "tools" in match:
+        conditions.append(ToolsCondition(match["tools"]))
+    for name, value in (match.get("headers") or {}).items():
+        conditions.append(HeaderCondition(name, value))
+    # Cheap comparisons first, so a failing scenario is usually dismissed before any regex runs.
+    return sorted(conditions, key=lambda c: getattr(c, "operator", "") in ("regex", "glob"))

@@ -1,0 +1,30 @@
+"""Keeping secrets out of what the server shows: API keys and tokens masked the way providers
+mask them in their own error messages, and the request headers that carry them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+SECRET_HEADERS = frozenset(
+    {"authorization", "api-key", "x-api-key", "x-goog-api-key", "x-admin-token"}
+)
+
+
+def redact(key: str) -> str:
+    """A secret shown the way providers show keys in errors: its ends, the middle masked."""
+    if len(key) <= 8:
+        return "*" * len(key)
+    return key[:3] + "*" * (len(key) - 7) + key[-4:]
+
+
+def redact_headers(pairs: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Raw header pairs as a mapping of lower-case names, secret values masked."""
+    out = {}
+    for raw_name, raw_value in pairs:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        if name in SECRET_HEADERS:
+            scheme, _, secret = value.partition(" ")
+            value = f"{scheme} {redact(secret)}" if secret else redact(value)
+        out[name] = value
+    return out

@@ -1,0 +1,7 @@
+"""The HTTP surface: the app factory and routes, the chat-completions pipeline, the admin API,
+the journal, override headers, JSON and error rendering, tenants and the shared server state,
+and ``--watch``.
+
+May import every stage below it: ``accounts``, ``engine``, ``wire``, ``checks``, ``config`` and
+the shared top-level modules; nothing imports ``server`` but ``testing`` and ``cli``.
+"""

@@ -1,0 +1,100 @@
+"""The aiohttp application: one server's state, loaded once, and its routes.
+
+``create_app`` loads and compiles profiles, schemas and scenarios, then routes
+``POST [/t/{tenant}][/{profile}]{base}/chat/completions`` to the pipeline (``server.pipeline``),
+``GET .../models`` to the model list, ``[/t/{tenant}]/__admin/...`` to the admin API, and every
+other path to an OpenAI-shaped 404.
+"""
+
+from __future__ import annotations
+
+import random
+
+from aiohttp import web
+
+from ..accounts.clock import make_clock
+from ..accounts.rules import AccountRules
+from ..checks.profiles import BASE_PATHS, load_profiles
+from ..config import Settings
+from ..engine.choosing import ScenarioEngine
+from ..engine.loading import bundled_scenarios_dir, load_paths
+from ..errors import ApiError
+from ..wire.ids import Ids
+from ..wire.pacer import Pacer
+from .access import authenticate, route_profile
+from .admin import add_admin_routes
+from .pipeline import chat_completions
+from .render import error_response, json_response
+from .state import STATE, ServerState
+from .tenants import Tenants
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    """Build the server: profiles, schemas and scenarios are loaded and compiled here, once."""
+    settings = settings or Settings()
+    profiles = load_profiles(settings.profile_files, settings.profile)
+    paths = [bundled_scenarios_dir()] if settings.scenarios is None else settings.scenarios
+    scenarios = load_paths(paths)
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    clock = make_clock(settings.clock)
+    app[STATE] = ServerState(
+        settings=settings,
+        profiles=profiles,
+        ids=Ids(settings.seed),
+        api_keys=tuple(spec.key.encode() for spec in settings.api_keys),
+        engine=ScenarioEngine(scenarios),
+        tenants=Tenants(settings.journal_size),
+        rng=random.Random(settings.seed),
+        clock=clock,
+        accounts=AccountRules(settings, clock),
+        pacer=Pacer(),
+    )
+    if settings.watch:
+        from .watch import watch_scenarios
+
+        app.cleanup_ctx.append(watch_scenarios)
+    for tenant in ("", "/t/{tenant}"):
+        add_admin_routes(app, tenant)
+        for profile in ("", "/{profile}"):
+            for base in BASE_PATHS:
+                prefix = tenant + profile + base
+                app.router.add_post(prefix + "/chat/completions", chat_completions(base))
+                app.router.add_get(prefix + "/models", list_models(base))
+    app.router.add_route("*", "/{tail:.*}", not_found)
+    return app
+
+
+def list_models(base: str):
+    async def handle_list_models(request: web.Request) -> web.Response:
+        state = request.app[STATE]
+        profile = state.profiles.default
+        request_id = state.ids.request()
+        try:
+            profile = route_profile(state, request, base)
+            authenticate(state, request, profile)
+        except ApiError as error:
+            return error_response(error, profile, request_id)
+        owner = profile.name if profile.name != "openai" else "system"
+        return json_response(
+            {
+                "object": "list",
+                "data": [
+                    {"id": model, "object": "model", "created": 1700000000, "owned_by": owner}
+                    for model in profile.models
+                ],
+            },
+            headers={"x-request-id": request_id},
+        )
+
+    return handle_list_models
+
+
+async def not_found(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    error = ApiError(
+        "404",
+        message=f"Invalid URL ({request.method} {request.path})",
+        type="invalid_request_error",
+        code=None,
+    )
+    return error_response(error, state.profiles.default, state.ids.request())

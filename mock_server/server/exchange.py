@@ -1,0 +1,37 @@
+"""``Exchange``: one request on its way through the server, and what became of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from ..checks.profiles import Profile
+from ..engine.choosing import Selection
+from ..wire.completions import Completion
+from ..wire.faults import Fault
+from .state import ServerState
+from .tenants import Tenant
+
+
+@dataclass
+class Exchange:
+    """One request on its way through the server, and what became of it (for the journal)."""
+
+    state: ServerState
+    request: web.Request
+    request_id: str
+    tenant: Tenant
+    profile: Profile
+    started: float
+    body: dict[str, Any] | None = None
+    key: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. x-ratelimit-*, on every answer
+    chaos: Fault | None = None
+    selection: Selection | None = None
+    near_miss: list[dict[str, Any]] | None = None
+    status: int = 200  # 0: a fault left the client without a response
+    completion: Completion | None = None
+    chunks: int | None = None  # events sent, for a stream
+    fault: str | None = None
