@@ -22,6 +22,9 @@ from .yamlio import Locator, YAMLError, close_matches, load_yaml
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+DEFAULT_BODY_TIMEOUT = 30.0
+DEFAULT_IDLE_TIMEOUT = 60.0
 DEFAULT_WINDOW_SECONDS = 60.0
 ENV_PREFIX = "MOCK_SERVER_"
 
@@ -72,6 +75,9 @@ class Settings:
     api_keys: list[KeySpec] = field(default_factory=list)
     seed: int | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
     watch: bool = False
     admin_token: str | None = None
     journal_size: int = 1000
@@ -94,8 +100,11 @@ class Settings:
 
 # Settings that flags and environment variables can set, and how their text is read.
 _LISTS = {"profile_files", "scenarios", "api_keys"}
-_INTS = {"port", "seed", "max_body_bytes", "journal_size", "max_concurrent_requests"}
-_FLOATS = {"keepalive_interval"}
+_INTS = {
+    "port", "seed", "max_body_bytes", "max_response_bytes", "journal_size",
+    "max_concurrent_requests",
+}  # fmt: skip
+_FLOATS = {"keepalive_interval", "body_timeout", "idle_timeout"}
 _BOOLS = {"strict", "watch", "overrides"}
 _TEXTS = {"host", "profile", "admin_token", "clock"}
 _SIMPLE = _LISTS | _INTS | _FLOATS | _BOOLS | _TEXTS

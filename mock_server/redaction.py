@@ -23,8 +23,11 @@ def redact_headers(pairs: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     for raw_name, raw_value in pairs:
         name = raw_name.decode("latin-1").lower()
         value = raw_value.decode("latin-1")
-        if name in SECRET_HEADERS:
-            scheme, _, secret = value.partition(" ")
-            value = f"{scheme} {redact(secret)}" if secret else redact(value)
-        out[name] = value
+        out[name] = redact_header_value(value) if name in SECRET_HEADERS else value
     return out
+
+
+def redact_header_value(value: str) -> str:
+    """A secret header's value masked, its scheme (``Bearer``) kept."""
+    scheme, _, secret = value.partition(" ")
+    return f"{scheme} {redact(secret)}" if secret else redact(value)

@@ -1,20 +1,105 @@
 """YAML reading for data files: safe loading only, with libyaml's C parser when it is installed
 (ten times faster than the pure-Python one, which matters for start-up), and what file
-diagnostics need — where a path is in a document, and did-you-mean suggestions."""
+diagnostics need — where a path is in a document, and did-you-mean suggestions.
+
+Only JSON-compatible YAML is accepted: dates, timestamps, binary values, sets, ordered maps,
+``.inf``/``.nan`` and integers too long to be useful are refused where they are written, and
+anchors and aliases may not expand a document beyond ``MAX_EXPANDED`` values (a "billion laughs"
+document of a few hundred bytes would otherwise cost gigabytes once serialised).
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
 import yaml
 
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 YAMLError = yaml.YAMLError
+MAX_EXPANDED = 100_000  # values a document may hold once its aliases are expanded
+MAX_INTEGER_DIGITS = 40
+_ANCHOR = re.compile(rb"&[^\s]")
+_ALIAS = re.compile(rb"\*[^\s]")
+_NOT_JSON = {
+    "tag:yaml.org,2002:timestamp": "a date or time; quote it to make it a string",
+    "tag:yaml.org,2002:binary": "a binary value; JSON has none",
+    "tag:yaml.org,2002:set": "a set; write a list",
+    "tag:yaml.org,2002:omap": "an ordered map; write a mapping",
+    "tag:yaml.org,2002:pairs": "a list of pairs; write a mapping",
+}
+
+
+class SafeLoader(_SafeLoader):  # type: ignore[misc,valid-type]
+    """The safe loader, refusing what JSON cannot hold."""
+
+
+def _refuse(kind: str):
+    def construct(loader: Any, node: yaml.Node) -> Any:
+        raise yaml.constructor.ConstructorError(None, None, f"not JSON: {kind}", node.start_mark)
+
+    return construct
+
+
+def _integer(loader: Any, node: yaml.Node) -> int:
+    digits = sum(ch.isdigit() for ch in str(node.value))
+    if digits > MAX_INTEGER_DIGITS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"an integer of {digits} digits; write it as a string", node.start_mark
+        )
+    return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+
+
+def _float(loader: Any, node: yaml.Node) -> float:
+    value = yaml.constructor.SafeConstructor.construct_yaml_float(loader, node)
+    if not math.isfinite(value):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"not JSON: {node.value!r} is not a finite number", node.start_mark
+        )
+    return value
+
+
+for _tag, _kind in _NOT_JSON.items():
+    SafeLoader.add_constructor(_tag, _refuse(_kind))
+SafeLoader.add_constructor("tag:yaml.org,2002:int", _integer)
+SafeLoader.add_constructor("tag:yaml.org,2002:float", _float)
 
 
 def load_yaml(source: str | bytes) -> Any:
     """Parse one YAML document with the safe loader; no Python objects can be built."""
+    raw = source.encode() if isinstance(source, str) else source
+    if _ANCHOR.search(raw) and _ALIAS.search(raw):
+        _check_expansion(source)
     return yaml.load(source, Loader=SafeLoader)
+
+
+def _check_expansion(source: str | bytes) -> None:
+    """Refuse a document whose aliases expand it beyond ``MAX_EXPANDED`` values."""
+    sizes: dict[str, int] = {}
+    open_nodes: list[list[Any]] = [[None, 0]]  # [anchor, values so far] per open collection
+    for event in yaml.parse(source, Loader=SafeLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            open_nodes.append([event.anchor, 1])
+            continue
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            anchor, size = open_nodes.pop()
+        elif isinstance(event, yaml.ScalarEvent):
+            anchor, size = event.anchor, 1
+        elif isinstance(event, yaml.AliasEvent):
+            anchor, size = None, sizes.get(event.anchor, 1)
+        else:
+            continue
+        if anchor is not None:
+            sizes[anchor] = size
+        open_nodes[-1][1] += size
+        if open_nodes[-1][1] > MAX_EXPANDED:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"aliases expand the document beyond {MAX_EXPANDED} values",
+                event.start_mark,
+            )
 
 
 def compose_yaml(source: str | bytes) -> yaml.Node | None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ApiError
-from ..jsonio import JSONDecodeError, loads
+from ..jsonio import MAX_NESTING, JSONDecodeError, loads, nests_deeper_than
 from .schema import describe_type
+
+TOO_DEEP = f"The JSON body nests arrays and objects more than {MAX_NESTING} levels deep."
 
 
 def parse_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
@@ -25,6 +27,9 @@ def parse_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
         body = loads(raw)
     except JSONDecodeError as exc:
         raise ApiError("invalid_json", _why_not_json(raw, exc)) from None
+    # Counting brackets is a fast upper bound on the depth; only a body with many is walked.
+    if raw.count(b"[") + raw.count(b"{") > MAX_NESTING and nests_deeper_than(body):
+        raise ApiError("invalid_json", TOO_DEEP)
     if not isinstance(body, dict):
         raise ApiError(
             "400",
@@ -41,5 +46,5 @@ def _why_not_json(raw: bytes, exc: JSONDecodeError) -> str:
     except UnicodeDecodeError as bad:
         return f"The request body is not valid UTF-8 ({bad.reason} at byte {bad.start})."
     if "recursion" in exc.msg:
-        return "The JSON body is nested too deeply."
+        return TOO_DEEP
     return f"{exc.msg[:1].upper()}{exc.msg[1:]} at line {exc.lineno} column {exc.colno}."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ class Profile:
     description: str
     source: str
     check_request: Check
+    check_read_fields: Check  # the fields the server reads (read-fields.json), for every profile
     paths: tuple[str, ...]
     auth_required: bool
     value_error_status: int
@@ -74,6 +76,8 @@ class Profile:
             message = entry.message.format_map(values)
             if not error.detail and message.endswith(": "):
                 message = message[:-2]
+            if not message.strip():  # a scripted status the catalog words only by its detail
+                message = _reason_phrase(status)
         code = entry.code if error.code is ... else error.code
         body = {
             "error": {
@@ -87,6 +91,13 @@ class Profile:
 
     def serves(self, base_path: str) -> bool:
         return base_path in self.paths
+
+
+def _reason_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"HTTP error {status}"
 
 
 class ProfileRegistry:
@@ -141,6 +152,9 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+READ_FIELDS_SCHEMA = "read-fields.json"
+
+
 def _build(raw: dict[str, Any], compiler: SchemaCompiler, documents: dict, origin: str) -> Profile:
     missing = [k for k in _REQUIRED_KEYS if k not in raw]
     if missing:
@@ -180,6 +194,7 @@ def _profile(
         description=raw.get("description", ""),
         source=raw.get("source", ""),
         check_request=check,
+        check_read_fields=compiler.compile(documents[READ_FIELDS_SCHEMA], READ_FIELDS_SCHEMA),
         paths=tuple(raw["paths"]),
         auth_required=raw.get("auth", "required") == "required",
         value_error_status=int(raw.get("value_error_status", 400)),

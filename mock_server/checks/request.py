@@ -2,9 +2,13 @@
 
 1. the profile's request schema (structure, types, required and unknown fields: 400; values out
    of range or not in an enum: the profile's ``value_error_status``);
-2. semantic rules a schema cannot express, worded as OpenAI words them.
+2. the fields the server itself reads (``schemas/read-fields.json``), for every profile: a field
+   a profile passes through is checked before it is used, and every count that sizes a reply
+   is bounded;
+3. semantic rules a schema cannot express, worded as OpenAI words them.
 
-Every failure raises ``ApiError``.
+Every failure raises ``ApiError``. Integral numbers written as decimals (``"n": 2.0``) pass
+JSON Schema's ``integer`` and, as OpenAI does, count as that integer: they are made ``int`` here.
 """
 
 from __future__ import annotations
@@ -15,13 +19,19 @@ from ..errors import ApiError
 from .profiles import Profile
 from .schema import Invalid
 
+INTEGER_FIELDS = ("n", "max_tokens", "max_completion_tokens", "top_logprobs")
+
 
 def check_request(body: dict[str, Any], profile: Profile) -> None:
     """Check ``body`` against the profile's schema, then the semantic rules."""
     try:
         profile.check_request(body)
+        profile.check_read_fields(body)
     except Invalid as invalid:
         raise _as_api_error(invalid, profile) from None
+    for name in INTEGER_FIELDS:
+        if type(body.get(name)) is float:
+            body[name] = int(body[name])
     check_semantics(body)
 
 

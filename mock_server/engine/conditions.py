@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from ..redaction import SECRET_HEADERS, redact_header_value
 from .request_view import RequestView
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
@@ -113,21 +114,24 @@ class ToolsCondition(Condition):
 
 
 class HeaderCondition(Condition):
-    """A request header equal to a value (names are case-insensitive)."""
+    """A request header equal to a value (names are case-insensitive). Explanations of a
+    header that carries a secret show it masked, the caller's and the scenario's alike."""
 
     def __init__(self, name: str, value: str) -> None:
         self.name = name.lower()
         self.value = value
         self.key = f"headers.{self.name}"
+        self.secret = self.name in SECRET_HEADERS
 
     def actual(self, view: RequestView) -> str | None:
-        return view.header(self.name)
+        value = view.header(self.name)
+        return redact_header_value(value) if self.secret and value is not None else value
 
     def matches(self, view: RequestView) -> bool:
-        return self.actual(view) == self.value
+        return view.header(self.name) == self.value
 
     def wanted(self) -> str:
-        return repr(self.value)
+        return repr(redact_header_value(self.value) if self.secret else self.value)
 
 
 def build_conditions(match: dict[str, Any]) -> list[Condition]:

@@ -18,6 +18,7 @@ from typing import Any
 from ..bundled import bundled
 from ..checks.schema import Invalid, SchemaCompiler
 from ..errors import ConfigError
+from ..jsonio import MAX_NESTING, nests_deeper_than
 from ..yamlio import Locator, YAMLError, close_matches, load_yaml
 from .conditions import build_conditions
 from .reply_specs import build_reply
@@ -81,6 +82,11 @@ def parse_document(
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         reason = getattr(exc, "problem", None) or str(exc)
         return [], [f"{where}: not valid YAML: {reason}"]
+    except (RecursionError, ValueError) as exc:  # nesting past the stack, or a huge integer
+        reason = TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
+        return [], [f"{source}:1:1: not usable: {reason}"]
+    if nests_deeper_than(data):
+        return [], [f"{source}:1:1: not usable: {TOO_DEEP}"]
     locator = Locator(text)
     if isinstance(data, list):
         data, locator = {"scenarios": data}, Locator(text, implied=1)
@@ -121,15 +127,22 @@ def parse_document(
     return scenarios, problems
 
 
+TOO_DEEP = f"arrays and mappings nest more than {MAX_NESTING} levels deep"
+
+
 def _parse(text: str | bytes) -> Any:
     """JSON when it looks like JSON (much faster to parse), else YAML (which also reports
-    where broken JSON breaks)."""
+    where broken JSON breaks, and refuses what JSON cannot hold)."""
     if text.lstrip()[:1] in ("{", "[", b"{", b"["):
         try:
-            return json.loads(text)
+            return json.loads(text, parse_constant=_not_a_number)
         except ValueError:
             pass
     return load_yaml(text)
+
+
+def _not_a_number(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
 
 
 class _Where:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from ..checks.profiles import Profile
 from ..errors import ApiError
 from ..redaction import redact
+from .headers import raw, readable
 from .state import ServerState
 
 
@@ -20,7 +23,10 @@ def route_profile(state: ServerState, request: web.Request, base: str) -> Profil
         known = ", ".join(sorted(p.name for p in state.profiles))
         raise ApiError(
             "404",
-            message=f"Unknown profile '{name}' in {request.path}; known profiles: {known}.",
+            message=(
+                f"Unknown profile '{readable(name)}' in {readable(request.path)}; "
+                f"known profiles: {known}."
+            ),
             type="invalid_request_error",
             code="unknown_profile",
         )
@@ -28,7 +34,8 @@ def route_profile(state: ServerState, request: web.Request, base: str) -> Profil
         raise ApiError(
             "404",
             message=(
-                f"Invalid URL ({request.method} {request.path}): profile '{profile.name}' is "
+                f"Invalid URL ({request.method} {readable(request.path)}): profile "
+                f"'{profile.name}' is "
                 f"served at {', '.join(profile.paths)}."
             ),
             type="invalid_request_error",
@@ -47,23 +54,54 @@ def authenticate(state: ServerState, request: web.Request, profile: Profile) -> 
         return None
     if state.api_keys:
         # Compare with every key in constant time, so timing tells nothing about near misses.
-        given = key.encode()
+        given = raw(key)
         if not any([hmac.compare_digest(given, known) for known in state.api_keys]):
-            raise ApiError("401", values={"key": redact(key)})
-    return key
+            raise ApiError("401", values={"key": redact(readable(key))})
+    return readable(key)
 
 
-async def read_body(request: web.Request, limit: int) -> bytes:
-    too_large = ApiError(
+class ClientGone(Exception):
+    """The client hung up before its request was read or answered: nobody to tell."""
+
+
+async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
+    """The request body, at most ``limit`` bytes, arriving within ``timeout`` seconds.
+
+    A body that cannot be read is answered and the connection closed (``Connection: close``),
+    since what follows it on the connection can no longer be trusted."""
+    closing = {"Connection": "close"}
+    if request.content_length is not None and request.content_length > limit:
+        raise _too_large(limit)
+    try:
+        if request.content.is_eof():  # all of it has arrived (the usual case): no timer needed
+            return await request.read()
+        return await asyncio.wait_for(request.read(), timeout)
+    except web.HTTPRequestEntityTooLarge:
+        raise _too_large(limit) from None
+    except asyncio.TimeoutError:
+        raise ApiError(
+            "400",
+            f"Request body not received within {timeout:g} seconds.",
+            code="request_timeout",
+            headers=closing,
+        ) from None
+    except RequestPayloadError:  # e.g. Content-Encoding: gzip on a body that is not gzip
+        encoding = readable(request.headers.get("Content-Encoding", "none"))
+        raise ApiError(
+            "400",
+            f"The request body could not be decoded (Content-Encoding: {encoding}).",
+            code="invalid_body_encoding",
+            headers=closing,
+        ) from None
+    except ConnectionError:
+        raise ClientGone from None
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(
         "413",
         f"Request body too large: the limit is {limit} bytes.",
         status=413,
         code="request_too_large",
         headers={"Connection": "close"},
     )
-    if request.content_length is not None and request.content_length > limit:
-        raise too_large
-    try:
-        return await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise too_large from None

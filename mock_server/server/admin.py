@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
+import re
 from typing import Any
 
 from aiohttp import web
 
 from ..engine.loading import ScenarioProblems, parse_scenarios
 from ..engine.request_view import RequestView
+from .headers import raw, readable
 from .journal import entry, entry_json, is_unmatched
 from .render import json_response
 from .state import STATE, ServerState
 from .tenants import Tenant
+
+log = logging.getLogger("mock_server")
+_COUNT = re.compile(r"[0-9]{1,9}")
 
 
 def _state(request: web.Request) -> ServerState:
@@ -46,16 +52,26 @@ def _authorized(request: web.Request) -> bool:
     scheme, _, bearer = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer":
         given = given or bearer.strip()
-    return hmac.compare_digest(given.encode(), token.encode())
+    return hmac.compare_digest(raw(given), token.encode())
 
 
 def guarded(handler):
+    """``handler`` behind the admin token, every failure answered as a JSON error."""
+
     async def guarded_handler(request: web.Request) -> web.StreamResponse:
         if not _authorized(request):
             return _admin_error(
                 request, 401, "This admin API needs the admin token.", "admin_unauthorized"
             )
-        return await handler(request)
+        try:
+            return await handler(request)
+        except web.HTTPException as exc:  # e.g. a body over the size limit
+            return _admin_error(request, exc.status, exc.reason, "invalid_request")
+        except ConnectionError:  # the client hung up
+            return web.Response(status=499)
+        except Exception as exc:
+            log.exception("internal error answering %s", readable(request.path))
+            return _admin_error(request, 500, f"internal error: {exc}", "server_error")
 
     return guarded_handler
 
@@ -85,8 +101,8 @@ def _filtered(request: web.Request, unmatched_only: bool = False) -> list[dict[s
         entries = [e for e in entries if e["scenario"] == query["scenario"]]
     if "status" in query:
         entries = [e for e in entries if str(e["status"]) == query["status"]]
-    if "limit" in query and query["limit"].isdigit():
-        entries = entries[-int(query["limit"]) :]
+    if "limit" in query and _COUNT.fullmatch(query["limit"]):
+        entries = entries[-int(query["limit"]) :] if int(query["limit"]) else []
     return entries
 
 

@@ -23,6 +23,7 @@ from ..wire.ids import Ids
 from ..wire.pacer import Pacer
 from .access import authenticate, route_profile
 from .admin import add_admin_routes
+from .headers import readable
 from .pipeline import chat_completions
 from .render import error_response, json_response
 from .state import STATE, ServerState
@@ -60,7 +61,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
                 prefix = tenant + profile + base
                 app.router.add_post(prefix + "/chat/completions", chat_completions(base))
                 app.router.add_get(prefix + "/models", list_models(base))
-    app.router.add_route("*", "/{tail:.*}", not_found)
+    # [\s\S]: any character, a newline included (a percent-encoded %0A decodes to one).
+    app.router.add_route("*", r"/{tail:[\s\S]*}", not_found)
     return app
 
 
@@ -93,7 +95,7 @@ async def not_found(request: web.Request) -> web.Response:
     state = request.app[STATE]
     error = ApiError(
         "404",
-        message=f"Invalid URL ({request.method} {request.path})",
+        message=f"Invalid URL ({readable(request.method)} {readable(request.path)})",
         type="invalid_request_error",
         code=None,
     )

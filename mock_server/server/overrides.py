@@ -10,12 +10,16 @@ Off with ``--no-overrides``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..errors import ApiError
 from ..wire.faults import PLAIN_FAULTS, STREAM_FAULTS, Fault
+from .headers import readable
 
+_STATUS = re.compile(r"[0-9]{3}")
+_COUNT = re.compile(r"[0-9]{1,6}")
 SCENARIO_HEADER = "X-Mock-Scenario"
 STATUS_HEADER = "X-Mock-Status"
 FAULT_HEADER = "X-Mock-Fault"
@@ -38,15 +42,18 @@ def read_overrides(headers: Mapping[str, str]) -> Overrides:
     fault_text = headers.get(FAULT_HEADER)
     if scenario is None and status_text is None and fault_text is None:
         return NONE
+    scenario, status_text, fault_text = (
+        None if text is None else readable(text) for text in (scenario, status_text, fault_text)
+    )
     status = None
     if status_text is not None:
-        if not status_text.isdigit() or not 400 <= int(status_text) <= 599:
+        if not _STATUS.fullmatch(status_text) or not 400 <= int(status_text) <= 599:
             raise _bad(STATUS_HEADER, f"'{status_text}' is not an HTTP error status (400-599)")
         status = int(status_text)
     fault = None
     if fault_text is not None:
         kind, _, after = fault_text.partition(":")
-        if kind not in PLAIN_FAULTS + STREAM_FAULTS or (after and not after.isdigit()):
+        if kind not in PLAIN_FAULTS + STREAM_FAULTS or (after and not _COUNT.fullmatch(after)):
             known = ", ".join(PLAIN_FAULTS + STREAM_FAULTS)
             raise _bad(
                 FAULT_HEADER,

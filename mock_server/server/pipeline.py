@@ -19,6 +19,7 @@ import asyncio
 import logging
 import time
 from dataclasses import replace
+from typing import Any
 
 from aiohttp import web
 
@@ -28,11 +29,13 @@ from ..engine.matching import format_near_misses
 from ..engine.reply_specs import ReplySpec
 from ..engine.request_view import RequestView
 from ..errors import ApiError
-from ..wire.completions import new_completion
+from ..wire.completions import new_completion, requested_top_logprobs
 from ..wire.faults import plain_fault
+from ..wire.size import estimated_size
 from ..wire.streaming import render_events, send_stream
-from .access import authenticate, read_body, route_profile
+from .access import ClientGone, authenticate, read_body, route_profile
 from .exchange import Exchange
+from .headers import readable
 from .journal import record
 from .overrides import NONE, read_overrides
 from .render import error_response, json_response
@@ -42,6 +45,7 @@ log = logging.getLogger("mock_server")
 
 
 DEFAULT_REPLY = ReplySpec()
+FALLBACK_WARNING_HEADER = "x-mock-fallback-warning"
 
 
 def chat_completions(base: str):
@@ -59,8 +63,11 @@ def chat_completions(base: str):
         try:
             exchange.profile = route_profile(state, request, base)
             exchange.key = authenticate(state, request, exchange.profile)
-            raw = await read_body(request, state.settings.max_body_bytes)
-            body = parse_body(raw, request.headers.get("Content-Type"))
+            raw = await read_body(
+                request, state.settings.max_body_bytes, state.settings.body_timeout
+            )
+            content_type = request.headers.get("Content-Type")
+            body = parse_body(raw, readable(content_type) if content_type else None)
             exchange.body = body
             check_request(body, exchange.profile)
             exchange.headers, exchange.chaos = state.accounts.admit(
@@ -76,6 +83,9 @@ def chat_completions(base: str):
                 error, exchange.profile, exchange.request_id, exchange.headers
             )
             exchange.status = response.status
+        except (ClientGone, ConnectionError):  # the client hung up: nothing to send, or report
+            response = web.Response(status=499)
+            exchange.status = 0
         except Exception as exc:  # a bug of ours: still answer as a provider would
             log.exception("internal error answering %s", request.path)
             error = ApiError("500", detail=str(exc))
@@ -151,13 +161,17 @@ async def deliver(
         exchange.status = 0  # no HTTP response reaches the client
         exchange.fault = fault.type
         return await plain_fault(request, fault, headers)
+    choices = reply.choices(view)
+    size = estimated_size(
+        choices, requested_top_logprobs(body), reply.stream if streaming else None
+    )
+    if size > state.settings.max_response_bytes:
+        raise _too_large(size, state.settings.max_response_bytes, body)
+    warnings = [w for choice in choices for w in choice.warnings]
+    if warnings:
+        headers[FALLBACK_WARNING_HEADER] = "; ".join(dict.fromkeys(warnings))
     completion = new_completion(
-        body,
-        profile,
-        reply.choices(view),
-        state.ids,
-        hint=provider_hint,
-        usage_override=reply.usage,
+        body, profile, choices, state.ids, hint=provider_hint, usage_override=reply.usage
     )
     state.accounts.charge(
         exchange.tenant.accounts, exchange.key, completion.usage()["total_tokens"]
@@ -188,3 +202,16 @@ async def deliver(
             pacer=state.pacer,
         )
     return json_response(completion.body(), headers=headers)
+
+
+def _too_large(size: int, limit: int, body: dict[str, Any]) -> ApiError:
+    asked = [f"{name}={body[name]}" for name in ("n", "top_logprobs") if body.get(name)]
+    if body.get("stream"):
+        asked.append("stream=true")
+    return ApiError(
+        "400",
+        f"This request asks for a reply of about {size:,} bytes"
+        + (f" ({', '.join(asked)})" if asked else "")
+        + f", more than this server's limit of {limit:,} bytes (max_response_bytes).",
+        code="response_too_large",
+    )

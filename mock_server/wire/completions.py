@@ -36,6 +36,7 @@ class Choice:
     refusal: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
     finish_reason: str | None = None
+    warnings: tuple[str, ...] = ()  # what the fallback could not satisfy, for a response header
 
     def derived_finish_reason(self) -> str:
         return self.finish_reason or ("tool_calls" if self.tool_calls else "stop")
@@ -72,6 +73,11 @@ def token_logprob(token: str, alternatives: int) -> dict[str, Any]:
             }
         )
     return {**top[0], "top_logprobs": top[:alternatives]}
+
+
+def requested_top_logprobs(body: dict[str, Any]) -> int | None:
+    """How many alternatives each token's log probabilities list; None: not requested."""
+    return (body.get("top_logprobs") or 0) if body.get("logprobs") else None
 
 
 def max_completion_tokens(body: dict[str, Any]) -> int | None:
@@ -226,7 +232,7 @@ def new_completion(
     if profile.response.get("provider_field"):
         provider = hint or profile.default_provider
     return Completion(
-        top_logprobs=(body.get("top_logprobs") or 0) if body.get("logprobs") else None,
+        top_logprobs=requested_top_logprobs(body),
         id=ids.completion(),
         created=int(time.time()),
         model=str(body.get("model", "")),

@@ -206,13 +206,13 @@ async def send_stream(
     The first chunks go out from here (which also sends the headers); the rest, when they are
     spread over time, from ``pacer``."""
     response = web.StreamResponse(headers={**STREAM_HEADERS, **(headers or {})})
-    await response.prepare(request)
     loop = asyncio.get_running_loop()
     rng = rng or random.Random()
     cut = fault.after_chunks if fault is not None else None
-    schedule = _schedule(loop.time(), events, latency, rng)
     upto = len(events) if cut is None else min(cut, len(events))
     try:
+        await response.prepare(request)
+        schedule = _schedule(loop.time(), events, latency, rng)
         if keepalive_interval and events:
             await _keepalive_until(response, schedule[0], keepalive_interval)
         sent = 0
@@ -238,7 +238,7 @@ async def send_stream(
         await response.write(DONE)
         await response.write_eof()
     except ConnectionError:
-        pass  # the client left mid-stream: nothing to clean up, nothing to report
+        pass  # the client left before or during the stream: nothing to clean up or report
     return response
 
 

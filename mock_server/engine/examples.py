@@ -1,0 +1,291 @@
+"""Values that satisfy a JSON Schema: the fallback's tool-call arguments and structured output.
+
+Covers the vocabulary that Pydantic, LangChain, instructor, pydantic-ai and OpenAI's strict mode
+emit: ``$ref`` into ``$defs``/``definitions`` of the root document (recursive models end by
+taking the branch that does not recurse: ``null``, an empty array, an optional property left
+out), ``allOf``, ``anyOf``/``oneOf``, ``enum``, ``const``, ``type`` lists, ``prefixItems``,
+``items``, ``minItems``/``maxItems``/``uniqueItems``, ``properties``/``required``/
+``additionalProperties``/``minProperties``, ``minLength``/``maxLength``, ``pattern`` (see
+``patterns``), ``format``, and ``minimum``/``maximum``/``exclusive*``/``multipleOf``.
+
+Values are deterministic: enums take their first member, numbers the least allowed value, strings
+``"example"``. What generation may build is bounded (nesting, items, string length, nodes), and a
+schema that asks for more, or that no value satisfies, raises ``CannotGenerate`` with where and
+why. A ``pattern`` no string could be built for is noted in ``Example.warnings``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .patterns import MAX_TEXT, string_matching
+
+MAX_DEPTH = 24  # nesting of generated arrays and objects
+MAX_ITEMS = 64  # items in one generated array, properties added to reach minProperties
+MAX_NODES = 20_000  # values in one generated document
+SHALLOW = 6  # past this depth: optional properties left out, arrays at their minimum
+FORMATS = {
+    "date-time": "2024-01-01T00:00:00Z",
+    "date": "2024-01-01",
+    "time": "12:00:00Z",
+    "duration": "P1D",
+    "email": "user@example.com",
+    "idn-email": "user@example.com",
+    "hostname": "example.com",
+    "idn-hostname": "example.com",
+    "ipv4": "192.0.2.1",
+    "ipv6": "2001:db8::1",
+    "uri": "https://example.com/",
+    "uri-reference": "https://example.com/",
+    "iri": "https://example.com/",
+    "iri-reference": "https://example.com/",
+    "url": "https://example.com/",
+    "uuid": "00000000-0000-4000-8000-000000000000",
+    "json-pointer": "/example",
+    "regex": "^example$",
+}
+_TYPE_OF_KEYWORD = (
+    ("object", ("properties", "required", "additionalProperties", "minProperties")),
+    ("array", ("items", "prefixItems", "minItems", "maxItems")),
+    ("string", ("minLength", "maxLength", "pattern", "format")),
+    ("number", ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")),
+)
+
+
+class CannotGenerate(ValueError):
+    """No bounded value satisfies the schema; ``path`` says where (``properties.items``)."""
+
+    def __init__(self, reason: str, path: tuple[str | int, ...]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path = ".".join(map(str, path))
+
+    def __str__(self) -> str:
+        return f"{self.reason} (at {self.path or 'the schema root'})"
+
+
+@dataclass
+class Example:
+    value: Any
+    warnings: list[str] = field(default_factory=list)
+
+
+def example_for(schema: Any, root: Any = None) -> Example:
+    """A value that satisfies ``schema``; ``$ref``s resolve against ``root`` (default: the
+    schema itself). Raises ``CannotGenerate``."""
+    builder = _Builder(schema if root is None else root)
+    return Example(builder.value(schema, (), 0, 0), builder.warnings)
+
+
+class _Builder:
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        self.nodes = 0
+        self.warnings: list[str] = []
+
+    def value(self, schema: Any, path: tuple, depth: int, variant: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise CannotGenerate(f"the value would have more than {MAX_NODES} parts", path)
+        if depth > MAX_DEPTH:
+            raise CannotGenerate(f"the value would nest more than {MAX_DEPTH} levels deep", path)
+        if schema is True or schema == {}:
+            return "example" if not variant else f"example{variant}"
+        if not isinstance(schema, dict):
+            raise CannotGenerate("no value satisfies the schema false", path)
+        schema = self.flatten(schema, path)
+        if "const" in schema:
+            return schema["const"]
+        if "enum" in schema:
+            if not schema["enum"]:
+                raise CannotGenerate("enum is empty", path)
+            return schema["enum"][variant % len(schema["enum"])]
+        for key in ("anyOf", "oneOf"):
+            if key in schema:
+                branch = self.choose(schema[key], depth)
+                merged = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
+                return self.value({**merged, **self.flatten(branch, path)}, path, depth, variant)
+        kind = self.kind(schema, depth)
+        if kind == "object":
+            return self.object(schema, path, depth, variant)
+        if kind == "array":
+            return self.array(schema, path, depth)
+        if kind in ("integer", "number"):
+            return self.number(schema, path, kind == "integer", variant)
+        if kind == "string":
+            return self.string(schema, path, variant)
+        if kind == "boolean":
+            return variant % 2 == 0
+        return None
+
+    def resolve(self, ref: str, path: tuple) -> Any:
+        if not ref.startswith("#"):
+            raise CannotGenerate(f"$ref {ref!r} points outside the schema", path)
+        node = self.root
+        for token in filter(None, ref[1:].split("/")):
+            token = token.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and token in node:
+                node = node[token]
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
+                raise CannotGenerate(f"$ref {ref!r} points at nothing", path)
+        return node
+
+    def flatten(self, schema: dict[str, Any], path: tuple) -> dict[str, Any]:
+        """``schema`` with its ``$ref`` and ``allOf`` merged in (properties and required
+        united, other keywords from the first that gives them)."""
+        seen = 0
+        while "$ref" in schema or "allOf" in schema:
+            seen += 1
+            if seen > MAX_DEPTH:
+                raise CannotGenerate("$ref or allOf chains too deep", path)
+            parts = []
+            if "$ref" in schema:
+                target = self.resolve(schema["$ref"], path)
+                if target is False:
+                    raise CannotGenerate("no value satisfies the schema false", path)
+                parts.append(target if isinstance(target, dict) else {})
+            parts.extend(p if isinstance(p, dict) else {} for p in schema.get("allOf", ()))
+            merged = {k: v for k, v in schema.items() if k not in ("$ref", "allOf")}
+            for part in parts:
+                for key, value in part.items():
+                    if key == "properties" and "properties" in merged:
+                        merged["properties"] = {**value, **merged["properties"]}
+                    elif key == "required" and "required" in merged:
+                        merged["required"] = [*merged["required"], *value]
+                    else:
+                        merged.setdefault(key, value)
+            schema = merged
+        return schema
+
+    def choose(self, branches: list[Any], depth: int) -> Any:
+        """The branch to build: the first that is not null near the top; deep down, the first
+        that cannot recurse (null, or one without a ``$ref``), so recursive models end."""
+        usable = [b for b in branches if b is not False]
+        if not usable:
+            return False
+        if depth >= SHALLOW:
+            for branch in usable:
+                if isinstance(branch, dict) and branch.get("type") == "null":
+                    return branch
+            for branch in usable:
+                if isinstance(branch, dict) and "$ref" not in branch:
+                    return branch
+        for branch in usable:
+            if not (isinstance(branch, dict) and branch.get("type") == "null"):
+                return branch
+        return usable[0]
+
+    def kind(self, schema: dict[str, Any], depth: int) -> str:
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            if not kind:
+                return "null"
+            non_null = [k for k in kind if k != "null"]
+            return "null" if not non_null or (depth >= SHALLOW and "null" in kind) else non_null[0]
+        if isinstance(kind, str):
+            return kind
+        for name, keywords in _TYPE_OF_KEYWORD:
+            if any(k in schema for k in keywords):
+                return name
+        return "string"
+
+    def object(self, schema: dict[str, Any], path: tuple, depth: int, variant: int) -> Any:
+        properties = schema.get("properties") or {}
+        required = list(dict.fromkeys(schema.get("required") or ()))
+        extra = schema.get("additionalProperties", True)
+        names = list(properties) if depth < SHALLOW else []
+        names += [n for n in required if n not in names]
+        out: dict[str, Any] = {}
+        for index, name in enumerate(names):
+            sub = properties.get(name, extra if isinstance(extra, dict) else True)
+            if name not in properties and extra is False:
+                raise CannotGenerate(f"'{name}' is required but no property allows it", path)
+            # The first property carries the variant, so distinct objects stay distinct.
+            out[name] = self.value(sub, (*path, name), depth + 1, variant if index == 0 else 0)
+        wanted = schema.get("minProperties", 0)
+        if len(out) < wanted:
+            if extra is False or wanted > MAX_ITEMS:
+                raise CannotGenerate(f"minProperties {wanted} cannot be met", path)
+            sub = extra if isinstance(extra, dict) else True
+            for index in range(len(out), wanted):
+                out[f"key{index}"] = self.value(sub, (*path, f"key{index}"), depth + 1, index)
+        return out
+
+    def array(self, schema: dict[str, Any], path: tuple, depth: int) -> list[Any]:
+        prefix = schema.get("prefixItems") or []
+        items = schema.get("items", True)
+        low = schema.get("minItems", 0)
+        high = schema.get("maxItems")
+        count = max(low, len(prefix) if depth < SHALLOW else 0, 1 if depth < SHALLOW else 0)
+        if items is False:
+            count = min(count, len(prefix))
+        if high is not None:
+            count = min(count, high)
+        if count < low:
+            raise CannotGenerate(f"minItems {low} cannot be met", path)
+        if count > MAX_ITEMS:
+            raise CannotGenerate(f"minItems {low} is above the fallback's {MAX_ITEMS}", path)
+        unique = bool(schema.get("uniqueItems"))
+        out = []
+        for index in range(count):
+            sub = prefix[index] if index < len(prefix) else items
+            out.append(self.value(sub, (*path, index), depth + 1, index if unique else 0))
+        return out
+
+    def number(self, schema: dict[str, Any], path: tuple, integer: bool, variant: int) -> Any:
+        low, high = schema.get("minimum"), schema.get("maximum")
+        low_open, high_open = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+        step = schema.get("multipleOf") or (1 if integer else None)
+
+        def fits(v: float) -> bool:
+            return not (
+                (low is not None and v < low)
+                or (low_open is not None and v <= low_open)
+                or (high is not None and v > high)
+                or (high_open is not None and v >= high_open)
+                or (step is not None and v / step != int(v / step))
+            )
+
+        # The least allowed value; with no lower bound, 0 or the highest allowed below it.
+        tops = [b for b in (high, high_open) if b is not None]
+        if low is not None or low_open is not None:
+            start = max(b for b in (low, low_open) if b is not None)
+        elif tops and min(tops) <= 0:
+            start = min(tops) - (step or 1) * 4
+        else:
+            start = 0
+        if step is None:
+            candidates = [start, start + 1, (start + min(tops)) / 2 if tops else start + 1]
+        else:
+            first = math.ceil(start / step)
+            candidates = [k * step for k in range(first, first + 8)]
+        allowed = [c for c in candidates if fits(c)]
+        if not allowed:
+            raise CannotGenerate("no number satisfies the bounds", path)
+        value = allowed[min(variant, len(allowed) - 1)]
+        return int(value) if integer or (isinstance(value, float) and value.is_integer()) else value
+
+    def string(self, schema: dict[str, Any], path: tuple, variant: int) -> str:
+        low, high = schema.get("minLength", 0), schema.get("maxLength")
+        if low > MAX_TEXT:
+            raise CannotGenerate(f"minLength {low} is above the fallback's {MAX_TEXT}", path)
+        if "pattern" in schema:
+            found = string_matching(schema["pattern"], low, high)
+            if found is not None:
+                return found
+            self.warnings.append(
+                f"pattern {schema['pattern']!r} at {'.'.join(map(str, path)) or 'the root'} "
+                "could not be satisfied"
+            )
+        text = FORMATS.get(schema.get("format", ""), "example")
+        if variant and text == "example":
+            text += str(variant)
+        if len(text) < low:
+            text += "x" * (low - len(text))
+        if high is not None and len(text) > high:
+            text = text[:high]
+        return text

@@ -1,0 +1,40 @@
+"""How large a reply will be, estimated before it is built.
+
+A small request can ask for a large answer: ``n`` copies of an echoed prompt, 20 alternative
+log probabilities for each of its tokens, a stream that wraps each token in a chunk of its own.
+``estimated_size`` bounds what building the reply would cost, so the server can refuse it
+(``max_response_bytes``) instead of spending the memory and the event loop on it.
+"""
+
+from __future__ import annotations
+
+from .completions import Choice
+from .streaming import StreamShape
+
+CHOICE_BYTES = 300  # a choice's envelope: index, role, finish_reason, logprobs ...
+CHUNK_BYTES = 250  # a stream chunk's envelope: id, object, created, model, delta ...
+LOGPROB_BYTES = 90  # one log-probability entry: token, logprob, bytes
+CHARS_PER_TOKEN = 3  # fewer than English averages, so the estimate errs high
+
+
+def estimated_size(
+    choices: list[Choice], top_logprobs: int | None, stream: StreamShape | None
+) -> int:
+    """Roughly how many bytes the reply made of ``choices`` takes on the wire (an estimate that
+    errs high; building the reply costs memory in proportion)."""
+    total = 0
+    for choice in choices:
+        chars = (
+            len(choice.content or "")
+            + len(choice.reasoning_content or "")
+            + len(choice.refusal or "")
+            + sum(len(call.name) + len(call.arguments) for call in choice.tool_calls)
+        )
+        tokens = chars // CHARS_PER_TOKEN + 1
+        total += CHOICE_BYTES + chars
+        if top_logprobs is not None:
+            total += tokens * (top_logprobs + 1) * LOGPROB_BYTES
+        if stream is not None:
+            per_chunk = 1 if stream.chunk == "char" else CHARS_PER_TOKEN
+            total += (chars // (per_chunk * max(1, stream.size)) + 1) * CHUNK_BYTES
+    return total
