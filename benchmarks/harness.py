@@ -11,6 +11,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -50,14 +51,21 @@ class Server:
         self.process.wait(timeout=10)
 
 
-def start(command: list[str], port: int, ready_path: str = "/__admin/health") -> Server:
-    """Start a server and time it from spawn to its first answer."""
+def start(
+    command: list[str], port: int, ready_path: str = "/__admin/health", stderr: Any = None
+) -> Server:
+    """Start a server and time it from spawn to its first answer; ``stderr``: a file for the
+    server's standard error (default: discarded)."""
     # Bytecode caching on, as in any installed deployment (the first start compiles and caches;
     # an environment that turns it off would time the compiler, not the server).
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     began = time.perf_counter()
     process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+        command,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL if stderr is None else stderr,
+        env=env,
     )
     while True:
         try:

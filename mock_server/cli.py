@@ -107,7 +107,7 @@ def _serve(flags: dict) -> int:
     try:
         from aiohttp import web
 
-        from .server.app import create_app
+        from .server.app import create_app, server_options
 
         config_file = flags.pop("config", None)
         flags.pop("command", None)
@@ -118,5 +118,5 @@ def _serve(flags: dict) -> int:
     finally:
         gc.enable()
     print(f"mock-server: serving on http://{settings.host}:{settings.port}/v1", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, **server_options(settings))
     return 0

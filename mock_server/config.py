@@ -25,6 +25,10 @@ DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 DEFAULT_BODY_TIMEOUT = 30.0
 DEFAULT_IDLE_TIMEOUT = 60.0
+DEFAULT_JOURNAL_SIZE = 1000
+DEFAULT_JOURNAL_BYTES = 32 * 1024 * 1024
+DEFAULT_JOURNAL_TOTAL_BYTES = 512 * 1024 * 1024
+DEFAULT_MAX_TENANTS = 1000
 DEFAULT_WINDOW_SECONDS = 60.0
 ENV_PREFIX = "MOCK_SERVER_"
 
@@ -80,7 +84,10 @@ class Settings:
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT
     watch: bool = False
     admin_token: str | None = None
-    journal_size: int = 1000
+    journal_size: int = DEFAULT_JOURNAL_SIZE
+    journal_bytes: int = DEFAULT_JOURNAL_BYTES
+    journal_total_bytes: int = DEFAULT_JOURNAL_TOTAL_BYTES
+    max_tenants: int = DEFAULT_MAX_TENANTS
     overrides: bool = True
     keepalive_interval: float | None = None
     max_concurrent_requests: int | None = None
@@ -101,8 +108,8 @@ class Settings:
 # Settings that flags and environment variables can set, and how their text is read.
 _LISTS = {"profile_files", "scenarios", "api_keys"}
 _INTS = {
-    "port", "seed", "max_body_bytes", "max_response_bytes", "journal_size",
-    "max_concurrent_requests",
+    "port", "seed", "max_body_bytes", "max_response_bytes", "journal_size", "journal_bytes",
+    "journal_total_bytes", "max_tenants", "max_concurrent_requests",
 }  # fmt: skip
 _FLOATS = {"keepalive_interval", "body_timeout", "idle_timeout"}
 _BOOLS = {"strict", "watch", "overrides"}

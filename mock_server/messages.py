@@ -1,4 +1,7 @@
-"""Reading chat messages: the text of a message's content, and the last thing the user said."""
+"""Reading chat messages: the text of a message's content, and the last thing the user said.
+
+Both read any JSON safely, since the journal applies them to requests that failed validation.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +13,22 @@ def content_text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(
-            part.get("text") or part.get("refusal") or ""
-            for part in content
-            if isinstance(part, dict)
-        )
+        return "".join(_part_text(part) for part in content)
     return ""
+
+
+def _part_text(part: Any) -> str:
+    if not isinstance(part, dict):
+        return ""
+    text = part.get("text") or part.get("refusal") or ""
+    return text if isinstance(text, str) else ""
 
 
 def last_user_text(messages: Any) -> str:
     """The text of the last ``user`` message (a message without a role counts as the user's)."""
-    for message in reversed(messages or ()):
+    if not isinstance(messages, list):
+        return ""
+    for message in reversed(messages):
         if isinstance(message, dict) and message.get("role", "user") == "user":
             return content_text(message.get("content"))
     return ""

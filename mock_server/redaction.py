@@ -21,8 +21,8 @@ def redact_headers(pairs: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     """Raw header pairs as a mapping of lower-case names, secret values masked."""
     out = {}
     for raw_name, raw_value in pairs:
-        name = raw_name.decode("latin-1").lower()
-        value = raw_value.decode("latin-1")
+        name = raw_name.decode("utf-8", "replace").lower()
+        value = raw_value.decode("utf-8", "replace")
         out[name] = redact_header_value(value) if name in SECRET_HEADERS else value
     return out
 

@@ -121,8 +121,11 @@ class Locator:
     @property
     def root(self) -> Any:
         if self._root is None:
-            self._root = compose_yaml(self.text)
-        return self._root
+            try:
+                self._root = compose_yaml(self.text)
+            except (YAMLError, RecursionError):  # JSON that YAML reads differently: no lines
+                self._root = False
+        return self._root or None
 
     def find(self, path: list[str | int], key: bool = False) -> tuple[int, int]:
         """Where ``path`` is; with ``key``, where the last mapping key itself is written."""

@@ -22,6 +22,9 @@ from .scenario import Scenario, by_rank
 _ADDED_ORDER = itertools.count(-(10**9))
 
 
+NO_SCENARIOS = ScenarioIndex(())  # shared by every tenant that added none (an index is immutable)
+
+
 @dataclass(frozen=True)
 class Selection:
     scenario: Scenario
@@ -33,7 +36,7 @@ class Selection:
 class ScenarioState:
     """One tenant's run-time scenarios and how far each sequence has gone (``served``)."""
 
-    added: ScenarioIndex = field(default_factory=lambda: ScenarioIndex(()))
+    added: ScenarioIndex = field(default_factory=lambda: NO_SCENARIOS)
     served: dict[str, int] = field(default_factory=dict)
 
     def add(self, scenarios: list[Scenario]) -> None:
@@ -53,7 +56,7 @@ class ScenarioState:
         return True
 
     def clear(self) -> None:
-        self.added = ScenarioIndex(())
+        self.added = NO_SCENARIOS
         self.served.clear()
 
 

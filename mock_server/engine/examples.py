@@ -26,25 +26,26 @@ MAX_DEPTH = 24  # nesting of generated arrays and objects
 MAX_ITEMS = 64  # items in one generated array, properties added to reach minProperties
 MAX_NODES = 20_000  # values in one generated document
 SHALLOW = 6  # past this depth: optional properties left out, arrays at their minimum
-FORMATS = {
-    "date-time": "2024-01-01T00:00:00Z",
-    "date": "2024-01-01",
-    "time": "12:00:00Z",
-    "duration": "P1D",
-    "email": "user@example.com",
-    "idn-email": "user@example.com",
-    "hostname": "example.com",
-    "idn-hostname": "example.com",
-    "ipv4": "192.0.2.1",
-    "ipv6": "2001:db8::1",
-    "uri": "https://example.com/",
-    "uri-reference": "https://example.com/",
-    "iri": "https://example.com/",
-    "iri-reference": "https://example.com/",
-    "url": "https://example.com/",
-    "uuid": "00000000-0000-4000-8000-000000000000",
-    "json-pointer": "/example",
-    "regex": "^example$",
+# A value per ``format``; ``variant`` (0, 1, 2 ...) gives distinct ones for ``uniqueItems``.
+FORMATS: dict[str, Any] = {
+    "date-time": lambda v: f"2024-01-01T00:00:{v % 60:02d}Z",
+    "date": lambda v: f"2024-01-{1 + v % 28:02d}",
+    "time": lambda v: f"12:00:{v % 60:02d}Z",
+    "duration": lambda v: f"P{1 + v}D",
+    "email": lambda v: f"user{v or ''}@example.com",
+    "idn-email": lambda v: f"user{v or ''}@example.com",
+    "hostname": lambda v: f"host{v}.example.com" if v else "example.com",
+    "idn-hostname": lambda v: f"host{v}.example.com" if v else "example.com",
+    "ipv4": lambda v: f"192.0.2.{1 + v % 254}",
+    "ipv6": lambda v: f"2001:db8::{1 + v:x}",
+    "uri": lambda v: f"https://example.com/{v or ''}",
+    "uri-reference": lambda v: f"https://example.com/{v or ''}",
+    "iri": lambda v: f"https://example.com/{v or ''}",
+    "iri-reference": lambda v: f"https://example.com/{v or ''}",
+    "url": lambda v: f"https://example.com/{v or ''}",
+    "uuid": lambda v: f"00000000-0000-4000-8000-{v:012d}",
+    "json-pointer": lambda v: f"/example{v or ''}",
+    "regex": lambda v: f"^example{v or ''}$",
 }
 _TYPE_OF_KEYWORD = (
     ("object", ("properties", "required", "additionalProperties", "minProperties")),
@@ -105,13 +106,17 @@ class _Builder:
         for key in ("anyOf", "oneOf"):
             if key in schema:
                 branch = self.choose(schema[key], depth)
+                if branch is True:
+                    branch = {}
+                if not isinstance(branch, dict):
+                    raise CannotGenerate(f"no branch of {key} can be satisfied", path)
                 merged = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
                 return self.value({**merged, **self.flatten(branch, path)}, path, depth, variant)
         kind = self.kind(schema, depth)
         if kind == "object":
             return self.object(schema, path, depth, variant)
         if kind == "array":
-            return self.array(schema, path, depth)
+            return self.array(schema, path, depth, variant)
         if kind in ("integer", "number"):
             return self.number(schema, path, kind == "integer", variant)
         if kind == "string":
@@ -215,7 +220,7 @@ class _Builder:
                 out[f"key{index}"] = self.value(sub, (*path, f"key{index}"), depth + 1, index)
         return out
 
-    def array(self, schema: dict[str, Any], path: tuple, depth: int) -> list[Any]:
+    def array(self, schema: dict[str, Any], path: tuple, depth: int, variant: int) -> list[Any]:
         prefix = schema.get("prefixItems") or []
         items = schema.get("items", True)
         low = schema.get("minItems", 0)
@@ -233,7 +238,9 @@ class _Builder:
         out = []
         for index in range(count):
             sub = prefix[index] if index < len(prefix) else items
-            out.append(self.value(sub, (*path, index), depth + 1, index if unique else 0))
+            # Distinct items for uniqueItems; the first carries the variant of the array itself.
+            item_variant = (index if unique else 0) + (variant if index == 0 else 0)
+            out.append(self.value(sub, (*path, index), depth + 1, item_variant))
         return out
 
     def number(self, schema: dict[str, Any], path: tuple, integer: bool, variant: int) -> Any:
@@ -274,18 +281,17 @@ class _Builder:
         if low > MAX_TEXT:
             raise CannotGenerate(f"minLength {low} is above the fallback's {MAX_TEXT}", path)
         if "pattern" in schema:
-            found = string_matching(schema["pattern"], low, high)
+            found = string_matching(schema["pattern"], low, high, variant)
             if found is not None:
                 return found
             self.warnings.append(
                 f"pattern {schema['pattern']!r} at {'.'.join(map(str, path)) or 'the root'} "
                 "could not be satisfied"
             )
-        text = FORMATS.get(schema.get("format", ""), "example")
-        if variant and text == "example":
-            text += str(variant)
-        if len(text) < low:
-            text += "x" * (low - len(text))
-        if high is not None and len(text) > high:
-            text = text[:high]
-        return text
+        form = FORMATS.get(schema.get("format", ""))
+        text = "example" if form is None else form(variant)
+        suffix = str(variant) if variant and form is None else ""
+        if high is not None:
+            text = text[: max(0, high - len(suffix))]
+        text += suffix
+        return text + "x" * (low - len(text)) if len(text) < low else text

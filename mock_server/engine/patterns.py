@@ -48,8 +48,11 @@ class _TooLong(_Unsupported):
     pass
 
 
-def string_matching(pattern: str, min_length: int = 0, max_length: int | None = None) -> str | None:
-    """A short string that ``pattern`` matches, ``min_length`` to ``max_length`` long, or None."""
+def string_matching(
+    pattern: str, min_length: int = 0, max_length: int | None = None, variant: int = 0
+) -> str | None:
+    """A short string that ``pattern`` matches, ``min_length`` to ``max_length`` long, or None;
+    a ``variant`` above 0 stretches the pattern's repeats for a different string."""
     if min_length > MAX_TEXT:
         return None
     try:
@@ -59,7 +62,9 @@ def string_matching(pattern: str, min_length: int = 0, max_length: int | None = 
         return None
     ends_free = not any(op is _c.AT and arg in (_c.AT_END, _c.AT_END_STRING) for op, arg in tree)
     try:
-        text = _build(list(tree), 0, {})
+        text = _build(list(tree), variant, {})
+        if max_length is not None and len(text) > max_length:
+            text = _build(list(tree), 0, {})
         if len(text) < min_length and not ends_free:
             text = _build(list(tree), _stretch_for(tree, min_length), {})
     except _Unsupported:

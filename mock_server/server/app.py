@@ -8,9 +8,11 @@ other path to an OpenAI-shaped 404.
 
 from __future__ import annotations
 
+import logging
 import random
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from ..accounts.clock import make_clock
 from ..accounts.rules import AccountRules
@@ -30,6 +32,32 @@ from .state import STATE, ServerState
 from .tenants import Tenants
 
 
+class _QuietProtocolErrors(logging.Filter):
+    """Drop aiohttp's traceback for a request it could not even parse (a header value with
+    control bytes, a broken request line): the client gets aiohttp's 400, the log stays clean."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, HttpProcessingError)
+
+
+_PROTOCOL_LOG = logging.getLogger("aiohttp.server")
+if not any(isinstance(f, _QuietProtocolErrors) for f in _PROTOCOL_LOG.filters):
+    _PROTOCOL_LOG.addFilter(_QuietProtocolErrors())
+
+
+def server_options(settings: Settings) -> dict:
+    """Options for aiohttp's connection handler, the same for ``run_app`` and ``AppRunner``:
+    idle connections (and half-sent headers) closed after ``idle_timeout``; request bodies
+    decoded by ``server.access`` rather than by aiohttp, so that a broken or unsupported
+    ``Content-Encoding`` gets a JSON answer and a bounded size."""
+    return {
+        "access_log": None,
+        "keepalive_timeout": settings.idle_timeout,
+        "auto_decompress": False,
+    }
+
+
 def create_app(settings: Settings | None = None) -> web.Application:
     """Build the server: profiles, schemas and scenarios are loaded and compiled here, once."""
     settings = settings or Settings()
@@ -44,7 +72,12 @@ def create_app(settings: Settings | None = None) -> web.Application:
         ids=Ids(settings.seed),
         api_keys=tuple(spec.key.encode() for spec in settings.api_keys),
         engine=ScenarioEngine(scenarios),
-        tenants=Tenants(settings.journal_size),
+        tenants=Tenants(
+            settings.journal_size,
+            settings.journal_bytes,
+            settings.journal_total_bytes,
+            settings.max_tenants,
+        ),
         rng=random.Random(settings.seed),
         clock=clock,
         accounts=AccountRules(settings, clock),

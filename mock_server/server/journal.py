@@ -12,18 +12,21 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..jsonio import dumps, loads
+from ..jsonio import MAX_NESTING, dumps, loads, nests_deeper_than
 from ..messages import last_user_text
 from ..redaction import redact_headers
 from .exchange import Exchange
+from .headers import readable
 
-BODY_LIMIT = 256 * 1024  # larger request bodies are summarised, not kept
+BODY_LIMIT = 256 * 1024  # larger request and response bodies are summarised, not kept
+ENTRY_OVERHEAD = 600  # bytes an entry costs besides its bodies: the tuple, its strings, numbers
+HEADER_BYTES = 64  # what one raw header pair costs, on average
 
 
 FIELDS = (
     "id", "time", "duration_ms", "tenant", "method", "path", "profile", "headers", "body",
     "body_bytes", "status", "scenario", "step", "matched", "near_miss", "stream", "chunks",
-    "fault", "response",
+    "fault", "response", "response_bytes",
 )  # fmt: skip
 
 
@@ -31,6 +34,13 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
     """Append what happened to ``exchange`` to its tenant's journal, as a tuple of ``FIELDS``."""
     selection = exchange.selection
     body_size = len(raw_body) if raw_body is not None else 0
+    kept_body = raw_body if body_size <= BODY_LIMIT else None
+    if exchange.chunks is not None:
+        response_body = _stream_summary(exchange)
+    response_size = len(response_body) if response_body is not None else 0
+    kept_response = response_body if response_size <= BODY_LIMIT else None
+    near_miss = dumps(exchange.near_miss) if exchange.near_miss else None
+    headers = exchange.request.raw_headers
     exchange.tenant.journal.append(
         (
             exchange.request_id,
@@ -40,19 +50,25 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
             exchange.request.method,
             exchange.request.path,
             exchange.profile.name,
-            exchange.request.raw_headers,
-            raw_body if body_size <= BODY_LIMIT else None,
+            headers,
+            kept_body,
             body_size,
             exchange.status,
             selection.scenario.name if selection else None,
             selection.step + 1 if selection else None,
             selection is not None,
-            dumps(exchange.near_miss) if exchange.near_miss else None,
+            near_miss,
             exchange.chunks is not None,
             exchange.chunks,
             exchange.fault,
-            response_body if exchange.chunks is None else _stream_summary(exchange),
-        )
+            kept_response,
+            response_size,
+        ),
+        ENTRY_OVERHEAD
+        + (body_size if kept_body is not None else 0)
+        + (response_size if kept_response is not None else 0)
+        + (len(near_miss) if near_miss else 0)
+        + HEADER_BYTES * len(headers),
     )
 
 
@@ -84,13 +100,17 @@ def entry(values: tuple[Any, ...]) -> dict[str, Any]:
 def entry_json(entry: dict[str, Any]) -> dict[str, Any]:
     """A journal entry as JSON: bodies decoded, headers redacted."""
     out = dict(entry)
+    out["path"] = readable(entry["path"])
     out["headers"] = redact_headers(entry["headers"])
     body = _decoded(entry["body"])
     if body is None and entry["body_bytes"] > BODY_LIMIT:
         body = {"truncated": True, "bytes": entry["body_bytes"]}
     out["body"] = body
     out["near_miss"] = _decoded(entry["near_miss"])
-    out["response"] = _decoded(entry["response"])
+    response = _decoded(entry["response"])
+    if response is None and entry["response_bytes"] > BODY_LIMIT:
+        response = {"truncated": True, "bytes": entry["response_bytes"]}
+    out["response"] = response
     out["last_user_message"] = (
         last_user_text(body.get("messages")) if isinstance(body, dict) else None
     )
@@ -98,12 +118,16 @@ def entry_json(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _decoded(data: bytes | None) -> Any:
+    """Stored bytes as JSON; as text when they are not JSON, or nest too deep to send on."""
     if data is None:
         return None
     try:
-        return loads(data)
+        value = loads(data)
     except ValueError:
         return data.decode("utf-8", "replace")
+    if data.count(b"[") + data.count(b"{") > MAX_NESTING and nests_deeper_than(value):
+        return data.decode("utf-8", "replace")
+    return value
 
 
 def is_unmatched(entry: dict[str, Any]) -> bool:

@@ -52,8 +52,8 @@ def read_overrides(headers: Mapping[str, str]) -> Overrides:
         status = int(status_text)
     fault = None
     if fault_text is not None:
-        kind, _, after = fault_text.partition(":")
-        if kind not in PLAIN_FAULTS + STREAM_FAULTS or (after and not _COUNT.fullmatch(after)):
+        kind, colon, after = fault_text.partition(":")
+        if kind not in PLAIN_FAULTS + STREAM_FAULTS or (colon and not _COUNT.fullmatch(after)):
             known = ", ".join(PLAIN_FAULTS + STREAM_FAULTS)
             raise _bad(
                 FAULT_HEADER,

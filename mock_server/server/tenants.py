@@ -1,20 +1,28 @@
 """Tenants: isolated namespaces on one server, each with its own added scenarios, sequence
 positions, journal and account state, on top of the scenarios loaded from files.
 
-A tenant is created on first use; an idle one is a handful of empty containers.
+A tenant is created on first use; an idle one is a handful of empty containers. Beyond
+``max_tenants``, the least recently used tenant is forgotten — unless something configured it
+through the admin API (added scenarios, a strict setting: what the pytest fixture does) and has
+not reset it since, or it is the default tenant.
 """
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..accounts.account import TenantAccounts
+from ..config import (
+    DEFAULT_JOURNAL_BYTES,
+    DEFAULT_JOURNAL_SIZE,
+    DEFAULT_JOURNAL_TOTAL_BYTES,
+    DEFAULT_MAX_TENANTS,
+)
 from ..engine.choosing import ScenarioState
+from .journal_store import Journal, JournalBudget
 
 DEFAULT_TENANT = "default"
-DEFAULT_JOURNAL_SIZE = 1000
 
 
 @dataclass
@@ -22,15 +30,18 @@ class Tenant:
     """One tenant's state; see the module docstring."""
 
     name: str
-    journal_size: int = DEFAULT_JOURNAL_SIZE
+    journal: Journal
     scenarios: ScenarioState = field(default_factory=ScenarioState)
     strict: bool | None = None  # None: the server's setting
     accounts: TenantAccounts = field(init=False)
-    journal: deque[tuple[Any, ...]] = field(init=False)  # see journal.FIELDS
 
     def __post_init__(self) -> None:
         self.accounts = TenantAccounts(self.name)
-        self.journal = deque(maxlen=self.journal_size)
+
+    @property
+    def held(self) -> bool:
+        """Whether the admin API configured this tenant (so it is never evicted)."""
+        return bool(len(self.scenarios.added)) or self.strict is not None
 
     def reset(self) -> None:
         """Forget everything: added scenarios, sequence positions, journal, account state."""
@@ -41,15 +52,43 @@ class Tenant:
 
 
 class Tenants:
-    """Every tenant of a server, created on first use."""
+    """Every tenant of a server, created on first use, the least recently used forgotten first
+    when there are more than ``max_tenants``."""
 
-    def __init__(self, journal_size: int = DEFAULT_JOURNAL_SIZE) -> None:
+    def __init__(
+        self,
+        journal_size: int = DEFAULT_JOURNAL_SIZE,
+        journal_bytes: int = DEFAULT_JOURNAL_BYTES,
+        journal_total_bytes: int = DEFAULT_JOURNAL_TOTAL_BYTES,
+        max_tenants: int = DEFAULT_MAX_TENANTS,
+    ) -> None:
         self.journal_size = journal_size
-        self._tenants: dict[str, Tenant] = {}
+        self.journal_bytes = journal_bytes
+        self.budget = JournalBudget(journal_total_bytes)
+        self.max_tenants = max_tenants
+        self._tenants: OrderedDict[str, Tenant] = OrderedDict()  # least recently used first
 
     def get(self, name: str | None) -> Tenant:
         name = name or DEFAULT_TENANT
         tenant = self._tenants.get(name)
         if tenant is None:
-            tenant = self._tenants[name] = Tenant(name, self.journal_size)
+            journal = Journal(self.budget, self.journal_size, self.journal_bytes)
+            tenant = self._tenants[name] = Tenant(name, journal)
+            if len(self._tenants) > self.max_tenants:
+                self._evict()
+        else:
+            self._tenants.move_to_end(name)
         return tenant
+
+    def __len__(self) -> int:
+        return len(self._tenants)
+
+    def _evict(self) -> None:
+        newest = next(reversed(self._tenants))
+        for name, tenant in self._tenants.items():
+            if name == newest:
+                return  # every older tenant is held: none can go
+            if name != DEFAULT_TENANT and not tenant.held:
+                break
+        tenant.journal.clear()  # its bytes go back to the server's budget
+        del self._tenants[name]

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from ..accounts.clock import Clock
 from ..config import Settings
-from ..server.app import create_app
+from ..server.app import create_app, server_options
 from ..server.state import STATE
 from .tenant_handle import DEFAULT_API_KEY, TenantHandle
 
@@ -126,7 +126,9 @@ class MockServer:
 
     async def _serve(self) -> None:
         self.app = create_app(self.settings)
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            self.app, handle_signals=False, **server_options(self.settings)
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         await site.start()

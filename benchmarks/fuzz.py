@@ -1,0 +1,115 @@
+"""Hostile input at volume: the test suite's fuzz strategies against one server process.
+
+    python benchmarks/fuzz.py [--cases 12000] [--seed N]
+
+Starts ``mock-server`` (bundled scenarios, its stderr captured), sends ``--cases`` requests
+drawn from ``tests/fuzzing.py`` — broken bodies on every profile's paths with hostile headers
+(60 %), raw bodies that are not JSON objects (15 %), odd paths and methods (10 %), scenario
+documents through the admin API (15 %) — and prints the status histogram, the 5xx nobody asked
+for, error answers without a message, and the tracebacks in the server's stderr. The goal for
+the last three is 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from harness import free_port, start
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from fuzzing import (
+    Sender,
+    broken_bodies,
+    chat_paths,
+    encode,
+    methods,
+    odd_paths,
+    problems_of,
+    raw_bodies,
+    request_headers,
+    scenario_documents,
+)
+
+CASES = st.one_of(
+    *[st.tuples(st.just("body"), broken_bodies(), chat_paths(), request_headers())] * 4,
+    st.tuples(st.just("raw"), raw_bodies, st.just("/v1/chat/completions"), request_headers()),
+    st.tuples(st.just("path"), methods, odd_paths, st.just({"Authorization": "Bearer sk-x"})),
+    st.tuples(st.just("scenarios"), scenario_documents(), st.just(""), st.just({})),
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=12_000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    with tempfile.TemporaryFile() as stderr:
+        fuzz(args.cases, args.seed, stderr)
+
+
+def fuzz(cases: int, seed_: int, stderr: Any) -> None:
+    port = free_port()
+    server = start([sys.executable, "-m", "mock_server", "--port", str(port)], port, stderr=stderr)
+    sender = Sender("127.0.0.1", port)
+    statuses: collections.Counter[int] = collections.Counter()
+    problems: collections.Counter[str] = collections.Counter()
+    examples: dict[str, str] = {}
+
+    @settings(
+        max_examples=cases,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @seed(seed_)
+    @given(case=CASES)
+    def run(case):
+        kind, first, second, headers = case
+        if kind in ("body", "raw"):
+            payload = encode(first) if kind == "body" else first
+            path = second if kind == "body" else "/v1/chat/completions"
+            outcome = sender.send("POST", path, payload, headers)
+        elif kind == "path":
+            outcome = sender.send(first, second, None if first == "GET" else b"{}", headers)
+            if first == "HEAD":
+                outcome.body = b'{"error": {"message": "(HEAD: no body)"}}'
+        else:
+            outcome = sender.send("POST", "/t/fuzz/__admin/scenarios", first.encode(), {})
+        statuses[outcome.status] += 1
+        for problem in problems_of(outcome, headers):
+            kind_of_problem = problem.split(" with ")[0]
+            problems[kind_of_problem] += 1
+            examples.setdefault(kind_of_problem, f"{kind}: {case!r}"[:300])
+
+    try:
+        run()
+    finally:
+        sender.close()
+        server.stop()
+    stderr.seek(0)
+    log = stderr.read().decode("utf-8", "replace")
+    total = sum(statuses.values())
+    print(f"{total} cases against one server")
+    print("status histogram: " + ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items())))
+    unasked = sum(n for p, n in problems.items() if p.startswith("unasked"))
+    empty = sum(n for p, n in problems.items() if "empty error message" in p)
+    print(f"5xx nobody asked for: {unasked}")
+    print(f"error answers with an empty message: {empty}")
+    print(f"other problems: {sum(problems.values()) - unasked - empty}")
+    print(f"tracebacks in the server's stderr: {log.count('Traceback')}")
+    for problem, example in examples.items():
+        print(f"  {problems[problem]} x {problem}; e.g. {example}")
+    if "Traceback" in log:
+        print(log[log.index("Traceback") :][:3000])
+
+
+if __name__ == "__main__":
+    main()

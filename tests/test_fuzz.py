@@ -1,0 +1,163 @@
+"""Property-based hostile input against a real server on a real socket (strategies in
+``fuzzing.py``): no request, header, path or scenario document gets a 5xx it did not ask for, an
+error without a message, or a traceback in the server's log. ``benchmarks/fuzz.py`` runs the same
+strategies 10,000+ times and prints the histogram."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from fuzzing import (
+    API_KEY,
+    Sender,
+    broken_bodies,
+    chat_paths,
+    encode,
+    methods,
+    odd_paths,
+    odd_valid_bodies,
+    problems_of,
+    raw_bodies,
+    request_headers,
+    scenario_documents,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mock_server.config import Settings
+from mock_server.engine.loading import ScenarioProblems, bundled_scenarios_dir, parse_scenarios
+from mock_server.testing.runner import MockServer
+
+FUZZ = settings(
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+class _Errors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(scope="module")
+def fuzzed() -> Iterator[tuple[MockServer, Sender, _Errors]]:
+    errors = _Errors()
+    logging.getLogger().addHandler(errors)
+    settings_ = Settings(port=0, seed=3, scenarios=[str(bundled_scenarios_dir())])
+    try:
+        with MockServer(settings_, body_timeout=2.0) as server:
+            sender = Sender(server.settings.host, server.port)
+            yield server, sender, errors
+            sender.close()
+    finally:
+        logging.getLogger().removeHandler(errors)
+    logged = [f"{r.name}: {r.getMessage()}" for r in errors.records]
+    assert not logged, "the server logged:\n" + "\n".join(logged)
+
+
+def _check(outcome, headers):
+    problems = problems_of(outcome, headers)
+    assert not problems, problems
+
+
+@given(body=broken_bodies(), path=chat_paths(), headers=request_headers())
+@settings(FUZZ, max_examples=1500)
+def test_broken_request_bodies(fuzzed, body, path, headers):
+    _, sender, _ = fuzzed
+    _check(sender.send("POST", path, encode(body), headers), headers)
+
+
+@given(raw=raw_bodies, headers=request_headers())
+@settings(FUZZ, max_examples=300)
+def test_bodies_that_are_not_json_objects(fuzzed, raw, headers):
+    _, sender, _ = fuzzed
+    _check(sender.send("POST", "/v1/chat/completions", raw, headers), headers)
+
+
+@given(method=methods, path=odd_paths)
+@settings(FUZZ, max_examples=300)
+def test_any_path_and_method(fuzzed, method, path):
+    _, sender, _ = fuzzed
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    outcome = sender.send(method, path, b"{}" if method != "GET" else None, headers)
+    if method == "HEAD":  # an answer to HEAD has no body to check
+        assert outcome.status < 500 and not outcome.body, outcome
+    else:
+        _check(outcome, headers)
+
+
+@given(document=scenario_documents())
+@settings(FUZZ, max_examples=300)
+def test_scenario_documents_through_the_admin_api(fuzzed, document):
+    _, sender, _ = fuzzed
+    outcome = sender.send("POST", "/t/fuzz-docs/__admin/scenarios", document.encode(), {})
+    assert outcome.status in (201, 400), (outcome.status, outcome.body[:200])
+    _check(outcome, {})
+
+
+@given(document=scenario_documents())
+@settings(FUZZ, max_examples=200)
+def test_scenario_documents_are_linted_not_crashed_on(document):
+    try:
+        parse_scenarios(document, source="fuzz.yaml")
+    except ScenarioProblems as problems:
+        assert all(p.startswith("fuzz.yaml:") for p in problems.problems), problems.problems
+
+
+@given(name=st.text(max_size=20), value=st.text(max_size=20))
+@settings(FUZZ, max_examples=100)
+def test_admin_queries(fuzzed, name, value):
+    _, sender, _ = fuzzed
+    from urllib.parse import quote
+
+    outcome = sender.send("GET", f"/__admin/requests?{quote(name)}={quote(value)}", None, {})
+    _check(outcome, {})
+
+
+REFUSALS = {
+    "invalid_json_schema",
+    "invalid_function_parameters",
+    "mock_fallback_unsatisfiable",
+    "response_too_large",
+}
+
+
+@given(body=odd_valid_bodies())
+@settings(FUZZ, max_examples=400)
+def test_valid_requests_at_the_edges(fuzzed, body):
+    """Valid requests are answered (or a client schema that is not one is refused in OpenAI's
+    words), and what the fallback generates satisfies the client's schema."""
+    from jsonschema import Draft202012Validator
+
+    _, sender, _ = fuzzed
+    headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+    outcome = sender.send("POST", "/v1/chat/completions", encode(body), headers)
+    if outcome.status == 400:
+        assert json.loads(outcome.body)["error"]["code"] in REFUSALS, outcome.body
+        return
+    assert outcome.status == 200, outcome.body[:300]
+    if body.get("stream") or "x-mock-fallback-warning" in outcome.headers:
+        return
+    choice = json.loads(outcome.body)["choices"][0]
+    message = choice["message"]
+    if choice["finish_reason"] == "length":  # max_tokens cut the JSON short, as a model would
+        return
+    if "tools" in body:
+        generated = json.loads(message["tool_calls"][0]["function"]["arguments"])
+        schema = body["tools"][0]["function"]["parameters"]
+    elif "response_format" in body:
+        generated = json.loads(message["content"])
+        schema = body["response_format"]["json_schema"]["schema"]
+    else:
+        return
+    errors = [e.message for e in Draft202012Validator(schema).iter_errors(generated)]
+    assert not errors, (schema, generated, errors)
