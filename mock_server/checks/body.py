@@ -45,6 +45,6 @@ def _why_not_json(raw: bytes, exc: JSONDecodeError) -> str:
         raw.decode("utf-8")
     except UnicodeDecodeError as bad:
         return f"The request body is not valid UTF-8 ({bad.reason} at byte {bad.start})."
-    if "recursion" in exc.msg:
+    if "recursion" in exc.msg or "depth limit" in exc.msg.lower():
         return TOO_DEEP
     return f"{exc.msg[:1].upper()}{exc.msg[1:]} at line {exc.lineno} column {exc.colno}."

@@ -1,0 +1,432 @@
+"""One regression test (or a few) per class of hostile input: integral decimals, counts that size
+a reply, pass-through fields, client schemas, nesting, header bytes, body reading, empty
+messages, routing, scenario documents, secrets in near-miss reports, and memory bounds. Raw HTTP
+throughout, since an SDK would send none of this."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import API_KEY, auth_headers, post_json, raw_request
+
+from mock_server.server.state import STATE
+from mock_server.testing.runner import MockServer
+
+ASK = {"model": "gpt-4o", "messages": [{"role": "user", "content": "one two three"}]}
+SEARCH = [{"type": "function", "function": {"name": "googleSearch"}}]
+
+
+def ask(profile: str, **extra) -> dict:
+    """A valid request for ``profile`` (gemini-tools documents ``tools`` as required)."""
+    tools = {"tools": SEARCH} if profile == "gemini-tools" else {}
+    return {**ASK, **tools, **extra}
+
+
+def send_raw(server: MockServer, data: bytes, timeout: float = 5.0) -> bytes:
+    """Bytes written to a fresh socket, and everything read back until the server closes."""
+    with socket.create_connection((server.settings.host, server.port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        except TimeoutError:
+            pass
+    return b"".join(chunks)
+
+
+def error_of(response) -> dict:
+    assert response.headers["content-type"].startswith("application/json"), response.body
+    error = response.json()["error"]
+    assert error["message"], response.body
+    return error
+
+
+# 1. Integral decimals count as integers, as OpenAI takes them.
+
+
+@pytest.mark.parametrize(
+    "extra, choices",
+    [({"n": 2.0}, 2), ({"max_tokens": 3.0}, 1), ({"logprobs": True, "top_logprobs": 2.0}, 1)],
+)
+def test_integral_decimals_are_integers(server, extra, choices):
+    response = post_json(server, "/v1/chat/completions", {**ASK, **extra})
+    assert response.status == 200, response.body
+    body = response.json()
+    assert len(body["choices"]) == choices
+    if "top_logprobs" in extra:
+        assert len(body["choices"][0]["logprobs"]["content"][0]["top_logprobs"]) == 2
+
+
+# 2. Every count that sizes a reply is bounded.
+
+
+@pytest.mark.parametrize(
+    "profile, extra, status, param",
+    [
+        ("deepseek", {"n": 9223372036854775807}, 422, "n"),
+        ("gemini", {"n": 100000}, 400, "n"),
+        ("gemini-tools", {"n": 129}, 400, "n"),
+        ("gomodel", {"logprobs": True, "top_logprobs": 5000}, 400, "top_logprobs"),
+        ("gemini-tools", {"logprobs": True, "top_logprobs": 100000}, 400, "top_logprobs"),
+    ],
+)
+def test_counts_that_size_a_reply_are_bounded(server, profile, extra, status, param):
+    response = post_json(server, f"/{profile}/v1/chat/completions", ask(profile, **extra))
+    assert response.status == status, response.body
+    assert error_of(response)["param"] == param
+
+
+def test_a_reply_far_larger_than_the_request_is_refused(server):
+    prompt = "word " * 200_000  # 1 MB, echoed by the fallback 128 times, with log probabilities
+    body = {**ASK, "messages": [{"role": "user", "content": prompt}], "n": 128}
+    started = time.monotonic()
+    response = post_json(server, "/v1/chat/completions", {**body, "logprobs": True})
+    assert response.status == 400
+    error = error_of(response)
+    assert error["code"] == "response_too_large"
+    assert "max_response_bytes" in error["message"] and "n=128" in error["message"]
+    assert time.monotonic() - started < 2
+
+
+# 3. A field a profile passes through is checked before it is used.
+
+
+@pytest.mark.parametrize(
+    "profile, extra, param",
+    [
+        ("gomodel", {"response_format": "json"}, "response_format"),
+        ("gomodel", {"max_completion_tokens": "5"}, "max_completion_tokens"),
+        ("gomodel", {"n": "5"}, "n"),
+        ("gemini-tools", {"stream_options": "yes", "stream": True}, "stream_options"),
+        ("gomodel", {"tools": [{"type": "function", "function": "f"}]}, "tools[0].function"),
+    ],
+)
+def test_pass_through_fields_are_checked_before_use(server, profile, extra, param):
+    response = post_json(server, f"/{profile}/v1/chat/completions", ask(profile, **extra))
+    assert response.status == 400, response.body
+    assert error_of(response)["param"] == param
+
+
+def test_a_function_tool_without_a_function_is_not_called(server):
+    body = {**ASK, "tools": [{"type": "function"}], "tool_choice": "required"}
+    response = post_json(server, "/gemini-tools/v1/chat/completions", body)
+    assert response.status == 200, response.body
+    assert response.json()["choices"][0]["message"]["content"]
+
+
+# 4. A client's JSON Schema is checked before anything is generated from it.
+
+
+@pytest.mark.parametrize(
+    "schema, context",
+    [
+        ({"type": "array", "minItems": "2"}, "('minItems',)"),
+        ({"type": "object", "properties": "x"}, "('properties',)"),
+        ({"enum": {}}, "('enum',)"),
+        ({"type": "integer", "minimum": "1"}, "('minimum',)"),
+    ],
+)
+def test_client_schemas_are_checked_as_openai_checks_them(server, schema, context):
+    body = {
+        **ASK,
+        "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}},
+    }
+    error = error_of(post_json(server, "/v1/chat/completions", body))
+    assert error["code"] == "invalid_json_schema"
+    assert error["param"] == "response_format"
+    assert error["message"].startswith(
+        f"Invalid schema for response_format 'x': In context={context}"
+    )
+    tool = {"type": "function", "function": {"name": "f", "parameters": schema}}
+    body = {**ASK, "tools": [tool], "tool_choice": "required"}
+    error = error_of(post_json(server, "/v1/chat/completions", body))
+    assert (error["code"], error["param"]) == (
+        "invalid_function_parameters",
+        "tools[0].function.parameters",
+    )
+    assert error["message"].startswith("Invalid schema for function 'f': In context=")
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "array", "minItems": 10**9},
+        {"type": "string", "minLength": 10**9},
+        {"type": "integer", "minimum": 5, "maximum": 1},
+    ],
+)
+def test_generation_is_bounded(server, schema):
+    body = {
+        **ASK,
+        "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}},
+    }
+    started = time.monotonic()
+    error = error_of(post_json(server, "/v1/chat/completions", body))
+    assert error["code"] == "mock_fallback_unsatisfiable"
+    assert time.monotonic() - started < 1
+
+
+# 5. One nesting limit, at parse time.
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "1" + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [129, 300, 990, 5000])
+@pytest.mark.parametrize("profile", ["", "/gomodel"])
+def test_nesting_beyond_the_limit_is_refused_at_parse_time(server, profile, depth):
+    raw = b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}], "tools": %s}'
+    response = raw_request(
+        server,
+        "POST",
+        f"{profile}/v1/chat/completions",
+        raw % nested(depth).encode(),
+        auth_headers(),
+    )
+    assert response.status == 400
+    message = error_of(response)["message"]
+    if profile:  # gomodel shows the detail; OpenAI's wording for a body it cannot parse does not
+        assert "128 levels" in message, message
+
+
+def test_a_journal_holding_a_deep_request_still_answers(server, tenant):
+    raw = b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}], "x": %s}'
+    for depth in (120, 300):
+        path = f"/t/{tenant.name}/gomodel/v1/chat/completions"
+        raw_request(server, "POST", path, raw % nested(depth).encode(), auth_headers())
+    listing = tenant.admin("GET", "/requests")
+    assert listing.status == 200
+    assert listing.json()["count"] == 2
+
+
+# 6. Header values with any bytes.
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("X-Mock-Status", "²"),
+        ("X-Mock-Status", "4\xff9"),
+        ("X-Mock-Scenario", "no-such-\xff"),
+        ("X-Mock-Fault", "disconnect:\xff"),
+        ("X-Mock-Fault", "stall:"),
+        ("Content-Type", "application/\xff"),
+    ],
+)
+def test_bad_header_values_get_a_clear_400(server, name, value):
+    response = post_json(server, "/v1/chat/completions", ASK, {name: value})
+    assert response.status == 400, response.body
+    error_of(response)
+
+
+@pytest.fixture(scope="module")
+def keyed_server():
+    with MockServer(api_keys=[API_KEY], admin_token="admin-secret") as running:
+        yield running
+
+
+def test_a_key_that_is_not_utf8_is_a_401(keyed_server):
+    headers = {"Authorization": "Bearer sk-\xff\xfe-not-utf8", "Content-Type": "application/json"}
+    response = raw_request(
+        keyed_server, "POST", "/v1/chat/completions", json.dumps(ASK).encode(), headers
+    )
+    assert response.status == 401
+    assert "\ufffd" in error_of(response)["message"] or "*" in error_of(response)["message"]
+
+
+def test_an_admin_token_that_is_not_utf8_is_a_401(keyed_server):
+    response = raw_request(keyed_server, "GET", "/__admin/health", None, {"X-Admin-Token": "\xff"})
+    assert response.status == 401
+
+
+def test_admin_limit_with_a_unicode_digit(server):
+    response = raw_request(server, "GET", "/__admin/requests?limit=%C2%B2")
+    assert response.status == 200
+
+
+# 7. Reading the body.
+
+
+def test_a_body_that_is_not_gzip_under_content_encoding_gzip(server):
+    headers = {**auth_headers(), "Content-Encoding": "gzip"}
+    response = raw_request(
+        server, "POST", "/v1/chat/completions", json.dumps(ASK).encode(), headers
+    )
+    assert response.status == 400
+    assert error_of(response)["code"] == "invalid_body_encoding"
+    assert response.headers.get("connection") == "close"
+    assert post_json(server, "/v1/chat/completions", ASK).status == 200
+
+
+def test_a_gzip_body_is_read_and_a_gzip_bomb_is_not(server):
+    headers = {**auth_headers(), "Content-Encoding": "gzip"}
+    good = gzip.compress(json.dumps(ASK).encode())
+    assert raw_request(server, "POST", "/v1/chat/completions", good, headers).status == 200
+    bomb = gzip.compress(b" " * (64 * 1024 * 1024))  # 64 MB of spaces in 64 KB
+    response = raw_request(server, "POST", "/v1/chat/completions", bomb, headers)
+    assert response.status == 413
+    unsupported = {**auth_headers(), "Content-Encoding": "br"}
+    response = raw_request(server, "POST", "/v1/chat/completions", b"x", unsupported)
+    assert error_of(response)["code"] == "unsupported_content_encoding"
+
+
+def test_clients_that_hang_up_are_not_logged(server, caplog):
+    request = (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-x\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    )
+    with caplog.at_level(logging.WARNING):
+        with socket.create_connection((server.settings.host, server.port)) as sock:
+            sock.sendall(request % 1000 + b'{"model": "gpt-4o", ')  # then hangs up mid-body
+        stream = json.dumps({**ASK, "stream": True}).encode()
+        with socket.create_connection((server.settings.host, server.port)) as sock:
+            sock.sendall(request % len(stream) + stream)  # hangs up before the first byte
+        time.sleep(0.3)
+        assert post_json(server, "/v1/chat/completions", ASK).status == 200
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
+# 8. Every error has a message.
+
+
+@pytest.mark.parametrize("status", ["400", "418", "451", "599"])
+def test_forced_statuses_have_a_message(server, status):
+    response = post_json(server, "/v1/chat/completions", ASK, {"X-Mock-Status": status})
+    assert response.status == int(status)
+    error_of(response)
+
+
+def test_a_scripted_status_without_words_has_a_message(tenant):
+    tenant.add({"name": "bare-400", "reply": {"status": 400}})
+    response = tenant.post(ASK)
+    assert response.status == 400
+    assert error_of(response)["message"] == "Bad Request"
+
+
+# 9. Every path and method that reaches the app gets the OpenAI-shaped error.
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [("GET", "/nope%0Apath"), ("POST", "/%FF"), ("PATCH", "/v1/chat/completions"), ("GET", "/")],
+)
+def test_odd_paths_get_json_errors(server, method, path):
+    response = raw_request(server, method, path, b"{}", auth_headers())
+    assert response.status == 404
+    assert error_of(response)["message"].startswith("Invalid URL")
+
+
+# 10. Scenario documents: JSON-compatible YAML only, bounded, problems located.
+
+TOOL_REPLY = "scenarios:\n  - name: s\n    reply:\n      tool_calls:\n        - name: f\n          arguments: {when: %s}\n"
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "\n".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]" for i in range(9)
+)
+
+
+@pytest.mark.parametrize(
+    "document, needle",
+    [
+        (TOOL_REPLY % "2024-01-01", "date or time"),
+        (TOOL_REPLY % "!!set {a, b}", "set"),
+        (TOOL_REPLY % "!!binary aGVsbG8=", "binary"),
+        (TOOL_REPLY % ("9" * 5000), "5000 digits"),
+        (TOOL_REPLY % ".nan", "finite number"),
+        (
+            json.dumps({"scenarios": [{"name": "d", "reply": {"content": "x"}}]})[:-1]
+            + ', "x": '
+            + nested(5000)
+            + "}",
+            "128 levels",
+        ),
+        (BOMB, "aliases expand"),
+    ],
+)
+def test_scenario_documents_are_refused_with_their_place(tenant, tmp_path, document, needle):
+    started = time.monotonic()
+    response = tenant.admin("POST", "/scenarios", document)
+    assert response.status == 400, response.body
+    message = error_of(response)["message"]
+    assert needle in message and message.startswith("<admin>:"), message
+    assert time.monotonic() - started < 2
+    path = tmp_path / "hostile.yaml"
+    path.write_text(document)
+    checked = subprocess.run(
+        [sys.executable, "-m", "mock_server", "check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 1
+    assert needle in checked.stderr and "Traceback" not in checked.stderr, checked.stderr
+
+
+# 11. Secrets stay out of near-miss reports.
+
+
+def test_a_header_condition_on_authorization_does_not_leak_the_key():
+    secret = "sk-live-abcdefghijklmnopqrstuvwxyz0123"
+    scenario = {"name": "auth", "match": {"headers": {"authorization": "Bearer sk-other-key-0000"}}}
+    with MockServer(strict=True, scenarios=[]) as strict:
+        strict.add(scenario)
+        headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+        response = raw_request(
+            strict, "POST", "/v1/chat/completions", json.dumps(ASK).encode(), headers
+        )
+        assert response.status == 404
+        journal = raw_request(strict, "GET", "/__admin/requests").body.decode()
+        for text in (response.body.decode(), journal):
+            assert secret not in text and "abcdefghijklmnopqrstuvwxyz" not in text
+            assert "sk-other-key-0000" not in text
+        assert "headers.authorization" in response.body.decode()
+
+
+# 12. Memory bounds: tenants, journal bytes, stored bodies, slow clients.
+
+
+def test_idle_tenants_are_evicted_and_held_ones_kept():
+    with MockServer(max_tenants=5) as bounded:
+        held = bounded.tenant("held")
+        held.add({"name": "mine", "reply": {"content": "still here"}})
+        for index in range(30):
+            post_json(bounded, f"/t/idle-{index}/v1/chat/completions", ASK)
+        tenants = bounded.app[STATE].tenants
+        assert bounded.call(len, tenants) <= 5
+        reply = post_json(bounded, "/t/held/v1/chat/completions", ASK)
+        assert reply.json()["choices"][0]["message"]["content"] == "still here"
+        held.close()
+
+
+def test_journal_bytes_and_large_bodies_are_bounded():
+    with MockServer(journal_bytes=64 * 1024) as bounded:
+        for _ in range(200):
+            post_json(bounded, "/v1/chat/completions", ASK)
+        entries = raw_request(bounded, "GET", "/__admin/requests").json()["requests"]
+        assert 0 < len(entries) < 200  # the oldest were dropped to stay within 64 KiB
+        echo = {**ASK, "messages": [{"role": "user", "content": "x" * 300_000}]}
+        post_json(bounded, "/v1/chat/completions", echo)
+        last = raw_request(bounded, "GET", "/__admin/requests?limit=1").json()["requests"][0]
+        assert last["body"] == {"truncated": True, "bytes": last["body_bytes"]}
+        assert last["response"]["truncated"] is True
+
+
+def test_slow_clients_do_not_hold_a_connection():
+    with MockServer(idle_timeout=0.5, body_timeout=0.5) as bounded:
+        started = time.monotonic()
+        assert send_raw(bounded, b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n") == b""
+        assert time.monotonic() - started < 3  # closed after idle_timeout, headers unfinished
+        partial = (
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 500\r\n\r\n{"
+        )
+        answer = send_raw(bounded, partial)
+        assert answer.startswith(b"HTTP/1.1 400") and b"request_timeout" in answer
