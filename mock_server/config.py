@@ -95,6 +95,7 @@ class Settings:
     chaos: Chaos | None = None
     chaos_profiles: dict[str, Chaos] = field(default_factory=dict)
     clock: str = "real"
+    unknown_models: str | None = None  # accept / reject: every profile's setting overridden
 
     def __post_init__(self) -> None:
         self.api_keys = [k if isinstance(k, KeySpec) else KeySpec(str(k)) for k in self.api_keys]
@@ -113,7 +114,7 @@ _INTS = {
 }  # fmt: skip
 _FLOATS = {"keepalive_interval", "body_timeout", "idle_timeout"}
 _BOOLS = {"strict", "watch", "overrides"}
-_TEXTS = {"host", "profile", "admin_token", "clock"}
+_TEXTS = {"host", "profile", "admin_token", "clock", "unknown_models"}
 _SIMPLE = _LISTS | _INTS | _FLOATS | _BOOLS | _TEXTS
 
 

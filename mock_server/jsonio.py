@@ -4,6 +4,7 @@ body, about nine times faster than the standard library's encoder (docs/performa
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -13,6 +14,30 @@ JSONDecodeError = orjson.JSONDecodeError  # a json.JSONDecodeError, so a ValueEr
 # documents): below orjson's encoding limit (254) with room for the envelopes the journal and the
 # admin API wrap around a body, and far below the standard library's recursion limit.
 MAX_NESTING = 128
+
+
+@dataclass(frozen=True)
+class JsonStyle:
+    """How a provider writes JSON bodies: indentation (0, 2 or 4 spaces), keys sorted or in
+    the order built, a trailing newline."""
+
+    indent: int = 0
+    sort_keys: bool = False
+    newline: bool = False
+
+    def encode(self, value: Any) -> bytes:
+        if self.indent == 4:  # orjson indents by 2 only; 4 is for (rare) error bodies
+            text = json.dumps(value, indent=4, sort_keys=self.sort_keys, ensure_ascii=False)
+            return text.encode() + (b"\n" if self.newline else b"")
+        option = (
+            (orjson.OPT_INDENT_2 if self.indent else 0)
+            | (orjson.OPT_SORT_KEYS if self.sort_keys else 0)
+            | (orjson.OPT_APPEND_NEWLINE if self.newline else 0)
+        )
+        return orjson.dumps(value, option=option) if option else orjson.dumps(value)
+
+
+COMPACT = JsonStyle()
 
 
 def dumps(value: Any) -> bytes:

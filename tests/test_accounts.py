@@ -65,7 +65,7 @@ def test_unknown_key_is_401_in_profile_wording(account_server, account):
         )
     assert (
         caught.value.body["message"]
-        == "Authentication Fails, Your api key: sk-*********-999 is invalid"
+        == "Authentication Fails, Your api key: ****-999 is invalid"  # DeepSeek shows the tail
     )
 
 

@@ -136,13 +136,17 @@ def test_delta_order_role_first_then_tool_call_header_then_fragments(tenant):
     )
     raw = tenant.post({**BODIES[None], "stream": True}).body
     deltas = [json.loads(p)["choices"][0]["delta"] for p in sse_data(raw)[:-1]]
-    assert deltas[0] == {"role": "assistant", "content": None, "refusal": None}
-    first_call = deltas[1]["tool_calls"][0]
+    # OpenAI opens an answer of tool calls with the role and the first call in one delta, as a
+    # capture of gpt-4o-2024-08-06 shows: {"role":"assistant","content":null,"tool_calls":[...],
+    # "refusal":null}.
+    assert list(deltas[0]) == ["role", "content", "tool_calls", "refusal"]
+    assert deltas[0]["content"] is None and deltas[0]["refusal"] is None
+    first_call = deltas[0]["tool_calls"][0]
     assert first_call["index"] == 0 and first_call["function"]["arguments"] == ""
     assert set(first_call) == {"index", "id", "type", "function"}
-    fragments = [d["tool_calls"][0] for d in deltas[2:] if d]
+    fragments = [d["tool_calls"][0] for d in deltas[1:] if d]
     assert all(set(f) == {"index", "function"} for f in fragments if "id" not in f)
-    indexes = [d["tool_calls"][0]["index"] for d in deltas[1:] if d]
+    indexes = [d["tool_calls"][0]["index"] for d in deltas if d]
     assert indexes == sorted(indexes) and set(indexes) == {0, 1}
     assert deltas[-1] == {}
 
@@ -170,17 +174,21 @@ def test_exact_bytes_of_a_text_stream(tenant):
         }
     )
     raw = tenant.post({"model": "gpt-4o", "messages": ASK, "stream": True}).body
-    first = json.loads(sse_data(raw)[0])
+    chunks = [json.loads(p) for p in sse_data(raw)[:-1]]
+    first = chunks[0]
+    # The alias answers as its dated snapshot; each chunk ends with OpenAI's obfuscation padding.
     head = (
         f'"id":"{first["id"]}","object":"chat.completion.chunk","created":{first["created"]},'
-        f'"model":"gpt-4o","service_tier":"default","system_fingerprint":"{first["system_fingerprint"]}"'
+        f'"model":"gpt-4o-2024-08-06","service_tier":"default","system_fingerprint":"{first["system_fingerprint"]}"'
     )
-    choice = '"logprobs":null,"finish_reason":null}]}'
+    pads = [chunk["obfuscation"] for chunk in chunks]
+    assert all(pads) and list(chunks[0])[-1] == "obfuscation"
+    choice = '"logprobs":null,"finish_reason":null}],"obfuscation":"%s"}'
     assert raw.decode() == (
-        f'data: {{{head},"choices":[{{"index":0,"delta":{{"role":"assistant","content":"","refusal":null}},{choice}\n\n'
-        f'data: {{{head},"choices":[{{"index":0,"delta":{{"content":"Hi"}},{choice}\n\n'
-        f'data: {{{head},"choices":[{{"index":0,"delta":{{"content":" there"}},{choice}\n\n'
-        f'data: {{{head},"choices":[{{"index":0,"delta":{{}},"logprobs":null,"finish_reason":"stop"}}]}}\n\n'
+        f'data: {{{head},"choices":[{{"index":0,"delta":{{"role":"assistant","content":"","refusal":null}},{choice % pads[0]}\n\n'
+        f'data: {{{head},"choices":[{{"index":0,"delta":{{"content":"Hi"}},{choice % pads[1]}\n\n'
+        f'data: {{{head},"choices":[{{"index":0,"delta":{{"content":" there"}},{choice % pads[2]}\n\n'
+        f'data: {{{head},"choices":[{{"index":0,"delta":{{}},"logprobs":null,"finish_reason":"stop"}}],"obfuscation":"{pads[3]}"}}\n\n'
         "data: [DONE]\n\n"
     )
 

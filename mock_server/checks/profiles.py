@@ -16,6 +16,7 @@ from typing import Any
 
 from ..bundled import bundled
 from ..errors import ApiError, ConfigError
+from ..jsonio import COMPACT, JsonStyle
 from ..yamlio import YAMLError, close_matches, load_yaml
 from .schema import Check, SchemaCompiler
 
@@ -29,18 +30,30 @@ _KNOWN_KEYS = frozenset(
     {
         *_REQUIRED_KEYS, "extends", "description", "source", "unknown_fields", "auth",
         "value_error_status", "models", "response", "strip_fields", "default_provider",
-        "keepalive", "keepalive_interval",
+        "keepalive", "keepalive_interval", "model_aliases", "unknown_models", "error_envelope",
+        "body_format", "error_format", "headers", "trace_headers", "processing_ms_header",
+        "retry_headers", "rate_limit_headers",
     }
 )  # fmt: skip
-_CHOICES = {"unknown_fields": ("accept", "reject"), "auth": ("required", "optional")}
+ENVELOPES = ("openai", "google")
+_CHOICES = {
+    "unknown_fields": ("accept", "reject"),
+    "unknown_models": ("accept", "reject"),
+    "auth": ("required", "optional"),
+    "error_envelope": ENVELOPES,
+}
 
 
 @dataclass(frozen=True)
 class ErrorEntry:
     status: int
-    type: str
+    type: str  # in Google's envelope: the status name (INVALID_ARGUMENT ...)
     code: str | None
     message: str
+    details: tuple[Any, ...] = ()  # Google's envelope only
+
+
+RETRY_HEADERS = ("retry-after", "retry-after-ms")
 
 
 @dataclass
@@ -52,6 +65,7 @@ class Profile:
     source: str
     check_request: Check
     check_read_fields: Check  # the fields the server reads (read-fields.json), for every profile
+    known_fields: frozenset[str]  # the request schema's top-level properties
     paths: tuple[str, ...]
     auth_required: bool
     value_error_status: int
@@ -62,16 +76,53 @@ class Profile:
     default_provider: str | None = None
     keepalive: bool = False
     keepalive_interval: float = 1.0
+    model_aliases: dict[str, str] = field(default_factory=dict)
+    reject_unknown_models: bool = False
+    error_envelope: str = "openai"
+    body_format: JsonStyle = COMPACT
+    error_format: JsonStyle = COMPACT
+    headers: dict[str, str] = field(default_factory=dict)
+    trace_headers: tuple[str, ...] = ()
+    processing_ms_header: str | None = None
+    retry_headers: bool = True
+    rate_limit_headers: bool = True
 
-    def error_body(self, error: ApiError) -> tuple[int, dict[str, Any]]:
-        """The status and OpenAI-shaped body of ``error`` in this profile's wording."""
+    @property
+    def id_style(self) -> str:
+        """How this provider writes ids (see ``wire.ids``)."""
+        if self.response.get("uuid_ids"):
+            return "uuid"
+        return "google" if self.response.get("google_ids") else "openai"
+
+    def answer_model(self, model: str) -> str:
+        """The model a response names: the dated snapshot an alias stands for, if any."""
+        return self.model_aliases.get(model, model)
+
+    def answer_headers(self, headers: dict[str, str], request_id: str) -> dict[str, str]:
+        """``headers`` as this provider sends them: its own added, those it never sends
+        dropped, the request id (and trace ids) set."""
+        out = {**self.headers, **headers, "x-request-id": request_id}
+        for name in self.trace_headers:
+            out[name] = request_id.removeprefix("req_")
+        if not (self.retry_headers and self.rate_limit_headers):
+            out = {
+                name: value
+                for name, value in out.items()
+                if (self.retry_headers or name.lower() not in RETRY_HEADERS)
+                and (self.rate_limit_headers or not name.lower().startswith("x-ratelimit-"))
+            }
+        return out
+
+    def error_body(self, error: ApiError) -> tuple[int, Any]:
+        """The status and body of ``error`` in this profile's wording and envelope."""
         entry = self.errors.get(error.kind) or self.errors.get(str(error.status or 500))
         status = error.status or (entry.status if entry else 500)
         entry = entry or ErrorEntry(status, "api_error", None, "{detail}")
         if error.message is not None:
             message = error.message
         else:
-            values = {"detail": error.detail, "model": "", "key": "", "name": ""}
+            values = {"detail": error.detail, "model": "", "key": "", "key_tail": "", "name": ""}
+            values["retry"] = "1s"
             values.update(error.values)
             message = entry.message.format_map(values)
             if not error.detail and message.endswith(": "):
@@ -79,6 +130,22 @@ class Profile:
             if not message.strip():  # a scripted status the catalog words only by its detail
                 message = _reason_phrase(status)
         code = entry.code if error.code is ... else error.code
+        if self.error_envelope == "google":
+            # Google's compatible endpoint: a list of one error with the gRPC status name and
+            # no type or param; several unknown fields make one error, a line each.
+            if error.kind == "unknown_field" and error.values.get("names"):
+                message = "\n".join(
+                    entry.message.format_map({**values, "name": name})
+                    for name in error.values["names"]
+                )
+            google: dict[str, Any] = {
+                "code": status,
+                "message": message,
+                "status": error.type or entry.type,
+            }
+            if entry.details:
+                google["details"] = list(entry.details)
+            return status, [{"error": google}]
         body = {
             "error": {
                 "message": message,
@@ -145,7 +212,7 @@ def _read_profile(path: Path) -> dict[str, Any]:
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     merged = {**base, **override}
-    for key in ("errors", "response"):
+    for key in ("errors", "response", "model_aliases", "headers"):
         if key in base and key in override:
             merged[key] = {**base[key], **override[key]}
     merged.pop("extends", None)
@@ -185,7 +252,13 @@ def _profile(
     errors = {}
     for key, entry in raw["errors"].items():
         status = entry.get("status", int(key) if str(key).isdigit() else 400)
-        errors[str(key)] = ErrorEntry(status, entry["type"], entry.get("code"), entry["message"])
+        errors[str(key)] = ErrorEntry(
+            status,
+            entry["type"],
+            entry.get("code"),
+            entry["message"],
+            tuple(entry.get("details", ())),
+        )
     for base in raw["paths"]:
         if base not in BASE_PATHS:
             raise ConfigError(f"{origin}: path {base!r} is not one of {', '.join(BASE_PATHS)}")
@@ -195,6 +268,7 @@ def _profile(
         source=raw.get("source", ""),
         check_request=check,
         check_read_fields=compiler.compile(documents[READ_FIELDS_SCHEMA], READ_FIELDS_SCHEMA),
+        known_fields=frozenset(documents[schema_id].get("properties", {})),
         paths=tuple(raw["paths"]),
         auth_required=raw.get("auth", "required") == "required",
         value_error_status=int(raw.get("value_error_status", 400)),
@@ -205,6 +279,16 @@ def _profile(
         default_provider=raw.get("default_provider"),
         keepalive=bool(raw.get("keepalive", False)),
         keepalive_interval=float(raw.get("keepalive_interval", 1.0)),
+        model_aliases={str(k): str(v) for k, v in (raw.get("model_aliases") or {}).items()},
+        reject_unknown_models=raw.get("unknown_models", "accept") == "reject",
+        error_envelope=raw.get("error_envelope", "openai"),
+        body_format=JsonStyle(**(raw.get("body_format") or {})),
+        error_format=JsonStyle(**(raw.get("error_format") or {})),
+        headers={str(k): str(v) for k, v in (raw.get("headers") or {}).items()},
+        trace_headers=tuple(raw.get("trace_headers", ())),
+        processing_ms_header=raw.get("processing_ms_header"),
+        retry_headers=bool(raw.get("retry_headers", True)),
+        rate_limit_headers=bool(raw.get("rate_limit_headers", True)),
     )
 
 

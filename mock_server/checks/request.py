@@ -28,17 +28,26 @@ def check_request(body: dict[str, Any], profile: Profile) -> None:
         profile.check_request(body)
         profile.check_read_fields(body)
     except Invalid as invalid:
-        raise _as_api_error(invalid, profile) from None
+        raise _as_api_error(invalid, profile, body) from None
     for name in INTEGER_FIELDS:
         if type(body.get(name)) is float:
             body[name] = int(body[name])
     check_semantics(body)
 
 
-def _as_api_error(invalid: Invalid, profile: Profile) -> ApiError:
+def check_model(body: dict[str, Any], profile: Profile) -> None:
+    """With ``unknown_models: reject``, a model the profile does not list is a 404, as real
+    providers answer it."""
+    model = body.get("model")
+    if model not in profile.models and model not in profile.model_aliases.values():
+        raise ApiError("404", values={"model": model}, param="model", code="model_not_found")
+
+
+def _as_api_error(invalid: Invalid, profile: Profile, body: dict[str, Any]) -> ApiError:
     if invalid.code == "unknown_parameter" and len(invalid.reversed_path) == 1:
         name = str(invalid.top_level_field)
-        return ApiError("unknown_field", param=name, values={"name": name})
+        names = [key for key in body if key not in profile.known_fields]
+        return ApiError("unknown_field", param=name, values={"name": name, "names": names})
     kind = str(profile.value_error_status) if invalid.value_error else "400"
     return ApiError(kind, invalid.text, param=invalid.path, code=invalid.code)
 

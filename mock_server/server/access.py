@@ -56,7 +56,8 @@ def authenticate(state: ServerState, request: web.Request, profile: Profile) -> 
         # Compare with every key in constant time, so timing tells nothing about near misses.
         given = raw(key)
         if not any([hmac.compare_digest(given, known) for known in state.api_keys]):
-            raise ApiError("401", values={"key": redact(readable(key))})
+            shown = readable(key)
+            raise ApiError("401", values={"key": redact(shown), "key_tail": "****" + shown[-4:]})
     return readable(key)
 
 

@@ -62,6 +62,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
     """Build the server: profiles, schemas and scenarios are loaded and compiled here, once."""
     settings = settings or Settings()
     profiles = load_profiles(settings.profile_files, settings.profile)
+    if settings.unknown_models is not None:
+        for profile in profiles:
+            profile.reject_unknown_models = settings.unknown_models == "reject"
     paths = [bundled_scenarios_dir()] if settings.scenarios is None else settings.scenarios
     scenarios = load_paths(paths)
     app = web.Application(client_max_size=settings.max_body_bytes)
@@ -118,7 +121,8 @@ def list_models(base: str):
                     for model in profile.models
                 ],
             },
-            headers={"x-request-id": request_id},
+            headers=profile.answer_headers({}, request_id),
+            style=profile.body_format,
         )
 
     return handle_list_models

@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from ..checks.body import parse_body
-from ..checks.request import check_request
+from ..checks.request import check_model, check_request
 from ..engine.matching import format_near_misses
 from ..engine.reply_specs import ReplySpec
 from ..engine.request_view import RequestView
@@ -38,7 +38,7 @@ from .exchange import Exchange
 from .headers import readable
 from .journal import record
 from .overrides import NONE, read_overrides
-from .render import error_response, json_response
+from .render import answer_headers, error_response, json_response
 from .state import STATE
 
 log = logging.getLogger("mock_server")
@@ -70,6 +70,8 @@ def chat_completions(base: str):
             body = parse_body(raw, readable(content_type) if content_type else None)
             exchange.body = body
             check_request(body, exchange.profile)
+            if exchange.profile.reject_unknown_models:
+                check_model(body, exchange.profile)
             exchange.headers, exchange.chaos = state.accounts.admit(
                 exchange.tenant.accounts, exchange.key, exchange.profile, body
             )
@@ -80,7 +82,7 @@ def chat_completions(base: str):
                 state.accounts.in_flight -= 1
         except ApiError as error:
             response = error_response(
-                error, exchange.profile, exchange.request_id, exchange.headers
+                error, exchange.profile, exchange.request_id, exchange.headers, exchange.started
             )
             exchange.status = response.status
         except (ClientGone, ConnectionError):  # the client hung up: nothing to send, or report
@@ -146,7 +148,9 @@ async def deliver(
     """Turn a reply spec into bytes on the wire: error, fault, stream or JSON body."""
     state = exchange.state
     request, body, profile = exchange.request, exchange.body, exchange.profile
-    headers = {**exchange.headers, **reply.headers, "x-request-id": exchange.request_id}
+    headers = answer_headers(
+        profile, {**exchange.headers, **reply.headers}, exchange.request_id, exchange.started
+    )
     fault, streaming = reply.fault, bool(body.get("stream"))
     if reply.latency.delay_ms and not (streaming and reply.status is None):
         await asyncio.sleep(reply.latency.delay_ms / 1000)
@@ -178,8 +182,13 @@ async def deliver(
     )
     exchange.completion = completion
     if streaming:
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        events = render_events(completion, reply.stream, include_usage)
+        options = body.get("stream_options") or {}
+        events = render_events(
+            completion,
+            reply.stream,
+            bool(options.get("include_usage")),
+            options.get("include_obfuscation") is not False,
+        )
         exchange.chunks = len(events)
         if fault is not None:
             exchange.fault = fault.type
@@ -201,7 +210,7 @@ async def deliver(
             headers=headers,
             pacer=state.pacer,
         )
-    return json_response(completion.body(), headers=headers)
+    return json_response(completion.body(), headers=headers, style=profile.body_format)
 
 
 def _too_large(size: int, limit: int, body: dict[str, Any]) -> ApiError:

@@ -2,32 +2,40 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aiohttp import web
 
 from ..checks.profiles import Profile
 from ..errors import ApiError
-from ..jsonio import dumps
+from ..jsonio import COMPACT, JsonStyle
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 RETRY_DEFAULTS = {"retry-after": "1", "retry-after-ms": "1000"}
 
 
-def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> web.Response:
+def json_response(
+    payload: Any, status: int = 200, headers: dict | None = None, style: JsonStyle = COMPACT
+) -> web.Response:
     return web.Response(
         status=status,
-        body=dumps(payload),
+        body=style.encode(payload),
         headers={**JSON_HEADERS, **headers} if headers else JSON_HEADERS,
     )
 
 
 def error_response(
-    error: ApiError, profile: Profile, request_id: str, headers: dict[str, str] | None = None
+    error: ApiError,
+    profile: Profile,
+    request_id: str,
+    headers: dict[str, str] | None = None,
+    started: float | None = None,
 ) -> web.Response:
-    """``error`` in ``profile``'s wording, with ``headers`` (rate limits ...) and its own."""
+    """``error`` in ``profile``'s wording and envelope, with ``headers`` (rate limits ...) and
+    its own; ``started`` (the loop's clock) for a processing-time header."""
     status, body = profile.error_body(error)
-    headers = {**(headers or {}), **error.headers, "x-request-id": request_id}
+    headers = {**(headers or {}), **error.headers}
     # A rate-limited answer tells the client when to come back, as providers do; a scenario
     # that says otherwise (either header) is left as it is.
     if (
@@ -36,7 +44,19 @@ def error_response(
         and not {name.lower() for name in headers} & RETRY_DEFAULTS.keys()
     ):
         headers.update(RETRY_DEFAULTS)
-    response = json_response(body, status, headers)
+    headers = answer_headers(profile, headers, request_id, started)
+    response = json_response(body, status, headers, profile.error_format)
     if error.headers.get("Connection") == "close":
         response.force_close()  # e.g. after a 413, rather than draining an unread body
     return response
+
+
+def answer_headers(
+    profile: Profile, headers: dict[str, str], request_id: str, started: float | None
+) -> dict[str, str]:
+    """The headers of an answer as ``profile``'s provider sends them, processing time too."""
+    out = profile.answer_headers(headers, request_id)
+    if profile.processing_ms_header and started is not None:
+        elapsed = str(max(1, round((time.monotonic() - started) * 1000)))
+        out.setdefault(profile.processing_ms_header, elapsed)  # a scenario's own value wins
+    return out

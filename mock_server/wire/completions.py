@@ -149,8 +149,10 @@ class Completion:
         return self._usage
 
     def message(self, choice: Choice) -> dict[str, Any]:
-        message: dict[str, Any] = {"role": "assistant", "content": choice.content}
         extras = self.profile.response
+        message: dict[str, Any] = {"role": "assistant"}
+        if not choice.tool_calls or extras.get("content_with_tool_calls", True):
+            message["content"] = choice.content
         if choice.reasoning_content is not None and extras.get("reasoning_content"):
             message["reasoning_content"] = choice.reasoning_content
         if choice.tool_calls:
@@ -197,11 +199,12 @@ class Completion:
     def body(self) -> dict[str, Any]:
         """The whole ``chat.completion`` JSON."""
         body = self.header("chat.completion")
+        with_logprobs = self.profile.response.get("logprobs_field", True)
         body["choices"] = [
             {
                 "index": index,
                 "message": self.message(choice),
-                "logprobs": self.logprobs(choice.content),
+                **({"logprobs": self.logprobs(choice.content)} if with_logprobs else {}),
                 "finish_reason": choice.derived_finish_reason(),
             }
             for index, choice in enumerate(self.choices)
@@ -222,10 +225,11 @@ def new_completion(
     """A completion answering ``body``: ids filled in, token limits applied; ``hint`` is a
     gateway's provider routing hint, echoed as ``provider`` by profiles that have that field."""
     limit = max_completion_tokens(body)
+    style = profile.id_style
     finished = []
     for choice in choices:
         if any(not call.id for call in choice.tool_calls):
-            calls = [c if c.id else replace(c, id=ids.tool_call()) for c in choice.tool_calls]
+            calls = [c if c.id else replace(c, id=ids.tool_call(style)) for c in choice.tool_calls]
             choice = replace(choice, tool_calls=calls)
         finished.append(apply_token_limit(choice, limit))
     provider = None
@@ -233,9 +237,9 @@ def new_completion(
         provider = hint or profile.default_provider
     return Completion(
         top_logprobs=requested_top_logprobs(body),
-        id=ids.completion(),
+        id=ids.completion(style),
         created=int(time.time()),
-        model=str(body.get("model", "")),
+        model=profile.answer_model(str(body.get("model", ""))),
         choices=finished,
         prompt_tokens=prompt_tokens(body),
         profile=profile,

@@ -1,13 +1,19 @@
-"""Ids as providers write them, from one seeded source, so a seeded server repeats its ids."""
+"""Ids as providers write them, from one seeded source, so a seeded server repeats its ids.
+
+Styles: ``openai`` (``chatcmpl-`` + 29 alphanumerics, ``call_`` + 24), ``uuid`` (DeepSeek's
+completion ids), ``google`` (23 URL-safe characters; ``function-call-`` + 17 digits).
+"""
 
 from __future__ import annotations
 
 import random
 import string
+import uuid
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
 # Maps every byte to an alphanumeric character, so random bytes become an id in one call.
 _TO_ALPHANUMERIC = bytes((_ALPHANUMERIC * 5)[:256], "ascii")
+_TO_URL_SAFE = bytes(((_ALPHANUMERIC + "-_") * 4)[:256], "ascii")
 
 
 class Ids:
@@ -16,13 +22,19 @@ class Ids:
     def __init__(self, seed: int | None = None) -> None:
         self._random = random.Random(seed)
 
-    def _token(self, length: int) -> str:
-        return self._random.randbytes(length).translate(_TO_ALPHANUMERIC).decode()
+    def _token(self, length: int, table: bytes = _TO_ALPHANUMERIC) -> str:
+        return self._random.randbytes(length).translate(table).decode()
 
-    def completion(self) -> str:
+    def completion(self, style: str = "openai") -> str:
+        if style == "uuid":
+            return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+        if style == "google":
+            return self._token(23, _TO_URL_SAFE)
         return "chatcmpl-" + self._token(29)
 
-    def tool_call(self) -> str:
+    def tool_call(self, style: str = "openai") -> str:
+        if style == "google":
+            return f"function-call-{self._random.randrange(10**16, 10**17)}"
         return "call_" + self._token(24)
 
     def request(self) -> str:

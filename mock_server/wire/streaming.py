@@ -23,8 +23,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ..jsonio import dumps
-from .completions import Choice, Completion
+from ..jsonio import JsonStyle, dumps
+from .completions import Choice, Completion, ToolCall
 from .faults import Fault, reset_connection, wait_until_closed
 from .pacer import Pacer
 from .tokens import split_tokens
@@ -91,33 +91,48 @@ Event = tuple[bytes, str]
 
 
 def _choice_deltas(choice: Choice, shape: StreamShape, extras: dict[str, bool]) -> Iterator[Any]:
-    """The deltas of one choice, in OpenAI's order."""
+    """The deltas of one choice, in OpenAI's order: the role first (with the first tool call
+    when the answer is only tool calls, as OpenAI sends it), then reasoning, content, refusal
+    and each tool call's argument fragments."""
+    reasoning = choice.reasoning_content is not None and extras.get("reasoning_content")
     first: dict[str, Any] = {"role": "assistant", "content": "" if not choice.tool_calls else None}
+    if reasoning and extras.get("reasoning_null_in_answer"):  # DeepSeek's reasoning streams
+        first = {"role": "assistant", "content": None, "reasoning_content": ""}
+    calls_first = bool(choice.tool_calls) and not choice.content and not choice.refusal
+    if calls_first:
+        first["tool_calls"] = [_call_opening(0, choice.tool_calls[0])]
     if extras.get("message_extras"):
         first["refusal"] = None
     yield first
-    if choice.reasoning_content is not None and extras.get("reasoning_content"):
+    if reasoning:
         for piece in shape.pieces(choice.reasoning_content):
             yield ("reasoning_content", piece, 0)
     if choice.content:
+        field = (
+            "answer_after_reasoning"
+            if reasoning and extras.get("reasoning_null_in_answer")
+            else "content"
+        )
         for piece in shape.pieces(choice.content):
-            yield ("content", piece, 0)
+            yield (field, piece, 0)
     if choice.refusal:
         for piece in shape.pieces(choice.refusal):
             yield ("refusal", piece, 0)
     for index, call in enumerate(choice.tool_calls):
-        yield {
-            "tool_calls": [
-                {
-                    "index": index,
-                    "id": call.id,
-                    "type": "function",
-                    "function": {"name": call.name, "arguments": ""},
-                }
-            ]
-        }
+        if index or not calls_first:
+            yield {"tool_calls": [_call_opening(index, call)]}
         for piece in shape.pieces(call.arguments):
             yield ("arguments", piece, index)
+
+
+def _call_opening(index: int, call: ToolCall) -> dict[str, Any]:
+    """The delta that opens a tool call: its index, id, type and name, no arguments yet."""
+    return {
+        "index": index,
+        "id": call.id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": ""},
+    }
 
 
 _STRING_DELTA_OPENINGS = {
@@ -153,15 +168,34 @@ def _render_delta(choice: int, delta: Any, completion: Completion) -> tuple[byte
             + _CLOSE_STRING_DELTA,
             piece,
         )
+    if field == "answer_after_reasoning":  # DeepSeek: the answer phase nulls the reasoning
+        return (
+            opening + b'"delta":{"content":' + dumps(piece) + b',"reasoning_content":null'
+            + _CLOSE_STRING_DELTA,
+            piece,
+        )  # fmt: skip
     return opening + _STRING_DELTA_OPENINGS[field] + dumps(piece) + _CLOSE_STRING_DELTA, piece
 
 
-def render_events(completion: Completion, shape: StreamShape, include_usage: bool) -> list[Event]:
-    """Every event of the stream, ``[DONE]`` excluded, as bytes ready for the wire."""
+def render_events(
+    completion: Completion, shape: StreamShape, include_usage: bool, obfuscate: bool = True
+) -> list[Event]:
+    """Every event of the stream, ``[DONE]`` excluded, as bytes ready for the wire, in the
+    profile's dialect: OpenAI's (with ``obfuscation`` padding where the profile sends it),
+    DeepSeek's (usage on the chunk that finishes), or whole chunks (Google's)."""
+    extras = completion.profile.response
+    if extras.get("whole_chunks"):
+        return _whole_chunk_events(completion, shape, include_usage)
     head = completion.header("chat.completion.chunk")
     opening = b"data: " + dumps(head)[:-1] + b',"choices":['
-    closing = (b'],"usage":null}' if include_usage else b"]}") + b"\n\n"
-    extras = completion.profile.response
+    usage_null = b',"usage":null' if include_usage else b""
+    padded = bool(extras.get("obfuscation")) and obfuscate
+
+    def closing(data: bytes, usage: bytes = usage_null) -> bytes:
+        if not padded:
+            return b"]" + usage + b"}\n\n"
+        return b"]" + usage + b',"obfuscation":"' + _padding(len(data)) + b'"}\n\n'
+
     streams = [list(_choice_deltas(choice, shape, extras)) for choice in completion.choices]
     events = []
     # Interleave the choices of n > 1, one delta of each in turn, as OpenAI does.
@@ -169,7 +203,9 @@ def render_events(completion: Completion, shape: StreamShape, include_usage: boo
         for index, deltas in enumerate(streams):
             if step < len(deltas):
                 data, piece = _render_delta(index, deltas[step], completion)
-                events.append((opening + data + closing, piece))
+                events.append((opening + data + closing(data), piece))
+    usage_on_finish = include_usage and extras.get("usage_on_finish_chunk")
+    last = len(completion.choices) - 1
     for index, choice in enumerate(completion.choices):
         ending = {
             "index": index,
@@ -177,11 +213,68 @@ def render_events(completion: Completion, shape: StreamShape, include_usage: boo
             "logprobs": None,
             "finish_reason": choice.derived_finish_reason(),
         }
-        events.append((opening + dumps(ending) + closing, ""))
-    if include_usage:
+        data = dumps(ending)
+        usage = (
+            b',"usage":' + dumps(completion.usage()) if usage_on_finish and index == last else None
+        )
+        events.append(
+            (opening + data + (closing(data) if usage is None else closing(data, usage)), "")
+        )
+    if include_usage and not usage_on_finish:
         usage_chunk = {**head, "choices": [], "usage": completion.usage()}
-        events.append((b"data: " + dumps(usage_chunk) + b"\n\n", ""))
+        data = dumps(usage_chunk)
+        if padded:
+            data = data[:-1] + b',"obfuscation":"' + _padding(len(data)) + b'"}'
+        events.append((b"data: " + data + b"\n\n", ""))
     return events
+
+
+# OpenAI pads each chunk with a random ``obfuscation`` string so that chunk sizes do not give
+# token lengths away; here a fixed set of paddings, picked by the chunk's length.
+_PADDING_CHARS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_PADDINGS = [bytes(random.Random(n).choices(_PADDING_CHARS, k=n)) for n in range(1, 17)]
+
+
+def _padding(length: int) -> bytes:
+    return _PADDINGS[length % 16]
+
+
+def _whole_chunk_events(
+    completion: Completion, shape: StreamShape, include_usage: bool
+) -> list[Event]:
+    """Google's streams: each chunk a whole JSON object with its keys sorted, no logprobs; the
+    role rides on the first chunk of a choice, ``finish_reason`` on its last, tool calls come
+    whole, and the usage (when asked for) on the stream's last chunk."""
+    head = completion.header("chat.completion.chunk")
+    chunks: list[tuple[dict[str, Any], str]] = []
+    for index, choice in enumerate(completion.choices):
+        if choice.tool_calls:
+            calls = [
+                {
+                    **_call_opening(i, call),
+                    "function": {"name": call.name, "arguments": call.arguments},
+                }
+                for i, call in enumerate(choice.tool_calls)
+            ]
+            deltas = [({"role": "assistant", "tool_calls": calls}, "")]
+        else:
+            pieces = shape.pieces(choice.content or "")
+            deltas = [({"content": piece}, piece) for piece in pieces]
+            deltas[0][0]["role"] = "assistant"
+        for position, (delta, piece) in enumerate(deltas):
+            finished = position == len(deltas) - 1
+            entry = {
+                "delta": delta,
+                "finish_reason": choice.derived_finish_reason() if finished else None,
+                "index": index,
+            }
+            chunks.append(({**head, "choices": [entry]}, piece))
+    if include_usage:
+        chunks[-1][0]["usage"] = completion.usage()
+    sort = completion.profile.body_format
+    return [
+        (b"data: " + JsonStyle(sort_keys=sort.sort_keys).encode(c) + b"\n\n", p) for c, p in chunks
+    ]
 
 
 def error_event(error_body: dict[str, Any]) -> bytes:
