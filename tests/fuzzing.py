@@ -301,6 +301,7 @@ broken_schemas = st.sampled_from(
         {"$ref": "#/$defs/missing"},
         {"$ref": "https://example.com/schema.json"},
         {"type": "object", "required": ["a"], "additionalProperties": False},
+        {"type": "string", "pattern": "^a{3}$", "minLength": 5},
     ]
 )
 

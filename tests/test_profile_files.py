@@ -117,4 +117,6 @@ def test_unreadable_user_schema(tmp_path, profile_file):
 def test_unknown_default_profile():
     with pytest.raises(ConfigError) as caught:
         load_profiles(default="nope")
-    assert "known profiles: deepseek, gemini, gemini-tools, gomodel, google, openai" in str(caught.value)
+    assert "known profiles: deepseek, gemini, gemini-tools, gomodel, google, openai" in str(
+        caught.value
+    )

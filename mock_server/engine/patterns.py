@@ -88,6 +88,8 @@ def _stretch_for(tree: Any, min_length: int) -> int:
 
     low, high = 0, 1
     while length(high) < min_length:
+        if high > MAX_TEXT:  # the repeats are bounded: no stretch reaches min_length
+            return high
         low, high = high, high * 2
     while high - low > 1:
         middle = (low + high) // 2

@@ -239,6 +239,9 @@ def _padding(length: int) -> bytes:
     return _PADDINGS[length % 16]
 
 
+WHOLE_CHUNK_SHAPE = StreamShape("word", 30)
+
+
 def _whole_chunk_events(
     completion: Completion, shape: StreamShape, include_usage: bool
 ) -> list[Event]:
@@ -246,6 +249,8 @@ def _whole_chunk_events(
     role rides on the first chunk of a choice, ``finish_reason`` on its last, tool calls come
     whole, and the usage (when asked for) on the stream's last chunk."""
     head = completion.header("chat.completion.chunk")
+    if shape == StreamShape():  # unless a scenario says otherwise, Google sends big pieces
+        shape = WHOLE_CHUNK_SHAPE
     chunks: list[tuple[dict[str, Any], str]] = []
     for index, choice in enumerate(completion.choices):
         if choice.tool_calls:
