@@ -64,5 +64,5 @@ def test_readme_commands_match_ci():
 
 def test_every_doc_the_readme_links_exists():
     readme = (ROOT / "README.md").read_text()
-    for link in re.findall(r"\]\((docs/[^)]+)\)", readme):
+    for link in re.findall(r"\]\((docs/[^)#]+)(?:#[^)]*)?\)", readme):
         assert (ROOT / link).is_file(), link
