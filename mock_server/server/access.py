@@ -85,8 +85,10 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
         ) from None
     except ConnectionError:
         raise ClientGone from None
-    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
-    return data if encoding == "identity" else _decoded(data, readable(encoding), limit)
+    encoding = request.headers.get("Content-Encoding")
+    if encoding is None or encoding.strip().lower() == "identity":
+        return data
+    return _decoded(data, readable(encoding.strip().lower()), limit)
 
 
 def _decoded(data: bytes, encoding: str, limit: int) -> bytes:

@@ -3,12 +3,12 @@ the whole server.
 
 A tenant's ``Journal`` drops its oldest entries beyond ``journal_size`` entries or
 ``journal_bytes`` bytes. ``JournalBudget`` adds up every journal of the server and, beyond
-``journal_total_bytes``, drops the oldest entries of the journal written to least recently.
+``journal_total_bytes``, drops the oldest entries of the largest journals.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,26 +16,27 @@ from ..config import DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE, DEFAULT_JOURNA
 
 
 class JournalBudget:
-    """The byte budget every journal of one server shares."""
+    """The byte budget every journal of one server shares. Beyond it, the largest journals
+    give up their oldest entries (looked for only then, so staying within costs an addition)."""
 
     def __init__(self, limit: int = DEFAULT_JOURNAL_TOTAL_BYTES) -> None:
         self.limit = limit
         self.used = 0
-        self._by_recency: OrderedDict[int, Journal] = OrderedDict()  # least recent first
+        self._journals: dict[int, Journal] = {}
 
-    def spent(self, journal: Journal, size: int) -> None:
+    def join(self, journal: Journal) -> None:
+        self._journals[id(journal)] = journal
+
+    def leave(self, journal: Journal) -> None:
+        journal.clear()
+        self._journals.pop(id(journal), None)
+
+    def spent(self, size: int) -> None:
         self.used += size
-        self._by_recency[id(journal)] = journal
-        self._by_recency.move_to_end(id(journal))
-        while self.used > self.limit and self._by_recency:
-            oldest = next(iter(self._by_recency.values()))
-            if not oldest.drop_oldest():
-                del self._by_recency[id(oldest)]
-
-    def released(self, journal: Journal, size: int) -> None:
-        self.used -= size
-        if not journal:
-            self._by_recency.pop(id(journal), None)
+        while self.used > self.limit:
+            largest = max(self._journals.values(), key=lambda j: j.bytes, default=None)
+            if largest is None or not largest.drop_oldest():
+                return
 
 
 class Journal:
@@ -54,15 +55,18 @@ class Journal:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.bytes = 0
+        budget.join(self)
 
     def append(self, entry: tuple[Any, ...], size: int) -> None:
-        self._entries.append((entry, size))
+        entries = self._entries
+        entries.append((entry, size))
         self.bytes += size
-        self.budget.spent(self, size)
-        while len(self._entries) > self.max_entries or (
-            self.bytes > self.max_bytes and len(self._entries) > 1
-        ):
-            self.drop_oldest()
+        self.budget.spent(size)
+        if len(entries) > self.max_entries or self.bytes > self.max_bytes:
+            while len(entries) > self.max_entries or (
+                self.bytes > self.max_bytes and len(entries) > 1
+            ):
+                self.drop_oldest()
 
     def drop_oldest(self) -> bool:
         """Forget the oldest entry; False when there was none."""
@@ -70,7 +74,7 @@ class Journal:
             return False
         _, size = self._entries.popleft()
         self.bytes -= size
-        self.budget.released(self, size)
+        self.budget.used -= size
         return True
 
     def clear(self) -> None:

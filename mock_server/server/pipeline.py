@@ -89,9 +89,11 @@ def chat_completions(base: str):
             response = web.Response(status=499)
             exchange.status = 0
         except Exception as exc:  # a bug of ours: still answer as a provider would
-            log.exception("internal error answering %s", request.path)
+            log.exception("internal error answering %s", readable(request.path))
             error = ApiError("500", detail=str(exc))
-            response = error_response(error, exchange.profile, exchange.request_id)
+            response = error_response(
+                error, exchange.profile, exchange.request_id, started=exchange.started
+            )
             exchange.status = 500
         record(exchange, raw, response.body if isinstance(response, web.Response) else None)
         return response

@@ -90,5 +90,5 @@ class Tenants:
                 return  # every older tenant is held: none can go
             if name != DEFAULT_TENANT and not tenant.held:
                 break
-        tenant.journal.clear()  # its bytes go back to the server's budget
+        self.budget.leave(tenant.journal)  # its bytes go back to the server's budget
         del self._tenants[name]
