@@ -79,6 +79,19 @@ def _parser() -> argparse.ArgumentParser:
         dest="max_body_bytes",
         help="largest request body accepted (default 10 MiB)",
     )
+    serve.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        dest="log_format",
+        help="one line per request on stdout: text (default) or JSON lines",
+    )
+    serve.add_argument(
+        "--quiet",
+        action="store_const",
+        const="none",
+        dest="log_format",
+        help="no line per request",
+    )
     check = commands.add_parser("check", help="lint scenario files without serving")
     check.add_argument("paths", nargs="+", metavar="PATH")
     return parser
@@ -107,16 +120,24 @@ def _serve(flags: dict) -> int:
     try:
         from aiohttp import web
 
-        from .server.app import create_app, server_options
+        from .server.app import banner, create_app, server_options
 
         config_file = flags.pop("config", None)
         flags.pop("command", None)
         settings = build_settings(flags, config_file)
+        if settings.log_format is None:
+            settings.log_format = "text"  # a server on its own logs its requests
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         app = create_app(settings)
         gc.freeze()
     finally:
         gc.enable()
-    print(f"mock-server: serving on http://{settings.host}:{settings.port}/v1", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, **server_options(settings))
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        # Said once the socket is bound, so whoever reads it can connect straight away.
+        print=lambda _started: print(banner(app, settings.port), flush=True),
+        **server_options(settings),
+    )
     return 0

@@ -96,6 +96,7 @@ class Settings:
     chaos_profiles: dict[str, Chaos] = field(default_factory=dict)
     clock: str = "real"
     unknown_models: str | None = None  # accept / reject: every profile's setting overridden
+    log_format: str | None = None  # text / json / none; None: the caller's default (serve: text)
 
     def __post_init__(self) -> None:
         self.api_keys = [k if isinstance(k, KeySpec) else KeySpec(str(k)) for k in self.api_keys]
@@ -114,7 +115,7 @@ _INTS = {
 }  # fmt: skip
 _FLOATS = {"keepalive_interval", "body_timeout", "idle_timeout"}
 _BOOLS = {"strict", "watch", "overrides"}
-_TEXTS = {"host", "profile", "admin_token", "clock", "unknown_models"}
+_TEXTS = {"host", "profile", "admin_token", "clock", "unknown_models", "log_format"}
 _SIMPLE = _LISTS | _INTS | _FLOATS | _BOOLS | _TEXTS
 
 

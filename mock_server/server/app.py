@@ -28,6 +28,7 @@ from .admin import add_admin_routes
 from .headers import readable
 from .pipeline import chat_completions
 from .render import error_response, json_response
+from .request_log import RequestLog
 from .state import STATE, ServerState
 from .tenants import Tenants
 
@@ -44,6 +45,22 @@ class _QuietProtocolErrors(logging.Filter):
 _PROTOCOL_LOG = logging.getLogger("aiohttp.server")
 if not any(isinstance(f, _QuietProtocolErrors) for f in _PROTOCOL_LOG.filters):
     _PROTOCOL_LOG.addFilter(_QuietProtocolErrors())
+
+
+def banner(app: web.Application, port: int) -> str:
+    """What the server says when it starts: where each profile is served, what it loaded."""
+    state = app[STATE]
+    settings = state.settings
+    root = f"http://{settings.host}:{port}"
+    default = state.profiles.default
+    lines = [f"mock-server: serving on {root}{default.paths[0]} (profile {default.name})"]
+    for profile in sorted(state.profiles, key=lambda p: p.name):
+        urls = ", ".join(f"{root}/{profile.name}{path}" for path in profile.paths)
+        lines.append(f"  {profile.name:<13} {urls}")
+    sources = settings.scenarios if settings.scenarios is not None else ["bundled scenarios/"]
+    lines.append(f"  {len(state.engine.files)} scenario(s) from {', '.join(map(str, sources))}")
+    lines.append(f"  journal and admin API: {root}/__admin/requests")
+    return "\n".join(lines)
 
 
 def server_options(settings: Settings) -> dict:
@@ -84,6 +101,11 @@ def create_app(settings: Settings | None = None) -> web.Application:
         rng=random.Random(settings.seed),
         clock=clock,
         accounts=AccountRules(settings, clock),
+        request_log=(
+            RequestLog(settings.log_format).write
+            if settings.log_format in ("text", "json")
+            else None
+        ),
         pacer=Pacer(),
     )
     if settings.watch:

@@ -35,3 +35,4 @@ class Exchange:
     completion: Completion | None = None
     chunks: int | None = None  # events sent, for a stream
     fault: str | None = None
+    error_code: str | None = None  # the code (or kind) of an error answer, for the request log

@@ -85,6 +85,7 @@ def chat_completions(base: str):
                 error, exchange.profile, exchange.request_id, exchange.headers, exchange.started
             )
             exchange.status = response.status
+            exchange.error_code = error.code if isinstance(error.code, str) else error.kind
         except (ClientGone, ConnectionError):  # the client hung up: nothing to send, or report
             response = web.Response(status=499)
             exchange.status = 0
@@ -96,6 +97,8 @@ def chat_completions(base: str):
             )
             exchange.status = 500
         record(exchange, raw, response.body if isinstance(response, web.Response) else None)
+        if state.request_log is not None:
+            state.request_log(exchange)
         return response
 
     return handle_chat_completions

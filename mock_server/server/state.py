@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -31,6 +32,9 @@ class ServerState:
     clock: Clock
     accounts: AccountRules
     pacer: Pacer
+    # Called with each request's Exchange once it is answered (server.request_log); None: no
+    # log line, and no work for one.
+    request_log: Callable[..., None] | None = None
 
 
 STATE = web.AppKey("state", ServerState)

@@ -1,0 +1,109 @@
+"""The request log: one line per chat-completions request on standard output.
+
+``text`` (the default of ``mock-server serve``): time, method and path, tenant (when not the
+default), profile, model, status, what answered (``scenario#step``, ``fallback``, ``no match``
+with the closest scenario and its first failed condition, ``fault: disconnect``, the error code
+of a refusal), the chunk count of a stream, and the duration — coloured when standard output is
+a terminal. ``json``: one object per line with the same facts, for CI artifacts. ``none``
+(``--quiet``, and the default of ``MockServer`` and the pytest plugin): nothing, and no work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from typing import Any, TextIO
+
+from ..jsonio import dumps
+from .exchange import Exchange
+from .headers import readable
+from .tenants import DEFAULT_TENANT
+
+FORMATS = ("text", "json", "none")
+_RESET = "\033[0m"
+_DIM = "\033[2m"
+_CYAN = "\033[36m"
+_STATUS_COLOURS = {2: "\033[32m", 4: "\033[33m", 5: "\033[31m"}  # green, yellow, red
+
+
+def outcome(exchange: Exchange) -> str:
+    """What answered the request, in a few words."""
+    if exchange.selection is not None:
+        answer = f"{exchange.selection.scenario.name}#{exchange.selection.step + 1}"
+        return f"{answer} fault: {exchange.fault}" if exchange.fault else answer
+    if exchange.fault:
+        return f"fault: {exchange.fault}"
+    if exchange.near_miss is not None:
+        if not exchange.near_miss:
+            return "no match (no scenario loaded)"
+        closest = exchange.near_miss[0]
+        return f"no match (closest: {closest['scenario']}: {closest['failed'][0]})"
+    if exchange.status == 0:
+        return "client hung up"
+    if exchange.status == 200 and exchange.completion is not None:
+        return "fallback"
+    return f"error: {exchange.error_code or exchange.status}"
+
+
+def facts(exchange: Exchange) -> dict[str, Any]:
+    """The facts a log line gives, as JSON values."""
+    return {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime()),
+        "method": exchange.request.method,
+        "path": readable(exchange.request.path),
+        "tenant": exchange.tenant.name,
+        "profile": exchange.profile.name,
+        "model": (exchange.body or {}).get("model"),
+        "status": exchange.status,
+        "outcome": outcome(exchange),
+        "scenario": exchange.selection.scenario.name if exchange.selection else None,
+        "step": exchange.selection.step + 1 if exchange.selection else None,
+        "chunks": exchange.chunks,
+        "fault": exchange.fault,
+        "duration_ms": round((time.monotonic() - exchange.started) * 1000, 1),
+    }
+
+
+class RequestLog:
+    """Writes a line per request to ``out`` in one of ``FORMATS`` (not ``none``)."""
+
+    def __init__(self, log_format: str, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+        self.json = log_format == "json"
+        self.colour = not self.json and self.out.isatty()
+        self._pending: list[str] = []
+
+    def write(self, exchange: Exchange) -> None:
+        """Log ``exchange``; lines written in one turn of the event loop go out in one write."""
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.append(self.line(exchange) + "\n")
+
+    def _flush(self) -> None:
+        lines, self._pending = self._pending, []
+        self.out.write("".join(lines))
+        self.out.flush()
+
+    def line(self, exchange: Exchange) -> str:
+        fact = facts(exchange)
+        if self.json:
+            return dumps(fact).decode()
+        status = str(fact["status"] or "---")
+        parts = [
+            f"{time.strftime('%H:%M:%S')} {fact['method']} {fact['path']}",
+            *([f"tenant={fact['tenant']}"] if fact["tenant"] != DEFAULT_TENANT else []),
+            fact["profile"],
+            str(fact["model"] or "-"),
+            status,
+            fact["outcome"],
+            *([f"{fact['chunks']} chunks"] if fact["chunks"] is not None else []),
+            f"{fact['duration_ms']:g} ms",
+        ]
+        if self.colour:
+            parts[0] = _DIM + parts[0] + _RESET
+            at = parts.index(status)
+            colour = _STATUS_COLOURS.get(exchange.status // 100, "")
+            parts[at] = colour + status + _RESET
+            parts[at + 1] = _CYAN + parts[at + 1] + _RESET
+        return " ".join(parts)

@@ -1,0 +1,143 @@
+"""The request log of ``mock-server serve``: a line per request on stdout, as text or JSON lines,
+none with ``--quiet``; read from a real server process."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from conftest import API_KEY
+
+SCENARIOS = """scenarios:
+  - name: hi
+    match:
+      last_user_message: {equals: hi}
+    reply:
+      content: Hello there, friend.
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(tmp_path, *flags: str) -> Iterator[tuple[int, list[str]]]:
+    """A server process on its own port; yields the port and, once it has stopped, the lines
+    it printed after its start-up banner."""
+    (tmp_path / "s.yaml").write_text(SCENARIOS)
+    port = free_port()
+    command = [sys.executable, "-m", "mock_server", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--scenarios", str(tmp_path / "s.yaml"), *flags],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        while "journal and admin API" not in process.stdout.readline():
+            assert process.poll() is None, "the server did not start"
+        yield port, lines
+    finally:
+        process.terminate()
+        out, _ = process.communicate(timeout=10)
+        lines.extend(line for line in out.splitlines() if line.strip())
+
+
+def post(port: int, body: dict, path: str = "/v1/chat/completions", **headers: str) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(
+            "POST",
+            path,
+            json.dumps(body),
+            {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json", **headers},
+        )
+        connection.getresponse().read()
+    except (http.client.HTTPException, OSError):
+        pass  # a fault the request asked for
+    finally:
+        connection.close()
+
+
+def ask(text: str, **extra) -> dict:
+    return {"model": "gpt-4o", "messages": [{"role": "user", "content": text}], **extra}
+
+
+def send_every_kind(port: int) -> None:
+    post(port, ask("hi"))
+    post(port, ask("something else"))
+    post(port, ask("hi", stream=True), "/t/team-a/v1/chat/completions")
+    post(port, ask("hi"), **{"X-Mock-Fault": "reset"})
+    post(port, {"model": "gpt-4o"})
+    time.sleep(0.3)
+
+
+def test_text_lines(tmp_path):
+    with serving(tmp_path) as (port, lines):
+        send_every_kind(port)
+    matched, fallback, stream, fault, refused = lines
+    assert " POST /v1/chat/completions openai gpt-4o 200 hi#1 " in matched
+    assert "\033[" not in matched  # stdout is a pipe: no colour
+    assert " 200 fallback " in fallback
+    # A tenant has its own sequence positions: its first match is step 1 again.
+    assert "tenant=team-a" in stream and " hi#1 " in stream and " chunks " in stream
+    assert " --- hi#2 fault: reset " in fault
+    assert " 400 error: missing_required_parameter " in refused
+    assert all(line.endswith(" ms") for line in lines)
+
+
+def test_json_lines(tmp_path):
+    with serving(tmp_path, "--log-format", "json") as (port, lines):
+        send_every_kind(port)
+    entries = [json.loads(line) for line in lines]
+    assert [e["outcome"] for e in entries] == [
+        "hi#1",
+        "fallback",
+        "hi#1",
+        "hi#2 fault: reset",
+        "error: missing_required_parameter",
+    ]
+    assert entries[2]["tenant"] == "team-a" and entries[2]["chunks"] > 3
+    assert entries[0]["scenario"] == "hi" and entries[0]["step"] == 1
+    assert {"time", "method", "path", "profile", "model", "status", "duration_ms"} <= set(
+        entries[0]
+    )
+
+
+def test_strict_no_match_names_the_closest_scenario(tmp_path):
+    with serving(tmp_path, "--strict") as (port, lines):
+        post(port, ask("hello"))
+        time.sleep(0.3)
+    (line,) = lines
+    assert (
+        " 404 no match (closest: hi: last_user_message: wanted equals 'hi', request had 'hello') "
+        in line
+    )
+
+
+def test_quiet_prints_no_request_lines(tmp_path):
+    with serving(tmp_path, "--quiet") as (port, lines):
+        send_every_kind(port)
+    assert lines == []
+
+
+def test_colour_on_a_terminal():
+    from mock_server.server.request_log import RequestLog
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert RequestLog("text", Terminal()).colour
+    assert not RequestLog("json", Terminal()).colour
+    assert not RequestLog("text", io.StringIO()).colour
