@@ -46,10 +46,10 @@ def outcome(exchange: Exchange) -> str:
     return f"error: {exchange.error_code or exchange.status}"
 
 
-def facts(exchange: Exchange) -> dict[str, Any]:
+def facts(exchange: Exchange, now: str) -> dict[str, Any]:
     """The facts a log line gives, as JSON values."""
     return {
-        "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime()),
+        "time": now,
         "method": exchange.request.method,
         "path": readable(exchange.request.path),
         "tenant": exchange.tenant.name,
@@ -65,6 +65,21 @@ def facts(exchange: Exchange) -> dict[str, Any]:
     }
 
 
+class _Clock:
+    """The wall-clock time as a log line shows it, formatted once a second."""
+
+    def __init__(self, form: str) -> None:
+        self.form = form
+        self.second = -1
+        self.text = ""
+
+    def __call__(self) -> str:
+        second = int(time.time())
+        if second != self.second:
+            self.second, self.text = second, time.strftime(self.form, time.localtime(second))
+        return self.text
+
+
 class RequestLog:
     """Writes a line per request to ``out`` in one of ``FORMATS`` (not ``none``)."""
 
@@ -72,6 +87,7 @@ class RequestLog:
         self.out = out or sys.stdout
         self.json = log_format == "json"
         self.colour = not self.json and self.out.isatty()
+        self.clock = _Clock("%Y-%m-%dT%H:%M:%S" if self.json else "%H:%M:%S")
         self._pending: list[str] = []
 
     def write(self, exchange: Exchange) -> None:
@@ -86,12 +102,12 @@ class RequestLog:
         self.out.flush()
 
     def line(self, exchange: Exchange) -> str:
-        fact = facts(exchange)
+        fact = facts(exchange, self.clock())
         if self.json:
             return dumps(fact).decode()
         status = str(fact["status"] or "---")
         parts = [
-            f"{time.strftime('%H:%M:%S')} {fact['method']} {fact['path']}",
+            f"{fact['time']} {fact['method']} {fact['path']}",
             *([f"tenant={fact['tenant']}"] if fact["tenant"] != DEFAULT_TENANT else []),
             fact["profile"],
             str(fact["model"] or "-"),
