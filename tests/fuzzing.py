@@ -503,12 +503,22 @@ def asked_for_failure(headers: dict[str, str]) -> bool:
     return "X-Mock-Fault" in headers or (status.isascii() and status[:1] == "5")
 
 
+def unparseable(headers: dict[str, str]) -> bool:
+    """Whether a header value holds a control byte: aiohttp's HTTP parser refuses such a
+    request with its own plain-text 400 before it reaches the app."""
+    return any(
+        (ord(ch) < 32 and ch != "\t") or ord(ch) == 127 for v in headers.values() for ch in v
+    )
+
+
 def problems_of(outcome: Outcome, headers: dict[str, str]) -> list[str]:
     """What is wrong with an answer: a 5xx nobody asked for, an error without a message, a
-    JSON answer that is not JSON."""
+    JSON answer that is not JSON (from the app: see ``unparseable``)."""
     problems = []
     if outcome.status >= 500 and not asked_for_failure(headers):
         problems.append(f"unasked-for {outcome.status}")
+    if outcome.status == 400 and unparseable(headers):
+        return problems
     if outcome.status >= 400:
         try:
             error = json.loads(outcome.body)

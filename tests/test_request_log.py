@@ -44,7 +44,7 @@ def serving(tmp_path, *flags: str) -> Iterator[tuple[int, list[str]]]:
     )
     lines: list[str] = []
     try:
-        while "journal and admin API" not in process.stdout.readline():
+        while "inspector:" not in process.stdout.readline():
             assert process.poll() is None, "the server did not start"
         yield port, lines
     finally:

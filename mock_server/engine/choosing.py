@@ -115,6 +115,13 @@ class ScenarioEngine:
                 s.source,
                 len(s.conditions),
                 [f"sequence exhausted after {len(s.replies)} replies (on_exhausted: no_match)"],
+                [
+                    {
+                        "condition": "sequence",
+                        "wanted": "a reply left",
+                        "actual": f"all {len(s.replies)} replies served (on_exhausted: no_match)",
+                    }
+                ],
             )
             for s in scenarios
             if s.matches(view) and s.reply_at(state.served.get(s.name, 0)) is None

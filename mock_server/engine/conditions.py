@@ -31,8 +31,13 @@ class Condition:
     def actual(self, view: RequestView) -> Any:
         raise NotImplementedError
 
+    def failure(self, view: RequestView) -> dict[str, str]:
+        """What this condition wanted and what the request had, for a near-miss table."""
+        return {"condition": self.key, "wanted": self.wanted(), "actual": _short(self.actual(view))}
+
     def explain(self, view: RequestView) -> str:
-        return f"{self.key}: wanted {self.wanted()}, request had {_short(self.actual(view))}"
+        failure = self.failure(view)
+        return f"{self.key}: wanted {failure['wanted']}, request had {failure['actual']}"
 
 
 def _short(value: Any, limit: int = 80) -> str:

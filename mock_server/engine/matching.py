@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .conditions import TextCondition
@@ -27,9 +27,15 @@ class NearMiss:
     source: str
     matched: int
     failed: list[str]
+    conditions: list[dict[str, str]] = field(default_factory=list)  # condition, wanted, actual
 
     def as_dict(self) -> dict[str, Any]:
-        return {"scenario": self.scenario, "source": self.source, "failed": self.failed}
+        return {
+            "scenario": self.scenario,
+            "source": self.source,
+            "failed": self.failed,
+            "conditions": self.conditions,
+        }
 
 
 class ScenarioIndex:
@@ -90,13 +96,23 @@ def near_misses(scenarios: Iterable[Scenario], view: RequestView, limit: int = 3
     misses = []
     for scenario in scenarios:
         if scenario.profile is not None and scenario.profile != view.profile:
-            failed = [f"profile: wanted {scenario.profile!r}, request had {view.profile!r}"]
+            failures = [
+                {
+                    "condition": "profile",
+                    "wanted": repr(scenario.profile),
+                    "actual": repr(view.profile),
+                }
+            ]
             matched = -1  # another provider's scenario: the weakest kind of near miss
         else:
-            failed = [c.explain(view) for c in scenario.conditions if not c.matches(view)]
-            matched = len(scenario.conditions) - len(failed)
-        if failed:
-            misses.append(NearMiss(scenario.name, scenario.source, matched, failed))
+            failures = [c.failure(view) for c in scenario.conditions if not c.matches(view)]
+            matched = len(scenario.conditions) - len(failures)
+        if failures:
+            failed = [
+                f"{f['condition']}: wanted {f['wanted']}, request had {f['actual']}"
+                for f in failures
+            ]
+            misses.append(NearMiss(scenario.name, scenario.source, matched, failed, failures))
     misses.sort(key=lambda m: (len(m.failed), -m.matched))
     return misses[:limit]
 

@@ -19,6 +19,7 @@ from ..engine.request_view import RequestView
 from .headers import raw, readable
 from .journal import entry, entry_json, is_unmatched
 from .render import json_response
+from .scenario_export import scenario_yaml
 from .state import STATE, ServerState
 from .tenants import Tenant
 
@@ -101,6 +102,10 @@ def _filtered(request: web.Request, unmatched_only: bool = False) -> list[dict[s
         entries = [e for e in entries if e["scenario"] == query["scenario"]]
     if "status" in query:
         entries = [e for e in entries if str(e["status"]) == query["status"]]
+    if "after" in query:  # what came after the entry with this id (the inspector polls so)
+        ids = [e["id"] for e in entries]
+        if query["after"] in ids:
+            entries = entries[ids.index(query["after"]) + 1 :]
     if "limit" in query and _COUNT.fullmatch(query["limit"]):
         entries = entries[-int(query["limit"]) :] if int(query["limit"]) else []
     return entries
@@ -125,6 +130,17 @@ async def list_requests(request: web.Request) -> web.Response:
 async def unmatched_requests(request: web.Request) -> web.Response:
     entries = [_explained(request, e) for e in _filtered(request, unmatched_only=True)]
     return _reply(request, {"count": len(entries), "requests": entries})
+
+
+async def request_as_scenario(request: web.Request) -> web.Response:
+    """``GET requests/{id}/scenario``: YAML for a scenario answering that request again."""
+    wanted = request.match_info["id"]
+    for values in _tenant(request).journal:
+        found = entry(values)
+        if found["id"] == wanted:
+            text = scenario_yaml(entry_json(found))
+            return web.Response(text=text, content_type="application/yaml")
+    return _admin_error(request, 404, f"no request {wanted!r} in this journal", "not_found")
 
 
 async def count_requests(request: web.Request) -> web.Response:
@@ -243,6 +259,7 @@ def add_admin_routes(app: web.Application, prefix: str = "") -> None:
         ("GET", "/requests", list_requests),
         ("GET", "/requests/count", count_requests),
         ("GET", "/requests/unmatched", unmatched_requests),
+        ("GET", "/requests/{id}/scenario", request_as_scenario),
         ("DELETE", "/requests", delete_requests),
         ("GET", "/scenarios", list_scenarios),
         ("POST", "/scenarios", add_scenarios),

@@ -26,6 +26,7 @@ from ..wire.pacer import Pacer
 from .access import authenticate, route_profile
 from .admin import add_admin_routes
 from .headers import readable
+from .inspector import add_inspector_routes, load_files
 from .pipeline import chat_completions
 from .render import error_response, json_response
 from .request_log import RequestLog
@@ -59,7 +60,7 @@ def banner(app: web.Application, port: int) -> str:
         lines.append(f"  {profile.name:<13} {urls}")
     sources = settings.scenarios if settings.scenarios is not None else ["bundled scenarios/"]
     lines.append(f"  {len(state.engine.files)} scenario(s) from {', '.join(map(str, sources))}")
-    lines.append(f"  journal and admin API: {root}/__admin/requests")
+    lines.append(f"  inspector: {root}/__admin/  (journal: {root}/__admin/requests)")
     return "\n".join(lines)
 
 
@@ -112,8 +113,10 @@ def create_app(settings: Settings | None = None) -> web.Application:
         from .watch import watch_scenarios
 
         app.cleanup_ctx.append(watch_scenarios)
+    page = load_files()
     for tenant in ("", "/t/{tenant}"):
         add_admin_routes(app, tenant)
+        add_inspector_routes(app, tenant, page)
         for profile in ("", "/{profile}"):
             for base in BASE_PATHS:
                 prefix = tenant + profile + base

@@ -34,5 +34,6 @@ class Exchange:
     status: int = 200  # 0: a fault left the client without a response
     completion: Completion | None = None
     chunks: int | None = None  # events sent, for a stream
+    chunk_ms: list[float] = field(default_factory=list)  # when each chunk was due
     fault: str | None = None
     error_code: str | None = None  # the code (or kind) of an error answer, for the request log

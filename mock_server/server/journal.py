@@ -26,7 +26,7 @@ HEADER_BYTES = 64  # what one raw header pair costs, on average
 FIELDS = (
     "id", "time", "duration_ms", "tenant", "method", "path", "profile", "headers", "body",
     "body_bytes", "status", "scenario", "step", "matched", "near_miss", "stream", "chunks",
-    "fault", "response", "response_bytes",
+    "fault", "response", "response_bytes", "chunk_ms",
 )  # fmt: skip
 
 
@@ -63,12 +63,14 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
             exchange.fault,
             kept_response,
             response_size,
+            tuple(exchange.chunk_ms),
         ),
         ENTRY_OVERHEAD
         + (body_size if kept_body is not None else 0)
         + (response_size if kept_response is not None else 0)
         + (len(near_miss) if near_miss else 0)
-        + HEADER_BYTES * len(headers),
+        + HEADER_BYTES * len(headers)
+        + 8 * len(exchange.chunk_ms),
     )
 
 

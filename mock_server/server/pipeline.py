@@ -214,6 +214,7 @@ async def deliver(
             rng=state.rng,
             headers=headers,
             pacer=state.pacer,
+            timeline=exchange.chunk_ms,
         )
     return json_response(completion.body(), headers=headers, style=profile.body_format)
 

@@ -298,8 +298,10 @@ async def send_stream(
     rng: random.Random | None = None,
     headers: dict[str, str] | None = None,
     pacer: Pacer | None = None,
+    timeline: list[float] | None = None,
 ) -> web.StreamResponse:
-    """Send ``events`` on their schedule, injecting ``fault`` after its ``after_chunks``.
+    """Send ``events`` on their schedule, injecting ``fault`` after its ``after_chunks``;
+    ``timeline``, when given, receives when each event was due (ms after the headers).
 
     The first chunks go out from here (which also sends the headers); the rest, when they are
     spread over time, from ``pacer``."""
@@ -310,7 +312,10 @@ async def send_stream(
     upto = len(events) if cut is None else min(cut, len(events))
     try:
         await response.prepare(request)
-        schedule = _schedule(loop.time(), events, latency, rng)
+        started = loop.time()
+        schedule = _schedule(started, events, latency, rng)
+        if timeline is not None:
+            timeline.extend(round((due - started) * 1000, 2) for due in schedule[:upto])
         if keepalive_interval and events:
             await _keepalive_until(response, schedule[0], keepalive_interval)
         sent = 0
