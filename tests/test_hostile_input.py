@@ -96,6 +96,16 @@ def test_a_reply_far_larger_than_the_request_is_refused(server):
     assert time.monotonic() - started < 2
 
 
+def test_a_template_cannot_amplify_a_large_body(tenant):
+    tenant.add({"name": "echo", "reply": {"content": "{{ request | json }}" * 200}})
+    big = {**ASK, "messages": [{"role": "user", "content": "x" * 200_000}]}
+    started = time.monotonic()
+    response = tenant.post(big)
+    assert response.status == 400
+    assert error_of(response)["code"] == "response_too_large"
+    assert time.monotonic() - started < 2
+
+
 # 3. A field a profile passes through is checked before it is used.
 
 

@@ -18,6 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import ApiError
+
+MAX_RENDERED = 16 * 1024 * 1024  # characters one template may render to
 VARIABLES = ("request", "last_user_message", "model", "turn", "tool_calls", "tool_results")
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
 _PATH_STEP = re.compile(r"\.([A-Za-z0-9_-]+)|\[(-?\d+)\]|\[(['\"])(.*?)\3\]")
@@ -95,9 +98,19 @@ class Template:
         if self.is_static:
             return self.source
         context = context()
-        return "".join(
-            part if isinstance(part, str) else _text(part.evaluate(context)) for part in self._parts
-        )
+        pieces, size = [], 0
+        for part in self._parts:
+            piece = part if isinstance(part, str) else _text(part.evaluate(context))
+            size += len(piece)
+            if size > MAX_RENDERED:  # e.g. {{ request | json }} many times over a large body
+                raise ApiError(
+                    "400",
+                    f"A reply template renders to more than {MAX_RENDERED:,} characters for "
+                    "this request.",
+                    code="response_too_large",
+                )
+            pieces.append(piece)
+        return "".join(pieces)
 
     def __repr__(self) -> str:
         return f"Template({self.source!r})"

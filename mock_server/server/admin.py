@@ -16,6 +16,8 @@ from aiohttp import web
 
 from ..engine.loading import ScenarioProblems, parse_scenarios
 from ..engine.request_view import RequestView
+from ..errors import ApiError
+from .access import ClientGone, read_body
 from .headers import raw, readable
 from .journal import entry, entry_json, is_unmatched
 from .render import json_response
@@ -45,6 +47,12 @@ def _admin_error(request: web.Request, status: int, message: str, kind: str) -> 
     )
 
 
+async def _body(request: web.Request) -> bytes:
+    """The request body, read and decoded as chat-completions bodies are (size, time, encoding)."""
+    settings = _state(request).settings
+    return await read_body(request, settings.max_body_bytes, settings.body_timeout)
+
+
 def _authorized(request: web.Request) -> bool:
     token = _state(request).settings.admin_token
     if not token:
@@ -66,9 +74,12 @@ def guarded(handler):
             )
         try:
             return await handler(request)
-        except web.HTTPException as exc:  # e.g. a body over the size limit
+        except ApiError as error:  # a body too large, too slow, or not decodable
+            status = error.status or 400
+            return _admin_error(request, status, error.detail or str(error), "invalid_request")
+        except web.HTTPException as exc:
             return _admin_error(request, exc.status, exc.reason, "invalid_request")
-        except ConnectionError:  # the client hung up
+        except (ClientGone, ConnectionError):  # the client hung up
             return web.Response(status=499)
         except Exception as exc:
             log.exception("internal error answering %s", readable(request.path))
@@ -178,7 +189,7 @@ async def list_scenarios(request: web.Request) -> web.Response:
 
 async def add_scenarios(request: web.Request) -> web.Response:
     try:
-        scenarios = parse_scenarios(await request.read(), source="<admin>")
+        scenarios = parse_scenarios(await _body(request), source="<admin>")
     except ScenarioProblems as exc:
         return _admin_error(request, 400, str(exc), "invalid_scenario")
     _tenant(request).scenarios.add(scenarios)
@@ -207,7 +218,7 @@ async def reset_sequences(request: web.Request) -> web.Response:
 async def update_settings(request: web.Request) -> web.Response:
     """Per-tenant settings; today ``strict`` (true, false, or null for the server's)."""
     try:
-        changes = json.loads(await request.read() or b"{}")
+        changes = json.loads(await _body(request) or b"{}")
     except ValueError:
         changes = None
     if not isinstance(changes, dict) or set(changes) - {"strict"}:
@@ -231,7 +242,7 @@ async def advance_clock(request: web.Request) -> web.Response:
     """Move a manual clock forward: ``{"seconds": 1.5}``."""
     state = _state(request)
     try:
-        seconds = float(json.loads(await request.read())["seconds"])
+        seconds = float(json.loads(await _body(request))["seconds"])
         state.clock.advance(seconds)
     except (ValueError, KeyError, TypeError) as exc:
         return _admin_error(
