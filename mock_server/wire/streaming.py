@@ -214,12 +214,10 @@ def render_events(
             "finish_reason": choice.derived_finish_reason(),
         }
         data = dumps(ending)
-        usage = (
-            b',"usage":' + dumps(completion.usage()) if usage_on_finish and index == last else None
-        )
-        events.append(
-            (opening + data + (closing(data) if usage is None else closing(data, usage)), "")
-        )
+        tail = closing(data)
+        if usage_on_finish and index == last:  # DeepSeek: the usage rides on the last chunk
+            tail = closing(data, b',"usage":' + dumps(completion.usage()))
+        events.append((opening + data + tail, ""))
     if include_usage and not usage_on_finish:
         usage_chunk = {**head, "choices": [], "usage": completion.usage()}
         data = dumps(usage_chunk)
@@ -276,10 +274,9 @@ def _whole_chunk_events(
             chunks.append(({**head, "choices": [entry]}, piece))
     if include_usage:
         chunks[-1][0]["usage"] = completion.usage()
-    sort = completion.profile.body_format
-    return [
-        (b"data: " + JsonStyle(sort_keys=sort.sort_keys).encode(c) + b"\n\n", p) for c, p in chunks
-    ]
+    # Chunks are one line each: the profile's key order, never its indentation.
+    style = JsonStyle(sort_keys=completion.profile.body_format.sort_keys)
+    return [(b"data: " + style.encode(chunk) + b"\n\n", piece) for chunk, piece in chunks]
 
 
 def error_event(error_body: dict[str, Any]) -> bytes:
