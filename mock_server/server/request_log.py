@@ -54,7 +54,7 @@ def facts(exchange: Exchange, now: str) -> dict[str, Any]:
         "path": readable(exchange.request.path),
         "tenant": exchange.tenant.name,
         "profile": exchange.profile.name,
-        "model": (exchange.body or {}).get("model"),
+        "model": _model(exchange),
         "status": exchange.status,
         "outcome": outcome(exchange),
         "scenario": exchange.selection.scenario.name if exchange.selection else None,
@@ -63,6 +63,15 @@ def facts(exchange: Exchange, now: str) -> dict[str, Any]:
         "fault": exchange.fault,
         "duration_ms": round((time.monotonic() - exchange.started) * 1000, 1),
     }
+
+
+def _model(exchange: Exchange) -> str | None:
+    """The model asked for, as sent (a refused request may send anything: only a short string
+    is shown)."""
+    model = (exchange.body or {}).get("model")
+    if not isinstance(model, str):
+        return None
+    return readable(model if len(model) <= 80 else model[:77] + "...")
 
 
 class _Clock:
