@@ -11,6 +11,7 @@ message, 1 more for a ``name``, and 3 to prime the reply; tool definitions count
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -29,7 +30,21 @@ def split_tokens(text: str) -> list[str]:
 
 
 def count_tokens(text: str) -> int:
-    return len(TOKEN.findall(text)) if text else 0
+    if not text:
+        return 0
+    if len(text) <= CACHED_TEXT:
+        return _cached_count(text)
+    return len(TOKEN.findall(text))
+
+
+# Texts come back request after request (system prompts, tool definitions, scripted replies):
+# their counts are kept, for texts short enough that keeping them costs little.
+CACHED_TEXT = 4096
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_count(text: str) -> int:
+    return len(TOKEN.findall(text))
 
 
 def prompt_tokens(body: dict[str, Any]) -> int:
