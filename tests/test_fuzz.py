@@ -40,12 +40,17 @@ FUZZ = settings(
 
 
 class _Errors(logging.Handler):
+    """Warnings and errors logged on one thread: the fuzzed server's (other servers of the
+    same test process log on theirs)."""
+
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.records: list[logging.LogRecord] = []
+        self.thread: int | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+        if record.thread == self.thread:
+            self.records.append(record)
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +60,7 @@ def fuzzed() -> Iterator[tuple[MockServer, Sender, _Errors]]:
     settings_ = Settings(port=0, seed=3, scenarios=[str(bundled_scenarios_dir())])
     try:
         with MockServer(settings_, body_timeout=2.0) as server:
+            errors.thread = server._thread.ident
             sender = Sender(server.settings.host, server.port)
             yield server, sender, errors
             sender.close()
