@@ -20,7 +20,7 @@ from ..checks.profiles import BASE_PATHS, load_profiles
 from ..config import Settings
 from ..engine.choosing import ScenarioEngine
 from ..engine.loading import bundled_scenarios_dir, load_paths
-from ..errors import ApiError
+from ..errors import ApiError, ConfigError
 from ..wire.ids import Ids
 from ..wire.pacer import Pacer
 from .access import authenticate, route_profile
@@ -29,6 +29,7 @@ from .headers import readable
 from .inspector import add_inspector_routes, load_files
 from .pipeline import chat_completions
 from .render import error_response, json_response
+from .request_log import FORMATS as LOG_FORMATS
 from .request_log import RequestLog
 from .state import STATE, ServerState
 from .tenants import Tenants
@@ -102,11 +103,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
         rng=random.Random(settings.seed),
         clock=clock,
         accounts=AccountRules(settings, clock),
-        request_log=(
-            RequestLog(settings.log_format).write
-            if settings.log_format in ("text", "json")
-            else None
-        ),
+        request_log=_request_log(settings.log_format),
         pacer=Pacer(),
     )
     if settings.watch:
@@ -125,6 +122,12 @@ def create_app(settings: Settings | None = None) -> web.Application:
     # [\s\S]: any character, a newline included (a percent-encoded %0A decodes to one).
     app.router.add_route("*", r"/{tail:[\s\S]*}", not_found)
     return app
+
+
+def _request_log(log_format: str | None):
+    if log_format not in (None, *LOG_FORMATS):
+        raise ConfigError(f"log_format must be one of {', '.join(LOG_FORMATS)}, not {log_format!r}")
+    return RequestLog(log_format).write if log_format in ("text", "json") else None
 
 
 def list_models(base: str):

@@ -21,6 +21,7 @@ from .headers import readable
 from .tenants import DEFAULT_TENANT
 
 FORMATS = ("text", "json", "none")
+FLUSH_SECONDS = 0.05
 _RESET = "\033[0m"
 _DIM = "\033[2m"
 _CYAN = "\033[36m"
@@ -100,9 +101,10 @@ class RequestLog:
         self._pending: list[str] = []
 
     def write(self, exchange: Exchange) -> None:
-        """Log ``exchange``; lines written in one turn of the event loop go out in one write."""
+        """Log ``exchange``; lines go out together, at most ``FLUSH_SECONDS`` later, so that a
+        server under load writes its log in a few large writes, not one per request."""
         if not self._pending:
-            asyncio.get_running_loop().call_soon(self._flush)
+            asyncio.get_running_loop().call_later(FLUSH_SECONDS, self._flush)
         self._pending.append(self.line(exchange) + "\n")
 
     def _flush(self) -> None:
