@@ -440,3 +440,17 @@ def test_slow_clients_do_not_hold_a_connection():
         )
         answer = send_raw(bounded, partial)
         assert answer.startswith(b"HTTP/1.1 400") and b"request_timeout" in answer
+
+
+def test_the_server_wide_journal_budget_trims_the_largest_journals():
+    from mock_server.server.journal_store import Journal, JournalBudget
+
+    budget = JournalBudget(limit=10_000)
+    big, small = Journal(budget, 1000, 10**9), Journal(budget, 1000, 10**9)
+    for _ in range(8):
+        big.append(("big",), 1000)
+    small.append(("small",), 1000)
+    big.append(("big",), 1000)
+    big.append(("big",), 1000)  # 11,000 > 10,000: trimmed to 9,000, from the largest
+    assert budget.used <= 9000 and budget.used == big.bytes + small.bytes
+    assert len(small) == 1 and len(big) == 8

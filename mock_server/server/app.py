@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     scenarios = load_paths(paths)
     app = web.Application(client_max_size=settings.max_body_bytes)
     clock = make_clock(settings.clock)
+    request_log = _request_log(settings.log_format)
     app[STATE] = ServerState(
         settings=settings,
         profiles=profiles,
@@ -103,9 +104,11 @@ def create_app(settings: Settings | None = None) -> web.Application:
         rng=random.Random(settings.seed),
         clock=clock,
         accounts=AccountRules(settings, clock),
-        request_log=_request_log(settings.log_format),
+        request_log=request_log.write if request_log is not None else None,
         pacer=Pacer(),
     )
+    if request_log is not None:
+        app.on_cleanup.append(request_log.flushed)  # the lines of the last moments, too
     if settings.watch:
         from .watch import watch_scenarios
 
@@ -124,10 +127,10 @@ def create_app(settings: Settings | None = None) -> web.Application:
     return app
 
 
-def _request_log(log_format: str | None):
+def _request_log(log_format: str | None) -> RequestLog | None:
     if log_format not in (None, *LOG_FORMATS):
         raise ConfigError(f"log_format must be one of {', '.join(LOG_FORMATS)}, not {log_format!r}")
-    return RequestLog(log_format).write if log_format in ("text", "json") else None
+    return RequestLog(log_format) if log_format in ("text", "json") else None
 
 
 def list_models(base: str):

@@ -3,7 +3,7 @@ the whole server.
 
 A tenant's ``Journal`` drops its oldest entries beyond ``journal_size`` entries or
 ``journal_bytes`` bytes. ``JournalBudget`` adds up every journal of the server and, beyond
-``journal_total_bytes``, drops the oldest entries of the largest journals.
+``journal_total_bytes``, drops the oldest entries of the largest journals, down to 90 % of it.
 """
 
 from __future__ import annotations
@@ -33,10 +33,16 @@ class JournalBudget:
 
     def spent(self, size: int) -> None:
         self.used += size
-        while self.used > self.limit:
+        if self.used <= self.limit:
+            return
+        # Over: trim to 90 %, so that a server at its budget does not search on every request.
+        target = self.limit * 0.9
+        while self.used > target:
             largest = max(self._journals.values(), key=lambda j: j.bytes, default=None)
-            if largest is None or not largest.drop_oldest():
+            if largest is None or not largest.bytes:
                 return
+            while self.used > target and largest.drop_oldest():
+                pass
 
 
 class Journal:

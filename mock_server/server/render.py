@@ -33,7 +33,8 @@ def error_response(
     started: float | None = None,
 ) -> web.Response:
     """``error`` in ``profile``'s wording and envelope, with ``headers`` (rate limits ...) and
-    its own; ``started`` (the loop's clock) for a processing-time header."""
+    its own; ``started`` (``time.monotonic()`` when the request came) for a processing-time
+    header."""
     status, body = profile.error_body(error)
     headers = {**(headers or {}), **error.headers}
     # A rate-limited answer tells the client when to come back, as providers do; a scenario

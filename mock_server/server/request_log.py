@@ -104,13 +104,20 @@ class RequestLog:
         """Log ``exchange``; lines go out together, at most ``FLUSH_SECONDS`` later, so that a
         server under load writes its log in a few large writes, not one per request."""
         if not self._pending:
-            asyncio.get_running_loop().call_later(FLUSH_SECONDS, self._flush)
+            asyncio.get_running_loop().call_later(FLUSH_SECONDS, self.flush)
         self._pending.append(self.line(exchange) + "\n")
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Write the lines not written yet."""
+        if not self._pending:
+            return
         lines, self._pending = self._pending, []
         self.out.write("".join(lines))
         self.out.flush()
+
+    async def flushed(self, app: object) -> None:
+        """An aiohttp ``on_cleanup`` handler: nothing logged is lost when the server stops."""
+        self.flush()
 
     def line(self, exchange: Exchange) -> str:
         fact = facts(exchange, self.clock())
