@@ -265,3 +265,11 @@ def test_unknown_models_can_be_refused():
         assert caught.value.code == "model_not_found"
         assert "gpt-9" in caught.value.message
         assert client.chat.completions.create(**ASK).model == "gpt-4o-2024-08-06"
+
+
+def test_google_envelope_keeps_grpc_status_names_for_the_mocks_own_errors():
+    # mock_no_match is an OpenAI-style type; in Google's envelope the status is a gRPC name.
+    with MockServer(strict=True) as strict:
+        response = post_json(strict, "/google/v1beta/openai/chat/completions", GOOGLE)
+        (error,) = response.json()
+        assert (response.status, error["error"]["status"]) == (404, "NOT_FOUND")

@@ -118,12 +118,13 @@ class Profile:
         entry = self.errors.get(error.kind) or self.errors.get(str(error.status or 500))
         status = error.status or (entry.status if entry else 500)
         entry = entry or ErrorEntry(status, "api_error", None, "{detail}")
+        values = {
+            "detail": error.detail, "model": "", "key": "", "key_tail": "", "name": "",
+            "retry": "1s", **error.values,
+        }  # fmt: skip
         if error.message is not None:
             message = error.message
         else:
-            values = {"detail": error.detail, "model": "", "key": "", "key_tail": "", "name": ""}
-            values["retry"] = "1s"
-            values.update(error.values)
             message = entry.message.format_map(values)
             if not error.detail and message.endswith(": "):
                 message = message[:-2]
@@ -138,11 +139,10 @@ class Profile:
                     entry.message.format_map({**values, "name": name})
                     for name in error.values["names"]
                 )
-            google: dict[str, Any] = {
-                "code": status,
-                "message": message,
-                "status": error.type or entry.type,
-            }
+            # The status is a gRPC name (INVALID_ARGUMENT ...): an error's own OpenAI-style
+            # type (invalid_request_error, mock_no_match) gives way to the catalog's.
+            grpc_status = error.type if error.type and error.type.isupper() else entry.type
+            google: dict[str, Any] = {"code": status, "message": message, "status": grpc_status}
             if entry.details:
                 google["details"] = list(entry.details)
             return status, [{"error": google}]
