@@ -76,13 +76,13 @@ def _generated(schema: Any, what: str, param: str, code: str) -> tuple[str, tupl
     one, or that the fallback cannot satisfy."""
     key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
     build = _from_schema_cached if len(key) <= CACHED_SCHEMA_BYTES else _from_schema
-    problem, text, warnings = build(key)
-    if problem is not None:
-        if problem.startswith("In context="):
-            raise ApiError("400", f"Invalid schema for {what}: {problem}", param=param, code=code)
+    not_a_schema, cannot, text, warnings = build(key)
+    if not_a_schema is not None:
+        raise ApiError("400", f"Invalid schema for {what}: {not_a_schema}", param=param, code=code)
+    if cannot is not None:
         raise ApiError(
             "400",
-            f"The mock's fallback cannot build a value for {what}: {problem}. Script a reply "
+            f"The mock's fallback cannot build a value for {what}: {cannot}. Script a reply "
             "for this request instead.",
             param=param,
             code="mock_fallback_unsatisfiable",
@@ -93,8 +93,9 @@ def _generated(schema: Any, what: str, param: str, code: str) -> tuple[str, tupl
 CACHED_SCHEMA_BYTES = 64 * 1024  # larger schemas are checked afresh each time, not kept
 
 
-def _from_schema(key: bytes) -> tuple[str | None, str, tuple[str, ...]]:
-    """(problem, JSON text, warnings) for the schema whose sorted JSON is ``key``."""
+def _from_schema(key: bytes) -> tuple[str | None, str | None, str, tuple[str, ...]]:
+    """For the schema whose sorted JSON is ``key``: why it is not a JSON Schema, or why no value
+    can be built for it, or the JSON text of a value and its warnings."""
     # jsonschema is imported on the first schema only: it costs a tenth of a second.
     from jsonschema import Draft202012Validator, SchemaError
 
@@ -102,11 +103,11 @@ def _from_schema(key: bytes) -> tuple[str | None, str, tuple[str, ...]]:
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:
-        return f"In context={tuple(error.path)!r}, {error.message}.", "", ()
+        return f"In context={tuple(error.path)!r}, {error.message}.", None, "", ()
     try:
         example = example_for(schema)
     except CannotGenerate as error:
-        return str(error), "", ()
+        return None, str(error), "", ()
     warnings = list(example.warnings)
     try:
         invalid = next(iter(Draft202012Validator(schema).iter_errors(example.value)), None)
@@ -116,7 +117,7 @@ def _from_schema(key: bytes) -> tuple[str | None, str, tuple[str, ...]]:
     if invalid is not None and not warnings:
         where = ".".join(map(str, invalid.absolute_path)) or "the root"
         warnings.append(f"the generated value breaks the schema at {where}: {invalid.message}")
-    return None, compact_json(example.value), tuple(warnings)
+    return None, None, compact_json(example.value), tuple(warnings)
 
 
 _from_schema_cached = functools.lru_cache(maxsize=512)(_from_schema)
