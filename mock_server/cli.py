@@ -80,6 +80,44 @@ def _parser() -> argparse.ArgumentParser:
         help="largest request body accepted (default 10 MiB)",
     )
     serve.add_argument(
+        "--record",
+        action="append",
+        metavar="[PROFILE=]URL",
+        help="forward what no scenario answers to this upstream and record it; repeatable",
+    )
+    serve.add_argument(
+        "--record-to",
+        dest="record_to",
+        metavar="PATH",
+        help="recording file, or folder for one file per profile (default recordings/)",
+    )
+    serve.add_argument(
+        "--record-mode",
+        dest="record_mode",
+        choices=["new", "all", "none"],
+        help="new: record misses (default; none with --strict); all: always forward; "
+        "none: replay only",
+    )
+    serve.add_argument(
+        "--record-timing",
+        dest="record_timing",
+        choices=["on", "off"],
+        help="keep a recorded stream's time to first chunk and pace (default on)",
+    )
+    serve.add_argument(
+        "--redact",
+        action="append",
+        metavar="REGEX",
+        help="also replace what this regex matches in recordings; repeatable",
+    )
+    serve.add_argument(
+        "--upstream-timeout",
+        type=float,
+        dest="upstream_timeout",
+        metavar="SECONDS",
+        help="answer 504 when the upstream is silent this long (default 60)",
+    )
+    serve.add_argument(
         "--log-format",
         choices=["text", "json"],
         dest="log_format",
@@ -124,6 +162,8 @@ def _serve(flags: dict) -> int:
 
         config_file = flags.pop("config", None)
         flags.pop("command", None)
+        if flags.get("record_timing") is not None:
+            flags["record_timing"] = flags["record_timing"] == "on"
         settings = build_settings(flags, config_file)
         if settings.log_format is None:
             settings.log_format = "text"  # a server on its own logs its requests

@@ -30,6 +30,8 @@ DEFAULT_JOURNAL_BYTES = 32 * 1024 * 1024
 DEFAULT_JOURNAL_TOTAL_BYTES = 512 * 1024 * 1024
 DEFAULT_MAX_TENANTS = 1000
 DEFAULT_WINDOW_SECONDS = 60.0
+DEFAULT_RECORD_TO = "recordings"
+DEFAULT_UPSTREAM_TIMEOUT = 60.0
 ENV_PREFIX = "MOCK_SERVER_"
 
 
@@ -97,6 +99,12 @@ class Settings:
     clock: str = "real"
     unknown_models: str | None = None  # accept / reject: every profile's setting overridden
     log_format: str | None = None  # text / json / none; None: the caller's default (serve: text)
+    record: list[str] = field(default_factory=list)  # upstreams, [PROFILE=]URL
+    record_to: str | None = DEFAULT_RECORD_TO  # None: only tenants record (into their own files)
+    record_mode: str | None = None  # new / all / none; None: new, or none with strict
+    record_timing: bool = True
+    redact: list[str] = field(default_factory=list)  # regexes scrubbed from recordings too
+    upstream_timeout: float = DEFAULT_UPSTREAM_TIMEOUT
 
     def __post_init__(self) -> None:
         self.api_keys = [k if isinstance(k, KeySpec) else KeySpec(str(k)) for k in self.api_keys]
@@ -108,20 +116,28 @@ class Settings:
 
 
 # Settings that flags and environment variables can set, and how their text is read.
-_LISTS = {"profile_files", "scenarios", "api_keys"}
+_LISTS = {"profile_files", "scenarios", "api_keys", "record", "redact"}
+# How a list is written in one variable: paths and keys by ``,`` or the path separator; URLs
+# by white space; regexes (which may hold any of those) one per line.
+_LIST_SEPARATORS = {"record": None, "redact": "\n"}
 _INTS = {
     "port", "seed", "max_body_bytes", "max_response_bytes", "journal_size", "journal_bytes",
     "journal_total_bytes", "max_tenants", "max_concurrent_requests",
 }  # fmt: skip
-_FLOATS = {"keepalive_interval", "body_timeout", "idle_timeout"}
-_BOOLS = {"strict", "watch", "overrides"}
-_TEXTS = {"host", "profile", "admin_token", "clock", "unknown_models", "log_format"}
+_FLOATS = {"keepalive_interval", "body_timeout", "idle_timeout", "upstream_timeout"}
+_BOOLS = {"strict", "watch", "overrides", "record_timing"}
+_TEXTS = {
+    "host", "profile", "admin_token", "clock", "unknown_models", "log_format", "record_to",
+    "record_mode",
+}  # fmt: skip
 _SIMPLE = _LISTS | _INTS | _FLOATS | _BOOLS | _TEXTS
 
 
 def _coerce(name: str, value: Any, origin: str) -> Any:
     try:
         if name in _LISTS:
+            if isinstance(value, str) and name in _LIST_SEPARATORS:
+                return [v for v in value.split(_LIST_SEPARATORS[name]) if v.strip()]
             if isinstance(value, str):
                 return [v for v in value.replace(",", os.pathsep).split(os.pathsep) if v]
             return list(value)
@@ -214,6 +230,8 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     for name in ("scenarios", "profile_files"):  # relative to the config file
         if name in values:
             values[name] = [str(path.parent / p) for p in values[name]]
+    if "record_to" in values:
+        values["record_to"] = str(path.parent / values["record_to"])
     return values
 
 

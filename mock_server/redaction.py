@@ -1,9 +1,12 @@
-"""Keeping secrets out of what the server shows: API keys and tokens masked the way providers
-mask them in their own error messages, and the request headers that carry them."""
+"""Keeping secrets out of what the server shows and writes: API keys and tokens masked the way
+providers mask them in their own error messages, the request headers that carry them, and
+credentials found in bodies (``Scrubber``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from typing import Any
 
 SECRET_HEADERS = frozenset(
     {"authorization", "api-key", "x-api-key", "x-goog-api-key", "x-admin-token"}
@@ -31,3 +34,63 @@ def redact_header_value(value: str) -> str:
     """A secret header's value masked, its scheme (``Bearer``) kept."""
     scheme, _, secret = value.partition(" ")
     return f"{scheme} {redact(secret)}" if secret else redact(value)
+
+
+# What a credential in a body looks like: OpenAI-style keys (sk-..., sk-proj-..., DeepSeek's and
+# Anthropic's alike), Google API keys, bearer tokens. Each is matched by its shape, and in a
+# recorded match condition stands in for any value of that shape.
+CREDENTIAL_PATTERNS = (
+    r"\bsk-[A-Za-z0-9_\-]{8,}",
+    r"\bAIza[0-9A-Za-z_\-]{20,}",
+    r"\bBearer\s+[A-Za-z0-9._~+/\-]{8,}=*",
+)
+PLACEHOLDER = "[REDACTED]"
+# Values of keys named like these are secrets whatever they look like.
+_SECRET_KEY = re.compile(
+    r"(?:^|[_-])(?:api[_-]?key|token|secret|password|credentials?)$", re.IGNORECASE
+)
+
+
+class Scrubber:
+    """Credentials found in text and JSON values replaced by a placeholder."""
+
+    def __init__(self, extra_patterns: Iterable[str] = ()) -> None:
+        self.patterns = [re.compile(p) for p in (*CREDENTIAL_PATTERNS, *extra_patterns)]
+        self._any = re.compile("|".join(f"(?:{p.pattern})" for p in self.patterns))
+
+    def text(self, text: str) -> str:
+        return self._any.sub(PLACEHOLDER, text)
+
+    def value(self, value: Any) -> Any:
+        """A JSON value with every credential-looking string, and every string under a
+        secret-named key, replaced."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self.value(item) for item in value]
+        if isinstance(value, dict):
+            return {
+                key: PLACEHOLDER
+                if isinstance(item, str) and _SECRET_KEY.search(str(key))
+                else self.value(item)
+                for key, item in value.items()
+            }
+        return value
+
+    def pattern(self, text: str) -> str | None:
+        """A regex matching exactly ``text`` with each credential in it replaced by the shape
+        it has (so a match condition holds for the next request without storing the secret);
+        None when ``text`` holds none."""
+        if not self._any.search(text):
+            return None
+        parts, position = [], 0
+        for found in self._any.finditer(text):
+            shape = next((p.pattern for p in self.patterns if p.fullmatch(found.group())), r"\S+?")
+            parts += [_escaped(text[position : found.start()]), f"(?:{shape})"]
+            position = found.end()
+        return "^" + "".join(parts) + _escaped(text[position:]) + "$"
+
+
+def _escaped(text: str) -> str:
+    """``re.escape``, leaving spaces as they are (they need no escape), for reading."""
+    return re.escape(text).replace("\\ ", " ")

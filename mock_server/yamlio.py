@@ -155,3 +155,20 @@ def close_matches(word: str, candidates: list[str], n: int = 1) -> list[str]:
     import difflib  # only when there is a typo to explain
 
     return difflib.get_close_matches(word, candidates, n=n)
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """The safe dumper, writing multi-line text as ``|`` blocks that read like the text."""
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value.rstrip("\n") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _text)
+
+
+def dump_yaml(value: Any) -> str:
+    """``value`` as readable YAML: keys in their order, text unescaped, long lines wrapped."""
+    return yaml.dump(value, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

@@ -39,6 +39,7 @@ STAGES = (
     ("wire",),
     ("engine",),
     ("accounts",),
+    ("record",),
     ("server",),
     ("testing",),
     ("cli", "__main__", "__init__"),

@@ -6,14 +6,10 @@ from __future__ import annotations
 import http.client
 import io
 import json
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from conftest import API_KEY
+from processes import serving
 
 SCENARIOS = """scenarios:
   - name: hi
@@ -22,35 +18,6 @@ SCENARIOS = """scenarios:
     reply:
       content: Hello there, friend.
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def serving(tmp_path, *flags: str) -> Iterator[tuple[int, list[str]]]:
-    """A server process on its own port; yields the port and, once it has stopped, the lines
-    it printed after its start-up banner."""
-    (tmp_path / "s.yaml").write_text(SCENARIOS)
-    port = free_port()
-    command = [sys.executable, "-m", "mock_server", "--port", str(port)]
-    process = subprocess.Popen(
-        [*command, "--scenarios", str(tmp_path / "s.yaml"), *flags],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    lines: list[str] = []
-    try:
-        while "inspector:" not in process.stdout.readline():
-            assert process.poll() is None, "the server did not start"
-        yield port, lines
-    finally:
-        process.terminate()
-        out, _ = process.communicate(timeout=10)
-        lines.extend(line for line in out.splitlines() if line.strip())
 
 
 def post(port: int, body: dict, path: str = "/v1/chat/completions", **headers: str) -> None:

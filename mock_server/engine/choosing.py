@@ -69,6 +69,13 @@ class ScenarioEngine:
     def replace(self, scenarios: list[Scenario]) -> None:
         self.files = ScenarioIndex(scenarios)
 
+    def add(self, scenarios: list[Scenario]) -> None:
+        """Add file scenarios (a recording), replacing any of the same name."""
+        names = {s.name for s in scenarios}
+        self.files = ScenarioIndex(
+            [*(s for s in self.files.scenarios if s.name not in names), *scenarios]
+        )
+
     def visible(self, state: ScenarioState) -> list[Scenario]:
         """Every scenario a tenant's requests can match, best-ranked first."""
         shadowed = state.added.by_name

@@ -84,7 +84,8 @@ class TextCondition(Condition):
 
 
 class ValueCondition(Condition):
-    """Equality with one fact: ``last_message_role``, ``tool_choice``, ``stream``, ``turn``."""
+    """Equality with one fact: ``last_message_role``, ``tool_choice``, ``stream``, ``turn``,
+    ``tool_call_id``."""
 
     def __init__(self, key: str, value: Any) -> None:
         self.key = key
@@ -142,7 +143,7 @@ class HeaderCondition(Condition):
 def build_conditions(match: dict[str, Any]) -> list[Condition]:
     """Condition objects for a scenario's ``match:`` mapping (already schema-checked)."""
     conditions: list[Condition] = []
-    for key in ("model", "last_user_message", "system_message"):
+    for key in ("model", "last_user_message", "system_message", "tool_result"):
         if key in match:
             spec = match[key]
             if isinstance(spec, str):
@@ -151,7 +152,7 @@ def build_conditions(match: dict[str, Any]) -> list[Condition]:
             else:
                 for operator, operand in spec.items():
                     conditions.append(TextCondition(key, operator, operand))
-    for key in ("last_message_role", "tool_choice", "stream", "turn"):
+    for key in ("last_message_role", "tool_choice", "stream", "turn", "tool_call_id"):
         if key in match:
             conditions.append(ValueCondition(key, match[key]))
     if "tools" in match:

@@ -98,21 +98,20 @@ class ReplySpec:
         )
 
 
-def _template(value: Any) -> Template | None:
-    return None if value is None else Template(str(value))
+def _answer(data: dict[str, Any], verbatim: bool) -> AnswerSpec:
+    def template(value: Any) -> Template | None:
+        return None if value is None else Template(str(value), verbatim)
 
-
-def _answer(data: dict[str, Any]) -> AnswerSpec:
     calls = []
     for call in data.get("tool_calls") or ():
         arguments = call.get("arguments", {})
         if not isinstance(arguments, str):
             arguments = compact_json(arguments)
-        calls.append(ToolCallSpec(call["name"], Template(arguments), call.get("id", "")))
+        calls.append(ToolCallSpec(call["name"], Template(arguments, verbatim), call.get("id", "")))
     return AnswerSpec(
-        content=_template(data.get("content")),
-        reasoning_content=_template(data.get("reasoning_content")),
-        refusal=_template(data.get("refusal")),
+        content=template(data.get("content")),
+        reasoning_content=template(data.get("reasoning_content")),
+        refusal=template(data.get("refusal")),
         tool_calls=tuple(calls),
         finish_reason=data.get("finish_reason"),
     )
@@ -134,10 +133,13 @@ def build_reply(data: dict[str, Any]) -> ReplySpec:
     if "choices" in data and any(key in data for key in ANSWER_KEYS):
         raise ValueError("give either 'choices' or the fields of one answer, not both")
     fault = Fault.parse(data["fault"]) if "fault" in data else None
+    verbatim = bool(data.get("verbatim"))
     if "choices" in data:
-        answers: tuple[AnswerSpec, ...] = tuple(_answer(choice) for choice in data["choices"])
+        answers: tuple[AnswerSpec, ...] = tuple(
+            _answer(choice, verbatim) for choice in data["choices"]
+        )
     elif any(key in data for key in ANSWER_KEYS):
-        answers = (_answer(data),)
+        answers = (_answer(data, verbatim),)
     else:  # an error, or a reply that only says how to deliver the default answer
         answers = ()
     return ReplySpec(

@@ -69,6 +69,24 @@ class RequestView:
         return bool(self.body.get("stream"))
 
     @lazy
+    def last_tool_message(self) -> dict[str, Any]:
+        """The last ``tool`` message (a tool result), or an empty one."""
+        for message in reversed(self.messages):
+            if message.get("role") == "tool":
+                return message
+        return {}
+
+    @property
+    def tool_call_id(self) -> str:
+        """Which tool call the last tool result answers."""
+        return str(self.last_tool_message.get("tool_call_id") or "")
+
+    @property
+    def tool_result(self) -> str:
+        """The text of the last tool result."""
+        return content_text(self.last_tool_message.get("content"))
+
+    @lazy
     def turn(self) -> int:
         """1-based count of user messages."""
         return sum(1 for m in self.messages if m.get("role", "user") == "user")

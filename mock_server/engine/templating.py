@@ -77,7 +77,11 @@ class _Lookup:
 class Template:
     """A compiled template; ``render(context)`` fills it in."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, verbatim: bool = False) -> None:
+        """Compile ``source``; ``verbatim`` text is sent as written, braces and all."""
+        if verbatim:
+            self.source, self._parts, self.is_static = source, [source], True
+            return
         if "{%" in source or "{#" in source:
             raise TemplateError("only {{ ... }} expressions are supported, not {% %} or {# #}")
         self.source = source

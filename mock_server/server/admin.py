@@ -6,17 +6,19 @@ Admin calls are not journaled. With ``--admin-token`` set, every admin call need
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from ..engine.loading import ScenarioProblems, parse_scenarios
 from ..engine.request_view import RequestView
-from ..errors import ApiError
+from ..errors import ApiError, ConfigError
 from .access import ClientGone, read_body
 from .headers import raw, readable
 from .journal import entry, entry_json, is_unmatched
@@ -231,6 +233,36 @@ async def update_settings(request: web.Request) -> web.Response:
     return _reply(request, {"strict": tenant.strict})
 
 
+async def start_recording(request: web.Request) -> web.Response:
+    """``PUT recording`` ``{"file": PATH, "mode": "new"|"all"|"none", "fresh": false}``: this
+    tenant records what no scenario answers into a file of its own, and replays that file's
+    scenarios (loaded now, unless ``fresh``)."""
+    state, tenant = _state(request), _tenant(request)
+    if state.recorder is None:
+        return _admin_error(
+            request, 409, "This server does not record: start it with --record [PROFILE=]URL.",
+            "not_recording",
+        )  # fmt: skip
+    try:
+        spec = json.loads(await _body(request) or b"{}")
+        path, mode, fresh = Path(spec["file"]), spec.get("mode", "new"), bool(spec.get("fresh"))
+        target = await asyncio.to_thread(
+            state.recorder.tenant_target, mode, path, tenant.scenarios.add, fresh
+        )
+        recorded = list(target.file.scenarios.values())
+        scenarios = parse_scenarios({"scenarios": recorded}, str(path)) if recorded else []
+    except (ValueError, KeyError, TypeError) as exc:
+        return _admin_error(
+            request, 400, f'expected {{"file": "PATH.yaml", "mode": "new"}}: {exc}',
+            "invalid_recording",
+        )  # fmt: skip
+    except ConfigError as exc:  # the file cannot be read, or its scenarios do not lint
+        return _admin_error(request, 400, str(exc), "invalid_recording")
+    tenant.scenarios.add(scenarios)
+    tenant.recording = target
+    return _reply(request, {"file": str(path), "mode": mode, "loaded": len(scenarios)})
+
+
 async def list_accounts(request: web.Request) -> web.Response:
     state = _state(request)
     now = state.clock.now()
@@ -278,6 +310,7 @@ def add_admin_routes(app: web.Application, prefix: str = "") -> None:
         ("POST", "/scenarios/reset", reset_sequences),
         ("DELETE", "/scenarios/{name}", delete_scenario),
         ("POST", "/settings", update_settings),
+        ("PUT", "/recording", start_recording),
         ("GET", "/accounts", list_accounts),
         ("POST", "/clock", advance_clock),
         ("POST", "/reset", reset),

@@ -19,7 +19,7 @@ from ..accounts.rules import AccountRules
 from ..checks.profiles import BASE_PATHS, load_profiles
 from ..config import Settings
 from ..engine.choosing import ScenarioEngine
-from ..engine.loading import bundled_scenarios_dir, load_paths
+from ..engine.loading import load_paths
 from ..errors import ApiError, ConfigError
 from ..wire.ids import Ids
 from ..wire.pacer import Pacer
@@ -31,7 +31,7 @@ from .pipeline import chat_completions
 from .render import error_response, json_response
 from .request_log import FORMATS as LOG_FORMATS
 from .request_log import RequestLog
-from .state import STATE, ServerState
+from .state import STATE, ServerState, scenario_paths
 from .tenants import Tenants
 
 
@@ -59,8 +59,18 @@ def banner(app: web.Application, port: int) -> str:
     for profile in sorted(state.profiles, key=lambda p: p.name):
         urls = ", ".join(f"{root}/{profile.name}{path}" for path in profile.paths)
         lines.append(f"  {profile.name:<13} {urls}")
-    sources = settings.scenarios if settings.scenarios is not None else ["bundled scenarios/"]
-    lines.append(f"  {len(state.engine.files)} scenario(s) from {', '.join(map(str, sources))}")
+    sources = state.scenario_paths()
+    shown = ", ".join(map(str, sources)) if sources else "nowhere"
+    if settings.scenarios is None and state.recorder is None:
+        shown = "bundled scenarios/"
+    lines.append(f"  {len(state.engine.files)} scenario(s) from {shown}")
+    recorder = state.recorder
+    if recorder is not None:
+        for upstream in recorder.upstreams.values():
+            into = recorder.record_to and f", into {recorder.server_file(upstream.profile)}"
+            lines.append(
+                f"  recording ({recorder.mode}): {upstream.profile} -> {upstream.url}{into or ''}"
+            )
     lines.append(f"  inspector: {root}/__admin/  (journal: {root}/__admin/requests)")
     return "\n".join(lines)
 
@@ -84,8 +94,13 @@ def create_app(settings: Settings | None = None) -> web.Application:
     if settings.unknown_models is not None:
         for profile in profiles:
             profile.reject_unknown_models = settings.unknown_models == "reject"
-    paths = [bundled_scenarios_dir()] if settings.scenarios is None else settings.scenarios
-    scenarios = load_paths(paths)
+    recorder = None
+    if settings.record:
+        from ..record.recorder import Recorder  # only a recording server needs the client
+
+        recorder = Recorder(settings, profiles, replay=lambda found: engine.add(found))
+    scenarios = load_paths(scenario_paths(settings, recorder))
+    engine = ScenarioEngine(scenarios)
     app = web.Application(client_max_size=settings.max_body_bytes)
     clock = make_clock(settings.clock)
     request_log = _request_log(settings.log_format)
@@ -94,7 +109,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
         profiles=profiles,
         ids=Ids(settings.seed),
         api_keys=tuple(spec.key.encode() for spec in settings.api_keys),
-        engine=ScenarioEngine(scenarios),
+        engine=engine,
         tenants=Tenants(
             settings.journal_size,
             settings.journal_bytes,
@@ -106,7 +121,10 @@ def create_app(settings: Settings | None = None) -> web.Application:
         accounts=AccountRules(settings, clock),
         request_log=request_log.write if request_log is not None else None,
         pacer=Pacer(),
+        recorder=recorder,
     )
+    if recorder is not None:
+        app.on_cleanup.append(recorder.close)
     if request_log is not None:
         app.on_cleanup.append(request_log.flushed)  # the lines of the last moments, too
     if settings.watch:

@@ -25,6 +25,7 @@ class Exchange:
     tenant: Tenant
     profile: Profile
     started: float
+    raw: bytes | None = None  # the body as sent (decoded), for an upstream
     body: dict[str, Any] | None = None
     key: str | None = None
     headers: dict[str, str] = field(default_factory=dict)  # e.g. x-ratelimit-*, on every answer
@@ -37,3 +38,6 @@ class Exchange:
     chunk_ms: list[float] = field(default_factory=list)  # when each chunk was due
     fault: str | None = None
     error_code: str | None = None  # the code (or kind) of an error answer, for the request log
+    forwarded: bool = False  # answered by an upstream (recording)
+    recorded: str | None = None  # the scenario the upstream's answer was recorded as
+    summary: bytes | None = None  # a relayed stream's answer as one completion, for the journal

@@ -4,7 +4,8 @@ An entry is a tuple of atomic values — the raw request body and the exact resp
 header pairs, strings and numbers — so keeping thousands costs little memory and nothing at
 garbage collection (the collector does not track such containers). Entries are decoded into
 JSON only when read (``entry_json``); Authorization and API-key headers are redacted then, and
-nothing unredacted ever leaves the process.
+credentials in bodies (``sk-...`` keys, bearer tokens, values of keys named like ``api_key``)
+replaced, so nothing unredacted ever leaves the process.
 """
 
 from __future__ import annotations
@@ -14,19 +15,20 @@ from typing import Any
 
 from ..jsonio import MAX_NESTING, dumps, loads, nests_deeper_than
 from ..messages import last_user_text
-from ..redaction import redact_headers
+from ..redaction import Scrubber, redact_headers
 from .exchange import Exchange
 from .headers import readable
 
 BODY_LIMIT = 256 * 1024  # larger request and response bodies are summarised, not kept
 ENTRY_OVERHEAD = 600  # bytes an entry costs besides its bodies: the tuple, its strings, numbers
 HEADER_BYTES = 64  # what one raw header pair costs, on average
+_SCRUBBER = Scrubber()  # credentials in bodies are shown as [REDACTED]
 
 
 FIELDS = (
     "id", "time", "duration_ms", "tenant", "method", "path", "profile", "headers", "body",
     "body_bytes", "status", "scenario", "step", "matched", "near_miss", "stream", "chunks",
-    "fault", "response", "response_bytes", "chunk_ms",
+    "fault", "response", "response_bytes", "chunk_ms", "recorded",
 )  # fmt: skip
 
 
@@ -64,6 +66,7 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
             kept_response,
             response_size,
             tuple(exchange.chunk_ms),
+            exchange.recorded,
         ),
         ENTRY_OVERHEAD
         + (body_size if kept_body is not None else 0)
@@ -77,7 +80,7 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
 def _stream_summary(exchange: Exchange) -> bytes | None:
     completion = exchange.completion
     if completion is None:
-        return None
+        return exchange.summary  # a relayed stream's, if any
     return dumps(
         {
             "id": completion.id,
@@ -104,12 +107,12 @@ def entry_json(entry: dict[str, Any]) -> dict[str, Any]:
     out = dict(entry)
     out["path"] = readable(entry["path"])
     out["headers"] = redact_headers(entry["headers"])
-    body = _decoded(entry["body"])
+    body = _SCRUBBER.value(_decoded(entry["body"]))
     if body is None and entry["body_bytes"] > BODY_LIMIT:
         body = {"truncated": True, "bytes": entry["body_bytes"]}
     out["body"] = body
     out["near_miss"] = _decoded(entry["near_miss"])
-    response = _decoded(entry["response"])
+    response = _SCRUBBER.value(_decoded(entry["response"]))
     if response is None and entry["response_bytes"] > BODY_LIMIT:
         response = {"truncated": True, "bytes": entry["response_bytes"]}
     out["response"] = response
@@ -133,5 +136,10 @@ def _decoded(data: bytes | None) -> Any:
 
 
 def is_unmatched(entry: dict[str, Any]) -> bool:
-    """A valid request that no scenario answered (a fallback reply, or strict mode's 404)."""
-    return not entry["matched"] and (entry["near_miss"] is not None or entry["status"] == 200)
+    """A valid request that no scenario answered (a fallback reply, or strict mode's 404) and
+    no upstream answered for a recording."""
+    return (
+        not entry["matched"]
+        and entry["recorded"] is None
+        and (entry["near_miss"] is not None or entry["status"] == 200)
+    )

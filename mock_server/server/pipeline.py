@@ -19,7 +19,7 @@ import asyncio
 import logging
 import time
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -40,6 +40,10 @@ from .journal import record
 from .overrides import NONE, read_overrides
 from .render import answer_headers, error_response, json_response
 from .state import STATE
+
+if TYPE_CHECKING:
+    from ..record.recorder import RecordingTarget
+    from ..record.upstream import Upstream
 
 log = logging.getLogger("mock_server")
 
@@ -63,7 +67,7 @@ def chat_completions(base: str):
         try:
             exchange.profile = route_profile(state, request, base)
             exchange.key = authenticate(state, request, exchange.profile)
-            raw = await read_body(
+            raw = exchange.raw = await read_body(
                 request, state.settings.max_body_bytes, state.settings.body_timeout
             )
             content_type = request.headers.get("Content-Type")
@@ -114,6 +118,9 @@ async def answer(exchange: Exchange) -> web.StreamResponse:
     overrides = read_overrides(exchange.request.headers) if state.settings.overrides else NONE
     if overrides.status is not None:
         raise ApiError(str(overrides.status), status=overrides.status)
+    recording = _recording(exchange) if state.recorder is not None else None
+    if recording is not None and recording[0].mode == "all":
+        return await forward(exchange, view, *recording)
     if overrides.scenario is not None:
         forced = state.engine.find(overrides.scenario, exchange.tenant.scenarios)
         if forced is None:
@@ -127,6 +134,8 @@ async def answer(exchange: Exchange) -> web.StreamResponse:
         selection = state.engine.choose(view, exchange.tenant.scenarios)
     exchange.selection = selection
     if selection is None:
+        if recording is not None:
+            return await forward(exchange, view, *recording)
         strict = exchange.tenant.strict
         if strict if strict is not None else state.settings.strict:
             misses = state.engine.near_misses(view, exchange.tenant.scenarios)
@@ -145,6 +154,31 @@ async def answer(exchange: Exchange) -> web.StreamResponse:
     if fault is not None:
         reply = replace(reply, fault=fault)
     return await deliver(exchange, reply, view, hints.get("provider"))
+
+
+def _recording(exchange: Exchange) -> tuple[RecordingTarget, Upstream] | None:
+    """Where a request this tenant sends to this profile is forwarded and recorded, if
+    anywhere: the tenant's own recording file, else the server's."""
+    recorder = exchange.state.recorder
+    upstream = recorder.upstream(exchange.profile.name)
+    if upstream is None:
+        return None
+    target = exchange.tenant.recording or recorder.server_target(exchange.profile.name)
+    return None if target is None or target.mode == "none" else (target, upstream)
+
+
+async def forward(
+    exchange: Exchange, view: RequestView, target: RecordingTarget, upstream: Upstream
+) -> web.StreamResponse:
+    """Answer from the upstream, and record what it said."""
+    exchange.forwarded = True
+    outcome = await exchange.state.recorder.forward(
+        target, upstream, exchange.request, exchange.raw, view
+    )
+    exchange.status = outcome.response.status
+    exchange.recorded, exchange.chunks = outcome.recorded, outcome.chunks
+    exchange.summary = outcome.summary
+    return outcome.response
 
 
 async def deliver(

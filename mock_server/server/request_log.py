@@ -33,6 +33,10 @@ def outcome(exchange: Exchange) -> str:
     if exchange.selection is not None:
         answer = f"{exchange.selection.scenario.name}#{exchange.selection.step + 1}"
         return f"{answer} fault: {exchange.fault}" if exchange.fault else answer
+    if exchange.recorded:
+        return f"recorded as {exchange.recorded}"
+    if exchange.forwarded:
+        return "relayed from the upstream, not recorded"
     if exchange.fault:
         return f"fault: {exchange.fault}"
     if exchange.near_miss is not None:

@@ -1,71 +1,40 @@
 """A journal entry as a scenario: the YAML that answers that exact request again ("save as
-scenario" in the inspector, ``GET /__admin/requests/{id}/scenario``)."""
+scenario" in the inspector, ``GET /__admin/requests/{id}/scenario``). It is built the way the
+recorder builds one (``record.identity``, ``record.capture``), from what the server answered."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import re
 from typing import Any
 
-import yaml
+from ..engine.request_view import RequestView
+from ..record.capture import completion_reply, error_reply
+from ..record.identity import match_conditions, scenario_name
+from ..redaction import Scrubber
+from ..yamlio import dump_yaml
 
-_GLOB_CHARS = re.compile(r"[*?\[]")
+_SCRUBBER = Scrubber()
 
 
 def scenario_for(entry: dict[str, Any]) -> dict[str, Any]:
-    """A scenario matching ``entry``'s model and last user message exactly, answering with what
-    the server answered (its message, or its error)."""
+    """A scenario matching ``entry``'s request as a recording would, answering with what the
+    server answered (its message, or its error)."""
     body = entry["body"] if isinstance(entry["body"], dict) else {}
-    text = entry.get("last_user_message") or ""
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "request"
-    match: dict[str, Any] = {"last_user_message": {"equals": text}}
-    model = body.get("model")
-    if isinstance(model, str):
-        match["model"] = {"equals": model} if _GLOB_CHARS.search(model) else model
-    scenario: dict[str, Any] = {
-        "name": f"{slug}-{entry['id'][-6:]}",
-        "profile": entry["profile"],
-        "match": match,
-        "reply": _reply(entry),
-    }
-    return scenario
-
-
-def _reply(entry: dict[str, Any]) -> dict[str, Any]:
+    view = RequestView(body, profile=entry["profile"])
+    match = match_conditions(view, _SCRUBBER)
     response = entry.get("response")
     if entry["status"] >= 400:
-        error = _error_of(response)
-        return {"status": entry["status"], "error": error} if error else {"status": entry["status"]}
-    choices = response.get("choices") if isinstance(response, dict) else None
-    message = (choices[0].get("message") or {}) if choices else {}
-    reply: dict[str, Any] = {}
-    for key in ("content", "reasoning_content", "refusal"):
-        if isinstance(message.get(key), str):
-            reply[key] = message[key]
-    calls = []
-    for call in message.get("tool_calls") or ():
-        function = call.get("function") or {}
-        arguments = function.get("arguments", "{}")
-        with contextlib.suppress(TypeError, ValueError):  # else kept as the string it was
-            arguments = json.loads(arguments)
-        calls.append(
-            {"name": function.get("name", ""), "arguments": arguments, "id": call.get("id", "")}
-        )
-    if calls:
-        reply["tool_calls"] = calls
-    return reply or {"content": ""}
-
-
-def _error_of(response: Any) -> dict[str, Any] | None:
-    envelope = response[0] if isinstance(response, list) and response else response
-    error = envelope.get("error") if isinstance(envelope, dict) else None
-    if not isinstance(error, dict):
-        return None
-    return {k: error[k] for k in ("message", "type", "param", "code") if k in error}
+        reply = error_reply(entry["status"], response, {}, _SCRUBBER)
+    else:
+        completion = completion_reply(response, _SCRUBBER)
+        reply = completion[0] if completion is not None else {"content": ""}
+        reply.pop("usage", None)  # counted afresh for each request, as the original was
+    return {
+        "name": scenario_name(entry["profile"], match, view, _SCRUBBER),
+        "profile": entry["profile"],
+        "match": match,
+        "reply": reply,
+    }
 
 
 def scenario_yaml(entry: dict[str, Any]) -> str:
-    return yaml.safe_dump(
-        {"scenarios": [scenario_for(entry)]}, sort_keys=False, allow_unicode=True, width=100
-    )
+    return dump_yaml({"scenarios": [scenario_for(entry)]})

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -13,9 +15,13 @@ from ..accounts.rules import AccountRules
 from ..checks.profiles import ProfileRegistry
 from ..config import Settings
 from ..engine.choosing import ScenarioEngine
+from ..engine.loading import bundled_scenarios_dir
 from ..wire.ids import Ids
 from ..wire.pacer import Pacer
 from .tenants import Tenants
+
+if TYPE_CHECKING:
+    from ..record.recorder import Recorder
 
 
 @dataclass
@@ -35,6 +41,20 @@ class ServerState:
     # Called with each request's Exchange once it is answered (server.request_log); None: no
     # log line, and no work for one.
     request_log: Callable[..., None] | None = None
+    # Forwards and records what no scenario answers (--record); None: nothing is forwarded.
+    recorder: Recorder | None = None
+
+    def scenario_paths(self) -> list[str | Path]:
+        """Where file scenarios come from: ``--scenarios`` (else the bundled ones), and for a
+        recording server its recordings instead of the bundled ones."""
+        return scenario_paths(self.settings, self.recorder)
+
+
+def scenario_paths(settings: Settings, recorder: Recorder | None) -> list[str | Path]:
+    if recorder is not None:
+        # The bundled examples would answer what a recording server should record.
+        return [*(settings.scenarios or ()), *recorder.existing_files()]
+    return [bundled_scenarios_dir()] if settings.scenarios is None else list(settings.scenarios)
 
 
 STATE = web.AppKey("state", ServerState)

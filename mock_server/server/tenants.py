@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..accounts.account import TenantAccounts
 from ..config import (
@@ -21,6 +22,9 @@ from ..config import (
 )
 from ..engine.choosing import ScenarioState
 from .journal_store import Journal, JournalBudget
+
+if TYPE_CHECKING:
+    from ..record.recorder import RecordingTarget
 
 DEFAULT_TENANT = "default"
 
@@ -33,6 +37,7 @@ class Tenant:
     journal: Journal
     scenarios: ScenarioState = field(default_factory=ScenarioState)
     strict: bool | None = None  # None: the server's setting
+    recording: RecordingTarget | None = None  # a file of its own to record into (pytest)
     accounts: TenantAccounts = field(init=False)
 
     def __post_init__(self) -> None:
@@ -41,13 +46,17 @@ class Tenant:
     @property
     def held(self) -> bool:
         """Whether the admin API configured this tenant (so it is never evicted)."""
-        return bool(len(self.scenarios.added)) or self.strict is not None
+        return (
+            bool(len(self.scenarios.added)) or self.strict is not None or self.recording is not None
+        )
 
     def reset(self) -> None:
-        """Forget everything: added scenarios, sequence positions, journal, account state."""
+        """Forget everything: added scenarios, sequence positions, journal, account state, where it
+        recorded."""
         self.scenarios.clear()
         self.journal.clear()
         self.strict = None
+        self.recording = None
         self.accounts.clear()
 
 

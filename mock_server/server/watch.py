@@ -21,7 +21,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ..engine.loading import bundled_scenarios_dir, load_paths, scenario_files
+from ..engine.loading import load_paths, scenario_files
 from ..errors import ConfigError
 from .state import STATE
 
@@ -62,12 +62,11 @@ def _changed(before: dict[Path, Stamp], after: dict[Path, Stamp]) -> bool:
 
 async def _watch(app: web.Application) -> None:
     state = app[STATE]
-    paths = state.settings.scenarios
-    if paths is None:
-        paths = [bundled_scenarios_dir()]
+    paths = state.scenario_paths()
     seen = await asyncio.to_thread(_stamps, paths)
     while True:
         await asyncio.sleep(POLL_SECONDS)
+        paths = state.scenario_paths()  # a recording file appears with its first recording
         current = await asyncio.to_thread(_stamps, paths)
         changed = _changed(seen, current)
         seen = current

@@ -10,6 +10,13 @@ near-miss report, unless its marker says ``allow_unmatched=True``.
 
 Ini options: ``mock_server_scenarios`` (files loaded for every test), ``mock_server_profile``.
 ``MOCK_SERVER_URL`` points the fixture at a server already running instead of starting one.
+
+Recording (docs/recording.md): each test replays ``recordings/<test module>/<test name>.yaml``
+next to its file when there is one (the folder is the ini option ``mock_server_recordings``).
+With ``--mock-server-record=new`` (or the marker's ``record="new"``) what no scenario answers
+is forwarded to the upstream (``--mock-server-upstream [PROFILE=]URL``, or the ini option) and
+recorded there; ``all`` forwards everything and records the file afresh; ``none`` (the default)
+only replays, so an unmatched request fails the test as ever.
 """
 
 from __future__ import annotations
@@ -24,6 +31,9 @@ import pytest
 
 from .tenant_handle import TenantHandle, unmatched_report
 
+DEFAULT_RECORDINGS = "recordings"
+RECORD_MODES = ("new", "all", "none")
+
 # The server itself (aiohttp and all) is imported only when a test first asks for it, so
 # installing mock-server costs test runs that never use it nothing.
 
@@ -33,12 +43,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "mock_server_scenarios", "scenario files loaded into every test's tenant", type="paths"
     )
     parser.addini("mock_server_profile", "the profile mock_server.base_url points at")
+    parser.addini(
+        "mock_server_recordings",
+        "folder of recordings, next to each test file (default recordings)",
+        default=DEFAULT_RECORDINGS,
+    )
+    parser.addini(
+        "mock_server_upstream",
+        "upstreams to record from, [PROFILE=]URL, one a line",
+        type="linelist",
+    )
+    group = parser.getgroup("mock-server")
+    group.addoption(
+        "--mock-server-record",
+        choices=RECORD_MODES,
+        default=None,
+        help="new: record what no scenario answers; all: record every request afresh; "
+        "none: replay only (default)",
+    )
+    group.addoption(
+        "--mock-server-upstream",
+        action="append",
+        default=[],
+        metavar="[PROFILE=]URL",
+        help="an upstream to record from; repeatable (else the ini option mock_server_upstream)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mock_server(scenarios=[...], profile=None, strict=None, allow_unmatched=False): "
+        "mock_server(scenarios=[...], profile=None, strict=None, allow_unmatched=False, "
+        "record=None): "
         "scenarios and settings for this test's mock_server tenant",
     )
 
@@ -60,8 +96,12 @@ class _ExternalServer:
         )
 
 
+def _upstreams(config: pytest.Config) -> list[str]:
+    return config.getoption("--mock-server-upstream") or config.getini("mock_server_upstream")
+
+
 @pytest.fixture(scope="session")
-def mock_server_session() -> Iterator[object]:
+def mock_server_session(request: pytest.FixtureRequest) -> Iterator[object]:
     """The session's server: started once, in a background thread, on an ephemeral port."""
     url = os.environ.get("MOCK_SERVER_URL")
     if url:
@@ -69,8 +109,26 @@ def mock_server_session() -> Iterator[object]:
         return
     from .runner import MockServer
 
-    with MockServer() as server:
+    # Upstreams known, but nothing recorded server-wide: each test records into its own file.
+    upstreams = _upstreams(request.config)
+    recording = {"record": upstreams, "record_to": None, "record_mode": "none"}
+    with MockServer(**(recording if upstreams else {})) as server:
         yield server
+
+
+def recording_file(node: pytest.Item, folder: str) -> Path:
+    """``<folder>/<test module>/<test name>.yaml``, next to the test's file."""
+    path = Path(node.path)
+    name = re.sub(r"[^A-Za-z0-9_.=-]+", "-", node.name).strip("-")
+    return path.parent / folder / path.stem / f"{name}.yaml"
+
+
+def _record_mode(request: pytest.FixtureRequest, options: dict) -> str:
+    given = request.config.getoption("--mock-server-record")
+    mode = given or options.get("record") or "none"
+    if mode not in RECORD_MODES:
+        raise pytest.UsageError(f"mock_server marker: record={mode!r}; use one of {RECORD_MODES}")
+    return mode
 
 
 def _tenant_name(node: pytest.Item) -> str:
@@ -86,11 +144,17 @@ def mock_server(request: pytest.FixtureRequest, mock_server_session) -> Iterator
     profile = options.get("profile") or request.config.getini("mock_server_profile") or None
     files: list[str | Path] = [*request.config.getini("mock_server_scenarios")]
     files += [Path(request.path).parent / p for p in options.get("scenarios", ())]
+    recording = recording_file(request.node, request.config.getini("mock_server_recordings"))
+    mode = _record_mode(request, options)
     with mock_server_session.tenant(_tenant_name(request.node), profile) as handle:
         if options.get("strict") is not None:
             handle.set_strict(options["strict"])
         for path in files:
             handle.load(path)
+        if mode != "none":
+            handle.record(recording, mode, fresh=mode == "all")
+        elif recording.exists():
+            handle.load(recording)
         yield handle
         unmatched = handle.reset()  # one call: the report, then a clean slate
     if unmatched and not options.get("allow_unmatched"):

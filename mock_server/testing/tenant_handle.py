@@ -109,6 +109,12 @@ class TenantHandle:
         """Add the scenarios of a YAML or JSON file."""
         return self.add(Path(path).read_text("utf-8"))
 
+    def record(self, path: str | Path, mode: str = "new", fresh: bool = False) -> int:
+        """Record what no scenario answers into ``path`` (the server needs ``--record``) and
+        replay the scenarios already there (none with ``fresh``); how many were loaded."""
+        spec = {"file": str(Path(path).resolve()), "mode": mode, "fresh": fresh}
+        return self.admin("PUT", "/recording", spec)["loaded"]
+
     @property
     def requests(self) -> list[dict[str, Any]]:
         """This tenant's journal, oldest first."""

@@ -86,8 +86,9 @@ def max_completion_tokens(body: dict[str, Any]) -> int | None:
 
 
 def apply_token_limit(choice: Choice, limit: int | None) -> Choice:
-    """Cut the content to ``limit`` tokens (finish_reason ``length``), as a model would stop."""
-    if limit is None or choice.content is None or choice.tool_calls:
+    """Cut the content to ``limit`` tokens (finish_reason ``length``), as a model would stop.
+    A scripted ``finish_reason`` says how the reply ended already: its content is kept whole."""
+    if limit is None or choice.content is None or choice.tool_calls or choice.finish_reason:
         return choice
     if len(choice.content) <= limit:  # a token is at least one character: nothing to cut
         return choice

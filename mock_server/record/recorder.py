@@ -1,0 +1,270 @@
+"""The recorder: forward a request to its profile's upstream, relay the answer, keep it.
+
+The pipeline calls ``Recorder.forward`` for a valid request no scenario answered (mode ``new``)
+or for every valid request (mode ``all``). The upstream's answer goes to the client as it
+arrives — a stream chunk by chunk — and is read at the same time into a scenario
+(``record.capture``, ``record.identity``), which is added to the scenarios that answer the
+next identical request (the server's file scenarios, or, for a tenant recording into a file of
+its own, that tenant's) and written to the recording file (``record.store``). Answers to
+``401``/``403`` are relayed but not kept: they say something about the key, not the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from ..checks.profiles import ProfileRegistry
+from ..config import Settings
+from ..engine.loading import SCENARIO_SUFFIXES, ScenarioProblems, parse_scenarios
+from ..engine.request_view import RequestView
+from ..engine.scenario import Scenario
+from ..errors import ConfigError
+from ..jsonio import dumps
+from ..redaction import Scrubber
+from .capture import Facts, StreamCapture, completion_reply, error_reply
+from .identity import match_conditions, scenario_name
+from .store import RecordingFile
+from .upstream import Upstream, UpstreamClient, parse_upstreams, relayed_headers, upstream_error
+
+log = logging.getLogger("mock_server")
+MODES = ("new", "all", "none")
+NOT_KEPT = (401, 403)
+DONE = b"data: [DONE]"
+# Recorded scenarios rank after those loaded from files at start-up.
+_RECORDED_ORDER = itertools.count(10**9)
+
+
+@dataclass
+class RecordingTarget:
+    """Where one tenant's (or the server's) recordings go, and when to forward."""
+
+    mode: str
+    file: RecordingFile
+    # Called with the parsed scenario so the next identical request replays it.
+    replay: Callable[[list[Scenario]], None]
+
+
+@dataclass
+class Outcome:
+    """What a forwarded request became, for the journal and the log line."""
+
+    response: web.StreamResponse
+    recorded: str | None = None  # the scenario written
+    chunks: int | None = None
+    summary: bytes | None = None  # a relayed stream's answer, whole
+
+
+class Recorder:
+    """Upstreams by profile, the recording mode and what redaction adds; see the module doc."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        profiles: ProfileRegistry,
+        replay: Callable[[list[Scenario]], None],
+    ) -> None:
+        self.upstreams = parse_upstreams(settings.record, profiles.default.name)
+        for name in self.upstreams:
+            if profiles.get(name) is None:
+                known = ", ".join(sorted(p.name for p in profiles))
+                raise ConfigError(f"--record {name}=...: no profile {name!r}; known: {known}")
+        mode = settings.record_mode or ("none" if settings.strict else "new")
+        if mode not in MODES:
+            raise ConfigError(f"record_mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.mode = mode
+        self.timing = settings.record_timing
+        try:
+            self.scrubber = Scrubber(settings.redact)
+        except re.error as exc:
+            raise ConfigError(f"--redact: bad regex: {exc}") from None
+        self.client = UpstreamClient(settings.upstream_timeout)
+        # None: no recording file of the server's own, only tenants' (the pytest plugin).
+        self.record_to = Path(settings.record_to) if settings.record_to else None
+        # Opened now, so that no request waits for a file to be read; profiles recording into
+        # one file share it.
+        files: dict[Path, RecordingFile] = {}
+        self._server_targets = (
+            {}
+            if self.record_to is None
+            else {
+                name: RecordingTarget(
+                    self.mode, files.get(path) or files.setdefault(path, _open(path, False)), replay
+                )
+                for name in self.upstreams
+                for path in [self.server_file(name)]
+            }
+        )
+
+    def server_file(self, profile: str) -> Path:
+        """The server's recording file for ``profile``: ``--record-to`` itself when it names a
+        file, else ``<folder>/<profile>.yaml``."""
+        assert self.record_to is not None
+        if self.record_to.suffix in SCENARIO_SUFFIXES:
+            return self.record_to
+        return self.record_to / f"{profile}.yaml"
+
+    def existing_files(self) -> list[Path]:
+        """Recordings to load at start-up (replayed without the upstream)."""
+        return [self.record_to] if self.record_to and self.record_to.exists() else []
+
+    def server_target(self, profile: str) -> RecordingTarget | None:
+        """The server's recording file for a profile that has an upstream."""
+        return self._server_targets.get(profile)
+
+    def tenant_target(
+        self, mode: str, path: Path, replay: Callable[[list[Scenario]], None], fresh: bool
+    ) -> RecordingTarget:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        if path.suffix not in SCENARIO_SUFFIXES:
+            raise ValueError(f"a recording file ends in .yaml or .yml, not {path.name!r}")
+        return RecordingTarget(mode, _open(path, fresh), replay)
+
+    def upstream(self, profile: str) -> Upstream | None:
+        return self.upstreams.get(profile)
+
+    async def forward(
+        self,
+        target: RecordingTarget,
+        upstream: Upstream,
+        request: web.Request,
+        raw_body: bytes,
+        view: RequestView,
+    ) -> Outcome:
+        """Send the request upstream, relay the answer, record it (see the module doc)."""
+        started = time.monotonic()
+        response = await self.client.send(upstream, raw_body, request.headers)
+        try:
+            if response.status == 200 and response.content_type == "text/event-stream":
+                return await self._relay_stream(target, upstream, request, response, view, started)
+            try:
+                data = await response.read()
+            except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+                raise _cut(upstream, exc, self.client.timeout) from None
+        finally:
+            response.release()
+        outcome = Outcome(
+            web.Response(
+                body=data, status=response.status, headers=relayed_headers(response.headers)
+            )
+        )
+        reply = self._reply_of(response.status, data, response.headers)
+        if reply is not None:
+            outcome.recorded = await self._keep(target, upstream, view, *reply)
+        return outcome
+
+    def _reply_of(
+        self, status: int, data: bytes, headers: Any
+    ) -> tuple[dict[str, Any], Facts] | None:
+        try:
+            body: Any = json.loads(data)
+        except ValueError:
+            body = data.decode("utf-8", "replace")
+        if status == 200:
+            return completion_reply(body, self.scrubber)
+        if status >= 400 and status not in NOT_KEPT:
+            return error_reply(status, body, headers, self.scrubber), Facts()
+        return None
+
+    async def _relay_stream(
+        self,
+        target: RecordingTarget,
+        upstream: Upstream,
+        request: web.Request,
+        response: aiohttp.ClientResponse,
+        view: RequestView,
+        started: float,
+    ) -> Outcome:
+        out = web.StreamResponse(status=200, headers=relayed_headers(response.headers))
+        await out.prepare(request)
+        capture = StreamCapture(started)
+        outcome = Outcome(out)
+        try:
+            async for data in response.content.iter_any():
+                capture.feed(data)
+                if capture.done and outcome.summary is None:
+                    # The client gets [DONE] once the recording is on disk, so a test that
+                    # has read the whole stream can read the recording too.
+                    end = data.find(DONE)
+                    await out.write(data[:end])
+                    outcome.summary = dumps(capture.completion())
+                    if not capture.broken:
+                        reply = capture.reply(self.scrubber, self.timing)
+                        outcome.recorded = await self._keep(
+                            target, upstream, view, reply, capture.facts
+                        )
+                    data = data[end:]
+                await out.write(data)
+            await out.write_eof()
+        except (ConnectionError, asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            log.warning("stream from %s cut short (%s): not recorded", upstream.endpoint, exc)
+        outcome.chunks = capture.events
+        return outcome
+
+    async def _keep(
+        self,
+        target: RecordingTarget,
+        upstream: Upstream,
+        view: RequestView,
+        reply: dict[str, Any],
+        facts: Facts,
+    ) -> str | None:
+        """Write the exchange as a scenario and make it answer the next identical request;
+        its name, or None when it cannot be kept (the log says why)."""
+        match = match_conditions(view, self.scrubber)
+        name = scenario_name(view.profile, match, view, self.scrubber)
+        when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        comment = [f"recorded {when} from {upstream.endpoint}"]
+        answered = [
+            f"{label} {value}"
+            for label, value in (
+                ("model", facts.model),
+                ("system_fingerprint", facts.system_fingerprint),
+            )
+            if value
+        ]
+        if answered:
+            comment.append("answered by " + ", ".join(answered))
+        scenario = {"name": name, "profile": view.profile, "match": match, "reply": reply}
+        try:
+            parse_scenarios(scenario, str(target.file.path))
+        except ScenarioProblems as problems:
+            log.warning("answer from %s not recorded: %s", upstream.endpoint, problems)
+            return None
+        stored = target.file.put(scenario, comment)
+        target.replay(
+            parse_scenarios(stored, str(target.file.path), first_order=next(_RECORDED_ORDER))
+        )
+        await target.file.save()
+        return name
+
+    async def close(self, _app: object = None) -> None:
+        await self.client.close()
+
+
+def _open(path: Path, fresh: bool) -> RecordingFile:
+    try:
+        return RecordingFile(path, fresh)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _cut(upstream: Upstream, exc: BaseException, timeout: float):
+    if isinstance(exc, asyncio.TimeoutError):
+        return upstream_error(
+            "504", f"upstream {upstream.endpoint} stopped answering for {timeout:g} s"
+        )
+    return upstream_error("502", f"upstream {upstream.endpoint} broke off its answer: {exc}")

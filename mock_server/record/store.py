@@ -1,0 +1,126 @@
+"""A recording file: the scenarios recorded into one YAML file, written atomically.
+
+The file is read once when recording into it starts (its scenarios kept as written, with the
+comment lines above each), held in memory, and rewritten whole after each recording: to a
+temporary file in the same folder, then renamed over the old one, so a reader never sees half a
+file. Writes run off the event loop, one at a time; a recording made while a write is under way
+is in the next one, and ``save`` returns once what it added is on disk.
+
+The same request recorded again in one run with a different answer extends its scenario's
+``sequence:`` in recording order; one recorded in an earlier run is replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..yamlio import YAMLError, dump_yaml, load_yaml
+
+HEADER = (
+    "# Recorded by mock-server (docs/recording.md). Edit freely: the recorder keeps every\n"
+    "# scenario and the comment lines above it, and replaces a scenario only by re-recording it.\n"
+)
+_ITEM = re.compile(r"^  - name: (.+)$")
+_COMMENT = re.compile(r"^  (#.*)$")
+
+
+class RecordingFile:
+    """The scenarios of one recording file, by name, in file order."""
+
+    def __init__(self, path: Path, fresh: bool = False) -> None:
+        self.path = path
+        self.scenarios: dict[str, dict[str, Any]] = {}
+        self.comments: dict[str, list[str]] = {}
+        self._this_run: set[str] = set()
+        self._lock = asyncio.Lock()
+        self._dirty = False
+        if not fresh and path.exists():
+            self._read()
+
+    def _read(self) -> None:
+        text = self.path.read_text("utf-8")
+        try:
+            data = load_yaml(text) or {}
+        except YAMLError as exc:
+            raise ValueError(f"{self.path}: cannot record into it: not valid YAML: {exc}") from None
+        items = data.get("scenarios") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise ValueError(f"{self.path}: cannot record into it: no 'scenarios:' list")
+        for item in items:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                self.scenarios[item["name"]] = item
+        pending: list[str] = []
+        for line in text.splitlines():
+            comment, item = _COMMENT.match(line), _ITEM.match(line)
+            if comment:
+                pending.append(comment.group(1))
+            elif item:
+                name = load_yaml(item.group(1))
+                if isinstance(name, str):
+                    self.comments[name] = pending
+                pending = []
+            elif line.strip():
+                pending = []
+
+    def put(self, scenario: dict[str, Any], comment: list[str]) -> dict[str, Any]:
+        """Add a freshly recorded scenario; returns the scenario as it now stands (a sequence,
+        when this run recorded its request before with another answer)."""
+        name, reply = scenario["name"], scenario["reply"]
+        known = self.scenarios.get(name)
+        if known is not None and name in self._this_run:
+            steps = known.get("sequence") or [known["reply"]]
+            if reply == steps[-1]:
+                return known
+            merged = {k: v for k, v in known.items() if k not in ("reply", "sequence")}
+            merged["sequence"] = [*steps, reply]
+            self.scenarios[name] = merged
+            self.comments[name] = [
+                *self.comments.get(name, []),
+                f"# step {len(steps) + 1}: {comment}",
+            ]
+            return merged
+        self._this_run.add(name)
+        self.scenarios[name] = scenario
+        self.comments[name] = [f"# {line}" for line in comment]
+        return scenario
+
+    def render(self) -> str:
+        if not self.scenarios:
+            return HEADER + "scenarios: []\n"
+        blocks = []
+        for name, scenario in self.scenarios.items():
+            item = dump_yaml([scenario])
+            lines = [f"  {c}" for c in self.comments.get(name, ())]
+            lines += ["  " + line if line else line for line in item.splitlines()]
+            blocks.append("\n".join(lines))
+        return HEADER + "scenarios:\n" + "\n\n".join(blocks) + "\n"
+
+    async def save(self) -> None:
+        """Write the file if something changed; returns once this call's changes are on disk."""
+        self._dirty = True
+        async with self._lock:
+            if not self._dirty:
+                return  # a write that started after our change already carried it
+            self._dirty = False
+            await asyncio.to_thread(write_atomically, self.path, self.render())
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """``text`` into ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.chmod(temporary, 0o644)  # as an ordinary file, not mkstemp's owner-only 0600
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

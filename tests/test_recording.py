@@ -1,0 +1,507 @@
+"""Recording: a second mock-server on its own socket plays the provider; the recording server
+forwards what no scenario answers, relays it, writes scenarios; with the upstream stopped, a
+server on those files answers the same requests the same way."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import openai
+import pytest
+from processes import serving
+
+from mock_server.engine.loading import load_paths
+from mock_server.testing.runner import MockServer
+from mock_server.yamlio import load_yaml
+
+CLIENT_KEY = "sk-test-recording-key"
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+}
+TIME_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_time",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+}
+UPSTREAM_SCENARIOS = """
+scenarios:
+  - name: text
+    match: {last_user_message: {equals: "Say hello"}}
+    reply:
+      content: "Hello from upstream! {{ not a template }}"
+      verbatim: true
+      usage: {prompt_tokens: 11, completion_tokens: 7, total_tokens: 18}
+  - name: reasoning-stream
+    profile: deepseek
+    match: {last_user_message: {equals: "Think, then answer"}}
+    reply:
+      reasoning_content: "The user wants an answer after thought."
+      content: "Forty-two, after some thought."
+  - name: parallel-tools
+    match: {last_user_message: {equals: "Weather in Paris and Rome?"}}
+    reply:
+      tool_calls:
+        - {name: get_weather, arguments: {city: Paris}}
+        - {name: get_weather, arguments: {city: Rome}}
+  - name: loop-step-1
+    match: {last_user_message: {equals: "Plan my walk in Oslo"}, last_message_role: user}
+    reply:
+      tool_calls: [{name: get_weather, arguments: {city: Oslo}}]
+  - name: loop-step-2
+    match: {last_message_role: tool, tool_result: {contains: "sunny"}}
+    reply:
+      tool_calls: [{name: get_time, arguments: '{"city": "Oslo"}'}]
+  - name: loop-step-3
+    match: {last_message_role: tool, tool_result: {contains: "10:00"}}
+    reply: {content: "Walk at 10:00: it is sunny."}
+  - name: two-choices
+    match: {last_user_message: {equals: "Give me two options"}}
+    reply:
+      choices: [{content: "Option A"}, {content: "Option B"}]
+  - name: rate-limited
+    match: {last_user_message: {equals: "Too fast"}}
+    reply:
+      status: 429
+      headers: {retry-after-ms: "1500", x-ratelimit-remaining-requests: "0"}
+      error: {message: "Rate limit reached for requests", code: rate_limit_exceeded}
+  - name: bad-param
+    match: {last_user_message: {equals: "Bad temperature"}}
+    reply:
+      status: 400
+      error: {message: "Invalid 'temperature': too high.", param: temperature, code: invalid_value}
+  - name: paced
+    match: {last_user_message: {equals: "Stream slowly"}}
+    reply:
+      content: "one two three four five six seven eight nine ten"
+      stream: {chunk: word, size: 1}
+      latency: {ttft_ms: 100, chunk_interval_ms: 100}
+  - name: changing
+    match: {last_user_message: {equals: "What changed?"}}
+    sequence:
+      - content: "first answer"
+      - content: "second answer"
+  - name: log-in
+    match: {last_user_message: {contains: "to log in"}}
+    reply: {content: "Logged in."}
+  - name: echo
+    reply:
+      content: "model={{ model }} system={{ request.messages[0].content }}"
+  - name: slow
+    match: {last_user_message: {equals: "Take your time"}}
+    reply: {content: late, latency: {delay_ms: 3000}}
+"""
+
+
+@pytest.fixture
+def upstream():
+    with MockServer(seed=3) as server:
+        server.add(UPSTREAM_SCENARIOS)
+        yield server
+
+
+def upstreams(server: MockServer) -> list[str]:
+    return [f"{server.url}/v1", f"deepseek={server.url}/deepseek/v1"]
+
+
+def client(server: MockServer, profile: str = "", **options) -> openai.OpenAI:
+    options.setdefault("max_retries", 0)
+    base = server.url + (f"/{profile}" if profile else "") + "/v1"
+    return openai.OpenAI(base_url=base, api_key=options.pop("api_key", CLIENT_KEY), **options)
+
+
+def user(text: str) -> list[dict]:
+    return [{"role": "user", "content": text}]
+
+
+def lint(*paths: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "check", *map(str, paths)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def every_kind(server: MockServer) -> dict:
+    """Send each kind of exchange; what the client saw, comparable across servers."""
+    openai_client, deepseek = client(server), client(server, "deepseek")
+    seen: dict = {}
+    text = openai_client.chat.completions.create(model="gpt-4o", messages=user("Say hello"))
+    seen["text"] = (text.choices[0].message.content, text.choices[0].finish_reason, text.usage)
+    chunks = list(
+        deepseek.chat.completions.create(
+            model="deepseek-reasoner",
+            messages=user("Think, then answer"),
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    deltas = [c.choices[0].delta for c in chunks if c.choices]
+    seen["stream"] = (
+        "".join(getattr(d, "reasoning_content", None) or "" for d in deltas),
+        "".join(d.content or "" for d in deltas),
+        [c.choices[0].finish_reason for c in chunks if c.choices][-1],
+        chunks[-1].usage,
+    )
+    tools = openai_client.chat.completions.create(
+        model="gpt-4o", messages=user("Weather in Paris and Rome?"), tools=[WEATHER_TOOL]
+    )
+    seen["tools"] = _calls(tools)
+    seen["loop"] = agent_loop(openai_client)
+    options = openai_client.chat.completions.create(
+        model="gpt-4o", messages=user("Give me two options"), n=2
+    )
+    seen["n"] = [(c.index, c.message.content, c.finish_reason) for c in options.choices]
+    with pytest.raises(openai.RateLimitError) as limited:
+        openai_client.chat.completions.create(model="gpt-4o", messages=user("Too fast"))
+    seen["429"] = (
+        limited.value.status_code,
+        limited.value.code,
+        limited.value.response.headers["retry-after-ms"],
+        limited.value.response.headers["x-ratelimit-remaining-requests"],
+    )
+    with pytest.raises(openai.BadRequestError) as refused:
+        openai_client.chat.completions.create(model="gpt-4o", messages=user("Bad temperature"))
+    seen["400"] = (refused.value.param, refused.value.code, refused.value.message)
+    return seen
+
+
+def _calls(completion) -> tuple:
+    message = completion.choices[0]
+    return (
+        message.finish_reason,
+        [
+            (c.id, c.function.name, json.loads(c.function.arguments))
+            for c in message.message.tool_calls
+        ],
+    )
+
+
+def agent_loop(openai_client: openai.OpenAI) -> list:
+    """Tool call -> tool result -> second tool call -> tool result -> final text."""
+    messages = user("Plan my walk in Oslo")
+    results = {"get_weather": "sunny, 18°C", "get_time": "10:00 is the best time"}
+    steps = []
+    for _ in range(3):
+        answer = openai_client.chat.completions.create(
+            model="gpt-4o", messages=messages, tools=[WEATHER_TOOL, TIME_TOOL]
+        )
+        message = answer.choices[0].message
+        if not message.tool_calls:
+            steps.append(message.content)
+            break
+        steps.append(_calls(answer))
+        messages = [*messages, message.model_dump(exclude_none=True)]
+        for call in message.tool_calls:
+            messages.append(
+                {"role": "tool", "tool_call_id": call.id, "content": results[call.function.name]}
+            )
+    return steps
+
+
+def test_every_kind_of_exchange_records_and_replays_without_the_upstream(upstream, tmp_path):
+    recordings = tmp_path / "recordings"
+    with MockServer(record=upstreams(upstream), record_to=str(recordings)) as recorder:
+        recorded = every_kind(recorder)
+        entries = recorder.requests
+    assert all(e["recorded"] for e in entries if e["status"] == 200)
+    assert len({e["recorded"] for e in entries}) == len(entries) == 9
+    upstream.stop()
+    files = sorted(recordings.iterdir())
+    assert [f.name for f in files] == ["deepseek.yaml", "openai.yaml"]
+    lint(*files)
+    # Replayed by a server that has only the files: no upstream, no recorder.
+    with MockServer(scenarios=[str(recordings)], strict=True) as replayer:
+        replayed = every_kind(replayer)
+        assert all(e["matched"] for e in replayer.requests)
+    assert replayed == recorded
+    assert recorded["text"][0] == "Hello from upstream! {{ not a template }}"  # as recorded
+    assert recorded["text"][2].total_tokens == 18
+    assert recorded["stream"][:3] == (
+        "The user wants an answer after thought.",
+        "Forty-two, after some thought.",
+        "stop",
+    )
+    assert recorded["tools"][0] == "tool_calls"
+    assert [(name, args) for _, name, args in recorded["tools"][1]] == [
+        ("get_weather", {"city": "Paris"}),
+        ("get_weather", {"city": "Rome"}),
+    ]
+    assert recorded["loop"][-1] == "Walk at 10:00: it is sunny." and len(recorded["loop"]) == 3
+    assert recorded["429"] == (429, "rate_limit_exceeded", "1500", "0")
+    assert recorded["400"][:2] == ("temperature", "invalid_value")
+
+
+def test_recorded_file_reads_like_a_scenario_file(upstream, tmp_path):
+    path = tmp_path / "rec.yaml"
+    with MockServer(record=upstreams(upstream), record_to=str(path)) as recorder:
+        agent_loop(client(recorder))
+    text = path.read_text()
+    scenarios = load_yaml(text)["scenarios"]
+    assert len(scenarios) == 3
+    first, second, third = scenarios
+    assert first["name"].startswith("plan-my-walk-in-oslo-")
+    assert first["match"] == {
+        "model": "gpt-4o",
+        "last_user_message": {"equals": "Plan my walk in Oslo"},
+        "turn": 1,
+        "last_message_role": "user",
+        "tools": ["get_time", "get_weather"],
+    }
+    # Each later step says which tool call its last result answers: the recorded ids.
+    assert second["match"]["tool_call_id"] == first["reply"]["tool_calls"][0]["id"]
+    assert third["match"]["tool_call_id"] == second["reply"]["tool_calls"][0]["id"]
+    assert second["reply"]["tool_calls"][0]["arguments"] == '{"city": "Oslo"}'  # as sent
+    assert f"from {upstream.url}/v1/chat/completions" in text
+    assert "answered by model gpt-4o-2024-08-06, system_fingerprint fp_" in text
+    for volatile in ("chatcmpl-", "created"):
+        assert volatile not in text
+
+
+def test_a_stream_is_relayed_as_it_arrives(upstream, tmp_path):
+    with MockServer(record=upstreams(upstream), record_to=str(tmp_path)) as recorder:
+        started = time.monotonic()
+        stream = client(recorder).chat.completions.create(
+            model="gpt-4o", messages=user("Stream slowly"), stream=True
+        )
+        arrivals = [
+            time.monotonic() - started
+            for chunk in stream
+            if chunk.choices and chunk.choices[0].delta.content
+        ]
+    # The upstream takes ~1.1 s (100 ms to the first word, then 100 ms a word); the client has
+    # its first word long before the upstream has finished.
+    assert arrivals[-1] > 0.9
+    assert arrivals[0] < 0.5
+    (scenario,) = load_yaml((tmp_path / "openai.yaml").read_text())["scenarios"]
+    latency = scenario["reply"]["latency"]
+    assert 80 <= latency["ttft_ms"] < 500
+    assert 5 < latency["tokens_per_second"] < 20  # ~10 words a second
+    assert scenario["reply"]["stream"] == {"chunk": "token", "size": 1}
+
+
+def test_timing_can_be_left_out(upstream, tmp_path):
+    settings = {"record": upstreams(upstream), "record_to": str(tmp_path), "record_timing": False}
+    with MockServer(**settings) as recorder:
+        list(
+            client(recorder).chat.completions.create(
+                model="gpt-4o", messages=user("Stream slowly"), stream=True
+            )
+        )
+    (scenario,) = load_yaml((tmp_path / "openai.yaml").read_text())["scenarios"]
+    assert "latency" not in scenario["reply"]
+
+
+def test_a_request_answered_differently_again_records_a_sequence(upstream, tmp_path):
+    settings = {"record": upstreams(upstream), "record_to": str(tmp_path), "record_mode": "all"}
+    with MockServer(**settings) as recorder:
+        answers = [
+            client(recorder)
+            .chat.completions.create(model="gpt-4o", messages=user("What changed?"))
+            .choices[0]
+            .message.content
+            for _ in range(2)
+        ]
+    assert answers == ["first answer", "second answer"]
+    (scenario,) = load_yaml((tmp_path / "openai.yaml").read_text())["scenarios"]
+    assert [step["content"] for step in scenario["sequence"]] == answers
+    upstream.stop()
+    with MockServer(scenarios=[str(tmp_path)]) as replayer:
+        again = [
+            client(replayer)
+            .chat.completions.create(model="gpt-4o", messages=user("What changed?"))
+            .choices[0]
+            .message.content
+            for _ in range(2)
+        ]
+    assert again == answers
+
+
+def test_calls_sharing_a_user_message_record_apart(upstream, tmp_path):
+    asks = [
+        ("gpt-4o", "You are terse."),
+        ("gpt-4o-mini", "You are terse."),
+        ("gpt-4o", "You are verbose."),
+        ("gpt-4o", None),
+    ]
+
+    def send_all(server: MockServer) -> list[str]:
+        out = []
+        for model, system in asks:
+            messages = ([{"role": "system", "content": system}] if system else []) + user("hi")
+            reply = client(server).chat.completions.create(model=model, messages=messages)
+            out.append(reply.choices[0].message.content)
+        return out
+
+    with MockServer(record=upstreams(upstream), record_to=str(tmp_path)) as recorder:
+        recorded = send_all(recorder)
+    assert len(set(recorded)) == 4
+    assert len(load_yaml((tmp_path / "openai.yaml").read_text())["scenarios"]) == 4
+    upstream.stop()
+    with MockServer(scenarios=[str(tmp_path)], strict=True) as replayer:
+        assert send_all(replayer) == recorded
+
+
+def test_a_miss_is_forwarded_once_then_replayed(upstream, tmp_path):
+    with MockServer(record=upstreams(upstream), record_to=str(tmp_path)) as recorder:
+        for _ in range(3):
+            client(recorder).chat.completions.create(model="gpt-4o", messages=user("Say hello"))
+        assert [bool(e["recorded"]) for e in recorder.requests] == [True, False, False]
+    assert len(upstream.requests) == 1
+
+
+def test_replay_only_mode_forwards_nothing(upstream, tmp_path):
+    settings = {"record": upstreams(upstream), "record_to": str(tmp_path), "record_mode": "none"}
+    with MockServer(**settings) as recorder:
+        reply = client(recorder).chat.completions.create(model="gpt-4o", messages=user("Say hello"))
+    assert reply.choices[0].message.content.startswith("This is a mock response")
+    assert upstream.requests == [] and not (tmp_path / "openai.yaml").exists()
+
+
+def test_strict_forwards_only_when_recording_is_asked_for(upstream, tmp_path):
+    settings = {"record": upstreams(upstream), "record_to": str(tmp_path), "strict": True}
+    with MockServer(**settings) as recorder, pytest.raises(openai.NotFoundError):
+        client(recorder).chat.completions.create(model="gpt-4o", messages=user("Say hello"))
+    with MockServer(**settings, record_mode="new") as recorder:
+        client(recorder).chat.completions.create(model="gpt-4o", messages=user("Say hello"))
+    assert len(upstream.requests) == 1
+
+
+def test_a_request_refused_locally_never_reaches_the_upstream(upstream, tmp_path):
+    recorder = MockServer(record=upstreams(upstream), record_to=str(tmp_path))
+    with recorder, pytest.raises(openai.BadRequestError):
+        client(recorder).chat.completions.create(
+            model="gpt-4o", messages=user("Say hello"), temperature=7
+        )
+    assert upstream.requests == []
+
+
+def test_keys_reach_the_upstream_but_no_file_journal_log_or_error(upstream, tmp_path):
+    secret = "sk-live-" + "Q7x9" * 8
+    upstream_key = "sk-upstream-" + "Z" * 24
+    recordings = tmp_path / "recordings"
+    env = {**os.environ, "MOCK_SERVER_UPSTREAM_KEY": upstream_key}
+    flags = [
+        "--record",
+        f"{upstream.url}/v1",
+        "--record-to",
+        str(recordings),
+        "--log-format",
+        "json",
+    ]
+    message = f"Use {secret} to log in"
+    with serving(tmp_path, *flags, env=env) as (port, lines):
+        openai_client = openai.OpenAI(
+            base_url=f"http://127.0.0.1:{port}/v1", api_key=secret, max_retries=0
+        )
+        first = openai_client.chat.completions.create(model="gpt-4o", messages=user(message))
+        again = openai_client.chat.completions.create(model="gpt-4o", messages=user(message))
+        assert again.choices[0].message.content == first.choices[0].message.content
+        errors = []
+        for bad in ({"temperature": 9}, {"top_p": -1}):
+            with pytest.raises(openai.BadRequestError) as refused:
+                openai_client.chat.completions.create(model="gpt-4o", messages=user(message), **bad)
+            errors.append(refused.value.response.text)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/__admin/requests") as answer:
+            journal = answer.read().decode()
+        time.sleep(0.3)  # the request log is written in batches
+    (received,) = upstream.requests  # the second request was replayed
+    assert received["headers"]["authorization"].endswith("ZZZZ")  # the configured key
+    written = "\n".join(p.read_text() for p in recordings.rglob("*") if p.is_file())
+    assert 'regex: ^Use (?:\\bsk-' in written  # a key of that shape, in the match condition
+    assert json.loads(journal)["count"] == 4
+    assert len([line for line in lines if line.startswith("{")]) == 4
+    for where, text in {
+        "recording": written, "journal": journal, "log": "\n".join(lines), "errors": "\n".join(errors)
+    }.items():  # fmt: skip
+        assert secret not in text and secret[8:] not in text, where
+        assert upstream_key not in text, where
+
+
+def test_fifty_concurrent_recordings_make_fifty_scenarios(upstream, tmp_path):
+    path = tmp_path / "burst.yaml"
+
+    async def burst(server: MockServer) -> list[str]:
+        async with openai.AsyncOpenAI(
+            base_url=server.base_url, api_key=CLIENT_KEY, max_retries=0
+        ) as async_client:
+            replies = await asyncio.gather(
+                *(
+                    async_client.chat.completions.create(
+                        model="gpt-4o", messages=user(f"Question number {i}")
+                    )
+                    for i in range(50)
+                )
+            )
+        return [r.choices[0].message.content for r in replies]
+
+    with MockServer(record=upstreams(upstream), record_to=str(path)) as recorder:
+        recorded = asyncio.run(burst(recorder))
+    assert len(load_paths([path])) == 50
+    lint(path)
+    upstream.stop()
+    with MockServer(scenarios=[str(path)], strict=True) as replayer:
+        assert asyncio.run(burst(replayer)) == recorded
+
+
+def test_an_unreachable_upstream_answers_502_and_the_server_keeps_serving(tmp_path):
+    with MockServer() as closed:
+        dead = closed.url
+    with MockServer(record=[f"{dead}/v1"], record_to=str(tmp_path)) as recorder:
+        started = time.monotonic()
+        with pytest.raises(openai.InternalServerError) as failed:
+            client(recorder).chat.completions.create(model="gpt-4o", messages=user("anyone?"))
+        assert time.monotonic() - started < 2
+        assert failed.value.status_code == 502
+        assert failed.value.body["message"] == "Bad gateway."
+        assert "unreachable" in failed.value.response.headers["x-mock-upstream-error"]
+        recorder.add({"name": "local", "reply": {"content": "still here"}})
+        reply = client(recorder).chat.completions.create(model="gpt-4o", messages=user("anyone?"))
+        assert reply.choices[0].message.content == "still here"
+
+
+def test_a_silent_upstream_answers_504_in_the_profiles_words(upstream, tmp_path):
+    settings = {"record": upstreams(upstream), "record_to": str(tmp_path), "upstream_timeout": 0.5}
+    with MockServer(**settings) as recorder:
+        started = time.monotonic()
+        with pytest.raises(openai.APIStatusError) as openai_timeout:
+            client(recorder).chat.completions.create(
+                model="gpt-4o", messages=user("Take your time")
+            )
+        with pytest.raises(openai.APIStatusError) as deepseek_timeout:
+            client(recorder, "deepseek").chat.completions.create(
+                model="deepseek-chat", messages=user("Take your time")
+            )
+        assert time.monotonic() - started < 2.5
+    assert openai_timeout.value.status_code == deepseek_timeout.value.status_code == 504
+    assert openai_timeout.value.body["message"] == "Gateway timeout."
+    assert "within 0.5 s" in deepseek_timeout.value.body["message"]
+
+
+def test_bad_upstream_flags_say_what_is_wrong(tmp_path):
+    for flags, said in [
+        (["--record", "ftp://example.com"], "must be an http:// or https:// URL"),
+        (["--record", "nosuch=http://127.0.0.1:9/v1"], "no profile 'nosuch'"),
+        (["--record", "http://user:pw@127.0.0.1:9/v1"], "without credentials"),
+        (["--record", "http://127.0.0.1:9/v1", "--redact", "(unclosed"], "--redact: bad regex"),
+    ]:
+        result = subprocess.run(
+            [sys.executable, "-m", "mock_server", *flags, "--record-to", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert result.returncode == 2 and said in result.stderr, result.stderr
