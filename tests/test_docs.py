@@ -18,9 +18,14 @@ def blocks(name: str, language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", text, re.S)
 
 
-@pytest.mark.parametrize("index", range(len(blocks("scenarios.md", "yaml"))))
-def test_scenario_examples_load(index):
-    assert parse_scenarios(blocks("scenarios.md", "yaml")[index], source="docs/scenarios.md")
+SCENARIO_EXAMPLES = [
+    (name, block) for name in ("scenarios.md", "recording.md") for block in blocks(name, "yaml")
+]
+
+
+@pytest.mark.parametrize(("name", "block"), SCENARIO_EXAMPLES)
+def test_scenario_examples_load(name, block):
+    assert parse_scenarios(block, source=f"docs/{name}")
 
 
 def test_pytest_examples_are_the_tested_project():

@@ -17,10 +17,13 @@ import openai
 import pytest
 from processes import serving
 
+from mock_server.config import build_settings
 from mock_server.engine.loading import load_paths
 from mock_server.testing.runner import MockServer
+from mock_server.testing.tenant_handle import AdminError
 from mock_server.yamlio import load_yaml
 
+pytest_plugins = ["pytester"]
 CLIENT_KEY = "sk-test-recording-key"
 WEATHER_TOOL = {
     "type": "function",
@@ -116,10 +119,23 @@ def upstreams(server: MockServer) -> list[str]:
     return [f"{server.url}/v1", f"deepseek={server.url}/deepseek/v1"]
 
 
+_OPEN_CLIENTS: list[openai.OpenAI] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients():
+    """Every client a test made is closed after it, its sockets with it."""
+    yield
+    while _OPEN_CLIENTS:
+        _OPEN_CLIENTS.pop().close()
+
+
 def client(server: MockServer, profile: str = "", **options) -> openai.OpenAI:
     options.setdefault("max_retries", 0)
     base = server.url + (f"/{profile}" if profile else "") + "/v1"
-    return openai.OpenAI(base_url=base, api_key=options.pop("api_key", CLIENT_KEY), **options)
+    made = openai.OpenAI(base_url=base, api_key=options.pop("api_key", CLIENT_KEY), **options)
+    _OPEN_CLIENTS.append(made)
+    return made
 
 
 def user(text: str) -> list[dict]:
@@ -407,6 +423,7 @@ def test_keys_reach_the_upstream_but_no_file_journal_log_or_error(upstream, tmp_
         openai_client = openai.OpenAI(
             base_url=f"http://127.0.0.1:{port}/v1", api_key=secret, max_retries=0
         )
+        _OPEN_CLIENTS.append(openai_client)
         first = openai_client.chat.completions.create(model="gpt-4o", messages=user(message))
         again = openai_client.chat.completions.create(model="gpt-4o", messages=user(message))
         assert again.choices[0].message.content == first.choices[0].message.content
@@ -421,7 +438,7 @@ def test_keys_reach_the_upstream_but_no_file_journal_log_or_error(upstream, tmp_
     (received,) = upstream.requests  # the second request was replayed
     assert received["headers"]["authorization"].endswith("ZZZZ")  # the configured key
     written = "\n".join(p.read_text() for p in recordings.rglob("*") if p.is_file())
-    assert 'regex: ^Use (?:\\bsk-' in written  # a key of that shape, in the match condition
+    assert "regex: ^Use (?:\\bsk-" in written  # a key of that shape, in the match condition
     assert json.loads(journal)["count"] == 4
     assert len([line for line in lines if line.startswith("{")]) == 4
     for where, text in {
@@ -505,3 +522,111 @@ def test_bad_upstream_flags_say_what_is_wrong(tmp_path):
             timeout=30,
         )
         assert result.returncode == 2 and said in result.stderr, result.stderr
+
+
+RECORDED_SUITE = """
+import openai
+
+
+def ask(mock_server, text, **extra):
+    client = openai.OpenAI(base_url=mock_server.base_url, api_key="sk-test-suite", max_retries=0)
+    return client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": text}], **extra)
+
+
+def test_greeting(mock_server):
+    assert ask(mock_server, PROMPT).choices[0].message.content.startswith("Hello from upstream")
+
+
+def test_tools(mock_server):
+    reply = ask(mock_server, "Weather in Paris and Rome?", tools=[{"type": "function", "function": {"name": "get_weather"}}])
+    assert [c.function.name for c in reply.choices[0].message.tool_calls] == ["get_weather"] * 2
+"""
+
+
+def test_a_pytest_suite_records_then_replays_without_the_upstream(pytester, upstream):
+    pytester.makeini("[pytest]\nmock_server_upstream =\n    " + f"{upstream.url}/v1\n")
+    pytester.makepyfile(test_suite=RECORDED_SUITE.replace("PROMPT", '"Say hello"'))
+    first = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mock-server-record=new")
+    first.assert_outcomes(passed=2)
+    files = sorted(pytester.path.joinpath("recordings", "test_suite").iterdir())
+    assert [f.name for f in files] == ["test_greeting.yaml", "test_tools.yaml"]
+    lint(*files)
+    assert len(upstream.requests) == 2
+    upstream.stop()
+    second = pytester.runpytest_subprocess("-p", "no:cacheprovider")  # mode none: replay only
+    second.assert_outcomes(passed=2)
+    # A changed prompt no recording answers: the test fails with the near-miss report.
+    pytester.makepyfile(test_suite=RECORDED_SUITE.replace("PROMPT", '"Say hello again"'))
+    third = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    third.assert_outcomes(passed=1, failed=1, errors=1)
+    output = third.stdout.str()
+    assert "ERROR at teardown of test_greeting" in output
+    assert "1 request(s) matched no scenario:" in output
+    assert "closest: say-hello-" in output
+    assert "wanted equals 'Say hello', request had 'Say hello again'" in output
+
+
+def test_recording_in_pytest_needs_an_upstream(pytester):
+    pytester.makepyfile(test_suite=RECORDED_SUITE.replace("PROMPT", '"Say hello"'))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mock-server-record=all")
+    assert "recording (mode all) needs an upstream" in result.stderr.str() + result.stdout.str()
+
+
+def test_upstreams_and_patterns_from_the_environment():
+    settings = build_settings(
+        {},
+        environ={
+            "MOCK_SERVER_RECORD": "http://127.0.0.1:9/v1 deepseek=http://127.0.0.1:9/ds",
+            "MOCK_SERVER_REDACT": "cust-[0-9]+\nacct,[0-9]{3}:x",
+            "MOCK_SERVER_RECORD_TIMING": "off",
+        },
+    )
+    assert settings.record == ["http://127.0.0.1:9/v1", "deepseek=http://127.0.0.1:9/ds"]
+    assert settings.redact == ["cust-[0-9]+", "acct,[0-9]{3}:x"]
+    assert settings.record_timing is False
+
+
+def test_patterns_of_your_own_and_secret_named_fields_are_redacted(upstream, tmp_path):
+    upstream.add(
+        {
+            "name": "secret-tool",
+            "match": {"last_user_message": {"contains": "sign in"}},
+            "reply": {
+                "tool_calls": [{"name": "login", "arguments": {"user": "ann", "api_key": "k1"}}]
+            },
+        }
+    )
+    settings = {
+        "record": upstreams(upstream),
+        "record_to": str(tmp_path),
+        "redact": ["cust-[0-9]+"],
+    }
+    with MockServer(**settings) as recorder:
+        echoed = client(recorder).chat.completions.create(
+            model="gpt-4o", messages=user("Order for cust-12345")
+        )
+        client(recorder).chat.completions.create(model="gpt-4o", messages=user("sign in please"))
+        again = client(recorder).chat.completions.create(
+            model="gpt-4o", messages=user("Order for cust-12345")
+        )
+    assert "cust-12345" in echoed.choices[0].message.content  # the client gets what came
+    assert again.choices[0].message.content.endswith("[REDACTED]")  # the recording does not
+    text = (tmp_path / "openai.yaml").read_text()
+    assert "cust-12345" not in text and "k1" not in text
+    assert "regex: ^Order for (?:cust-[0-9]+)$" in text
+    assert "api_key: '[REDACTED]'" in text and "user: ann" in text
+
+
+def test_a_tenant_records_only_on_a_recording_server(tmp_path):
+    plain = MockServer()
+    with plain, plain.tenant("t") as handle, pytest.raises(AdminError, match="409: This server"):
+        handle.record(tmp_path / "t.yaml")
+    with MockServer(record=["http://127.0.0.1:9/v1"], record_to=None) as recorder:
+        with recorder.tenant("t") as handle, pytest.raises(AdminError, match=r"400: .*yaml"):
+            handle.record(tmp_path / "t.txt")
+        (tmp_path / "broken.yaml").write_text("scenarios:\n  - name: x\n    reply: {contnt: 1}\n")
+        with (
+            recorder.tenant("t") as handle,
+            pytest.raises(AdminError, match="unknown key 'contnt'"),
+        ):
+            handle.record(tmp_path / "broken.yaml")

@@ -128,6 +128,11 @@ def _record_mode(request: pytest.FixtureRequest, options: dict) -> str:
     mode = given or options.get("record") or "none"
     if mode not in RECORD_MODES:
         raise pytest.UsageError(f"mock_server marker: record={mode!r}; use one of {RECORD_MODES}")
+    if mode != "none" and not os.environ.get("MOCK_SERVER_URL") and not _upstreams(request.config):
+        raise pytest.UsageError(
+            f"recording (mode {mode}) needs an upstream: --mock-server-upstream [PROFILE=]URL "
+            "or the ini option mock_server_upstream"
+        )
     return mode
 
 
