@@ -3,14 +3,19 @@
 from typing import TYPE_CHECKING
 
 from .errors import ApiError, ConfigError
-from .testing.tenant_handle import TenantHandle
 
 if TYPE_CHECKING:
     from .config import Settings
     from .server.app import create_app
     from .testing.runner import MockServer
+    from .testing.tenant_handle import TenantHandle
 
-_LAZY = {"create_app": ".server.app", "Settings": ".config", "MockServer": ".testing.runner"}
+_LAZY = {
+    "create_app": ".server.app",
+    "Settings": ".config",
+    "MockServer": ".testing.runner",
+    "TenantHandle": ".testing.tenant_handle",
+}
 
 
 def __getattr__(name: str):

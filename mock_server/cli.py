@@ -7,13 +7,14 @@ import gc
 import logging
 import sys
 
-from .config import DEFAULT_HOST, DEFAULT_PORT, build_settings
 from .errors import ConfigError
 
 COMMANDS = ("serve", "check")
 
 
 def _parser() -> argparse.ArgumentParser:
+    from .config import DEFAULT_HOST, DEFAULT_PORT
+
     parser = argparse.ArgumentParser(
         prog="mock-server",
         description="Emulate OpenAI-compatible chat-completions APIs from YAML scenarios.",
@@ -136,11 +137,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
-        argv.insert(0, "serve")
-    args = _parser().parse_args(argv)
+    # Start-up allocates many long-lived objects (modules, compiled schemas, scenarios): collect
+    # no garbage while they are built; a server then freezes them out of future collections.
+    gc.disable()
     try:
+        argv = list(sys.argv[1:] if argv is None else argv)
+        if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+            argv.insert(0, "serve")
+        args = _parser().parse_args(argv)
         if args.command == "check":
             from .engine.loading import check_paths
 
@@ -149,29 +153,27 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"mock-server: {exc}", file=sys.stderr)
         return 2
+    finally:
+        gc.enable()
 
 
 def _serve(flags: dict) -> int:
-    # Start-up allocates many long-lived objects (modules, compiled schemas, scenarios): collect
-    # no garbage while building them, then freeze them out of future collections.
-    gc.disable()
-    try:
-        from aiohttp import web
+    from aiohttp import web
 
-        from .server.app import banner, create_app, server_options
+    from .config import build_settings
+    from .server.app import banner, create_app, server_options
 
-        config_file = flags.pop("config", None)
-        flags.pop("command", None)
-        if flags.get("record_timing") is not None:
-            flags["record_timing"] = flags["record_timing"] == "on"
-        settings = build_settings(flags, config_file)
-        if settings.log_format is None:
-            settings.log_format = "text"  # a server on its own logs its requests
-        logging.basicConfig(level=logging.INFO, format="%(message)s")
-        app = create_app(settings)
-        gc.freeze()
-    finally:
-        gc.enable()
+    config_file = flags.pop("config", None)
+    flags.pop("command", None)
+    if flags.get("record_timing") is not None:
+        flags["record_timing"] = flags["record_timing"] == "on"
+    settings = build_settings(flags, config_file)
+    if settings.log_format is None:
+        settings.log_format = "text"  # a server on its own logs its requests
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    app = create_app(settings)
+    gc.freeze()
+    gc.enable()
     web.run_app(
         app,
         host=settings.host,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +160,8 @@ class Profile:
 
 
 def _reason_phrase(status: int) -> str:
+    from http import HTTPStatus  # an enum of every status: built only when a phrase is needed
+
     try:
         return HTTPStatus(status).phrase
     except ValueError:

@@ -292,28 +292,3 @@ async def reset(request: web.Request) -> web.Response:
         report = [_explained(request, e) for e in _filtered(request, unmatched_only=True)]
     _tenant(request).reset()
     return _reply(request, {"reset": True, "unmatched": report})
-
-
-def add_admin_routes(app: web.Application, prefix: str = "") -> None:
-    """Register the admin API under ``prefix`` (``""`` or ``/t/{tenant}``)."""
-    base = prefix + "/__admin"
-    routes = [
-        ("GET", "/health", health),
-        ("GET", "/requests", list_requests),
-        ("GET", "/requests/count", count_requests),
-        ("GET", "/requests/unmatched", unmatched_requests),
-        ("GET", "/requests/{id}/scenario", request_as_scenario),
-        ("DELETE", "/requests", delete_requests),
-        ("GET", "/scenarios", list_scenarios),
-        ("POST", "/scenarios", add_scenarios),
-        ("DELETE", "/scenarios", delete_scenarios),
-        ("POST", "/scenarios/reset", reset_sequences),
-        ("DELETE", "/scenarios/{name}", delete_scenario),
-        ("POST", "/settings", update_settings),
-        ("PUT", "/recording", start_recording),
-        ("GET", "/accounts", list_accounts),
-        ("POST", "/clock", advance_clock),
-        ("POST", "/reset", reset),
-    ]
-    for method, path, handler in routes:
-        app.router.add_route(method, base + path, guarded(handler))

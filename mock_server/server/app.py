@@ -24,7 +24,7 @@ from ..errors import ApiError, ConfigError
 from ..wire.ids import Ids
 from ..wire.pacer import Pacer
 from .access import authenticate, route_profile
-from .admin import add_admin_routes
+from .admin_routes import add_admin_routes
 from .headers import readable
 from .inspector import add_inspector_routes, load_files
 from .pipeline import chat_completions

@@ -90,6 +90,7 @@ async function poll() {
 
 function answeredBy(entry) {
   if (entry.scenario) return entry.scenario + "#" + entry.step + (entry.fault ? " fault: " + entry.fault : "");
+  if (entry.recorded) return "recorded as " + entry.recorded;
   if (entry.fault) return "fault: " + entry.fault;
   if (entry.status === 200) return "fallback";
   if (entry.near_miss) return "no match";
