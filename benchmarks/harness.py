@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,12 +102,15 @@ class LoadResult:
     seconds: float
     latencies: list[float]
     chunks: int = 0
+    quantiles: dict[float, float] | None = None  # seconds by quantile, when only those are known
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds
 
     def percentile(self, q: float) -> float:
+        if self.quantiles is not None:
+            return self.quantiles[q] * 1000
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
@@ -145,3 +151,32 @@ async def drive(url: str, body: bytes, total: int, concurrency: int, stream: boo
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+WRK = shutil.which("wrk")
+_WRK_SCRIPT = """wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer sk-bench"
+wrk.body = [==[%s]==]
+"""
+
+
+def wrk_drive(url: str, body: bytes, seconds: int, connections: int) -> LoadResult:
+    """Load ``url`` with wrk (a C load generator: the server, not the client, is the limit),
+    pinned to the last CPU when ``taskset`` is there; latencies are wrk's p50 and p99."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_WRK_SCRIPT % body.decode())
+    pin = ["taskset", "-c", str(os.cpu_count() - 1)] if shutil.which("taskset") else []
+    command = [*pin, WRK, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s"]
+    out = subprocess.run(
+        [*command, script.name, url], capture_output=True, text=True, check=True
+    ).stdout
+    Path(script.name).unlink()
+    done = int(re.search(r"(\d+) requests in ([\d.]+)(m?s)", out).group(1))
+    elapsed = re.search(r"requests in ([\d.]+)(m?s)", out)
+    wall = float(elapsed.group(1)) / (1000 if elapsed.group(2) == "ms" else 1)
+    quantiles = {}
+    for quantile, label in ((0.5, "50%"), (0.99, "99%")):
+        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out).groups()
+        quantiles[quantile] = float(value) / {"us": 1e6, "ms": 1e3, "s": 1}[unit]
+    return LoadResult(done, wall, [], quantiles=quantiles)
