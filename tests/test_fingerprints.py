@@ -258,8 +258,10 @@ def test_aliases_answer_as_snapshots_but_match_as_sent(tenant):
 
 
 def test_unknown_models_can_be_refused():
-    with MockServer(unknown_models="reject") as strict:
-        client = openai.OpenAI(base_url=strict.base_url, api_key=API_KEY, max_retries=0)
+    with (
+        MockServer(unknown_models="reject") as strict,
+        openai.OpenAI(base_url=strict.base_url, api_key=API_KEY, max_retries=0) as client,
+    ):
         with pytest.raises(openai.NotFoundError) as caught:
             client.chat.completions.create(**{**ASK, "model": "gpt-9"})
         assert caught.value.code == "model_not_found"
