@@ -5,7 +5,8 @@
       -> body                      400 / 413   server.access, checks.body
       -> schema + semantic checks  400 / 422   checks.request
       -> account emulation         402 / 429 / 503   accounts.rules
-      -> scenario engine           (scripted error, fault, or a reply; else fallback / strict 404)
+      -> scenario engine           (scripted error, fault, or a reply; else fallback / strict 404,
+                                    or, when recording, the upstream: record.recorder)
       -> JSON body or SSE stream   wire
       -> journal                   server.journal
 
@@ -119,8 +120,6 @@ async def answer(exchange: Exchange) -> web.StreamResponse:
     if overrides.status is not None:
         raise ApiError(str(overrides.status), status=overrides.status)
     recording = _recording(exchange) if state.recorder is not None else None
-    if recording is not None and recording[0].mode == "all":
-        return await forward(exchange, view, *recording)
     if overrides.scenario is not None:
         forced = state.engine.find(overrides.scenario, exchange.tenant.scenarios)
         if forced is None:
@@ -130,6 +129,8 @@ async def answer(exchange: Exchange) -> web.StreamResponse:
                 code="invalid_override",
             )
         selection = state.engine.advance(forced, exchange.tenant.scenarios)
+    elif recording is not None and recording[0].mode == "all":  # every request goes upstream
+        return await forward(exchange, view, *recording)
     else:
         selection = state.engine.choose(view, exchange.tenant.scenarios)
     exchange.selection = selection
