@@ -322,28 +322,24 @@ def test_timing_can_be_left_out(upstream, tmp_path):
 
 
 def test_a_request_answered_differently_again_records_a_sequence(upstream, tmp_path):
-    settings = {"record": upstreams(upstream), "record_to": str(tmp_path), "record_mode": "all"}
-    with MockServer(**settings) as recorder:
-        answers = [
-            client(recorder)
+    def ask_twice(server: MockServer) -> list[str]:
+        return [
+            client(server)
             .chat.completions.create(model="gpt-4o", messages=user("What changed?"))
             .choices[0]
             .message.content
             for _ in range(2)
         ]
+
+    settings = {"record": upstreams(upstream), "record_to": str(tmp_path), "record_mode": "all"}
+    with MockServer(**settings) as recorder:
+        answers = ask_twice(recorder)
     assert answers == ["first answer", "second answer"]
     (scenario,) = load_yaml((tmp_path / "openai.yaml").read_text())["scenarios"]
     assert [step["content"] for step in scenario["sequence"]] == answers
     upstream.stop()
     with MockServer(scenarios=[str(tmp_path)]) as replayer:
-        again = [
-            client(replayer)
-            .chat.completions.create(model="gpt-4o", messages=user("What changed?"))
-            .choices[0]
-            .message.content
-            for _ in range(2)
-        ]
-    assert again == answers
+        assert ask_twice(replayer) == answers
 
 
 def test_calls_sharing_a_user_message_record_apart(upstream, tmp_path):

@@ -11,14 +11,6 @@ import time
 from conftest import API_KEY
 from processes import serving
 
-SCENARIOS = """scenarios:
-  - name: hi
-    match:
-      last_user_message: {equals: hi}
-    reply:
-      content: Hello there, friend.
-"""
-
 
 def post(port: int, body: dict, path: str = "/v1/chat/completions", **headers: str) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

@@ -28,7 +28,7 @@ from aiohttp import web
 
 from ..checks.profiles import ProfileRegistry
 from ..config import Settings
-from ..engine.loading import SCENARIO_SUFFIXES, ScenarioProblems, parse_scenarios
+from ..engine.loading import ScenarioProblems, parse_scenarios
 from ..engine.request_view import RequestView
 from ..engine.scenario import Scenario
 from ..errors import ConfigError
@@ -43,6 +43,7 @@ log = logging.getLogger("mock_server")
 MODES = ("new", "all", "none")
 NOT_KEPT = (401, 403)
 DONE = b"data: [DONE]"
+RECORDING_SUFFIXES = (".yaml", ".yml")
 # Recorded scenarios rank after those loaded from files at start-up.
 _RECORDED_ORDER = itertools.count(10**9)
 
@@ -95,24 +96,20 @@ class Recorder:
         self.record_to = Path(settings.record_to) if settings.record_to else None
         # Opened now, so that no request waits for a file to be read; profiles recording into
         # one file share it.
-        files: dict[Path, RecordingFile] = {}
-        self._server_targets = (
-            {}
-            if self.record_to is None
-            else {
-                name: RecordingTarget(
-                    self.mode, files.get(path) or files.setdefault(path, _open(path, False)), replay
-                )
-                for name in self.upstreams
-                for path in [self.server_file(name)]
-            }
-        )
+        self._server_targets: dict[str, RecordingTarget] = {}
+        if self.record_to is not None:
+            files: dict[Path, RecordingFile] = {}
+            for name in self.upstreams:
+                path = self.server_file(name)
+                if path not in files:
+                    files[path] = _open(path, fresh=False)
+                self._server_targets[name] = RecordingTarget(self.mode, files[path], replay)
 
     def server_file(self, profile: str) -> Path:
         """The server's recording file for ``profile``: ``--record-to`` itself when it names a
         file, else ``<folder>/<profile>.yaml``."""
         assert self.record_to is not None
-        if self.record_to.suffix in SCENARIO_SUFFIXES:
+        if self.record_to.suffix in RECORDING_SUFFIXES:
             return self.record_to
         return self.record_to / f"{profile}.yaml"
 
@@ -129,7 +126,7 @@ class Recorder:
     ) -> RecordingTarget:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        if path.suffix not in SCENARIO_SUFFIXES:
+        if path.suffix not in RECORDING_SUFFIXES:
             raise ValueError(f"a recording file ends in .yaml or .yml, not {path.name!r}")
         return RecordingTarget(mode, _open(path, fresh), replay)
 
