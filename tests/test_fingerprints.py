@@ -219,8 +219,8 @@ def test_google_errors_are_an_array_the_sdk_cannot_type(server):
 
 def test_google_bad_key_is_a_400_and_429_has_no_retry_after():
     with MockServer(api_keys=["sk-right-key-0000"]) as keyed:
-        with pytest.raises(openai.BadRequestError) as caught:
-            google_client(keyed).chat.completions.create(**GOOGLE)
+        with google_client(keyed) as client, pytest.raises(openai.BadRequestError) as caught:
+            client.chat.completions.create(**GOOGLE)
         (error,) = caught.value.body
         assert error["error"]["message"] == "API key not valid. Please pass a valid API key."
         assert error["error"]["details"][0]["reason"] == "API_KEY_INVALID"

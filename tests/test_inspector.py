@@ -144,8 +144,8 @@ def test_save_as_scenario_lints_and_answers_the_same_request(page, served):
 
 
 def test_the_token_prompt_and_a_wrong_token_show_nothing(page):
-    with MockServer(admin_token="inspect-token") as guarded:
-        client(guarded).chat.completions.create(
+    with MockServer(admin_token="inspect-token") as guarded, client(guarded) as guarded_client:
+        guarded_client.chat.completions.create(
             model="gpt-4o", messages=[{"role": "user", "content": "private"}]
         )
         page.goto(guarded.url + "/__admin/")

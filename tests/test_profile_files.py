@@ -40,10 +40,12 @@ def profile_file(tmp_path):
 
 
 def test_own_profile_is_served_with_its_schema_and_wording(profile_file):
-    with MockServer(profile_files=[str(profile_file)]) as server:
-        client = openai.OpenAI(
+    with (
+        MockServer(profile_files=[str(profile_file)]) as server,
+        openai.OpenAI(
             base_url=server.url + "/my-gateway/v1", api_key="sk-x", max_retries=0
-        )
+        ) as client,
+    ):
         ok = client.chat.completions.create(
             model="house-model",
             messages=[{"role": "user", "content": "hi"}],
@@ -63,10 +65,7 @@ def test_own_profile_is_served_with_its_schema_and_wording(profile_file):
             "model",
         )
         with pytest.raises(openai.AuthenticationError):  # inherited: a key is required
-            raw = openai.OpenAI(
-                base_url=server.url + "/my-gateway/v1", api_key="sk-x", max_retries=0
-            )
-            raw.chat.completions.create(
+            client.chat.completions.create(
                 model="house-model",
                 messages=[{"role": "user", "content": "hi"}],
                 extra_headers={"Authorization": ""},

@@ -123,10 +123,10 @@ def test_library_use_without_pytest():
 
     with MockServer(scenarios=[]) as running:
         running.add({"name": "hi", "reply": {"content": "library"}})
-        client = openai.OpenAI(base_url=running.base_url, api_key=running.api_key)
-        reply = client.chat.completions.create(
-            model="m", messages=[{"role": "user", "content": "x"}]
-        )
+        with openai.OpenAI(base_url=running.base_url, api_key=running.api_key) as client:
+            reply = client.chat.completions.create(
+                model="m", messages=[{"role": "user", "content": "x"}]
+            )
         assert reply.choices[0].message.content == "library"
         assert len(running.requests) == 1
     with pytest.raises(TypeError):
