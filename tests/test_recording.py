@@ -626,3 +626,26 @@ def test_a_tenant_records_only_on_a_recording_server(tmp_path):
             pytest.raises(AdminError, match="unknown key 'contnt'"),
         ):
             handle.record(tmp_path / "broken.yaml")
+
+
+def test_recording_again_in_a_later_run_replaces_and_keeps_notes(upstream, tmp_path):
+    path = tmp_path / "rec.yaml"
+    settings = {"record": upstreams(upstream), "record_to": str(path), "record_mode": "all"}
+    with MockServer(**settings) as recorder:
+        client(recorder).chat.completions.create(model="gpt-4o", messages=user("What changed?"))
+        client(recorder).chat.completions.create(model="gpt-4o", messages=user("Say hello"))
+    text = path.read_text()
+    # A note of one's own above a scenario, and an edit to the other, survive re-recording.
+    text = text.replace("  - name: say-hello", "  # checked by hand: keep\n  - name: say-hello")
+    text = text.replace("prompt_tokens: 11", "prompt_tokens: 12")  # only say-hello has 11
+    path.write_text(text)
+    with MockServer(**settings) as recorder:  # a new run: the upstream's next answer replaces
+        again = client(recorder).chat.completions.create(
+            model="gpt-4o", messages=user("What changed?")
+        )
+    assert again.choices[0].message.content == "second answer"
+    changed, hello = load_yaml(path.read_text())["scenarios"]
+    assert "sequence" not in changed and changed["reply"]["content"] == "second answer"
+    assert hello["reply"]["usage"]["prompt_tokens"] == 12
+    assert "  # checked by hand: keep\n  - name: say-hello" in path.read_text()
+    lint(path)
