@@ -304,9 +304,20 @@ def test_a_stream_is_relayed_as_it_arrives(upstream, tmp_path):
     assert arrivals[0] < 0.5
     (scenario,) = load_yaml((tmp_path / "openai.yaml").read_text())["scenarios"]
     latency = scenario["reply"]["latency"]
-    assert 80 <= latency["ttft_ms"] < 500
+    assert 80 <= latency["ttft_ms"] < 500  # the first chunk came after ~100 ms
     assert 5 < latency["tokens_per_second"] < 20  # ~10 words a second
     assert scenario["reply"]["stream"] == {"chunk": "token", "size": 1}
+    upstream.stop()
+    with MockServer(scenarios=[str(tmp_path)]) as replayer:  # paced as the upstream was
+        started = time.monotonic()
+        words = [
+            chunk.choices[0].delta.content
+            for chunk in client(replayer).chat.completions.create(
+                model="gpt-4o", messages=user("Stream slowly"), stream=True
+            )
+            if chunk.choices and chunk.choices[0].delta.content
+        ]
+        assert time.monotonic() - started > 0.8 and len(words) == 10
 
 
 def test_timing_can_be_left_out(upstream, tmp_path):

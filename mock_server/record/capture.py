@@ -49,6 +49,7 @@ class StreamCapture:
         self.choices: dict[int, _ChoiceParts] = {}
         self.usage: dict[str, Any] | None = None
         self.facts = Facts()
+        self.first_event: float | None = None  # when the first chunk arrived
         self.delta_times: list[float] = []  # when each event carrying text arrived
         self.events = 0
         self.done = False
@@ -79,6 +80,8 @@ class StreamCapture:
             self.broken = True
             return
         self.events += 1
+        if self.first_event is None:
+            self.first_event = now
         self.facts.model = event.get("model") or self.facts.model
         self.facts.system_fingerprint = (
             event.get("system_fingerprint") or self.facts.system_fingerprint
@@ -151,12 +154,14 @@ class StreamCapture:
         first = self.choices.get(0)
         if first is not None and first.content:
             reply["stream"] = stream_shape(first.content)
-        if timing and self.delta_times:
+        if timing and self.first_event is not None and self.delta_times:
             reply["latency"] = self._latency()
         return reply
 
     def _latency(self) -> dict[str, float]:
-        latency = {"ttft_ms": round((self.delta_times[0] - self.started) * 1000, 1)}
+        # As a scenario's latency means it: the first chunk (the role's, often) after ttft_ms,
+        # then the text at tokens_per_second.
+        latency = {"ttft_ms": round((self.first_event - self.started) * 1000, 1)}
         span = self.delta_times[-1] - self.delta_times[0]
         tokens = sum(
             count_tokens(piece)
