@@ -5,6 +5,7 @@ server on those files answers the same requests the same way."""
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import os
 import subprocess
@@ -660,3 +661,35 @@ def test_recording_again_in_a_later_run_replaces_and_keeps_notes(upstream, tmp_p
     assert hello["reply"]["usage"]["prompt_tokens"] == 12
     assert "  # checked by hand: keep\n  - name: say-hello" in path.read_text()
     lint(path)
+
+
+def test_an_upstream_answer_that_is_not_a_completion_is_relayed_not_recorded(upstream, tmp_path):
+    upstream.add(
+        """
+scenarios:
+  - name: broken-body
+    match: {last_user_message: {equals: "Break the body"}}
+    reply: {fault: malformed_json}
+  - name: broken-stream
+    match: {last_user_message: {equals: "Break the stream"}}
+    reply: {content: "one two three four", fault: {type: malformed_chunk, after_chunks: 2}}
+"""
+    )
+    with MockServer(record=upstreams(upstream), record_to=str(tmp_path)) as recorder:
+        for text, stream in (("Break the body", False), ("Break the stream", True)):
+            body = {"model": "gpt-4o", "messages": user(text), "stream": stream}
+            connection = http.client.HTTPConnection("127.0.0.1", recorder.port, timeout=10)
+            connection.request(
+                "POST",
+                "/v1/chat/completions",
+                json.dumps(body),
+                {"Authorization": f"Bearer {CLIENT_KEY}", "Content-Type": "application/json"},
+            )
+            response = connection.getresponse()
+            relayed = response.read()
+            connection.close()
+            assert response.status == 200 and relayed  # what the upstream sent, as it sent it
+        assert [e["recorded"] for e in recorder.requests] == [None, None]
+        reply = client(recorder).chat.completions.create(model="gpt-4o", messages=user("Say hello"))
+        assert reply.choices[0].message.content.startswith("Hello from upstream")
+    assert len(load_yaml((tmp_path / "openai.yaml").read_text())["scenarios"]) == 1

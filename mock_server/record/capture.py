@@ -69,11 +69,9 @@ class StreamCapture:
                 self.done = True
                 continue
             try:
-                event = json.loads(payload)
-            except ValueError:
+                self._event(json.loads(payload), now)
+            except (ValueError, TypeError, AttributeError):  # not JSON, or not a chunk's shape
                 self.broken = True
-                continue
-            self._event(event, now)
 
     def _event(self, event: Any, now: float) -> None:
         if not isinstance(event, dict) or "error" in event:
@@ -90,7 +88,7 @@ class StreamCapture:
             self.usage = event["usage"]
         carried = False
         for choice in event.get("choices") or ():
-            parts = self.choices.setdefault(choice.get("index", 0), _ChoiceParts())
+            parts = self.choices.setdefault(_index(choice), _ChoiceParts())
             delta = choice.get("delta") or {}
             for key, pieces in (
                 ("content", parts.content),
@@ -103,7 +101,7 @@ class StreamCapture:
             if "content" in delta and delta["content"] is not None:
                 parts.saw_content = True
             for call in delta.get("tool_calls") or ():
-                slot = parts.calls.setdefault(call.get("index", 0), {"arguments": ""})
+                slot = parts.calls.setdefault(_index(call), {"arguments": ""})
                 function = call.get("function") or {}
                 if call.get("id"):
                     slot["id"] = call["id"]
@@ -173,6 +171,13 @@ class StreamCapture:
         return latency
 
 
+def _index(item: dict[str, Any]) -> int:
+    index = item.get("index", 0)
+    if not isinstance(index, int):
+        raise TypeError(f"index {index!r}")
+    return index
+
+
 def stream_shape(pieces: list[str]) -> dict[str, Any]:
     """The ``stream:`` options that cut content into pieces the size the upstream sent."""
     if all(len(piece) == 1 for piece in pieces):
@@ -183,6 +188,13 @@ def stream_shape(pieces: list[str]) -> dict[str, Any]:
 
 def completion_reply(body: Any, scrubber: Scrubber) -> tuple[dict[str, Any], Facts] | None:
     """The ``reply:`` of a JSON completion; None when it is not one."""
+    try:
+        return _completion_reply(body, scrubber)
+    except (TypeError, AttributeError):  # a body of some other shape
+        return None
+
+
+def _completion_reply(body: Any, scrubber: Scrubber) -> tuple[dict[str, Any], Facts] | None:
     if not isinstance(body, dict) or not isinstance(body.get("choices"), list):
         return None
     answers = []
