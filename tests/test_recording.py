@@ -347,8 +347,10 @@ def test_a_request_answered_differently_again_records_a_sequence(upstream, tmp_p
     with MockServer(**settings) as recorder:
         answers = ask_twice(recorder)
     assert answers == ["first answer", "second answer"]
-    (scenario,) = load_yaml((tmp_path / "openai.yaml").read_text())["scenarios"]
+    text = (tmp_path / "openai.yaml").read_text()
+    (scenario,) = load_yaml(text)["scenarios"]
     assert [step["content"] for step in scenario["sequence"]] == answers
+    assert "  # step 2: recorded " in text and "  # step 2: answered by model gpt-4o" in text
     upstream.stop()
     with MockServer(scenarios=[str(tmp_path)]) as replayer:
         assert ask_twice(replayer) == answers
@@ -693,3 +695,16 @@ scenarios:
         reply = client(recorder).chat.completions.create(model="gpt-4o", messages=user("Say hello"))
         assert reply.choices[0].message.content.startswith("Hello from upstream")
     assert len(load_yaml((tmp_path / "openai.yaml").read_text())["scenarios"]) == 1
+
+
+def test_the_same_stream_recorded_twice_stays_one_reply(upstream, tmp_path):
+    settings = {"record": upstreams(upstream), "record_to": str(tmp_path), "record_mode": "all"}
+    with MockServer(**settings) as recorder:
+        for _ in range(2):  # the same answer, at a pace that differs a little each time
+            list(
+                client(recorder).chat.completions.create(
+                    model="gpt-4o", messages=user("Say hello"), stream=True
+                )
+            )
+    (scenario,) = load_yaml((tmp_path / "openai.yaml").read_text())["scenarios"]
+    assert "sequence" not in scenario and "latency" in scenario["reply"]

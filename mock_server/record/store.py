@@ -60,7 +60,10 @@ class RecordingFile:
             if comment:
                 pending.append(comment.group(1))
             elif item:
-                name = load_yaml(item.group(1))
+                try:
+                    name = load_yaml(item.group(1))
+                except YAMLError:  # not a name this file's writer wrote: its notes are kept
+                    name = None  # in the data, not above it
                 if isinstance(name, str):
                     self.comments[name] = pending
                 pending = []
@@ -74,14 +77,14 @@ class RecordingFile:
         known = self.scenarios.get(name)
         if known is not None and name in self._this_run:
             steps = known.get("sequence") or [known["reply"]]
-            if reply == steps[-1]:
+            if _answer(reply) == _answer(steps[-1]):  # the same answer, if not as fast
                 return known
             merged = {k: v for k, v in known.items() if k not in ("reply", "sequence")}
             merged["sequence"] = [*steps, reply]
             self.scenarios[name] = merged
             self.comments[name] = [
                 *self.comments.get(name, []),
-                f"# step {len(steps) + 1}: {comment}",
+                *(f"# step {len(steps) + 1}: {line}" for line in comment),
             ]
             return merged
         self._this_run.add(name)
@@ -108,6 +111,11 @@ class RecordingFile:
                 return  # a write that started after our change already carried it
             self._dirty = False
             await asyncio.to_thread(write_atomically, self.path, self.render())
+
+
+def _answer(reply: dict[str, Any]) -> dict[str, Any]:
+    """A reply without its measured pace, which differs from one recording to the next."""
+    return {key: value for key, value in reply.items() if key != "latency"}
 
 
 def write_atomically(path: Path, text: str) -> None:
