@@ -13,7 +13,7 @@ COMMANDS = ("serve", "check")
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .config import DEFAULT_HOST, DEFAULT_PORT
+    from .config import DEFAULT_HOST, DEFAULT_PORT, RECORD_MODES
 
     parser = argparse.ArgumentParser(
         prog="mock-server",
@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--record-mode",
         dest="record_mode",
-        choices=["new", "all", "none"],
+        choices=RECORD_MODES,
         help="new: record misses (default; none with --strict); all: always forward; "
         "none: replay only",
     )

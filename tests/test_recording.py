@@ -8,6 +8,7 @@ import asyncio
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -524,14 +525,39 @@ def test_bad_upstream_flags_say_what_is_wrong(tmp_path):
         (["--record", "nosuch=http://127.0.0.1:9/v1"], "no profile 'nosuch'"),
         (["--record", "http://user:pw@127.0.0.1:9/v1"], "without credentials"),
         (["--record", "http://127.0.0.1:9/v1", "--redact", "(unclosed"], "--redact: bad regex"),
+        (["--record", "deepseek=http://127.0.0.1:9/v1"], "MOCK_SERVER_UPSTREAM_KEY_DEEPSEEK: not"),
     ]:
         result = subprocess.run(
             [sys.executable, "-m", "mock_server", *flags, "--record-to", str(tmp_path)],
             capture_output=True,
             text=True,
             timeout=30,
+            env={**os.environ, "MOCK_SERVER_UPSTREAM_KEY_DEEPSEEK": "sk-a\r\nX-Injected: 1"},
         )
         assert result.returncode == 2 and said in result.stderr, result.stderr
+        assert "sk-a" not in result.stderr  # the bad key is not shown either
+
+
+def test_a_header_that_is_not_utf8_is_left_behind_and_the_rest_goes_on(upstream, tmp_path):
+    with MockServer(record=upstreams(upstream), record_to=str(tmp_path)) as recorder:
+        body = json.dumps({"model": "gpt-4o", "messages": user("Say hello")}).encode()
+        with socket.create_connection(("127.0.0.1", recorder.port), timeout=10) as sock:
+            sock.sendall(
+                b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                b"Authorization: Bearer sk-test-raw\r\nContent-Type: application/json\r\n"
+                b"X-Note: caf\xe9 \xff\r\nX-Plain: kept\r\n"
+                b"Content-Length: "
+                + str(len(body)).encode()
+                + b"\r\nConnection: close\r\n\r\n"
+                + body
+            )
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200") and b"Hello from upstream" in answer
+        assert recorder.requests[0]["recorded"]
+    (received,) = upstream.requests
+    assert received["headers"]["x-plain"] == "kept" and "x-note" not in received["headers"]
 
 
 RECORDED_SUITE = """

@@ -14,7 +14,7 @@ from typing import Any
 from ..redaction import SECRET_HEADERS, redact_header_value
 from .request_view import RequestView
 
-_GLOB_CHARS = re.compile(r"[*?\[]")
+GLOB_CHARS = re.compile(r"[*?\[]")  # a model glob without these is plain equality
 
 
 class Condition:
@@ -52,7 +52,7 @@ class TextCondition(Condition):
         self.key = key
         self.operator = operator
         self.operand = operand
-        if operator == "glob" and not _GLOB_CHARS.search(operand):
+        if operator == "glob" and not GLOB_CHARS.search(operand):
             self.operator = operator = "literal"  # a glob without wildcards is plain equality
         if operator == "regex":
             self._pattern = re.compile(operand, re.S)

@@ -20,6 +20,7 @@ from ..redaction import Scrubber
 from ..wire.tokens import count_tokens
 
 USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
+MAX_COUNT = 10**15  # a token count beyond this is not one (and would not read back as YAML)
 _TEMPLATE_MARKS = ("{{", "{%", "{#")
 
 
@@ -269,7 +270,11 @@ def _reply(answers: list[dict[str, Any]], usage: Any) -> dict[str, Any]:
     if _has_template_marks(answers):
         reply["verbatim"] = True  # recorded text is sent as it came, braces and all
     if isinstance(usage, dict):
-        figures = {k: usage[k] for k in USAGE_FIELDS if isinstance(usage.get(k), int)}
+        figures = {
+            k: usage[k]
+            for k in USAGE_FIELDS
+            if type(usage.get(k)) is int and 0 <= usage[k] < MAX_COUNT
+        }
         if figures:
             reply["usage"] = figures
     return reply

@@ -14,11 +14,11 @@ import hashlib
 import re
 from typing import Any
 
+from ..engine.conditions import GLOB_CHARS
 from ..engine.request_view import RequestView
 from ..jsonio import dumps
 from ..redaction import Scrubber
 
-_GLOB_CHARS = re.compile(r"[*?\[]")
 _WORDS = re.compile(r"[a-z0-9]+")
 SLUG_WORDS = 6
 SLUG_CHARS = 40
@@ -28,7 +28,7 @@ def match_conditions(view: RequestView, scrubber: Scrubber) -> dict[str, Any]:
     """The ``match:`` mapping that holds for this request and its like."""
     match: dict[str, Any] = {}
     model = view.model
-    match["model"] = {"equals": model} if _GLOB_CHARS.search(model) else model
+    match["model"] = {"equals": model} if GLOB_CHARS.search(model) else model
     match["last_user_message"] = _exactly(view.last_user_message, scrubber)
     if view.system_message:
         match["system_message"] = _exactly(view.system_message, scrubber)

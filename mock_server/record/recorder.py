@@ -27,7 +27,7 @@ import aiohttp
 from aiohttp import web
 
 from ..checks.profiles import ProfileRegistry
-from ..config import Settings
+from ..config import RECORD_MODES, Settings
 from ..engine.loading import ScenarioProblems, parse_scenarios
 from ..engine.request_view import RequestView
 from ..engine.scenario import Scenario
@@ -40,7 +40,6 @@ from .store import RecordingFile
 from .upstream import Upstream, UpstreamClient, parse_upstreams, relayed_headers, upstream_error
 
 log = logging.getLogger("mock_server")
-MODES = ("new", "all", "none")
 NOT_KEPT = (401, 403)
 DONE = b"data: [DONE]"
 RECORDING_SUFFIXES = (".yaml", ".yml")
@@ -83,8 +82,8 @@ class Recorder:
                 known = ", ".join(sorted(p.name for p in profiles))
                 raise ConfigError(f"--record {name}=...: no profile {name!r}; known: {known}")
         mode = settings.record_mode or ("none" if settings.strict else "new")
-        if mode not in MODES:
-            raise ConfigError(f"record_mode must be one of {', '.join(MODES)}, not {mode!r}")
+        if mode not in RECORD_MODES:
+            raise ConfigError(f"record_mode must be one of {', '.join(RECORD_MODES)}, not {mode!r}")
         self.mode = mode
         self.timing = settings.record_timing
         try:
@@ -124,8 +123,8 @@ class Recorder:
     def tenant_target(
         self, mode: str, path: Path, replay: Callable[[list[Scenario]], None], fresh: bool
     ) -> RecordingTarget:
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        if mode not in RECORD_MODES:
+            raise ValueError(f"mode must be one of {', '.join(RECORD_MODES)}, not {mode!r}")
         if path.suffix not in RECORDING_SUFFIXES:
             raise ValueError(f"a recording file ends in .yaml or .yml, not {path.name!r}")
         return RecordingTarget(mode, _open(path, fresh), replay)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ from ..errors import ApiError, ConfigError
 
 KEY_VARIABLE = "MOCK_SERVER_UPSTREAM_KEY"
 UPSTREAM_ERROR_HEADER = "x-mock-upstream-error"
+_KEY = re.compile(r"[!-~]{1,512}")
 # Not forwarded: hop-by-hop headers, what aiohttp sets itself, and what only mock-server reads.
 _NOT_FORWARDED = frozenset(
     {
@@ -74,7 +76,15 @@ def parse_upstreams(
         if profile in upstreams:
             raise ConfigError(f"--record {spec!r}: profile {profile!r} already has an upstream")
         suffix = profile.upper().replace("-", "_")
-        key = environ.get(f"{KEY_VARIABLE}_{suffix}") or environ.get(KEY_VARIABLE) or None
+        variable = (
+            f"{KEY_VARIABLE}_{suffix}" if environ.get(f"{KEY_VARIABLE}_{suffix}") else KEY_VARIABLE
+        )
+        key = environ.get(variable) or None
+        if key is not None and not _KEY.fullmatch(key):
+            raise ConfigError(
+                f"{variable}: not usable as a key (printable ASCII without spaces, as providers "
+                "issue them)"
+            )
         url = url.rstrip("/").removesuffix("/chat/completions")
         upstreams[profile] = Upstream(profile, url, key)
     return upstreams
@@ -86,7 +96,9 @@ def forwarded_headers(headers: Mapping[str, str], upstream: Upstream) -> dict[st
     out = {
         name: value
         for name, value in headers.items()
-        if name.lower() not in _NOT_FORWARDED and not name.lower().startswith("x-mock-")
+        if name.lower() not in _NOT_FORWARDED
+        and not name.lower().startswith("x-mock-")
+        and _sendable(value)
     }
     out["Content-Type"] = "application/json"
     if upstream.key is not None:
@@ -94,6 +106,18 @@ def forwarded_headers(headers: Mapping[str, str], upstream: Upstream) -> dict[st
             del out[name]
         out["Authorization"] = f"Bearer {upstream.key}"
     return out
+
+
+def _sendable(value: str) -> bool:
+    """Whether a header value can go on as it came: aiohttp hands on bytes that are not UTF-8
+    as lone surrogates, which no client can encode again."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def relayed_headers(headers: Mapping[str, str]) -> dict[str, str]:
