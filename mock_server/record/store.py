@@ -37,6 +37,7 @@ class RecordingFile:
         self.scenarios: dict[str, dict[str, Any]] = {}
         self.comments: dict[str, list[str]] = {}
         self._this_run: set[str] = set()
+        self._blocks: dict[str, str] = {}  # each scenario's YAML with its comment lines
         self._lock = asyncio.Lock()
         self._dirty = False
         if not fresh and path.exists():
@@ -69,11 +70,13 @@ class RecordingFile:
                 pending = []
             elif line.strip():
                 pending = []
+        self.render()  # the YAML of what is there, made now rather than at the first recording
 
     def put(self, scenario: dict[str, Any], comment: list[str]) -> dict[str, Any]:
         """Add a freshly recorded scenario; returns the scenario as it now stands (a sequence,
         when this run recorded its request before with another answer)."""
         name, reply = scenario["name"], scenario["reply"]
+        self._blocks.pop(name, None)
         known = self.scenarios.get(name)
         if known is not None and name in self._this_run:
             steps = known.get("sequence") or [known["reply"]]
@@ -93,15 +96,17 @@ class RecordingFile:
         return scenario
 
     def render(self) -> str:
+        """The whole file; each scenario is turned into YAML once, until it changes, so that a
+        recording into a large file costs its own scenario, not the file's."""
         if not self.scenarios:
             return HEADER + "scenarios: []\n"
-        blocks = []
-        for name, scenario in self.scenarios.items():
-            item = dump_yaml([scenario])
+        blocks = self._blocks
+        for name in self.scenarios.keys() - blocks.keys():
             lines = [f"  {c}" for c in self.comments.get(name, ())]
+            item = dump_yaml([self.scenarios[name]])
             lines += ["  " + line if line else line for line in item.splitlines()]
-            blocks.append("\n".join(lines))
-        return HEADER + "scenarios:\n" + "\n\n".join(blocks) + "\n"
+            blocks[name] = "\n".join(lines)
+        return HEADER + "scenarios:\n" + "\n\n".join(blocks[n] for n in self.scenarios) + "\n"
 
     async def save(self) -> None:
         """Write the file if something changed; returns once this call's changes are on disk."""
