@@ -11,13 +11,14 @@ from aiohttp import web
 from ..checks.profiles import Profile
 from ..errors import ApiError
 from ..redaction import redact
+from .exchange import Incoming
 from .headers import raw, readable
 from .state import ServerState
 
 
-def route_profile(state: ServerState, request: web.Request, base: str) -> Profile:
+def route_profile(state: ServerState, request: Incoming, base: str) -> Profile:
     """The profile a request's path names (or the default), if it is served at ``base``."""
-    name = request.match_info.get("profile")
+    name = request.profile
     profile = state.profiles.default if name is None else state.profiles.get(name)
     if profile is None:
         known = ", ".join(sorted(p.name for p in state.profiles))
@@ -44,7 +45,7 @@ def route_profile(state: ServerState, request: web.Request, base: str) -> Profil
     return profile
 
 
-def authenticate(state: ServerState, request: web.Request, profile: Profile) -> str | None:
+def authenticate(state: ServerState, request: Incoming, profile: Profile) -> str | None:
     """The caller's API key, or ``ApiError`` 401 when the profile or the key list demands one."""
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     key = key.strip() if scheme.lower() == "bearer" else ""

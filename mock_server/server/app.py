@@ -25,6 +25,7 @@ from ..wire.ids import Ids
 from ..wire.pacer import Pacer
 from .access import authenticate, route_profile
 from .admin_routes import add_admin_routes
+from .exchange import Incoming
 from .headers import readable
 from .inspector import add_inspector_routes, load_files
 from .pipeline import chat_completions
@@ -157,8 +158,9 @@ def list_models(base: str):
         profile = state.profiles.default
         request_id = state.ids.request()
         try:
-            profile = route_profile(state, request, base)
-            authenticate(state, request, profile)
+            incoming = Incoming.of(request)
+            profile = route_profile(state, incoming, base)
+            authenticate(state, incoming, profile)
         except ApiError as error:
             return error_response(error, profile, request_id)
         owner = profile.name if profile.name != "openai" else "system"

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from multidict import CIMultiDictProxy
 
 from ..checks.profiles import Profile
 from ..engine.choosing import Selection
@@ -15,12 +16,38 @@ from .state import ServerState
 from .tenants import Tenant
 
 
+@dataclass(slots=True)
+class Incoming:
+    """What the pipeline reads of a request, whichever way it came in: through aiohttp's
+    request object or straight from the connection (``server.connection``)."""
+
+    method: str
+    path: str
+    headers: CIMultiDictProxy[str]
+    raw_headers: tuple[tuple[bytes, bytes], ...]
+    tenant: str | None  # the {tenant} and {profile} parts of the path, when it has them
+    profile: str | None
+
+    @classmethod
+    def of(cls, request: web.BaseRequest) -> Incoming:
+        """What aiohttp's request object says."""
+        match = request.match_info
+        return cls(
+            request.method,
+            request.path,
+            request.headers,
+            request.raw_headers,
+            match.get("tenant"),
+            match.get("profile"),
+        )
+
+
 @dataclass
 class Exchange:
     """One request on its way through the server, and what became of it (for the journal)."""
 
     state: ServerState
-    request: web.Request
+    incoming: Incoming
     request_id: str
     tenant: Tenant
     profile: Profile

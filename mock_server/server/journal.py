@@ -42,15 +42,15 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
     response_size = len(response_body) if response_body is not None else 0
     kept_response = response_body if response_size <= BODY_LIMIT else None
     near_miss = dumps(exchange.near_miss) if exchange.near_miss else None
-    headers = exchange.request.raw_headers
+    headers = exchange.incoming.raw_headers
     exchange.tenant.journal.append(
         (
             exchange.request_id,
             time.time(),
             round((time.monotonic() - exchange.started) * 1000, 3),
             exchange.tenant.name,
-            exchange.request.method,
-            exchange.request.path,
+            exchange.incoming.method,
+            exchange.incoming.path,
             exchange.profile.name,
             headers,
             kept_body,

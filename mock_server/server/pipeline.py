@@ -10,8 +10,14 @@
       -> JSON body or SSE stream   wire
       -> journal                   server.journal
 
-Errors raised on that path are ``ApiError``s, rendered once by ``error_response`` in the wording
+Errors raised on that path are ``ApiError``s, rendered once by ``error_answer`` in the wording
 of the profile that serves the request.
+
+A request comes in one of two ways: through aiohttp's route handler (``chat_completions``), or
+straight from the connection when its whole body has already arrived (``server.connection``).
+Both go through ``respond``, which answers there and then with an ``Answer`` unless sending the
+answer takes time (a delay, a stream, a fault, an upstream): that is a ``Later``, which runs with
+aiohttp's request object.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -35,12 +42,12 @@ from ..wire.faults import plain_fault
 from ..wire.size import estimated_size
 from ..wire.streaming import render_events, send_stream
 from .access import ClientGone, authenticate, read_body, route_profile
-from .exchange import Exchange
+from .exchange import Exchange, Incoming
 from .headers import readable
 from .journal import record
 from .overrides import NONE, read_overrides
-from .render import answer_headers, error_response, json_response
-from .state import STATE
+from .render import Answer, answer_headers, error_answer, json_answer
+from .state import STATE, ServerState
 
 if TYPE_CHECKING:
     from ..record.recorder import RecordingTarget
@@ -53,70 +60,171 @@ DEFAULT_REPLY = ReplySpec()
 FALLBACK_WARNING_HEADER = "x-mock-fallback-warning"
 
 
-def chat_completions(base: str):
-    async def handle_chat_completions(request: web.Request) -> web.StreamResponse:
-        state = request.app[STATE]
-        exchange = Exchange(
-            state,
-            request,
-            state.ids.request(),
-            state.tenants.get(request.match_info.get("tenant")),
-            state.profiles.default,
-            time.monotonic(),
-        )
-        raw = None
-        try:
-            exchange.profile = route_profile(state, request, base)
-            exchange.key = authenticate(state, request, exchange.profile)
-            raw = exchange.raw = await read_body(
-                request, state.settings.max_body_bytes, state.settings.body_timeout
-            )
-            content_type = request.headers.get("Content-Type")
-            body = parse_body(raw, readable(content_type) if content_type else None)
-            exchange.body = body
-            check_request(body, exchange.profile)
-            if exchange.profile.reject_unknown_models:
-                check_model(body, exchange.profile)
-            exchange.headers, exchange.chaos = state.accounts.admit(
-                exchange.tenant.accounts, exchange.key, exchange.profile, body
-            )
-            state.accounts.in_flight += 1
-            try:
-                response = await answer(exchange)
-            finally:
-                state.accounts.in_flight -= 1
-        except ApiError as error:
-            response = error_response(
-                error, exchange.profile, exchange.request_id, exchange.headers, exchange.started
-            )
-            exchange.status = response.status
-            exchange.error_code = error.code if isinstance(error.code, str) else error.kind
-        except (ClientGone, ConnectionError):  # the client hung up: nothing to send, or report
-            response = web.Response(status=499)
-            exchange.status = 0
-        except Exception as exc:  # a bug of ours: still answer as a provider would
-            log.exception("internal error answering %s", readable(request.path))
-            error = ApiError("500", detail=str(exc))
-            response = error_response(
-                error, exchange.profile, exchange.request_id, started=exchange.started
-            )
-            exchange.status = 500
-        record(exchange, raw, response.body if isinstance(response, web.Response) else None)
-        if state.request_log is not None:
-            state.request_log(exchange)
-        return response
+class Later:
+    """An answer that takes time to send: ``run`` sends it through aiohttp's request object."""
 
+    __slots__ = ("run",)
+
+    def __init__(self, run: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> None:
+        self.run = run
+
+
+Outcome = Answer | Later
+
+
+def chat_completions(base: str):
+    """aiohttp's handler for ``POST {base}/chat/completions`` (its ``chat_base`` names ``base``)."""
+
+    async def handle_chat_completions(request: web.Request) -> web.StreamResponse:
+        handover = handed_over(request)
+        if handover is not None:
+            exchange, outcome = handover
+        else:
+            exchange = open_exchange(request.app[STATE], Incoming.of(request))
+            outcome = admit(exchange, base)
+            if outcome is None:
+                settings = exchange.state.settings
+                try:
+                    raw = await read_body(request, settings.max_body_bytes, settings.body_timeout)
+                except ApiError as error:
+                    outcome = failed(exchange, error)
+                except (ClientGone, ConnectionError):
+                    return finish(exchange, gone(exchange))
+                else:
+                    outcome = respond(exchange, raw)
+        if isinstance(outcome, Answer):
+            return finish(exchange, outcome.response())
+        return finish(exchange, await run_later(exchange, outcome, request))
+
+    handle_chat_completions.chat_base = base  # type: ignore[attr-defined]
     return handle_chat_completions
 
 
-async def answer(exchange: Exchange) -> web.StreamResponse:
+def handed_over(request: web.BaseRequest) -> tuple[Exchange, Later] | None:
+    """The exchange the connection began for ``request`` itself, and what is left to do."""
+    handovers = getattr(request.protocol, "handovers", None)
+    return handovers.pop(request.content, None) if handovers else None
+
+
+def open_exchange(state: ServerState, incoming: Incoming) -> Exchange:
+    return Exchange(
+        state,
+        incoming,
+        state.ids.request(),
+        state.tenants.get(incoming.tenant),
+        state.profiles.default,
+        time.monotonic(),
+    )
+
+
+def admit(exchange: Exchange, base: str) -> Answer | None:
+    """The error answer for a path no profile serves or a caller without a valid key."""
+    try:
+        exchange.profile = route_profile(exchange.state, exchange.incoming, base)
+        exchange.key = authenticate(exchange.state, exchange.incoming, exchange.profile)
+    except ApiError as error:
+        return failed(exchange, error)
+    return None
+
+
+def respond(exchange: Exchange, raw: bytes) -> Outcome:
+    """The answer to an admitted request whose body (``raw``, decoded) has been read."""
+    state = exchange.state
+    exchange.raw = raw
+    try:
+        content_type = exchange.incoming.headers.get("Content-Type")
+        body = parse_body(raw, readable(content_type) if content_type else None)
+        exchange.body = body
+        check_request(body, exchange.profile)
+        if exchange.profile.reject_unknown_models:
+            check_model(body, exchange.profile)
+        exchange.headers, exchange.chaos = state.accounts.admit(
+            exchange.tenant.accounts, exchange.key, exchange.profile, body
+        )
+        state.accounts.in_flight += 1
+        try:
+            outcome = answer(exchange)
+        except BaseException:
+            state.accounts.in_flight -= 1
+            raise
+        if isinstance(outcome, Later):
+            return _counted(state, outcome)
+        state.accounts.in_flight -= 1
+        return outcome
+    except ApiError as error:
+        return failed(exchange, error)
+    except Exception as exc:
+        return crashed(exchange, exc)
+
+
+def _counted(state: ServerState, later: Later) -> Later:
+    """``later``, counted as in flight until it has been sent."""
+
+    async def run(request: web.Request) -> web.StreamResponse:
+        try:
+            return await later.run(request)
+        finally:
+            state.accounts.in_flight -= 1
+
+    return Later(run)
+
+
+async def run_later(exchange: Exchange, later: Later, request: web.Request) -> web.StreamResponse:
+    try:
+        return await later.run(request)
+    except ApiError as error:
+        return failed(exchange, error).response()
+    except (ClientGone, ConnectionError):
+        return gone(exchange)
+    except Exception as exc:
+        return crashed(exchange, exc).response()
+
+
+def failed(exchange: Exchange, error: ApiError) -> Answer:
+    out = error_answer(
+        error, exchange.profile, exchange.request_id, exchange.headers, exchange.started
+    )
+    exchange.status = out.status
+    exchange.error_code = error.code if isinstance(error.code, str) else error.kind
+    return out
+
+
+def crashed(exchange: Exchange, exc: Exception) -> Answer:
+    """A bug of ours: still answered as a provider would."""
+    log.exception("internal error answering %s", readable(exchange.incoming.path))
+    error = ApiError("500", detail=str(exc))
+    out = error_answer(error, exchange.profile, exchange.request_id, started=exchange.started)
+    exchange.status = 500
+    return out
+
+
+def gone(exchange: Exchange) -> web.Response:
+    """The client hung up: nothing to send, or report."""
+    exchange.status = 0
+    return web.Response(status=499)
+
+
+def finish(exchange: Exchange, response: web.StreamResponse) -> web.StreamResponse:
+    """Journal and log ``exchange`` once its ``response`` is known."""
+    sent(exchange, response.body if isinstance(response, web.Response) else None)
+    return response
+
+
+def sent(exchange: Exchange, body: Any) -> None:
+    record(exchange, exchange.raw, body)
+    if exchange.state.request_log is not None:
+        exchange.state.request_log(exchange)
+
+
+def answer(exchange: Exchange) -> Outcome:
     """Answer a valid request: scripted by a scenario, or the fallback reply."""
     state = exchange.state
     body, profile = exchange.body, exchange.profile
     # Routing hints such as gomodel's ``provider`` are consumed by the gateway, not forwarded.
     hints = {name: body.pop(name) for name in profile.strip_fields if name in body}
-    view = RequestView(body, exchange.request.headers, profile.name)
-    overrides = read_overrides(exchange.request.headers) if state.settings.overrides else NONE
+    headers = exchange.incoming.headers
+    view = RequestView(body, headers, profile.name)
+    overrides = read_overrides(headers) if state.settings.overrides else NONE
     if overrides.status is not None:
         raise ApiError(str(overrides.status), status=overrides.status)
     recording = _recording(exchange) if state.recorder is not None else None
@@ -130,13 +238,13 @@ async def answer(exchange: Exchange) -> web.StreamResponse:
             )
         selection = state.engine.advance(forced, exchange.tenant.scenarios)
     elif recording is not None and recording[0].mode == "all":  # every request goes upstream
-        return await forward(exchange, view, *recording)
+        return _forwarded(exchange, view, *recording)
     else:
         selection = state.engine.choose(view, exchange.tenant.scenarios)
     exchange.selection = selection
     if selection is None:
         if recording is not None:
-            return await forward(exchange, view, *recording)
+            return _forwarded(exchange, view, *recording)
         strict = exchange.tenant.strict
         if strict if strict is not None else state.settings.strict:
             misses = state.engine.near_misses(view, exchange.tenant.scenarios)
@@ -154,7 +262,7 @@ async def answer(exchange: Exchange) -> web.StreamResponse:
     fault = overrides.fault or exchange.chaos
     if fault is not None:
         reply = replace(reply, fault=fault)
-    return await deliver(exchange, reply, view, hints.get("provider"))
+    return deliver(exchange, reply, view, hints.get("provider"))
 
 
 def _recording(exchange: Exchange) -> tuple[RecordingTarget, Upstream] | None:
@@ -168,32 +276,57 @@ def _recording(exchange: Exchange) -> tuple[RecordingTarget, Upstream] | None:
     return None if target is None or target.mode == "none" else (target, upstream)
 
 
-async def forward(
+def _forwarded(
     exchange: Exchange, view: RequestView, target: RecordingTarget, upstream: Upstream
-) -> web.StreamResponse:
+) -> Later:
     """Answer from the upstream, and record what it said."""
     exchange.forwarded = True
-    outcome = await exchange.state.recorder.forward(
-        target, upstream, exchange.request, exchange.raw, view
-    )
-    exchange.status = outcome.response.status
-    exchange.recorded, exchange.chunks = outcome.recorded, outcome.chunks
-    exchange.summary = outcome.summary
-    return outcome.response
+
+    async def forward(request: web.Request) -> web.StreamResponse:
+        outcome = await exchange.state.recorder.forward(
+            target, upstream, request, exchange.raw, view
+        )
+        exchange.status = outcome.response.status
+        exchange.recorded, exchange.chunks = outcome.recorded, outcome.chunks
+        exchange.summary = outcome.summary
+        return outcome.response
+
+    return Later(forward)
 
 
-async def deliver(
+def deliver(
     exchange: Exchange, reply: ReplySpec, view: RequestView, provider_hint: str | None
-) -> web.StreamResponse:
-    """Turn a reply spec into bytes on the wire: error, fault, stream or JSON body."""
-    state = exchange.state
-    request, body, profile = exchange.request, exchange.body, exchange.profile
+) -> Outcome:
+    """Turn a reply spec into what goes on the wire: error, fault, stream or JSON body, after
+    the reply's delay."""
     headers = answer_headers(
-        profile, {**exchange.headers, **reply.headers}, exchange.request_id, exchange.started
+        exchange.profile,
+        {**exchange.headers, **reply.headers},
+        exchange.request_id,
+        exchange.started,
     )
-    fault, streaming = reply.fault, bool(body.get("stream"))
-    if reply.latency.delay_ms and not (streaming and reply.status is None):
+    streaming = bool(exchange.body.get("stream"))
+    if not reply.latency.delay_ms or (streaming and reply.status is None):
+        return _deliver_now(exchange, reply, view, provider_hint, headers, streaming)
+
+    async def delayed(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(reply.latency.delay_ms / 1000)
+        outcome = _deliver_now(exchange, reply, view, provider_hint, headers, streaming)
+        return outcome.response() if isinstance(outcome, Answer) else await outcome.run(request)
+
+    return Later(delayed)
+
+
+def _deliver_now(
+    exchange: Exchange,
+    reply: ReplySpec,
+    view: RequestView,
+    provider_hint: str | None,
+    headers: dict[str, str],
+    streaming: bool,
+) -> Outcome:
+    state, body, profile = exchange.state, exchange.body, exchange.profile
+    fault = reply.fault
     error = reply.api_error()
     if error is not None:
         raise error
@@ -204,7 +337,8 @@ async def deliver(
     if fault is not None and not (streaming and fault.is_stream_fault):
         exchange.status = 0  # no HTTP response reaches the client
         exchange.fault = fault.type
-        return await plain_fault(request, fault, headers)
+        plain = fault
+        return Later(lambda request: plain_fault(request, plain, headers))
     choices = reply.choices(view)
     size = estimated_size(
         choices, requested_top_logprobs(body), reply.stream if streaming else None
@@ -221,37 +355,40 @@ async def deliver(
         exchange.tenant.accounts, exchange.key, completion.usage()["total_tokens"]
     )
     exchange.completion = completion
-    if streaming:
-        options = body.get("stream_options") or {}
-        events = render_events(
-            completion,
-            reply.stream,
-            bool(options.get("include_usage")),
-            options.get("include_obfuscation") is not False,
-        )
-        exchange.chunks = len(events)
-        if fault is not None:
-            exchange.fault = fault.type
-        error_body = None
-        if fault is not None and fault.type == "error_event":
-            error_body = profile.error_body(ApiError(str(fault.status), status=fault.status))[1]
-        return await send_stream(
+    if not streaming:
+        return json_answer(completion.body(), headers=headers, style=profile.body_format)
+    options = body.get("stream_options") or {}
+    events = render_events(
+        completion,
+        reply.stream,
+        bool(options.get("include_usage")),
+        options.get("include_obfuscation") is not False,
+    )
+    exchange.chunks = len(events)
+    if fault is not None:
+        exchange.fault = fault.type
+    error_body = None
+    if fault is not None and fault.type == "error_event":
+        error_body = profile.error_body(ApiError(str(fault.status), status=fault.status))[1]
+    keepalive = (
+        (state.settings.keepalive_interval or profile.keepalive_interval)
+        if profile.keepalive
+        else None
+    )
+    return Later(
+        lambda request: send_stream(
             request,
             events,
             latency=reply.latency,
             fault=fault,
             error_body=error_body,
-            keepalive_interval=(
-                (state.settings.keepalive_interval or profile.keepalive_interval)
-                if profile.keepalive
-                else None
-            ),
+            keepalive_interval=keepalive,
             rng=state.rng,
             headers=headers,
             pacer=state.pacer,
             timeline=exchange.chunk_ms,
         )
-    return json_response(completion.body(), headers=headers, style=profile.body_format)
+    )
 
 
 def _too_large(size: int, limit: int, body: dict[str, Any]) -> ApiError:

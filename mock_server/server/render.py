@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -15,23 +16,45 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 RETRY_DEFAULTS = {"retry-after": "1", "retry-after-ms": "1000"}
 
 
-def json_response(
+@dataclass(slots=True)
+class Answer:
+    """A whole answer, ready to send: status, headers (without the ones the HTTP layer adds:
+    Content-Length, Date, Server) and body; ``close``: the connection ends after it."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    close: bool = False
+
+    def response(self) -> web.Response:
+        """The answer as aiohttp sends it."""
+        response = web.Response(status=self.status, body=self.body, headers=self.headers)
+        if self.close:
+            response.force_close()  # e.g. after a 413, rather than draining an unread body
+        return response
+
+
+def json_answer(
     payload: Any, status: int = 200, headers: dict | None = None, style: JsonStyle = COMPACT
-) -> web.Response:
-    return web.Response(
-        status=status,
-        body=style.encode(payload),
-        headers={**JSON_HEADERS, **headers} if headers else JSON_HEADERS,
+) -> Answer:
+    return Answer(
+        status, {**JSON_HEADERS, **headers} if headers else JSON_HEADERS, style.encode(payload)
     )
 
 
-def error_response(
+def json_response(
+    payload: Any, status: int = 200, headers: dict | None = None, style: JsonStyle = COMPACT
+) -> web.Response:
+    return json_answer(payload, status, headers, style).response()
+
+
+def error_answer(
     error: ApiError,
     profile: Profile,
     request_id: str,
     headers: dict[str, str] | None = None,
     started: float | None = None,
-) -> web.Response:
+) -> Answer:
     """``error`` in ``profile``'s wording and envelope, with ``headers`` (rate limits ...) and
     its own; ``started`` (``time.monotonic()`` when the request came) for a processing-time
     header."""
@@ -46,10 +69,19 @@ def error_response(
     ):
         headers.update(RETRY_DEFAULTS)
     headers = answer_headers(profile, headers, request_id, started)
-    response = json_response(body, status, headers, profile.error_format)
-    if error.headers.get("Connection") == "close":
-        response.force_close()  # e.g. after a 413, rather than draining an unread body
-    return response
+    answer = json_answer(body, status, headers, profile.error_format)
+    answer.close = error.headers.get("Connection") == "close"
+    return answer
+
+
+def error_response(
+    error: ApiError,
+    profile: Profile,
+    request_id: str,
+    headers: dict[str, str] | None = None,
+    started: float | None = None,
+) -> web.Response:
+    return error_answer(error, profile, request_id, headers, started).response()
 
 
 def answer_headers(

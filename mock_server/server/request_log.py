@@ -55,8 +55,8 @@ def facts(exchange: Exchange, now: str) -> dict[str, Any]:
     """The facts a log line gives, as JSON values."""
     return {
         "time": now,
-        "method": exchange.request.method,
-        "path": readable(exchange.request.path),
+        "method": exchange.incoming.method,
+        "path": readable(exchange.incoming.path),
         "tenant": exchange.tenant.name,
         "profile": exchange.profile.name,
         "model": _model(exchange),
