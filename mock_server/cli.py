@@ -158,10 +158,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(flags: dict) -> int:
-    from aiohttp import web
-
     from .config import build_settings
     from .server.app import banner, create_app, server_options
+    from .server.connection import run_app
 
     config_file = flags.pop("config", None)
     flags.pop("command", None)
@@ -174,12 +173,12 @@ def _serve(flags: dict) -> int:
     app = create_app(settings)
     gc.freeze()
     gc.enable()
-    web.run_app(
+    run_app(
         app,
-        host=settings.host,
-        port=settings.port,
+        settings.host,
+        settings.port,
         # Said once the socket is bound, so whoever reads it can connect straight away.
-        print=lambda _started: print(banner(app, settings.port), flush=True),
+        lambda: print(banner(app, settings.port), flush=True),
         **server_options(settings),
     )
     return 0

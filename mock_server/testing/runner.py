@@ -23,6 +23,7 @@ from aiohttp import web
 from ..accounts.clock import Clock
 from ..config import Settings
 from ..server.app import create_app, server_options
+from ..server.connection import AppRunner
 from ..server.state import STATE
 from .tenant_handle import DEFAULT_API_KEY, TenantHandle
 
@@ -126,7 +127,7 @@ class MockServer:
 
     async def _serve(self) -> None:
         self.app = create_app(self.settings)
-        self._runner = web.AppRunner(
+        self._runner = AppRunner(
             self.app, handle_signals=False, **server_options(self.settings)
         )
         await self._runner.setup()
