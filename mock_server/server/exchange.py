@@ -42,7 +42,7 @@ class Incoming:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class Exchange:
     """One request on its way through the server, and what became of it (for the journal)."""
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..checks.body import parse_body
-from ..checks.request import check_model, check_request
+from ..checks.request import check_model
 from ..engine.matching import format_near_misses
 from ..engine.reply_specs import ReplySpec
 from ..engine.request_view import RequestView
@@ -57,6 +57,7 @@ log = logging.getLogger("mock_server")
 
 
 DEFAULT_REPLY = ReplySpec()
+NO_HINTS: dict[str, Any] = {}
 FALLBACK_WARNING_HEADER = "x-mock-fallback-warning"
 
 
@@ -135,7 +136,7 @@ def respond(exchange: Exchange, raw: bytes) -> Outcome:
         content_type = exchange.incoming.headers.get("Content-Type")
         body = parse_body(raw, readable(content_type) if content_type else None)
         exchange.body = body
-        check_request(body, exchange.profile)
+        state.passed_bodies.check(raw, body, exchange.profile)
         if exchange.profile.reject_unknown_models:
             check_model(body, exchange.profile)
         exchange.headers, exchange.chaos = state.accounts.admit(
@@ -221,7 +222,11 @@ def answer(exchange: Exchange) -> Outcome:
     state = exchange.state
     body, profile = exchange.body, exchange.profile
     # Routing hints such as gomodel's ``provider`` are consumed by the gateway, not forwarded.
-    hints = {name: body.pop(name) for name in profile.strip_fields if name in body}
+    hints = (
+        {name: body.pop(name) for name in profile.strip_fields if name in body}
+        if profile.strip_fields
+        else NO_HINTS
+    )
     headers = exchange.incoming.headers
     view = RequestView(body, headers, profile.name)
     overrides = read_overrides(headers) if state.settings.overrides else NONE
@@ -299,12 +304,10 @@ def deliver(
 ) -> Outcome:
     """Turn a reply spec into what goes on the wire: error, fault, stream or JSON body, after
     the reply's delay."""
-    headers = answer_headers(
-        exchange.profile,
-        {**exchange.headers, **reply.headers},
-        exchange.request_id,
-        exchange.started,
-    )
+    extra = exchange.headers
+    if reply.headers:
+        extra = {**extra, **reply.headers}
+    headers = answer_headers(exchange.profile, extra, exchange.request_id, exchange.started)
     streaming = bool(exchange.body.get("stream"))
     if not reply.latency.delay_ms or (streaming and reply.status is None):
         return _deliver_now(exchange, reply, view, provider_hint, headers, streaming)

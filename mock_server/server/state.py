@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +13,7 @@ from aiohttp import web
 from ..accounts.clock import Clock
 from ..accounts.rules import AccountRules
 from ..checks.profiles import ProfileRegistry
+from ..checks.request import PassedBodies
 from ..config import Settings
 from ..engine.choosing import ScenarioEngine
 from ..engine.loading import bundled_scenarios_dir
@@ -38,6 +39,7 @@ class ServerState:
     clock: Clock
     accounts: AccountRules
     pacer: Pacer
+    passed_bodies: PassedBodies = field(default_factory=PassedBodies)
     # Called with each request's Exchange once it is answered (server.request_log); None: no
     # log line, and no work for one.
     request_log: Callable[..., None] | None = None
