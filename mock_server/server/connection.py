@@ -118,21 +118,40 @@ def _wire_bytes(answer: Answer) -> bytes | None:
     if answer.close or status < 200 or status in (204, 304):
         return None
     headers = answer.headers
-    if not _HTTP_LAYER_HEADERS.isdisjoint(map(str.lower, headers)):
+    if not _PLAIN_NAMES.issuperset(headers) and not _plain(headers):
         return None
     try:
-        head = _serialize_headers(
-            f"HTTP/1.1 {status} {REASON_PHRASES.get(status, '')}",
-            {
-                **headers,
-                "Content-Length": str(len(answer.body)),
-                "Date": rfc822_formatted_time(),
-                "Server": SERVER_SOFTWARE,
-            },
-        )
+        head = _serialize_headers(f"HTTP/1.1 {status} {REASON_PHRASES.get(status, '')}", headers)
     except ValueError:  # a line break in a header: aiohttp's own error answer
         return None
-    return head + answer.body
+    body = answer.body
+    # The head ends with the blank line; aiohttp's own headers go before it.
+    return b"%sContent-Length: %d\r\n%s%s" % (head[:-2], len(body), _http_layer_tail(), body)
+
+
+_PLAIN_NAMES: set[str] = set()  # header names seen that the HTTP layer leaves alone
+
+
+def _plain(headers: dict[str, str]) -> bool:
+    """Whether no header of ``headers`` is one the HTTP layer manages (and remember the names,
+    up to a bound)."""
+    if any(name.lower() in _HTTP_LAYER_HEADERS for name in headers):
+        return False
+    if len(_PLAIN_NAMES) < ROUTE_CACHE_SIZE:
+        _PLAIN_NAMES.update(headers)
+    return True
+
+
+_tail = ("", b"")
+
+
+def _http_layer_tail() -> bytes:
+    """The Date and Server headers aiohttp adds, and the blank line (made once a second)."""
+    global _tail
+    date = rfc822_formatted_time()
+    if date != _tail[0]:
+        _tail = (date, f"Date: {date}\r\nServer: {SERVER_SOFTWARE}\r\n\r\n".encode())
+    return _tail[1]
 
 
 class _Parser:

@@ -66,8 +66,12 @@ def facts(exchange: Exchange, now: str) -> dict[str, Any]:
         "step": exchange.selection.step + 1 if exchange.selection else None,
         "chunks": exchange.chunks,
         "fault": exchange.fault,
-        "duration_ms": round((time.monotonic() - exchange.started) * 1000, 1),
+        "duration_ms": _duration_ms(exchange),
     }
+
+
+def _duration_ms(exchange: Exchange) -> float:
+    return round((time.monotonic() - exchange.started) * 1000, 1)
 
 
 def _model(exchange: Exchange) -> str | None:
@@ -124,24 +128,26 @@ class RequestLog:
         self.flush()
 
     def line(self, exchange: Exchange) -> str:
-        fact = facts(exchange, self.clock())
+        now = self.clock()
         if self.json:
-            return dumps(fact).decode()
-        status = str(fact["status"] or "---")
-        parts = [
-            f"{fact['time']} {fact['method']} {fact['path']}",
-            *([f"tenant={fact['tenant']}"] if fact["tenant"] != DEFAULT_TENANT else []),
-            fact["profile"],
-            str(fact["model"] or "-"),
-            status,
-            fact["outcome"],
-            *([f"{fact['chunks']} chunks"] if fact["chunks"] is not None else []),
-            f"{fact['duration_ms']:g} ms",
-        ]
+            return dumps(facts(exchange, now)).decode()
+        incoming, tenant = exchange.incoming, exchange.tenant.name
+        status = str(exchange.status or "---")
+        said = outcome(exchange)
+        start = f"{now} {incoming.method} {readable(incoming.path)}"
         if self.colour:
-            parts[0] = _DIM + parts[0] + _RESET
-            at = parts.index(status)
-            colour = _STATUS_COLOURS.get(exchange.status // 100, "")
-            parts[at] = colour + status + _RESET
-            parts[at + 1] = _CYAN + parts[at + 1] + _RESET
-        return " ".join(parts)
+            start = _DIM + start + _RESET
+            status = _STATUS_COLOURS.get(exchange.status // 100, "") + status + _RESET
+            said = _CYAN + said + _RESET
+        return " ".join(
+            (
+                start,
+                *((f"tenant={tenant}",) if tenant != DEFAULT_TENANT else ()),
+                exchange.profile.name,
+                _model(exchange) or "-",
+                status,
+                said,
+                *((f"{exchange.chunks} chunks",) if exchange.chunks is not None else ()),
+                f"{_duration_ms(exchange):g} ms",
+            )
+        )

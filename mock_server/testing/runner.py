@@ -127,9 +127,7 @@ class MockServer:
 
     async def _serve(self) -> None:
         self.app = create_app(self.settings)
-        self._runner = AppRunner(
-            self.app, handle_signals=False, **server_options(self.settings)
-        )
+        self._runner = AppRunner(self.app, handle_signals=False, **server_options(self.settings))
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         await site.start()

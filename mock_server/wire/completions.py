@@ -201,15 +201,13 @@ class Completion:
         """The whole ``chat.completion`` JSON."""
         body = self.header("chat.completion")
         with_logprobs = self.profile.response.get("logprobs_field", True)
-        body["choices"] = [
-            {
-                "index": index,
-                "message": self.message(choice),
-                **({"logprobs": self.logprobs(choice.content)} if with_logprobs else {}),
-                "finish_reason": choice.derived_finish_reason(),
-            }
-            for index, choice in enumerate(self.choices)
-        ]
+        choices = body["choices"] = []
+        for index, choice in enumerate(self.choices):
+            entry = {"index": index, "message": self.message(choice)}
+            if with_logprobs:
+                entry["logprobs"] = self.logprobs(choice.content)
+            entry["finish_reason"] = choice.derived_finish_reason()
+            choices.append(entry)
         body["usage"] = self.usage()
         return body
 
