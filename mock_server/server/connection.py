@@ -78,8 +78,8 @@ class Shortcut:
         if wire is None:
             connection.hand_over(payload, exchange, outcome)
             return False
-        connection.send(wire)
         self.answered += 1
+        connection.send(wire)
         sent(exchange, outcome.body)
         return True
 
@@ -244,10 +244,10 @@ class Server(web.Server):
 
     def __init__(self, handler: Any, *, shortcut: Shortcut, **kwargs: Any) -> None:
         super().__init__(handler, **kwargs)
-        self._shortcut = shortcut
+        self.shortcut = shortcut
 
     def __call__(self) -> Connection:
-        return Connection(self, self._shortcut, loop=self._loop, **self._kwargs)
+        return Connection(self, self.shortcut, loop=self._loop, **self._kwargs)
 
 
 class AppRunner(web.AppRunner):

@@ -1,0 +1,191 @@
+"""The connection's shortcut (``server.connection``): what it answers goes out as the bytes
+aiohttp would send, and what it leaves to aiohttp is done once, in order."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import pytest
+from conftest import API_KEY
+
+from mock_server.testing.runner import MockServer
+
+BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "shortcut?"}]}
+# What changes from one answer to the next: left out of the comparisons.
+VARYING_HEADERS = {"x-request-id", "x-ds-trace-id", "openai-processing-ms", "date"}
+
+
+def shortcut(server: MockServer):
+    return server._runner.server.shortcut
+
+
+def request_bytes(path: str, body: object = BODY, **headers: str) -> tuple[bytes, bytes]:
+    """A request's head and body, as a client writes them."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    head = {
+        "Host": "127.0.0.1",
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {API_KEY}",
+        "Content-Length": str(len(data)),
+        **headers,
+    }
+    lines = [f"POST {path} HTTP/1.1", *(f"{k}: {v}" for k, v in head.items() if v)]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode(), data
+
+
+def read_response(reader) -> tuple[str, list[tuple[str, str]], bytes]:
+    """One HTTP response with a Content-Length body: status line, headers in order, body."""
+    status = reader.readline().decode().rstrip("\r\n")
+    headers = []
+    while (line := reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().rstrip("\r\n").partition(": ")
+        headers.append((name, value))
+    length = next(int(v) for k, v in headers if k.lower() == "content-length")
+    return status, headers, reader.read(length)
+
+
+def send(server: MockServer, *writes: bytes, responses: int = 1, pause: float = 0.0):
+    """Write ``writes`` on one connection (``pause`` seconds apart) and read ``responses``."""
+    with socket.create_connection((server.settings.host, server.port), timeout=30) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i, data in enumerate(writes):
+            if i and pause:
+                time.sleep(pause)
+            sock.sendall(data)
+        reader = sock.makefile("rb")
+        return [read_response(reader) for _ in range(responses)]
+
+
+def comparable(response: tuple[str, list[tuple[str, str]], bytes]) -> tuple:
+    status, headers, body = response
+    kept = [(k, v) for k, v in headers if k.lower() not in VARYING_HEADERS]
+    data = json.loads(body)
+    if isinstance(data, dict):
+        data.pop("id", None)
+        data.pop("created", None)
+    return status, kept, data
+
+
+def both_ways(server: MockServer, path: str, body: object = BODY, **headers: str):
+    """The answer to one request sent in one write (the shortcut's) and with its body a moment
+    after its head (aiohttp's), with how many of the two the shortcut answered."""
+    head, data = request_bytes(path, body, **headers)
+    before = shortcut(server).answered
+    (direct,) = send(server, head + data)
+    (through_aiohttp,) = send(server, head, data, pause=0.2)
+    return direct, through_aiohttp, shortcut(server).answered - before
+
+
+def test_a_reply_is_the_same_bytes_either_way(tenant):
+    tenant.add(
+        {"name": "hi", "match": {"last_user_message": "shortcut?"}, "reply": {"content": "Same."}}
+    )
+    direct, through_aiohttp, answered = both_ways(
+        tenant.server, f"/t/{tenant.name}/v1/chat/completions"
+    )
+    assert answered == 1
+    assert direct[0] == "HTTP/1.1 200 OK"
+    assert [name for name, _ in direct[1]] == [name for name, _ in through_aiohttp[1]]
+    assert comparable(direct) == comparable(through_aiohttp)
+    assert comparable(direct)[2]["choices"][0]["message"]["content"] == "Same."
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status"),
+    [
+        (BODY, {"Authorization": ""}, 401),
+        (b'{"model": "gpt-4o", "messages": [', {}, 400),
+        ({"model": "gpt-4o"}, {}, 400),
+        ({**BODY, "n": 0}, {}, 400),
+        (BODY, {"X-Mock-Status": "429"}, 429),
+    ],
+    ids=["no-key", "broken-json", "no-messages", "bad-n", "forced-429"],
+)
+def test_an_error_is_the_same_bytes_either_way(server, body, headers, status):
+    direct, through_aiohttp, answered = both_ways(server, "/v1/chat/completions", body, **headers)
+    assert answered == 1
+    assert direct[0].startswith(f"HTTP/1.1 {status} ")
+    assert comparable(direct) == comparable(through_aiohttp)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/openai/v1/chat/completions",
+        "/gemini/v1beta/openai/chat/completions",
+        "/t/route-test/deepseek/v1/chat/completions",
+        "/t/v1/chat/completions",  # the profile named "t": there is none
+        "/nope/v1/chat/completions",
+        "/gemini/v2/chat/completions",
+        "/v1/chat/completions/",
+        "//v1/chat/completions",
+        "/v1/chat/completions?api-version=1",
+        "/v1/chat/completion%73",
+        "/__admin/v1/chat/completions",
+    ],
+)
+def test_every_path_is_routed_as_aiohttp_routes_it(server, path):
+    direct, through_aiohttp, _ = both_ways(server, path)
+    assert comparable(direct) == comparable(through_aiohttp)
+
+
+def test_a_delayed_reply_is_handed_to_aiohttp_and_begun_once(tenant):
+    tenant.add(
+        {
+            "name": "slow-then-fast",
+            "match": {"last_user_message": "shortcut?"},
+            "sequence": [
+                {"content": "one", "latency": {"delay_ms": 200}},
+                {"content": "two"},
+                {"content": "three"},
+            ],
+        }
+    )
+    head, data = request_bytes(f"/t/{tenant.name}/v1/chat/completions")
+    before = shortcut(tenant.server).answered
+    # Three requests in one write: the delayed first is handed over, the second waits behind
+    # it (answers go out in order), the third too.
+    responses = send(tenant.server, (head + data) * 3, responses=3)
+    assert shortcut(tenant.server).answered == before
+    contents = [json.loads(r[2])["choices"][0]["message"]["content"] for r in responses]
+    assert contents == ["one", "two", "three"]
+    assert [e["step"] for e in tenant.requests()] == [1, 2, 3]
+
+
+def test_pipelined_requests_are_answered_in_order(tenant):
+    tenant.add({"name": "seq", "sequence": [{"content": f"step {i}"} for i in range(1, 5)]})
+    head, data = request_bytes(f"/t/{tenant.name}/v1/chat/completions")
+    before = shortcut(tenant.server).answered
+    responses = send(tenant.server, (head + data) * 4, responses=4)
+    assert shortcut(tenant.server).answered - before == 4
+    contents = [json.loads(r[2])["choices"][0]["message"]["content"] for r in responses]
+    assert contents == ["step 1", "step 2", "step 3", "step 4"]
+    assert len(tenant.requests()) == 4
+
+
+def test_a_stream_is_sent_by_aiohttp(tenant):
+    head, data = request_bytes(f"/t/{tenant.name}/v1/chat/completions", {**BODY, "stream": True})
+    before = shortcut(tenant.server).answered
+    with socket.create_connection((tenant.server.settings.host, tenant.server.port)) as sock:
+        sock.sendall(head + data)
+        received = b""
+        while b"data: [DONE]" not in received:
+            chunk = sock.recv(65536)
+            assert chunk, "connection closed before the stream ended"
+            received += chunk
+    assert shortcut(tenant.server).answered == before
+    assert b"Transfer-Encoding: chunked" in received
+    assert tenant.requests()[0]["stream"] is True
+
+
+def test_an_idle_connection_is_still_closed_after_a_shortcut_answer():
+    with MockServer(idle_timeout=0.3) as server:
+        head, data = request_bytes("/v1/chat/completions")
+        with socket.create_connection((server.settings.host, server.port), timeout=10) as sock:
+            sock.sendall(head + data)
+            reader = sock.makefile("rb")
+            assert read_response(reader)[0] == "HTTP/1.1 200 OK"
+            assert shortcut(server).answered == 1
+            assert reader.read() == b""  # the server closed the idle connection
