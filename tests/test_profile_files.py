@@ -8,6 +8,7 @@ import openai
 import pytest
 
 from mock_server.checks.profiles import load_profiles
+from mock_server.checks.schema import Invalid
 from mock_server.errors import ConfigError
 from mock_server.testing.runner import MockServer
 
@@ -119,3 +120,21 @@ def test_unknown_default_profile():
     assert "known profiles: deepseek, gemini, gemini-tools, gomodel, google, openai" in str(
         caught.value
     )
+
+
+def test_every_bundled_profile_compiles_whichever_is_the_default():
+    """Profiles other than the default compile when first asked for: each one compiles, and
+    refuses a bad request the same way, whether it is the default or not."""
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "n": "two"}
+    names = [profile.name for profile in load_profiles()]
+    for name in names:
+        verdicts = set()
+        for default in names:
+            try:
+                load_profiles(default=default).get(name).check_request(body)
+            except Invalid as refused:
+                verdicts.add((refused.path, refused.text))
+            else:
+                verdicts.add(None)
+        assert len(verdicts) == 1, (name, verdicts)
+    assert None not in verdicts  # the last profile refuses it (and so was compiled)

@@ -9,6 +9,7 @@ with ``errors`` and ``response`` merged key by key.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,7 @@ class ErrorEntry:
 RETRY_HEADERS = ("retry-after", "retry-after-ms")
 
 
-@dataclass
+@dataclass(eq=False)
 class Profile:
     """One emulated provider."""
 
@@ -223,7 +224,30 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 READ_FIELDS_SCHEMA = "read-fields.json"
 
 
-def _build(raw: dict[str, Any], compiler: SchemaCompiler, documents: dict, origin: str) -> Profile:
+class _CompiledOnFirstUse:
+    """A schema check compiled when first called: for bundled profiles other than the
+    default, which a server may never be asked for (the test suite compiles them all)."""
+
+    __slots__ = ("_check", "_compile")
+
+    def __init__(self, compile: Callable[[], Check]) -> None:
+        self._compile = compile
+        self._check: Check | None = None
+
+    def __call__(self, value: Any) -> None:
+        if self._check is None:
+            self._check = self._compile()
+        self._check(value)
+
+
+def _build(
+    raw: dict[str, Any],
+    compiler: SchemaCompiler,
+    documents: dict,
+    origin: str,
+    read_fields: Check,
+    eager: bool,
+) -> Profile:
     missing = [k for k in _REQUIRED_KEYS if k not in raw]
     if missing:
         raise ConfigError(f"{origin}: profile is missing {', '.join(missing)}")
@@ -231,13 +255,18 @@ def _build(raw: dict[str, Any], compiler: SchemaCompiler, documents: dict, origi
         if raw.get(key, allowed[0]) not in allowed:
             raise ConfigError(f"{origin}: {key} must be one of {', '.join(allowed)}")
     try:
-        return _profile(raw, compiler, documents, origin)
+        return _profile(raw, compiler, documents, origin, read_fields, eager)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(f"{origin}: malformed profile ({type(exc).__name__}: {exc})") from None
 
 
 def _profile(
-    raw: dict[str, Any], compiler: SchemaCompiler, documents: dict, origin: str
+    raw: dict[str, Any],
+    compiler: SchemaCompiler,
+    documents: dict,
+    origin: str,
+    read_fields: Check,
+    eager: bool,
 ) -> Profile:
     schema_id = raw["request_schema"]
     if schema_id not in documents:
@@ -246,10 +275,14 @@ def _profile(
     # Whether unknown top-level fields are refused is the profile's to say; the schema file
     # describes the fields.
     schema = {**documents[schema_id], "additionalProperties": not reject}
-    try:
-        check = compiler.compile(schema, schema_id)
-    except ValueError as exc:
-        raise ConfigError(f"{origin}: {exc}") from None
+    check: Check
+    if eager:
+        try:
+            check = compiler.compile(schema, schema_id)
+        except ValueError as exc:
+            raise ConfigError(f"{origin}: {exc}") from None
+    else:
+        check = _CompiledOnFirstUse(lambda: compiler.compile(schema, schema_id))
     errors = {}
     for key, entry in raw["errors"].items():
         status = entry.get("status", int(key) if str(key).isdigit() else 400)
@@ -268,7 +301,7 @@ def _profile(
         description=raw.get("description", ""),
         source=raw.get("source", ""),
         check_request=check,
-        check_read_fields=compiler.compile(documents[READ_FIELDS_SCHEMA], READ_FIELDS_SCHEMA),
+        check_read_fields=read_fields,
         known_fields=frozenset(documents[schema_id].get("properties", {})),
         paths=tuple(raw["paths"]),
         auth_required=raw.get("auth", "required") == "required",
@@ -320,8 +353,18 @@ def load_profiles(
         return _merge(resolved(parent, (*seen, name)), data)
 
     compiler = SchemaCompiler(documents)
+    read_fields = compiler.compile(documents[READ_FIELDS_SCHEMA], READ_FIELDS_SCHEMA)
+    # A profile file's schema is compiled now, so that a mistake in it stops start-up.
+    user_files = {str(Path(extra)) for extra in extra_files}
     profiles = {
-        name: _build(resolved(name), compiler, documents, origin)
+        name: _build(
+            resolved(name),
+            compiler,
+            documents,
+            origin,
+            read_fields,
+            eager=name == default or origin in user_files,
+        )
         for name, (_, origin) in raw.items()
     }
     return ProfileRegistry(profiles, default)

@@ -16,7 +16,7 @@ from .state import ServerState
 from .tenants import Tenant
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Incoming:
     """What the pipeline reads of a request, whichever way it came in: through aiohttp's
     request object or straight from the connection (``server.connection``)."""
@@ -42,7 +42,7 @@ class Incoming:
         )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Exchange:
     """One request on its way through the server, and what became of it (for the journal)."""
 

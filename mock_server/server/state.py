@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ..record.recorder import Recorder
 
 
-@dataclass
+@dataclass(eq=False)
 class ServerState:
     """Profiles, scenarios, tenants and the emulated accounts of one server."""
 

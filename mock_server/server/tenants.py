@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 DEFAULT_TENANT = "default"
 
 
-@dataclass
+@dataclass(eq=False)
 class Tenant:
     """One tenant's state; see the module docstring."""
 

@@ -98,7 +98,7 @@ def apply_token_limit(choice: Choice, limit: int | None) -> Choice:
     return replace(choice, content="".join(pieces[:limit]), finish_reason="length")
 
 
-@dataclass
+@dataclass(eq=False)
 class Completion:
     """A reply to one request, ready to be rendered whole or as a stream."""
 
