@@ -37,8 +37,9 @@ from ..engine.matching import format_near_misses
 from ..engine.reply_specs import ReplySpec
 from ..engine.request_view import RequestView
 from ..errors import ApiError
-from ..wire.completions import new_completion, requested_top_logprobs
+from ..wire.completions import Completion, new_completion, requested_top_logprobs
 from ..wire.faults import plain_fault
+from ..wire.kept_bodies import KeptBody
 from ..wire.size import estimated_size
 from ..wire.streaming import render_events, send_stream
 from .access import ClientGone, authenticate, read_body, route_profile
@@ -46,7 +47,7 @@ from .exchange import Exchange, Incoming
 from .headers import readable
 from .journal import record
 from .overrides import NONE, read_overrides
-from .render import Answer, answer_headers, error_answer, json_answer
+from .render import Answer, answer_headers, error_answer, json_bytes_answer
 from .state import STATE, ServerState
 
 if TYPE_CHECKING:
@@ -342,6 +343,11 @@ def _deliver_now(
         exchange.fault = fault.type
         plain = fault
         return Later(lambda request: plain_fault(request, plain, headers))
+    keepable = not streaming and fault is None
+    if keepable:
+        kept = state.kept_bodies.get(exchange.raw, profile.name, reply)
+        if kept is not None:
+            return _kept_answer(exchange, kept, headers)
     choices = reply.choices(view)
     size = estimated_size(
         choices, requested_top_logprobs(body), reply.stream if streaming else None
@@ -351,15 +357,17 @@ def _deliver_now(
     warnings = [w for choice in choices for w in choice.warnings]
     if warnings:
         headers[FALLBACK_WARNING_HEADER] = "; ".join(dict.fromkeys(warnings))
+    generated_ids = any(not call.id for choice in choices for call in choice.tool_calls)
     completion = new_completion(
         body, profile, choices, state.ids, hint=provider_hint, usage_override=reply.usage
     )
-    state.accounts.charge(
-        exchange.tenant.accounts, exchange.key, completion.usage()["total_tokens"]
-    )
-    exchange.completion = completion
+    _charge(exchange, completion)
     if not streaming:
-        return json_answer(completion.body(), headers=headers, style=profile.body_format)
+        data = profile.body_format.encode(completion.body())
+        if keepable and not generated_ids:
+            warning = headers.get(FALLBACK_WARNING_HEADER)
+            state.kept_bodies.keep(exchange.raw, profile.name, reply, completion, data, warning)
+        return json_bytes_answer(data, headers=headers)
     options = body.get("stream_options") or {}
     events = render_events(
         completion,
@@ -392,6 +400,23 @@ def _deliver_now(
             timeline=exchange.chunk_ms,
         )
     )
+
+
+def _kept_answer(exchange: Exchange, kept: KeptBody, headers: dict[str, str]) -> Answer:
+    """The body an identical request got before, with a new id and time."""
+    if kept.warning is not None:
+        headers[FALLBACK_WARNING_HEADER] = kept.warning
+    _charge(exchange, kept.completion)
+    completion_id = exchange.state.ids.completion(exchange.profile.id_style)
+    return json_bytes_answer(kept.body(completion_id, int(time.time())), headers=headers)
+
+
+def _charge(exchange: Exchange, completion: Completion) -> None:
+    """The tokens of ``completion`` off the caller's balance."""
+    exchange.state.accounts.charge(
+        exchange.tenant.accounts, exchange.key, completion.usage()["total_tokens"]
+    )
+    exchange.completion = completion
 
 
 def _too_large(size: int, limit: int, body: dict[str, Any]) -> ApiError:

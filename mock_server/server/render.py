@@ -37,9 +37,12 @@ class Answer:
 def json_answer(
     payload: Any, status: int = 200, headers: dict | None = None, style: JsonStyle = COMPACT
 ) -> Answer:
-    return Answer(
-        status, {**JSON_HEADERS, **headers} if headers else JSON_HEADERS, style.encode(payload)
-    )
+    return json_bytes_answer(style.encode(payload), status, headers)
+
+
+def json_bytes_answer(data: bytes, status: int = 200, headers: dict | None = None) -> Answer:
+    """An answer whose body ``data`` is JSON already."""
+    return Answer(status, {**JSON_HEADERS, **headers} if headers else JSON_HEADERS, data)
 
 
 def json_response(

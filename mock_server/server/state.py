@@ -18,6 +18,7 @@ from ..config import Settings
 from ..engine.choosing import ScenarioEngine
 from ..engine.loading import bundled_scenarios_dir
 from ..wire.ids import Ids
+from ..wire.kept_bodies import KeptBodies
 from ..wire.pacer import Pacer
 from .tenants import Tenants
 
@@ -40,6 +41,7 @@ class ServerState:
     accounts: AccountRules
     pacer: Pacer
     passed_bodies: PassedBodies = field(default_factory=PassedBodies)
+    kept_bodies: KeptBodies = field(default_factory=KeptBodies)
     # Called with each request's Exchange once it is answered (server.request_log); None: no
     # log line, and no work for one.
     request_log: Callable[..., None] | None = None

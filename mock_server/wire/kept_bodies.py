@@ -1,0 +1,86 @@
+"""Completion bodies kept as bytes, for the request bodies that come back.
+
+A ``chat.completion`` body is made from the request body, the profile and the reply spec that
+answers it, except for two fields: ``id`` and ``created``. So once a request has been answered,
+the same bytes of request, to the same profile, answered by the same reply spec, get the same
+body again: it is kept as the bytes around those two fields, and the next such request gets a
+fresh id and time spliced in, with nothing rendered or encoded. A reply whose tool calls get
+generated ids is not kept (each answer needs new ones).
+
+Bounded like ``checks.request.PassedBodies``: request bodies up to ``MAX_REQUEST_BYTES``,
+completion bodies up to ``MAX_BODY_BYTES``, at most ``MAX_ENTRIES`` (forgotten all at once
+when full).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .completions import Completion
+
+MAX_ENTRIES = 256
+MAX_REQUEST_BYTES = 8192
+MAX_BODY_BYTES = 32768
+
+
+class KeptBody:
+    """A completion body cut around its id and creation time, and what it answered with."""
+
+    __slots__ = ("_id_first", "_parts", "completion", "owner", "warning")
+
+    def __init__(self, owner: Any, completion: Completion, data: bytes, warning: str | None):
+        """Raises ValueError when ``data`` does not show ``completion``'s id and time."""
+        self.owner = owner  # the reply spec: kept alive, so its id is not reused meanwhile
+        self.completion = completion  # the first answer's: choices and usage are the same
+        self.warning = warning
+        quoted_id = b'"%s"' % completion.id.encode()
+        id_at = data.index(quoted_id) + 1
+        id_end = id_at + len(quoted_id) - 2
+        created_key = data.index(b'"created":')
+        created = b"%d" % completion.created
+        created_at = data.index(created, created_key)
+        if data[created_key + 10 : created_at].strip():
+            raise ValueError("the creation time is not where it should be")
+        created_end = created_at + len(created)
+        # Sorted keys put "created" first.
+        (first, first_end), (second, second_end) = sorted(
+            ((id_at, id_end), (created_at, created_end))
+        )
+        self._id_first = first == id_at
+        self._parts = (data[:first], data[first_end:second], data[second_end:])
+
+    def body(self, completion_id: str, created: int) -> bytes:
+        values = (completion_id.encode(), b"%d" % created)
+        first, second = values if self._id_first else values[::-1]
+        before, between, after = self._parts
+        return b"".join((before, first, between, second, after))
+
+
+class KeptBodies:
+    """The kept bodies of one server, by request body, profile and reply spec."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[bytes, str, int], KeptBody] = {}
+
+    def get(self, raw: bytes, profile: str, reply: Any) -> KeptBody | None:
+        kept = self._kept.get((raw, profile, id(reply)))
+        return kept if kept is not None and kept.owner is reply else None
+
+    def keep(
+        self,
+        raw: bytes,
+        profile: str,
+        reply: Any,
+        completion: Completion,
+        data: bytes,
+        warning: str | None,
+    ) -> None:
+        if len(raw) > MAX_REQUEST_BYTES or len(data) > MAX_BODY_BYTES:
+            return
+        try:
+            kept = KeptBody(reply, completion, data, warning)
+        except ValueError:  # a body of another shape: made afresh each time
+            return
+        if len(self._kept) >= MAX_ENTRIES:
+            self._kept.clear()
+        self._kept[(raw, profile, id(reply))] = kept
