@@ -159,13 +159,26 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer sk-bench"
 wrk.body = [==[%s]==]
 """
+# Each request its own body: COUNTER in the body becomes the request's number.
+COUNTER = "@N@"
+_WRK_DISTINCT = (
+    _WRK_SCRIPT
+    + """local sent = 0
+request = function()
+  sent = sent + 1
+  return wrk.format(nil, nil, nil, (wrk.body:gsub("@N@", tostring(sent))))
+end
+"""
+)
 
 
 def wrk_drive(url: str, body: bytes, seconds: int, connections: int) -> LoadResult:
     """Load ``url`` with wrk (a C load generator: the server, not the client, is the limit),
-    pinned to the last CPU when ``taskset`` is there; latencies are wrk's p50 and p99."""
+    pinned to the last CPU when ``taskset`` is there; latencies are wrk's p50 and p99. A body
+    holding ``COUNTER`` is sent with the request's number in its place: no two alike."""
+    text = body.decode()
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_WRK_SCRIPT % body.decode())
+        script.write((_WRK_DISTINCT if COUNTER in text else _WRK_SCRIPT) % text)
     pin = ["taskset", "-c", str(os.cpu_count() - 1)] if shutil.which("taskset") else []
     command = [*pin, WRK, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s"]
     out = subprocess.run(

@@ -1,6 +1,7 @@
 """Our server against a bare aiohttp handler, same load, in one run.
 
     python benchmarks/throughput.py [--seconds 5] [--requests 3000] [--streams 500] [--rounds 5]
+                                    [--distinct]
 
 Measures, for each side: non-streaming req/s with p50/p99 and the server's CPU time per request,
 100-chunk streams/s, start-up time (spawn to first answer) and idle RSS, then the ratios
@@ -12,6 +13,10 @@ figure to read. This machine's speed drifts from minute to minute, so each round
 servers back to back (alternating which goes first), a ratio is taken per round, and the median
 round ratio is reported next to the median figures. The side-by-side harness the targets are
 measured with is ``../shared/bench/bench.py`` (docs/performance.md).
+
+The same request again is answered from what the server remembers of it (its checks passed,
+its completion body kept as bytes); ``--distinct`` (with wrk) gives every request its own last
+user message, so that nothing repeats and every request takes the whole path.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import asyncio
 import json
 import statistics
 
-from harness import WRK, drive, start_bare, start_mock, wrk_drive
+from harness import COUNTER, WRK, drive, start_bare, start_mock, wrk_drive
 
 CHAT = json.dumps(
     {
@@ -53,7 +58,8 @@ def one_round(name: str, args) -> dict[str, float]:
         rss = server.rss_mib()
         cpu_before = server.cpu_seconds()
         if WRK:
-            plain = wrk_drive(url, CHAT, args.seconds, args.concurrency)
+            body = CHAT.replace(b"Hello!", b"Hello! " + COUNTER.encode()) if args.distinct else CHAT
+            plain = wrk_drive(url, body, args.seconds, args.concurrency)
         else:
             plain = asyncio.run(drive(url, CHAT, args.requests, args.concurrency, False))
         cpu_per_request = (server.cpu_seconds() - cpu_before) / plain.requests * 1e6
@@ -79,6 +85,9 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--distinct", action="store_true", help="every request its own body (needs wrk)"
+    )
     args = parser.parse_args()
 
     one_round("mock", args)  # compiles and caches the package's bytecode, as an install would

@@ -46,6 +46,8 @@ _CHOICES = {
 
 @dataclass(frozen=True)
 class ErrorEntry:
+    """One error of a profile's catalog: its status, type, code and message template."""
+
     status: int
     type: str  # in Google's envelope: the status name (INVALID_ARGUMENT ...)
     code: str | None

@@ -27,6 +27,8 @@ NO_SCENARIOS = ScenarioIndex(())  # shared by every tenant that added none (an i
 
 @dataclass(frozen=True)
 class Selection:
+    """The scenario chosen for a request, the step of its sequence, and that step's reply."""
+
     scenario: Scenario
     step: int
     reply: ReplySpec

@@ -69,6 +69,8 @@ class CannotGenerate(ValueError):
 
 @dataclass
 class Example:
+    """A value made for a JSON Schema, and what could not be satisfied."""
+
     value: Any
     warnings: list[str] = field(default_factory=list)
 

@@ -24,6 +24,8 @@ from .templating import Template
 
 @dataclass(frozen=True)
 class ToolCallSpec:
+    """A scripted tool call, its arguments a template."""
+
     name: str
     arguments: Template
     id: str = ""

@@ -56,6 +56,8 @@ FILTERS: dict[str, Callable[..., Any]] = {
 
 @dataclass(frozen=True)
 class _Lookup:
+    """A compiled ``{{ variable.steps | filters }}`` expression."""
+
     variable: str
     steps: tuple[str | int, ...]
     filters: tuple[tuple[str, tuple[Any, ...]], ...]

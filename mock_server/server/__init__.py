@@ -1,4 +1,5 @@
-"""The HTTP surface: the app factory and routes, the chat-completions pipeline, the admin API,
+"""The HTTP surface: the app factory and routes, the connection handler and its shortcut, the
+chat-completions pipeline, the admin API,
 the journal, override headers, JSON and error rendering, tenants and the shared server state,
 and ``--watch``.
 

@@ -27,6 +27,8 @@ FAULT_HEADER = "X-Mock-Fault"
 
 @dataclass(frozen=True)
 class Overrides:
+    """What a request's X-Mock-* headers ask for (see ``read_overrides``)."""
+
     scenario: str | None = None
     status: int | None = None
     fault: Fault | None = None

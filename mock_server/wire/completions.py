@@ -22,6 +22,8 @@ from .tokens import count_tokens, prompt_tokens, split_tokens
 
 @dataclass
 class ToolCall:
+    """A function call of a reply: name, JSON arguments, id (empty: one is made)."""
+
     name: str
     arguments: str
     id: str = ""
