@@ -3,8 +3,8 @@
 A ``chat.completion`` body is made from the request body, the profile and the reply spec that
 answers it, except for two fields: ``id`` and ``created``. So once a request has been answered,
 the same bytes of request, to the same profile, answered by the same reply spec, get the same
-body again: it is kept as the bytes around those two fields, and the next such request gets a
-fresh id and time spliced in, with nothing rendered or encoded. A reply whose tool calls get
+body again: from the second time on, it is kept as the bytes around those two fields, and the
+next such request gets a fresh id and time spliced in, with nothing rendered or encoded. A reply whose tool calls get
 generated ids is not kept (each answer needs new ones).
 
 Bounded like ``checks.request.PassedBodies``: request bodies up to ``MAX_REQUEST_BYTES``,
@@ -57,10 +57,12 @@ class KeptBody:
 
 
 class KeptBodies:
-    """The kept bodies of one server, by request body, profile and reply spec."""
+    """The kept bodies of one server, by request body, profile and reply spec. A body is kept
+    the second time it is made: traffic in which nothing repeats pays for no cutting."""
 
     def __init__(self) -> None:
         self._kept: dict[tuple[bytes, str, int], KeptBody] = {}
+        self._seen: set[tuple[bytes, str, int]] = set()
 
     def get(self, raw: bytes, profile: str, reply: Any) -> KeptBody | None:
         kept = self._kept.get((raw, profile, id(reply)))
@@ -77,10 +79,16 @@ class KeptBodies:
     ) -> None:
         if len(raw) > MAX_REQUEST_BYTES or len(data) > MAX_BODY_BYTES:
             return
+        key = (raw, profile, id(reply))
+        if key not in self._seen:
+            if len(self._seen) >= MAX_ENTRIES:
+                self._seen.clear()
+            self._seen.add(key)
+            return
         try:
             kept = KeptBody(reply, completion, data, warning)
         except ValueError:  # a body of another shape: made afresh each time
             return
         if len(self._kept) >= MAX_ENTRIES:
             self._kept.clear()
-        self._kept[(raw, profile, id(reply))] = kept
+        self._kept[key] = kept
