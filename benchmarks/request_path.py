@@ -4,13 +4,17 @@
 
 Times, in one process and without sockets, the stages a chat-completions request passes through
 for the body ``throughput.py`` sends (answered by the bundled ``greeting`` scenario): parsing,
-schema and semantic checks, matching, building the reply (usage included) and encoding it.
-Figures are microseconds per call, best of three runs.
+schema and semantic checks, matching, building the reply (usage included) and encoding it; then
+whole requests, from the parsed HTTP message to the bytes of the answer, as the connection's
+shortcut answers them (``server/connection.py``; the request log off): each with a body of its
+own, and the same body again. Figures are microseconds per call, best of three runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import time
 import timeit
 
 from throughput import CHAT
@@ -20,6 +24,7 @@ from mock_server.checks.request import check_request
 from mock_server.engine.request_view import RequestView
 from mock_server.jsonio import dumps
 from mock_server.server.app import create_app
+from mock_server.server.connection import Shortcut
 from mock_server.server.state import STATE
 from mock_server.wire.completions import new_completion
 
@@ -62,6 +67,52 @@ def main() -> None:
         total += best
         print(f"{name:<30} {best:8.2f}")
     print(f"{'sum':<30} {total:8.2f}")
+    print()
+    for name, distinct in (("whole request, new body", True), ("whole request, same body", False)):
+        best = min(asyncio.run(_whole_requests(args.repeat, distinct)) for _ in range(3))
+        print(f"{name:<30} {best:8.2f}")
+
+
+class _Connection:
+    """What the shortcut writes to: nothing."""
+
+    def send(self, data: bytes) -> None:
+        pass
+
+
+class _Transport:
+    """What aiohttp's parser tells about flow control: nothing."""
+
+    _reading_paused = False
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self, resume_parser: bool = True) -> None:
+        pass
+
+
+async def _whole_requests(count: int, distinct: bool) -> float:
+    """µs a request takes from its parsed HTTP message to its answer's bytes."""
+    from aiohttp.http_parser import HttpRequestParser
+
+    app = create_app()
+    app.freeze()
+    shortcut = Shortcut(app)
+    parser = HttpRequestParser(_Transport(), asyncio.get_running_loop(), 2**16)
+    messages = []
+    for number in range(count):
+        body = CHAT.replace(b"Hello!", b"Hello! %d" % number) if distinct else CHAT
+        head = (
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+            b"\r\nAuthorization: Bearer sk-bench\r\nContent-Length: %d\r\n\r\n" % len(body)
+        )
+        messages.extend(parser.feed_data(head + body)[0])
+    connection = _Connection()
+    started = time.perf_counter()
+    for message, payload in messages:
+        assert shortcut.take(connection, message, payload)
+    return (time.perf_counter() - started) / count * 1e6
 
 
 if __name__ == "__main__":

@@ -4,8 +4,8 @@ A ``chat.completion`` body is made from the request body, the profile and the re
 answers it, except for two fields: ``id`` and ``created``. So once a request has been answered,
 the same bytes of request, to the same profile, answered by the same reply spec, get the same
 body again: from the second time on, it is kept as the bytes around those two fields, and the
-next such request gets a fresh id and time spliced in, with nothing rendered or encoded. A reply whose tool calls get
-generated ids is not kept (each answer needs new ones).
+next such request gets a fresh id and time spliced in, with nothing rendered or encoded. A
+reply whose tool calls get generated ids is not kept (each answer needs new ones).
 
 Bounded like ``checks.request.PassedBodies``: request bodies up to ``MAX_REQUEST_BYTES``,
 completion bodies up to ``MAX_BODY_BYTES``, at most ``MAX_ENTRIES`` (forgotten all at once
