@@ -98,6 +98,7 @@ def test_unsupported_schema_keyword_is_refused(tmp_path, profile_file):
         ),
         ("auth: maybe\n", "auth must be one of required, optional"),
         ('errors:\n  "429": {message: no type}\n', "malformed profile (KeyError: 'type')"),
+        ("request_schema: nowhere.json\n", "request_schema 'nowhere.json' is not in"),
     ],
 )
 def test_profile_file_mistakes_are_reported(profile_file, text, expected):

@@ -242,49 +242,49 @@ class _CompiledOnFirstUse:
         self._check(value)
 
 
-def _build(
-    raw: dict[str, Any],
-    compiler: SchemaCompiler,
-    documents: dict,
-    origin: str,
-    read_fields: Check,
-    eager: bool,
-) -> Profile:
-    missing = [k for k in _REQUIRED_KEYS if k not in raw]
-    if missing:
-        raise ConfigError(f"{origin}: profile is missing {', '.join(missing)}")
-    for key, allowed in _CHOICES.items():
-        if raw.get(key, allowed[0]) not in allowed:
-            raise ConfigError(f"{origin}: {key} must be one of {', '.join(allowed)}")
-    try:
-        return _profile(raw, compiler, documents, origin, read_fields, eager)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ConfigError(f"{origin}: malformed profile ({type(exc).__name__}: {exc})") from None
+class _Builder:
+    """Makes profiles from their (merged) raw data, with one schema compiler for them all."""
+
+    def __init__(self, documents: dict[str, Any]) -> None:
+        self.documents = documents
+        self.compiler = SchemaCompiler(documents)
+        self.read_fields = self.compiler.compile(documents[READ_FIELDS_SCHEMA], READ_FIELDS_SCHEMA)
+
+    def build(self, raw: dict[str, Any], origin: str, eager: bool) -> Profile:
+        """The profile; ``eager``: its schema compiled now (else when first used)."""
+        missing = [k for k in _REQUIRED_KEYS if k not in raw]
+        if missing:
+            raise ConfigError(f"{origin}: profile is missing {', '.join(missing)}")
+        for key, allowed in _CHOICES.items():
+            if raw.get(key, allowed[0]) not in allowed:
+                raise ConfigError(f"{origin}: {key} must be one of {', '.join(allowed)}")
+        try:
+            check = self._check(raw, origin, eager)
+            known = frozenset(self.documents[raw["request_schema"]].get("properties", {}))
+            return _profile(raw, origin, check, self.read_fields, known)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            kind = type(exc).__name__
+            raise ConfigError(f"{origin}: malformed profile ({kind}: {exc})") from None
+
+    def _check(self, raw: dict[str, Any], origin: str, eager: bool) -> Check:
+        schema_id = raw["request_schema"]
+        if schema_id not in self.documents:
+            raise ConfigError(f"{origin}: request_schema {schema_id!r} is not in {SCHEMA_DIR}")
+        reject = raw.get("unknown_fields", "accept") == "reject"
+        # Whether unknown top-level fields are refused is the profile's to say; the schema file
+        # describes the fields.
+        schema = {**self.documents[schema_id], "additionalProperties": not reject}
+        if not eager:
+            return _CompiledOnFirstUse(lambda: self.compiler.compile(schema, schema_id))
+        try:
+            return self.compiler.compile(schema, schema_id)
+        except ValueError as exc:
+            raise ConfigError(f"{origin}: {exc}") from None
 
 
 def _profile(
-    raw: dict[str, Any],
-    compiler: SchemaCompiler,
-    documents: dict,
-    origin: str,
-    read_fields: Check,
-    eager: bool,
+    raw: dict[str, Any], origin: str, check: Check, read_fields: Check, known: frozenset[str]
 ) -> Profile:
-    schema_id = raw["request_schema"]
-    if schema_id not in documents:
-        raise ConfigError(f"{origin}: request_schema {schema_id!r} is not in {SCHEMA_DIR}")
-    reject = raw.get("unknown_fields", "accept") == "reject"
-    # Whether unknown top-level fields are refused is the profile's to say; the schema file
-    # describes the fields.
-    schema = {**documents[schema_id], "additionalProperties": not reject}
-    check: Check
-    if eager:
-        try:
-            check = compiler.compile(schema, schema_id)
-        except ValueError as exc:
-            raise ConfigError(f"{origin}: {exc}") from None
-    else:
-        check = _CompiledOnFirstUse(lambda: compiler.compile(schema, schema_id))
     errors = {}
     for key, entry in raw["errors"].items():
         status = entry.get("status", int(key) if str(key).isdigit() else 400)
@@ -304,7 +304,7 @@ def _profile(
         source=raw.get("source", ""),
         check_request=check,
         check_read_fields=read_fields,
-        known_fields=frozenset(documents[schema_id].get("properties", {})),
+        known_fields=known,
         paths=tuple(raw["paths"]),
         auth_required=raw.get("auth", "required") == "required",
         value_error_status=int(raw.get("value_error_status", 400)),
@@ -354,19 +354,11 @@ def load_profiles(
             raise ConfigError(f"{origin}: extends unknown or circular profile {parent!r}")
         return _merge(resolved(parent, (*seen, name)), data)
 
-    compiler = SchemaCompiler(documents)
-    read_fields = compiler.compile(documents[READ_FIELDS_SCHEMA], READ_FIELDS_SCHEMA)
+    builder = _Builder(documents)
     # A profile file's schema is compiled now, so that a mistake in it stops start-up.
     user_files = {str(Path(extra)) for extra in extra_files}
     profiles = {
-        name: _build(
-            resolved(name),
-            compiler,
-            documents,
-            origin,
-            read_fields,
-            eager=name == default or origin in user_files,
-        )
+        name: builder.build(resolved(name), origin, name == default or origin in user_files)
         for name, (_, origin) in raw.items()
     }
     return ProfileRegistry(profiles, default)

@@ -29,7 +29,7 @@ from .exchange import Incoming
 from .headers import readable
 from .inspector import add_inspector_routes, load_files
 from .pipeline import chat_completions
-from .render import error_response, json_response
+from .render import error_answer, json_response
 from .request_log import FORMATS as LOG_FORMATS
 from .request_log import RequestLog
 from .state import STATE, ServerState, scenario_paths
@@ -162,7 +162,7 @@ def list_models(base: str):
             profile = route_profile(state, incoming, base)
             authenticate(state, incoming, profile)
         except ApiError as error:
-            return error_response(error, profile, request_id)
+            return error_answer(error, profile, request_id).response()
         owner = profile.name if profile.name != "openai" else "system"
         return json_response(
             {
@@ -187,4 +187,4 @@ async def not_found(request: web.Request) -> web.Response:
         type="invalid_request_error",
         code=None,
     )
-    return error_response(error, state.profiles.default, state.ids.request())
+    return error_answer(error, state.profiles.default, state.ids.request()).response()

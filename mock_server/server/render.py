@@ -77,16 +77,6 @@ def error_answer(
     return answer
 
 
-def error_response(
-    error: ApiError,
-    profile: Profile,
-    request_id: str,
-    headers: dict[str, str] | None = None,
-    started: float | None = None,
-) -> web.Response:
-    return error_answer(error, profile, request_id, headers, started).response()
-
-
 def answer_headers(
     profile: Profile, headers: dict[str, str], request_id: str, started: float | None
 ) -> dict[str, str]:
