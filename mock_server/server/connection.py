@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -32,9 +33,12 @@ from aiohttp.web_response import REASON_PHRASES
 from yarl import URL
 
 from .exchange import Exchange, Incoming
+from .headers import readable
 from .pipeline import Later, admit, open_exchange, respond, sent
 from .render import Answer
 from .state import STATE
+
+log = logging.getLogger("mock_server")
 
 ROUTE_CACHE_SIZE = 4096  # distinct request paths whose route is remembered
 # Headers the HTTP layer sets or rewrites: an answer that has one is sent by aiohttp.
@@ -199,7 +203,12 @@ class Connection(RequestHandler):
         if not self._idle():
             return messages
         for done, (message, payload) in enumerate(messages):
-            if not self._shortcut.take(self, message, payload):
+            try:
+                taken = self._shortcut.take(self, message, payload)
+            except Exception:  # a bug of ours costs the request its shortcut, not its answer
+                log.exception("the connection could not answer %s", readable(message.path))
+                taken = False
+            if not taken:
                 return messages[done:]
             self._answered()
         return ()
