@@ -34,13 +34,14 @@ from yarl import URL
 
 from .exchange import Exchange, Incoming
 from .headers import readable
-from .pipeline import Later, admit, open_exchange, respond, sent
+from .pipeline import Outcome, admit, open_exchange, respond, sent
 from .render import Answer
 from .state import STATE
 
 log = logging.getLogger("mock_server")
 
 ROUTE_CACHE_SIZE = 4096  # distinct request paths whose route is remembered
+MAX_ROUTED_PATH = 256  # longer paths (no chat-completions path is) go through aiohttp
 # Headers the HTTP layer sets or rewrites: an answer that has one is sent by aiohttp.
 _HTTP_LAYER_HEADERS = frozenset(
     ("content-length", "transfer-encoding", "date", "server", "connection", "set-cookie")
@@ -93,6 +94,8 @@ class Shortcut:
             return self._routes[path]
         except KeyError:
             pass
+        if len(path) > MAX_ROUTED_PATH:  # not remembered: a client picks its paths
+            return None
         route = None
         if "?" not in path and "%" not in path and path.startswith("/"):
             route = self._resolve(path)
@@ -195,7 +198,7 @@ class Connection(RequestHandler):
         self._shortcut = shortcut
         self._parser = _Parser(self._parser, self)
         # Requests begun here and left to aiohttp, by payload (``pipeline.handed_over``).
-        self.handovers: dict[Any, tuple[Exchange, Later]] = {}
+        self.handovers: dict[Any, tuple[Exchange, Outcome]] = {}
 
     def answer(self, messages: Sequence[Any]) -> Sequence[Any]:
         """The parsed ``messages`` left for aiohttp once the shortcut has answered the ones
@@ -229,15 +232,8 @@ class Connection(RequestHandler):
         assert self.transport is not None
         self.transport.write(data)
 
-    def hand_over(self, payload: Any, exchange: Exchange, outcome: Answer | Later) -> None:
+    def hand_over(self, payload: Any, exchange: Exchange, outcome: Outcome) -> None:
         """Leave the rest of ``exchange`` to aiohttp's handler of ``payload``'s request."""
-        if isinstance(outcome, Answer):
-            answer = outcome
-
-            async def send_answer(request: web.Request) -> web.StreamResponse:
-                return answer.response()
-
-            outcome = Later(send_answer)
         self.handovers[payload] = (exchange, outcome)
 
     def _answered(self) -> None:

@@ -102,7 +102,7 @@ def chat_completions(base: str):
     return handle_chat_completions
 
 
-def handed_over(request: web.BaseRequest) -> tuple[Exchange, Later] | None:
+def handed_over(request: web.BaseRequest) -> tuple[Exchange, Outcome] | None:
     """The exchange the connection began for ``request`` itself, and what is left to do."""
     handovers = getattr(request.protocol, "handovers", None)
     return handovers.pop(request.content, None) if handovers else None
