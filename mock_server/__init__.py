@@ -19,6 +19,10 @@ _LAZY = {
 
 
 def __getattr__(name: str):
+    if name == "__version__":
+        from .cli import installed_version
+
+        return installed_version()
     # The server's modules load on first use: the pytest plugin imports this package in every
     # test run, and most of those never start a server.
     if name in _LAZY:
@@ -31,4 +35,3 @@ def __getattr__(name: str):
 
 
 __all__ = ["ApiError", "ConfigError", "MockServer", "Settings", "TenantHandle", "create_app"]
-__version__ = "0.1.0"

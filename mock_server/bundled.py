@@ -1,18 +1,26 @@
-"""Where the bundled data lives: ``schemas/`` and ``scenarios/`` at the top of the repository,
-installed as ``mock_server.schemas`` and ``mock_server.scenarios`` (see pyproject.toml)."""
+"""The data shipped inside the package: ``schemas/`` (request and response JSON Schemas,
+provider profiles), ``scenarios/`` (the default scenarios) and the inspector's files.
+
+Found through ``importlib.resources``, so they are where the package is, however it was
+installed (a wheel in any environment, pipx, an editable checkout).
+"""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
-
-_SOURCE_TREE = Path(__file__).resolve().parent.parent
 
 
 def bundled(name: str) -> Path:
-    """The folder of bundled data called ``name`` (``schemas`` or ``scenarios``)."""
-    in_tree = _SOURCE_TREE / name
-    if (_SOURCE_TREE / "pyproject.toml").is_file() and in_tree.is_dir():
-        return in_tree
-    from importlib import resources  # costs ~20 ms of start-up; only installed copies need it
+    """The bundled folder ``name`` (``schemas``, ``scenarios``, ``server/inspector``).
 
-    return Path(str(resources.files(f"mock_server.{name}")))
+    Installed packages live on a file system, so the folder is a real path; a package loaded
+    from a zip archive has none, and is refused with a message saying so.
+    """
+    folder = resources.files(__package__).joinpath(*name.split("/"))
+    if not isinstance(folder, Path):
+        raise RuntimeError(
+            f"mock-server reads its bundled {name}/ from the file system, but the package was "
+            f"loaded from {folder!r}; install it unpacked (pip install llm-mock-server)"
+        )
+    return folder

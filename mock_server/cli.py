@@ -10,6 +10,17 @@ import sys
 from .errors import ConfigError
 
 COMMANDS = ("serve", "check")
+DISTRIBUTION = "llm-mock-server"
+
+
+def installed_version() -> str:
+    """The version of the installed distribution, from its metadata (the one source)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # imported from a checkout that was never installed
+        return "unknown (not installed)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -19,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="mock-server",
         description="Emulate OpenAI-compatible chat-completions APIs from YAML scenarios.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     commands = parser.add_subparsers(dest="command")
     serve = commands.add_parser("serve", help="run the server (the default command)")
     serve.add_argument("--host", help=f"address to bind (default {DEFAULT_HOST})")
@@ -142,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     gc.disable()
     try:
         argv = list(sys.argv[1:] if argv is None else argv)
-        if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
             argv.insert(0, "serve")
         args = _parser().parse_args(argv)
         if args.command == "check":

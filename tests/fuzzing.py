@@ -14,12 +14,12 @@ from __future__ import annotations
 import http.client
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parent.parent
+from mock_server.bundled import bundled
+
 PROFILES = {"openai": "", "deepseek": "/deepseek", "gemini": "/gemini", "gomodel": "/gomodel"}
 PROFILES["gemini-tools"] = "/gemini-tools"
 API_KEY = "sk-fuzz-0123456789"
@@ -172,7 +172,7 @@ def _delete(value: Any, path: tuple) -> Any:
 SCHEMA_FIELDS = sorted(
     {
         name
-        for path in (ROOT / "schemas").glob("*.request.json")
+        for path in bundled("schemas").glob("*.request.json")
         for name in json.loads(path.read_text("utf-8")).get("properties", {})
     }
 )

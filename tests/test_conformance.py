@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ROOT, post_json, sse_data
+from conftest import post_json, sse_data
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-RESPONSES = ROOT / "schemas" / "responses"
+from mock_server.bundled import bundled
+
+RESPONSES = bundled("schemas") / "responses"
 
 
 def _validators() -> dict[str, Draft202012Validator]:
@@ -59,7 +61,7 @@ PROFILES = ["openai", "deepseek", "gomodel", "gemini"]
 
 
 def test_schema_files_are_valid_json_schemas():
-    for path in [*RESPONSES.glob("*.json"), *(ROOT / "schemas").glob("*.json")]:
+    for path in [*RESPONSES.glob("*.json"), *bundled("schemas").glob("*.json")]:
         Draft202012Validator.check_schema(json.loads(path.read_text()))
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
+from mock_server.bundled import bundled
 from mock_server.cli import main
 from mock_server.engine.loading import ScenarioProblems, load_paths, parse_scenarios
 
@@ -21,9 +22,8 @@ def test_lint_messages_match_golden_files(name, capsys, monkeypatch):
     assert capsys.readouterr().err == (GOLDEN / f"{name}.txt").read_text()
 
 
-def test_check_passes_bundled_scenarios(capsys, monkeypatch):
-    monkeypatch.chdir(ROOT)
-    assert main(["check", "scenarios"]) == 0
+def test_check_passes_bundled_scenarios(capsys):
+    assert main(["check", str(bundled("scenarios"))]) == 0
     assert capsys.readouterr().out.startswith("ok: ")
 
 

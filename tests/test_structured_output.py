@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Optional
 from uuid import UUID
 
@@ -44,7 +44,7 @@ class Order(BaseModel):  # a list of nested models
     total: float
 
 
-class Colour(str, Enum):
+class Colour(StrEnum):
     red = "red"
     green = "green"
 

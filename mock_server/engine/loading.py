@@ -223,11 +223,13 @@ def scenario_files(paths: Iterable[str | Path]) -> Iterator[Path]:
 
 
 def _shown(path: Path) -> str:
-    """A path as reports show it: relative to the working directory when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    """A path as reports show it: a bundled file as ``mock_server/scenarios/NAME`` wherever the
+    package is installed; another file relative to the working directory when inside it."""
+    resolved = path.resolve()
+    for root in (bundled("scenarios").parent.parent, Path.cwd()):
+        if resolved.is_relative_to(root):
+            return str(resolved.relative_to(root))
+    return str(path)
 
 
 def load_paths(paths: Iterable[str | Path]) -> list[Scenario]:

@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +148,7 @@ class Recorder:
                 return await self._relay_stream(target, upstream, request, response, view, started)
             try:
                 data = await response.read()
-            except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 raise _cut(upstream, exc, self.client.timeout) from None
         finally:
             response.release()
@@ -205,7 +205,7 @@ class Recorder:
                     data = data[end:]
                 await out.write(data)
             await out.write_eof()
-        except (ConnectionError, asyncio.TimeoutError, aiohttp.ClientError) as exc:
+        except (TimeoutError, ConnectionError, aiohttp.ClientError) as exc:
             log.warning("stream from %s cut short (%s): not recorded", upstream.endpoint, exc)
         outcome.chunks = capture.events
         return outcome
@@ -222,7 +222,7 @@ class Recorder:
         its name, or None when it cannot be kept (the log says why)."""
         match = match_conditions(view, self.scrubber)
         name = scenario_name(view.profile, match, view, self.scrubber)
-        when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         comment = [f"recorded {when} from {upstream.endpoint}"]
         answered = [
             f"{label} {value}"

@@ -9,7 +9,6 @@ serves every upstream; a connection refused answers 502, an upstream silent past
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -152,7 +151,7 @@ class UpstreamClient:
             return await self._client().post(
                 upstream.endpoint, data=body, headers=forwarded_headers(headers, upstream)
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise upstream_error(
                 "504", f"upstream {upstream.endpoint} sent no answer within {self.timeout:g} s"
             ) from None

@@ -80,7 +80,7 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
             data = await asyncio.wait_for(request.read(), timeout)
     except web.HTTPRequestEntityTooLarge:
         raise _too_large(limit) from None
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise _unreadable(
             f"Request body not received within {timeout:g} seconds.", "request_timeout"
         ) from None

@@ -10,9 +10,9 @@ open polls ``GET /__admin/requests?after=ID`` once a second.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aiohttp import web
+
+from ..bundled import bundled
 
 FILES = {
     "": ("index.html", "text/html; charset=utf-8"),
@@ -31,7 +31,7 @@ HEADERS = {
 
 def load_files() -> dict[str, tuple[str, str, bytes]]:
     """The page's files, read once."""
-    folder = Path(__file__).resolve().parent / "inspector"
+    folder = bundled("server/inspector")
     return {
         route: (name, content_type, (folder / name).read_bytes())
         for route, (name, content_type) in FILES.items()
