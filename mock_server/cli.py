@@ -74,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="ignore the X-Mock-Scenario/-Status/-Fault request headers",
     )
+    serve.add_argument(
+        "--no-shortcut",
+        action="store_false",
+        dest="shortcut",
+        default=None,
+        help="answer every request through aiohttp's public path (see docs/performance.md)",
+    )
     serve.add_argument("--admin-token", help="require this token on /__admin calls")
     serve.add_argument(
         "--max-concurrent-requests",

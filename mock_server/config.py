@@ -92,6 +92,7 @@ class Settings:
     journal_total_bytes: int = DEFAULT_JOURNAL_TOTAL_BYTES
     max_tenants: int = DEFAULT_MAX_TENANTS
     overrides: bool = True
+    shortcut: bool = True  # the connection shortcut, where aiohttp allows it (server.connection)
     keepalive_interval: float | None = None
     max_concurrent_requests: int | None = None
     limits: Limits | None = None
@@ -126,7 +127,7 @@ _INTS = {
     "journal_total_bytes", "max_tenants", "max_concurrent_requests",
 }  # fmt: skip
 _FLOATS = {"keepalive_interval", "body_timeout", "idle_timeout", "upstream_timeout"}
-_BOOLS = {"strict", "watch", "overrides", "record_timing"}
+_BOOLS = {"strict", "watch", "overrides", "shortcut", "record_timing"}
 _TEXTS = {
     "host", "profile", "admin_token", "clock", "unknown_models", "log_format", "record_to",
     "record_mode",

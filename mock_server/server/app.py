@@ -72,6 +72,8 @@ def banner(app: web.Application, port: int) -> str:
             lines.append(
                 f"  recording ({recorder.mode}): {upstream.profile} -> {upstream.url}{into or ''}"
             )
+    off = state.shortcut.off
+    lines.append(f"  connection shortcut: {'on' if off is None else f'off ({off})'}")
     lines.append(f"  inspector: {root}/__admin/  (journal: {root}/__admin/requests)")
     return "\n".join(lines)
 

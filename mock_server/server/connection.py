@@ -20,16 +20,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Callable, Sequence
+from email.utils import formatdate
+from http import HTTPStatus
 from types import SimpleNamespace
 from typing import Any
 
+import aiohttp
 from aiohttp import web
-from aiohttp.helpers import rfc822_formatted_time
-from aiohttp.http import SERVER_SOFTWARE, HttpVersion11
-from aiohttp.http_writer import _serialize_headers
+from aiohttp.http import SERVER_SOFTWARE
 from aiohttp.web_protocol import RequestHandler
-from aiohttp.web_response import REASON_PHRASES
 from yarl import URL
 
 from .exchange import Exchange, Incoming
@@ -46,24 +47,92 @@ MAX_ROUTED_PATH = 256  # longer paths (no chat-completions path is) go through a
 _HTTP_LAYER_HEADERS = frozenset(
     ("content-length", "transfer-encoding", "date", "server", "connection", "set-cookie")
 )
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
 Route = tuple[str | None, str | None, str]  # tenant, profile, base path
+
+# The first aiohttp release whose connection handler the shortcut is tested against: before it
+# the handler's private state differs in ways no attribute probe can see (an idle connection
+# left open after a shortcut answer, 3.14.1-3.14.3).
+TESTED_SINCE = (3, 14, 4)
+# What the shortcut reads and calls of aiohttp's connection handler and its parser: private
+# names, so each is probed at start-up (``refusal``).
+_HANDLER_NAMES = (
+    "_close", "_force_close", "_keepalive_handle", "_keepalive_timeout", "_loop", "_manager",
+    "_messages", "_next_keepalive_close_time", "_parser", "_paused", "_process_keepalive",
+    "_request_count", "_waiter", "transport",
+)  # fmt: skip
+_PARSER_NAMES = ("feed_data", "message_consumed")
+_SERVER_NAMES = ("_kwargs", "_loop", "request_handler", "request_factory", "requests_count")
+_PROBE_REQUEST = b"POST /probe HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
+
+
+def refusal(app: web.Application, server: web.Server) -> str | None:
+    """Why the shortcut cannot serve ``app`` through ``server`` (aiohttp's plain server), or
+    None when it can: turned off, an application that adds middlewares or response hooks (the
+    shortcut would skip them), an aiohttp it is not tested on, or a private name it uses that
+    this aiohttp lacks or shapes differently."""
+    if not app[STATE].settings.shortcut:
+        return "turned off (--no-shortcut)"
+    if app.middlewares:
+        return "the application has middlewares"
+    if app.on_response_prepare:
+        return "the application has on_response_prepare handlers"
+    version = aiohttp.__version__
+    if release(version) < TESTED_SINCE:
+        return f"aiohttp {version} is older than {'.'.join(map(str, TESTED_SINCE))}"
+    try:
+        return _probe(server)
+    except Exception as exc:  # any surprise in aiohttp's internals: the public path
+        return f"aiohttp {version}'s connection handler did not answer the probe ({exc!r})"
+
+
+def release(version: str) -> tuple[int, ...]:
+    """The release numbers of a version string: ``"3.14.0rc1"`` -> ``(3, 14, 0)``."""
+    return tuple(int(re.match(r"\d*", part)[0] or 0) for part in version.split(".")[:3])
+
+
+def _probe(server: web.Server) -> str | None:
+    """What ``server``'s aiohttp lacks of what the shortcut uses; a sample request parsed by a
+    connection handler's own parser shows the message and payload have the expected shape."""
+    missing = [name for name in _SERVER_NAMES if not hasattr(server, name)]
+    handler = server()
+    missing += [name for name in _HANDLER_NAMES if not hasattr(handler, name)]
+    parser = getattr(handler, "_parser", None)
+    missing += [f"parser.{name}" for name in _PARSER_NAMES if not hasattr(parser, name)]
+    if missing:
+        return f"aiohttp {aiohttp.__version__} lacks {', '.join(missing)}"
+    (message, payload), *_ = parser.feed_data(_PROBE_REQUEST)[0]
+    seen = (
+        message.method, message.path, message.version, message.should_close, message.upgrade,
+        "Host" in message.headers, bool(message.raw_headers), payload.is_eof(),
+        payload.total_bytes, payload.read_nowait(),
+    )  # fmt: skip
+    if seen != ("POST", "/probe", (1, 1), False, False, True, True, True, 2, b"{}"):
+        return f"aiohttp {aiohttp.__version__}'s parser gave an unexpected message {seen!r}"
+    return None
 
 
 class Shortcut:
-    """Answers the chat-completions requests a connection can answer by itself."""
+    """Answers the chat-completions requests a connection can answer by itself.
+
+    ``decide`` only looks; ``take`` answers. Once the first byte of an answer is written the
+    request is never handed back to aiohttp: a later failure is logged and counted
+    (``ShortcutStatus.failures``), and the connection closed when its state is in doubt.
+    """
 
     def __init__(self, app: web.Application) -> None:
         self._state = app[STATE]
         self._router = app.router
         self._routes: dict[str, Route | None] = {}
-        self.answered = 0  # requests answered here (the tests count them)
+        self.status = self._state.shortcut
 
-    def take(self, connection: Connection, message: Any, payload: Any) -> bool:
-        """Answer ``message`` if it can be answered here; False leaves it to aiohttp."""
+    def decide(self, message: Any, payload: Any) -> Route | None:
+        """Where ``message`` goes if the shortcut can answer it, with no side effect but the
+        route cache; None leaves it to aiohttp."""
         headers = message.headers
         if (
             message.method != "POST"
-            or message.version != HttpVersion11
+            or message.version != (1, 1)
             or message.should_close
             or message.upgrade
             or not payload.is_eof()
@@ -71,22 +140,34 @@ class Shortcut:
             or "Expect" in headers
             or "Content-Encoding" in headers
         ):
-            return False
-        route = self.route(message.path)
-        if route is None:
-            return False
+            return None
+        return self.route(message.path)
+
+    def take(self, connection: Connection, message: Any, payload: Any, route: Route) -> bool:
+        """Answer ``message`` (which ``decide`` routed): True once its answer is written, False
+        when aiohttp is to answer it (handed the exchange begun here, if any)."""
         tenant, profile, base = route
-        incoming = Incoming("POST", message.path, headers, message.raw_headers, tenant, profile)
+        incoming = Incoming(
+            "POST", message.path, message.headers, message.raw_headers, tenant, profile
+        )
         exchange = open_exchange(self._state, incoming)
         outcome = admit(exchange, base) or respond(exchange, payload.read_nowait())
         wire = _wire_bytes(outcome) if isinstance(outcome, Answer) else None
         if wire is None:
             connection.hand_over(payload, exchange, outcome)
             return False
-        self.answered += 1
-        connection.send(wire)
-        sent(exchange, outcome.body)
+        self.status.answered += 1
+        connection.send(wire)  # from here on, this request is answered
+        try:
+            sent(exchange, outcome.body)
+        except Exception:
+            self.failed(f"journal or log of {readable(message.path)}")
         return True
+
+    def failed(self, what: str) -> None:
+        """A failure after an answer was written: logged and counted."""
+        self.status.failures += 1
+        log.exception("the connection answered, then failed: %s", what)
 
     def route(self, path: str) -> Route | None:
         """Where aiohttp's router sends ``POST path``, if to the chat-completions pipeline."""
@@ -122,30 +203,34 @@ class Shortcut:
 
 def _wire_bytes(answer: Answer) -> bytes | None:
     """``answer`` as aiohttp would write it to a keep-alive HTTP/1.1 connection, or None when
-    aiohttp would do more than that (an empty-bodied status, headers it manages)."""
+    aiohttp would do more than that (an empty-bodied status, headers it manages, a line break
+    in a header, which aiohttp answers with an error of its own)."""
     status = answer.status
     if answer.close or status < 200 or status in (204, 304):
         return None
     headers = answer.headers
     if not _PLAIN_NAMES.issuperset(headers) and not _plain(headers):
         return None
-    try:
-        head = _serialize_headers(f"HTTP/1.1 {status} {REASON_PHRASES.get(status, '')}", headers)
-    except ValueError:  # a line break in a header: aiohttp's own error answer
-        return None
+    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, '')}"]
+    for name, value in headers.items():
+        if "\r" in value or "\n" in value:
+            return None
+        lines.append(f"{name}: {value}")
     body = answer.body
-    # The head ends with the blank line; aiohttp's own headers go before it.
-    return b"%sContent-Length: %d\r\n%s%s" % (head[:-2], len(body), _http_layer_tail(), body)
+    lines.append(f"Content-Length: {len(body)}")
+    # aiohttp's own headers (Date, Server) and the blank line end the head.
+    return ("\r\n".join(lines) + "\r\n").encode() + _http_layer_tail() + body
 
 
 _PLAIN_NAMES: set[str] = set()  # header names seen that the HTTP layer leaves alone
 
 
 def _plain(headers: dict[str, str]) -> bool:
-    """Whether no header of ``headers`` is one the HTTP layer manages (and remember the names,
-    up to a bound)."""
-    if any(name.lower() in _HTTP_LAYER_HEADERS for name in headers):
-        return False
+    """Whether no header of ``headers`` is one the HTTP layer manages or cannot send (and
+    remember the names, up to a bound)."""
+    for name in headers:
+        if name.lower() in _HTTP_LAYER_HEADERS or "\r" in name or "\n" in name:
+            return False
     if len(_PLAIN_NAMES) < ROUTE_CACHE_SIZE:
         _PLAIN_NAMES.update(headers)
     return True
@@ -159,7 +244,7 @@ class _HttpLayerTail:
         self._tail = b""
 
     def __call__(self) -> bytes:
-        date = rfc822_formatted_time()
+        date = formatdate(usegmt=True)
         if date != self._date:
             self._date = date
             self._tail = f"Date: {date}\r\nServer: {SERVER_SOFTWARE}\r\n\r\n".encode()
@@ -203,17 +288,30 @@ class Connection(RequestHandler):
     def answer(self, messages: Sequence[Any]) -> Sequence[Any]:
         """The parsed ``messages`` left for aiohttp once the shortcut has answered the ones
         it can, in order: none after the first it cannot."""
-        if not self._idle():
+        shortcut = self._shortcut
+        try:
+            idle = self._idle()
+        except Exception:  # nothing was done: aiohttp answers them all
+            log.exception("the connection could not look at its state")
+            return messages
+        if not idle:
             return messages
         for done, (message, payload) in enumerate(messages):
             try:
-                taken = self._shortcut.take(self, message, payload)
-            except Exception:  # a bug of ours costs the request its shortcut, not its answer
+                route = shortcut.decide(message, payload)
+                taken = route is not None and shortcut.take(self, message, payload, route)
+            except Exception:  # nothing written yet: aiohttp answers it
                 log.exception("the connection could not answer %s", readable(message.path))
                 taken = False
             if not taken:
                 return messages[done:]
-            self._answered()
+            try:
+                self._answered()
+            except Exception:  # the connection's count of requests is in doubt: end it
+                shortcut.failed("keeping count of the connection's requests")
+                self.force_close()
+                self.transport.close()
+                return ()
         return ()
 
     def _idle(self) -> bool:
@@ -264,10 +362,16 @@ class Server(web.Server):
 
 
 class AppRunner(web.AppRunner):
-    """aiohttp's runner for an application, serving it through ``Server``."""
+    """aiohttp's runner for an application, serving it through ``Server`` when the shortcut
+    can serve it (``refusal``), else through aiohttp's own server, saying why once."""
 
     async def _make_server(self) -> web.Server:
         plain = await super()._make_server()
+        status = self.app[STATE].shortcut
+        status.off = refusal(self.app, plain)
+        if status.off is not None:
+            log.info("connection shortcut off: %s", status.off)
+            return plain
         return Server(
             plain.request_handler,
             shortcut=Shortcut(self.app),

@@ -27,6 +27,25 @@ if TYPE_CHECKING:
 
 
 @dataclass(eq=False)
+class ShortcutStatus:
+    """Whether the connection shortcut (``server.connection``) answers this server's requests:
+    ``off`` says why not; ``answered`` counts the requests it answered and ``failures`` what
+    failed after an answer was written."""
+
+    off: str | None = "served by a runner other than mock-server's"
+    answered: int = 0
+    failures: int = 0
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "on": self.off is None,
+            "off": self.off,
+            "answered": self.answered,
+            "failures": self.failures,
+        }
+
+
+@dataclass(eq=False)
 class ServerState:
     """Profiles, scenarios, tenants and the emulated accounts of one server."""
 
@@ -47,6 +66,7 @@ class ServerState:
     request_log: Callable[..., None] | None = None
     # Forwards and records what no scenario answers (--record); None: nothing is forwarded.
     recorder: Recorder | None = None
+    shortcut: ShortcutStatus = field(default_factory=ShortcutStatus)
 
     def scenario_paths(self) -> list[str | Path]:
         """Where file scenarios come from: ``--scenarios`` (else the bundled ones), and for a

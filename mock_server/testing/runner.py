@@ -118,6 +118,7 @@ class MockServer:
             self._loop.run_until_complete(self._serve())
         except BaseException as exc:  # reported to the starting thread
             self._error = exc
+            self._loop.close()
             self._ready.set()
             return
         self._ready.set()
