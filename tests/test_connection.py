@@ -183,6 +183,16 @@ def test_pipelined_requests_are_answered_in_order(tenant):
     assert len(tenant.requests()) == 4
 
 
+def test_many_pipelined_requests_are_answered_in_order(tenant):
+    """Reading one body lets aiohttp read on and parse the next requests from within: they
+    wait their turn, in order, however many arrive at once."""
+    tenant.add({"name": "count", "sequence": [{"content": f"n{i}"} for i in range(300)]})
+    head, data = request_bytes(f"/t/{tenant.name}/v1/chat/completions")
+    responses = send(tenant.server, (head + data) * 300, responses=300)
+    contents = [json.loads(r[2])["choices"][0]["message"]["content"] for r in responses]
+    assert contents == [f"n{i}" for i in range(300)]
+
+
 def test_a_stream_is_sent_by_aiohttp(tenant):
     head, data = request_bytes(f"/t/{tenant.name}/v1/chat/completions", {**BODY, "stream": True})
     before = shortcut(tenant.server).answered

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from collections import deque
 from collections.abc import Callable, Sequence
 from email.utils import formatdate
 from http import HTTPStatus
@@ -276,11 +277,12 @@ class _Parser:
 class Connection(RequestHandler):
     """aiohttp's handler of one connection, answering what it can through ``Shortcut``."""
 
-    __slots__ = ("_shortcut", "handovers")
+    __slots__ = ("_answering", "_shortcut", "handovers")
 
     def __init__(self, manager: web.Server, shortcut: Shortcut, **kwargs: Any) -> None:
         super().__init__(manager, **kwargs)
         self._shortcut = shortcut
+        self._answering: deque[Any] | None = None  # the requests being answered, in order
         self._parser = _Parser(self._parser, self)
         # Requests begun here and left to aiohttp, by payload (``pipeline.handed_over``).
         self.handovers: dict[Any, tuple[Exchange, Outcome]] = {}
@@ -288,7 +290,11 @@ class Connection(RequestHandler):
     def answer(self, messages: Sequence[Any]) -> Sequence[Any]:
         """The parsed ``messages`` left for aiohttp once the shortcut has answered the ones
         it can, in order: none after the first it cannot."""
-        shortcut = self._shortcut
+        if self._answering is not None:
+            # Reading a body lets aiohttp resume reading, which parses what arrived meanwhile
+            # and calls here again: those requests wait their turn behind the ones at hand.
+            self._answering.extend(messages)
+            return ()
         try:
             idle = self._idle()
         except Exception:  # nothing was done: aiohttp answers them all
@@ -296,7 +302,16 @@ class Connection(RequestHandler):
             return messages
         if not idle:
             return messages
-        for done, (message, payload) in enumerate(messages):
+        queue = self._answering = deque(messages)
+        try:
+            return self._answer_queue(queue)
+        finally:
+            self._answering = None
+
+    def _answer_queue(self, queue: deque[Any]) -> Sequence[Any]:
+        shortcut = self._shortcut
+        while queue:
+            message, payload = queue[0]
             try:
                 route = shortcut.decide(message, payload)
                 taken = route is not None and shortcut.take(self, message, payload, route)
@@ -304,7 +319,8 @@ class Connection(RequestHandler):
                 log.exception("the connection could not answer %s", readable(message.path))
                 taken = False
             if not taken:
-                return messages[done:]
+                return list(queue)
+            queue.popleft()
             try:
                 self._answered()
             except Exception:  # the connection's count of requests is in doubt: end it
