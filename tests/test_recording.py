@@ -657,7 +657,7 @@ def test_a_tenant_records_only_on_a_recording_server(tmp_path):
     plain = MockServer()
     with plain, plain.tenant("t") as handle, pytest.raises(AdminError, match="409: This server"):
         handle.record(tmp_path / "t.yaml")
-    with MockServer(record=["http://127.0.0.1:9/v1"], record_to=None) as recorder:
+    with MockServer(record=["http://127.0.0.1:9/v1"], record_to=str(tmp_path)) as recorder:
         with recorder.tenant("t") as handle, pytest.raises(AdminError, match=r"400: .*yaml"):
             handle.record(tmp_path / "t.txt")
         (tmp_path / "broken.yaml").write_text("scenarios:\n  - name: x\n    reply: {contnt: 1}\n")

@@ -1,8 +1,17 @@
-"""The state of emulated accounts: what each API key has left in one tenant."""
+"""The state of emulated accounts: what each API key has left in one tenant.
+
+A key a client chooses (any key is accepted when none are configured) opens an account on first
+use; beyond ``MAX_ACCOUNTS`` of them in one tenant, the least recently used is forgotten, and
+that key starts afresh when it comes back. Configured keys are never forgotten: their balance
+is configuration.
+"""
 
 from __future__ import annotations
 
+import itertools
 import random
+from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,8 +19,10 @@ from ..config import KeySpec, Limits
 from ..redaction import redact
 from .clock import format_duration
 
+MAX_ACCOUNTS = 10_000  # accounts of keys clients chose, per tenant (about 0.6 KB each)
 
-@dataclass
+
+@dataclass(slots=True)
 class Window:
     """A fixed rate-limit window: ``used`` of ``limit`` since ``start``."""
 
@@ -28,7 +39,7 @@ class Window:
         return 0.0 if self.start is None else max(0.0, self.start + self.seconds - now)
 
 
-@dataclass
+@dataclass(slots=True)
 class Account:
     """What one key has left in one tenant."""
 
@@ -77,8 +88,32 @@ class TenantAccounts:
     """The accounts of one tenant, by API key, and its chaos source."""
 
     tenant: str
-    by_key: dict[str, Account] = field(default_factory=dict)
+    configured: dict[str, Account] = field(default_factory=dict)  # never forgotten
+    chosen: OrderedDict[str, Account] = field(default_factory=OrderedDict)  # oldest use first
     _chaos_rng: random.Random | None = None
+
+    def account(self, spec: KeySpec, limits: Limits | None, configured: bool) -> Account:
+        """The account of ``spec``'s key, opened on first use."""
+        if configured:
+            account = self.configured.get(spec.key)
+            if account is None:
+                account = self.configured[spec.key] = Account.open(spec, limits)
+            return account
+        chosen = self.chosen
+        account = chosen.get(spec.key)
+        if account is None:
+            account = chosen[spec.key] = Account.open(spec, limits)
+            if len(chosen) > MAX_ACCOUNTS:
+                chosen.popitem(last=False)
+        else:
+            chosen.move_to_end(spec.key)
+        return account
+
+    def __iter__(self) -> Iterator[Account]:
+        return itertools.chain(self.configured.values(), self.chosen.values())
+
+    def __len__(self) -> int:
+        return len(self.configured) + len(self.chosen)
 
     def chaos_rng(self, seed: int | None) -> random.Random:
         """This tenant's chaos source: the same seed replays the same failures."""
@@ -87,5 +122,6 @@ class TenantAccounts:
         return self._chaos_rng
 
     def clear(self) -> None:
-        self.by_key.clear()
+        self.configured.clear()
+        self.chosen.clear()
         self._chaos_rng = None

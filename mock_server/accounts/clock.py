@@ -10,6 +10,8 @@ import time
 
 from ..errors import ConfigError
 
+MAX_ADVANCE = 366 * 24 * 3600  # seconds one advance may move a manual clock: a year
+
 
 class Clock:
     """Real time (monotonic seconds)."""
@@ -35,8 +37,11 @@ class ManualClock(Clock):
         return self._now
 
     def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("time only moves forward")
+        """Move forward by ``seconds``: a finite number from 0 to ``MAX_ADVANCE``."""
+        if not 0 <= seconds <= MAX_ADVANCE:  # NaN fails every comparison
+            raise ValueError(
+                f"seconds must be a number from 0 to {MAX_ADVANCE:,} (a year), not {seconds!r}"
+            )
         self._now += seconds
 
 

@@ -46,14 +46,12 @@ class AccountRules:
 
     def account(self, accounts: TenantAccounts, key: str | None) -> Account | None:
         """The key's account in a tenant, opened on first use (None when nothing applies)."""
-        spec = self.keys.get(key or "") or KeySpec(key or "")
+        configured = self.keys.get(key or "")
+        spec = configured or KeySpec(key or "")
         limits = spec.limits or self.settings.limits
         if spec.balance is None and limits is None:
             return None
-        account = accounts.by_key.get(spec.key)
-        if account is None:
-            account = accounts.by_key[spec.key] = Account.open(spec, limits)
-        return account
+        return accounts.account(spec, limits, configured is not None)
 
     def admit(
         self, accounts: TenantAccounts, key: str | None, profile: Profile, body: dict[str, Any]

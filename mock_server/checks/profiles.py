@@ -32,7 +32,7 @@ _KNOWN_KEYS = frozenset(
         "value_error_status", "models", "response", "strip_fields", "default_provider",
         "keepalive", "keepalive_interval", "model_aliases", "unknown_models", "error_envelope",
         "body_format", "error_format", "headers", "trace_headers", "processing_ms_header",
-        "retry_headers", "rate_limit_headers",
+        "retry_headers", "rate_limit_headers", "error_code",
     }
 )  # fmt: skip
 ENVELOPES = ("openai", "google")
@@ -88,6 +88,7 @@ class Profile:
     processing_ms_header: str | None = None
     retry_headers: bool = True
     rate_limit_headers: bool = True
+    error_code: str | None = None  # the code of every error, whatever the catalog or rule says
 
     @property
     def id_style(self) -> str:
@@ -132,7 +133,7 @@ class Profile:
                 message = message[:-2]
             if not message.strip():  # a scripted status the catalog words only by its detail
                 message = _reason_phrase(status)
-        code = entry.code if error.code is ... else error.code
+        code = self.error_code or (entry.code if error.code is ... else error.code)
         if self.error_envelope == "google":
             # Google's compatible endpoint: a list of one error with the gRPC status name and
             # no type or param; several unknown fields make one error, a line each.
@@ -325,6 +326,7 @@ def _profile(
         processing_ms_header=raw.get("processing_ms_header"),
         retry_headers=bool(raw.get("retry_headers", True)),
         rate_limit_headers=bool(raw.get("rate_limit_headers", True)),
+        error_code=raw.get("error_code"),
     )
 
 

@@ -3,11 +3,13 @@
 A path starts at a variable (``request``, ``last_user_message``, ``model``, ``turn``,
 ``tool_calls``, ``tool_results``) and walks the request's JSON with ``.key`` and ``[index]``
 (negative indexes count from the end). Filters: ``upper``, ``lower``, ``title``, ``trim``,
-``length``, ``json``, ``first``, ``last``, ``join(', ')``, ``default('text')``.
+``length``, ``json``, ``first``, ``last`` take no argument; ``join(', ')`` takes an optional
+quoted text, ``default('text')`` a quoted text or an integer.
 
 There is no expression evaluation, no attribute access on Python objects and no statements: a
 template can only read JSON data. Anything else (``{% ... %}``, ``__class__``, calls, unknown
-variables or filters) is refused when the scenario is loaded, with the reason.
+variables or filters, a filter given an argument it does not take) is refused when the scenario
+is loaded, with the reason.
 """
 
 from __future__ import annotations
@@ -40,17 +42,39 @@ def _text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-FILTERS: dict[str, Callable[..., Any]] = {
-    "upper": lambda v: _text(v).upper(),
-    "lower": lambda v: _text(v).lower(),
-    "title": lambda v: _text(v).title(),
-    "trim": lambda v: _text(v).strip(),
-    "length": lambda v: len(v) if isinstance(v, (str, list, dict)) else 0,
-    "json": lambda v: json.dumps(v, ensure_ascii=False),
-    "first": lambda v: v[0] if isinstance(v, (list, str)) and v else None,
-    "last": lambda v: v[-1] if isinstance(v, (list, str)) and v else None,
-    "default": lambda v, fallback="": v if v not in (None, "", [], {}) else fallback,
-    "join": lambda v, sep=", ": sep.join(map(_text, v)) if isinstance(v, list) else _text(v),
+@dataclass(frozen=True)
+class Filter:
+    """A filter: what it does to a value, and the types its one optional argument may have
+    (none: it takes no argument)."""
+
+    apply: Callable[..., Any]
+    argument: tuple[type, ...] = ()
+
+    def check(self, name: str, args: tuple[Any, ...]) -> None:
+        """Raise ``TemplateError`` unless ``args`` fit this filter."""
+        if args and not self.argument:
+            raise TemplateError(f"filter {name!r} takes no argument")
+        if args and not isinstance(args[0], self.argument):
+            wanted = " or ".join(_TYPE_NAMES[kind] for kind in self.argument)
+            raise TemplateError(f"filter {name!r} takes {wanted}, not {args[0]!r}")
+
+
+_TYPE_NAMES = {str: "a quoted text", int: "an integer"}
+FILTERS: dict[str, Filter] = {
+    "upper": Filter(lambda v: _text(v).upper()),
+    "lower": Filter(lambda v: _text(v).lower()),
+    "title": Filter(lambda v: _text(v).title()),
+    "trim": Filter(lambda v: _text(v).strip()),
+    "length": Filter(lambda v: len(v) if isinstance(v, (str, list, dict)) else 0),
+    "json": Filter(lambda v: json.dumps(v, ensure_ascii=False)),
+    "first": Filter(lambda v: v[0] if isinstance(v, (list, str)) and v else None),
+    "last": Filter(lambda v: v[-1] if isinstance(v, (list, str)) and v else None),
+    "default": Filter(
+        lambda v, fallback="": v if v not in (None, "", [], {}) else fallback, (str, int)
+    ),
+    "join": Filter(
+        lambda v, sep=", ": sep.join(map(_text, v)) if isinstance(v, list) else _text(v), (str,)
+    ),
 }
 
 
@@ -72,7 +96,7 @@ class _Lookup:
             else:
                 value = None
         for name, args in self.filters:
-            value = FILTERS[name](value, *args)
+            value = FILTERS[name].apply(value, *args)
         return value
 
 
@@ -151,8 +175,13 @@ def _compile_expression(expression: str) -> _Lookup:
             raise TemplateError(
                 f"{{{{ {expression} }}}}: unknown filter {text!r}; available: {', '.join(FILTERS)}"
             )
-        args = [a for a in found.group(2, 3) if a is not None]
+        name = found.group(1)
+        args = tuple(a for a in found.group(2, 3) if a is not None)
         if found.group(4) is not None:
-            args.append(int(found.group(4)))
-        filters.append((found.group(1), tuple(args)))
+            args += (int(found.group(4)),)
+        try:
+            FILTERS[name].check(name, args)
+        except TemplateError as exc:
+            raise TemplateError(f"{{{{ {expression} }}}}: {exc}") from None
+        filters.append((name, args))
     return _Lookup(variable, tuple(steps), tuple(filters))

@@ -7,6 +7,11 @@ arrives — a stream chunk by chunk — and is read at the same time into a scen
 next identical request (the server's file scenarios, or, for a tenant recording into a file of
 its own, that tenant's) and written to the recording file (``record.store``). Answers to
 ``401``/``403`` are relayed but not kept: they say something about the key, not the request.
+
+A tenant's recording file (``PUT /__admin/recording``) lies inside the recording root: the
+``--record-to`` folder (the folder of ``--record-to`` when that names a file), or the working
+directory of a server that records only into tenants' files (``record_to`` none, as the pytest
+plugin starts it); any other path is refused before anything is read or written.
 """
 
 from __future__ import annotations
@@ -93,6 +98,7 @@ class Recorder:
         self.client = UpstreamClient(settings.upstream_timeout)
         # None: no recording file of the server's own, only tenants' (the pytest plugin).
         self.record_to = Path(settings.record_to) if settings.record_to else None
+        self.root = recording_root(self.record_to)
         # Opened now, so that no request waits for a file to be read; profiles recording into
         # one file share it.
         self._server_targets: dict[str, RecordingTarget] = {}
@@ -127,7 +133,7 @@ class Recorder:
             raise ValueError(f"mode must be one of {', '.join(RECORD_MODES)}, not {mode!r}")
         if path.suffix not in RECORDING_SUFFIXES:
             raise ValueError(f"a recording file ends in .yaml or .yml, not {path.name!r}")
-        return RecordingTarget(mode, _open(path, fresh), replay)
+        return RecordingTarget(mode, _open(confined(path, self.root), fresh), replay)
 
     def upstream(self, profile: str) -> Upstream | None:
         return self.upstreams.get(profile)
@@ -249,6 +255,28 @@ class Recorder:
 
     async def close(self, _app: object = None) -> None:
         await self.client.close()
+
+
+def recording_root(record_to: Path | None) -> Path:
+    """The folder tenants' recording files must lie in (see the module doc)."""
+    if record_to is None:
+        return Path.cwd()
+    folder = record_to.parent if record_to.suffix in RECORDING_SUFFIXES else record_to
+    return folder.resolve()
+
+
+def confined(path: Path, root: Path) -> Path:
+    """``path`` resolved (symbolic links followed), or ``ValueError`` naming the rule when it
+    climbs with ``..`` or resolves outside ``root``."""
+    if ".." in path.parts:
+        raise ValueError(f"a recording file's path may not contain '..': {str(path)!r}")
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root):
+        raise ValueError(
+            f"a recording file must lie inside the recording root {str(root)!r}; "
+            f"{str(path)!r} resolves to {str(resolved)!r}"
+        )
+    return resolved
 
 
 def _open(path: Path, fresh: bool) -> RecordingFile:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import re
 from pathlib import Path
@@ -18,14 +17,16 @@ from aiohttp import web
 
 from ..engine.loading import ScenarioProblems, parse_scenarios
 from ..engine.request_view import RequestView
+from ..engine.scenario import Scenario
 from ..errors import ApiError, ConfigError
+from ..jsonio import loads
 from .access import ClientGone, read_body
 from .headers import raw, readable
 from .journal import entry, entry_json, is_unmatched
 from .render import json_response
 from .scenario_export import scenario_yaml
 from .state import STATE, ServerState
-from .tenants import Tenant
+from .tenants import MAX_ADDED_SCENARIOS, Tenant
 
 log = logging.getLogger("mock_server")
 _COUNT = re.compile(r"[0-9]{1,9}")
@@ -49,10 +50,44 @@ def _admin_error(request: web.Request, status: int, message: str, kind: str) -> 
     )
 
 
+def _beyond_bounds(
+    request: web.Request, tenant: Tenant, scenarios: list[Scenario]
+) -> web.Response | None:
+    """A 409 when configuring ``tenant``, adding ``scenarios``, would pass a bound the tenants
+    module documents; None when it is within them."""
+    tenants = _state(request).tenants
+    if not tenants.may_configure(tenant):
+        return _admin_error(
+            request, 409,
+            f"At most max_tenants ({tenants.max_tenants:,}) tenants are configured through the "
+            "admin API at once; reset one first (POST /t/NAME/__admin/reset).",
+            "too_many_tenants",
+        )  # fmt: skip
+    names = {*tenant.scenarios.added.by_name, *(s.name for s in scenarios)}
+    if len(names) > MAX_ADDED_SCENARIOS:
+        return _admin_error(
+            request, 409,
+            f"A tenant holds at most {MAX_ADDED_SCENARIOS:,} added scenarios; this would make "
+            f"{len(names):,}. Delete some first (DELETE /__admin/scenarios).",
+            "too_many_scenarios",
+        )  # fmt: skip
+    return None
+
+
 async def _body(request: web.Request) -> bytes:
     """The request body, read and decoded as chat-completions bodies are (size, time, encoding)."""
     settings = _state(request).settings
     return await read_body(request, settings.max_body_bytes, settings.body_timeout)
+
+
+async def _object(request: web.Request) -> dict[str, Any] | None:
+    """The request body as a JSON object (an empty body is ``{}``), read as request bodies are
+    (``NaN`` and ``Infinity`` are not JSON); None when it is not one."""
+    try:
+        value = loads(await _body(request) or b"{}")
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _authorized(request: web.Request) -> bool:
@@ -102,6 +137,7 @@ async def health(request: web.Request) -> web.Response:
                 for p in sorted(state.profiles, key=lambda p: p.name)
             ],
             "scenarios": len(state.engine.files),
+            "shortcut": state.shortcut.as_json(),
         },
     )
 
@@ -194,7 +230,11 @@ async def add_scenarios(request: web.Request) -> web.Response:
         scenarios = parse_scenarios(await _body(request), source="<admin>")
     except ScenarioProblems as exc:
         return _admin_error(request, 400, str(exc), "invalid_scenario")
-    _tenant(request).scenarios.add(scenarios)
+    tenant = _tenant(request)
+    refused = _beyond_bounds(request, tenant, scenarios)
+    if refused is not None:
+        return refused
+    tenant.scenarios.add(scenarios)
     return _reply(request, {"added": [s.name for s in scenarios]}, 201)
 
 
@@ -219,45 +259,59 @@ async def reset_sequences(request: web.Request) -> web.Response:
 
 async def update_settings(request: web.Request) -> web.Response:
     """Per-tenant settings; today ``strict`` (true, false, or null for the server's)."""
-    try:
-        changes = json.loads(await _body(request) or b"{}")
-    except ValueError:
-        changes = None
-    if not isinstance(changes, dict) or set(changes) - {"strict"}:
+    changes = await _object(request)
+    if (
+        changes is None
+        or set(changes) - {"strict"}
+        or not isinstance(changes.get("strict", False), (bool, type(None)))
+    ):
         return _admin_error(
-            request, 400, 'expected a JSON object like {"strict": true}', "invalid_settings"
-        )
+            request, 400, 'expected a JSON object like {"strict": true} (true, false or null)',
+            "invalid_settings",
+        )  # fmt: skip
     tenant = _tenant(request)
+    refused = _beyond_bounds(request, tenant, []) if changes.get("strict") is not None else None
+    if refused is not None:
+        return refused
     if "strict" in changes:
-        tenant.strict = None if changes["strict"] is None else bool(changes["strict"])
+        tenant.strict = changes["strict"]
     return _reply(request, {"strict": tenant.strict})
 
 
 async def start_recording(request: web.Request) -> web.Response:
     """``PUT recording`` ``{"file": PATH, "mode": "new"|"all"|"none", "fresh": false}``: this
-    tenant records what no scenario answers into a file of its own, and replays that file's
-    scenarios (loaded now, unless ``fresh``)."""
+    tenant records what no scenario answers into a file of its own (inside the recording root,
+    see ``record.recorder``), and replays that file's scenarios (loaded now, unless ``fresh``)."""
     state, tenant = _state(request), _tenant(request)
     if state.recorder is None:
         return _admin_error(
             request, 409, "This server does not record: start it with --record [PROFILE=]URL.",
             "not_recording",
         )  # fmt: skip
+    spec = await _object(request)
+    if (
+        spec is None
+        or set(spec) - {"file", "mode", "fresh"}
+        or not isinstance(spec.get("file"), str)
+        or not isinstance(spec.get("mode", "new"), str)
+        or not isinstance(spec.get("fresh", False), bool)
+    ):
+        return _admin_error(
+            request, 400, 'expected {"file": "PATH.yaml", "mode": "new", "fresh": false}',
+            "invalid_recording",
+        )  # fmt: skip
+    path, mode, fresh = Path(spec["file"]), spec.get("mode", "new"), spec.get("fresh", False)
     try:
-        spec = json.loads(await _body(request) or b"{}")
-        path, mode, fresh = Path(spec["file"]), spec.get("mode", "new"), bool(spec.get("fresh"))
         target = await asyncio.to_thread(
             state.recorder.tenant_target, mode, path, tenant.scenarios.add, fresh
         )
         recorded = list(target.file.scenarios.values())
         scenarios = parse_scenarios({"scenarios": recorded}, str(path)) if recorded else []
-    except (ValueError, KeyError, TypeError) as exc:
-        return _admin_error(
-            request, 400, f'expected {{"file": "PATH.yaml", "mode": "new"}}: {exc}',
-            "invalid_recording",
-        )  # fmt: skip
-    except ConfigError as exc:  # the file cannot be read, or its scenarios do not lint
-        return _admin_error(request, 400, str(exc), "invalid_recording")
+    except (ValueError, ConfigError) as exc:  # a path or mode refused, a file that cannot be
+        return _admin_error(request, 400, str(exc), "invalid_recording")  # read, or not linted
+    refused = _beyond_bounds(request, tenant, scenarios)
+    if refused is not None:
+        return refused
     tenant.scenarios.add(scenarios)
     tenant.recording = target
     return _reply(request, {"file": str(path), "mode": mode, "loaded": len(scenarios)})
@@ -266,20 +320,21 @@ async def start_recording(request: web.Request) -> web.Response:
 async def list_accounts(request: web.Request) -> web.Response:
     state = _state(request)
     now = state.clock.now()
-    accounts = [a.as_json(now) for a in _tenant(request).accounts.by_key.values()]
+    accounts = [a.as_json(now) for a in _tenant(request).accounts]
     return _reply(request, {"accounts": accounts, "in_flight": state.accounts.in_flight})
 
 
 async def advance_clock(request: web.Request) -> web.Response:
     """Move a manual clock forward: ``{"seconds": 1.5}``."""
     state = _state(request)
+    spec = await _object(request) or {}
+    seconds = spec.get("seconds")
     try:
-        seconds = float(json.loads(await _body(request))["seconds"])
+        if set(spec) != {"seconds"} or type(seconds) not in (int, float):  # bool is no number
+            raise ValueError("seconds must be a number")
         state.clock.advance(seconds)
-    except (ValueError, KeyError, TypeError) as exc:
-        return _admin_error(
-            request, 400, f'expected {{"seconds": N}}, N >= 0: {exc}', "invalid_clock"
-        )
+    except ValueError as exc:
+        return _admin_error(request, 400, f'expected {{"seconds": N}}: {exc}', "invalid_clock")
     except RuntimeError as exc:
         return _admin_error(request, 409, str(exc), "real_clock")
     return _reply(request, {"now": state.clock.now()})

@@ -3,8 +3,10 @@ positions, journal and account state, on top of the scenarios loaded from files.
 
 A tenant is created on first use; an idle one is a handful of empty containers. Beyond
 ``max_tenants``, the least recently used tenant is forgotten — unless something configured it
-through the admin API (added scenarios, a strict setting: what the pytest fixture does) and has
-not reset it since, or it is the default tenant.
+through the admin API (added scenarios, a strict setting, a recording file: what the pytest
+fixture does) and has not reset it since, or it is the default tenant. Since configured tenants
+stay, the admin API configures at most ``max_tenants`` of them at once, each with at most
+``MAX_ADDED_SCENARIOS`` added scenarios.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from ..record.recorder import RecordingTarget
 
 DEFAULT_TENANT = "default"
+MAX_ADDED_SCENARIOS = 10_000  # scenarios one tenant may add through the admin API
 
 
 @dataclass(eq=False)
@@ -91,6 +94,11 @@ class Tenants:
 
     def __len__(self) -> int:
         return len(self._tenants)
+
+    def may_configure(self, tenant: Tenant) -> bool:
+        """Whether the admin API may configure ``tenant``: it is configured already, or fewer
+        than ``max_tenants`` tenants are."""
+        return tenant.held or sum(t.held for t in self._tenants.values()) < self.max_tenants
 
     def _evict(self) -> None:
         newest = next(reversed(self._tenants))

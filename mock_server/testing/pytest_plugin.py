@@ -12,7 +12,9 @@ Ini options: ``mock_server_scenarios`` (files loaded for every test), ``mock_ser
 ``MOCK_SERVER_URL`` points the fixture at a server already running instead of starting one.
 
 Recording (docs/recording.md): each test replays ``recordings/<test module>/<test name>.yaml``
-next to its file when there is one (the folder is the ini option ``mock_server_recordings``).
+next to its file when there is one (the folder is the ini option ``mock_server_recordings``, a
+relative path inside the test's own folder; the session's server records only under its working
+directory).
 With ``--mock-server-record=new`` (or the marker's ``record="new"``) what no scenario answers
 is forwarded to the upstream (``--mock-server-upstream [PROFILE=]URL``, or the ini option) and
 recorded there; ``all`` forwards everything and records the file afresh; ``none`` (the default)
@@ -71,6 +73,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    folder = Path(config.getini("mock_server_recordings"))
+    if folder.is_absolute() or ".." in folder.parts:
+        raise pytest.UsageError(
+            f"mock_server_recordings = {str(folder)!r}: the recordings folder is a relative path "
+            "inside each test's own folder (not absolute, no '..')"
+        )
     config.addinivalue_line(
         "markers",
         "mock_server(scenarios=[...], profile=None, strict=None, allow_unmatched=False, "

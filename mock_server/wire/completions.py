@@ -54,10 +54,21 @@ class Choice:
         return count_tokens(self.reasoning_content or "")
 
 
-@functools.lru_cache(maxsize=256)
+CACHED_MODEL = 256  # longer model names (a client may send megabytes) are not kept
+
+
 def system_fingerprint(model: str) -> str:
     """A stable ``fp_`` + 10 hex digits per model, like OpenAI's backend fingerprints."""
+    if len(model) > CACHED_MODEL:
+        return _fingerprint(model)
+    return _cached_fingerprint(model)
+
+
+def _fingerprint(model: str) -> str:
     return "fp_" + hashlib.sha1(model.encode()).hexdigest()[:10]
+
+
+_cached_fingerprint = functools.lru_cache(maxsize=256)(_fingerprint)
 
 
 def token_logprob(token: str, alternatives: int) -> dict[str, Any]:

@@ -8,7 +8,10 @@ chunked transfer encoding, after aiohttp has sent the headers. The handler only 
 of its stream.
 
 A connection whose send buffer is full (a client not reading) is skipped until it drains, so a
-slow reader holds no more than the buffer; a closed one ends its stream.
+slow reader holds no more than the buffer; it is tried again after ``RETRY_SECONDS``, then half
+as often each time it is still full, down to every ``MAX_RETRY_SECONDS``, so that streams
+nobody reads cost next to nothing. A closed connection ends its stream; so does a stream that
+fails (logged, and its connection cut), and the others go on.
 """
 
 from __future__ import annotations
@@ -17,15 +20,18 @@ import asyncio
 import contextlib
 import heapq
 import itertools
+import logging
 
 from aiohttp import web
 
+log = logging.getLogger("mock_server")
 HIGH_WATER = 256 * 1024  # bytes queued on a connection before its stream waits
-RETRY_SECONDS = 0.005  # how soon a waiting stream is tried again
+RETRY_SECONDS = 0.005  # how soon a waiting stream is first tried again
+MAX_RETRY_SECONDS = 0.1  # and how seldom at most
 
 
 class _Stream:
-    __slots__ = ("chunked", "data", "done", "schedule", "sent", "transport")
+    __slots__ = ("chunked", "data", "done", "retry", "schedule", "sent", "transport")
 
     def __init__(self, data, schedule, sent, transport, chunked, done) -> None:
         self.data: list[bytes] = data
@@ -34,6 +40,7 @@ class _Stream:
         self.transport: asyncio.Transport = transport
         self.chunked: bool = chunked
         self.done: asyncio.Future = done
+        self.retry: float = RETRY_SECONDS  # how long it waits if its buffer is still full
 
 
 class Pacer:
@@ -83,7 +90,12 @@ class Pacer:
             now = loop.time()
             while heap and heap[0][0] <= now:
                 _, order, stream = heapq.heappop(heap)
-                due = self._step(stream, now)
+                try:
+                    due = self._step(stream, now)
+                except Exception:
+                    log.exception("a paced stream failed; its connection is cut")
+                    _cut(stream)
+                    continue
                 if due is not None:
                     heapq.heappush(heap, (due, order, stream))
 
@@ -97,7 +109,10 @@ class Pacer:
             stream.done.set_result(stream.sent)
             return None
         if transport.get_write_buffer_size() > HIGH_WATER:
-            return now + RETRY_SECONDS
+            wait = stream.retry
+            stream.retry = min(wait * 2, MAX_RETRY_SECONDS)
+            return now + wait
+        stream.retry = RETRY_SECONDS
         last = stream.sent + 1
         total = len(stream.data)
         while last < total and stream.schedule[last] <= now:
@@ -111,3 +126,11 @@ class Pacer:
             stream.done.set_result(last)
             return None
         return stream.schedule[last]
+
+
+def _cut(stream: _Stream) -> None:
+    """End a stream that failed: its connection closed, its handler told what was sent."""
+    with contextlib.suppress(Exception):
+        stream.transport.abort()
+    if not stream.done.done():
+        stream.done.set_result(stream.sent)
