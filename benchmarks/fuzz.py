@@ -2,19 +2,21 @@
 
     python benchmarks/fuzz.py [--cases 12000] [--seed N]
 
-Starts ``mock-server`` (bundled scenarios, its stderr captured), sends ``--cases`` requests
-drawn from ``tests/fuzzing.py`` — broken bodies on every profile's paths with hostile headers
-(3/7), valid requests at the edges with every shape of client schema (1/7), raw bodies that are
-not JSON objects, odd paths and methods, scenario documents through the admin API (1/7 each) —
-and prints the status histogram, the 5xx nobody asked
-for, error answers without a message, and the tracebacks in the server's stderr. The goal for
-the last three is 0.
+Starts ``mock-server`` (bundled scenarios, server-wide rate limits, its stderr captured), sends
+``--cases`` requests drawn from ``tests/fuzzing.py`` — broken bodies on every profile's paths with
+hostile headers (3/10), valid requests at the edges with every shape of client schema, hostile
+ones among them (2/10), tool-call arguments nested past any parser, valid requests each with an
+API key of its own, raw bodies that are not JSON objects, odd paths and methods, scenario
+documents through the admin API (1/10 each) — and prints the status histogram, the 5xx nobody
+asked for, error answers without a message, and the tracebacks in the server's stderr. The goal
+for the last three is 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -26,9 +28,13 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from fuzzing import (
+    LIMITS,
+    VALID_BODIES,
     Sender,
     broken_bodies,
     chat_paths,
+    deep_argument_bodies,
+    distinct_key_headers,
     encode,
     methods,
     odd_paths,
@@ -40,10 +46,13 @@ from fuzzing import (
 )
 
 AUTH = {"Authorization": "Bearer sk-fuzz", "Content-Type": "application/json"}
+CHAT = "/v1/chat/completions"
 CASES = st.one_of(
     *[st.tuples(st.just("body"), broken_bodies(), chat_paths(), request_headers())] * 3,
-    st.tuples(st.just("body"), odd_valid_bodies(), st.just("/v1/chat/completions"), st.just(AUTH)),
-    st.tuples(st.just("raw"), raw_bodies, st.just("/v1/chat/completions"), request_headers()),
+    *[st.tuples(st.just("body"), odd_valid_bodies(), st.just(CHAT), st.just(AUTH))] * 2,
+    st.tuples(st.just("body"), deep_argument_bodies, st.just(CHAT), st.just(AUTH)),
+    st.tuples(st.just("body"), st.sampled_from(VALID_BODIES), st.just(CHAT), distinct_key_headers),
+    st.tuples(st.just("raw"), raw_bodies, st.just(CHAT), request_headers()),
     st.tuples(st.just("path"), methods, odd_paths, st.just({"Authorization": "Bearer sk-x"})),
     st.tuples(st.just("scenarios"), scenario_documents(), st.just(""), st.just({})),
 )
@@ -54,13 +63,16 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=12_000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    with tempfile.TemporaryFile() as stderr:
-        fuzz(args.cases, args.seed, stderr)
+    with tempfile.TemporaryDirectory() as scratch, tempfile.TemporaryFile() as stderr:
+        config = Path(scratch) / "mock-server.yaml"
+        config.write_text(json.dumps({"limits": LIMITS}))  # JSON is YAML
+        fuzz(args.cases, args.seed, config, stderr)
 
 
-def fuzz(cases: int, seed_: int, stderr: Any) -> None:
+def fuzz(cases: int, seed_: int, config: Path, stderr: Any) -> None:
     port = free_port()
-    server = start([sys.executable, "-m", "mock_server", "--port", str(port)], port, stderr=stderr)
+    command = [sys.executable, "-m", "mock_server", "--port", str(port), "--config", str(config)]
+    server = start(command, port, stderr=stderr)
     sender = Sender("127.0.0.1", port)
     statuses: collections.Counter[int] = collections.Counter()
     problems: collections.Counter[str] = collections.Counter()
@@ -79,7 +91,7 @@ def fuzz(cases: int, seed_: int, stderr: Any) -> None:
         kind, first, second, headers = case
         if kind in ("body", "raw"):
             payload = encode(first) if kind == "body" else first
-            path = second if kind == "body" else "/v1/chat/completions"
+            path = second if kind == "body" else CHAT
             outcome = sender.send("POST", path, payload, headers)
         elif kind == "path":
             outcome = sender.send(first, second, None if first == "GET" else b"{}", headers)

@@ -5,14 +5,18 @@ Requests start from valid bodies of each profile and are broken in the ways clie
 attackers break them: a field replaced by any JSON value (integral decimals, huge and negative
 numbers, deep nesting, wrong types, lone surrogates), fields of the profile's own schema set to
 anything, keys removed or added, override and credential headers with any bytes, odd paths and
-methods, raw bodies that are not JSON. Scenario documents are valid ones mutated with what YAML
-allows and JSON does not (dates, sets, binary values, aliases, huge integers, deep nesting).
+methods, raw bodies that are not JSON, tool-call arguments nested past any parser, many distinct
+API keys. Client JSON Schemas come in every shape the fallback builds for, and in the shapes that
+attack it: counts written as integral decimals, bounds past a float's range, ``$ref``/``anyOf``
+cycles, catastrophic regular expressions. Scenario documents are valid ones mutated with what
+YAML allows and JSON does not (dates, sets, binary values, aliases, huge integers, deep nesting).
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,6 +203,28 @@ def broken_bodies(draw: st.DrawFn) -> dict[str, Any] | list | str | int | None:
     return body
 
 
+# The tool loop of ``VALID_BODIES`` (answered by a templated scenario, which reads the tool
+# call's arguments) with those arguments nested past what any parser follows.
+DEEP_ARGUMENTS = ["[" * 100_000, '{"a":' * 5000, nested_text(1000), nested_text(129)]
+DEEP_ARGUMENTS.append("[ " * 600 + "]" * 600)
+
+
+def with_arguments(arguments: str) -> dict[str, Any]:
+    body = json.loads(json.dumps(VALID_BODIES[3]))
+    body["messages"][1]["tool_calls"][0]["function"]["arguments"] = arguments
+    return body
+
+
+deep_argument_bodies = st.sampled_from(DEEP_ARGUMENTS).map(with_arguments)
+
+# Server-wide rate limits, generous enough that other strategies are still answered, and API
+# keys each request its own: every key gets an account of its own.
+LIMITS = {"requests_per_minute": 100_000, "tokens_per_minute": 10**9}
+distinct_key_headers = st.integers(0, 2**64).map(
+    lambda n: {"Authorization": f"Bearer sk-fuzz-{n:x}", "Content-Type": "application/json"}
+)
+
+
 # --- client-supplied JSON Schemas and requests that pass validation -------------------------
 
 PATTERNS = [
@@ -306,6 +332,158 @@ broken_schemas = st.sampled_from(
 )
 
 
+# Valid JSON Schemas that attack the fallback: the server answers each with a value or a clear 400.
+COUNTS = ("minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties")
+CATASTROPHIC_PATTERNS = [
+    "^(a+)+$",
+    "^(a+)+$(?!)",
+    "^(a|a)*$",
+    "^(\\w+\\s?)*$",
+    "(.*a){12}",
+    "^(a?){25}a{25}$",
+    "^([a-z0-9]+-?)*[a-z0-9]$",
+]
+EXTREME_NUMBERS = [1.7e308, -1.7e308, 1e308, 5e-324, 1e-300, 1e-10, 2.0**53 + 2, 0.0, 3.0]
+
+
+def integral_decimals(schema: Any) -> Any:
+    """``schema`` with every count written as an integral decimal (``"minItems": 3.0``)."""
+    if isinstance(schema, list):
+        return [integral_decimals(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    return {
+        key: float(value) if key in COUNTS and isinstance(value, int) else integral_decimals(value)
+        for key, value in schema.items()
+    }
+
+
+@st.composite
+def extreme_numbers(draw: st.DrawFn) -> dict[str, Any]:
+    """A number schema whose bounds and step are huge or tiny floats."""
+    schema: dict[str, Any] = {"type": draw(st.sampled_from(["number", "integer"]))}
+    keywords = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"]
+    for keyword in draw(st.lists(st.sampled_from(keywords), unique=True, max_size=3)):
+        value = draw(st.one_of(st.sampled_from(EXTREME_NUMBERS), st.floats(allow_nan=False)))
+        if math.isfinite(value):
+            schema[keyword] = (abs(value) or 1.0) if keyword == "multipleOf" else value
+    return schema
+
+
+@st.composite
+def catastrophic_patterns(draw: st.DrawFn) -> dict[str, Any]:
+    """A regex that backtracks exponentially, where the fallback builds or checks a string."""
+    pattern = draw(st.sampled_from(CATASTROPHIC_PATTERNS))
+    long_text = "a" * draw(st.sampled_from([3, 30, 200])) + "!"
+    return draw(
+        st.sampled_from(
+            [
+                {"type": "string", "pattern": pattern},
+                {"type": "string", "pattern": pattern, "minLength": len(long_text)},
+                {"type": "string", "pattern": pattern, "enum": [long_text]},
+                {"type": "string", "pattern": pattern, "const": long_text},
+                {
+                    "type": "object",
+                    "properties": {long_text: {"type": "string"}},
+                    "required": [long_text],
+                    "patternProperties": {pattern: {"type": "integer"}},
+                },
+                {"type": "object", "propertyNames": {"pattern": pattern}, "minProperties": 2},
+                {
+                    "x-hidden": {"type": "string", "pattern": pattern},
+                    "type": "string",
+                    "minLength": len(long_text),
+                    "not": {"$ref": "#/x-hidden"},
+                },
+            ]
+        )
+    )
+
+
+CYCLES = [
+    {"$defs": {"a": {"anyOf": [{"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"},
+    {
+        "$defs": {"a": {"oneOf": [{"$ref": "#/$defs/b"}]}, "b": {"$ref": "#/$defs/a"}},
+        "$ref": "#/$defs/a",
+    },
+    {"$defs": {"a": {"allOf": [{"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"},
+    {"anyOf": [{"$ref": "#"}, {"$ref": "#"}]},
+    {"type": "array", "items": {"$ref": "#"}, "minItems": 1},
+    {"type": "object", "properties": {"next": {"$ref": "#"}}, "required": ["next"]},
+    {"$defs": {"a": {"anyOf": [{"$ref": "#/$defs/a"}, {"type": "null"}]}}, "$ref": "#/$defs/a"},
+    {"$ref": "#/const", "const": {"required": 5}},
+    {"$ref": "#/$defs"},
+    {
+        "type": "string",
+        "not": {"$ref": "#/$defs/a0"},
+        "$defs": {
+            **{f"a{i}": {"anyOf": [{"$ref": f"#/$defs/a{i + 1}"}] * 2} for i in range(24)},
+            "a24": {"type": "integer"},
+        },
+    },
+]
+hostile_schemas = st.one_of(
+    schemas.map(integral_decimals),
+    extreme_numbers(),
+    catastrophic_patterns(),
+    st.sampled_from(CYCLES),
+)
+
+
+# Any combination of keywords, each with a value of its type (most pass the meta-schema), nested
+# through every applicator: for the property that the fallback answers every schema in time.
+_numbers = st.one_of(
+    st.integers(-1000, 1000),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(EXTREME_NUMBERS),
+)
+_counts = st.one_of(st.integers(0, 70), st.sampled_from([0.0, 1.0, 2.0, 12.0, 1e300, 10**12]))
+_names = st.text("abc", min_size=1, max_size=3)
+_keywords = {
+    "type": st.one_of(
+        st.sampled_from(["string", "integer", "number", "boolean", "null", "array", "object"]),
+        st.lists(st.sampled_from(["string", "integer", "null"]), min_size=1, unique=True),
+    ),
+    "minimum": _numbers,
+    "maximum": _numbers,
+    "exclusiveMinimum": _numbers,
+    "exclusiveMaximum": _numbers,
+    "multipleOf": _numbers.filter(lambda v: v > 0),
+    "minLength": _counts,
+    "maxLength": _counts,
+    "minItems": _counts,
+    "maxItems": _counts,
+    "minProperties": _counts,
+    "uniqueItems": st.booleans(),
+    "pattern": st.sampled_from(PATTERNS + CATASTROPHIC_PATTERNS),
+    "format": st.sampled_from(FORMATS),
+    "enum": st.lists(json_scalars, min_size=1, max_size=3),
+    "const": json_scalars,
+    "required": st.lists(_names, max_size=2, unique=True),
+}
+any_schemas = st.recursive(
+    st.one_of(st.fixed_dictionaries({}, optional=_keywords), st.booleans()),
+    lambda inner: st.one_of(
+        st.fixed_dictionaries(
+            {"properties": st.dictionaries(_names, inner, max_size=3)},
+            optional={**_keywords, "additionalProperties": inner},
+        ),
+        st.fixed_dictionaries(
+            {"items": inner}, optional={**_keywords, "prefixItems": st.lists(inner, max_size=2)}
+        ),
+        st.builds(
+            lambda key, branches: {key: branches},
+            st.sampled_from(["anyOf", "oneOf", "allOf"]),
+            st.lists(inner, min_size=1, max_size=3),
+        ),
+        inner.map(lambda schema: {"not": schema}),
+        inner.map(lambda schema: {"$defs": {"a": schema}, "$ref": "#/$defs/a"}),
+        st.just({"$ref": "#"}),
+    ),
+    max_leaves=10,
+)
+
+
 @st.composite
 def odd_valid_bodies(draw: st.DrawFn) -> dict[str, Any]:
     """Requests that pass validation with values at the edges: integral decimals, bounds, every
@@ -325,7 +503,7 @@ def odd_valid_bodies(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         body["stream"] = True
         body["stream_options"] = {"include_usage": draw(st.booleans())}
-    schema = draw(st.one_of(schemas, schemas, broken_schemas))
+    schema = draw(st.one_of(schemas, schemas, broken_schemas, hostile_schemas))
     where = draw(st.sampled_from(["tool", "named_tool", "response_format", "none"]))
     if where in ("tool", "named_tool"):
         body["tools"] = [{"type": "function", "function": {"name": "f", "parameters": schema}}]

@@ -1,21 +1,30 @@
 """Property-based hostile input against a real server on a real socket (strategies in
-``fuzzing.py``): no request, header, path or scenario document gets a 5xx it did not ask for, an
-error without a message, or a traceback in the server's log. ``benchmarks/fuzz.py`` runs the same
+``fuzzing.py``): no request, header, path, API key or scenario document gets a 5xx it did not ask
+for, an error without a message, or a traceback in the server's log; and the fallback answers any
+client schema with a valid value or a clear refusal, in time. ``benchmarks/fuzz.py`` runs the same
 strategies 10,000+ times and prints the histogram."""
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 
 import pytest
 from fuzzing import (
     API_KEY,
+    DEEP_ARGUMENTS,
+    LIMITS,
+    VALID_BODIES,
     Sender,
+    any_schemas,
     broken_bodies,
     chat_paths,
+    deep_argument_bodies,
+    distinct_key_headers,
     encode,
+    hostile_schemas,
     methods,
     odd_paths,
     odd_valid_bodies,
@@ -23,12 +32,15 @@ from fuzzing import (
     raw_bodies,
     request_headers,
     scenario_documents,
+    schemas,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from mock_server.config import Settings
+from mock_server.config import Limits, Settings
+from mock_server.engine.fallback import fallback_choice
 from mock_server.engine.loading import ScenarioProblems, bundled_scenarios_dir, parse_scenarios
+from mock_server.errors import ApiError
 from mock_server.testing.runner import MockServer
 
 FUZZ = settings(
@@ -57,7 +69,9 @@ class _Errors(logging.Handler):
 def fuzzed() -> Iterator[tuple[MockServer, Sender, _Errors]]:
     errors = _Errors()
     logging.getLogger().addHandler(errors)
-    settings_ = Settings(port=0, seed=3, scenarios=[str(bundled_scenarios_dir())])
+    settings_ = Settings(
+        port=0, seed=3, scenarios=[str(bundled_scenarios_dir())], limits=Limits(**LIMITS)
+    )
     try:
         with MockServer(settings_, body_timeout=2.0) as server:
             errors.thread = server._thread.ident
@@ -167,3 +181,58 @@ def test_valid_requests_at_the_edges(fuzzed, body):
         return
     errors = [e.message for e in Draft202012Validator(schema).iter_errors(generated)]
     assert not errors, (schema, generated, errors)
+
+
+@given(body=deep_argument_bodies)
+@settings(FUZZ, max_examples=len(DEEP_ARGUMENTS))
+def test_tool_call_arguments_nested_past_any_parser(fuzzed, body):
+    _, sender, _ = fuzzed
+    headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+    outcome = sender.send("POST", "/v1/chat/completions", encode(body), headers)
+    assert outcome.status == 200, outcome.body[:300]
+
+
+@given(body=st.sampled_from(VALID_BODIES), headers=distinct_key_headers)
+@settings(FUZZ, max_examples=300)
+def test_many_distinct_keys_under_server_wide_limits(fuzzed, body, headers):
+    _, sender, _ = fuzzed
+    outcome = sender.send("POST", "/v1/chat/completions", encode(body), headers)
+    assert outcome.status in (200, 429), outcome.body[:300]
+    _check(outcome, headers)
+
+
+@given(schema=st.one_of(schemas, hostile_schemas, any_schemas))
+@settings(FUZZ, max_examples=500)
+def test_any_client_schema_gets_a_valid_value_or_a_refusal_in_time(schema):
+    """For any schema (most pass the meta-schema), the fallback builds within a second a value
+    that satisfies it, or one it sends with a warning saying what it could not satisfy or check,
+    or refuses the schema with a clear 400."""
+    from jsonschema import Draft202012Validator
+
+    assume(_readable(schema))
+    body = {
+        "messages": [{"role": "user", "content": "x"}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "p", "schema": schema}},
+    }
+    started = time.monotonic()
+    try:
+        choice = fallback_choice(body)
+    except ApiError as error:
+        choice = None
+        assert (error.kind, error.code) in {("400", code) for code in REFUSALS}, error
+    assert time.monotonic() - started < 1, json.dumps(schema)[:300]
+    if choice is not None and not choice.warnings:
+        value = json.loads(choice.content)
+        errors = [e.message for e in Draft202012Validator(schema).iter_errors(value)]
+        assert not errors, (schema, value, errors)
+
+
+def _readable(value: object) -> bool:
+    """Whether the server could read ``value`` in a body (integers within 64 bits)."""
+    import orjson
+
+    try:
+        orjson.dumps(value)
+    except TypeError:
+        return False
+    return True

@@ -9,9 +9,12 @@ out), ``allOf``, ``anyOf``/``oneOf``, ``enum``, ``const``, ``type`` lists, ``pre
 ``patterns``), ``format``, and ``minimum``/``maximum``/``exclusive*``/``multipleOf``.
 
 Values are deterministic: enums take their first member, numbers the least allowed value, strings
-``"example"``. What generation may build is bounded (nesting, items, string length, nodes), and a
-schema that asks for more, or that no value satisfies, raises ``CannotGenerate`` with where and
-why. A ``pattern`` no string could be built for is noted in ``Example.warnings``.
+``"example"``. What generation may build is bounded (nesting, items, string length, nodes, and
+the ``$ref``/``allOf``/``anyOf``/``oneOf`` steps taken for one value, so a cycle of them ends),
+and a schema that asks for more, that no value satisfies, whose numbers are past a float's
+range, or whose ``$ref`` leads anywhere but a subschema, raises ``CannotGenerate`` with where
+and why. A ``pattern`` no string could be built for (or checked) is noted in
+``Example.warnings``.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .patterns import MAX_TEXT, string_matching
+from .patterns import MAX_TEXT, Budget, string_matching
 
 MAX_DEPTH = 24  # nesting of generated arrays and objects
 MAX_ITEMS = 64  # items in one generated array, properties added to reach minProperties
 MAX_NODES = 20_000  # values in one generated document
+MAX_STEPS = 24  # $ref, allOf, anyOf and oneOf steps taken to resolve one value
 SHALLOW = 6  # past this depth: optional properties left out, arrays at their minimum
 # A value per ``format``; ``variant`` (0, 1, 2 ...) gives distinct ones for ``uniqueItems``.
 FORMATS: dict[str, Any] = {
@@ -47,6 +51,12 @@ FORMATS: dict[str, Any] = {
     "json-pointer": lambda v: f"/example{v or ''}",
     "regex": lambda v: f"^example{v or ''}$",
 }
+# Where a ``$ref`` may lead: through keywords holding subschemas by name or index, and keywords
+# holding one (what the meta-schema checks as schemas).
+_SCHEMA_MAPS = {"$defs", "definitions", "properties", "patternProperties", "dependentSchemas"}
+_SCHEMA_MAPS |= {"allOf", "anyOf", "oneOf", "prefixItems"}
+_SCHEMA_KEYWORDS = {"items", "additionalProperties", "not", "if", "then", "else", "contains"}
+_SCHEMA_KEYWORDS |= {"propertyNames", "unevaluatedItems", "unevaluatedProperties"}
 _TYPE_OF_KEYWORD = (
     ("object", ("properties", "required", "additionalProperties", "minProperties")),
     ("array", ("items", "prefixItems", "minItems", "maxItems")),
@@ -61,7 +71,7 @@ class CannotGenerate(ValueError):
     def __init__(self, reason: str, path: tuple[str | int, ...]) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.path = ".".join(map(str, path))
+        self.path = where(path) if path else ""
 
     def __str__(self) -> str:
         return f"{self.reason} (at {self.path or 'the schema root'})"
@@ -86,6 +96,9 @@ class _Builder:
     def __init__(self, root: Any) -> None:
         self.root = root
         self.nodes = 0
+        self.steps = 0  # $ref, allOf, anyOf and oneOf steps taken for the current value
+        self.matching: dict[tuple, str | None] = {}  # strings built for a pattern, by bounds
+        self.budget = Budget()  # for the searches that confirm them
         self.warnings: list[str] = []
 
     def value(self, schema: Any, path: tuple, depth: int, variant: int) -> Any:
@@ -98,22 +111,13 @@ class _Builder:
             return "example" if not variant else f"example{variant}"
         if not isinstance(schema, dict):
             raise CannotGenerate("no value satisfies the schema false", path)
-        schema = self.flatten(schema, path)
+        schema = self.resolved(schema, path, depth)
         if "const" in schema:
             return schema["const"]
         if "enum" in schema:
             if not schema["enum"]:
                 raise CannotGenerate("enum is empty", path)
             return schema["enum"][variant % len(schema["enum"])]
-        for key in ("anyOf", "oneOf"):
-            if key in schema:
-                branch = self.choose(schema[key], depth)
-                if branch is True:
-                    branch = {}
-                if not isinstance(branch, dict):
-                    raise CannotGenerate(f"no branch of {key} can be satisfied", path)
-                merged = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
-                return self.value({**merged, **self.flatten(branch, path)}, path, depth, variant)
         kind = self.kind(schema, depth)
         if kind == "object":
             return self.object(schema, path, depth, variant)
@@ -127,28 +131,55 @@ class _Builder:
             return variant % 2 == 0
         return None
 
+    def resolved(self, schema: dict[str, Any], path: tuple, depth: int) -> dict[str, Any]:
+        """``schema`` with its ``$ref`` and ``allOf`` merged in and a branch of its
+        ``anyOf``/``oneOf`` chosen and merged in, until none is left (or a ``const`` or ``enum``
+        decides the value). Each step counts against ``MAX_STEPS``, so that a cycle of them
+        (``a: {anyOf: [{$ref: a}]}``) ends."""
+        self.steps = 0
+        schema = self.flatten(schema, path)
+        while "const" not in schema and "enum" not in schema and (key := _branching(schema)):
+            self.step(path)
+            branch = self.choose(schema[key], depth)
+            if branch is True:
+                branch = {}
+            if not isinstance(branch, dict):
+                raise CannotGenerate(f"no branch of {key} can be satisfied", path)
+            rest = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
+            schema = {**rest, **self.flatten(branch, path)}
+        return schema
+
+    def step(self, path: tuple) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise CannotGenerate(
+                f"$ref, allOf, anyOf or oneOf chains longer than {MAX_STEPS} steps", path
+            )
+
     def resolve(self, ref: str, path: tuple) -> Any:
+        """The subschema a ``#/...`` pointer names, passing through schema keywords only (what
+        the meta-schema checked)."""
         if not ref.startswith("#"):
-            raise CannotGenerate(f"$ref {ref!r} points outside the schema", path)
+            raise CannotGenerate(f"$ref {shown(ref)} points outside the schema", path)
         node = self.root
-        for token in filter(None, ref[1:].split("/")):
-            token = token.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict) and token in node:
-                node = node[token]
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
+        tokens = [t.replace("~1", "/").replace("~0", "~") for t in ref[1:].split("/") if t]
+        while tokens:
+            keyword = tokens.pop(0)
+            if keyword in _SCHEMA_MAPS and tokens:
+                node = _child(_child(node, keyword), tokens.pop(0))
+            elif keyword in _SCHEMA_KEYWORDS:
+                node = _child(node, keyword)
             else:
-                raise CannotGenerate(f"$ref {ref!r} points at nothing", path)
+                node = None
+            if node is None:
+                raise CannotGenerate(f"$ref {shown(ref)} points at no schema", path)
         return node
 
     def flatten(self, schema: dict[str, Any], path: tuple) -> dict[str, Any]:
         """``schema`` with its ``$ref`` and ``allOf`` merged in (properties and required
         united, other keywords from the first that gives them)."""
-        seen = 0
         while "$ref" in schema or "allOf" in schema:
-            seen += 1
-            if seen > MAX_DEPTH:
-                raise CannotGenerate("$ref or allOf chains too deep", path)
+            self.step(path)
             parts = []
             if "$ref" in schema:
                 target = self.resolve(schema["$ref"], path)
@@ -246,33 +277,10 @@ class _Builder:
         return out
 
     def number(self, schema: dict[str, Any], path: tuple, integer: bool, variant: int) -> Any:
-        low, high = schema.get("minimum"), schema.get("maximum")
-        low_open, high_open = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
-        step = schema.get("multipleOf") or (1 if integer else None)
-
-        def fits(v: float) -> bool:
-            return not (
-                (low is not None and v < low)
-                or (low_open is not None and v <= low_open)
-                or (high is not None and v > high)
-                or (high_open is not None and v >= high_open)
-                or (step is not None and v / step != int(v / step))
-            )
-
-        # The least allowed value; with no lower bound, 0 or the highest allowed below it.
-        tops = [b for b in (high, high_open) if b is not None]
-        if low is not None or low_open is not None:
-            start = max(b for b in (low, low_open) if b is not None)
-        elif tops and min(tops) <= 0:
-            start = min(tops) - (step or 1) * 4
-        else:
-            start = 0
-        if step is None:
-            candidates = [start, start + 1, (start + min(tops)) / 2 if tops else start + 1]
-        else:
-            first = math.ceil(start / step)
-            candidates = [k * step for k in range(first, first + 8)]
-        allowed = [c for c in candidates if fits(c)]
+        try:
+            allowed = _numbers(schema, integer)
+        except OverflowError:
+            raise CannotGenerate("the bounds are past the range of a float", path) from None
         if not allowed:
             raise CannotGenerate("no number satisfies the bounds", path)
         value = allowed[min(variant, len(allowed) - 1)]
@@ -283,12 +291,15 @@ class _Builder:
         if low > MAX_TEXT:
             raise CannotGenerate(f"minLength {low} is above the fallback's {MAX_TEXT}", path)
         if "pattern" in schema:
-            found = string_matching(schema["pattern"], low, high, variant)
+            key = (schema["pattern"], low, high, variant)
+            if key not in self.matching:
+                self.matching[key] = string_matching(*key, budget=self.budget)
+            found = self.matching[key]
             if found is not None:
                 return found
             self.warnings.append(
-                f"pattern {schema['pattern']!r} at {'.'.join(map(str, path)) or 'the root'} "
-                "could not be satisfied"
+                f"pattern {shown(schema['pattern'])} at {where(path)} could not be satisfied "
+                "by a string the mock could check"
             )
         form = FORMATS.get(schema.get("format", ""))
         text = "example" if form is None else form(variant)
@@ -297,3 +308,61 @@ class _Builder:
             text = text[: max(0, high - len(suffix))]
         text += suffix
         return text + "x" * (low - len(text)) if len(text) < low else text
+
+
+def _branching(schema: dict[str, Any]) -> str | None:
+    """``anyOf`` or ``oneOf``, whichever ``schema`` has (``anyOf`` first)."""
+    return next((key for key in ("anyOf", "oneOf") if key in schema), None)
+
+
+def _child(node: Any, token: str) -> Any:
+    """``node[token]`` for an object, or the item at index ``token`` of an array; else None."""
+    if isinstance(node, dict):
+        return node.get(token)
+    if isinstance(node, list) and token.isdigit() and int(token) < len(node):
+        return node[int(token)]
+    return None
+
+
+def _numbers(schema: dict[str, Any], integer: bool) -> list[Any]:
+    """Up to eight allowed numbers, least first: from the lower bound, or with none, from 0 or
+    the highest allowed below it. ``OverflowError`` for bounds past a float's range."""
+    low, high = schema.get("minimum"), schema.get("maximum")
+    low_open, high_open = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+    step = schema.get("multipleOf") or (1 if integer else None)
+
+    def fits(v: float) -> bool:
+        return not (
+            not math.isfinite(v)
+            or (integer and isinstance(v, float) and not v.is_integer())
+            or (low is not None and v < low)
+            or (low_open is not None and v <= low_open)
+            or (high is not None and v > high)
+            or (high_open is not None and v >= high_open)
+            or (step is not None and v / step != int(v / step))
+        )
+
+    tops = [b for b in (high, high_open) if b is not None]
+    if low is not None or low_open is not None:
+        start = max(b for b in (low, low_open) if b is not None)
+    elif tops and min(tops) <= 0:  # below the top by a few steps, or by a little of its size
+        start = min(tops) - max((step or 1) * 4, -min(tops) * 1e-9)
+    else:
+        start = 0
+    if step is None:
+        candidates = [start, start + 1, (start + min(tops)) / 2 if tops else start + 1]
+    else:
+        first = math.ceil(start / step)
+        candidates = [k * step for k in range(first, first + 8)]
+    return [c for c in candidates if fits(c)]
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """``text`` quoted for a message or a header: escaped to ASCII, cut to ``limit``."""
+    quoted = ascii(text)
+    return quoted if len(quoted) <= limit else quoted[: limit - 4] + "..." + quoted[-1]
+
+
+def where(path: tuple[str | int, ...]) -> str:
+    """A place in a generated value, as ``properties.items.0``, for a message or a header."""
+    return shown(".".join(map(str, path)))[1:-1] if path else "the root"

@@ -5,17 +5,20 @@ the tool's JSON Schema when ``tool_choice`` demands one, JSON that satisfies
 ``response_format.json_schema``, ``{"reply": ...}`` for ``json_object``, else text echoing the
 last user message.
 
-A client's schema is checked against the JSON Schema meta-schema before anything is generated
-from it, and refused as OpenAI refuses one (400 ``Invalid schema for function 'name': In
-context=(...), ...``, code ``invalid_function_parameters``; for ``response_format``, code
-``invalid_json_schema``; wording as captured from the real API in public client issue threads).
-Checks and generated values are cached by the schema's JSON, so an agent loop that repeats its
-tools pays for them once.
+A client's schema is bounded and checked against the JSON Schema meta-schema before anything is
+generated from it (``client_schemas``), and refused as OpenAI refuses one (400 ``Invalid schema
+for function 'name': In context=(...), ...``, code ``invalid_function_parameters``; for
+``response_format``, code ``invalid_json_schema``; wording as captured from the real API in
+public client issue threads). One the fallback cannot build a value for is 400
+``mock_fallback_unsatisfiable``; a value it built but could not make (or check) valid is sent
+with warnings for the ``x-mock-fallback-warning`` header. Checks and generated values are
+cached by the schema's JSON, so an agent loop that repeats its tools pays for them once.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import orjson
@@ -24,6 +27,7 @@ from ..errors import ApiError
 from ..jsonio import compact_json, loads
 from ..messages import last_user_text
 from ..wire.completions import Choice, ToolCall
+from .client_schemas import NotASchema, checked, doubts
 from .examples import CannotGenerate, example_for
 
 
@@ -33,7 +37,7 @@ def fallback_choice(body: dict[str, Any]) -> Choice:
     if demanded is not None:
         index, tool = demanded
         arguments, warnings = _generated(
-            tool.get("parameters") or {"type": "object"},
+            _or_object(tool.get("parameters")),
             f"function '{tool['name']}'",
             f"tools[{index}].function.parameters",
             "invalid_function_parameters",
@@ -43,7 +47,7 @@ def fallback_choice(body: dict[str, Any]) -> Choice:
     if response_format.get("type") == "json_schema":
         json_schema = response_format.get("json_schema") or {}
         content, warnings = _generated(
-            json_schema.get("schema") or {"type": "object"},
+            _or_object(json_schema.get("schema")),
             f"response_format '{json_schema.get('name', '')}'",
             "response_format",
             "invalid_json_schema",
@@ -53,6 +57,11 @@ def fallback_choice(body: dict[str, Any]) -> Choice:
     if response_format.get("type") == "json_object":
         return Choice(content=compact_json({"reply": said}))
     return Choice(content=f"This is a mock response to: {said}")
+
+
+def _or_object(schema: Any) -> Any:
+    """A client's schema, or an object for none given (absent, ``null``, ``{}``)."""
+    return {"type": "object"} if schema is None or schema == {} else schema
 
 
 def _demanded_tool(body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
@@ -91,33 +100,40 @@ def _generated(schema: Any, what: str, param: str, code: str) -> tuple[str, tupl
 
 
 CACHED_SCHEMA_BYTES = 64 * 1024  # larger schemas are checked afresh each time, not kept
+MAX_WARNINGS = 5  # warnings sent in the header; the rest are counted
+MAX_WARNING_CHARS = 300
 
 
 def _from_schema(key: bytes) -> tuple[str | None, str | None, str, tuple[str, ...]]:
     """For the schema whose sorted JSON is ``key``: why it is not a JSON Schema, or why no value
     can be built for it, or the JSON text of a value and its warnings."""
-    # jsonschema is imported on the first schema only: it costs a tenth of a second.
-    from jsonschema import Draft202012Validator, SchemaError
-
-    schema = loads(key)
     try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as error:
-        return f"In context={tuple(error.path)!r}, {error.message}.", None, "", ()
-    try:
+        schema = checked(loads(key))
         example = example_for(schema)
+    except NotASchema as error:
+        return str(error), None, "", ()
     except CannotGenerate as error:
         return None, str(error), "", ()
-    warnings = list(example.warnings)
-    try:
-        invalid = next(iter(Draft202012Validator(schema).iter_errors(example.value)), None)
-    except Exception as exc:  # e.g. a $ref elsewhere in the schema that cannot be resolved
-        warnings.append(f"the generated value could not be verified: {exc}")
-        invalid = None
-    if invalid is not None and not warnings:
-        where = ".".join(map(str, invalid.absolute_path)) or "the root"
-        warnings.append(f"the generated value breaks the schema at {where}: {invalid.message}")
-    return None, None, compact_json(example.value), tuple(warnings)
+    except (RecursionError, ArithmeticError) as error:  # what slips past the bounds above
+        return None, f"the schema is past what the fallback computes ({error})", "", ()
+    warnings = example.warnings or doubts(schema, example.value)
+    return None, None, compact_json(example.value), _for_header(warnings)
 
 
 _from_schema_cached = functools.lru_cache(maxsize=512)(_from_schema)
+
+
+def _for_header(warnings: list[str]) -> tuple[str, ...]:
+    """The first ``MAX_WARNINGS`` warnings as a header carries them: printable ASCII, each
+    cut to ``MAX_WARNING_CHARS``."""
+    kept = [_UNPRINTABLE.sub(_escaped, w)[:MAX_WARNING_CHARS] for w in warnings[:MAX_WARNINGS]]
+    if len(warnings) > MAX_WARNINGS:
+        kept.append(f"and {len(warnings) - MAX_WARNINGS} more")
+    return tuple(kept)
+
+
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return ascii(match.group())[1:-1]

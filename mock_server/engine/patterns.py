@@ -1,79 +1,123 @@
-"""Strings that match a regular expression: the fallback's answer to a JSON Schema ``pattern``.
+"""A client's regular expression (JSON Schema ``pattern``): strings built to match it, and a
+bound on what searching with it costs.
 
-The pattern is parsed with the standard library's own regex parser and a short string is built
-from the tree: literals as written, the first member of a character class (or a character
-outside a negated one), the first alternative of a branch, and each repeat its minimum count,
-stretched when a length bound asks for more. Every candidate is checked with ``re.search`` (JSON
-Schema's semantics), so what comes back always matches; ``None`` means no candidate did
-(lookarounds, back-references the builder cannot honour, contradictory bounds).
+CPython's ``re`` cannot be interrupted, and a client's pattern runs on the event loop, so a
+pattern is run on a string only while ``regex_cost`` bounds the backtracking below ``MAX_WAYS``
+(any pattern on a short string, a nested repeat such as ``(a+)+`` on a few characters only), and
+the searches made for one request share a ``Budget``. A string is built from the pattern's parse
+tree (``regex_text``) and kept only when the search confirms it (JSON Schema's semantics:
+``re.search``); ``None`` means no string was built that matches, or none that could be checked.
+Both read the tree through the standard library's private parser modules; where those are
+missing, no string is built and no pattern is run.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+import math
 import re
 from typing import Any
 
 try:
-    from re import _parser  # Python 3.11+
-except ImportError:  # pragma: no cover - Python 3.10
-    import sre_parse as _parser  # type: ignore[no-redef]
-
-from re import _constants as _c
+    from . import regex_cost, regex_text
+except ImportError as missing:  # a Python without re._parser: no string is built, no pattern run
+    regex_cost = regex_text = None  # type: ignore[assignment]
+    logging.getLogger("mock_server").warning(
+        "client regex patterns are neither built nor run: this Python's re module lacks %s",
+        missing.name,
+    )
 
 MAX_TEXT = 10_000  # the longest string built
-_CANDIDATES = "aA0_- x.@"
-_CATEGORY_CHAR = {
-    _c.CATEGORY_DIGIT: "0",
-    _c.CATEGORY_NOT_DIGIT: "a",
-    _c.CATEGORY_WORD: "a",
-    _c.CATEGORY_NOT_WORD: "-",
-    _c.CATEGORY_SPACE: " ",
-    _c.CATEGORY_NOT_SPACE: "a",
-}
-_CATEGORY_TEST = {
-    _c.CATEGORY_DIGIT: str.isdigit,
-    _c.CATEGORY_NOT_DIGIT: lambda ch: not ch.isdigit(),
-    _c.CATEGORY_WORD: lambda ch: ch.isalnum() or ch == "_",
-    _c.CATEGORY_NOT_WORD: lambda ch: not (ch.isalnum() or ch == "_"),
-    _c.CATEGORY_SPACE: str.isspace,
-    _c.CATEGORY_NOT_SPACE: lambda ch: not ch.isspace(),
-}
+MAX_WAYS = 250_000  # the backtracking one search may cost: some 10-60 ms at worst
+MAX_REQUEST_WAYS = 1_000_000  # what the searches for one value, or its check, may cost
 
 
-class _Unsupported(Exception):
-    pass
+class Budget:
+    """The backtracking left to the searches made for one request."""
+
+    def __init__(self, ways: float = MAX_REQUEST_WAYS) -> None:
+        self.left = ways
+
+    def spend(self, ways: float) -> bool:
+        """Whether a search costing ``ways`` may run; if so, it is charged."""
+        if ways > min(self.left, MAX_WAYS):
+            return False
+        self.left -= ways
+        return True
 
 
-class _TooLong(_Unsupported):
-    pass
+def ways(pattern: str, length: int) -> float:
+    """A bound on the backtracking of searching a string ``length`` characters long with
+    ``pattern`` (``inf`` when it cannot be bounded, or is not a pattern)."""
+    return math.inf if regex_text is None else _ways(pattern, length)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ways(pattern: str, length: int) -> float:
+    tree = _parsed(pattern)
+    if tree is None:
+        return math.inf
+    try:
+        return regex_cost.ways(tree, length)
+    except RecursionError:
+        return math.inf
 
 
 def string_matching(
-    pattern: str, min_length: int = 0, max_length: int | None = None, variant: int = 0
+    pattern: str,
+    min_length: int = 0,
+    max_length: int | None = None,
+    variant: int = 0,
+    budget: Budget | None = None,
 ) -> str | None:
     """A short string that ``pattern`` matches, ``min_length`` to ``max_length`` long, or None;
-    a ``variant`` above 0 stretches the pattern's repeats for a different string."""
+    a ``variant`` above 0 stretches the pattern's repeats for a different string. The search
+    that confirms it is charged to ``budget`` (by default, one of its own)."""
     if min_length > MAX_TEXT:
         return None
-    try:
-        compiled = re.compile(pattern)
-        tree = _parser.parse(pattern)
-    except (re.error, RecursionError, OverflowError):
+    tree = _tree(pattern)
+    if tree is None:
         return None
-    ends_free = not any(op is _c.AT and arg in (_c.AT_END, _c.AT_END_STRING) for op, arg in tree)
     try:
-        text = _build(list(tree), variant, {})
-        if max_length is not None and len(text) > max_length:
-            text = _build(list(tree), 0, {})
-        if len(text) < min_length and not ends_free:
-            text = _build(list(tree), _stretch_for(tree, min_length), {})
-    except _Unsupported:
+        text = _built(tree, min_length, max_length, variant)
+    except regex_text.Unsupported:
         return None
-    if len(text) < min_length and ends_free:
-        text += "x" * (min_length - len(text))
     if len(text) < min_length or (max_length is not None and len(text) > max_length):
         return None
-    return text if compiled.search(text) else None
+    if not (budget or Budget()).spend(ways(pattern, len(text))):
+        return None
+    try:
+        return text if re.search(pattern, text) else None
+    except re.error:
+        return None
+
+
+def _tree(pattern: str) -> Any:
+    """The parse tree of ``pattern``, or None (not a pattern, or no parser)."""
+    return None if regex_text is None else _parsed(pattern)
+
+
+@functools.lru_cache(maxsize=32)  # a tree takes some 90 bytes a character of its pattern
+def _parsed(pattern: str) -> Any:
+    """Kept for the patterns seen last: a schema's pattern is used for many strings."""
+    try:
+        return regex_text.parse(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return None
+
+
+def _built(tree: Any, min_length: int, max_length: int | None, variant: int) -> str:
+    """The string for ``tree``: stretched by ``variant``, shortened for ``max_length``,
+    lengthened for ``min_length``."""
+    text = regex_text.build(tree, variant, MAX_TEXT)
+    if max_length is not None and len(text) > max_length:
+        text = regex_text.build(tree, 0, MAX_TEXT)
+    if len(text) < min_length and not regex_text.ends_free(tree):
+        text = regex_text.build(tree, _stretch_for(tree, min_length), MAX_TEXT)
+    if len(text) < min_length and regex_text.ends_free(tree):
+        text += "x" * (min_length - len(text))
+    return text
 
 
 def _stretch_for(tree: Any, min_length: int) -> int:
@@ -82,8 +126,8 @@ def _stretch_for(tree: Any, min_length: int) -> int:
 
     def length(stretch: int) -> float:
         try:
-            return len(_build(list(tree), stretch, {}))
-        except _TooLong:
+            return len(regex_text.build(tree, stretch, MAX_TEXT))
+        except regex_text.TooLong:
             return float("inf")
 
     low, high = 0, 1
@@ -98,69 +142,3 @@ def _stretch_for(tree: Any, min_length: int) -> int:
         else:
             high = middle
     return high
-
-
-def _build(items: list[tuple[Any, Any]], stretch: int, groups: dict[int, str]) -> str:
-    out = []
-    for op, arg in items:
-        if op is _c.LITERAL:
-            out.append(chr(arg))
-        elif op is _c.NOT_LITERAL:
-            out.append(next(ch for ch in _CANDIDATES if ord(ch) != arg))
-        elif op is _c.ANY:
-            out.append("a")
-        elif op is _c.IN:
-            out.append(_member(arg))
-        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
-            low, high, sub = arg
-            count = low + stretch if high is _c.MAXREPEAT else min(high, low + stretch)
-            text = _build(list(sub), stretch, groups) if count else ""
-            if len(text) * count > MAX_TEXT:
-                raise _TooLong
-            out.append(text * count)
-        elif op is _c.SUBPATTERN:
-            group, _, _, sub = arg
-            text = _build(list(sub), stretch, groups)
-            if group is not None:
-                groups[group] = text
-            out.append(text)
-        elif op is getattr(_c, "ATOMIC_GROUP", None):
-            out.append(_build(list(arg), stretch, groups))
-        elif op is _c.BRANCH:
-            out.append(_build(list(arg[1][0]), stretch, groups))
-        elif op is _c.GROUPREF:
-            out.append(groups.get(arg, ""))
-        elif op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
-            continue  # anchors and lookarounds take no characters; the final search decides
-        else:
-            raise _Unsupported(op)
-    return "".join(out)
-
-
-def _member(items: list[tuple[Any, Any]]) -> str:
-    """A character of a ``[...]`` class."""
-    if items and items[0][0] is _c.NEGATE:
-        rest = items[1:]
-        for ch in _CANDIDATES + "bcdefgBCDEFG123456789":
-            if not _in_class(rest, ch):
-                return ch
-        raise _Unsupported("negated class")
-    for op, arg in items:
-        if op is _c.LITERAL:
-            return chr(arg)
-        if op is _c.RANGE:
-            return chr(arg[0])
-        if op is _c.CATEGORY and arg in _CATEGORY_CHAR:
-            return _CATEGORY_CHAR[arg]
-    raise _Unsupported("class")
-
-
-def _in_class(items: list[tuple[Any, Any]], ch: str) -> bool:
-    for op, arg in items:
-        if op is _c.LITERAL and ord(ch) == arg:
-            return True
-        if op is _c.RANGE and arg[0] <= ord(ch) <= arg[1]:
-            return True
-        if op is _c.CATEGORY and arg in _CATEGORY_TEST and _CATEGORY_TEST[arg](ch):
-            return True
-    return False

@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..jsonio import nests_deeper_than
 from ..lazy_property import lazy
 from ..messages import content_text, last_user_text
 
@@ -123,9 +124,12 @@ class RequestView:
 
 
 def _parsed(arguments: Any) -> Any:
+    """Tool-call arguments as JSON, or as the text they are when that is not JSON, or nests
+    deeper than a request body may (``MAX_NESTING``)."""
     if not isinstance(arguments, str):
         return arguments
     try:
-        return json.loads(arguments)
-    except ValueError:
+        parsed = json.loads(arguments)
+    except (ValueError, RecursionError):
         return arguments
+    return arguments if nests_deeper_than(parsed) else parsed

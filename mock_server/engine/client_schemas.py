@@ -1,0 +1,223 @@
+"""A client's JSON Schema, before and after the fallback builds a value from it.
+
+Before: the schema may hold at most ``MAX_OBJECTS`` objects, nest ``MAX_NESTING`` levels, and
+hold ``MAX_PATTERN_TEXT`` characters of patterns (the meta-schema check costs a few tenths of a
+millisecond a subschema, recurses as deep as the schema nests, and compiles every pattern),
+else ``CannotGenerate``; then it is checked against the JSON Schema meta-schema
+(``NotASchema``, worded as OpenAI words it), and counts written as integral decimals
+(``"minItems": 3.0``, valid JSON Schema) become integers.
+
+After: the value is validated with at most ``MAX_CHECKS`` keyword evaluations, ``MAX_REF_NESTING``
+references followed one inside another and ``MAX_REQUEST_WAYS`` of backtracking, and without the
+patterns (``pattern``, ``patternProperties``) that would not run quickly on the value's longest
+string (see ``patterns``): those are named in a warning instead of run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .examples import CannotGenerate, shown, where
+from .patterns import MAX_REQUEST_WAYS, MAX_WAYS, ways
+
+MAX_OBJECTS = 1_000
+MAX_NESTING = 64
+MAX_PATTERN_TEXT = 10_000  # characters in all the schema's patterns together
+MAX_CHECKS = 20_000  # keyword evaluations: 10 to 25 microseconds each
+MAX_REF_NESTING = 48
+COUNTS = frozenset(
+    {"minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties"}
+    | {"minContains", "maxContains"}
+)
+
+
+class NotASchema(ValueError):
+    """The schema fails the meta-schema; the message is OpenAI's ``In context=(...), ...``."""
+
+
+class _OutOfChecks(Exception):
+    """A check of a generated value stopped short; the message says why."""
+
+
+def checked(schema: Any) -> Any:
+    """``schema`` bounded, checked against the meta-schema, and normalised."""
+    # jsonschema is imported on the first schema only: it costs a tenth of a second.
+    from jsonschema import Draft202012Validator, SchemaError
+
+    objects, nesting = _size(schema)
+    if objects > MAX_OBJECTS:
+        raise CannotGenerate(f"the schema holds more than {MAX_OBJECTS} objects", ())
+    if nesting > MAX_NESTING:
+        raise CannotGenerate(f"the schema nests more than {MAX_NESTING} levels deep", ())
+    if sum(map(len, _patterns(schema))) > MAX_PATTERN_TEXT:
+        raise CannotGenerate(f"the schema's patterns are over {MAX_PATTERN_TEXT} characters", ())
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as error:
+        raise NotASchema(f"In context={tuple(error.path)!r}, {error.message}.") from None
+    return _rebuilt(schema, _integral_counts)
+
+
+def doubts(schema: Any, value: Any) -> list[str]:
+    """Why ``value`` may not satisfy ``schema``: patterns left unchecked, the first error
+    found, or why the check could not finish."""
+    longest = _longest_text(value)
+    cost = {p: ways(p, longest) for p in _patterns(schema)}
+    slow = {p for p, w in cost.items() if w > MAX_WAYS}
+    cost = {p: w for p, w in cost.items() if p not in slow}
+    notes = [
+        f"pattern {shown(p)} was not checked: it could run too long on a string of {longest} "
+        "characters"
+        for p in sorted(slow)
+    ]
+    if slow:
+        schema = _rebuilt(schema, lambda node: _without_patterns(node, slow))
+    try:
+        error = next(iter(_Meter(cost).validator()(schema).iter_errors(value)), None)
+    except _OutOfChecks as stop:
+        return [*notes, f"the generated value was not checked: {stop}"]
+    except Exception as exc:  # e.g. a $ref elsewhere in the schema that cannot be resolved
+        return [*notes, f"the generated value could not be verified: {exc}"]
+    if error is not None:
+        at = where(tuple(error.absolute_path))
+        notes.append(f"the generated value breaks the schema at {at}: {error.message}")
+    return notes
+
+
+class _Meter:
+    """What one check of a value spends: keyword evaluations, nested references, and the
+    backtracking of its searches (``cost``: each pattern's bound on the value's longest
+    string); past ``MAX_CHECKS``, ``MAX_REF_NESTING`` (a reference cycle through ``not``,
+    ``if`` ... never ends on its own) or ``MAX_REQUEST_WAYS``, ``_OutOfChecks``."""
+
+    def __init__(self, cost: dict[str, float]) -> None:
+        self.cost = cost
+        self.everywhere = sum(cost.values())
+        self.calls = 0
+        self.nesting = 0
+        self.searched = 0.0
+
+    def validator(self) -> Any:
+        """A Draft 2020-12 validator class whose keywords spend from this meter."""
+        from jsonschema import Draft202012Validator, validators
+
+        keywords = {k: self.counted(k, c) for k, c in Draft202012Validator.VALIDATORS.items()}
+        keywords.update({k: self.nested(keywords[k]) for k in ("$ref", "$dynamicRef")})
+        return validators.extend(Draft202012Validator, keywords)
+
+    def counted(self, keyword: str, check: Callable) -> Callable:
+        def run(validator: Any, wanted: Any, instance: Any, schema: Any) -> Any:
+            self.calls += 1
+            if self.calls > MAX_CHECKS:
+                raise _OutOfChecks(f"it takes over {MAX_CHECKS} steps")
+            self.searched += self.searches(keyword, wanted, instance, schema)
+            if self.searched > MAX_REQUEST_WAYS:
+                raise _OutOfChecks("its patterns would run too long")
+            return check(validator, wanted, instance, schema)
+
+        return run
+
+    def nested(self, check: Callable) -> Callable:
+        def run(validator: Any, wanted: Any, instance: Any, schema: Any) -> Iterator[Any]:
+            self.nesting += 1
+            try:
+                if self.nesting > MAX_REF_NESTING:
+                    raise _OutOfChecks(f"it follows over {MAX_REF_NESTING} nested references")
+                yield from check(validator, wanted, instance, schema) or ()
+            finally:
+                self.nesting -= 1
+
+        return run
+
+    def searches(self, keyword: str, wanted: Any, instance: Any, schema: Any) -> float:
+        """A bound on the backtracking of the searches one keyword evaluation makes."""
+        if keyword == "pattern":
+            return self.cost.get(wanted, 0) if isinstance(instance, str) else 0
+        if not isinstance(instance, dict):
+            return 0
+        if keyword == "patternProperties":
+            return sum(self.cost.get(p, 0) for p in wanted) * len(instance)
+        if keyword == "additionalProperties":
+            found = schema.get("patternProperties") or ()
+            return sum(self.cost.get(p, 0) for p in found) * len(instance)
+        return self.everywhere * len(instance) if keyword == "unevaluatedProperties" else 0
+
+
+def _size(value: Any) -> tuple[int, int]:
+    """How many objects ``value`` holds and how deep its objects and arrays nest (walked
+    level by level, and only while within the bounds)."""
+    level = [value] if isinstance(value, (dict, list)) else []
+    objects = depth = 0
+    while level and objects <= MAX_OBJECTS and depth <= MAX_NESTING:
+        depth += 1
+        objects += sum(isinstance(node, dict) for node in level)
+        deeper = []
+        for node in level:
+            children = node.values() if isinstance(node, dict) else node
+            deeper.extend(c for c in children if isinstance(c, (dict, list)))
+        level = deeper
+    return objects, depth
+
+
+def _rebuilt(value: Any, change: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
+    """``value`` with ``change`` applied to every object in it, innermost first."""
+    if isinstance(value, dict):
+        return change({key: _rebuilt(item, change) for key, item in value.items()})
+    if isinstance(value, list):
+        return [_rebuilt(item, change) for item in value]
+    return value
+
+
+def _integral_counts(node: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: int(item) if key in COUNTS and isinstance(item, float) and item.is_integer() else item
+        for key, item in node.items()
+    }
+
+
+def _patterns(value: Any) -> set[str]:
+    """Every regular expression in ``value``: ``pattern`` strings and the names in
+    ``patternProperties``, wherever they sit (a ``$ref`` may lead anywhere)."""
+    found: set[str] = set()
+    level = [value]
+    while level:
+        deeper = []
+        for node in level:
+            if isinstance(node, dict):
+                if isinstance(node.get("pattern"), str):
+                    found.add(node["pattern"])
+                if isinstance(node.get("patternProperties"), dict):
+                    found.update(node["patternProperties"])
+                deeper.extend(node.values())
+            elif isinstance(node, list):
+                deeper.extend(node)
+        level = deeper
+    return found
+
+
+def _without_patterns(node: dict[str, Any], slow: set[str]) -> dict[str, Any]:
+    if isinstance(node.get("pattern"), str) and node["pattern"] in slow:
+        node = {k: v for k, v in node.items() if k != "pattern"}
+    if isinstance(node.get("patternProperties"), dict):
+        kept = node["patternProperties"].items()
+        node["patternProperties"] = {name: sub for name, sub in kept if name not in slow}
+    return node
+
+
+def _longest_text(value: Any) -> int:
+    """The length of the longest string or object key in ``value``."""
+    longest = 0
+    level = [value]
+    while level:
+        deeper = []
+        for node in level:
+            if isinstance(node, str):
+                longest = max(longest, len(node))
+            elif isinstance(node, dict):
+                longest = max([longest, *map(len, node)])
+                deeper.extend(node.values())
+            elif isinstance(node, list):
+                deeper.extend(node)
+        level = deeper
+    return longest

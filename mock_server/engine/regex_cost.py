@@ -1,0 +1,269 @@
+"""How much work ``re.search`` may do: an upper bound, read from a pattern's parse tree, on the
+ways backtracking can try to match it against a string of a given length.
+
+A sequence multiplies the ways of its parts, alternatives add theirs (or take the largest, when
+their first characters exclude one another: ``(a|bc)``), and a repeat multiplies by how many
+counts it can take. A repeat of something that has choices of its own raises them to the power
+of its count, ``(a+)+`` being the classic case, unless each round is pinned: it starts with a
+character nothing else in it matches, and each run inside it stops where the next part must
+begin (``(-[a-z]+)*``), so a string splits into rounds one way only. A search that is not
+anchored at the start tries every position.
+
+Characters are compared by their ASCII members, and beyond ASCII by kind (decimal digit, other
+word character, space, anything else), which the character classes ``\\d``, ``\\w`` and ``\\s``
+never split; under ``IGNORECASE`` a letter stands for both its cases and any word character.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from re import _constants as _c
+from typing import Any
+
+from .regex_text import REPEATS
+
+_KINDS = frozenset({"digit", "word", "space", "other"})  # characters beyond ASCII, by kind
+_ASCII = [chr(code) for code in range(128)]
+_CATEGORIES = {
+    _c.CATEGORY_DIGIT: (str.isdecimal, {"digit"}),
+    _c.CATEGORY_NOT_DIGIT: (lambda ch: not ch.isdecimal(), {"word", "space", "other"}),
+    _c.CATEGORY_WORD: (lambda ch: ch.isalnum() or ch == "_", {"digit", "word"}),
+    _c.CATEGORY_NOT_WORD: (lambda ch: not (ch.isalnum() or ch == "_"), {"space", "other"}),
+    _c.CATEGORY_SPACE: (str.isspace, {"space"}),
+    _c.CATEGORY_NOT_SPACE: (lambda ch: not ch.isspace(), {"digit", "word", "other"}),
+}
+_LETTERS = sum(1 << ord(ch) for ch in _ASCII if ch.isalpha())
+_HUGE = 1e300
+
+
+@dataclass(frozen=True)
+class _Chars:
+    """The characters one position of a pattern may match: a bit per ASCII code, and the kinds
+    of character beyond ASCII."""
+
+    ascii: int
+    kinds: frozenset[str]
+
+    def meets(self, other: _Chars) -> bool:
+        return bool(self.ascii & other.ascii or self.kinds & other.kinds)
+
+    def __or__(self, other: _Chars) -> _Chars:
+        return _Chars(self.ascii | other.ascii, self.kinds | other.kinds)
+
+
+_EVERY = _Chars((1 << 128) - 1, _KINDS)
+_NOTHING = _Chars(0, frozenset())
+_NEWLINE = _Chars(1 << 10, frozenset())  # what ``$`` lets through before the end
+
+
+def ways(tree: Any, length: int) -> float:
+    """An upper bound on the ways ``re.search`` may try to match the parsed ``tree`` against a
+    string ``length`` characters long (``inf`` when past counting)."""
+    flags = tree.state.flags
+    first = next(iter(tree), None)
+    anchored = first == (_c.AT, _c.AT_BEGINNING_STRING) or (
+        first == (_c.AT, _c.AT_BEGINNING) and not flags & _c.SRE_FLAG_MULTILINE
+    )
+    starts = 1 if anchored else length + 1
+    return starts * _Ways(length).sequence(tree, bool(flags & _c.SRE_FLAG_IGNORECASE))
+
+
+class _Ways:
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+    def sequence(self, items: Any, nocase: bool) -> float:
+        """Each part multiplies the ways of the parts after it, except a run of one character
+        class that what follows must stop (``[a-z]+-``): a shorter run fails at once, so its
+        counts add."""
+        total = 1.0
+        following: tuple[_Chars, bool] | None = (_NOTHING, False)  # what the parts after start
+        for op, arg in reversed(list(items)):
+            ways = self.item(op, arg, nocase)
+            run = _run(op, arg, nocase)
+            if run is not None and following and following[1] and not run.meets(following[0]):
+                total = min(total + ways, math.inf)
+            else:
+                total = min(total * ways, math.inf)
+            following = _then(_starts(((op, arg),), nocase), following)
+        return total
+
+    def item(self, op: Any, arg: Any, nocase: bool) -> float:
+        if op in (_c.LITERAL, _c.NOT_LITERAL, _c.ANY, _c.IN, _c.AT, _c.GROUPREF):
+            return 1.0
+        if op is _c.SUBPATTERN:
+            return self.sequence(arg[3], _nocase(arg, nocase))
+        if op is _c.ATOMIC_GROUP:
+            return self.sequence(arg, nocase)
+        if op in (_c.ASSERT, _c.ASSERT_NOT):
+            return self.sequence(arg[1], nocase)
+        if op is _c.GROUPREF_EXISTS:
+            return self.sequence(arg[1], nocase) + self.sequence(arg[2] or (), nocase)
+        if op is _c.BRANCH:
+            each = [self.sequence(branch, nocase) for branch in arg[1]]
+            return max(each) if _exclusive(arg[1], nocase) else sum(each)
+        if op in REPEATS:
+            return self.repeat(*arg, nocase)
+        return math.inf
+
+    def repeat(self, low: int, high: Any, body: Any, nocase: bool) -> float:
+        # Rounds up to ``low`` may match nothing; each round past it takes the body's width.
+        beyond = self.length // max(body.getwidth()[0], 1) + 1
+        top = low + beyond if high is _c.MAXREPEAT else min(high, low + beyond)
+        counts = top - low + 1
+        inner = self.sequence(body, nocase)
+        if inner <= 1 or _pinned(body, nocase):
+            return counts * inner
+        if top * math.log(inner) > math.log(_HUGE):
+            return math.inf
+        return counts * inner**top
+
+
+def _nocase(subpattern: Any, nocase: bool) -> bool:
+    """Whether case is ignored inside a ``(?flags:...)`` group."""
+    _, add, remove, _ = subpattern
+    return bool(add & _c.SRE_FLAG_IGNORECASE) or (nocase and not remove & _c.SRE_FLAG_IGNORECASE)
+
+
+def _exclusive(branches: Any, nocase: bool) -> bool:
+    """Whether every alternative must start with a character no other alternative starts with."""
+    firsts = []
+    for branch in branches:
+        starts = _starts(branch, nocase)
+        if starts is None or not starts[1]:
+            return False
+        firsts.append(starts[0])
+    return not any(a.meets(b) for i, a in enumerate(firsts) for b in firsts[i + 1 :])
+
+
+def _starts(items: Any, nocase: bool) -> tuple[_Chars, bool] | None:
+    """The characters a match of ``items`` may start with, and whether it must start with one
+    of them (or end the string there); None when that is not known."""
+    chars = _NOTHING
+    for op, arg in items:
+        one = _chars(op, arg, nocase)
+        if one is not None:
+            return chars | one, True
+        if op is _c.AT:
+            if arg in (_c.AT_END, _c.AT_END_STRING):
+                return chars | _NEWLINE, True
+            continue
+        if op is _c.SUBPATTERN:
+            inner = _starts(arg[3], _nocase(arg, nocase))
+        elif op in REPEATS:
+            inner = _starts(arg[2], nocase)
+            inner = inner and (inner[0], inner[1] and arg[0] >= 1)
+        else:
+            return None
+        if inner is None:
+            return None
+        chars |= inner[0]
+        if inner[1]:
+            return chars, True
+    return chars, False
+
+
+def _then(
+    first: tuple[_Chars, bool] | None, rest: tuple[_Chars, bool] | None
+) -> tuple[_Chars, bool] | None:
+    """What a part followed by ``rest`` starts with, from what the part starts with."""
+    if first is None or first[1]:
+        return first
+    return None if rest is None else (first[0] | rest[0], rest[1])
+
+
+def _run(op: Any, arg: Any, nocase: bool) -> _Chars | None:
+    """The characters of a repeat of one character class that can take more than one count."""
+    if op in REPEATS and arg[0] != arg[1] and len(arg[2]) == 1:
+        return _chars(*arg[2][0], nocase)
+    return None
+
+
+def _pinned(body: Any, nocase: bool) -> bool:
+    """Whether rounds of a repeat of ``body`` can split a string one way only: ``body`` starts
+    with one character nothing after it matches, and each run in it is followed by a part it
+    cannot eat (or ends the round)."""
+    parts = _parts(body, nocase)
+    if not parts or parts[0][1:] != (1, 1):
+        return False
+    first = parts[0][0]
+    if any(chars.meets(first) for chars, _, _ in parts[1:]):
+        return False
+    for (chars, low, high), following in itertools.pairwise(parts):
+        if high != low and (following[1] < 1 or chars.meets(following[0])):
+            return False
+    return True
+
+
+def _parts(items: Any, nocase: bool) -> list[tuple[_Chars, int, Any]] | None:
+    """``items`` as single characters and repeats of one: (characters, least, most count), or
+    None when it holds anything else."""
+    parts = []
+    for op, arg in items:
+        chars = _chars(op, arg, nocase)
+        if chars is not None:
+            parts.append((chars, 1, 1))
+        elif op is _c.SUBPATTERN:
+            inner = _parts(arg[3], _nocase(arg, nocase))
+            if inner is None:
+                return None
+            parts.extend(inner)
+        elif op in REPEATS and len(arg[2]) == 1:
+            chars = _chars(*arg[2][0], nocase)
+            if chars is None:
+                return None
+            parts.append((chars, arg[0], arg[1]))
+        else:
+            return None
+    return parts
+
+
+def _chars(op: Any, arg: Any, nocase: bool) -> _Chars | None:
+    """What a one-character part matches, or None when ``op`` is not one."""
+    if op is _c.LITERAL:
+        chars = _Chars(1 << arg, frozenset()) if arg < 128 else _Chars(0, frozenset(_kind(arg)))
+    elif op is _c.IN and not (arg and arg[0][0] is _c.NEGATE):
+        chars = _class(arg)
+    elif op in (_c.NOT_LITERAL, _c.ANY, _c.IN):
+        chars = _EVERY
+    else:
+        return None
+    if nocase and chars.ascii & _LETTERS:
+        swapped = sum(1 << ord(_ASCII[code].swapcase()) for code in _bits(chars.ascii & _LETTERS))
+        chars = _Chars(chars.ascii | swapped, chars.kinds | {"word"})
+    return chars
+
+
+def _class(items: Any) -> _Chars:
+    """What a ``[...]`` class that is not negated matches."""
+    ascii_bits, kinds = 0, set()
+    for op, arg in items:
+        if op is _c.LITERAL:
+            ascii_bits |= 1 << arg if arg < 128 else 0
+            kinds |= set() if arg < 128 else _kind(arg)
+        elif op is _c.RANGE:
+            low, high = arg
+            ascii_bits |= sum(1 << code for code in range(low, min(high, 127) + 1))
+            kinds |= _KINDS if high >= 128 else set()
+        elif op is _c.CATEGORY and arg in _CATEGORIES:
+            test, beyond = _CATEGORIES[arg]
+            ascii_bits |= sum(1 << ord(ch) for ch in _ASCII if test(ch))
+            kinds |= beyond
+        else:
+            return _EVERY
+    return _Chars(ascii_bits, frozenset(kinds))
+
+
+def _kind(code: int) -> set[str]:
+    ch = chr(code)
+    if ch.isdecimal():
+        return {"digit"}
+    if ch.isalnum():
+        return {"word"}
+    return {"space"} if ch.isspace() else {"other"}
+
+
+def _bits(value: int) -> list[int]:
+    return [code for code in range(128) if value >> code & 1]

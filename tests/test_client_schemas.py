@@ -1,0 +1,269 @@
+"""A client's JSON Schema and regular expressions are client data: whatever the schema, the
+fallback answers 200 or a clear 400, quickly, without a traceback, and other tenants, the admin
+API and SIGTERM are never kept waiting behind it. Raw HTTP against real servers throughout."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import threading
+import time
+import uuid
+
+import pytest
+from conftest import API_KEY, post_json, raw_request
+from jsonschema import Draft202012Validator
+from processes import serving
+
+from mock_server.engine import patterns
+
+ASK = {"model": "gpt-4o", "messages": [{"role": "user", "content": "one two three"}]}
+HEADERS = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+CATASTROPHIC = "^(a+)+$(?!)"  # backtracks 2^n ways on n a's, and never matches
+
+
+def structured(schema: object) -> dict:
+    return {
+        **ASK,
+        "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}},
+    }
+
+
+def forced_tool(schema: object) -> dict:
+    tool = {"type": "function", "function": {"name": "f", "parameters": schema}}
+    return {**ASK, "tools": [tool], "tool_choice": "required"}
+
+
+def fresh(schema: dict) -> dict:
+    """``schema`` made unlike any sent before, so the server's schema cache cannot answer it."""
+    return {**schema, "$comment": uuid.uuid4().hex}
+
+
+def generated(response) -> object:
+    message = response.json()["choices"][0]["message"]
+    if message.get("tool_calls"):
+        return json.loads(message["tool_calls"][0]["function"]["arguments"])
+    return json.loads(message["content"])
+
+
+@pytest.fixture
+def quiet(caplog):
+    """Fails the test if the server logged a warning or an error (a traceback among them)."""
+    with caplog.at_level(logging.WARNING):
+        yield
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
+# 1. A catastrophic regex is never run unbounded: not to build a string, not to check a value.
+
+REGEX_ATTACKS = {
+    "pattern with minLength": {
+        "type": "object",
+        "properties": {"p": {"type": "string", "pattern": CATASTROPHIC, "minLength": 30}},
+        "required": ["p"],
+    },
+    "pattern over an enum member": {
+        "type": "string",
+        "enum": ["a" * 40 + "!"],
+        "pattern": "^(a+)+$",
+    },
+    "patternProperties over a name": {
+        "type": "object",
+        "properties": {"a" * 40 + "!": {}},
+        "required": ["a" * 40 + "!"],
+        "patternProperties": {"^(a+)+$": {"type": "integer"}},
+    },
+    "pattern reached through not and $ref": {
+        "x-hidden": {"type": "string", "pattern": "^(a+)+$"},
+        "type": "string",
+        "minLength": 40,
+        "not": {"$ref": "#/x-hidden"},
+    },
+    "pattern in propertyNames": {
+        "type": "object",
+        "properties": {"a" * 40 + "!": {}},
+        "required": ["a" * 40 + "!"],
+        "propertyNames": {"pattern": "^(a|a)+$"},
+    },
+}
+
+
+@pytest.mark.parametrize("where", [structured, forced_tool], ids=["response_format", "tool"])
+@pytest.mark.parametrize("schema", REGEX_ATTACKS.values(), ids=REGEX_ATTACKS.keys())
+def test_a_catastrophic_pattern_is_not_run(server, quiet, where, schema):
+    started = time.monotonic()
+    response = post_json(server, "/v1/chat/completions", where(fresh(schema)))
+    assert time.monotonic() - started < 1
+    assert response.status == 200, response.body
+    assert "pattern" in response.headers["x-mock-fallback-warning"]
+
+
+def test_a_pattern_that_runs_quickly_is_still_satisfied(server, quiet):
+    schema = {"type": "string", "pattern": r"^[a-z0-9]+(?:-[a-z0-9]+)*$", "minLength": 20}
+    response = post_json(server, "/v1/chat/completions", structured(fresh(schema)))
+    assert response.status == 200 and "x-mock-fallback-warning" not in response.headers
+    assert not list(Draft202012Validator(schema).iter_errors(generated(response)))
+
+
+def test_another_tenant_and_the_admin_api_answer_meanwhile(server, tenant, quiet):
+    schema = REGEX_ATTACKS["pattern with minLength"]
+    attacker = f"/t/{tenant.name}-attacker/v1/chat/completions"
+    statuses: list[int] = []
+
+    def attack() -> None:
+        for _ in range(20):
+            statuses.append(post_json(server, attacker, structured(fresh(schema))).status)
+
+    thread = threading.Thread(target=attack)
+    thread.start()
+    slowest = 0.0
+    while thread.is_alive() or not slowest:
+        for method, path, payload in (
+            ("POST", f"/t/{tenant.name}/v1/chat/completions", ASK),
+            ("GET", "/__admin/health", None),
+        ):
+            started = time.monotonic()
+            data = None if payload is None else json.dumps(payload).encode()
+            assert raw_request(server, method, path, data, HEADERS).status == 200
+            slowest = max(slowest, time.monotonic() - started)
+    thread.join()
+    assert statuses == [200] * 20
+    assert slowest < 1
+
+
+def test_sigterm_stops_a_server_that_was_sent_one(tmp_path):
+    body = json.dumps(structured(fresh(REGEX_ATTACKS["pattern with minLength"]))).encode()
+    with serving(tmp_path) as (port, lines):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("POST", "/v1/chat/completions", body, HEADERS)
+        assert connection.getresponse().status == 200
+        connection.request("POST", "/v1/chat/completions", body, HEADERS)  # still in flight
+        stopping = time.monotonic()
+    assert time.monotonic() - stopping < 5  # SIGTERM, and the process has exited
+    connection.close()
+    assert not [line for line in lines if "Traceback" in line], lines
+
+
+def test_without_the_regex_parser_no_pattern_is_built_or_run(server, quiet, monkeypatch):
+    monkeypatch.setattr(patterns, "regex_text", None)
+    monkeypatch.setattr(patterns, "regex_cost", None)
+    for schema in REGEX_ATTACKS.values():
+        response = post_json(server, "/v1/chat/completions", structured(fresh(schema)))
+        assert response.status == 200, response.body
+        assert "pattern" in response.headers["x-mock-fallback-warning"]
+    plain = {"type": "string", "pattern": "^[a-z]{3}$"}
+    response = post_json(server, "/v1/chat/completions", structured(fresh(plain)))
+    assert response.status == 200
+    assert "could not be satisfied" in response.headers["x-mock-fallback-warning"]
+
+
+# 2. Valid JSON Schemas the generator could not take: integral decimals as counts, bounds past a
+# float's range, cycles through anyOf.
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "array", "minItems": 3.0},
+        {"type": "array", "maxItems": 0.0},
+        {"type": "object", "minProperties": 2.0},
+        {"type": "string", "minLength": 12.0},
+        {"type": "string", "maxLength": 5.0},
+        {"type": "string", "pattern": "^a+$", "minLength": 9.0},
+        {"type": "array", "items": {"type": "string", "maxLength": 2.0}, "minItems": 2.0},
+        {"type": "number", "minimum": 1e308, "maximum": 1.7e308},
+        {"type": "integer", "multipleOf": 1e-300},
+        {"type": "number", "exclusiveMaximum": -1e308},
+        {"type": "integer", "maximum": -1.7e308},
+        {"type": "number", "exclusiveMinimum": -1e308, "maximum": -1e307},
+    ],
+)
+def test_integral_decimals_and_huge_bounds_get_a_valid_value(server, quiet, schema):
+    response = post_json(server, "/v1/chat/completions", structured(schema))
+    assert response.status == 200, response.body
+    assert not list(Draft202012Validator(schema).iter_errors(generated(response)))
+
+
+@pytest.mark.parametrize(
+    "schema, why",
+    [
+        ({"type": "number", "exclusiveMinimum": 1.7e308, "multipleOf": 1e-10}, "float"),
+        ({"type": "number", "minimum": 1, "multipleOf": 5e-324}, "float"),
+        ({"$defs": {"a": {"anyOf": [{"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"}, "chains"),
+        ({"$defs": {"a": {"oneOf": [{"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"}, "chains"),
+        ({"$defs": {"a": {"allOf": [{"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"}, "chains"),
+        ({"$ref": "#/const", "const": {"required": 5}}, "no schema"),
+        ({"type": "string", "pattern": "(" * 5000 + ")" * 5000}, "past what"),
+    ],
+)
+def test_what_the_fallback_cannot_compute_is_a_clear_400(server, quiet, schema, why):
+    for body in (structured(schema), forced_tool(schema)):
+        response = post_json(server, "/v1/chat/completions", body)
+        assert response.status == 400, response.body
+        error = response.json()["error"]
+        assert error["code"] == "mock_fallback_unsatisfiable"
+        assert why in error["message"]
+
+
+def test_a_schema_too_large_to_check_quickly_is_refused(server, quiet):
+    wide = {"type": "object", "properties": {f"p{i}": {"type": "string"} for i in range(1200)}}
+    deep: dict = {"type": "string"}
+    for _ in range(70):
+        deep = {"type": "array", "items": deep}
+    long_pattern = {"type": "string", "pattern": "(?:ab|cd)" * 2000}
+    cases = ((wide, "1000 objects"), (deep, "64 levels"), (long_pattern, "10000 characters"))
+    for schema, why in cases:
+        started = time.monotonic()
+        response = post_json(server, "/v1/chat/completions", structured(schema))
+        assert time.monotonic() - started < 1
+        assert response.status == 400, response.body
+        assert why in response.json()["error"]["message"]
+
+
+def test_checking_a_value_is_bounded(server, quiet):
+    # Validation tries both branches of every anyOf: 2^30 paths through ``not``.
+    defs = {f"a{i}": {"anyOf": [{"$ref": f"#/$defs/a{i + 1}"}] * 2} for i in range(30)}
+    schema = {"type": "string", "not": {"$ref": "#/$defs/a0"}, "$defs": defs}
+    schema["$defs"]["a30"] = {"type": "integer"}
+    started = time.monotonic()
+    response = post_json(server, "/v1/chat/completions", structured(fresh(schema)))
+    assert time.monotonic() - started < 2
+    assert response.status == 200
+    assert "was not checked" in response.headers["x-mock-fallback-warning"]
+
+
+def test_warnings_are_header_safe(server, quiet):
+    name = "a\r\nX-Injected: 1 \u00e9"
+    schema = {
+        "type": "object",
+        "properties": {name: {"type": "string", "pattern": "^(?=x)y$" + "z?" * 2000}},
+        "required": [name],
+    }
+    response = post_json(server, "/v1/chat/completions", structured(schema))
+    assert response.status == 200
+    warning = response.headers["x-mock-fallback-warning"]
+    assert "x-injected" not in response.headers
+    assert warning.isascii() and len(warning) <= 400
+    assert "a\\r\\nX-Injected: 1 \\xe9" in warning
+
+
+# 3. Tool-call arguments nested deeper than a request body may nest are text to a template: too
+# deep for the parser, or deeper than the 128 levels the server reads anywhere.
+
+
+@pytest.mark.parametrize("arguments", ["[" * 100_000, "[ " * 500 + "]" * 500])
+def test_deeply_nested_tool_call_arguments_are_text(tenant, quiet, arguments):
+    tenant.add({"name": "echo", "reply": {"content": "{{ tool_calls[0].arguments | json }}"}})
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": arguments}}
+    body = {
+        **ASK,
+        "messages": [
+            {"role": "user", "content": "go"},
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "c1", "content": "done"},
+        ],
+    }
+    response = tenant.post(body)
+    assert response.status == 200, response.body
+    assert response.json()["choices"][0]["message"]["content"] == json.dumps(arguments)
