@@ -111,7 +111,8 @@ async def _whole_requests(count: int, distinct: bool) -> float:
     connection = _Connection()
     started = time.perf_counter()
     for message, payload in messages:
-        assert shortcut.take(connection, message, payload)
+        route = shortcut.decide(message, payload)
+        assert route is not None and shortcut.take(connection, message, payload, route)
     return (time.perf_counter() - started) / count * 1e6
 
 
