@@ -267,3 +267,17 @@ def test_deeply_nested_tool_call_arguments_are_text(tenant, quiet, arguments):
     response = tenant.post(body)
     assert response.status == 200, response.body
     assert response.json()["choices"][0]["message"]["content"] == json.dumps(arguments)
+
+
+def test_a_scenario_regex_that_backtracks_without_bound_is_refused(tenant):
+    catastrophic = {
+        "name": "redos",
+        "match": {"last_user_message": {"regex": "^(a+)+$"}},
+        "reply": {"content": "never"},
+    }
+    refused = tenant.admin("POST", "/scenarios", {"scenarios": [catastrophic]})
+    assert refused.status == 400
+    assert "may backtrack without bound" in refused.json()["error"]["message"]
+    tenant.add({**catastrophic, "match": {"last_user_message": {"regex": "^a+$"}}})
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "a" * 50_000 + "!"}]}
+    assert tenant.post(body).status == 200

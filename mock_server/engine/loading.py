@@ -21,6 +21,7 @@ from ..errors import ConfigError
 from ..jsonio import MAX_NESTING, nests_deeper_than
 from ..yamlio import Locator, YAMLError, close_matches, load_yaml
 from .conditions import build_conditions
+from .patterns import backtracks_without_bound
 from .reply_specs import build_reply
 from .scenario import Scenario
 from .templating import TemplateError
@@ -186,6 +187,13 @@ def _build(raw: Any, source: Any, order: int) -> Scenario:
                 raise _Problem(
                     f"bad regex {spec['regex']!r}: {exc}", ["match", key, "regex"]
                 ) from None
+            if backtracks_without_bound(spec["regex"]):
+                raise _Problem(
+                    f"regex {spec['regex']!r} may backtrack without bound on a long message (a "
+                    "repeat inside a repeat whose rounds can overlap, like (a+)+); rewrite it "
+                    "so that each round starts with a character the others cannot match",
+                    ["match", key, "regex"],
+                )
     replies = []
     sources = [("sequence", i, r) for i, r in enumerate(raw.get("sequence") or ())] or [
         ("reply", None, raw.get("reply") or {})

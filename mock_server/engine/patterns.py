@@ -31,6 +31,9 @@ except ImportError as missing:  # a Python without re._parser: no string is buil
 MAX_TEXT = 10_000  # the longest string built
 MAX_WAYS = 250_000  # the backtracking one search may cost: some 10-60 ms at worst
 MAX_REQUEST_WAYS = 1_000_000  # what the searches for one value, or its check, may cost
+# A scenario condition's bound on a 100-character text: past it, the cost grows faster than any
+# small power of the length (a polynomial of degree 6 stays below it).
+MAX_CONDITION_WAYS = 1e12
 
 
 class Budget:
@@ -51,6 +54,13 @@ def ways(pattern: str, length: int) -> float:
     """A bound on the backtracking of searching a string ``length`` characters long with
     ``pattern`` (``inf`` when it cannot be bounded, or is not a pattern)."""
     return math.inf if regex_text is None else _ways(pattern, length)
+
+
+def backtracks_without_bound(pattern: str) -> bool:
+    """Whether a search with ``pattern`` may cost more than any power of the text's length
+    (nested repeats whose rounds can overlap): a scenario's condition may not be one. Without
+    the regex parser, no pattern can be judged, and none is refused."""
+    return regex_text is not None and _ways(pattern, 100) > MAX_CONDITION_WAYS
 
 
 @functools.lru_cache(maxsize=1024)
