@@ -272,6 +272,7 @@ def test_recorded_file_reads_like_a_scenario_file(upstream, tmp_path):
     assert len(scenarios) == 3
     first, second, third = scenarios
     assert first["name"].startswith("plan-my-walk-in-oslo-")
+    digest = first["match"].pop("request_digest")
     assert first["match"] == {
         "model": "gpt-4o",
         "last_user_message": {"equals": "Plan my walk in Oslo"},
@@ -279,6 +280,8 @@ def test_recorded_file_reads_like_a_scenario_file(upstream, tmp_path):
         "last_message_role": "user",
         "tools": ["get_time", "get_weather"],
     }
+    assert sorted(digest["parts"]) == ["last_message", "model", "tools"]
+    assert all(s["on_exhausted"] == "record" for s in scenarios)
     # Each later step says which tool call its last result answers: the recorded ids.
     assert second["match"]["tool_call_id"] == first["reply"]["tool_calls"][0]["id"]
     assert third["match"]["tool_call_id"] == second["reply"]["tool_calls"][0]["id"]
@@ -383,11 +386,12 @@ def test_calls_sharing_a_user_message_record_apart(upstream, tmp_path):
 
 
 def test_a_miss_is_forwarded_once_then_replayed(upstream, tmp_path):
-    with MockServer(record=upstreams(upstream), record_to=str(tmp_path)) as recorder:
-        for _ in range(3):
-            client(recorder).chat.completions.create(model="gpt-4o", messages=user("Say hello"))
-        assert [bool(e["recorded"]) for e in recorder.requests] == [True, False, False]
-    assert len(upstream.requests) == 1
+    for run in range(2):  # each identical request is a step: recorded once, then replayed
+        with MockServer(record=upstreams(upstream), record_to=str(tmp_path)) as recorder:
+            for _ in range(3):
+                client(recorder).chat.completions.create(model="gpt-4o", messages=user("Say hello"))
+            assert [bool(e["recorded"]) for e in recorder.requests] == [run == 0] * 3
+    assert len(upstream.requests) == 3
 
 
 def test_replay_only_mode_forwards_nothing(upstream, tmp_path):
@@ -446,8 +450,9 @@ def test_keys_reach_the_upstream_but_no_file_journal_log_or_error(upstream, tmp_
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/__admin/requests") as answer:
             journal = answer.read().decode()
         time.sleep(0.3)  # the request log is written in batches
-    (received,) = upstream.requests  # the second request was replayed
-    assert received["headers"]["authorization"].endswith("ZZZZ")  # the configured key
+    assert len(upstream.requests) == 2  # the repeat is the recording's second step
+    for received in upstream.requests:
+        assert received["headers"]["authorization"].endswith("ZZZZ")  # the configured key
     written = "\n".join(p.read_text() for p in recordings.rglob("*") if p.is_file())
     assert "regex: ^Use (?:\\bsk-" in written  # a key of that shape, in the match condition
     assert json.loads(journal)["count"] == 4
@@ -642,7 +647,8 @@ def test_patterns_of_your_own_and_secret_named_fields_are_redacted(upstream, tmp
             model="gpt-4o", messages=user("Order for cust-12345")
         )
         client(recorder).chat.completions.create(model="gpt-4o", messages=user("sign in please"))
-        again = client(recorder).chat.completions.create(
+    with MockServer(scenarios=[str(tmp_path)], strict=True) as replayer:
+        again = client(replayer).chat.completions.create(
             model="gpt-4o", messages=user("Order for cust-12345")
         )
     assert "cust-12345" in echoed.choices[0].message.content  # the client gets what came
@@ -723,7 +729,7 @@ scenarios:
     assert len(load_yaml((tmp_path / "openai.yaml").read_text())["scenarios"]) == 1
 
 
-def test_the_same_stream_recorded_twice_stays_one_reply(upstream, tmp_path):
+def test_the_same_stream_recorded_twice_is_two_steps(upstream, tmp_path):
     settings = {"record": upstreams(upstream), "record_to": str(tmp_path), "record_mode": "all"}
     with MockServer(**settings) as recorder:
         for _ in range(2):  # the same answer, at a pace that differs a little each time
@@ -733,4 +739,5 @@ def test_the_same_stream_recorded_twice_stays_one_reply(upstream, tmp_path):
                 )
             )
     (scenario,) = load_yaml((tmp_path / "openai.yaml").read_text())["scenarios"]
-    assert "sequence" not in scenario and "latency" in scenario["reply"]
+    first, second = scenario["sequence"]  # each request a step, so a later run replays both
+    assert first["content"] == second["content"] and "latency" in first and "latency" in second

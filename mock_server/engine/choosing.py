@@ -4,6 +4,10 @@ Candidates come from a tenant's run-time scenarios (its ``ScenarioState``) and t
 scenarios (a run-time scenario shadows a file scenario of the same name), best-ranked first;
 the first whose conditions all hold and whose sequence is not exhausted answers. Choosing and
 advancing happen without an ``await`` in between, so concurrent requests each get their own step.
+
+A recording (``on_exhausted: record``) replays its steps in order; while the request would be
+recorded (mode ``new``), one beyond its steps is no match, so it is forwarded, and the recorder
+appends its answer as the next step and counts that step as served (``ScenarioState.recorded``).
 """
 
 from __future__ import annotations
@@ -50,6 +54,11 @@ class ScenarioState:
         kept = [s for s in self.added.scenarios if s.name not in names]
         self.added = ScenarioIndex([*kept, *scenarios])
 
+    def recorded(self, name: str, steps: int) -> None:
+        """Count the ``steps`` replies of ``name`` as served: this tenant's request was just
+        recorded as the last of them, so the next identical request asks for the step after."""
+        self.served[name] = steps
+
     def remove(self, name: str) -> bool:
         if name not in self.added.by_name:
             return False
@@ -88,16 +97,23 @@ class ScenarioEngine:
         """The scenario a tenant sees under ``name``."""
         return state.added.by_name.get(name) or self.files.by_name.get(name)
 
-    def advance(self, scenario: Scenario, state: ScenarioState) -> Selection | None:
-        """Take the next step of ``scenario``'s sequence (None when exhausted, no_match)."""
+    def advance(
+        self, scenario: Scenario, state: ScenarioState, recording: bool = False
+    ) -> Selection | None:
+        """Take the next step of ``scenario``'s sequence (None when exhausted: see
+        ``Scenario.reply_at``)."""
         step = state.served.get(scenario.name, 0)
-        reply = scenario.reply_at(step)
+        reply = scenario.reply_at(step, recording)
         if reply is None:
             return None
         state.served[scenario.name] = step + 1
         return Selection(scenario, step, reply)
 
-    def choose(self, view: RequestView, state: ScenarioState) -> Selection | None:
+    def choose(
+        self, view: RequestView, state: ScenarioState, recording: bool = False
+    ) -> Selection | None:
+        """The step that answers ``view``; None when no scenario does. ``recording``: a request
+        no scenario answers would be recorded (so a recording's steps run out, see above)."""
         added = state.added
         shadowed = added.by_name
         files = self.files.candidates(view)
@@ -108,8 +124,8 @@ class ScenarioEngine:
         )
         for scenario in candidates:
             if scenario.matches(view):
-                selection = self.advance(scenario, state)
-                if selection is not None:  # else exhausted, with on_exhausted: no_match
+                selection = self.advance(scenario, state, recording)
+                if selection is not None:  # else exhausted (no_match, or record)
                     return selection
         return None
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..redaction import SECRET_HEADERS, redact_header_value
+from .digest import differences, request_digest
 from .request_view import RequestView
 
 GLOB_CHARS = re.compile(r"[*?\[]")  # a model glob without these is plain equality
@@ -140,6 +141,37 @@ class HeaderCondition(Condition):
         return repr(redact_header_value(self.value) if self.secret else self.value)
 
 
+class DigestCondition(Condition):
+    """The request's digest (``engine.digest``) equals the recorded one: it is the request the
+    scenario was recorded from, in everything that can change the answer. Given as
+    ``sha256:HEX``, or as ``{sha256: HEX, parts: {...}}``, whose part hashes say what differs."""
+
+    key = "request_digest"
+
+    def __init__(self, spec: str | dict[str, Any]) -> None:
+        if isinstance(spec, str):
+            self.sha256, self.parts = spec.removeprefix("sha256:"), {}
+        else:
+            self.sha256, self.parts = spec["sha256"], spec.get("parts") or {}
+
+    def actual(self, view: RequestView) -> str:
+        return request_digest(view).sha256
+
+    def matches(self, view: RequestView) -> bool:
+        return request_digest(view).sha256 == self.sha256
+
+    def wanted(self) -> str:
+        return f"sha256:{self.sha256[:12]}..."
+
+    def failure(self, view: RequestView) -> dict[str, str]:
+        digest = request_digest(view)
+        actual = f"sha256:{digest.sha256[:12]}..."
+        differing = differences(self.parts, digest.parts) if self.parts else []
+        if differing:
+            actual += ": " + ", ".join(differing)
+        return {"condition": self.key, "wanted": self.wanted(), "actual": actual}
+
+
 def build_conditions(match: dict[str, Any]) -> list[Condition]:
     """Condition objects for a scenario's ``match:`` mapping (already schema-checked)."""
     conditions: list[Condition] = []
@@ -159,5 +191,14 @@ def build_conditions(match: dict[str, Any]) -> list[Condition]:
         conditions.append(ToolsCondition(match["tools"]))
     for name, value in (match.get("headers") or {}).items():
         conditions.append(HeaderCondition(name, value))
-    # Cheap comparisons first, so a failing scenario is usually dismissed before any regex runs.
-    return sorted(conditions, key=lambda c: getattr(c, "operator", "") in ("regex", "glob"))
+    if "request_digest" in match:
+        conditions.append(DigestCondition(match["request_digest"]))
+    # Cheap comparisons first, so a failing scenario is usually dismissed before any regex runs
+    # and the digest is computed only for a request that meets every other condition.
+    return sorted(conditions, key=_cost)
+
+
+def _cost(condition: Condition) -> int:
+    if isinstance(condition, DigestCondition):
+        return 2
+    return int(getattr(condition, "operator", "") in ("regex", "glob"))

@@ -2,9 +2,10 @@
 
 ``ScenarioIndex`` keeps scenarios ranked (priority, then specificity, then load order) and
 bucketed by what can be looked up exactly — the last user message given with ``equals``, a
-model given without wildcards — so the cost of finding a match does not grow with the number
-of scenarios that cannot match. ``near_misses`` ranks the scenarios that failed by how close
-they came, from what each condition ``explain``s.
+model given without wildcards, else a ``request_digest`` — so the cost of finding a match does
+not grow with the number of scenarios that cannot match. A request's digest is computed for the
+look-up only when some scenario is bucketed by nothing else. ``near_misses`` ranks the
+scenarios that failed by how close they came, from what each condition ``explain``s.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .conditions import TextCondition
+from .conditions import DigestCondition, TextCondition
+from .digest import request_digest
 from .request_view import RequestView
 from .scenario import Scenario, by_rank
 
@@ -46,6 +48,7 @@ class ScenarioIndex:
         self.by_name = {s.name: s for s in self.scenarios}
         self._by_text: dict[str, list[Scenario]] = {}
         self._by_model: dict[str, list[Scenario]] = {}
+        self._by_digest: dict[str, list[Scenario]] = {}
         self._rest: dict[str | None, list[Scenario]] = {}  # by profile; None: any profile
         self._merged: dict[str, list[Scenario]] = {}  # _rest's any-profile and one profile's
         for scenario in self.scenarios:  # already in rank order, so buckets are too
@@ -55,6 +58,8 @@ class ScenarioIndex:
                 self._by_text.setdefault(text, []).append(scenario)
             elif model is not None:
                 self._by_model.setdefault(model, []).append(scenario)
+            elif (digest := _digest(scenario)) is not None:
+                self._by_digest.setdefault(digest, []).append(scenario)
             else:
                 self._rest.setdefault(scenario.profile, []).append(scenario)
 
@@ -68,6 +73,8 @@ class ScenarioIndex:
             lists.append(self._by_text.get(view.last_user_message, []))
         if self._by_model:
             lists.append(self._by_model.get(view.model, []))
+        if self._by_digest:
+            lists.append(self._by_digest.get(request_digest(view).sha256, []))
         lists = [found for found in lists if found]
         if len(lists) == 1:
             return iter(lists[0])
@@ -88,6 +95,13 @@ def _exact(scenario: Scenario, key: str) -> str | None:
             exact = condition.exact
             if exact is not None:
                 return exact
+    return None
+
+
+def _digest(scenario: Scenario) -> str | None:
+    for condition in scenario.conditions:
+        if isinstance(condition, DigestCondition):
+            return condition.sha256
     return None
 
 

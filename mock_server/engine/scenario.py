@@ -43,14 +43,16 @@ class Scenario:
                 return False
         return True
 
-    def reply_at(self, step: int) -> ReplySpec | None:
-        """The reply for the ``step``-th match (0-based), or None when exhausted (no_match)."""
+    def reply_at(self, step: int, recording: bool = False) -> ReplySpec | None:
+        """The reply for the ``step``-th match (0-based), or None when exhausted: with
+        ``no_match``, or with ``record`` (a recording's steps) while the request would be
+        recorded, so that it is, as the next step."""
         count = len(self.replies)
         if step < count:
             return self.replies[step]
         if self.on_exhausted == "cycle":
             return self.replies[step % count]
-        if self.on_exhausted == "no_match":
+        if self.on_exhausted == "no_match" or (recording and self.on_exhausted == "record"):
             return None
         return self.replies[-1]
 

@@ -248,19 +248,22 @@ def answer_fields(
 
 def _tool_call(call: dict[str, Any], scrubber: Scrubber) -> dict[str, Any]:
     out: dict[str, Any] = {"name": call.get("name") or "unnamed"}
-    arguments = call.get("arguments") or ""
-    try:
-        parsed = json.loads(arguments)
-    except ValueError:
-        parsed = None
-    # A mapping reads best, and is sent back as compact JSON: used when that is what came.
-    if isinstance(parsed, dict) and compact_json(parsed) == arguments:
-        out["arguments"] = scrubber.value(parsed)
-    else:
-        out["arguments"] = scrubber.text(arguments)
+    out["arguments"] = recorded_arguments(call.get("arguments") or "", scrubber)
     if call.get("id"):
         out["id"] = call["id"]
     return out
+
+
+def recorded_arguments(arguments: str, scrubber: Scrubber) -> dict[str, Any] | str:
+    """Tool-call arguments as a recording keeps them, scrubbed: a mapping, which reads best and
+    is sent back as compact JSON, when compact JSON is what came; else the text as sent."""
+    try:
+        parsed = json.loads(arguments)
+    except (ValueError, RecursionError):
+        parsed = None
+    if isinstance(parsed, dict) and compact_json(parsed) == arguments:
+        return scrubber.value(parsed)
+    return scrubber.text(arguments)
 
 
 def _reply(answers: list[dict[str, Any]], usage: Any) -> dict[str, Any]:

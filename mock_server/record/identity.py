@@ -1,11 +1,17 @@
 """What identifies a recorded exchange: the ``match:`` conditions its scenario gets, and its name.
 
-The conditions are chosen so that the steps of an agent loop and the different calls of one
-application never answer for each other: the model, the last user message (``equals``), the
-system prompt, the turn, the role of the last message, the tools offered and, for a turn that
-answers tool calls, which call the last result answers (``tool_call_id``, or the result's text
-when the call has no id). The name is a slug of the prompt and a hash of the conditions, so the
-same request always lands on the same scenario.
+A recording answers only the request it was made from. Its readable conditions are the model,
+the last user message (``equals``), the system prompt, the turn, the role of the last message,
+the tools offered and, for a turn that answers tool calls, which call the last result answers
+(``tool_call_id``, or the result's text when the call has no id); ``request_digest`` pins the
+rest — every message, tool definition, ``tool_choice``, ``response_format``, ``n``, sampling
+parameter — with the hash of each part beside it, for near-miss reports (``engine.digest``).
+
+The digest is of the request as its replay will send it: the assistant messages in it are
+answers the client sends back, and a replay sends back the recorded answers, whose text and
+tool-call arguments were redacted (``record.capture``); so they are redacted here the same way,
+and the next step of an agent loop matches on replay. The name is a slug of the prompt and a
+hash of the conditions, so the same request always lands on the same scenario.
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ import re
 from typing import Any
 
 from ..engine.conditions import GLOB_CHARS
+from ..engine.digest import RequestDigest
 from ..engine.request_view import RequestView
 from ..jsonio import dumps
 from ..redaction import Scrubber
+from .capture import recorded_arguments
 
 _WORDS = re.compile(r"[a-z0-9]+")
 SLUG_WORDS = 6
@@ -42,7 +50,49 @@ def match_conditions(view: RequestView, scrubber: Scrubber) -> dict[str, Any]:
             match["tool_call_id"] = view.tool_call_id
         else:
             match["tool_result"] = _exactly(view.tool_result, scrubber)
+    digest = RequestDigest(as_replayed(view.body, scrubber))
+    match["request_digest"] = {"sha256": digest.sha256, "parts": digest.parts}
     return match
+
+
+def as_replayed(body: dict[str, Any], scrubber: Scrubber) -> dict[str, Any]:
+    """``body`` with its assistant messages redacted as recorded answers are (see the module
+    doc); the body itself when it has none."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not any(_is_answer(m) for m in messages):
+        return body
+    replayed = [_replayed(m, scrubber) if _is_answer(m) else m for m in messages]
+    return {**body, "messages": replayed}
+
+
+def _is_answer(message: Any) -> bool:
+    return isinstance(message, dict) and message.get("role") == "assistant"
+
+
+def _replayed(message: dict[str, Any], scrubber: Scrubber) -> dict[str, Any]:
+    out = dict(message)
+    content = message.get("content")
+    if isinstance(content, str):
+        out["content"] = scrubber.text(content)
+    elif isinstance(content, list):
+        out["content"] = [
+            {**part, "text": scrubber.text(part["text"])}
+            if isinstance(part, dict) and isinstance(part.get("text"), str)
+            else part
+            for part in content
+        ]
+    calls = message.get("tool_calls")
+    if isinstance(calls, list):
+        out["tool_calls"] = [_replayed_call(call, scrubber) for call in calls]
+    return out
+
+
+def _replayed_call(call: Any, scrubber: Scrubber) -> Any:
+    function = call.get("function") if isinstance(call, dict) else None
+    if not isinstance(function, dict) or not isinstance(function.get("arguments"), str):
+        return call
+    arguments = recorded_arguments(function["arguments"], scrubber)
+    return {**call, "function": {**function, "arguments": arguments}}
 
 
 def _exactly(text: str, scrubber: Scrubber) -> dict[str, str]:

@@ -2,11 +2,15 @@
 
 The pipeline calls ``Recorder.forward`` for a valid request no scenario answered (mode ``new``)
 or for every valid request (mode ``all``). The upstream's answer goes to the client as it
-arrives — a stream chunk by chunk — and is read at the same time into a scenario
-(``record.capture``, ``record.identity``), which is added to the scenarios that answer the
-next identical request (the server's file scenarios, or, for a tenant recording into a file of
-its own, that tenant's) and written to the recording file (``record.store``). Answers to
-``401``/``403`` are relayed but not kept: they say something about the key, not the request.
+arrives — a stream chunk by chunk — and is read at the same time into a step of the scenario
+that answers exactly that request (``record.capture``, ``record.identity``), written to the
+recording file (``record.store``) and put where it replays (the server's file scenarios, or,
+for a tenant recording into a file of its own, that tenant's). Recorded scenarios say
+``on_exhausted: record``: identical requests replay their steps in order, and in mode ``new``
+one beyond the last step is forwarded again and its answer appended as the next step. The
+tenant that sent the request counts the steps recorded so far as served, so its next identical
+request asks for the step after. Answers to ``401``/``403`` are relayed but not kept: they say
+something about the key, not the request.
 
 A tenant's recording file (``PUT /__admin/recording``) lies inside the recording root: the
 ``--record-to`` folder (the folder of ``--record-to`` when that names a file), or the working
@@ -33,6 +37,7 @@ from aiohttp import web
 
 from ..checks.profiles import ProfileRegistry
 from ..config import RECORD_MODES, Settings
+from ..engine.choosing import ScenarioState
 from ..engine.loading import ScenarioProblems, parse_scenarios
 from ..engine.request_view import RequestView
 from ..engine.scenario import Scenario
@@ -60,6 +65,16 @@ class RecordingTarget:
     file: RecordingFile
     # Called with the parsed scenario so the next identical request replays it.
     replay: Callable[[list[Scenario]], None]
+
+
+@dataclass
+class _Step:
+    """One forwarded request: where its answer is recorded, and whose sequence it advances."""
+
+    target: RecordingTarget
+    upstream: Upstream
+    view: RequestView
+    progress: ScenarioState
 
 
 @dataclass
@@ -145,13 +160,16 @@ class Recorder:
         request: web.Request,
         raw_body: bytes,
         view: RequestView,
+        progress: ScenarioState,
     ) -> Outcome:
-        """Send the request upstream, relay the answer, record it (see the module doc)."""
+        """Send the request upstream, relay the answer, record it (see the module doc);
+        ``progress``: the sequence positions of the tenant that sent it."""
         started = time.monotonic()
         response = await self.client.send(upstream, raw_body, request.headers)
+        step = _Step(target, upstream, view, progress)
         try:
             if response.status == 200 and response.content_type == "text/event-stream":
-                return await self._relay_stream(target, upstream, request, response, view, started)
+                return await self._relay_stream(step, request, response, started)
             try:
                 data = await response.read()
             except (TimeoutError, aiohttp.ClientError) as exc:
@@ -165,7 +183,7 @@ class Recorder:
         )
         reply = self._reply_of(response.status, data, response.headers)
         if reply is not None:
-            outcome.recorded = await self._keep(target, upstream, view, *reply)
+            outcome.recorded = await self._keep(step, *reply)
         return outcome
 
     def _reply_of(
@@ -182,13 +200,7 @@ class Recorder:
         return None
 
     async def _relay_stream(
-        self,
-        target: RecordingTarget,
-        upstream: Upstream,
-        request: web.Request,
-        response: aiohttp.ClientResponse,
-        view: RequestView,
-        started: float,
+        self, step: _Step, request: web.Request, response: aiohttp.ClientResponse, started: float
     ) -> Outcome:
         out = web.StreamResponse(status=200, headers=relayed_headers(response.headers))
         await out.prepare(request)
@@ -205,27 +217,19 @@ class Recorder:
                     outcome.summary = dumps(capture.completion())
                     if not capture.broken:
                         reply = capture.reply(self.scrubber, self.timing)
-                        outcome.recorded = await self._keep(
-                            target, upstream, view, reply, capture.facts
-                        )
+                        outcome.recorded = await self._keep(step, reply, capture.facts)
                     data = data[end:]
                 await out.write(data)
             await out.write_eof()
         except (TimeoutError, ConnectionError, aiohttp.ClientError) as exc:
-            log.warning("stream from %s cut short (%s): not recorded", upstream.endpoint, exc)
+            log.warning("stream from %s cut short (%s): not recorded", step.upstream.endpoint, exc)
         outcome.chunks = capture.events
         return outcome
 
-    async def _keep(
-        self,
-        target: RecordingTarget,
-        upstream: Upstream,
-        view: RequestView,
-        reply: dict[str, Any],
-        facts: Facts,
-    ) -> str | None:
-        """Write the exchange as a scenario and make it answer the next identical request;
-        its name, or None when it cannot be kept (the log says why)."""
+    async def _keep(self, step: _Step, reply: dict[str, Any], facts: Facts) -> str | None:
+        """Write the answer as the next step of its request's scenario and make it replay;
+        the scenario's name, or None when it cannot be kept (the log says why)."""
+        target, upstream, view = step.target, step.upstream, step.view
         match = match_conditions(view, self.scrubber)
         name = scenario_name(view.profile, match, view, self.scrubber)
         when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -240,16 +244,23 @@ class Recorder:
         ]
         if answered:
             comment.append("answered by " + ", ".join(answered))
-        scenario = {"name": name, "profile": view.profile, "match": match, "reply": reply}
+        scenario = {
+            "name": name,
+            "profile": view.profile,
+            "on_exhausted": "record",
+            "match": match,
+            "reply": reply,
+        }
         try:
             parse_scenarios(scenario, str(target.file.path))
         except ScenarioProblems as problems:
             log.warning("answer from %s not recorded: %s", upstream.endpoint, problems)
             return None
-        stored = target.file.put(scenario, comment)
+        stored, steps = target.file.put(scenario, comment, target.mode)
         target.replay(
             parse_scenarios(stored, str(target.file.path), first_order=next(_RECORDED_ORDER))
         )
+        step.progress.recorded(name, steps)
         await target.file.save()
         return name
 

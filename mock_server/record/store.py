@@ -6,8 +6,10 @@ temporary file in the same folder, then renamed over the old one, so a reader ne
 file. Writes run off the event loop, one at a time; a recording made while a write is under way
 is in the next one, and ``save`` returns once what it added is on disk.
 
-The same request recorded again in one run with a different answer extends its scenario's
-``sequence:`` in recording order; one recorded in an earlier run is replaced.
+Each recorded answer is a step of its request's scenario: an answer to a request recorded
+before (in this run or an earlier one) is appended to that scenario's ``sequence:``, except in
+mode ``all``, where the first answer this run records for a request replaces its scenario (the
+request is recorded afresh from its first step) and the next ones are appended to it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from ..yamlio import YAMLError, dump_yaml, load_yaml
 
 HEADER = (
     "# Recorded by mock-server (docs/recording.md). Edit freely: the recorder keeps every\n"
-    "# scenario and the comment lines above it, and replaces a scenario only by re-recording it.\n"
+    "# scenario and the comment lines above it; it adds steps, and replaces a scenario only by\n"
+    "# re-recording it (mode all).\n"
 )
 _ITEM = re.compile(r"^  - name: (.+)$")
 _COMMENT = re.compile(r"^  (#.*)$")
@@ -72,28 +75,30 @@ class RecordingFile:
                 pending = []
         self.render()  # the YAML of what is there, made now rather than at the first recording
 
-    def put(self, scenario: dict[str, Any], comment: list[str]) -> dict[str, Any]:
-        """Add a freshly recorded scenario; returns the scenario as it now stands (a sequence,
-        when this run recorded its request before with another answer)."""
-        name, reply = scenario["name"], scenario["reply"]
+    def put(
+        self, scenario: dict[str, Any], comment: list[str], mode: str
+    ) -> tuple[dict[str, Any], int]:
+        """Add a freshly recorded answer as a step (see the module doc); returns the scenario
+        as it now stands and how many steps it has."""
+        name = scenario["name"]
         self._blocks.pop(name, None)
         known = self.scenarios.get(name)
-        if known is not None and name in self._this_run:
-            steps = known.get("sequence") or [known["reply"]]
-            if _answer(reply) == _answer(steps[-1]):  # the same answer, if not as fast
-                return known
-            merged = {k: v for k, v in known.items() if k not in ("reply", "sequence")}
-            merged["sequence"] = [*steps, reply]
-            self.scenarios[name] = merged
-            self.comments[name] = [
-                *self.comments.get(name, []),
-                *(f"# step {len(steps) + 1}: {line}" for line in comment),
-            ]
-            return merged
+        fresh = known is None or (mode == "all" and name not in self._this_run)
         self._this_run.add(name)
-        self.scenarios[name] = scenario
-        self.comments[name] = [f"# {line}" for line in comment]
-        return scenario
+        if fresh:
+            self.scenarios[name] = scenario
+            self.comments[name] = [f"# {line}" for line in comment]
+            return scenario, 1
+        steps = [*_steps(known), scenario["reply"]]
+        # The steps where the reply (or sequence) was; the rest, hand edits too, as it was.
+        merged = {("sequence" if key == "reply" else key): value for key, value in known.items()}
+        merged["sequence"] = steps
+        self.scenarios[name] = merged
+        self.comments[name] = [
+            *self.comments.get(name, []),
+            *(f"# step {len(steps)}: {line}" for line in comment),
+        ]
+        return merged, len(steps)
 
     def render(self) -> str:
         """The whole file; each scenario is turned into YAML once, until it changes, so that a
@@ -118,9 +123,11 @@ class RecordingFile:
             await asyncio.to_thread(write_atomically, self.path, self.render())
 
 
-def _answer(reply: dict[str, Any]) -> dict[str, Any]:
-    """A reply without its measured pace, which differs from one recording to the next."""
-    return {key: value for key, value in reply.items() if key != "latency"}
+def _steps(scenario: dict[str, Any]) -> list[Any]:
+    """The replies of a scenario as written: its ``sequence:``, or its one ``reply:``."""
+    if "sequence" in scenario:
+        return list(scenario["sequence"])
+    return [scenario["reply"]] if "reply" in scenario else []
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -245,8 +245,8 @@ def answer(exchange: Exchange) -> Outcome:
         selection = state.engine.advance(forced, exchange.tenant.scenarios)
     elif recording is not None and recording[0].mode == "all":  # every request goes upstream
         return _forwarded(exchange, view, *recording)
-    else:
-        selection = state.engine.choose(view, exchange.tenant.scenarios)
+    else:  # while recording, a recording whose steps are used up records the next one
+        selection = state.engine.choose(view, exchange.tenant.scenarios, recording is not None)
     exchange.selection = selection
     if selection is None:
         if recording is not None:
@@ -290,7 +290,7 @@ def _forwarded(
 
     async def forward(request: web.Request) -> web.StreamResponse:
         outcome = await exchange.state.recorder.forward(
-            target, upstream, request, exchange.raw, view
+            target, upstream, request, exchange.raw, view, exchange.tenant.scenarios
         )
         exchange.status = outcome.response.status
         exchange.recorded, exchange.chunks = outcome.recorded, outcome.chunks

@@ -17,8 +17,9 @@ relative path inside the test's own folder; the session's server records only un
 directory).
 With ``--mock-server-record=new`` (or the marker's ``record="new"``) what no scenario answers
 is forwarded to the upstream (``--mock-server-upstream [PROFILE=]URL``, or the ini option) and
-recorded there; ``all`` forwards everything and records the file afresh; ``none`` (the default)
-only replays, so an unmatched request fails the test as ever.
+recorded there, a repeat beyond the steps recorded for its request included; ``all`` forwards
+everything and records the file afresh; ``none`` (the default) only replays, the last step of a
+recording repeating, so an unmatched request fails the test as ever.
 """
 
 from __future__ import annotations
