@@ -17,6 +17,7 @@ _FLOOR = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*>=\s*([0-9]
 
 
 def metadata(wheel: str):
+    """The wheel's METADATA, parsed."""
     with zipfile.ZipFile(wheel) as archive:
         (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
         return Parser().parsestr(archive.read(name).decode())
@@ -34,6 +35,7 @@ def floors(wheel: str) -> list[str]:
 
 
 def floor_python(wheel: str) -> str:
+    """The ``3.N`` of the wheel's ``Requires-Python: >=3.N``."""
     declared = metadata(wheel)["Requires-Python"]
     found = re.fullmatch(r">=\s*(3\.\d+)", declared or "")
     if found is None:
@@ -42,6 +44,8 @@ def floor_python(wheel: str) -> str:
 
 
 def same_files(first: str, second: str) -> None:
+    """Exit with the difference unless the two wheels hold the same files (metadata aside)."""
+
     def names(wheel: str) -> set[str]:
         with zipfile.ZipFile(wheel) as archive:
             return {n for n in archive.namelist() if ".dist-info/" not in n}
@@ -53,6 +57,7 @@ def same_files(first: str, second: str) -> None:
 
 
 def main(argv: list[str]) -> None:
+    """Run one command of the module's docstring."""
     command, *paths = argv
     if command == "floors":
         print("\n".join(floors(*paths)))

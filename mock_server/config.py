@@ -103,6 +103,9 @@ class Settings:
     log_format: str | None = None  # text / json / none; None: the caller's default (serve: text)
     record: list[str] = field(default_factory=list)  # upstreams, [PROFILE=]URL
     record_to: str | None = DEFAULT_RECORD_TO  # None: only tenants record (into their own files)
+    # Where tenants' recording files may lie; None: the record_to folder, else the working
+    # directory (the pytest plugin gives its rootdir).
+    recording_root: str | None = None
     record_mode: str | None = None  # new / all / none; None: new, or none with strict
     record_timing: bool = True
     redact: list[str] = field(default_factory=list)  # regexes scrubbed from recordings too

@@ -281,3 +281,21 @@ def test_a_scenario_regex_that_backtracks_without_bound_is_refused(tenant):
     tenant.add({**catastrophic, "match": {"last_user_message": {"regex": "^a+$"}}})
     body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "a" * 50_000 + "!"}]}
     assert tenant.post(body).status == 200
+
+
+def test_a_scenario_regex_is_not_run_on_text_longer_than_it_can_search_quickly(tenant):
+    tenant.add(
+        {
+            "name": "cubic",
+            "match": {"last_user_message": {"regex": ".*.*.*="}},
+            "reply": {"content": "matched"},
+        }
+    )
+    short = {"model": "gpt-4o", "messages": [{"role": "user", "content": "a = b"}]}
+    assert tenant.post(short).json()["choices"][0]["message"]["content"] == "matched"
+    long = {"model": "gpt-4o", "messages": [{"role": "user", "content": "a" * 200_000}]}
+    started = time.monotonic()
+    answer = tenant.post(long)
+    assert answer.status == 200 and time.monotonic() - started < 1
+    (miss,) = [m for m in tenant.requests()[-1]["near_miss"] if m["scenario"] == "cubic"]
+    assert "200,000 characters, more than this regex is run on" in miss["failed"][0]

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,13 +54,17 @@ def started(*args: str, cwd: Path) -> Iterator[tuple[str, list[str]]]:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    deadline = threading.Timer(30, process.kill)  # a server that never says it started
+    deadline.start()
     try:
         banner = [process.stdout.readline()]
         while "inspector:" not in banner[-1]:
             assert process.poll() is None, "".join(banner)
             banner.append(process.stdout.readline())
+        deadline.cancel()
         yield f"http://127.0.0.1:{port}", banner
     finally:
+        deadline.cancel()
         process.terminate()
         process.communicate(timeout=10)
 

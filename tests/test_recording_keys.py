@@ -406,3 +406,21 @@ def test_the_documented_steps_replay_in_order_then_the_last_repeats():
         ["Yes, all jobs passed."],
         ["Yes, all jobs passed."],
     ]
+
+
+def test_the_pytest_plugin_records_from_any_working_directory(pytester, numbered, monkeypatch):
+    """The recording root is pytest's rootdir, not the folder pytest was started in."""
+    project = pytester.mkdir("project")
+    (project / "pytest.ini").write_text(
+        f"[pytest]\nmock_server_upstream =\n    {numbered.url}/v1\n"
+    )
+    tests = project / "tests"
+    tests.mkdir()
+    suite = REPEATING_SUITE.replace("TIMES", "1").replace("EXPECTED", repr(["answer 1"]))
+    (tests / "test_suite.py").write_text(suite)
+    monkeypatch.chdir(pytester.mkdir("elsewhere"))
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--mock-server-record=new", "../project/tests"
+    )
+    result.assert_outcomes(passed=1)
+    checked(tests / "recordings" / "test_suite" / "test_asks_again.yaml")

@@ -8,11 +8,12 @@ is configuration.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import random
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..config import KeySpec, Limits
@@ -20,6 +21,7 @@ from ..redaction import redact
 from .clock import format_duration
 
 MAX_ACCOUNTS = 10_000  # accounts of keys clients chose, per tenant (about 0.6 KB each)
+SHOWN_KEY = 40  # characters of a chosen key an account keeps (redacted)
 
 
 @dataclass(slots=True)
@@ -83,13 +85,20 @@ class Account:
         return headers
 
 
+def _shown(key: str) -> str:
+    """A chosen key as its account keeps it: redacted, and cut when long."""
+    shown = redact(key)
+    return shown if len(shown) <= SHOWN_KEY else f"{shown[:SHOWN_KEY]}... ({len(key):,} characters)"
+
+
 @dataclass
 class TenantAccounts:
     """The accounts of one tenant, by API key, and its chaos source."""
 
     tenant: str
     configured: dict[str, Account] = field(default_factory=dict)  # never forgotten
-    chosen: OrderedDict[str, Account] = field(default_factory=OrderedDict)  # oldest use first
+    # By a digest of the key, the oldest use first: a key a client chooses may be long.
+    chosen: OrderedDict[bytes, Account] = field(default_factory=OrderedDict)
     _chaos_rng: random.Random | None = None
 
     def account(self, spec: KeySpec, limits: Limits | None, configured: bool) -> Account:
@@ -100,13 +109,15 @@ class TenantAccounts:
                 account = self.configured[spec.key] = Account.open(spec, limits)
             return account
         chosen = self.chosen
-        account = chosen.get(spec.key)
+        digest = hashlib.blake2b(spec.key.encode(), digest_size=16).digest()
+        account = chosen.get(digest)
         if account is None:
-            account = chosen[spec.key] = Account.open(spec, limits)
+            shown = replace(spec, key=_shown(spec.key))
+            account = chosen[digest] = Account.open(shown, limits)
             if len(chosen) > MAX_ACCOUNTS:
                 chosen.popitem(last=False)
         else:
-            chosen.move_to_end(spec.key)
+            chosen.move_to_end(digest)
         return account
 
     def __iter__(self) -> Iterator[Account]:

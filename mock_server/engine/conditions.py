@@ -13,6 +13,7 @@ from typing import Any
 
 from ..redaction import SECRET_HEADERS, redact_header_value
 from .digest import differences, request_digest
+from .patterns import longest_searched
 from .request_view import RequestView
 
 GLOB_CHARS = re.compile(r"[*?\[]")  # a model glob without these is plain equality
@@ -57,6 +58,7 @@ class TextCondition(Condition):
             self.operator = operator = "literal"  # a glob without wildcards is plain equality
         if operator == "regex":
             self._pattern = re.compile(operand, re.S)
+            self._longest = longest_searched(operand)
         elif operator == "glob":
             self._pattern = re.compile(fnmatch.translate(operand), re.S)
 
@@ -76,7 +78,16 @@ class TextCondition(Condition):
             return text == self.operand
         if self.operator == "glob":
             return self._pattern.fullmatch(text) is not None
-        return self._pattern.search(text) is not None
+        return len(text) <= self._longest and self._pattern.search(text) is not None
+
+    def failure(self, view: RequestView) -> dict[str, str]:
+        failure = super().failure(view)
+        if self.operator == "regex" and len(self.actual(view)) > self._longest:
+            failure["actual"] = (
+                f"{len(self.actual(view)):,} characters, more than this regex is run on "
+                f"({self._longest:,}: its backtracking could take too long)"
+            )
+        return failure
 
     def wanted(self) -> str:
         words = {"glob": "matching", "regex": "matching regex", "literal": "equals"}

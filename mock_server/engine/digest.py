@@ -103,6 +103,9 @@ def _message(message: dict[str, Any]) -> dict[str, Any]:
     calls = message.get("tool_calls")
     if isinstance(calls, list) and calls:
         out["tool_calls"] = [_call(c) for c in calls]
+    legacy = message.get("function_call")  # the deprecated single call
+    if isinstance(legacy, dict):
+        out["function_call"] = {**legacy, "arguments": _arguments(legacy.get("arguments"))}
     return out
 
 

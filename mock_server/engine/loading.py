@@ -234,9 +234,11 @@ def _shown(path: Path) -> str:
     """A path as reports show it: a bundled file as ``mock_server/scenarios/NAME`` wherever the
     package is installed; another file relative to the working directory when inside it."""
     resolved = path.resolve()
-    for root in (bundled("scenarios").parent.parent, Path.cwd()):
-        if resolved.is_relative_to(root):
-            return str(resolved.relative_to(root))
+    folder = bundled("scenarios")
+    if resolved.is_relative_to(folder):
+        return str(resolved.relative_to(folder.parent.parent))
+    if resolved.is_relative_to(Path.cwd()):
+        return str(resolved.relative_to(Path.cwd()))
     return str(path)
 
 

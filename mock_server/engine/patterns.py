@@ -34,6 +34,10 @@ MAX_REQUEST_WAYS = 1_000_000  # what the searches for one value, or its check, m
 # A scenario condition's bound on a 100-character text: past it, the cost grows faster than any
 # small power of the length (a polynomial of degree 6 stays below it).
 MAX_CONDITION_WAYS = 1e12
+# What one search for a condition may cost at worst (some 0.1 s here), and the longest text
+# judged: beyond it, any pattern that is not linear would pass the budget anyway.
+MAX_CONDITION_SEARCH = 3e8
+MAX_TEXT_SEARCHED = 1 << 27
 
 
 class Budget:
@@ -54,6 +58,20 @@ def ways(pattern: str, length: int) -> float:
     """A bound on the backtracking of searching a string ``length`` characters long with
     ``pattern`` (``inf`` when it cannot be bounded, or is not a pattern)."""
     return math.inf if regex_text is None else _ways(pattern, length)
+
+
+def longest_searched(pattern: str) -> float:
+    """The longest text a scenario's regex condition searches: the worst case of a longer one
+    passes ``MAX_CONDITION_SEARCH`` (``inf``: any length, or no way to tell)."""
+    if regex_text is None or _ways(pattern, MAX_TEXT_SEARCHED) <= MAX_CONDITION_SEARCH:
+        return math.inf
+    low, high = 0, MAX_TEXT_SEARCHED  # ways grow with the length: the last one within budget
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (
+            (middle, high) if _ways(pattern, middle) <= MAX_CONDITION_SEARCH else (low, middle - 1)
+        )
+    return low
 
 
 def backtracks_without_bound(pattern: str) -> bool:

@@ -6,7 +6,8 @@ their first characters exclude one another: ``(a|bc)``), and a repeat multiplies
 counts it can take. A repeat of something that has choices of its own raises them to the power
 of its count, ``(a+)+`` being the classic case, unless each round is pinned: it starts with a
 character nothing else in it matches, and each run inside it stops where the next part must
-begin (``(-[a-z]+)*``), so a string splits into rounds one way only. A search that is not
+begin (``(-[a-z]+)*``), or each round ends with such a character (``([^,]*,)*``), so a string
+splits into rounds one way only. A search that is not
 anchored at the start tries every position.
 
 Characters are compared by their ASCII members, and beyond ASCII by kind (decimal digit, other
@@ -67,20 +68,25 @@ def ways(tree: Any, length: int) -> float:
         first == (_c.AT, _c.AT_BEGINNING) and not flags & _c.SRE_FLAG_MULTILINE
     )
     starts = 1 if anchored else length + 1
-    return starts * _Ways(length).sequence(tree, bool(flags & _c.SRE_FLAG_IGNORECASE))
+    return starts * _Ways(length).sequence(tree, bool(flags & _c.SRE_FLAG_IGNORECASE), True)
 
 
 class _Ways:
     def __init__(self, length: int) -> None:
         self.length = length
 
-    def sequence(self, items: Any, nocase: bool) -> float:
+    def sequence(self, items: Any, nocase: bool, ends_pattern: bool = False) -> float:
         """Each part multiplies the ways of the parts after it, except a run of one character
         class that what follows must stop (``[a-z]+-``): a shorter run fails at once, so its
-        counts add."""
+        counts add; and a run that ends the whole pattern (``error.*``), which nothing after it
+        can make give characters back."""
         total = 1.0
         following: tuple[_Chars, bool] | None = (_NOTHING, False)  # what the parts after start
         for op, arg in reversed(list(items)):
+            if ends_pattern and _run(op, arg, nocase) is not None:
+                ends_pattern = False
+                continue  # its greedy first try is the only one
+            ends_pattern = False
             ways = self.item(op, arg, nocase)
             run = _run(op, arg, nocase)
             if run is not None and following and following[1] and not run.meets(following[0]):
@@ -183,13 +189,15 @@ def _run(op: Any, arg: Any, nocase: bool) -> _Chars | None:
 
 def _pinned(body: Any, nocase: bool) -> bool:
     """Whether rounds of a repeat of ``body`` can split a string one way only: ``body`` starts
-    with one character nothing after it matches, and each run in it is followed by a part it
-    cannot eat (or ends the round)."""
+    (or ends) with one character nothing else in it matches, and each run in it is followed by
+    a part it cannot eat (or ends the round): ``(-[a-z]+)*``, ``([^,]*,)*``."""
     parts = _parts(body, nocase)
-    if not parts or parts[0][1:] != (1, 1):
+    if not parts:
         return False
-    first = parts[0][0]
-    if any(chars.meets(first) for chars, _, _ in parts[1:]):
+    for edge, rest in ((parts[0], parts[1:]), (parts[-1], parts[:-1])):
+        if edge[1:] == (1, 1) and not any(chars.meets(edge[0]) for chars, _, _ in rest):
+            break
+    else:
         return False
     for (chars, low, high), following in itertools.pairwise(parts):
         if high != low and (following[1] < 1 or chars.meets(following[0])):
@@ -224,9 +232,13 @@ def _chars(op: Any, arg: Any, nocase: bool) -> _Chars | None:
     """What a one-character part matches, or None when ``op`` is not one."""
     if op is _c.LITERAL:
         chars = _Chars(1 << arg, frozenset()) if arg < 128 else _Chars(0, frozenset(_kind(arg)))
-    elif op is _c.IN and not (arg and arg[0][0] is _c.NEGATE):
+    elif op is _c.IN and arg and arg[0][0] is _c.NEGATE:
+        chars = _outside(_class(arg[1:]))
+    elif op is _c.IN:
         chars = _class(arg)
-    elif op in (_c.NOT_LITERAL, _c.ANY, _c.IN):
+    elif op is _c.NOT_LITERAL:
+        chars = _outside(_Chars(1 << arg, frozenset()) if arg < 128 else _NOTHING)
+    elif op is _c.ANY:
         chars = _EVERY
     else:
         return None
@@ -254,6 +266,12 @@ def _class(items: Any) -> _Chars:
         else:
             return _EVERY
     return _Chars(ascii_bits, frozenset(kinds))
+
+
+def _outside(chars: _Chars) -> _Chars:
+    """What a negated class matches: the other ASCII characters, and beyond ASCII any kind
+    (a kind the class names may still hold characters it does not)."""
+    return _Chars(_EVERY.ascii & ~chars.ascii, _KINDS)
 
 
 def _kind(code: int) -> set[str]:

@@ -26,6 +26,7 @@ import json
 import logging
 import re
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -113,17 +114,30 @@ class Recorder:
         self.client = UpstreamClient(settings.upstream_timeout)
         # None: no recording file of the server's own, only tenants' (the pytest plugin).
         self.record_to = Path(settings.record_to) if settings.record_to else None
-        self.root = recording_root(self.record_to)
-        # Opened now, so that no request waits for a file to be read; profiles recording into
-        # one file share it.
+        self.root = (
+            Path(settings.recording_root).resolve()
+            if settings.recording_root
+            else recording_root(self.record_to)
+        )
+        # Every target writing one file shares its one RecordingFile (each save rewrites the
+        # whole file), while some target holds it.
+        self._files: weakref.WeakValueDictionary[Path, RecordingFile] = (
+            weakref.WeakValueDictionary()
+        )
+        # Opened now, so that no request waits for a file to be read.
         self._server_targets: dict[str, RecordingTarget] = {}
         if self.record_to is not None:
-            files: dict[Path, RecordingFile] = {}
             for name in self.upstreams:
-                path = self.server_file(name)
-                if path not in files:
-                    files[path] = _open(path, fresh=False)
-                self._server_targets[name] = RecordingTarget(self.mode, files[path], replay)
+                file = self._file(self.server_file(name), fresh=False)
+                self._server_targets[name] = RecordingTarget(self.mode, file, replay)
+
+    def _file(self, path: Path, fresh: bool) -> RecordingFile:
+        """The recording file at ``path``: the one already open there, unless ``fresh``."""
+        resolved = path.resolve()
+        file = self._files.get(resolved)
+        if file is None or fresh:
+            file = self._files[resolved] = _open(path, fresh)
+        return file
 
     def server_file(self, profile: str) -> Path:
         """The server's recording file for ``profile``: ``--record-to`` itself when it names a
@@ -144,11 +158,12 @@ class Recorder:
     def tenant_target(
         self, mode: str, path: Path, replay: Callable[[list[Scenario]], None], fresh: bool
     ) -> RecordingTarget:
+        """Where a tenant records (``PUT /__admin/recording``): ``path``, inside the root."""
         if mode not in RECORD_MODES:
             raise ValueError(f"mode must be one of {', '.join(RECORD_MODES)}, not {mode!r}")
         if path.suffix not in RECORDING_SUFFIXES:
             raise ValueError(f"a recording file ends in .yaml or .yml, not {path.name!r}")
-        return RecordingTarget(mode, _open(confined(path, self.root), fresh), replay)
+        return RecordingTarget(mode, self._file(confined(path, self.root), fresh), replay)
 
     def upstream(self, profile: str) -> Upstream | None:
         return self.upstreams.get(profile)

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from email.utils import formatdate
@@ -36,7 +37,7 @@ from yarl import URL
 
 from .exchange import Exchange, Incoming
 from .headers import readable
-from .pipeline import Outcome, admit, open_exchange, respond, sent
+from .pipeline import Outcome, admit, crashed, open_exchange, respond, sent
 from .render import Answer
 from .state import STATE
 
@@ -82,6 +83,8 @@ def refusal(app: web.Application, server: web.Server) -> str | None:
     if release(version) < TESTED_SINCE:
         return f"aiohttp {version} is older than {'.'.join(map(str, TESTED_SINCE))}"
     try:
+        if resolve(app.router, "/v1/chat/completions") != (None, None, "/v1"):
+            return "aiohttp's router did not find the chat-completions route"
         return _probe(server)
     except Exception as exc:  # any surprise in aiohttp's internals: the public path
         return f"aiohttp {version}'s connection handler did not answer the probe ({exc!r})"
@@ -152,12 +155,15 @@ class Shortcut:
             "POST", message.path, message.headers, message.raw_headers, tenant, profile
         )
         exchange = open_exchange(self._state, incoming)
-        outcome = admit(exchange, base) or respond(exchange, payload.read_nowait())
-        wire = _wire_bytes(outcome) if isinstance(outcome, Answer) else None
+        try:
+            outcome = admit(exchange, base) or respond(exchange, payload.read_nowait())
+            wire = _wire_bytes(outcome) if isinstance(outcome, Answer) else None
+        except Exception as exc:  # the body is read: aiohttp is handed the answer, not the request
+            outcome, wire = crashed(exchange, exc), None
         if wire is None:
             connection.hand_over(payload, exchange, outcome)
             return False
-        self.status.answered += 1
+        self.status.answered += 1  # counted before the client can read it
         connection.send(wire)  # from here on, this request is answered
         try:
             sent(exchange, outcome.body)
@@ -171,7 +177,7 @@ class Shortcut:
         log.exception("the connection answered, then failed: %s", what)
 
     def route(self, path: str) -> Route | None:
-        """Where aiohttp's router sends ``POST path``, if to the chat-completions pipeline."""
+        """``resolve(path)``, remembered."""
         try:
             return self._routes[path]
         except KeyError:
@@ -180,26 +186,31 @@ class Shortcut:
             return None
         route = None
         if "?" not in path and "%" not in path and path.startswith("/"):
-            route = self._resolve(path)
+            try:
+                route = resolve(self._router, path)
+            except Exception:  # never again for this path: aiohttp answers it
+                log.exception("the route of %s could not be found", readable(path))
         if len(self._routes) >= ROUTE_CACHE_SIZE:
             self._routes.clear()
         self._routes[path] = route
         return route
 
-    def _resolve(self, path: str) -> Route | None:
-        probe = SimpleNamespace(rel_url=URL.build(path=path, encoded=True), method="POST")
-        resolving = self._router.resolve(probe)
-        try:
-            resolving.send(None)  # aiohttp's router resolves without waiting
-        except StopIteration as done:
-            match = done.value
-        else:  # a router that would wait: leave every such request to aiohttp
-            resolving.close()
-            return None
-        base = getattr(match.handler, "chat_base", None)
-        if base is None:
-            return None
-        return match.get("tenant"), match.get("profile"), base
+
+def resolve(router: web.UrlDispatcher, path: str) -> Route | None:
+    """Where aiohttp's ``router`` sends ``POST path``, if to the chat-completions pipeline."""
+    probe = SimpleNamespace(rel_url=URL.build(path=path, encoded=True), method="POST")
+    resolving = router.resolve(probe)
+    try:
+        resolving.send(None)  # aiohttp's router resolves without waiting
+    except StopIteration as done:
+        match = done.value
+    else:  # a router that would wait: leave every such request to aiohttp
+        resolving.close()
+        return None
+    base = getattr(match.handler, "chat_base", None)
+    if base is None:
+        return None
+    return match.get("tenant"), match.get("profile"), base
 
 
 def _wire_bytes(answer: Answer) -> bytes | None:
@@ -212,15 +223,15 @@ def _wire_bytes(answer: Answer) -> bytes | None:
     headers = answer.headers
     if not _PLAIN_NAMES.issuperset(headers) and not _plain(headers):
         return None
-    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, '')}"]
-    for name, value in headers.items():
-        if "\r" in value or "\n" in value:
-            return None
-        lines.append(f"{name}: {value}")
+    fields = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
+    if fields.count("\n") != len(headers) or fields.count("\r") != len(headers):
+        return None  # a line break inside a value
     body = answer.body
-    lines.append(f"Content-Length: {len(body)}")
+    head = (
+        f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\n{fields}Content-Length: {len(body)}\r\n"
+    )
     # aiohttp's own headers (Date, Server) and the blank line end the head.
-    return ("\r\n".join(lines) + "\r\n").encode() + _http_layer_tail() + body
+    return head.encode() + _http_layer_tail() + body
 
 
 _PLAIN_NAMES: set[str] = set()  # header names seen that the HTTP layer leaves alone
@@ -241,13 +252,14 @@ class _HttpLayerTail:
     """The Date and Server headers aiohttp adds, and the blank line: made once a second."""
 
     def __init__(self) -> None:
-        self._date = ""
+        self._second = -1
         self._tail = b""
 
     def __call__(self) -> bytes:
-        date = formatdate(usegmt=True)
-        if date != self._date:
-            self._date = date
+        second = int(time.time())
+        if second != self._second:
+            self._second = second
+            date = formatdate(second, usegmt=True)
             self._tail = f"Date: {date}\r\nServer: {SERVER_SOFTWARE}\r\n\r\n".encode()
         return self._tail
 
@@ -343,6 +355,7 @@ class Connection(RequestHandler):
         )
 
     def send(self, data: bytes) -> None:
+        """Write ``data`` to this connection's socket."""
         assert self.transport is not None
         self.transport.write(data)
 

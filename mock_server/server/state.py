@@ -37,6 +37,7 @@ class ShortcutStatus:
     failures: int = 0
 
     def as_json(self) -> dict[str, object]:
+        """As ``GET /__admin/health`` shows it."""
         return {
             "on": self.off is None,
             "off": self.off,

@@ -120,7 +120,12 @@ def mock_server_session(request: pytest.FixtureRequest) -> Iterator[object]:
 
     # Upstreams known, but nothing recorded server-wide: each test records into its own file.
     upstreams = _upstreams(request.config)
-    recording = {"record": upstreams, "record_to": None, "record_mode": "none"}
+    recording = {
+        "record": upstreams,
+        "record_to": None,
+        "record_mode": "none",
+        "recording_root": str(request.config.rootpath),
+    }
     with MockServer(**(recording if upstreams else {})) as server:
         yield server
 
