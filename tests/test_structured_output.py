@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, Field
 
-from mock_server.engine.examples import CannotGenerate, example_for
 from mock_server.engine.patterns import string_matching
+from mock_server.engine.values import CannotGenerate, value_for
 
 
 class Address(BaseModel):
@@ -135,7 +135,7 @@ def test_instructor_style_re_ask_round_trip(client):
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 def test_pydantic_schemas_generate_valid_values(model):
     schema = model.model_json_schema()
-    value = example_for(schema).value
+    value = value_for(schema).value
     assert not list(Draft202012Validator(schema).iter_errors(value))
     model.model_validate(value)
 
@@ -151,7 +151,7 @@ def test_generated_values_satisfy_their_schema(schema):
     except Exception:
         return  # the fallback refuses such a schema as OpenAI does
     try:
-        example = example_for(schema)
+        example = value_for(schema)
     except CannotGenerate:
         return
     errors = [e.message for e in Draft202012Validator(schema).iter_errors(example.value)]

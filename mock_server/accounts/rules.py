@@ -15,9 +15,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..checks.profiles import Profile
 from ..config import Chaos, KeySpec, Settings
 from ..errors import ApiError
+from ..providers import Profile
 from ..wire.completions import max_completion_tokens
 from ..wire.faults import STREAM_FAULTS, Fault
 from ..wire.tokens import prompt_tokens

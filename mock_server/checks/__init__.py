@@ -1,5 +1,7 @@
-"""Request validation: the provider profiles, the JSON Schema compiler they are checked with,
-and the checks a request body passes before anything answers it (body, schema, semantics).
+"""Request validation: loading the provider profiles, the JSON Schema compiler they are checked
+with, and the checks a request body passes before anything answers it (body, schema,
+semantics).
 
-May import the shared top-level modules only (``errors``, ``jsonio``, ``yamlio``, ``bundled``).
+May import the shared top-level modules only (``errors``, ``jsonio``, ``yamlio``, ``bundled``,
+``caches``, ``providers``).
 """

@@ -1,5 +1,5 @@
 """Reading a request body: JSON, UTF-8, one object (its size is enforced while it is read,
-in ``server.access``). Every failure raises ``ApiError`` with the provider's wording."""
+in ``server.request_body``). Every failure raises ``ApiError`` with the provider's wording."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Provider profiles: data files in ``schemas/profiles/`` loaded and compiled once at start-up.
+"""Loading provider profiles: data files in ``schemas/profiles/`` read, checked and compiled once
+at start-up into ``providers.Profile``s.
 
 A profile names its request schema, the base paths it is served at, whether unknown top-level
 fields are refused, whether an API key is required, how value errors are answered (400 or 422),
@@ -10,20 +11,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..bundled import bundled
-from ..errors import ApiError, ConfigError
-from ..jsonio import COMPACT, JsonStyle
+from ..errors import ConfigError
+from ..jsonio import JsonStyle
+from ..providers import BASE_PATHS, DEFAULT_PROFILE, ENVELOPES, ErrorEntry, Profile, ProfileRegistry
 from ..yamlio import YAMLError, close_matches, load_yaml
 from .schema import Check, SchemaCompiler
 
 SCHEMA_DIR = bundled("schemas")
 PROFILE_DIR = SCHEMA_DIR / "profiles"
-DEFAULT_PROFILE = "openai"
-BASE_PATHS = ("/v1", "/api/v1", "/v1beta/openai")
 
 _REQUIRED_KEYS = ("name", "request_schema", "paths", "errors")
 _KNOWN_KEYS = frozenset(
@@ -35,158 +34,12 @@ _KNOWN_KEYS = frozenset(
         "retry_headers", "rate_limit_headers", "error_code",
     }
 )  # fmt: skip
-ENVELOPES = ("openai", "google")
 _CHOICES = {
     "unknown_fields": ("accept", "reject"),
     "unknown_models": ("accept", "reject"),
     "auth": ("required", "optional"),
     "error_envelope": ENVELOPES,
 }
-
-
-@dataclass(frozen=True)
-class ErrorEntry:
-    """One error of a profile's catalog: its status, type, code and message template."""
-
-    status: int
-    type: str  # in Google's envelope: the status name (INVALID_ARGUMENT ...)
-    code: str | None
-    message: str
-    details: tuple[Any, ...] = ()  # Google's envelope only
-
-
-RETRY_HEADERS = ("retry-after", "retry-after-ms")
-
-
-@dataclass(eq=False)
-class Profile:
-    """One emulated provider."""
-
-    name: str
-    description: str
-    source: str
-    check_request: Check
-    check_read_fields: Check  # the fields the server reads (read-fields.json), for every profile
-    known_fields: frozenset[str]  # the request schema's top-level properties
-    paths: tuple[str, ...]
-    auth_required: bool
-    value_error_status: int
-    models: tuple[str, ...]
-    errors: dict[str, ErrorEntry]
-    response: dict[str, bool] = field(default_factory=dict)
-    strip_fields: tuple[str, ...] = ()
-    default_provider: str | None = None
-    keepalive: bool = False
-    keepalive_interval: float = 1.0
-    model_aliases: dict[str, str] = field(default_factory=dict)
-    reject_unknown_models: bool = False
-    error_envelope: str = "openai"
-    body_format: JsonStyle = COMPACT
-    error_format: JsonStyle = COMPACT
-    headers: dict[str, str] = field(default_factory=dict)
-    trace_headers: tuple[str, ...] = ()
-    processing_ms_header: str | None = None
-    retry_headers: bool = True
-    rate_limit_headers: bool = True
-    error_code: str | None = None  # the code of every error, whatever the catalog or rule says
-
-    @property
-    def id_style(self) -> str:
-        """How this provider writes ids (see ``wire.ids``)."""
-        if self.response.get("uuid_ids"):
-            return "uuid"
-        return "google" if self.response.get("google_ids") else "openai"
-
-    def answer_model(self, model: str) -> str:
-        """The model a response names: the dated snapshot an alias stands for, if any."""
-        return self.model_aliases.get(model, model)
-
-    def answer_headers(self, headers: dict[str, str], request_id: str) -> dict[str, str]:
-        """``headers`` as this provider sends them: its own added, those it never sends
-        dropped, the request id (and trace ids) set."""
-        out = {**self.headers, **headers, "x-request-id": request_id}
-        for name in self.trace_headers:
-            out[name] = request_id.removeprefix("req_")
-        if not (self.retry_headers and self.rate_limit_headers):
-            out = {
-                name: value
-                for name, value in out.items()
-                if (self.retry_headers or name.lower() not in RETRY_HEADERS)
-                and (self.rate_limit_headers or not name.lower().startswith("x-ratelimit-"))
-            }
-        return out
-
-    def error_body(self, error: ApiError) -> tuple[int, Any]:
-        """The status and body of ``error`` in this profile's wording and envelope."""
-        entry = self.errors.get(error.kind) or self.errors.get(str(error.status or 500))
-        status = error.status or (entry.status if entry else 500)
-        entry = entry or ErrorEntry(status, "api_error", None, "{detail}")
-        values = {
-            "detail": error.detail, "model": "", "key": "", "key_tail": "", "name": "",
-            "retry": "1s", **error.values,
-        }  # fmt: skip
-        if error.message is not None:
-            message = error.message
-        else:
-            message = entry.message.format_map(values)
-            if not error.detail and message.endswith(": "):
-                message = message[:-2]
-            if not message.strip():  # a scripted status the catalog words only by its detail
-                message = _reason_phrase(status)
-        code = self.error_code or (entry.code if error.code is ... else error.code)
-        if self.error_envelope == "google":
-            # Google's compatible endpoint: a list of one error with the gRPC status name and
-            # no type or param; several unknown fields make one error, a line each.
-            if error.kind == "unknown_field" and error.values.get("names"):
-                message = "\n".join(
-                    entry.message.format_map({**values, "name": name})
-                    for name in error.values["names"]
-                )
-            # The status is a gRPC name (INVALID_ARGUMENT ...): an error's own OpenAI-style
-            # type (invalid_request_error, mock_no_match) gives way to the catalog's.
-            grpc_status = error.type if error.type and error.type.isupper() else entry.type
-            google: dict[str, Any] = {"code": status, "message": message, "status": grpc_status}
-            if entry.details:
-                google["details"] = list(entry.details)
-            return status, [{"error": google}]
-        body = {
-            "error": {
-                "message": message,
-                "type": error.type or entry.type,
-                "param": error.param,
-                "code": code,
-            }
-        }
-        return status, body
-
-    def serves(self, base_path: str) -> bool:
-        return base_path in self.paths
-
-
-def _reason_phrase(status: int) -> str:
-    from http import HTTPStatus  # an enum of every status: built only when a phrase is needed
-
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return f"HTTP error {status}"
-
-
-class ProfileRegistry:
-    """Every profile known to a server, by name."""
-
-    def __init__(self, profiles: dict[str, Profile], default: str = DEFAULT_PROFILE) -> None:
-        if default not in profiles:
-            known = ", ".join(sorted(profiles))
-            raise ConfigError(f"unknown profile {default!r}; known profiles: {known}")
-        self.profiles = profiles
-        self.default = profiles[default]
-
-    def get(self, name: str) -> Profile | None:
-        return self.profiles.get(name)
-
-    def __iter__(self):
-        return iter(self.profiles.values())
 
 
 def _read_schemas(directory: Path) -> dict[str, dict[str, Any]]:

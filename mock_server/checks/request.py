@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..caches import BoundedCache
 from ..errors import ApiError
 from .profiles import Profile
 from .schema import Invalid
@@ -22,21 +23,28 @@ from .schema import Invalid
 INTEGER_FIELDS = ("n", "max_tokens", "max_completion_tokens", "top_logprobs")
 
 
-def check_request(body: dict[str, Any], profile: Profile) -> None:
-    """Check ``body`` against the profile's schema, then the semantic rules."""
+def check_request(body: dict[str, Any], profile: Profile) -> tuple[str, ...]:
+    """Check ``body`` against the profile's schema, then the semantic rules. Returns the
+    integer fields written as decimals, which are made integers."""
     try:
         profile.check_request(body)
         profile.check_read_fields(body)
     except Invalid as invalid:
         raise _as_api_error(invalid, profile, body) from None
-    _integers(body)
+    decimals = _decimals(body)
+    _integers(body, decimals)
     check_semantics(body)
+    return decimals
 
 
-def _integers(body: dict[str, Any]) -> None:
-    for name in INTEGER_FIELDS:
-        if type(body.get(name)) is float:
-            body[name] = int(body[name])
+def _decimals(body: dict[str, Any]) -> tuple[str, ...]:
+    """The integer fields ``body`` writes as decimals (``"n": 2.0``)."""
+    return tuple(name for name in INTEGER_FIELDS if type(body.get(name)) is float)
+
+
+def _integers(body: dict[str, Any], names: tuple[str, ...]) -> None:
+    for name in names:
+        body[name] = int(body[name])
 
 
 class PassedBodies:
@@ -45,25 +53,32 @@ class PassedBodies:
     The same bytes parse to the same body, which the same checks pass again: a body sent
     before (a CI suite's prompts, a load test's one request) is answered without checking it
     a second time, and gets exactly the verdict it would get. Failures are not kept (each one
-    is checked, and worded, afresh). Bounded: bodies up to ``max_bytes``, at most
-    ``max_entries`` of them (forgotten all at once when full)."""
+    is checked, and worded, afresh); what is kept is the fields made integers. Bounded: bodies
+    up to ``max_bytes`` (a larger one would push out many), at most ``max_entries`` of them,
+    the least recently sent forgotten first; ``registry`` lists the cache as
+    ``passed_bodies``."""
 
-    def __init__(self, max_entries: int = 512, max_bytes: int = 8192) -> None:
-        self.max_entries = max_entries
+    def __init__(
+        self,
+        max_entries: int = 512,
+        max_bytes: int = 8192,
+        registry: dict[str, BoundedCache[Any, Any]] | None = None,
+    ) -> None:
         self.max_bytes = max_bytes
-        self._passed: set[tuple[str, bytes]] = set()
+        self.passed: BoundedCache[tuple[str, bytes], tuple[str, ...]] = BoundedCache(
+            "passed_bodies", max_entries, max_bytes=max_entries * max_bytes, registry=registry
+        )
 
     def check(self, raw: bytes, body: dict[str, Any], profile: Profile) -> None:
         """``check_request(body, profile)``, where ``body`` is what ``raw`` parses to."""
         key = (profile.name, raw)
-        if key in self._passed:
-            _integers(body)
-            return
-        check_request(body, profile)
-        if len(raw) <= self.max_bytes:
-            if len(self._passed) >= self.max_entries:
-                self._passed.clear()
-            self._passed.add(key)
+        decimals = self.passed.get(key)
+        if decimals is None:
+            decimals = check_request(body, profile)
+            if len(raw) <= self.max_bytes:
+                self.passed.put(key, decimals, len(raw))
+        elif decimals:
+            _integers(body, decimals)
 
 
 def check_model(body: dict[str, Any], profile: Profile) -> None:

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .examples import CannotGenerate, shown, where
 from .patterns import MAX_REQUEST_WAYS, MAX_WAYS, ways
+from .values import CannotGenerate, shown, where
 
 MAX_OBJECTS = 1_000
 MAX_NESTING = 64

@@ -17,18 +17,18 @@ cached by the schema's JSON, so an agent loop that repeats its tools pays for th
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
 import orjson
 
+from ..caches import SHARED, BoundedCache
 from ..errors import ApiError
 from ..jsonio import compact_json, loads
 from ..messages import last_user_text
 from ..wire.completions import Choice, ToolCall
 from .client_schemas import NotASchema, checked, doubts
-from .examples import CannotGenerate, example_for
+from .values import CannotGenerate, value_for
 
 
 def fallback_choice(body: dict[str, Any]) -> Choice:
@@ -109,18 +109,18 @@ def _from_schema(key: bytes) -> tuple[str | None, str | None, str, tuple[str, ..
     can be built for it, or the JSON text of a value and its warnings."""
     try:
         schema = checked(loads(key))
-        example = example_for(schema)
+        generated = value_for(schema)
     except NotASchema as error:
         return str(error), None, "", ()
     except CannotGenerate as error:
         return None, str(error), "", ()
     except (RecursionError, ArithmeticError) as error:  # what slips past the bounds above
         return None, f"the schema is past what the fallback computes ({error})", "", ()
-    warnings = example.warnings or doubts(schema, example.value)
-    return None, None, compact_json(example.value), _for_header(warnings)
+    warnings = generated.warnings or doubts(schema, generated.value)
+    return None, None, compact_json(generated.value), _for_header(warnings)
 
 
-_from_schema_cached = functools.lru_cache(maxsize=512)(_from_schema)
+_from_schema_cached = BoundedCache("fallback_schemas", 512, registry=SHARED).memoize(_from_schema)
 
 
 def _for_header(warnings: list[str]) -> tuple[str, ...]:

@@ -13,11 +13,12 @@ missing, no string is built and no pattern is run.
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import re
 from typing import Any
+
+from ..caches import SHARED, BoundedCache
 
 try:
     from . import regex_cost, regex_text
@@ -81,8 +82,13 @@ def backtracks_without_bound(pattern: str) -> bool:
     return regex_text is not None and _ways(pattern, 100) > MAX_CONDITION_WAYS
 
 
-@functools.lru_cache(maxsize=1024)
 def _ways(pattern: str, length: int) -> float:
+    return _cached_ways((pattern, length))
+
+
+@BoundedCache("regex_costs", 1024, registry=SHARED).memoize
+def _cached_ways(key: tuple[str, int]) -> float:
+    pattern, length = key
     tree = _parsed(pattern)
     if tree is None:
         return math.inf
@@ -126,7 +132,8 @@ def _tree(pattern: str) -> Any:
     return None if regex_text is None else _parsed(pattern)
 
 
-@functools.lru_cache(maxsize=32)  # a tree takes some 90 bytes a character of its pattern
+# A tree takes some 90 bytes a character of its pattern: few are kept.
+@BoundedCache("regex_trees", 32, registry=SHARED).memoize
 def _parsed(pattern: str) -> Any:
     """Kept for the patterns seen last: a schema's pattern is used for many strings."""
     try:

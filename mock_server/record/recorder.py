@@ -36,7 +36,6 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from ..checks.profiles import ProfileRegistry
 from ..config import RECORD_MODES, Settings
 from ..engine.choosing import ScenarioState
 from ..engine.loading import ScenarioProblems, parse_scenarios
@@ -44,6 +43,7 @@ from ..engine.request_view import RequestView
 from ..engine.scenario import Scenario
 from ..errors import ConfigError
 from ..jsonio import dumps
+from ..providers import ProfileRegistry
 from ..redaction import Scrubber
 from .capture import Facts, StreamCapture, completion_reply, error_reply
 from .identity import match_conditions, scenario_name

@@ -15,15 +15,16 @@ from typing import Any
 
 from aiohttp import web
 
+from ..caches import SHARED
 from ..engine.loading import ScenarioProblems, parse_scenarios
 from ..engine.request_view import RequestView
 from ..engine.scenario import Scenario
 from ..errors import ApiError, ConfigError
 from ..jsonio import loads
-from .access import ClientGone, read_body
 from .headers import raw, readable
 from .journal import entry, entry_json, is_unmatched
 from .render import json_response
+from .request_body import ClientGone, read_body
 from .scenario_export import scenario_yaml
 from .state import STATE, ServerState
 from .tenants import MAX_ADDED_SCENARIOS, Tenant
@@ -138,6 +139,9 @@ async def health(request: web.Request) -> web.Response:
             ],
             "scenarios": len(state.engine.files),
             "shortcut": state.shortcut.as_json(),
+            "caches": {
+                name: cache.stats() for name, cache in sorted({**SHARED, **state.caches}.items())
+            },
         },
     )
 

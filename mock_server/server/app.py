@@ -16,15 +16,16 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from ..accounts.clock import make_clock
 from ..accounts.rules import AccountRules
-from ..checks.profiles import BASE_PATHS, load_profiles
+from ..checks.profiles import load_profiles
 from ..config import Settings
 from ..engine.choosing import ScenarioEngine
 from ..engine.loading import load_paths
 from ..errors import ApiError, ConfigError
+from ..providers import BASE_PATHS
 from ..wire.ids import Ids
 from ..wire.pacer import Pacer
-from .access import authenticate, route_profile
 from .admin_routes import add_admin_routes
+from .auth import authenticate
 from .exchange import Incoming
 from .headers import readable
 from .inspector import add_inspector_routes, load_files
@@ -32,6 +33,7 @@ from .pipeline import chat_completions
 from .render import error_answer, json_response
 from .request_log import FORMATS as LOG_FORMATS
 from .request_log import RequestLog
+from .routing import route_profile
 from .state import STATE, ServerState, scenario_paths
 from .tenants import Tenants
 
@@ -81,7 +83,7 @@ def banner(app: web.Application, port: int) -> str:
 def server_options(settings: Settings) -> dict:
     """Options for aiohttp's connection handler, the same for ``run_app`` and ``AppRunner``:
     idle connections (and half-sent headers) closed after ``idle_timeout``; request bodies
-    decoded by ``server.access`` rather than by aiohttp, so that a broken or unsupported
+    decoded by ``server.request_body`` rather than by aiohttp, so that a broken or unsupported
     ``Content-Encoding`` gets a JSON answer and a bounded size."""
     return {
         "access_log": None,

@@ -35,15 +35,17 @@ from aiohttp.http import SERVER_SOFTWARE
 from aiohttp.web_protocol import RequestHandler
 from yarl import URL
 
+from ..caches import SHARED, BoundedCache
+from ..wire.answer import Answer
 from .exchange import Exchange, Incoming
 from .headers import readable
 from .pipeline import Outcome, admit, crashed, open_exchange, respond, sent
-from .render import Answer
 from .state import STATE
 
 log = logging.getLogger("mock_server")
 
 ROUTE_CACHE_SIZE = 4096  # distinct request paths whose route is remembered
+HEADER_CACHE_SIZE = 4096  # distinct sets of answer header names judged
 MAX_ROUTED_PATH = 256  # longer paths (no chat-completions path is) go through aiohttp
 # Headers the HTTP layer sets or rewrites: an answer that has one is sent by aiohttp.
 _HTTP_LAYER_HEADERS = frozenset(
@@ -127,7 +129,8 @@ class Shortcut:
     def __init__(self, app: web.Application) -> None:
         self._state = app[STATE]
         self._router = app.router
-        self._routes: dict[str, Route | None] = {}
+        routes = BoundedCache("routes", ROUTE_CACHE_SIZE, registry=self._state.caches)
+        self.route: Callable[[str], Route | None] = routes.memoize(self._routed)
         self.status = self._state.shortcut
 
     def decide(self, message: Any, payload: Any) -> Route | None:
@@ -143,6 +146,7 @@ class Shortcut:
             or payload.total_bytes > self._state.settings.max_body_bytes
             or "Expect" in headers
             or "Content-Encoding" in headers
+            or len(message.path) > MAX_ROUTED_PATH  # not remembered: a client picks its paths
         ):
             return None
         return self.route(message.path)
@@ -176,24 +180,15 @@ class Shortcut:
         self.status.failures += 1
         log.exception("the connection answered, then failed: %s", what)
 
-    def route(self, path: str) -> Route | None:
-        """``resolve(path)``, remembered."""
-        try:
-            return self._routes[path]
-        except KeyError:
-            pass
-        if len(path) > MAX_ROUTED_PATH:  # not remembered: a client picks its paths
+    def _routed(self, path: str) -> Route | None:
+        """``resolve(path)``, for ``route`` to remember."""
+        if "?" in path or "%" in path or not path.startswith("/"):
             return None
-        route = None
-        if "?" not in path and "%" not in path and path.startswith("/"):
-            try:
-                route = resolve(self._router, path)
-            except Exception:  # never again for this path: aiohttp answers it
-                log.exception("the route of %s could not be found", readable(path))
-        if len(self._routes) >= ROUTE_CACHE_SIZE:
-            self._routes.clear()
-        self._routes[path] = route
-        return route
+        try:
+            return resolve(self._router, path)
+        except Exception:  # never again for this path: aiohttp answers it
+            log.exception("the route of %s could not be found", readable(path))
+            return None
 
 
 def resolve(router: web.UrlDispatcher, path: str) -> Route | None:
@@ -221,7 +216,7 @@ def _wire_bytes(answer: Answer) -> bytes | None:
     if answer.close or status < 200 or status in (204, 304):
         return None
     headers = answer.headers
-    if not _PLAIN_NAMES.issuperset(headers) and not _plain(headers):
+    if not _plain(tuple(headers)):
         return None
     fields = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
     if fields.count("\n") != len(headers) or fields.count("\r") != len(headers):
@@ -234,18 +229,12 @@ def _wire_bytes(answer: Answer) -> bytes | None:
     return head.encode() + _http_layer_tail() + body
 
 
-_PLAIN_NAMES: set[str] = set()  # header names seen that the HTTP layer leaves alone
-
-
-def _plain(headers: dict[str, str]) -> bool:
-    """Whether no header of ``headers`` is one the HTTP layer manages or cannot send (and
-    remember the names, up to a bound)."""
-    for name in headers:
-        if name.lower() in _HTTP_LAYER_HEADERS or "\r" in name or "\n" in name:
-            return False
-    if len(_PLAIN_NAMES) < ROUTE_CACHE_SIZE:
-        _PLAIN_NAMES.update(headers)
-    return True
+@BoundedCache("plain_headers", HEADER_CACHE_SIZE, registry=SHARED).memoize
+def _plain(names: tuple[str, ...]) -> bool:
+    """Whether no header of these ``names`` is one the HTTP layer manages or cannot send."""
+    return not any(
+        name.lower() in _HTTP_LAYER_HEADERS or "\r" in name or "\n" in name for name in names
+    )
 
 
 class _HttpLayerTail:

@@ -8,8 +8,8 @@ from typing import Any
 from aiohttp import web
 from multidict import CIMultiDictProxy
 
-from ..checks.profiles import Profile
 from ..engine.choosing import Selection
+from ..providers import Profile
 from ..wire.completions import Completion
 from ..wire.faults import Fault
 from .state import ServerState

@@ -1,8 +1,8 @@
 """The chat-completions pipeline: the path every ``POST .../chat/completions`` takes.
 
-    route (tenant, profile, base path)   server.access
-      -> auth                      401   server.access
-      -> body                      400 / 413   server.access, checks.body
+    route (tenant, profile, base path)   server.routing
+      -> auth                      401   server.auth
+      -> body                      400 / 413   server.request_body, checks.body
       -> schema + semantic checks  400 / 422   checks.request
       -> account emulation         402 / 429 / 503   accounts.rules
       -> scenario engine           (scripted error, fault, or a reply; else fallback / strict 404,
@@ -37,17 +37,20 @@ from ..engine.matching import format_near_misses
 from ..engine.reply_specs import ReplySpec
 from ..engine.request_view import RequestView
 from ..errors import ApiError
+from ..wire.answer import Answer
 from ..wire.completions import Completion, new_completion, requested_top_logprobs
 from ..wire.faults import plain_fault
 from ..wire.kept_bodies import KeptBody
 from ..wire.size import estimated_size
 from ..wire.streaming import render_events, send_stream
-from .access import ClientGone, authenticate, read_body, route_profile
+from .auth import authenticate
 from .exchange import Exchange, Incoming
 from .headers import readable
 from .journal import record
 from .overrides import NONE, read_overrides
-from .render import Answer, answer_headers, error_answer, json_bytes_answer
+from .render import answer_headers, error_answer, json_bytes_answer
+from .request_body import ClientGone, read_body
+from .routing import route_profile
 from .state import STATE, ServerState
 
 if TYPE_CHECKING:

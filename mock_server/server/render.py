@@ -3,35 +3,17 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from ..checks.profiles import Profile
 from ..errors import ApiError
 from ..jsonio import COMPACT, JsonStyle
+from ..providers import Profile
+from ..wire.answer import Answer
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 RETRY_DEFAULTS = {"retry-after": "1", "retry-after-ms": "1000"}
-
-
-@dataclass(slots=True)
-class Answer:
-    """A whole answer, ready to send: status, headers (without the ones the HTTP layer adds:
-    Content-Length, Date, Server) and body; ``close``: the connection ends after it."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    close: bool = False
-
-    def response(self) -> web.Response:
-        """The answer as aiohttp sends it."""
-        response = web.Response(status=self.status, body=self.body, headers=self.headers)
-        if self.close:
-            response.force_close()  # e.g. after a 413, rather than draining an unread body
-        return response
 
 
 def json_answer(

@@ -6,17 +6,18 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from ..accounts.clock import Clock
 from ..accounts.rules import AccountRules
-from ..checks.profiles import ProfileRegistry
+from ..caches import BoundedCache
 from ..checks.request import PassedBodies
 from ..config import Settings
 from ..engine.choosing import ScenarioEngine
 from ..engine.loading import bundled_scenarios_dir
+from ..providers import ProfileRegistry
 from ..wire.ids import Ids
 from ..wire.kept_bodies import KeptBodies
 from ..wire.pacer import Pacer
@@ -60,14 +61,20 @@ class ServerState:
     clock: Clock
     accounts: AccountRules
     pacer: Pacer
-    passed_bodies: PassedBodies = field(default_factory=PassedBodies)
-    kept_bodies: KeptBodies = field(default_factory=KeptBodies)
+    # This server's caches by name, for GET /__admin/health (the process's: caches.SHARED).
+    caches: dict[str, BoundedCache[Any, Any]] = field(default_factory=dict)
+    passed_bodies: PassedBodies = field(init=False)
+    kept_bodies: KeptBodies = field(init=False)
     # Called with each request's Exchange once it is answered (server.request_log); None: no
     # log line, and no work for one.
     request_log: Callable[..., None] | None = None
     # Forwards and records what no scenario answers (--record); None: nothing is forwarded.
     recorder: Recorder | None = None
     shortcut: ShortcutStatus = field(default_factory=ShortcutStatus)
+
+    def __post_init__(self) -> None:
+        self.passed_bodies = PassedBodies(registry=self.caches)
+        self.kept_bodies = KeptBodies(self.caches)
 
     def scenario_paths(self) -> list[str | Path]:
         """Where file scenarios come from: ``--scenarios`` (else the bundled ones), and for a

@@ -7,15 +7,15 @@ into the provider's JSON for a given request and profile. Streaming renders the 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import time
 import zlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..checks.profiles import Profile
+from ..caches import SHARED, BoundedCache
 from ..lazy_property import lazy
+from ..providers import Profile
 from .ids import Ids
 from .tokens import count_tokens, prompt_tokens, split_tokens
 
@@ -68,7 +68,7 @@ def _fingerprint(model: str) -> str:
     return "fp_" + hashlib.sha1(model.encode()).hexdigest()[:10]
 
 
-_cached_fingerprint = functools.lru_cache(maxsize=256)(_fingerprint)
+_cached_fingerprint = BoundedCache("fingerprints", 256, registry=SHARED).memoize(_fingerprint)
 
 
 def token_logprob(token: str, alternatives: int) -> dict[str, Any]:
@@ -125,7 +125,7 @@ class Completion:
     usage_override: dict[str, int] = field(default_factory=dict)
     top_logprobs: int | None = None  # None: logprobs were not requested
 
-    @property
+    @lazy  # read twice for a body: one cache look-up
     def fingerprint(self) -> str | None:
         if not self.profile.response.get("system_fingerprint"):
             return None

@@ -8,14 +8,15 @@ next such request gets a fresh id and time spliced in, with nothing rendered or 
 reply whose tool calls get generated ids is not kept (each answer needs new ones).
 
 Bounded like ``checks.request.PassedBodies``: request bodies up to ``MAX_REQUEST_BYTES``,
-completion bodies up to ``MAX_BODY_BYTES``, at most ``MAX_ENTRIES`` (forgotten all at once
-when full).
+completion bodies up to ``MAX_BODY_BYTES``, at most ``MAX_ENTRIES`` (the least recently used
+forgotten first); so are the requests seen once, not yet kept.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..caches import BoundedCache
 from .completions import Completion
 
 MAX_ENTRIES = 256
@@ -56,16 +57,27 @@ class KeptBody:
         return b"".join((before, first, between, second, after))
 
 
+Key = tuple[bytes, str, int]  # request body, profile, reply spec's id
+
+
 class KeptBodies:
     """The kept bodies of one server, by request body, profile and reply spec. A body is kept
-    the second time it is made: traffic in which nothing repeats pays for no cutting."""
+    the second time it is made: traffic in which nothing repeats pays for no cutting.
+    ``registry`` lists the caches as ``kept_bodies`` and ``seen_bodies``."""
 
-    def __init__(self) -> None:
-        self._kept: dict[tuple[bytes, str, int], KeptBody] = {}
-        self._seen: set[tuple[bytes, str, int]] = set()
+    def __init__(self, registry: dict[str, BoundedCache[Any, Any]] | None = None) -> None:
+        self.kept: BoundedCache[Key, KeptBody] = BoundedCache(
+            "kept_bodies",
+            MAX_ENTRIES,
+            max_bytes=MAX_ENTRIES * (MAX_REQUEST_BYTES + MAX_BODY_BYTES),
+            registry=registry,
+        )
+        self.seen: BoundedCache[Key, bool] = BoundedCache(
+            "seen_bodies", MAX_ENTRIES, max_bytes=MAX_ENTRIES * MAX_REQUEST_BYTES, registry=registry
+        )
 
     def get(self, raw: bytes, profile: str, reply: Any) -> KeptBody | None:
-        kept = self._kept.get((raw, profile, id(reply)))
+        kept = self.kept.get((raw, profile, id(reply)))
         return kept if kept is not None and kept.owner is reply else None
 
     def keep(
@@ -80,15 +92,11 @@ class KeptBodies:
         if len(raw) > MAX_REQUEST_BYTES or len(data) > MAX_BODY_BYTES:
             return
         key = (raw, profile, id(reply))
-        if key not in self._seen:
-            if len(self._seen) >= MAX_ENTRIES:
-                self._seen.clear()
-            self._seen.add(key)
+        if not self.seen.get(key):
+            self.seen.put(key, True, len(raw))
             return
         try:
             kept = KeptBody(reply, completion, data, warning)
         except ValueError:  # a body of another shape: made afresh each time
             return
-        if len(self._kept) >= MAX_ENTRIES:
-            self._kept.clear()
-        self._kept[key] = kept
+        self.kept.put(key, kept, len(raw) + len(data))

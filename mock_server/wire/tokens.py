@@ -11,10 +11,10 @@ message, 1 more for a ``name``, and 3 to prime the reply; tool definitions count
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
+from ..caches import SHARED, BoundedCache
 from ..jsonio import dumps
 from ..messages import content_text
 
@@ -42,7 +42,7 @@ def count_tokens(text: str) -> int:
 CACHED_TEXT = 4096
 
 
-@functools.lru_cache(maxsize=4096)
+@BoundedCache("token_counts", 4096, registry=SHARED).memoize
 def _cached_count(text: str) -> int:
     return len(TOKEN.findall(text))
 

@@ -14,7 +14,7 @@ the ``$ref``/``allOf``/``anyOf``/``oneOf`` steps taken for one value, so a cycle
 and a schema that asks for more, that no value satisfies, whose numbers are past a float's
 range, or whose ``$ref`` leads anywhere but a subschema, raises ``CannotGenerate`` with where
 and why. A ``pattern`` no string could be built for (or checked) is noted in
-``Example.warnings``.
+``GeneratedValue.warnings``.
 """
 
 from __future__ import annotations
@@ -78,18 +78,18 @@ class CannotGenerate(ValueError):
 
 
 @dataclass
-class Example:
+class GeneratedValue:
     """A value made for a JSON Schema, and what could not be satisfied."""
 
     value: Any
     warnings: list[str] = field(default_factory=list)
 
 
-def example_for(schema: Any, root: Any = None) -> Example:
+def value_for(schema: Any, root: Any = None) -> GeneratedValue:
     """A value that satisfies ``schema``; ``$ref``s resolve against ``root`` (default: the
     schema itself). Raises ``CannotGenerate``."""
     builder = _Builder(schema if root is None else root)
-    return Example(builder.value(schema, (), 0, 0), builder.warnings)
+    return GeneratedValue(builder.value(schema, (), 0, 0), builder.warnings)
 
 
 class _Builder:

@@ -1,65 +1,14 @@
-"""The front of the request path: which profile a path names, who is calling, the body bytes."""
+"""The body bytes of a request: read within a time and size limit, and decoded."""
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import zlib
 
 from aiohttp import web
 
-from ..checks.profiles import Profile
 from ..errors import ApiError
-from ..redaction import redact
-from .exchange import Incoming
-from .headers import raw, readable
-from .state import ServerState
-
-
-def route_profile(state: ServerState, request: Incoming, base: str) -> Profile:
-    """The profile a request's path names (or the default), if it is served at ``base``."""
-    name = request.profile
-    profile = state.profiles.default if name is None else state.profiles.get(name)
-    if profile is None:
-        known = ", ".join(sorted(p.name for p in state.profiles))
-        raise ApiError(
-            "404",
-            message=(
-                f"Unknown profile '{readable(name)}' in {readable(request.path)}; "
-                f"known profiles: {known}."
-            ),
-            type="invalid_request_error",
-            code="unknown_profile",
-        )
-    if not profile.serves(base):
-        raise ApiError(
-            "404",
-            message=(
-                f"Invalid URL ({request.method} {readable(request.path)}): profile "
-                f"'{profile.name}' is "
-                f"served at {', '.join(profile.paths)}."
-            ),
-            type="invalid_request_error",
-            code=None,
-        )
-    return profile
-
-
-def authenticate(state: ServerState, request: Incoming, profile: Profile) -> str | None:
-    """The caller's API key, or ``ApiError`` 401 when the profile or the key list demands one."""
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    key = key.strip() if scheme.lower() == "bearer" else ""
-    if not key:
-        if state.api_keys or profile.auth_required:
-            raise ApiError("missing_api_key")
-        return None
-    if state.api_keys:
-        # Compare with every key in constant time, so timing tells nothing about near misses.
-        given = raw(key)
-        if not any([hmac.compare_digest(given, known) for known in state.api_keys]):
-            shown = readable(key)
-            raise ApiError("401", values={"key": redact(shown), "key_tail": "****" + shown[-4:]})
-    return readable(key)
+from .headers import readable
 
 
 class ClientGone(Exception):
