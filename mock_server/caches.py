@@ -90,9 +90,10 @@ class BoundedCache(Generic[K, V]):
                 return
             self.bytes += size - sizes.get(key, 0)
             sizes[key] = size
-        data[key] = value
         try:
-            data.move_to_end(key)
+            if key in data:  # kept again: now the most recently used
+                data.move_to_end(key)
+            data[key] = value
             while len(data) > self.max_entries or self.bytes > self._bound:
                 oldest, _ = data.popitem(False)  # the first: least recently used
                 if sizes:

@@ -3,6 +3,7 @@ counting what it does; and the caches of a running server in ``GET /__admin/heal
 
 from __future__ import annotations
 
+import pytest
 from conftest import raw_request
 
 from mock_server.caches import MISSING, SHARED, BoundedCache
@@ -52,7 +53,7 @@ def test_a_value_past_the_byte_bound_alone_is_not_kept_nor_what_it_replaces():
     assert ("a" in cache, "b" in cache, cache.bytes, cache.evictions) == (True, False, 2, 0)
 
 
-def test_hits_and_misses_are_counted_by_get_only():
+def test_get_counts_hits_and_misses_and_in_does_not():
     cache: BoundedCache[str, None] = BoundedCache("counted", 4)
     cache.put("none", None)
     assert cache.get("none", MISSING) is None  # a kept None is a hit, told from a miss
@@ -75,6 +76,14 @@ def test_memoize_computes_once_per_kept_argument():
     assert calls == [2, 3, 4, 2]  # 2 was the least recently used when 4 came
     assert (cache.hits, cache.misses, cache.evictions) == (1, 4, 2)
     assert square.__doc__ == "The square."
+
+
+def test_memoize_keeps_no_failure():
+    cache: BoundedCache[str, int] = BoundedCache("numbers", 4)
+    number = cache.memoize(int)
+    with pytest.raises(ValueError):
+        number("x")
+    assert ("x" not in cache, number("7"), cache.misses) == (True, 7, 2)
 
 
 def test_clear_forgets_the_entries_and_keeps_the_counters():
