@@ -1,4 +1,4 @@
-"""What the release check (``.ci/check``) reads off the built distributions.
+"""What the release check (``.ci/run``) reads off the built distributions.
 
 python .ci/release.py floors WHEEL        pip constraints pinning every dependency of the
                                           wheel (its test extra too) at its declared floor

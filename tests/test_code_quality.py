@@ -17,7 +17,7 @@ PACKAGE = Path(mock_server.__file__).parent  # the package under test, wherever 
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
 @pytest.mark.skipif(
-    PACKAGE.parent != ROOT, reason="an installed copy: .ci/check lints the source tree itself"
+    PACKAGE.parent != ROOT, reason="an installed copy: .ci/run lints the source tree itself"
 )
 def test_ruff_clean():
     result = subprocess.run(
