@@ -6,9 +6,11 @@ server's own caches are named in its registry (``ServerState.caches``), those of
 (keyed by client data too, but shared by every server) in ``SHARED``.
 
 A hit costs a call, a dictionary look-up and ``move_to_end`` on an ``OrderedDict``: hits are
-taken on every request (docs/performance.md). Servers in threads of one process share the
-caches of ``SHARED``, which are bounded by entries only: an entry another thread evicted
-meanwhile is no error, and no lock is needed.
+taken on every request (docs/performance.md). A cache that memoizes a function keeps its
+results with ``functools.lru_cache`` (the same policy and bound, run in C: memoized functions
+are called several times a request), and shows its counts as its own. Servers in threads of
+one process share the caches of ``SHARED``, which are bounded by entries only: an entry another
+thread evicted meanwhile is no error, and no lock is needed.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ class BoundedCache(Generic[K, V]):
     ``default``; ``memoize(compute)`` is ``compute`` with its results kept here.
     """
 
-    __slots__ = ("_bound", "_data", "_sizes", "bytes", "evictions", "get", "hits", "max_bytes",
-                 "max_entries", "misses", "name")  # fmt: skip
+    __slots__ = ("_bound", "_data", "_evictions", "_hits", "_memo", "_misses", "_sizes", "bytes",
+                 "get", "max_bytes", "max_entries", "name")  # fmt: skip
 
     def __init__(
         self,
@@ -51,30 +53,26 @@ class BoundedCache(Generic[K, V]):
         self._bound = math.inf if max_bytes is None else max_bytes
         self._data: OrderedDict[K, V] = OrderedDict()
         self._sizes: dict[K, int] = {}
-        self.bytes = self.hits = self.misses = self.evictions = 0
-        self.get: Callable[..., V | Any] = self._lookup(None)
+        self.bytes = self._hits = self._misses = self._evictions = 0
+        self._memo: Any = None  # the lru_cache of ``memoize``, if any
+        self.get: Callable[..., V | Any] = self._lookup()
         if registry is not None:
             registry[name] = self
 
-    def _lookup(self, compute: Callable[[K], V] | None) -> Callable[..., V | Any]:
-        """A look-up that counts a hit or a miss and answers a miss with ``compute(key)``,
-        then kept, or else the ``default`` given: made once, so that a hit costs one call."""
-        found, touch, put = self._data.get, self._data.move_to_end, self.put  # no look-ups
+    def _lookup(self) -> Callable[..., V | Any]:
+        """A look-up that counts a hit or a miss: made once, so that a hit costs one call."""
+        found, touch = self._data.get, self._data.move_to_end  # no attribute look-ups
 
         def lookup(key: K, default: Any = None) -> V | Any:
             value = found(key, MISSING)
             if value is MISSING:
-                self.misses += 1
-                if compute is None:
-                    return default
-                value = compute(key)
-                put(key, value)
-                return value
+                self._misses += 1
+                return default
             try:  # noqa: SIM105 (contextlib.suppress is a call more on every hit)
                 touch(key)
             except KeyError:  # evicted meanwhile, by another thread
                 pass
-            self.hits += 1
+            self._hits += 1
             return value
 
         return lookup
@@ -98,31 +96,57 @@ class BoundedCache(Generic[K, V]):
                 oldest, _ = data.popitem(False)  # the first: least recently used
                 if sizes:
                     self.bytes -= sizes.pop(oldest, 0)
-                self.evictions += 1
+                self._evictions += 1
         except KeyError:  # changed meanwhile by another thread
             pass
 
     def memoize(self, compute: Callable[[K], V]) -> Callable[[K], V]:
-        """``compute`` (a function of one hashable argument) with its results kept here, as
-        entries of no size: a cache bounded by entries."""
-        return functools.update_wrapper(self._lookup(compute), compute)
+        """``compute`` (a function of one hashable argument) with its results kept here, by
+        ``functools.lru_cache``: bounded by entries, counted as this cache's."""
+        self._memo = functools.lru_cache(maxsize=self.max_entries)(compute)
+        return self._memo
+
+    def _memo_counts(self) -> tuple[int, int, int, int]:
+        """The memo's hits, misses, evictions and entries (zeros without one)."""
+        if self._memo is None:
+            return 0, 0, 0, 0
+        hits, misses, _, entries = self._memo.cache_info()
+        return hits, misses, misses - entries, entries
+
+    @property
+    def hits(self) -> int:
+        return self._hits + self._memo_counts()[0]
+
+    @property
+    def misses(self) -> int:
+        return self._misses + self._memo_counts()[1]
+
+    @property
+    def evictions(self) -> int:
+        return self._evictions + self._memo_counts()[2]
 
     def __contains__(self, key: object) -> bool:
-        """Whether ``key`` is kept; neither counted nor made the most recently used."""
+        """Whether ``key`` is kept (by ``put``); neither counted nor made the most recently
+        used."""
         return key in self._data
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self._data) + self._memo_counts()[3]
 
     def clear(self) -> None:
         """Forget every entry; the counters stay."""
         self._data.clear()
         self._sizes.clear()
         self.bytes = 0
+        if self._memo is not None:
+            hits, misses, evictions, _ = self._memo_counts()
+            self._hits, self._misses = self._hits + hits, self._misses + misses
+            self._evictions += evictions
+            self._memo.cache_clear()
 
     def stats(self) -> dict[str, int]:
         """As ``GET /__admin/health`` shows it."""
-        shown = {"entries": len(self._data), "max_entries": self.max_entries}
+        shown = {"entries": len(self), "max_entries": self.max_entries}
         if self.max_bytes is not None:
             shown |= {"bytes": self.bytes, "max_bytes": self.max_bytes}
         return shown | {"hits": self.hits, "misses": self.misses, "evictions": self.evictions}

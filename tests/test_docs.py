@@ -60,7 +60,7 @@ def test_readme_commands_match_ci():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
     assert "\nbash .ci/run\n" in readme
-    assert '-m pytest -p no:cacheprovider -n 2 -q' in ci  # the suite, against the installed wheel
+    assert "-m pytest -p no:cacheprovider -n 2 -q" in ci  # the suite, against the installed wheel
     assert "pip install -e . && mock-server" in readme
 
 
