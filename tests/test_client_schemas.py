@@ -80,6 +80,12 @@ REGEX_ATTACKS = {
         "minLength": 40,
         "not": {"$ref": "#/x-hidden"},
     },
+    "pattern in data that a $ref reaches": {
+        "type": "string",
+        "minLength": 40,
+        "default": {"pattern": "^(a+)+$"},
+        "not": {"$ref": "#/default"},
+    },
     "pattern in propertyNames": {
         "type": "object",
         "properties": {"a" * 40 + "!": {}},
@@ -104,6 +110,27 @@ def test_a_pattern_that_runs_quickly_is_still_satisfied(server, quiet):
     response = post_json(server, "/v1/chat/completions", structured(fresh(schema)))
     assert response.status == 200 and "x-mock-fallback-warning" not in response.headers
     assert not list(Draft202012Validator(schema).iter_errors(generated(response)))
+
+
+DATA_LIKE_A_SCHEMA = {
+    "const": {"pattern": "^(a+)+$", "minItems": 2.0, "patternProperties": {"^(a+)+$": 1}},
+    "enum": [{"pattern": "^(a+)+$", "maxLength": 1.0}, "a" * 40 + "!"],
+    "properties": {"pattern": {"type": "string"}, "minItems": {"type": "number"}},
+}
+
+
+@pytest.mark.parametrize("keyword", ["const", "enum", "properties"])
+def test_data_and_property_names_are_kept_as_sent(server, quiet, keyword):
+    schema = {"type": "object", keyword: DATA_LIKE_A_SCHEMA[keyword]}
+    if keyword == "properties":
+        schema["required"] = ["pattern", "minItems"]
+    response = post_json(server, "/v1/chat/completions", structured(fresh(schema)))
+    assert response.status == 200, response.body
+    value = generated(response)
+    assert not list(Draft202012Validator(schema).iter_errors(value))
+    if keyword != "properties":
+        sent = schema["const"] if keyword == "const" else schema["enum"][0]
+        assert json.dumps(value, sort_keys=True) == json.dumps(sent, sort_keys=True)
 
 
 def test_another_tenant_and_the_admin_api_answer_meanwhile(server, tenant, quiet):

@@ -15,6 +15,7 @@ string (see ``patterns``): those are named in a warning instead of run.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,6 +27,11 @@ MAX_NESTING = 64
 MAX_PATTERN_TEXT = 10_000  # characters in all the schema's patterns together
 MAX_CHECKS = 20_000  # keyword evaluations: 10 to 25 microseconds each
 MAX_REF_NESTING = 48
+# Keywords whose values are data, not subschemas, and those whose values map names to subschemas.
+DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
+SCHEMA_MAPS = frozenset(
+    {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}
+)
 COUNTS = frozenset(
     {"minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties"}
     | {"minContains", "maxContains"}
@@ -65,14 +71,16 @@ def doubts(schema: Any, value: Any) -> list[str]:
     longest = _longest_text(value)
     cost = {p: ways(p, longest) for p in _patterns(schema)}
     slow = {p for p, w in cost.items() if w > MAX_WAYS}
-    cost = {p: w for p, w in cost.items() if p not in slow}
     notes = [
         f"pattern {shown(p)} was not checked: it could run too long on a string of {longest} "
         "characters"
         for p in sorted(slow)
     ]
     if slow:
+        # Gone from every subschema; one left in data that a $ref reaches stops the check.
         schema = _rebuilt(schema, lambda node: _without_patterns(node, slow))
+        cost = {p: math.inf if p in slow else w for p, w in cost.items()}
+        cost = {p: cost[p] for p in _patterns(schema)}
     try:
         error = next(iter(_Meter(cost).validator()(schema).iter_errors(value)), None)
     except _OutOfChecks as stop:
@@ -160,13 +168,23 @@ def _size(value: Any) -> tuple[int, int]:
     return objects, depth
 
 
-def _rebuilt(value: Any, change: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
-    """``value`` with ``change`` applied to every object in it, innermost first."""
-    if isinstance(value, dict):
-        return change({key: _rebuilt(item, change) for key, item in value.items()})
-    if isinstance(value, list):
-        return [_rebuilt(item, change) for item in value]
-    return value
+def _rebuilt(schema: Any, change: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
+    """``schema`` with ``change`` applied to each of its subschemas, innermost first. Data
+    (``const``, ``enum``, ``default``, ``examples``) is kept as it is, and so are the maps of
+    ``properties`` and its kind, whose values are subschemas; an unknown keyword's value is
+    taken for a subschema, since a ``$ref`` may use it as one."""
+    if isinstance(schema, list):
+        return [_rebuilt(item, change) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    rebuilt = {}
+    for key, item in schema.items():
+        if key in SCHEMA_MAPS and isinstance(item, dict):
+            item = {name: _rebuilt(sub, change) for name, sub in item.items()}
+        elif key not in DATA_KEYWORDS:
+            item = _rebuilt(item, change)
+        rebuilt[key] = item
+    return change(rebuilt)
 
 
 def _integral_counts(node: dict[str, Any]) -> dict[str, Any]:
