@@ -13,6 +13,7 @@ from .errors import ApiError, ConfigError
 from .jsonio import COMPACT, JsonStyle
 
 DEFAULT_PROFILE = "openai"
+DEFAULT_APIS = ("chat_completions",)
 BASE_PATHS = ("/v1", "/api/v1", "/v1beta/openai")
 ENVELOPES = ("openai", "google")
 Check = Callable[[Any], None]
@@ -63,6 +64,7 @@ class Profile:
     retry_headers: bool = True
     rate_limit_headers: bool = True
     error_code: str | None = None  # the code of every error, whatever the catalog or rule says
+    apis: tuple[str, ...] = DEFAULT_APIS  # the APIs served at its paths (``apis.api``)
 
     @property
     def id_style(self) -> str:

@@ -38,7 +38,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from mock_server.config import Limits, Settings
-from mock_server.engine.fallback import fallback_choice
+from mock_server.engine.fallback import fallback_message
 from mock_server.engine.loading import ScenarioProblems, bundled_scenarios_dir, parse_scenarios
 from mock_server.errors import ApiError
 from mock_server.testing.runner import MockServer
@@ -216,7 +216,7 @@ def test_any_client_schema_gets_a_valid_value_or_a_refusal_in_time(schema):
     }
     started = time.monotonic()
     try:
-        choice = fallback_choice(body)
+        choice = fallback_message(body)
     except ApiError as error:
         choice = None
         assert (error.kind, error.code) in {("400", code) for code in REFUSALS}, error

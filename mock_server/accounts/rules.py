@@ -13,18 +13,27 @@ request; a request's tokens are estimated before it is served (prompt tokens, pl
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..config import Chaos, KeySpec, Settings
 from ..errors import ApiError
 from ..providers import Profile
-from ..wire.completions import max_completion_tokens
 from ..wire.faults import STREAM_FAULTS, Fault
-from ..wire.tokens import prompt_tokens
 from .account import Account, TenantAccounts
 from .clock import Clock, format_duration
 
 LIMIT_NAMES = {"requests": "requests per min (RPM)", "tokens": "tokens per min (TPM)"}
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """What a request may spend, as its API reckons it: the model it names, its prompt tokens,
+    and the most it may generate (``max_tokens`` times ``n`` for chat completions)."""
+
+    model: str
+    prompt_tokens: int
+    most_generated: int
 
 
 class AccountRules:
@@ -54,23 +63,25 @@ class AccountRules:
         return accounts.account(spec, limits, configured is not None)
 
     def admit(
-        self, accounts: TenantAccounts, key: str | None, profile: Profile, body: dict[str, Any]
+        self,
+        accounts: TenantAccounts,
+        key: str | None,
+        profile: Profile,
+        cost: Callable[[], Cost],
     ) -> tuple[dict[str, str], Fault | None]:
-        """Check a valid request against the account; the rate-limit headers to send and a
-        chaos fault to inject, or ``ApiError`` when the account refuses it."""
+        """Check a valid request against the account (``cost`` is asked only when an account
+        applies); the rate-limit headers to send and a chaos fault to inject, or ``ApiError``
+        when the account refuses it."""
         if not self.active:
             return {}, None
         account = self.account(accounts, key)
         headers: dict[str, str] = {}
         if account is not None:
-            prompt = prompt_tokens(body)
-            if account.balance is not None and account.balance < prompt:
+            spend = cost()
+            if account.balance is not None and account.balance < spend.prompt_tokens:
                 raise ApiError("insufficient_quota")
-            requested = {
-                "requests": 1,
-                "tokens": prompt + (max_completion_tokens(body) or 0) * (body.get("n") or 1),
-            }
-            headers = self._take(account, requested, profile, str(body.get("model", "")))
+            requested = {"requests": 1, "tokens": spend.prompt_tokens + spend.most_generated}
+            headers = self._take(account, requested, profile, spend.model)
         maximum = self.settings.max_concurrent_requests
         if maximum is not None and self.in_flight >= maximum:
             raise ApiError("503", status=503, headers=headers)

@@ -17,7 +17,15 @@ from typing import Any
 from ..bundled import bundled
 from ..errors import ConfigError
 from ..jsonio import JsonStyle
-from ..providers import BASE_PATHS, DEFAULT_PROFILE, ENVELOPES, ErrorEntry, Profile, ProfileRegistry
+from ..providers import (
+    BASE_PATHS,
+    DEFAULT_APIS,
+    DEFAULT_PROFILE,
+    ENVELOPES,
+    ErrorEntry,
+    Profile,
+    ProfileRegistry,
+)
 from ..yamlio import YAMLError, close_matches, load_yaml
 from .schema import Check, SchemaCompiler
 
@@ -31,7 +39,7 @@ _KNOWN_KEYS = frozenset(
         "value_error_status", "models", "response", "strip_fields", "default_provider",
         "keepalive", "keepalive_interval", "model_aliases", "unknown_models", "error_envelope",
         "body_format", "error_format", "headers", "trace_headers", "processing_ms_header",
-        "retry_headers", "rate_limit_headers", "error_code",
+        "retry_headers", "rate_limit_headers", "error_code", "apis",
     }
 )  # fmt: skip
 _CHOICES = {
@@ -152,6 +160,9 @@ def _profile(
     for base in raw["paths"]:
         if base not in BASE_PATHS:
             raise ConfigError(f"{origin}: path {base!r} is not one of {', '.join(BASE_PATHS)}")
+    apis = raw.get("apis", DEFAULT_APIS)
+    if not isinstance(apis, list | tuple) or not all(isinstance(a, str) for a in apis):
+        raise ConfigError(f"{origin}: apis must be a list of API names, e.g. [chat_completions]")
     return Profile(
         name=raw["name"],
         description=raw.get("description", ""),
@@ -180,6 +191,7 @@ def _profile(
         retry_headers=bool(raw.get("retry_headers", True)),
         rate_limit_headers=bool(raw.get("rate_limit_headers", True)),
         error_code=raw.get("error_code"),
+        apis=tuple(apis),
     )
 
 

@@ -48,7 +48,7 @@ def _integers(body: dict[str, Any], names: tuple[str, ...]) -> None:
 
 
 class PassedBodies:
-    """``check_request`` remembering the bodies that passed, by their bytes and profile.
+    """``check_request`` remembering the bodies that passed, by their bytes, profile and API.
 
     The same bytes parse to the same body, which the same checks pass again: a body sent
     before (a CI suite's prompts, a load test's one request) is answered without checking it
@@ -65,13 +65,14 @@ class PassedBodies:
         registry: dict[str, BoundedCache[Any, Any]] | None = None,
     ) -> None:
         self.max_bytes = max_bytes
-        self.passed: BoundedCache[tuple[str, bytes], tuple[str, ...]] = BoundedCache(
+        self.passed: BoundedCache[tuple[str, str, bytes], tuple[str, ...]] = BoundedCache(
             "passed_bodies", max_entries, max_bytes=max_entries * max_bytes, registry=registry
         )
 
-    def check(self, raw: bytes, body: dict[str, Any], profile: Profile) -> None:
-        """``check_request(body, profile)``, where ``body`` is what ``raw`` parses to."""
-        key = (profile.name, raw)
+    def check(self, api: str, raw: bytes, body: dict[str, Any], profile: Profile) -> None:
+        """``check_request(body, profile)``, where ``body`` is what ``raw``, sent to ``api``,
+        parses to."""
+        key = (api, profile.name, raw)
         decimals = self.passed.get(key)
         if decimals is None:
             decimals = check_request(body, profile)

@@ -26,12 +26,12 @@ from ..caches import SHARED, BoundedCache
 from ..errors import ApiError
 from ..jsonio import compact_json, loads
 from ..messages import last_user_text
-from ..wire.completions import Choice, ToolCall
+from ..reply import Message, ToolCall
 from .client_schemas import NotASchema, checked, doubts
 from .values import CannotGenerate, value_for
 
 
-def fallback_choice(body: dict[str, Any]) -> Choice:
+def fallback_message(body: dict[str, Any]) -> Message:
     """What the server answers when nothing scripted applies (see the module docstring)."""
     demanded = _demanded_tool(body)
     if demanded is not None:
@@ -42,7 +42,7 @@ def fallback_choice(body: dict[str, Any]) -> Choice:
             f"tools[{index}].function.parameters",
             "invalid_function_parameters",
         )
-        return Choice(tool_calls=[ToolCall(tool["name"], arguments)], warnings=warnings)
+        return Message(tool_calls=[ToolCall(tool["name"], arguments)], warnings=warnings)
     response_format = body.get("response_format") or {}
     if response_format.get("type") == "json_schema":
         json_schema = response_format.get("json_schema") or {}
@@ -52,11 +52,11 @@ def fallback_choice(body: dict[str, Any]) -> Choice:
             "response_format",
             "invalid_json_schema",
         )
-        return Choice(content=content, warnings=warnings)
+        return Message(content=content, warnings=warnings)
     said = last_user_text(body.get("messages"))
     if response_format.get("type") == "json_object":
-        return Choice(content=compact_json({"reply": said}))
-    return Choice(content=f"This is a mock response to: {said}")
+        return Message(content=compact_json({"reply": said}))
+    return Message(content=f"This is a mock response to: {said}")
 
 
 def _or_object(schema: Any) -> Any:

@@ -14,10 +14,9 @@ from typing import Any
 
 from ..errors import ApiError
 from ..jsonio import compact_json
-from ..wire.completions import Choice, ToolCall
+from ..reply import Message, ToolCall
+from ..wire.delivery import Latency, StreamShape
 from ..wire.faults import Fault
-from ..wire.streaming import Latency, StreamShape
-from .fallback import fallback_choice
 from .request_view import RequestView
 from .templating import Template
 
@@ -44,8 +43,8 @@ class AnswerSpec:
     tool_calls: tuple[ToolCallSpec, ...] = ()
     finish_reason: str | None = None
 
-    def render(self, context: Callable[[], dict[str, Any]]) -> Choice:
-        return Choice(
+    def render(self, context: Callable[[], dict[str, Any]]) -> Message:
+        return Message(
             content=self.content.render(context) if self.content is not None else None,
             reasoning_content=(
                 self.reasoning_content.render(context) if self.reasoning_content else None
@@ -69,10 +68,13 @@ class ReplySpec:
     stream: StreamShape = field(default_factory=StreamShape)
     fault: Fault | None = None
 
-    def choices(self, view: RequestView) -> list[Choice]:
-        """The answer's choices; one answer is replicated to fill ``n``."""
+    def messages(
+        self, view: RequestView, fallback: Callable[[RequestView], Message]
+    ) -> list[Message]:
+        """The answer's messages (``fallback``'s when it scripts none); one answer is
+        replicated to fill ``n``."""
         if not self.answers:  # e.g. a reply that only sets latency: the default answer
-            rendered = [fallback_choice(view.body)]
+            rendered = [fallback(view)]
         else:
 
             def context() -> dict[str, Any]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -19,17 +18,16 @@ from ..caches import SHARED
 from ..engine.loading import ScenarioProblems, parse_scenarios
 from ..engine.request_view import RequestView
 from ..engine.scenario import Scenario
-from ..errors import ApiError, ConfigError
+from ..errors import ConfigError
 from ..jsonio import loads
-from .headers import raw, readable
+from .headers import raw
 from .journal import entry, entry_json, is_unmatched
-from .render import json_response
+from .render import as_api_error, json_response
 from .request_body import ClientGone, read_body
 from .scenario_export import scenario_yaml
 from .state import STATE, ServerState
 from .tenants import MAX_ADDED_SCENARIOS, Tenant
 
-log = logging.getLogger("mock_server")
 _COUNT = re.compile(r"[0-9]{1,9}")
 
 
@@ -76,7 +74,7 @@ def _beyond_bounds(
 
 
 async def _body(request: web.Request) -> bytes:
-    """The request body, read and decoded as chat-completions bodies are (size, time, encoding)."""
+    """The request body, read and decoded as API request bodies are (size, time, encoding)."""
     settings = _state(request).settings
     return await read_body(request, settings.max_body_bytes, settings.body_timeout)
 
@@ -112,16 +110,16 @@ def guarded(handler):
             )
         try:
             return await handler(request)
-        except ApiError as error:  # a body too large, too slow, or not decodable
-            status = error.status or 400
-            return _admin_error(request, status, error.detail or str(error), "invalid_request")
         except web.HTTPException as exc:
             return _admin_error(request, exc.status, exc.reason, "invalid_request")
         except (ClientGone, ConnectionError):  # the client hung up
             return web.Response(status=499)
-        except Exception as exc:
-            log.exception("internal error answering %s", readable(request.path))
-            return _admin_error(request, 500, f"internal error: {exc}", "server_error")
+        except Exception as exc:  # a body too large, too slow, not decodable; or a bug of ours
+            error = as_api_error(exc, request.path)
+            if error is not exc:
+                return _admin_error(request, 500, f"internal error: {exc}", "server_error")
+            status = error.status or 400
+            return _admin_error(request, status, error.detail or str(error), "invalid_request")
 
     return guarded_handler
 

@@ -1,15 +1,17 @@
 """The aiohttp application: one server's state, loaded once, and its routes.
 
 ``create_app`` loads and compiles profiles, schemas and scenarios, then routes
-``POST [/t/{tenant}][/{profile}]{base}/chat/completions`` to the pipeline (``server.pipeline``),
-``GET .../models`` to the model list, ``[/t/{tenant}]/__admin/...`` to the admin API, and every
-other path to an OpenAI-shaped 404.
+``POST [/t/{tenant}][/{profile}]{base}{api.path}`` to the pipeline (``server.pipeline``) for
+every API a profile serves (``apis``: chat completions, ``/chat/completions``), ``GET
+.../models`` to the model list, ``[/t/{tenant}]/__admin/...`` to the admin API, and every other
+path to an OpenAI-shaped 404.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -21,19 +23,20 @@ from ..config import Settings
 from ..engine.choosing import ScenarioEngine
 from ..engine.loading import load_paths
 from ..errors import ApiError, ConfigError
-from ..providers import BASE_PATHS
+from ..providers import BASE_PATHS, ProfileRegistry
 from ..wire.ids import Ids
 from ..wire.pacer import Pacer
 from .admin_routes import add_admin_routes
+from .apis import DEFAULT_APIS, Api
 from .auth import authenticate
 from .exchange import Incoming
 from .headers import readable
 from .inspector import add_inspector_routes, load_files
-from .pipeline import chat_completions
-from .render import error_answer, json_response
+from .pipeline import api_route
+from .render import as_api_error, error_answer, json_response
 from .request_log import FORMATS as LOG_FORMATS
 from .request_log import RequestLog
-from .routing import route_profile
+from .routing import API_ROUTES, route_profile
 from .state import STATE, ServerState, scenario_paths
 from .tenants import Tenants
 
@@ -92,10 +95,14 @@ def server_options(settings: Settings) -> dict:
     }
 
 
-def create_app(settings: Settings | None = None) -> web.Application:
-    """Build the server: profiles, schemas and scenarios are loaded and compiled here, once."""
+def create_app(
+    settings: Settings | None = None, apis: Sequence[Api] = DEFAULT_APIS
+) -> web.Application:
+    """Build the server: profiles, schemas and scenarios are loaded and compiled here, once;
+    ``apis``: the APIs it can serve, each where a profile names it."""
     settings = settings or Settings()
     profiles = load_profiles(settings.profile_files, settings.profile)
+    served = _served_apis(profiles, apis)
     if settings.unknown_models is not None:
         for profile in profiles:
             profile.reject_unknown_models = settings.unknown_models == "reject"
@@ -137,17 +144,36 @@ def create_app(settings: Settings | None = None) -> web.Application:
 
         app.cleanup_ctx.append(watch_scenarios)
     page = load_files()
+    app[API_ROUTES] = {}
     for tenant in ("", "/t/{tenant}"):
         add_admin_routes(app, tenant)
         add_inspector_routes(app, tenant, page)
         for profile in ("", "/{profile}"):
             for base in BASE_PATHS:
                 prefix = tenant + profile + base
-                app.router.add_post(prefix + "/chat/completions", chat_completions(base))
+                for api in served:
+                    route = app.router.add_post(prefix + api.path, api_route(api, base))
+                    app[API_ROUTES][route.resource.canonical] = (api, base)
                 app.router.add_get(prefix + "/models", list_models(base))
     # [\s\S]: any character, a newline included (a percent-encoded %0A decodes to one).
     app.router.add_route("*", r"/{tail:[\s\S]*}", not_found)
     return app
+
+
+def _served_apis(profiles: ProfileRegistry, apis: Sequence[Api]) -> list[Api]:
+    """The APIs some profile serves, in the order given; a profile naming an API not among
+    ``apis`` is a ``ConfigError``."""
+    known = {api.name: api for api in apis}
+    named: set[str] = set()
+    for profile in profiles:
+        unknown = [name for name in profile.apis if name not in known]
+        if unknown:
+            raise ConfigError(
+                f"profile {profile.name!r} names unknown API(s) {', '.join(map(repr, unknown))};"
+                f" this server serves {', '.join(known)}"
+            )
+        named.update(profile.apis)
+    return [api for api in apis if api.name in named]
 
 
 def _request_log(log_format: str | None) -> RequestLog | None:
@@ -165,8 +191,8 @@ def list_models(base: str):
             incoming = Incoming.of(request)
             profile = route_profile(state, incoming, base)
             authenticate(state, incoming, profile)
-        except ApiError as error:
-            return error_answer(error, profile, request_id).response()
+        except Exception as exc:
+            return error_answer(as_api_error(exc, request.path), profile, request_id).response()
         owner = profile.name if profile.name != "openai" else "system"
         return json_response(
             {

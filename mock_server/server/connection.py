@@ -1,10 +1,10 @@
 """The connection handler: aiohttp's, with a shortcut for the request that matters most.
 
-A ``POST .../chat/completions`` whose whole body has arrived, on a connection with nothing
-before it still waiting for an answer, is answered in the same call that read it: the pipeline
-runs on what aiohttp's parser made of the bytes, and the answer goes straight to the socket, as
-the bytes aiohttp would send for it (status line, the answer's headers, then Content-Length,
-Date and Server, serialised by aiohttp's own function). That skips aiohttp's request and
+A ``POST`` to an API (``.../chat/completions``) whose whole body has arrived, on a connection with
+nothing before it still waiting for an answer, is answered in the same call that read it: the
+pipeline runs on what aiohttp's parser made of the bytes, and the answer goes straight to the
+socket, as the bytes aiohttp would send for it (status line, the answer's headers, then
+Content-Length, Date and Server). That skips aiohttp's request and
 response objects, its router and a task per request: a third of what a request costs.
 
 Everything else goes through aiohttp as usual: another path or method, HTTP/1.0, a query string
@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from email.utils import formatdate
 from http import HTTPStatus
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
@@ -39,20 +39,24 @@ from ..caches import SHARED, BoundedCache
 from ..wire.answer import Answer
 from .exchange import Exchange, Incoming
 from .headers import readable
-from .pipeline import Outcome, admit, crashed, open_exchange, respond, sent
+from .pipeline import Outcome, admit, guard, open_exchange, respond, sent
+from .routing import API_ROUTES
 from .state import STATE
+
+if TYPE_CHECKING:
+    from .apis.api import Api
 
 log = logging.getLogger("mock_server")
 
 ROUTE_CACHE_SIZE = 4096  # distinct request paths whose route is remembered
 HEADER_CACHE_SIZE = 4096  # distinct sets of answer header names judged
-MAX_ROUTED_PATH = 256  # longer paths (no chat-completions path is) go through aiohttp
+MAX_ROUTED_PATH = 256  # longer paths (no API's path is) go through aiohttp
 # Headers the HTTP layer sets or rewrites: an answer that has one is sent by aiohttp.
 _HTTP_LAYER_HEADERS = frozenset(
     ("content-length", "transfer-encoding", "date", "server", "connection", "set-cookie")
 )
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
-Route = tuple[str | None, str | None, str]  # tenant, profile, base path
+Route = tuple["str | None", "str | None", "Api", str]  # tenant, profile, API, base path
 
 # The first aiohttp release whose connection handler the shortcut is tested against: before it
 # the handler's private state differs in ways no attribute probe can see (an idle connection
@@ -85,8 +89,10 @@ def refusal(app: web.Application, server: web.Server) -> str | None:
     if release(version) < TESTED_SINCE:
         return f"aiohttp {version} is older than {'.'.join(map(str, TESTED_SINCE))}"
     try:
-        if resolve(app.router, "/v1/chat/completions") != (None, None, "/v1"):
-            return "aiohttp's router did not find the chat-completions route"
+        routes = app[API_ROUTES]
+        path, (api, base) = next((p, r) for p, r in routes.items() if "{" not in p)
+        if resolve(app.router, routes, path) != (None, None, api, base):
+            return f"aiohttp's router did not find the route of {path}"
         return _probe(server)
     except Exception as exc:  # any surprise in aiohttp's internals: the public path
         return f"aiohttp {version}'s connection handler did not answer the probe ({exc!r})"
@@ -119,7 +125,7 @@ def _probe(server: web.Server) -> str | None:
 
 
 class Shortcut:
-    """Answers the chat-completions requests a connection can answer by itself.
+    """Answers the API requests a connection can answer by itself.
 
     ``decide`` only looks; ``take`` answers. Once the first byte of an answer is written the
     request is never handed back to aiohttp: a later failure is logged and counted
@@ -129,6 +135,7 @@ class Shortcut:
     def __init__(self, app: web.Application) -> None:
         self._state = app[STATE]
         self._router = app.router
+        self._api_routes = app[API_ROUTES]
         routes = BoundedCache("routes", ROUTE_CACHE_SIZE, registry=self._state.caches)
         self.route: Callable[[str], Route | None] = routes.memoize(self._routed)
         self.status = self._state.shortcut
@@ -154,16 +161,16 @@ class Shortcut:
     def take(self, connection: Connection, message: Any, payload: Any, route: Route) -> bool:
         """Answer ``message`` (which ``decide`` routed): True once its answer is written, False
         when aiohttp is to answer it (handed the exchange begun here, if any)."""
-        tenant, profile, base = route
+        tenant, profile, api, base = route
         incoming = Incoming(
             "POST", message.path, message.headers, message.raw_headers, tenant, profile
         )
-        exchange = open_exchange(self._state, incoming)
+        exchange = open_exchange(self._state, incoming, api)
         try:
             outcome = admit(exchange, base) or respond(exchange, payload.read_nowait())
             wire = _wire_bytes(outcome) if isinstance(outcome, Answer) else None
         except Exception as exc:  # the body is read: aiohttp is handed the answer, not the request
-            outcome, wire = crashed(exchange, exc), None
+            outcome, wire = guard(exchange, exc), None
         if wire is None:
             connection.hand_over(payload, exchange, outcome)
             return False
@@ -185,14 +192,17 @@ class Shortcut:
         if "?" in path or "%" in path or not path.startswith("/"):
             return None
         try:
-            return resolve(self._router, path)
+            return resolve(self._router, self._api_routes, path)
         except Exception:  # never again for this path: aiohttp answers it
             log.exception("the route of %s could not be found", readable(path))
             return None
 
 
-def resolve(router: web.UrlDispatcher, path: str) -> Route | None:
-    """Where aiohttp's ``router`` sends ``POST path``, if to the chat-completions pipeline."""
+def resolve(
+    router: web.UrlDispatcher, api_routes: dict[str, tuple[Api, str]], path: str
+) -> Route | None:
+    """Where aiohttp's ``router`` sends ``POST path``, if to an API's pipeline: the route's
+    path pattern, found in ``api_routes``, names the API and base path."""
     probe = SimpleNamespace(rel_url=URL.build(path=path, encoded=True), method="POST")
     resolving = router.resolve(probe)
     try:
@@ -202,10 +212,11 @@ def resolve(router: web.UrlDispatcher, path: str) -> Route | None:
     else:  # a router that would wait: leave every such request to aiohttp
         resolving.close()
         return None
-    base = getattr(match.handler, "chat_base", None)
-    if base is None:
+    route = match.route
+    served = api_routes.get(route.resource.canonical) if route.resource is not None else None
+    if served is None or route.method != "POST":
         return None
-    return match.get("tenant"), match.get("profile"), base
+    return match.get("tenant"), match.get("profile"), *served
 
 
 def _wire_bytes(answer: Answer) -> bytes | None:

@@ -10,7 +10,7 @@ from multidict import CIMultiDictProxy
 
 from ..engine.choosing import Selection
 from ..providers import Profile
-from ..wire.completions import Completion
+from ..wire.answer import Written
 from ..wire.faults import Fault
 from .state import ServerState
 from .tenants import Tenant
@@ -48,6 +48,7 @@ class Exchange:
 
     state: ServerState
     incoming: Incoming
+    api: Any  # the ``apis.api.Api`` the request is for (the seam's object)
     request_id: str
     tenant: Tenant
     profile: Profile
@@ -55,12 +56,13 @@ class Exchange:
     raw: bytes | None = None  # the body as sent (decoded), for an upstream
     body: dict[str, Any] | None = None
     key: str | None = None
+    hints: dict[str, Any] = field(default_factory=dict)  # routing hints a gateway consumes
     headers: dict[str, str] = field(default_factory=dict)  # e.g. x-ratelimit-*, on every answer
     chaos: Fault | None = None
     selection: Selection | None = None
     near_miss: list[dict[str, Any]] | None = None
     status: int = 200  # 0: a fault left the client without a response
-    completion: Completion | None = None
+    written: Written | None = None  # what the API's encoder made of the reply
     chunks: int | None = None  # events sent, for a stream
     chunk_ms: list[float] = field(default_factory=list)  # when each chunk was due
     fault: str | None = None

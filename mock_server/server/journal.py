@@ -1,4 +1,4 @@
-"""The request journal: what each chat-completions request was and what became of it.
+"""The request journal: what each API request was and what became of it.
 
 An entry is a tuple of atomic values — the raw request body and the exact response bytes, the raw
 header pairs, strings and numbers — so keeping thousands costs little memory and nothing at
@@ -26,7 +26,7 @@ _SCRUBBER = Scrubber()  # credentials in bodies are shown as [REDACTED]
 
 
 FIELDS = (
-    "id", "time", "duration_ms", "tenant", "method", "path", "profile", "headers", "body",
+    "id", "time", "duration_ms", "tenant", "method", "path", "profile", "api", "headers", "body",
     "body_bytes", "status", "scenario", "step", "matched", "near_miss", "stream", "chunks",
     "fault", "response", "response_bytes", "chunk_ms", "recorded",
 )  # fmt: skip
@@ -52,6 +52,7 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
             exchange.incoming.method,
             exchange.incoming.path,
             exchange.profile.name,
+            exchange.api.name,
             headers,
             kept_body,
             body_size,
@@ -78,23 +79,9 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
 
 
 def _stream_summary(exchange: Exchange) -> bytes | None:
-    completion = exchange.completion
-    if completion is None:
+    if exchange.written is None:
         return exchange.summary  # a relayed stream's, if any
-    return dumps(
-        {
-            "id": completion.id,
-            "choices": [
-                {
-                    "index": index,
-                    "message": completion.message(choice),
-                    "finish_reason": choice.derived_finish_reason(),
-                }
-                for index, choice in enumerate(completion.choices)
-            ],
-            "usage": completion.usage(),
-        }
-    )
+    return dumps(exchange.written.summary())
 
 
 def entry(values: tuple[Any, ...]) -> dict[str, Any]:

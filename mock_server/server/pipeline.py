@@ -1,19 +1,21 @@
-"""The chat-completions pipeline: the path every ``POST .../chat/completions`` takes.
+"""The pipeline every API request takes (``POST [/t/{tenant}][/{profile}]{base}{api.path}``),
+the same for each API behind the seam of ``apis.api``:
 
-    route (tenant, profile, base path)   server.routing
+    route (tenant, profile, base path, API)   server.routing
       -> auth                      401   server.auth
-      -> body                      400 / 413   server.request_body, checks.body
-      -> schema + semantic checks  400 / 422   checks.request
-      -> account emulation         402 / 429 / 503   accounts.rules
-      -> scenario engine           (scripted error, fault, or a reply; else fallback / strict 404,
-                                    or, when recording, the upstream: record.recorder)
-      -> JSON body or SSE stream   wire
+      -> body, checked by the API  400 / 413 / 422   server.request_body, Api.check
+      -> account emulation         402 / 429 / 503   accounts.rules, with Api.cost
+      -> scenario engine           on Api.view: a scripted error, fault, or a reply; else
+                                   Api.fallback / strict 404, or, when recording, the upstream
+                                   (record.recorder)
+      -> the API's wire            Api.encode: a JSON body or a stream; kept by Api.cache_key
       -> journal                   server.journal
 
-Errors raised on that path are ``ApiError``s, rendered once by ``error_answer`` in the wording
-of the profile that serves the request.
+Whatever is raised on that path goes through one guard (``guard``): an ``ApiError`` is rendered
+by ``error_answer`` in the wording of the profile that serves the request, anything else is
+logged and answered as that provider's 500.
 
-A request comes in one of two ways: through aiohttp's route handler (``chat_completions``), or
+A request comes in one of two ways: through aiohttp's route handler (``api_route``), or
 straight from the connection when its whole body has already arrived (``server.connection``).
 Both go through ``respond``, which answers there and then with an ``Answer`` unless sending the
 answer takes time (a delay, a stream, a fault, an upstream): that is a ``Later``, which runs with
@@ -23,32 +25,24 @@ aiohttp's request object.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ..checks.body import parse_body
-from ..checks.request import check_model
 from ..engine.matching import format_near_misses
 from ..engine.reply_specs import ReplySpec
 from ..engine.request_view import RequestView
 from ..errors import ApiError
-from ..wire.answer import Answer
-from ..wire.completions import Completion, new_completion, requested_top_logprobs
+from ..wire.answer import Answer, Later, Outcome, Written
 from ..wire.faults import plain_fault
 from ..wire.kept_bodies import KeptBody
-from ..wire.size import estimated_size
-from ..wire.streaming import render_events, send_stream
 from .auth import authenticate
 from .exchange import Exchange, Incoming
-from .headers import readable
 from .journal import record
 from .overrides import NONE, read_overrides
-from .render import answer_headers, error_answer, json_bytes_answer
+from .render import answer_headers, as_api_error, error_answer, json_bytes_answer
 from .request_body import ClientGone, read_body
 from .routing import route_profile
 from .state import STATE, ServerState
@@ -56,43 +50,29 @@ from .state import STATE, ServerState
 if TYPE_CHECKING:
     from ..record.recorder import RecordingTarget
     from ..record.upstream import Upstream
-
-log = logging.getLogger("mock_server")
+    from .apis.api import Api
 
 
 DEFAULT_REPLY = ReplySpec()
-NO_HINTS: dict[str, Any] = {}
 FALLBACK_WARNING_HEADER = "x-mock-fallback-warning"
 
 
-class Later:
-    """An answer that takes time to send: ``run`` sends it through aiohttp's request object."""
+def api_route(api: Api, base: str):
+    """aiohttp's handler for ``POST {base}{api.path}``."""
 
-    __slots__ = ("run",)
-
-    def __init__(self, run: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> None:
-        self.run = run
-
-
-Outcome = Answer | Later
-
-
-def chat_completions(base: str):
-    """aiohttp's handler for ``POST {base}/chat/completions`` (its ``chat_base`` names ``base``)."""
-
-    async def handle_chat_completions(request: web.Request) -> web.StreamResponse:
+    async def handle_api_request(request: web.Request) -> web.StreamResponse:
         handover = handed_over(request)
         if handover is not None:
             exchange, outcome = handover
         else:
-            exchange = open_exchange(request.app[STATE], Incoming.of(request))
+            exchange = open_exchange(request.app[STATE], Incoming.of(request), api)
             outcome = admit(exchange, base)
             if outcome is None:
                 settings = exchange.state.settings
                 try:
                     raw = await read_body(request, settings.max_body_bytes, settings.body_timeout)
                 except ApiError as error:
-                    outcome = failed(exchange, error)
+                    outcome = guard(exchange, error)
                 except (ClientGone, ConnectionError):
                     return finish(exchange, gone(exchange))
                 else:
@@ -101,8 +81,7 @@ def chat_completions(base: str):
             return finish(exchange, outcome.response())
         return finish(exchange, await run_later(exchange, outcome, request))
 
-    handle_chat_completions.chat_base = base  # type: ignore[attr-defined]
-    return handle_chat_completions
+    return handle_api_request
 
 
 def handed_over(request: web.BaseRequest) -> tuple[Exchange, Outcome] | None:
@@ -111,10 +90,11 @@ def handed_over(request: web.BaseRequest) -> tuple[Exchange, Outcome] | None:
     return handovers.pop(request.content, None) if handovers else None
 
 
-def open_exchange(state: ServerState, incoming: Incoming) -> Exchange:
+def open_exchange(state: ServerState, incoming: Incoming, api: Api | None) -> Exchange:
     return Exchange(
         state,
         incoming,
+        api,
         state.ids.request(),
         state.tenants.get(incoming.tenant),
         state.profiles.default,
@@ -125,26 +105,21 @@ def open_exchange(state: ServerState, incoming: Incoming) -> Exchange:
 def admit(exchange: Exchange, base: str) -> Answer | None:
     """The error answer for a path no profile serves or a caller without a valid key."""
     try:
-        exchange.profile = route_profile(exchange.state, exchange.incoming, base)
+        exchange.profile = route_profile(exchange.state, exchange.incoming, base, exchange.api)
         exchange.key = authenticate(exchange.state, exchange.incoming, exchange.profile)
-    except ApiError as error:
-        return failed(exchange, error)
+    except Exception as exc:
+        return guard(exchange, exc)
     return None
 
 
 def respond(exchange: Exchange, raw: bytes) -> Outcome:
     """The answer to an admitted request whose body (``raw``, decoded) has been read."""
-    state = exchange.state
+    state, api = exchange.state, exchange.api
     exchange.raw = raw
     try:
-        content_type = exchange.incoming.headers.get("Content-Type")
-        body = parse_body(raw, readable(content_type) if content_type else None)
-        exchange.body = body
-        state.passed_bodies.check(raw, body, exchange.profile)
-        if exchange.profile.reject_unknown_models:
-            check_model(body, exchange.profile)
+        body = exchange.body = api.check(exchange, raw)
         exchange.headers, exchange.chaos = state.accounts.admit(
-            exchange.tenant.accounts, exchange.key, exchange.profile, body
+            exchange.tenant.accounts, exchange.key, exchange.profile, lambda: api.cost(body)
         )
         state.accounts.in_flight += 1
         try:
@@ -156,10 +131,8 @@ def respond(exchange: Exchange, raw: bytes) -> Outcome:
             return _counted(state, outcome)
         state.accounts.in_flight -= 1
         return outcome
-    except ApiError as error:
-        return failed(exchange, error)
     except Exception as exc:
-        return crashed(exchange, exc)
+        return guard(exchange, exc)
 
 
 def _counted(state: ServerState, later: Later) -> Later:
@@ -177,29 +150,26 @@ def _counted(state: ServerState, later: Later) -> Later:
 async def run_later(exchange: Exchange, later: Later, request: web.Request) -> web.StreamResponse:
     try:
         return await later.run(request)
-    except ApiError as error:
-        return failed(exchange, error).response()
     except (ClientGone, ConnectionError):
         return gone(exchange)
     except Exception as exc:
-        return crashed(exchange, exc).response()
+        return guard(exchange, exc).response()
 
 
-def failed(exchange: Exchange, error: ApiError) -> Answer:
+def guard(exchange: Exchange, exc: Exception) -> Answer:
+    """The answer to a request whose handling raised ``exc``: an ``ApiError`` in the wording
+    of the profile serving it (with the rate-limit headers of the request), anything else (a
+    bug of ours) logged and answered as that provider's 500."""
+    error = as_api_error(exc, exchange.incoming.path)
     out = error_answer(
-        error, exchange.profile, exchange.request_id, exchange.headers, exchange.started
+        error,
+        exchange.profile,
+        exchange.request_id,
+        exchange.headers if error is exc else None,
+        exchange.started,
     )
     exchange.status = out.status
     exchange.error_code = error.code if isinstance(error.code, str) else error.kind
-    return out
-
-
-def crashed(exchange: Exchange, exc: Exception) -> Answer:
-    """A bug of ours: still answered as a provider would."""
-    log.exception("internal error answering %s", readable(exchange.incoming.path))
-    error = ApiError("500", detail=str(exc))
-    out = error_answer(error, exchange.profile, exchange.request_id, started=exchange.started)
-    exchange.status = 500
     return out
 
 
@@ -226,13 +196,10 @@ def answer(exchange: Exchange) -> Outcome:
     state = exchange.state
     body, profile = exchange.body, exchange.profile
     # Routing hints such as gomodel's ``provider`` are consumed by the gateway, not forwarded.
-    hints = (
-        {name: body.pop(name) for name in profile.strip_fields if name in body}
-        if profile.strip_fields
-        else NO_HINTS
-    )
+    if profile.strip_fields:
+        exchange.hints = {name: body.pop(name) for name in profile.strip_fields if name in body}
     headers = exchange.incoming.headers
-    view = RequestView(body, headers, profile.name)
+    view = exchange.api.view(exchange)
     overrides = read_overrides(headers) if state.settings.overrides else NONE
     if overrides.status is not None:
         raise ApiError(str(overrides.status), status=overrides.status)
@@ -271,7 +238,7 @@ def answer(exchange: Exchange) -> Outcome:
     fault = overrides.fault or exchange.chaos
     if fault is not None:
         reply = replace(reply, fault=fault)
-    return deliver(exchange, reply, view, hints.get("provider"))
+    return deliver(exchange, reply, view)
 
 
 def _recording(exchange: Exchange) -> tuple[RecordingTarget, Upstream] | None:
@@ -303,9 +270,7 @@ def _forwarded(
     return Later(forward)
 
 
-def deliver(
-    exchange: Exchange, reply: ReplySpec, view: RequestView, provider_hint: str | None
-) -> Outcome:
+def deliver(exchange: Exchange, reply: ReplySpec, view: RequestView) -> Outcome:
     """Turn a reply spec into what goes on the wire: error, fault, stream or JSON body, after
     the reply's delay."""
     extra = exchange.headers
@@ -314,11 +279,11 @@ def deliver(
     headers = answer_headers(exchange.profile, extra, exchange.request_id, exchange.started)
     streaming = bool(exchange.body.get("stream"))
     if not reply.latency.delay_ms or (streaming and reply.status is None):
-        return _deliver_now(exchange, reply, view, provider_hint, headers, streaming)
+        return _deliver_now(exchange, reply, view, headers, streaming)
 
     async def delayed(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(reply.latency.delay_ms / 1000)
-        outcome = _deliver_now(exchange, reply, view, provider_hint, headers, streaming)
+        outcome = _deliver_now(exchange, reply, view, headers, streaming)
         return outcome.response() if isinstance(outcome, Answer) else await outcome.run(request)
 
     return Later(delayed)
@@ -328,11 +293,10 @@ def _deliver_now(
     exchange: Exchange,
     reply: ReplySpec,
     view: RequestView,
-    provider_hint: str | None,
     headers: dict[str, str],
     streaming: bool,
 ) -> Outcome:
-    state, body, profile = exchange.state, exchange.body, exchange.profile
+    state, api = exchange.state, exchange.api
     fault = reply.fault
     error = reply.api_error()
     if error is not None:
@@ -346,90 +310,38 @@ def _deliver_now(
         exchange.fault = fault.type
         plain = fault
         return Later(lambda request: plain_fault(request, plain, headers))
-    keepable = not streaming and fault is None
-    if keepable:
-        kept = state.kept_bodies.get(exchange.raw, profile.name, reply)
+    key = api.cache_key(exchange) if not streaming and fault is None else None
+    if key is not None:
+        kept = state.kept_bodies.get(key, reply)
         if kept is not None:
             return _kept_answer(exchange, kept, headers)
-    choices = reply.choices(view)
-    size = estimated_size(
-        choices, requested_top_logprobs(body), reply.stream if streaming else None
-    )
-    if size > state.settings.max_response_bytes:
-        raise _too_large(size, state.settings.max_response_bytes, body)
-    warnings = [w for choice in choices for w in choice.warnings]
+    messages = reply.messages(view, api.fallback)
+    warnings = [w for message in messages for w in message.warnings]
     if warnings:
         headers[FALLBACK_WARNING_HEADER] = "; ".join(dict.fromkeys(warnings))
-    generated_ids = any(not call.id for choice in choices for call in choice.tool_calls)
-    completion = new_completion(
-        body, profile, choices, state.ids, hint=provider_hint, usage_override=reply.usage
-    )
-    _charge(exchange, completion)
-    if not streaming:
-        data = profile.body_format.encode(completion.body())
-        if keepable and not generated_ids:
-            warning = headers.get(FALLBACK_WARNING_HEADER)
-            state.kept_bodies.keep(exchange.raw, profile.name, reply, completion, data, warning)
-        return json_bytes_answer(data, headers=headers)
-    options = body.get("stream_options") or {}
-    events = render_events(
-        completion,
-        reply.stream,
-        bool(options.get("include_usage")),
-        options.get("include_obfuscation") is not False,
-    )
-    exchange.chunks = len(events)
+    encoded = api.encode(exchange, messages, reply, headers, fault)
+    _charge(exchange, encoded.written)
     if fault is not None:
         exchange.fault = fault.type
-    error_body = None
-    if fault is not None and fault.type == "error_event":
-        error_body = profile.error_body(ApiError(str(fault.status), status=fault.status))[1]
-    keepalive = (
-        (state.settings.keepalive_interval or profile.keepalive_interval)
-        if profile.keepalive
-        else None
-    )
-    return Later(
-        lambda request: send_stream(
-            request,
-            events,
-            latency=reply.latency,
-            fault=fault,
-            error_body=error_body,
-            keepalive_interval=keepalive,
-            rng=state.rng,
-            headers=headers,
-            pacer=state.pacer,
-            timeline=exchange.chunk_ms,
-        )
-    )
+    if key is not None and encoded.keep is not None:
+        warning = headers.get(FALLBACK_WARNING_HEADER)
+        size = len(exchange.raw)
+        state.kept_bodies.keep(key, size, reply, encoded.written, encoded.keep, warning)
+    return encoded.outcome
 
 
 def _kept_answer(exchange: Exchange, kept: KeptBody, headers: dict[str, str]) -> Answer:
     """The body an identical request got before, with a new id and time."""
     if kept.warning is not None:
         headers[FALLBACK_WARNING_HEADER] = kept.warning
-    _charge(exchange, kept.completion)
-    completion_id = exchange.state.ids.completion(exchange.profile.id_style)
-    return json_bytes_answer(kept.body(completion_id, int(time.time())), headers=headers)
+    _charge(exchange, kept.written)
+    answer_id = exchange.api.answer_id(exchange)
+    return json_bytes_answer(kept.body(answer_id, int(time.time())), headers=headers)
 
 
-def _charge(exchange: Exchange, completion: Completion) -> None:
-    """The tokens of ``completion`` off the caller's balance."""
+def _charge(exchange: Exchange, written: Written) -> None:
+    """The tokens of ``written`` off the caller's balance."""
     exchange.state.accounts.charge(
-        exchange.tenant.accounts, exchange.key, completion.usage()["total_tokens"]
+        exchange.tenant.accounts, exchange.key, written.usage()["total_tokens"]
     )
-    exchange.completion = completion
-
-
-def _too_large(size: int, limit: int, body: dict[str, Any]) -> ApiError:
-    asked = [f"{name}={body[name]}" for name in ("n", "top_logprobs") if body.get(name)]
-    if body.get("stream"):
-        asked.append("stream=true")
-    return ApiError(
-        "400",
-        f"This request asks for a reply of about {size:,} bytes"
-        + (f" ({', '.join(asked)})" if asked else "")
-        + f", more than this server's limit of {limit:,} bytes (max_response_bytes).",
-        code="response_too_large",
-    )
+    exchange.written = written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -11,6 +12,9 @@ from ..errors import ApiError
 from ..jsonio import COMPACT, JsonStyle
 from ..providers import Profile
 from ..wire.answer import Answer
+from .headers import readable
+
+log = logging.getLogger("mock_server")
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 RETRY_DEFAULTS = {"retry-after": "1", "retry-after-ms": "1000"}
@@ -31,6 +35,15 @@ def json_response(
     payload: Any, status: int = 200, headers: dict | None = None, style: JsonStyle = COMPACT
 ) -> web.Response:
     return json_answer(payload, status, headers, style).response()
+
+
+def as_api_error(exc: Exception, path: str) -> ApiError:
+    """``exc`` as the error to answer a request for ``path`` with: an ``ApiError`` as it is,
+    anything else (a bug of ours) logged, as a 500 whose detail is the exception's text."""
+    if isinstance(exc, ApiError):
+        return exc
+    log.exception("internal error answering %s", readable(path))
+    return ApiError("500", detail=str(exc))
 
 
 def error_answer(

@@ -1,4 +1,4 @@
-"""The request log: one line per chat-completions request on standard output.
+"""The request log: one line per API request on standard output.
 
 ``text`` (the default of ``mock-server serve``): time, method and path, tenant (when not the
 default), profile, model, status, what answered (``scenario#step``, ``fallback``, ``no match``
@@ -46,7 +46,7 @@ def outcome(exchange: Exchange) -> str:
         return f"no match (closest: {closest['scenario']}: {closest['failed'][0]})"
     if exchange.status == 0:
         return "client hung up"
-    if exchange.status == 200 and exchange.completion is not None:
+    if exchange.status == 200 and exchange.written is not None:
         return "fallback"
     return f"error: {exchange.error_code or exchange.status}"
 

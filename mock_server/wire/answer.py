@@ -1,9 +1,11 @@
-"""A whole answer as it goes out: status, headers and body, ready for either way of sending it
-(aiohttp's response, or the connection's own bytes)."""
+"""What a request gets: a whole answer (status, headers and body, ready for either way of sending
+it: aiohttp's response, or the connection's own bytes), or a ``Later``, which takes time."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -24,3 +26,30 @@ class Answer:
         if self.close:
             response.force_close()  # e.g. after a 413, rather than draining an unread body
         return response
+
+
+class Written(Protocol):
+    """What an API's encoder made of a reply, as the pipeline reads it afterwards: its ``id``
+    and ``created`` time as they appear in its body (``wire.kept_bodies`` splices new ones)."""
+
+    id: str
+    created: int
+
+    def usage(self) -> dict[str, Any]:
+        """The usage the answer reports (``total_tokens`` is charged to the account)."""
+
+    def summary(self) -> dict[str, Any]:
+        """The answer as one JSON object, for the journal of a streamed answer."""
+
+
+class Later:
+    """An answer that takes time to send (a delay, a stream, a fault, an upstream): ``run``
+    sends it through aiohttp's request object."""
+
+    __slots__ = ("run",)
+
+    def __init__(self, run: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> None:
+        self.run = run
+
+
+Outcome = Answer | Later

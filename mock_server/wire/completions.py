@@ -1,8 +1,8 @@
 """Build ``chat.completion`` bodies: usage, finish reasons, token limits, profile extras.
 
-A reply is described by ``Choice`` objects (what the model "said"); ``Completion`` turns them
-into the provider's JSON for a given request and profile. Streaming renders the same
-``Completion`` as chunks, so both paths always agree.
+A reply is described by ``engine.reply.Message`` objects (what the model "said"); ``Completion``
+turns them into the provider's JSON for a given request and profile, a choice each. Streaming
+renders the same ``Completion`` as chunks, so both paths always agree.
 """
 
 from __future__ import annotations
@@ -16,42 +16,18 @@ from typing import Any
 from ..caches import SHARED, BoundedCache
 from ..lazy_property import lazy
 from ..providers import Profile
+from ..reply import Message
 from .ids import Ids
 from .tokens import count_tokens, prompt_tokens, split_tokens
 
 
-@dataclass
-class ToolCall:
-    """A function call of a reply: name, JSON arguments, id (empty: one is made)."""
-
-    name: str
-    arguments: str
-    id: str = ""
-
-
-@dataclass
-class Choice:
-    """One assistant message of a reply."""
-
-    content: str | None = None
-    reasoning_content: str | None = None
-    refusal: str | None = None
-    tool_calls: list[ToolCall] = field(default_factory=list)
-    finish_reason: str | None = None
-    warnings: tuple[str, ...] = ()  # what the fallback could not satisfy, for a response header
-
-    def derived_finish_reason(self) -> str:
-        return self.finish_reason or ("tool_calls" if self.tool_calls else "stop")
-
-    def completion_tokens(self) -> int:
-        return (
-            count_tokens(self.content or "")
-            + count_tokens(self.refusal or "")
-            + sum(count_tokens(call.name + call.arguments) for call in self.tool_calls)
-        )
-
-    def reasoning_tokens(self) -> int:
-        return count_tokens(self.reasoning_content or "")
+def _answer_tokens(message: Message) -> int:
+    """The tokens of a message's answer: content, refusal and tool calls."""
+    return (
+        count_tokens(message.content or "")
+        + count_tokens(message.refusal or "")
+        + sum(count_tokens(call.name + call.arguments) for call in message.tool_calls)
+    )
 
 
 CACHED_MODEL = 256  # longer model names (a client may send megabytes) are not kept
@@ -98,7 +74,7 @@ def max_completion_tokens(body: dict[str, Any]) -> int | None:
     return value if value is not None else body.get("max_tokens")
 
 
-def apply_token_limit(choice: Choice, limit: int | None) -> Choice:
+def apply_token_limit(choice: Message, limit: int | None) -> Message:
     """Cut the content to ``limit`` tokens (finish_reason ``length``), as a model would stop.
     A scripted ``finish_reason`` says how the reply ended already: its content is kept whole."""
     if limit is None or choice.content is None or choice.tool_calls or choice.finish_reason:
@@ -118,7 +94,7 @@ class Completion:
     id: str
     created: int
     model: str
-    choices: list[Choice]
+    choices: list[Message]
     prompt_tokens: int
     profile: Profile
     provider: str | None = None
@@ -133,8 +109,8 @@ class Completion:
 
     @lazy
     def _usage(self) -> dict[str, Any]:
-        reasoning = sum(c.reasoning_tokens() for c in self.choices)
-        completion = sum(c.completion_tokens() for c in self.choices) + reasoning
+        reasoning = sum(count_tokens(c.reasoning_content or "") for c in self.choices)
+        completion = sum(map(_answer_tokens, self.choices)) + reasoning
         prompt = self.usage_override.get("prompt_tokens", self.prompt_tokens)
         completion = self.usage_override.get("completion_tokens", completion)
         usage: dict[str, Any] = {
@@ -162,7 +138,7 @@ class Completion:
         """The ``usage`` object (computed once per completion)."""
         return self._usage
 
-    def message(self, choice: Choice) -> dict[str, Any]:
+    def message(self, choice: Message) -> dict[str, Any]:
         extras = self.profile.response
         message: dict[str, Any] = {"role": "assistant"}
         if not choice.tool_calls or extras.get("content_with_tool_calls", True):
@@ -210,6 +186,22 @@ class Completion:
             head["provider"] = self.provider
         return head
 
+    def summary(self) -> dict[str, Any]:
+        """The answer as one object, for the journal of a stream: its id, each choice's
+        message and finish reason, the usage."""
+        return {
+            "id": self.id,
+            "choices": [
+                {
+                    "index": index,
+                    "message": self.message(choice),
+                    "finish_reason": choice.derived_finish_reason(),
+                }
+                for index, choice in enumerate(self.choices)
+            ],
+            "usage": self.usage(),
+        }
+
     def body(self) -> dict[str, Any]:
         """The whole ``chat.completion`` JSON."""
         body = self.header("chat.completion")
@@ -228,7 +220,7 @@ class Completion:
 def new_completion(
     body: dict[str, Any],
     profile: Profile,
-    choices: list[Choice],
+    choices: list[Message],
     ids: Ids,
     *,
     hint: str | None = None,

@@ -8,8 +8,8 @@ log probabilities for each of its tokens, a stream that wraps each token in a ch
 
 from __future__ import annotations
 
-from .completions import Choice
-from .streaming import StreamShape
+from ..reply import Message
+from .delivery import StreamShape
 
 CHOICE_BYTES = 300  # a choice's envelope: index, role, finish_reason, logprobs ...
 CHUNK_BYTES = 250  # a stream chunk's envelope: id, object, created, model, delta ...
@@ -18,18 +18,13 @@ CHARS_PER_TOKEN = 3  # fewer than English averages, so the estimate errs high
 
 
 def estimated_size(
-    choices: list[Choice], top_logprobs: int | None, stream: StreamShape | None
+    choices: list[Message], top_logprobs: int | None, stream: StreamShape | None
 ) -> int:
     """Roughly how many bytes the reply made of ``choices`` takes on the wire (an estimate that
     errs high; building the reply costs memory in proportion)."""
     total = 0
     for choice in choices:
-        chars = (
-            len(choice.content or "")
-            + len(choice.reasoning_content or "")
-            + len(choice.refusal or "")
-            + sum(len(call.name) + len(call.arguments) for call in choice.tool_calls)
-        )
+        chars = choice.text_length()
         tokens = chars // CHARS_PER_TOKEN + 1
         total += CHOICE_BYTES + chars
         if top_logprobs is not None:

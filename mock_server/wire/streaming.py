@@ -16,25 +16,23 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from ..jsonio import JsonStyle, dumps
-from .completions import Choice, Completion, ToolCall
+from ..reply import Message, ToolCall
+from .completions import Completion
+from .delivery import Latency, StreamShape
 from .faults import Fault, reset_connection, wait_until_closed
 from .pacer import Pacer
-from .tokens import split_tokens
 
 DONE = b"data: [DONE]\n\n"
 STREAM_HEADERS = {
     "Content-Type": "text/event-stream; charset=utf-8",
     "Cache-Control": "no-cache",
 }
-_WORD = re.compile(r"\s*\S+|\s+")
 GENERIC_ERROR_EVENT = {
     "error": {
         "message": "The server had an error while processing your request. Sorry about that!",
@@ -45,43 +43,6 @@ GENERIC_ERROR_EVENT = {
 }
 
 
-@dataclass(frozen=True)
-class StreamShape:
-    """How content is cut into chunks: by ``token``, ``word`` or ``char``, ``size`` at a time."""
-
-    chunk: str = "token"
-    size: int = 1
-
-    def pieces(self, text: str) -> list[str]:
-        if self.chunk == "char":
-            units = list(text)
-        elif self.chunk == "word":
-            units = _WORD.findall(text)
-        else:
-            units = split_tokens(text)
-        size = max(1, self.size)
-        return ["".join(units[i : i + size]) for i in range(0, len(units), size)] or [""]
-
-
-@dataclass(frozen=True)
-class Latency:
-    """When things happen: time to first token, then a pace, with seeded jitter."""
-
-    ttft_ms: float = 0.0
-    tokens_per_second: float | None = None
-    chunk_interval_ms: float | None = None
-    jitter: float = 0.0
-    delay_ms: float = 0.0
-
-    def interval(self, piece: str) -> float:
-        """Seconds between the chunk before and one carrying ``piece``."""
-        if self.chunk_interval_ms is not None:
-            return self.chunk_interval_ms / 1000
-        if self.tokens_per_second:
-            return max(1, len(split_tokens(piece))) / self.tokens_per_second
-        return 0.0
-
-
 # An event is (bytes for the wire, the text it carries): the text sets its pace.
 Event = tuple[bytes, str]
 
@@ -90,7 +51,7 @@ Event = tuple[bytes, str]
 # deltas that make up nearly all of a stream, rendered from byte templates around the text.
 
 
-def _choice_deltas(choice: Choice, shape: StreamShape, extras: dict[str, bool]) -> Iterator[Any]:
+def _choice_deltas(choice: Message, shape: StreamShape, extras: dict[str, bool]) -> Iterator[Any]:
     """The deltas of one choice, in OpenAI's order: the role first (with the first tool call
     when the answer is only tool calls, as OpenAI sends it), then reasoning, content, refusal
     and each tool call's argument fragments."""
@@ -288,7 +249,7 @@ async def send_stream(
     request: web.Request,
     events: list[Event],
     *,
-    latency: Latency = Latency(),
+    latency: Latency,
     fault: Fault | None = None,
     error_body: dict[str, Any] | None = None,
     keepalive_interval: float | None = None,

@@ -1,0 +1,44 @@
+"""The reply a scenario or the fallback gives, in no API's wire: what the assistant said.
+
+The engine makes it (``engine.reply_specs``, ``engine.fallback``); each API's encoder writes it
+in its own wire (chat completions as ``choices``, ``wire.completions``), counting its tokens as
+that wire reports them. Plain data on the floor of the package, so that the engine and the
+account rules import no encoder, and no encoder the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ToolCall:
+    """A function call of a reply: name, JSON arguments, id (empty: the encoder makes one)."""
+
+    name: str
+    arguments: str
+    id: str = ""
+
+
+@dataclass
+class Message:
+    """One assistant message: text, reasoning, refusal, tool calls and how it finished."""
+
+    content: str | None = None
+    reasoning_content: str | None = None
+    refusal: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    warnings: tuple[str, ...] = ()  # what the fallback could not satisfy, for a response header
+
+    def derived_finish_reason(self) -> str:
+        return self.finish_reason or ("tool_calls" if self.tool_calls else "stop")
+
+    def text_length(self) -> int:
+        """Characters in all its texts, tool calls included."""
+        return (
+            len(self.content or "")
+            + len(self.reasoning_content or "")
+            + len(self.refusal or "")
+            + sum(len(call.name) + len(call.arguments) for call in self.tool_calls)
+        )

@@ -1,0 +1,10 @@
+"""The APIs a server serves, each behind the seam of ``apis.api``."""
+
+from __future__ import annotations
+
+from .api import Api, Encoded
+from .chat_completions import CHAT_COMPLETIONS
+
+DEFAULT_APIS: tuple[Api, ...] = (CHAT_COMPLETIONS,)
+
+__all__ = ["DEFAULT_APIS", "Api", "Encoded"]

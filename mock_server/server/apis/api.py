@@ -1,0 +1,81 @@
+"""The seam between the generic pipeline (``server.pipeline``) and one API it serves.
+
+An ``Api`` says where it is served (``path``, under every ``[/t/{tenant}][/{profile}]{base}``
+prefix of a profile whose data names it in ``apis``), and what is particular to it at each stage:
+how its request is read and checked, the request view scenarios match on, what it may cost an
+account, its fallback, its cache key, and how a reply is written in its wire. The pipeline does
+the rest, the same for every API: routing, keys, account rules, choosing a scenario, scripted
+errors and connection faults, latency, kept bodies, warnings, charging, the journal and the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from ...accounts.rules import Cost
+    from ...engine.reply_specs import ReplySpec
+    from ...engine.request_view import RequestView
+    from ...reply import Message
+    from ...wire.answer import Outcome, Written
+    from ...wire.faults import Fault
+    from ..exchange import Exchange
+
+
+@dataclass(slots=True)
+class Encoded:
+    """A reply in an API's wire: what was written, the answer (a whole body, or a stream to
+    send), and ``keep``: the body's bytes, when the same request may get them again."""
+
+    written: Written
+    outcome: Outcome
+    keep: bytes | None = None
+
+
+class Api:
+    """One API the server emulates; a subclass defines each stage (see the module docstring).
+    ``name`` is what profiles list in ``apis`` and the journal shows."""
+
+    name: ClassVar[str]
+    path: ClassVar[str]  # under a base path, e.g. "/chat/completions"
+
+    def check(self, exchange: Exchange, raw: bytes) -> dict[str, Any]:
+        """The request body that ``raw`` (decoded) holds, checked as ``exchange.profile``'s
+        provider checks it; raises ``ApiError`` for one it refuses."""
+        raise NotImplementedError
+
+    def view(self, exchange: Exchange) -> RequestView:
+        """What scenarios match the checked request on."""
+        raise NotImplementedError
+
+    def cost(self, body: dict[str, Any]) -> Cost:
+        """What the request may spend, for the account rules (asked only when one applies)."""
+        raise NotImplementedError
+
+    def fallback(self, view: RequestView) -> Message:
+        """What is answered when no scenario scripts the answer."""
+        raise NotImplementedError
+
+    def cache_key(self, exchange: Exchange) -> Hashable | None:
+        """What an answer depends on besides the reply spec, for kept bodies; None when it
+        depends on more than the request's bytes and profile (state, say): never kept."""
+        return None
+
+    def answer_id(self, exchange: Exchange) -> str:
+        """A new id for an answer, spliced into a kept body (see ``cache_key``)."""
+        raise NotImplementedError
+
+    def encode(
+        self,
+        exchange: Exchange,
+        messages: list[Message],
+        reply: ReplySpec,
+        headers: dict[str, str],
+        fault: Fault | None,
+    ) -> Encoded:
+        """``messages`` written in this API's wire, with ``headers``: a JSON body, or a stream
+        (``fault``: a stream fault to strike it with). Raises ``ApiError`` for an answer larger
+        than the server's ``max_response_bytes``."""
+        raise NotImplementedError

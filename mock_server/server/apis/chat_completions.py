@@ -1,0 +1,136 @@
+"""Chat completions (``POST .../chat/completions``): the API every profile serves.
+
+Checked by the profile's request schema and the fields the server reads (``checks.request``),
+matched on the body as sent, answered as a ``chat.completion`` body or its chunk stream
+(``wire.completions``, ``wire.streaming``), kept by the request's bytes and profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from ...accounts.rules import Cost
+from ...checks.body import parse_body
+from ...checks.request import check_model
+from ...engine.fallback import fallback_message
+from ...engine.reply_specs import ReplySpec
+from ...engine.request_view import RequestView
+from ...errors import ApiError
+from ...reply import Message
+from ...wire.answer import Later
+from ...wire.completions import max_completion_tokens, new_completion, requested_top_logprobs
+from ...wire.faults import Fault
+from ...wire.size import estimated_size
+from ...wire.streaming import render_events, send_stream
+from ...wire.tokens import prompt_tokens
+from ..exchange import Exchange
+from ..headers import readable
+from ..render import json_bytes_answer
+from .api import Api, Encoded
+
+
+class ChatCompletions(Api):
+    name = "chat_completions"
+    path = "/chat/completions"
+
+    def check(self, exchange: Exchange, raw: bytes) -> dict[str, Any]:
+        content_type = exchange.incoming.headers.get("Content-Type")
+        body = parse_body(raw, readable(content_type) if content_type else None)
+        profile = exchange.profile
+        exchange.state.passed_bodies.check(self.name, raw, body, profile)
+        if profile.reject_unknown_models:
+            check_model(body, profile)
+        return body
+
+    def view(self, exchange: Exchange) -> RequestView:
+        return RequestView(exchange.body, exchange.incoming.headers, exchange.profile.name)
+
+    def cost(self, body: dict[str, Any]) -> Cost:
+        most = (max_completion_tokens(body) or 0) * (body.get("n") or 1)
+        return Cost(str(body.get("model", "")), prompt_tokens(body), most)
+
+    def fallback(self, view: RequestView) -> Message:
+        return fallback_message(view.body)
+
+    def cache_key(self, exchange: Exchange) -> Hashable | None:
+        return (self.name, exchange.profile.name, exchange.raw)
+
+    def answer_id(self, exchange: Exchange) -> str:
+        return exchange.state.ids.completion(exchange.profile.id_style)
+
+    def encode(
+        self,
+        exchange: Exchange,
+        messages: list[Message],
+        reply: ReplySpec,
+        headers: dict[str, str],
+        fault: Fault | None,
+    ) -> Encoded:
+        state, body, profile = exchange.state, exchange.body, exchange.profile
+        streaming = bool(body.get("stream"))
+        size = estimated_size(
+            messages, requested_top_logprobs(body), reply.stream if streaming else None
+        )
+        if size > state.settings.max_response_bytes:
+            raise _too_large(size, state.settings.max_response_bytes, body)
+        generated_ids = any(not call.id for message in messages for call in message.tool_calls)
+        completion = new_completion(
+            body,
+            profile,
+            messages,
+            state.ids,
+            hint=exchange.hints.get("provider"),
+            usage_override=reply.usage,
+        )
+        if not streaming:
+            data = profile.body_format.encode(completion.body())
+            answer = json_bytes_answer(data, headers=headers)
+            return Encoded(completion, answer, None if generated_ids else data)
+        options = body.get("stream_options") or {}
+        events = render_events(
+            completion,
+            reply.stream,
+            bool(options.get("include_usage")),
+            options.get("include_obfuscation") is not False,
+        )
+        exchange.chunks = len(events)
+        error_body = None
+        if fault is not None and fault.type == "error_event":
+            error_body = profile.error_body(ApiError(str(fault.status), status=fault.status))[1]
+        keepalive = (
+            (state.settings.keepalive_interval or profile.keepalive_interval)
+            if profile.keepalive
+            else None
+        )
+        stream = Later(
+            lambda request: send_stream(
+                request,
+                events,
+                latency=reply.latency,
+                fault=fault,
+                error_body=error_body,
+                keepalive_interval=keepalive,
+                rng=state.rng,
+                headers=headers,
+                pacer=state.pacer,
+                timeline=exchange.chunk_ms,
+            )
+        )
+        return Encoded(completion, stream)
+
+
+def _too_large(size: int, limit: int, body: dict[str, Any]) -> ApiError:
+    asked = [f"{name}={body[name]}" for name in ("n", "top_logprobs") if body.get(name)]
+    if body.get("stream"):
+        asked.append("stream=true")
+    return ApiError(
+        "400",
+        f"This request asks for a reply of about {size:,} bytes"
+        + (f" ({', '.join(asked)})" if asked else "")
+        + f", more than this server's limit of {limit:,} bytes (max_response_bytes).",
+        code="response_too_large",
+    )
+
+
+CHAT_COMPLETIONS = ChatCompletions()
