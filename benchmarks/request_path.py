@@ -23,6 +23,7 @@ from mock_server.checks.body import parse_body
 from mock_server.checks.request import check_request
 from mock_server.engine.request_view import RequestView
 from mock_server.jsonio import dumps
+from mock_server.server.apis.chat_completions import CHAT_COMPLETIONS
 from mock_server.server.app import create_app
 from mock_server.server.connection import Shortcut
 from mock_server.server.state import STATE
@@ -47,7 +48,7 @@ def main() -> None:
     view = RequestView(body, {}, profile.name)
 
     def build():
-        choices = reply.choices(view)
+        choices = reply.messages(view, CHAT_COMPLETIONS.fallback)
         completion = new_completion(body, profile, choices, state.ids, usage_override=reply.usage)
         completion.usage()
         return completion

@@ -67,6 +67,7 @@ class Echo(Api):
 
     def encode(self, exchange, messages, reply, headers, fault) -> Encoded:
         written = Echoed(messages[0].content or "")
+        exchange.tenant.store.put(written.id, written.text, len(written.text))
         return Encoded(written, json_answer({"echo": written.text}, headers=headers))
 
 
@@ -154,6 +155,12 @@ async def test_the_journal_and_the_shortcut_see_it(echo_server):
     ]
     shortcut = app[STATE].shortcut
     assert shortcut.off is not None or shortcut.answered == 3
+    stored = app[STATE].tenants.get("log").store
+    assert [stored.get(key) for key in stored] == ["ONE TWO", "ONE TWO", "scripted"]
+    assert len(app[STATE].tenants.get("other").store) == 0
+    async with client.post("/t/log/__admin/reset") as response:
+        assert response.status == 200
+    assert len(stored) == 0
 
 
 def test_a_profile_naming_an_api_the_server_lacks_stops_start_up(tmp_path):

@@ -50,6 +50,19 @@ class Account:
     windows: dict[str, Window] = field(default_factory=dict)
     spent: int = 0
 
+    def take(self, requested: dict[str, int], now: float) -> str | None:
+        """Count ``requested`` (by window name) in this account's windows at ``now``, if every
+        window has room, in one call (as a shared store would, atomically); else the name of
+        the first window that has not, and nothing counted."""
+        for window in self.windows.values():
+            window.roll(now)
+        for name, window in self.windows.items():
+            if window.used + requested[name] > window.limit:
+                return name
+        for name, window in self.windows.items():
+            window.used += requested[name]
+        return None
+
     @classmethod
     def open(cls, spec: KeySpec, limits: Limits | None) -> Account:
         windows = {}

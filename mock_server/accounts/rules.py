@@ -91,13 +91,9 @@ class AccountRules:
         self, account: Account, requested: dict[str, int], profile: Profile, model: str
     ) -> dict[str, str]:
         now = self.clock.now()
-        for window in account.windows.values():
-            window.roll(now)
-        for name, window in account.windows.items():
-            if window.used + requested[name] > window.limit:
-                raise self._limited(account, name, requested[name], profile, model, now)
-        for name, window in account.windows.items():
-            window.used += requested[name]
+        refused = account.take(requested, now)
+        if refused is not None:
+            raise self._limited(account, refused, requested[refused], profile, model, now)
         return account.limit_headers(now)
 
     def _limited(

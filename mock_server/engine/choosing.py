@@ -3,7 +3,7 @@
 Candidates come from a tenant's run-time scenarios (its ``ScenarioState``) and the file
 scenarios (a run-time scenario shadows a file scenario of the same name), best-ranked first;
 the first whose conditions all hold and whose sequence is not exhausted answers. Choosing and
-advancing happen without an ``await`` in between, so concurrent requests each get their own step.
+advancing are one call (``ScenarioState.take``), so concurrent requests each get their own step.
 
 A recording (``on_exhausted: record``) replays its steps in order; while the request would be
 recorded (mode ``new``), one beyond its steps is no match, so it is forwarded, and the recorder
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from itertools import chain
 
@@ -53,6 +54,19 @@ class ScenarioState:
         names = {s.name for s in scenarios}
         kept = [s for s in self.added.scenarios if s.name not in names]
         self.added = ScenarioIndex([*kept, *scenarios])
+
+    def take(
+        self, name: str, reply_at: Callable[[int], ReplySpec | None]
+    ) -> tuple[int, ReplySpec] | None:
+        """The next step of ``name``'s sequence and its reply (``reply_at(step)``), the
+        position advanced in the same call: read and written with nothing between, as a shared
+        store would do it in one atomic operation. None, and no advance, when there is none."""
+        step = self.served.get(name, 0)
+        reply = reply_at(step)
+        if reply is None:
+            return None
+        self.served[name] = step + 1
+        return step, reply
 
     def recorded(self, name: str, steps: int) -> None:
         """Count the ``steps`` replies of ``name`` as served: this tenant's request was just
@@ -102,12 +116,8 @@ class ScenarioEngine:
     ) -> Selection | None:
         """Take the next step of ``scenario``'s sequence (None when exhausted: see
         ``Scenario.reply_at``)."""
-        step = state.served.get(scenario.name, 0)
-        reply = scenario.reply_at(step, recording)
-        if reply is None:
-            return None
-        state.served[scenario.name] = step + 1
-        return Selection(scenario, step, reply)
+        taken = state.take(scenario.name, lambda step: scenario.reply_at(step, recording))
+        return None if taken is None else Selection(scenario, *taken)
 
     def choose(
         self, view: RequestView, state: ScenarioState, recording: bool = False

@@ -1,5 +1,6 @@
 """Tenants: isolated namespaces on one server, each with its own added scenarios, sequence
-positions, journal and account state, on top of the scenarios loaded from files.
+positions, journal, account state and keyed store, on top of the scenarios loaded from files;
+``Tenant`` keeps them in memory, behind the interface of ``tenant_state``.
 
 A tenant is created on first use; an idle one is a handful of empty containers. Beyond
 ``max_tenants``, the least recently used tenant is forgotten — unless something configured it
@@ -24,6 +25,7 @@ from ..config import (
 )
 from ..engine.choosing import ScenarioState
 from .journal_store import Journal, JournalBudget
+from .tenant_state import KeyedStore
 
 if TYPE_CHECKING:
     from ..record.recorder import RecordingTarget
@@ -34,11 +36,13 @@ MAX_ADDED_SCENARIOS = 10_000  # scenarios one tenant may add through the admin A
 
 @dataclass(eq=False)
 class Tenant:
-    """One tenant's state; see the module docstring."""
+    """One tenant's state, in memory (a ``tenant_state.TenantState``); see the module
+    docstring."""
 
     name: str
     journal: Journal
     scenarios: ScenarioState = field(default_factory=ScenarioState)
+    store: KeyedStore = field(default_factory=KeyedStore)
     strict: bool | None = None  # None: the server's setting
     recording: RecordingTarget | None = None  # a file of its own to record into (pytest)
     accounts: TenantAccounts = field(init=False)
@@ -54,9 +58,10 @@ class Tenant:
         )
 
     def reset(self) -> None:
-        """Forget everything: added scenarios, sequence positions, journal, account state, where it
-        recorded."""
+        """Forget everything: added scenarios, sequence positions, journal, account state, the
+        keyed store, where it recorded."""
         self.scenarios.clear()
+        self.store.clear()
         self.journal.clear()
         self.strict = None
         self.recording = None

@@ -1,0 +1,94 @@
+"""What a tenant's state must provide, whoever keeps it: the interface the pipeline relies on.
+
+Four parts, each an operation that must be atomic (today each is one call on in-memory objects,
+with no ``await`` inside, so one process needs nothing more):
+
+- **sequences** (``engine.choosing.ScenarioState.take``): read a scenario's position, decide
+  its step and advance it, as one operation;
+- **account windows** (``accounts.account.Account.take``): roll the rate-limit windows, check
+  that each has room for a request and count it, as one operation; balances are spent after
+  the answer (``AccountRules.charge``);
+- **journal** (``Journal.append``): append an entry, dropping the oldest past its bounds;
+- **keyed store** (``KeyedStore``): values by key (the Responses API's stored responses),
+  bounded, the oldest dropped first.
+
+A shared backend (Redis, say) serving several server processes would implement the same
+operations: ``take`` of a sequence as a script or a compare-and-set on the position,
+``take`` of the windows as a script over counters that expire with their window, the journal
+as a capped list, the store as keys with a size-capped index; ``reset`` deleting all of a
+tenant's keys. ``docs/architecture.md`` says more.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ..accounts.account import TenantAccounts
+    from ..engine.choosing import ScenarioState
+    from .journal_store import Journal
+
+MAX_STORED = 1_000  # values a tenant's store holds at most
+MAX_STORED_BYTES = 16 * 1024 * 1024
+
+
+class TenantState(Protocol):
+    """One tenant's state as the pipeline uses it (``tenants.Tenant`` keeps it in memory)."""
+
+    name: str
+    scenarios: ScenarioState  # sequences: ``take``
+    accounts: TenantAccounts  # account windows: ``account(...).take``
+    journal: Journal  # ``append``
+    store: KeyedStore
+
+    def reset(self) -> None:
+        """Forget everything the tenant holds."""
+
+
+class KeyedStore:
+    """Values by key, at most ``max_entries`` of them and ``max_bytes`` together (each value
+    stored with its size, as the caller measures it), the oldest stored dropped first."""
+
+    def __init__(self, max_entries: int = MAX_STORED, max_bytes: int = MAX_STORED_BYTES) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._values: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+
+    def get(self, key: Hashable) -> Any | None:
+        found = self._values.get(key)
+        return None if found is None else found[0]
+
+    def put(self, key: Hashable, value: Any, size: int) -> None:
+        """Store ``value`` (``size`` bytes) under ``key``, as the newest; one larger than
+        ``max_bytes`` is not stored."""
+        self.delete(key)
+        if size > self.max_bytes:
+            return
+        self._values[key] = (value, size)
+        self.bytes += size
+        while len(self._values) > self.max_entries or self.bytes > self.max_bytes:
+            self._drop(next(iter(self._values)))
+
+    def delete(self, key: Hashable) -> bool:
+        """Forget ``key``; False when nothing was stored under it."""
+        if key not in self._values:
+            return False
+        self._drop(key)
+        return True
+
+    def clear(self) -> None:
+        self._values.clear()
+        self.bytes = 0
+
+    def _drop(self, key: Hashable) -> None:
+        _, size = self._values.pop(key)
+        self.bytes -= size
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)

@@ -1,0 +1,47 @@
+"""The operations of a tenant's state (``server.tenant_state``), each one call: a sequence's
+step taken and advanced, rate-limit windows checked and counted, the keyed store's bounds."""
+
+from __future__ import annotations
+
+from mock_server.accounts.account import Account
+from mock_server.config import KeySpec, Limits
+from mock_server.engine.choosing import ScenarioState
+from mock_server.server.tenant_state import KeyedStore
+
+
+def test_a_sequence_advances_only_when_a_step_is_taken():
+    state = ScenarioState()
+    steps = ["first", "second"]
+
+    def reply_at(step: int) -> str | None:
+        return steps[step] if step < len(steps) else None
+
+    assert state.take("s", reply_at) == (0, "first")
+    assert state.take("s", reply_at) == (1, "second")
+    assert state.take("s", reply_at) is None
+    assert state.served == {"s": 2}  # an exhausted sequence stays where it ended
+
+
+def test_windows_count_a_request_only_when_every_window_has_room():
+    account = Account.open(KeySpec("k"), Limits(requests_per_minute=2, tokens_per_minute=100))
+    assert account.take({"requests": 1, "tokens": 60}, now=0.0) is None
+    assert account.take({"requests": 1, "tokens": 60}, now=1.0) == "tokens"
+    assert account.windows["requests"].used == 1  # nothing counted for the refused request
+    assert account.take({"requests": 1, "tokens": 40}, now=2.0) is None
+    assert account.take({"requests": 1, "tokens": 0}, now=3.0) == "requests"
+    assert account.take({"requests": 1, "tokens": 0}, now=61.0) is None  # a new window
+
+
+def test_the_keyed_store_drops_the_oldest_past_its_bounds():
+    store = KeyedStore(max_entries=3, max_bytes=100)
+    for key in "abcd":
+        store.put(key, key.upper(), 10)
+    assert list(store) == ["b", "c", "d"] and store.bytes == 30
+    store.put("b", "B again", 10)  # stored again: the newest
+    store.put("big", "x", 85)
+    assert list(store) == ["b", "big"] and store.bytes == 95
+    store.put("huge", "x", 101)  # larger than the whole store: not kept, nothing dropped
+    assert store.get("huge") is None and list(store) == ["b", "big"]
+    assert store.delete("b") and not store.delete("b")
+    store.clear()
+    assert len(store) == 0 and store.bytes == 0
