@@ -33,6 +33,29 @@ class ErrorEntry:
 RETRY_HEADERS = ("retry-after", "retry-after-ms")
 
 
+@dataclass(frozen=True)
+class RequestChecks:
+    """The compiled schema check of one API's requests to a profile (beside chat completions,
+    whose checks are the profile's own), and the top-level fields that schema knows."""
+
+    check: Check
+    known_fields: frozenset[str]
+
+
+@dataclass(frozen=True)
+class EmbeddingModel:
+    """What an embedding model answers: its vector ``dimensions``, whether a request may
+    shorten them (``dimensions``), the most tokens one input may have, and the model it names."""
+
+    dimensions: int
+    shortens: bool = True
+    max_tokens: int = 8192
+    answers_as: str | None = None  # e.g. text-embedding-ada-002-v2; None: the name asked for
+
+
+DEFAULT_EMBEDDING_MODEL = EmbeddingModel(1536)  # a model a profile does not list
+
+
 @dataclass(eq=False)
 class Profile:
     """One emulated provider."""
@@ -65,6 +88,8 @@ class Profile:
     rate_limit_headers: bool = True
     error_code: str | None = None  # the code of every error, whatever the catalog or rule says
     apis: tuple[str, ...] = DEFAULT_APIS  # the APIs served at its paths (``apis.api``)
+    api_checks: dict[str, RequestChecks] = field(default_factory=dict)  # by API name
+    embedding_models: dict[str, EmbeddingModel] = field(default_factory=dict)
 
     @property
     def id_style(self) -> str:

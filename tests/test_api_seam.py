@@ -59,8 +59,8 @@ class Echo(Api):
         messages = [{"role": "user", "content": exchange.body["text"]}]
         return RequestView({"messages": messages}, exchange.incoming.headers, "echo")
 
-    def cost(self, body: dict[str, Any]) -> Cost:
-        return Cost("echo", len(body["text"].split()), 0)
+    def cost(self, exchange) -> Cost:
+        return Cost("echo", len(exchange.body["text"].split()), 0)
 
     def fallback(self, view: RequestView) -> Message:
         return Message(content=view.last_user_message.upper())

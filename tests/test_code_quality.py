@@ -49,6 +49,7 @@ STAGES = (
         "providers",
         "redaction",
         "reply",
+        "tokens",
         "yamlio",
     ),
     ("checks",),

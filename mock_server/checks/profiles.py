@@ -22,9 +22,11 @@ from ..providers import (
     DEFAULT_APIS,
     DEFAULT_PROFILE,
     ENVELOPES,
+    EmbeddingModel,
     ErrorEntry,
     Profile,
     ProfileRegistry,
+    RequestChecks,
 )
 from ..yamlio import YAMLError, close_matches, load_yaml
 from .schema import Check, SchemaCompiler
@@ -39,7 +41,8 @@ _KNOWN_KEYS = frozenset(
         "value_error_status", "models", "response", "strip_fields", "default_provider",
         "keepalive", "keepalive_interval", "model_aliases", "unknown_models", "error_envelope",
         "body_format", "error_format", "headers", "trace_headers", "processing_ms_header",
-        "retry_headers", "rate_limit_headers", "error_code", "apis",
+        "retry_headers", "rate_limit_headers", "error_code", "apis", "api_request_schemas",
+        "embedding_models",
     }
 )  # fmt: skip
 _CHOICES = {
@@ -78,7 +81,14 @@ def _read_profile(path: Path) -> dict[str, Any]:
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     merged = {**base, **override}
-    for key in ("errors", "response", "model_aliases", "headers"):
+    for key in (
+        "errors",
+        "response",
+        "model_aliases",
+        "headers",
+        "api_request_schemas",
+        "embedding_models",
+    ):
         if key in base and key in override:
             merged[key] = {**base[key], **override[key]}
     merged.pop("extends", None)
@@ -120,32 +130,48 @@ class _Builder:
         for key, allowed in _CHOICES.items():
             if raw.get(key, allowed[0]) not in allowed:
                 raise ConfigError(f"{origin}: {key} must be one of {', '.join(allowed)}")
+        reject = raw.get("unknown_fields", "accept") == "reject"
+
+        def checks(key: str, schema_id: str) -> tuple[Check, frozenset[str]]:
+            return self._checks(key, schema_id, reject, origin, eager)
+
         try:
-            check = self._check(raw, origin, eager)
-            known = frozenset(self.documents[raw["request_schema"]].get("properties", {}))
-            return _profile(raw, origin, check, self.read_fields, known)
+            check, known = checks("request_schema", raw["request_schema"])
+            api_checks = {
+                str(api): RequestChecks(*checks(f"api_request_schemas.{api}", schema_id))
+                for api, schema_id in (raw.get("api_request_schemas") or {}).items()
+            }
+            return _profile(raw, origin, check, self.read_fields, known, api_checks)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             kind = type(exc).__name__
             raise ConfigError(f"{origin}: malformed profile ({kind}: {exc})") from None
 
-    def _check(self, raw: dict[str, Any], origin: str, eager: bool) -> Check:
-        schema_id = raw["request_schema"]
+    def _checks(
+        self, key: str, schema_id: str, reject: bool, origin: str, eager: bool
+    ) -> tuple[Check, frozenset[str]]:
+        """The check of the request schema the profile names under ``key`` (``eager``:
+        compiled now), and its known fields."""
         if schema_id not in self.documents:
-            raise ConfigError(f"{origin}: request_schema {schema_id!r} is not in {SCHEMA_DIR}")
-        reject = raw.get("unknown_fields", "accept") == "reject"
+            raise ConfigError(f"{origin}: {key} {schema_id!r} is not in {SCHEMA_DIR}")
         # Whether unknown top-level fields are refused is the profile's to say; the schema file
         # describes the fields.
         schema = {**self.documents[schema_id], "additionalProperties": not reject}
+        known = frozenset(schema.get("properties", {}))
         if not eager:
-            return _CompiledOnFirstUse(lambda: self.compiler.compile(schema, schema_id))
+            return _CompiledOnFirstUse(lambda: self.compiler.compile(schema, schema_id)), known
         try:
-            return self.compiler.compile(schema, schema_id)
+            return self.compiler.compile(schema, schema_id), known
         except ValueError as exc:
             raise ConfigError(f"{origin}: {exc}") from None
 
 
 def _profile(
-    raw: dict[str, Any], origin: str, check: Check, read_fields: Check, known: frozenset[str]
+    raw: dict[str, Any],
+    origin: str,
+    check: Check,
+    read_fields: Check,
+    known: frozenset[str],
+    api_checks: dict[str, RequestChecks],
 ) -> Profile:
     errors = {}
     for key, entry in raw["errors"].items():
@@ -160,6 +186,8 @@ def _profile(
     for base in raw["paths"]:
         if base not in BASE_PATHS:
             raise ConfigError(f"{origin}: path {base!r} is not one of {', '.join(BASE_PATHS)}")
+    models = raw.get("embedding_models") or {}
+    embedding_models = {str(name): EmbeddingModel(**spec) for name, spec in models.items()}
     apis = raw.get("apis", DEFAULT_APIS)
     if not isinstance(apis, list | tuple) or not all(isinstance(a, str) for a in apis):
         raise ConfigError(f"{origin}: apis must be a list of API names, e.g. [chat_completions]")
@@ -192,6 +220,8 @@ def _profile(
         rate_limit_headers=bool(raw.get("rate_limit_headers", True)),
         error_code=raw.get("error_code"),
         apis=tuple(apis),
+        api_checks=api_checks,
+        embedding_models=embedding_models,
     )
 
 

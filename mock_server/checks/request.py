@@ -30,7 +30,7 @@ def check_request(body: dict[str, Any], profile: Profile) -> tuple[str, ...]:
         profile.check_request(body)
         profile.check_read_fields(body)
     except Invalid as invalid:
-        raise _as_api_error(invalid, profile, body) from None
+        raise schema_error(invalid, profile, body, profile.known_fields) from None
     decimals = _decimals(body)
     _integers(body, decimals)
     check_semantics(body)
@@ -90,10 +90,14 @@ def check_model(body: dict[str, Any], profile: Profile) -> None:
         raise ApiError("404", values={"model": model}, param="model", code="model_not_found")
 
 
-def _as_api_error(invalid: Invalid, profile: Profile, body: dict[str, Any]) -> ApiError:
+def schema_error(
+    invalid: Invalid, profile: Profile, body: dict[str, Any], known: frozenset[str]
+) -> ApiError:
+    """A schema violation as the answer ``profile`` gives it; ``known``: the top-level fields
+    of the schema, for the names of every unknown one."""
     if invalid.code == "unknown_parameter" and len(invalid.reversed_path) == 1:
         name = str(invalid.top_level_field)
-        names = [key for key in body if key not in profile.known_fields]
+        names = [key for key in body if key not in known]
         return ApiError("unknown_field", param=name, values={"name": name, "names": names})
     kind = str(profile.value_error_status) if invalid.value_error else "400"
     return ApiError(kind, invalid.text, param=invalid.path, code=invalid.code)

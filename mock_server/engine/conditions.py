@@ -96,8 +96,8 @@ class TextCondition(Condition):
 
 
 class ValueCondition(Condition):
-    """Equality with one fact: ``last_message_role``, ``tool_choice``, ``stream``, ``turn``,
-    ``tool_call_id``."""
+    """Equality with one fact: ``api``, ``last_message_role``, ``tool_choice``, ``stream``,
+    ``turn``, ``tool_call_id``."""
 
     def __init__(self, key: str, value: Any) -> None:
         self.key = key
@@ -195,7 +195,7 @@ def build_conditions(match: dict[str, Any]) -> list[Condition]:
             else:
                 for operator, operand in spec.items():
                     conditions.append(TextCondition(key, operator, operand))
-    for key in ("last_message_role", "tool_choice", "stream", "turn", "tool_call_id"):
+    for key in ("api", "last_message_role", "tool_choice", "stream", "turn", "tool_call_id"):
         if key in match:
             conditions.append(ValueCondition(key, match[key]))
     if "tools" in match:

@@ -1,8 +1,9 @@
 """What a scenario answers: reply specs compiled at load, rendered for each request.
 
 A ``ReplySpec`` is either an answer (content, reasoning, refusal, tool calls, explicit
-``choices`` for ``n > 1``, usage overrides) or a scripted error (``status`` + ``error`` +
-``headers``), plus how it is delivered: ``latency``, ``stream`` shape and ``fault``.
+``choices`` for ``n > 1``, usage overrides, fixed ``embeddings`` vectors) or a scripted error
+(``status`` + ``error`` + ``headers``), plus how it is delivered: ``latency``, ``stream`` shape
+and ``fault``.
 Templates are compiled when the scenario loads, so a broken one never reaches a request.
 """
 
@@ -60,6 +61,7 @@ class ReplySpec:
     """A whole scripted reply: answers or an error, and how they are delivered."""
 
     answers: tuple[AnswerSpec, ...] = ()
+    embeddings: tuple[tuple[float, ...], ...] = ()  # fixed vectors, for an embeddings request
     usage: dict[str, int] = field(default_factory=dict)
     status: int | None = None
     error: dict[str, Any] = field(default_factory=dict)
@@ -127,7 +129,7 @@ ANSWER_KEYS = ("content", "reasoning_content", "refusal", "tool_calls", "finish_
 def build_reply(data: dict[str, Any]) -> ReplySpec:
     """A ``ReplySpec`` from a schema-checked ``reply:`` mapping; raises ``ValueError`` (with
     a ``TemplateError`` among them) for what the schema cannot catch."""
-    if "status" in data and any(key in data for key in (*ANSWER_KEYS, "choices")):
+    if "status" in data and any(key in data for key in (*ANSWER_KEYS, "choices", "embeddings")):
         raise ValueError(
             "a reply is either an answer or an error: it has both 'status' and "
             "answer fields (content, tool_calls, ...)"
@@ -148,6 +150,7 @@ def build_reply(data: dict[str, Any]) -> ReplySpec:
         answers = ()
     return ReplySpec(
         answers=answers,
+        embeddings=tuple(tuple(map(float, vector)) for vector in data.get("embeddings") or ()),
         usage=dict(data.get("usage") or {}),
         status=data.get("status"),
         error=dict(data.get("error") or {}),

@@ -16,14 +16,21 @@ from ..messages import content_text, last_user_text
 
 
 class RequestView:
-    """A validated chat-completions body, its headers and the profile it was sent to."""
+    """A validated request as scenarios see it: a chat-completions body (or another API's
+    request seen as one: its texts as messages), its headers, the profile it was sent to and the
+    API it came on."""
 
     def __init__(
-        self, body: dict[str, Any], headers: Mapping[str, str] | None = None, profile: str = ""
+        self,
+        body: dict[str, Any],
+        headers: Mapping[str, str] | None = None,
+        profile: str = "",
+        api: str = "chat_completions",
     ) -> None:
         self.body = body
         self.headers = headers or {}
         self.profile = profile
+        self.api = api
 
     @lazy
     def messages(self) -> list[dict[str, Any]]:

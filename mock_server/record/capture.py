@@ -17,7 +17,7 @@ from typing import Any
 
 from ..jsonio import compact_json
 from ..redaction import Scrubber
-from ..wire.tokens import count_tokens
+from ..tokens import count_tokens
 
 USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
 MAX_COUNT = 10**15  # a token count beyond this is not one (and would not read back as YAML)

@@ -176,14 +176,17 @@ class Recorder:
         raw_body: bytes,
         view: RequestView,
         progress: ScenarioState,
+        records: bool = True,
     ) -> Outcome:
         """Send the request upstream, relay the answer, record it (see the module doc);
-        ``progress``: the sequence positions of the tenant that sent it."""
+        ``progress``: the sequence positions of the tenant that sent it; ``records``: False
+        for an API whose answers are only relayed (embeddings)."""
         started = time.monotonic()
         response = await self.client.send(upstream, raw_body, request.headers)
         step = _Step(target, upstream, view, progress)
         try:
-            if response.status == 200 and response.content_type == "text/event-stream":
+            streamed = response.content_type == "text/event-stream"
+            if records and response.status == 200 and streamed:
                 return await self._relay_stream(step, request, response, started)
             try:
                 data = await response.read()
@@ -196,7 +199,7 @@ class Recorder:
                 body=data, status=response.status, headers=relayed_headers(response.headers)
             )
         )
-        reply = self._reply_of(response.status, data, response.headers)
+        reply = self._reply_of(response.status, data, response.headers) if records else None
         if reply is not None:
             outcome.recorded = await self._keep(step, *reply)
         return outcome

@@ -46,10 +46,11 @@ class Upstream:
     profile: str
     url: str  # the base URL, e.g. https://api.openai.com/v1
     key: str | None = field(default=None, repr=False)
+    path: str = "/chat/completions"  # the API's, under the base URL
 
     @property
     def endpoint(self) -> str:
-        return self.url + "/chat/completions"
+        return self.url + self.path
 
 
 def parse_upstreams(

@@ -172,6 +172,10 @@ def _served_apis(profiles: ProfileRegistry, apis: Sequence[Api]) -> list[Api]:
                 f"profile {profile.name!r} names unknown API(s) {', '.join(map(repr, unknown))};"
                 f" this server serves {', '.join(known)}"
             )
+        for name in profile.apis:
+            why = known[name].unusable(profile)
+            if why is not None:
+                raise ConfigError(f"profile {profile.name!r} cannot serve {name}: {why}")
         named.update(profile.apis)
     return [api for api in apis if api.name in named]
 

@@ -55,6 +55,7 @@ class Exchange:
     started: float
     raw: bytes | None = None  # the body as sent (decoded), for an upstream
     body: dict[str, Any] | None = None
+    checked: Any = None  # what the API's check made of the body, for its later stages
     key: str | None = None
     hints: dict[str, Any] = field(default_factory=dict)  # routing hints a gateway consumes
     headers: dict[str, str] = field(default_factory=dict)  # e.g. x-ratelimit-*, on every answer

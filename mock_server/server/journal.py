@@ -37,8 +37,8 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
     selection = exchange.selection
     body_size = len(raw_body) if raw_body is not None else 0
     kept_body = raw_body if body_size <= BODY_LIMIT else None
-    if exchange.chunks is not None:
-        response_body = _stream_summary(exchange)
+    if exchange.chunks is not None or (exchange.api.summarised and exchange.written):
+        response_body = _summary(exchange)
     response_size = len(response_body) if response_body is not None else 0
     kept_response = response_body if response_size <= BODY_LIMIT else None
     near_miss = dumps(exchange.near_miss) if exchange.near_miss else None
@@ -78,7 +78,8 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
     )
 
 
-def _stream_summary(exchange: Exchange) -> bytes | None:
+def _summary(exchange: Exchange) -> bytes | None:
+    """A streamed or summarised answer as the journal keeps it."""
     if exchange.written is None:
         return exchange.summary  # a relayed stream's, if any
     return dumps(exchange.written.summary())

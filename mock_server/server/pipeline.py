@@ -117,9 +117,9 @@ def respond(exchange: Exchange, raw: bytes) -> Outcome:
     state, api = exchange.state, exchange.api
     exchange.raw = raw
     try:
-        body = exchange.body = api.check(exchange, raw)
+        exchange.body = api.check(exchange, raw)
         exchange.headers, exchange.chaos = state.accounts.admit(
-            exchange.tenant.accounts, exchange.key, exchange.profile, lambda: api.cost(body)
+            exchange.tenant.accounts, exchange.key, exchange.profile, lambda: api.cost(exchange)
         )
         state.accounts.in_flight += 1
         try:
@@ -258,9 +258,12 @@ def _forwarded(
     """Answer from the upstream, and record what it said."""
     exchange.forwarded = True
 
+    api = exchange.api
+    at = replace(upstream, path=api.path)
+
     async def forward(request: web.Request) -> web.StreamResponse:
         outcome = await exchange.state.recorder.forward(
-            target, upstream, request, exchange.raw, view, exchange.tenant.scenarios
+            target, at, request, exchange.raw, view, exchange.tenant.scenarios, api.recorded
         )
         exchange.status = outcome.response.status
         exchange.recorded, exchange.chunks = outcome.recorded, outcome.chunks

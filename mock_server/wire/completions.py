@@ -17,8 +17,8 @@ from ..caches import SHARED, BoundedCache
 from ..lazy_property import lazy
 from ..providers import Profile
 from ..reply import Message
+from ..tokens import count_tokens, prompt_tokens, split_tokens
 from .ids import Ids
-from .tokens import count_tokens, prompt_tokens, split_tokens
 
 
 def _answer_tokens(message: Message) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .tokens import split_tokens
+from ..tokens import split_tokens
 
 _WORD = re.compile(r"\s*\S+|\s+")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .api import Api, Encoded
 from .chat_completions import CHAT_COMPLETIONS
+from .embeddings import EMBEDDINGS
 
-DEFAULT_APIS: tuple[Api, ...] = (CHAT_COMPLETIONS,)
+DEFAULT_APIS: tuple[Api, ...] = (CHAT_COMPLETIONS, EMBEDDINGS)
 
 __all__ = ["DEFAULT_APIS", "Api", "Encoded"]

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ...accounts.rules import Cost
     from ...engine.reply_specs import ReplySpec
     from ...engine.request_view import RequestView
+    from ...providers import Profile
     from ...reply import Message
     from ...wire.answer import Outcome, Written
     from ...wire.faults import Fault
@@ -40,6 +41,15 @@ class Api:
 
     name: ClassVar[str]
     path: ClassVar[str]  # under a base path, e.g. "/chat/completions"
+    # Whether the journal keeps ``Written.summary()`` rather than the body sent (vectors).
+    summarised: ClassVar[bool] = False
+    # Whether a recording server records what the upstream answers, or only relays it.
+    recorded: ClassVar[bool] = True
+
+    def unusable(self, profile: Profile) -> str | None:
+        """Why ``profile``, which names this API, cannot serve it (its data lacks what the
+        API needs), or None; a reason stops start-up."""
+        return None
 
     def check(self, exchange: Exchange, raw: bytes) -> dict[str, Any]:
         """The request body that ``raw`` (decoded) holds, checked as ``exchange.profile``'s
@@ -50,8 +60,9 @@ class Api:
         """What scenarios match the checked request on."""
         raise NotImplementedError
 
-    def cost(self, body: dict[str, Any]) -> Cost:
-        """What the request may spend, for the account rules (asked only when one applies)."""
+    def cost(self, exchange: Exchange) -> Cost:
+        """What the checked request may spend, for the account rules (asked only when one
+        applies)."""
         raise NotImplementedError
 
     def fallback(self, view: RequestView) -> Message:

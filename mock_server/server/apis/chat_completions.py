@@ -18,12 +18,12 @@ from ...engine.reply_specs import ReplySpec
 from ...engine.request_view import RequestView
 from ...errors import ApiError
 from ...reply import Message
+from ...tokens import prompt_tokens
 from ...wire.answer import Later
 from ...wire.completions import max_completion_tokens, new_completion, requested_top_logprobs
 from ...wire.faults import Fault
 from ...wire.size import estimated_size
 from ...wire.streaming import render_events, send_stream
-from ...wire.tokens import prompt_tokens
 from ..exchange import Exchange
 from ..headers import readable
 from ..render import json_bytes_answer
@@ -46,7 +46,8 @@ class ChatCompletions(Api):
     def view(self, exchange: Exchange) -> RequestView:
         return RequestView(exchange.body, exchange.incoming.headers, exchange.profile.name)
 
-    def cost(self, body: dict[str, Any]) -> Cost:
+    def cost(self, exchange: Exchange) -> Cost:
+        body = exchange.body
         most = (max_completion_tokens(body) or 0) * (body.get("n") or 1)
         return Cost(str(body.get("model", "")), prompt_tokens(body), most)
 

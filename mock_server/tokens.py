@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..caches import SHARED, BoundedCache
-from ..jsonio import dumps
-from ..messages import content_text
+from .caches import SHARED, BoundedCache
+from .jsonio import dumps
+from .messages import content_text
 
 TOKEN = re.compile(r" ?[A-Za-z]{1,8}| ?[0-9]{1,3}|\s+|[^\sA-Za-z0-9]")
 PER_MESSAGE = 3

@@ -1,0 +1,113 @@
+"""Checking an embeddings request (``POST .../embeddings``), as OpenAI checks it.
+
+First the profile's embeddings schema (``api_request_schemas.embeddings``: types, required and
+unknown fields, in the profile's wording), then what a schema cannot say, in OpenAI's words as
+its answers show them:
+
+- ``input`` empty, an empty string or token array among its items, more than ``MAX_INPUTS``
+  items, or of a shape the API does not take: 400 ``'$.input' is invalid. Please check the API
+  reference: ...`` (openai/openai-python#576, embeddings-benchmark/mteb#1200);
+- an input over the model's token limit: 400 ``Invalid 'input': maximum context length is 8192
+  tokens.`` (as OpenAI words it in 2026; neo4j-labs/agent-memory#104);
+- ``encoding_format`` other than ``float`` or ``base64``: 400 ``Invalid value for
+  'encoding_format' = md5. Supported values: ['float', 'base64'].`` (lm-sys/FastChat#2281);
+- ``dimensions`` for a model that cannot shorten its vectors (``text-embedding-ada-002``): 400
+  ``This model does not support specifying dimensions.`` (SciPhi-AI/R2R#768); outside 1 to the
+  model's size: 400 ``Invalid value for 'dimensions' = N. Must be between 1 and D.`` (our
+  wording: no capture of OpenAI's was found);
+- with ``unknown_models: reject``, a model the profile does not list: 404 ``model_not_found``.
+
+Each of these has ``param`` and ``code`` null, as OpenAI sends them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ApiError
+from ..providers import DEFAULT_EMBEDDING_MODEL, EmbeddingModel, Profile
+from ..tokens import count_tokens
+from .request import schema_error
+from .schema import Invalid
+
+MAX_INPUTS = 2048
+ENCODINGS = ("float", "base64")
+INVALID_INPUT = (
+    "'$.input' is invalid. Please check the API reference: "
+    "https://platform.openai.com/docs/api-reference."
+)
+
+Input = str | list[int]  # one text, or one token array
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingsRequest:
+    """A checked embeddings request: its inputs (each a text or a token array), their tokens,
+    the model and its vector size, and how the vectors are written."""
+
+    inputs: list[Input]
+    tokens: list[int]
+    model: str
+    spec: EmbeddingModel
+    dimensions: int
+    encoding: str
+
+
+def check_embeddings(body: dict[str, Any], profile: Profile) -> EmbeddingsRequest:
+    """``body`` checked as ``profile``'s provider checks an embeddings request; raises
+    ``ApiError`` for one it refuses (see the module docstring)."""
+    checks = profile.api_checks["embeddings"]
+    try:
+        checks.check(body)
+    except Invalid as invalid:
+        if invalid.reversed_path and invalid.top_level_field == "input":
+            raise _invalid_input() from None
+        raise schema_error(invalid, profile, body, checks.known_fields) from None
+    inputs = _inputs(body["input"])
+    if not inputs or len(inputs) > MAX_INPUTS or not all(inputs):
+        raise _invalid_input()
+    model = body["model"]
+    spec = profile.embedding_models.get(model)
+    if spec is None:
+        if profile.reject_unknown_models:
+            raise ApiError("404", values={"model": model}, param="model", code="model_not_found")
+        spec = DEFAULT_EMBEDDING_MODEL
+    encoding = body.get("encoding_format", "float")
+    if encoding not in ENCODINGS:
+        raise _refused(
+            f"Invalid value for 'encoding_format' = {encoding}. Supported values: "
+            f"{list(ENCODINGS)}."
+        )
+    dimensions = body.get("dimensions")
+    if dimensions is not None:
+        if not spec.shortens:
+            raise _refused("This model does not support specifying dimensions.")
+        if not 1 <= dimensions <= spec.dimensions:
+            raise _refused(
+                f"Invalid value for 'dimensions' = {dimensions}. Must be between 1 and "
+                f"{spec.dimensions}."
+            )
+    tokens = [count_tokens(item) if isinstance(item, str) else len(item) for item in inputs]
+    if max(tokens) > spec.max_tokens:
+        raise _refused(f"Invalid 'input': maximum context length is {spec.max_tokens} tokens.")
+    return EmbeddingsRequest(
+        inputs, tokens, model, spec, dimensions or spec.dimensions, str(encoding)
+    )
+
+
+def _inputs(value: Any) -> list[Input]:
+    """``input`` as a list of inputs: a string, or one token array, is one input."""
+    if isinstance(value, str):
+        return [value]
+    if value and all(isinstance(item, int) for item in value):
+        return [value]
+    return list(value)
+
+
+def _invalid_input() -> ApiError:
+    return _refused(INVALID_INPUT)
+
+
+def _refused(message: str) -> ApiError:
+    return ApiError("400", message=message, type="invalid_request_error", code=None)

@@ -1,0 +1,129 @@
+"""Embeddings (``POST .../embeddings``), for the profiles whose data names the API.
+
+Checked as OpenAI checks it (``checks.embeddings``); matched with each input as a user message
+(a token array as its numbers), so text conditions, ``turn`` and ``api: embeddings`` work;
+answered with the vectors of ``wire.vectors`` (or a scenario's fixed ``embeddings``, used in
+turn for each input) in ``wire.embeddings``' wire. A scenario's error, latency or fault applies
+as to any request; its texts and tool calls mean nothing here. A request whose vectors take long
+to compute is computed in a worker thread, so the server keeps answering meanwhile.
+
+Answers are not kept (they are large, and quick to compute again), and a recording server
+relays what the upstream answers without recording it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from ...accounts.rules import Cost
+from ...checks.body import parse_body
+from ...checks.embeddings import EmbeddingsRequest, check_embeddings
+from ...engine.reply_specs import ReplySpec
+from ...engine.request_view import RequestView
+from ...errors import ApiError
+from ...providers import Profile
+from ...reply import Message
+from ...wire.answer import Answer, Later
+from ...wire.embeddings import EmbeddingList
+from ...wire.faults import Fault
+from ...wire.vectors import embedding, shortened
+from ..exchange import Exchange
+from ..headers import readable
+from ..render import json_bytes_answer
+from .api import Api, Encoded
+
+# Bytes each number takes on the wire, for the size a request asks for: indented JSON, base64.
+FLOAT_BYTES = 30
+BASE64_BYTES = 6
+# Numbers computed past which the vectors are computed in a worker thread (some 50 ms here).
+IN_THREAD = 500_000
+NO_MESSAGE = Message(content="")
+
+
+class Embeddings(Api):
+    name = "embeddings"
+    path = "/embeddings"
+    summarised = True
+    recorded = False
+
+    def unusable(self, profile: Profile) -> str | None:
+        if self.name not in profile.api_checks:
+            return f"it gives no request schema for them (api_request_schemas.{self.name})"
+        return None
+
+    def check(self, exchange: Exchange, raw: bytes) -> dict[str, Any]:
+        content_type = exchange.incoming.headers.get("Content-Type")
+        body = parse_body(raw, readable(content_type) if content_type else None)
+        exchange.checked = check_embeddings(body, exchange.profile)
+        return body
+
+    def view(self, exchange: Exchange) -> RequestView:
+        request: EmbeddingsRequest = exchange.checked
+        messages = [{"role": "user", "content": _text(item)} for item in request.inputs]
+        body = {"model": request.model, "messages": messages}
+        return RequestView(body, exchange.incoming.headers, exchange.profile.name, self.name)
+
+    def cost(self, exchange: Exchange) -> Cost:
+        request: EmbeddingsRequest = exchange.checked
+        return Cost(request.model, sum(request.tokens), 0)
+
+    def fallback(self, view: RequestView) -> Message:
+        return NO_MESSAGE  # the vectors are the answer
+
+    def encode(
+        self,
+        exchange: Exchange,
+        messages: list[Message],
+        reply: ReplySpec,
+        headers: dict[str, str],
+        fault: Fault | None,
+    ) -> Encoded:
+        request: EmbeddingsRequest = exchange.checked
+        numbers = len(request.inputs) * request.dimensions
+        size = numbers * (BASE64_BYTES if request.encoding == "base64" else FLOAT_BYTES)
+        limit = exchange.state.settings.max_response_bytes
+        if size > limit:
+            raise ApiError(
+                "400",
+                f"This request asks for {len(request.inputs):,} vectors of "
+                f"{request.dimensions:,} numbers, about {size:,} bytes, more than this "
+                f"server's limit of {limit:,} bytes (max_response_bytes).",
+                code="response_too_large",
+            )
+        model = request.spec.answers_as or exchange.profile.answer_model(request.model)
+        written = EmbeddingList([], model, sum(request.tokens), request.encoding)
+        style = exchange.profile.body_format
+
+        def answer() -> Answer:
+            written.vectors = _vectors(request, reply.embeddings)
+            return json_bytes_answer(style.encode(written.body()), headers=headers)
+
+        if numbers <= IN_THREAD:
+            return Encoded(written, answer())
+
+        async def in_thread(request: web.Request) -> web.StreamResponse:
+            return (await asyncio.to_thread(answer)).response()
+
+        return Encoded(written, Later(in_thread))
+
+
+def _vectors(request: EmbeddingsRequest, fixed: tuple[tuple[float, ...], ...]) -> list[list[float]]:
+    """One vector per input: the scenario's, in turn, else the input's own."""
+    if fixed:
+        return [list(fixed[index % len(fixed)]) for index in range(len(request.inputs))]
+    size = request.spec.dimensions
+    vectors = [embedding(_text(item), size) for item in request.inputs]
+    if request.dimensions < size:
+        vectors = [shortened(vector, request.dimensions) for vector in vectors]
+    return vectors
+
+
+def _text(item: str | list[int]) -> str:
+    """An input as the text it is embedded and matched as (a token array: its numbers)."""
+    return item if isinstance(item, str) else " ".join(map(str, item))
+
+
+EMBEDDINGS = Embeddings()

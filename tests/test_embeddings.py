@@ -1,0 +1,253 @@
+"""Embeddings through the openai SDK and raw HTTP: the wire the SDK decodes, vectors that rank
+sensibly and are the same in every process, OpenAI's errors, scenarios and the profiles that
+serve the API (docs/embeddings.md)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import struct
+import subprocess
+import sys
+
+import openai
+import pytest
+from conftest import post_json
+
+from mock_server.config import Settings
+from mock_server.errors import ConfigError
+from mock_server.server.app import create_app
+from mock_server.testing.runner import MockServer
+
+SMALL = "text-embedding-3-small"
+INVALID_INPUT = (
+    "'$.input' is invalid. Please check the API reference: "
+    "https://platform.openai.com/docs/api-reference."
+)
+# A paraphrase sharing most words scores above an unrelated text by at least this much.
+MARGIN = 0.3
+
+
+def cosine(a: list[float], b: list[float]) -> float:
+    return sum(x * y for x, y in zip(a, b, strict=True))
+
+
+@pytest.fixture
+def client(tenant):
+    with tenant.client() as sdk:
+        yield sdk
+
+
+def test_the_sdks_default_call_decodes_and_both_formats_agree(client):
+    plain = client.embeddings.create(model=SMALL, input="The cat sat on the mat")
+    assert len(plain.data[0].embedding) == 1536  # the SDK asked for base64 and decoded it
+    floats = client.embeddings.create(
+        model=SMALL, input="The cat sat on the mat", encoding_format="float"
+    )
+    assert floats.data[0].embedding == plain.data[0].embedding
+    assert math.isclose(cosine(plain.data[0].embedding, plain.data[0].embedding), 1, abs_tol=1e-6)
+    assert (plain.model, plain.usage.prompt_tokens, plain.usage.total_tokens) == (SMALL, 6, 6)
+
+
+def test_the_wire_is_openais(server):
+    body = {"model": SMALL, "input": ["one", "two"], "encoding_format": "base64"}
+    response = post_json(server, "/v1/embeddings", body)
+    assert response.status == 200
+    answer = response.json()
+    assert list(answer) == ["object", "data", "model", "usage"]
+    assert answer["object"] == "list"
+    assert [list(item) for item in answer["data"]] == [["object", "index", "embedding"]] * 2
+    assert [item["index"] for item in answer["data"]] == [0, 1]
+    raw = base64.b64decode(answer["data"][0]["embedding"])
+    vector = struct.unpack(f"<{len(raw) // 4}f", raw)  # little-endian float32, as OpenAI sends
+    assert len(vector) == 1536 and math.isclose(math.fsum(x * x for x in vector), 1, rel_tol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "model, size, named",
+    [
+        (SMALL, 1536, SMALL),
+        ("text-embedding-3-large", 3072, "text-embedding-3-large"),
+        ("text-embedding-ada-002", 1536, "text-embedding-ada-002-v2"),
+        ("my-own-embedder", 1536, "my-own-embedder"),
+    ],
+)
+def test_each_model_has_its_size(client, model, size, named):
+    answer = client.embeddings.create(model=model, input="hello")
+    assert (len(answer.data[0].embedding), answer.model) == (size, named)
+
+
+def test_dimensions_shorten_and_renormalise(client):
+    whole = client.embeddings.create(model="text-embedding-3-large", input="a red fox")
+    short = client.embeddings.create(
+        model="text-embedding-3-large", input="a red fox", dimensions=256
+    )
+    vector = short.data[0].embedding
+    assert len(vector) == 256
+    assert math.isclose(math.fsum(x * x for x in vector), 1, rel_tol=1e-5)
+    head = whole.data[0].embedding[:256]
+    norm = math.sqrt(math.fsum(x * x for x in head))
+    assert vector == pytest.approx([x / norm for x in head], abs=1e-6)
+
+
+def test_lists_and_token_arrays_come_back_indexed_in_order(client):
+    texts = ["first text", "second text", "third"]
+    answer = client.embeddings.create(model=SMALL, input=texts)
+    assert [item.index for item in answer.data] == [0, 1, 2]
+    one_by_one = [client.embeddings.create(model=SMALL, input=t).data[0].embedding for t in texts]
+    assert [item.embedding for item in answer.data] == one_by_one
+    tokens = client.embeddings.create(model=SMALL, input=[[1, 2, 3], [4, 5]])
+    assert [item.index for item in tokens.data] == [0, 1]
+    assert tokens.usage.prompt_tokens == 5
+    single = client.embeddings.create(model=SMALL, input=[1, 2, 3])
+    assert single.data[0].embedding == tokens.data[0].embedding
+
+
+def test_a_paraphrase_is_closer_than_an_unrelated_text(client):
+    texts = [
+        "The quick brown fox jumps over the lazy dog.",
+        "the quick brown foxes jumped over a lazy dog",
+        "Quarterly revenue grew five percent on strong subscription sales.",
+        "THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG",
+    ]
+    fox, paraphrase, revenue, shouted = (
+        item.embedding for item in client.embeddings.create(model=SMALL, input=texts).data
+    )
+    assert cosine(fox, paraphrase) > cosine(fox, revenue) + MARGIN
+    assert cosine(fox, shouted) == pytest.approx(1, abs=1e-6)  # case and punctuation: nothing
+
+
+def test_the_same_text_gives_the_same_vector_in_another_process(client):
+    here = client.embeddings.create(model=SMALL, input="deterministic across runs").data[0]
+    code = (
+        "import json, sys; from mock_server.testing.runner import MockServer; import openai\n"
+        "with MockServer() as s:\n"
+        "    c = openai.OpenAI(base_url=s.base_url, api_key='sk-test', max_retries=0)\n"
+        "    v = c.embeddings.create(model=sys.argv[1], input=sys.argv[2]).data[0].embedding\n"
+        "    print(json.dumps(v))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, SMALL, "deterministic across runs"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={"PYTHONHASHSEED": "123", "PATH": ""},
+    )
+    assert json.loads(done.stdout) == here.embedding
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"input": ""}, INVALID_INPUT),
+        ({"input": []}, INVALID_INPUT),
+        ({"input": ["fine", ""]}, INVALID_INPUT),
+        ({"input": ["x"] * 2049}, INVALID_INPUT),
+        ({"input": [["a"]]}, INVALID_INPUT),
+        ({"input": "x", "model": "text-embedding-ada-002", "dimensions": 8},
+         "This model does not support specifying dimensions."),
+        ({"input": "x", "dimensions": 1537},
+         "Invalid value for 'dimensions' = 1537. Must be between 1 and 1536."),
+        ({"input": "x", "encoding_format": "md5"},
+         "Invalid value for 'encoding_format' = md5. Supported values: ['float', 'base64']."),
+        ({"input": "word " * 9000}, "Invalid 'input': maximum context length is 8192 tokens."),
+    ],
+)  # fmt: skip
+def test_what_openai_refuses_is_refused_in_its_words(server, body, message):
+    response = post_json(server, "/v1/embeddings", {"model": SMALL, **body})
+    assert response.status == 400
+    assert response.json() == {
+        "error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}
+    }
+
+
+def test_types_and_unknown_fields_are_refused_as_for_chat(server):
+    response = post_json(server, "/v1/embeddings", {"input": "x"})
+    assert response.json()["error"]["message"] == "Missing required parameter: 'model'."
+    response = post_json(server, "/v1/embeddings", {"model": SMALL, "input": "x", "top_k": 1})
+    assert response.json()["error"]["param"] == "top_k"
+    response = post_json(
+        server, "/v1/embeddings", {"model": SMALL, "input": "x", "dimensions": "8"}
+    )
+    assert response.json()["error"]["param"] == "dimensions"
+
+
+def test_an_empty_input_is_a_bad_request_error_in_the_sdk(client):
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.embeddings.create(model=SMALL, input=[])
+    assert caught.value.message.endswith(INVALID_INPUT)
+
+
+def test_scenarios_script_errors_and_fixed_vectors_for_embeddings_only(tenant, client):
+    tenant.add(
+        [
+            {
+                "name": "quota",
+                "match": {"api": "embeddings", "last_user_message": {"contains": "over quota"}},
+                "reply": {"status": 429},
+            },
+            {
+                "name": "fixed",
+                "match": {"api": "embeddings", "turn": 2},
+                "reply": {"embeddings": [[1, 0, 0], [0, 1, 0]]},
+            },
+            {"name": "chat", "match": {"api": "chat_completions"}, "reply": {"content": "chat"}},
+        ]
+    )
+    with pytest.raises(openai.RateLimitError):
+        client.embeddings.create(model=SMALL, input="we are over quota")
+    fixed = client.embeddings.create(model=SMALL, input=["a", "b"], encoding_format="float")
+    assert [item.embedding for item in fixed.data] == [[1, 0, 0], [0, 1, 0]]
+    computed = client.embeddings.create(model=SMALL, input="over the moon")
+    assert len(computed.data[0].embedding) == 1536
+    chat = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "x"}]
+    )
+    assert chat.choices[0].message.content == "chat"
+    entries = [entry for entry in tenant.requests() if entry["api"] == "embeddings"]
+    assert [entry["scenario"] for entry in entries] == ["quota", "fixed", None]
+    assert entries[1]["response"] == {
+        "object": "list",
+        "vectors": 2,
+        "dimensions": 3,
+        "encoding_format": "float",
+        "model": SMALL,
+        "usage": {"prompt_tokens": 2, "total_tokens": 2},
+    }
+
+
+def test_googles_endpoint_serves_embeddings_and_seed_profiles_do_not(server):
+    body = {"model": "gemini-embedding-001", "input": "hello", "dimensions": 768}
+    response = post_json(server, "/google/v1beta/openai/embeddings", body)
+    assert response.status == 200
+    assert len(response.json()["data"][0]["embedding"]) == 768
+    for path in ("/gomodel/v1/embeddings", "/deepseek/v1/embeddings", "/gemini/v1/embeddings"):
+        response = post_json(server, path, {"model": SMALL, "input": "x"})
+        assert response.status == 404
+        assert response.json()["error"]["message"] == f"Invalid URL (POST {path})"
+
+
+def test_a_request_too_large_to_answer_is_refused_before_it_is_computed(server):
+    body = {"model": "text-embedding-3-large", "input": ["x"] * 2048, "encoding_format": "float"}
+    response = post_json(server, "/v1/embeddings", body)
+    assert response.status == 400
+    assert response.json()["error"]["code"] == "response_too_large"
+
+
+def test_a_user_profile_turns_embeddings_on_and_must_give_their_schema(tmp_path):
+    lacking = tmp_path / "lacking.yaml"
+    lacking.write_text("name: lacking\nextends: gomodel\napis: [chat_completions, embeddings]\n")
+    with pytest.raises(ConfigError, match="'lacking' cannot serve embeddings: it gives no request"):
+        create_app(Settings(profile_files=[str(lacking)]))
+    turned_on = tmp_path / "mine.yaml"
+    turned_on.write_text(
+        "name: mine\nextends: gomodel\napis: [chat_completions, embeddings]\n"
+        "api_request_schemas: {embeddings: openai.embeddings.request.json}\n"
+        "embedding_models: {tiny: {dimensions: 8}}\n"
+    )
+    with MockServer(profile_files=[str(turned_on)]) as server:
+        response = post_json(server, "/mine/v1/embeddings", {"model": "tiny", "input": "hi"})
+        assert response.status == 200
+        assert len(response.json()["data"][0]["embedding"]) == 8
