@@ -9,6 +9,7 @@ from conftest import ROOT
 
 from mock_server.config import build_settings
 from mock_server.engine.loading import parse_scenarios
+from mock_server.testing.runner import MockServer
 
 DOCS = ROOT / "docs"
 
@@ -44,6 +45,15 @@ def test_library_example_runs(tmp_path):
     with MockServer(scenarios=[]) as server:
         server.add({"name": "hi", "reply": {"content": "library"}})
         assert server.requests == []
+
+
+def test_embeddings_example_ranks_and_is_the_readmes():
+    (source,) = blocks("embeddings.md", "python")
+    assert f"```python\n{source}```" in (ROOT / "README.md").read_text()
+    namespace: dict = {}
+    exec(compile(source, "docs/embeddings.md", "exec"), namespace)
+    with MockServer() as server:
+        namespace["test_the_right_document_ranks_first"](server)
 
 
 def test_config_example_loads(tmp_path):
