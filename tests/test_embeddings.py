@@ -251,3 +251,10 @@ def test_a_user_profile_turns_embeddings_on_and_must_give_their_schema(tmp_path)
         response = post_json(server, "/mine/v1/embeddings", {"model": "tiny", "input": "hi"})
         assert response.status == 200
         assert len(response.json()["data"][0]["embedding"]) == 8
+
+
+def test_the_log_line_says_how_many_vectors_of_what_size(capsys):
+    with MockServer(log_format="text") as logged:
+        post_json(logged, "/v1/embeddings", {"model": SMALL, "input": ["a", "b"], "dimensions": 64})
+    (line,) = capsys.readouterr().out.splitlines()  # the log is flushed as the server stops
+    assert "POST /v1/embeddings openai text-embedding-3-small 200 fallback 2 vectors of 64" in line

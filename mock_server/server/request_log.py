@@ -66,6 +66,7 @@ def facts(exchange: Exchange, now: str) -> dict[str, Any]:
         "step": exchange.selection.step + 1 if exchange.selection else None,
         "chunks": exchange.chunks,
         "fault": exchange.fault,
+        "note": exchange.api.note(exchange),
         "duration_ms": _duration_ms(exchange),
     }
 
@@ -148,6 +149,7 @@ class RequestLog:
                 status,
                 said,
                 *((f"{exchange.chunks} chunks",) if exchange.chunks is not None else ()),
+                *((note,) if (note := exchange.api.note(exchange)) else ()),
                 f"{_duration_ms(exchange):g} ms",
             )
         )

@@ -78,6 +78,10 @@ class Api:
         """A new id for an answer, spliced into a kept body (see ``cache_key``)."""
         raise NotImplementedError
 
+    def note(self, exchange: Exchange) -> str | None:
+        """A few words on the answer for the request log line (``16 vectors of 1536``)."""
+        return None
+
     def encode(
         self,
         exchange: Exchange,

@@ -73,6 +73,12 @@ class Embeddings(Api):
     def fallback(self, view: RequestView) -> Message:
         return NO_MESSAGE  # the vectors are the answer
 
+    def note(self, exchange: Exchange) -> str | None:
+        request: EmbeddingsRequest | None = exchange.checked
+        if request is None or exchange.written is None:
+            return None
+        return f"{len(request.inputs)} vectors of {request.dimensions}"
+
     def encode(
         self,
         exchange: Exchange,
