@@ -41,6 +41,11 @@ WEATHER_TOOL = {
         },
     },
 }
+VALID_EMBEDDINGS_BODIES: list[dict[str, Any]] = [
+    {"model": "text-embedding-3-small", "input": "one two three"},
+    {"model": "text-embedding-3-large", "input": ["a", "b c"], "dimensions": 8},
+    {"model": "text-embedding-ada-002", "input": [[1, 2], [3]], "encoding_format": "base64"},
+]
 VALID_BODIES: list[dict[str, Any]] = [
     {"model": "gpt-4o", "messages": [{"role": "user", "content": "one two three"}]},
     {
@@ -183,9 +188,11 @@ SCHEMA_FIELDS = sorted(
 
 
 @st.composite
-def broken_bodies(draw: st.DrawFn) -> dict[str, Any] | list | str | int | None:
-    """A valid body of ``VALID_BODIES`` broken at one to three places."""
-    body: Any = draw(st.sampled_from(VALID_BODIES))
+def broken_bodies(
+    draw: st.DrawFn, valid: list[dict[str, Any]] = VALID_BODIES
+) -> dict[str, Any] | list | str | int | None:
+    """A valid body (of ``VALID_BODIES``, or ``valid``) broken at zero to three places."""
+    body: Any = draw(st.sampled_from(valid))
     for _ in range(draw(st.integers(0, 3))):
         paths = _paths(body)
         path = draw(st.sampled_from(paths))
@@ -572,14 +579,14 @@ def request_headers(draw: st.DrawFn) -> dict[str, str]:
 
 
 @st.composite
-def chat_paths(draw: st.DrawFn) -> str:
+def chat_paths(draw: st.DrawFn, api_path: str = "/chat/completions") -> str:
     tenant = draw(st.sampled_from(["", "", "", "/t/fuzz", "/t/%FF", "/t/a%0Ab"]))
     if draw(st.integers(0, 9)) == 0:
         profile = draw(st.sampled_from(["/nope", "/%C2%B2"]))
         base = draw(st.sampled_from(["/api/v1", "/v1beta/openai"]))
     else:
         profile, base = draw(st.sampled_from(list(PROFILES.values()))), "/v1"
-    return tenant + profile + base + "/chat/completions"
+    return tenant + profile + base + api_path
 
 
 odd_paths = st.one_of(

@@ -258,3 +258,12 @@ def test_the_log_line_says_how_many_vectors_of_what_size(capsys):
         post_json(logged, "/v1/embeddings", {"model": SMALL, "input": ["a", "b"], "dimensions": 64})
     (line,) = capsys.readouterr().out.splitlines()  # the log is flushed as the server stops
     assert "POST /v1/embeddings openai text-embedding-3-small 200 fallback 2 vectors of 64" in line
+
+
+def test_integral_decimals_count_as_integers(server):
+    body = {"model": SMALL, "input": [1.0, 2], "dimensions": 16.0}
+    response = post_json(server, "/v1/embeddings", body)
+    assert response.status == 200, response.body
+    answer = response.json()
+    assert len(answer["data"]) == 1 and answer["usage"]["prompt_tokens"] == 2
+    assert len(answer["data"][0]["embedding"]) == 16

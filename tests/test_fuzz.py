@@ -17,6 +17,7 @@ from fuzzing import (
     DEEP_ARGUMENTS,
     LIMITS,
     VALID_BODIES,
+    VALID_EMBEDDINGS_BODIES,
     Sender,
     any_schemas,
     broken_bodies,
@@ -92,6 +93,17 @@ def _check(outcome, headers):
 @given(body=broken_bodies(), path=chat_paths(), headers=request_headers())
 @settings(FUZZ, max_examples=1500)
 def test_broken_request_bodies(fuzzed, body, path, headers):
+    _, sender, _ = fuzzed
+    _check(sender.send("POST", path, encode(body), headers), headers)
+
+
+@given(
+    body=broken_bodies(VALID_EMBEDDINGS_BODIES),
+    path=chat_paths("/embeddings"),
+    headers=request_headers(),
+)
+@settings(FUZZ, max_examples=600)
+def test_broken_embeddings_bodies(fuzzed, body, path, headers):
     _, sender, _ = fuzzed
     _check(sender.send("POST", path, encode(body), headers), headers)
 

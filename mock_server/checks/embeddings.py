@@ -64,7 +64,7 @@ def check_embeddings(body: dict[str, Any], profile: Profile) -> EmbeddingsReques
         if invalid.reversed_path and invalid.top_level_field == "input":
             raise _invalid_input() from None
         raise schema_error(invalid, profile, body, checks.known_fields) from None
-    inputs = _inputs(body["input"])
+    inputs = _inputs(body["input"])  # integral decimals (2.0) count as integers, as for chat
     if not inputs or len(inputs) > MAX_INPUTS or not all(inputs):
         raise _invalid_input()
     model = body["model"]
@@ -81,6 +81,7 @@ def check_embeddings(body: dict[str, Any], profile: Profile) -> EmbeddingsReques
         )
     dimensions = body.get("dimensions")
     if dimensions is not None:
+        dimensions = int(dimensions)
         if not spec.shortens:
             raise _refused("This model does not support specifying dimensions.")
         if not 1 <= dimensions <= spec.dimensions:
@@ -97,12 +98,13 @@ def check_embeddings(body: dict[str, Any], profile: Profile) -> EmbeddingsReques
 
 
 def _inputs(value: Any) -> list[Input]:
-    """``input`` as a list of inputs: a string, or one token array, is one input."""
+    """``input`` (schema-checked) as a list of inputs: a string, or one token array, is one
+    input; tokens written as integral decimals are made integers."""
     if isinstance(value, str):
         return [value]
-    if value and all(isinstance(item, int) for item in value):
-        return [value]
-    return list(value)
+    if value and all(isinstance(item, int | float) for item in value):
+        return [list(map(int, value))]
+    return [item if isinstance(item, str) else list(map(int, item)) for item in value]
 
 
 def _invalid_input() -> ApiError:
