@@ -13,9 +13,11 @@ import sys
 
 import openai
 import pytest
+import yaml
 from conftest import post_json
 
 from mock_server.config import Settings
+from mock_server.engine.loading import parse_scenarios
 from mock_server.errors import ConfigError
 from mock_server.server.app import create_app
 from mock_server.testing.runner import MockServer
@@ -267,3 +269,16 @@ def test_integral_decimals_count_as_integers(server):
     answer = response.json()
     assert len(answer["data"]) == 1 and answer["usage"]["prompt_tokens"] == 2
     assert len(answer["data"][0]["embedding"]) == 16
+
+
+def test_an_embeddings_request_saved_as_a_scenario_is_one_for_embeddings(tenant, client):
+    client.embeddings.create(model=SMALL, input="saved")
+    with pytest.raises(openai.BadRequestError):
+        client.embeddings.create(model=SMALL, input="")
+    ok, refused = (entry["id"] for entry in tenant.requests())
+    for wanted, reply in ((ok, {}), (refused, {"status": 400})):
+        text = tenant.admin("GET", f"/requests/{wanted}/scenario").body.decode()
+        assert parse_scenarios(text, source="export")  # it loads
+        (scenario,) = yaml.safe_load(text)["scenarios"]
+        assert scenario["match"] == {"api": "embeddings", "model": SMALL}
+        assert {k: v for k, v in scenario["reply"].items() if k == "status"} == reply

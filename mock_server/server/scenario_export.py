@@ -17,8 +17,22 @@ _SCRUBBER = Scrubber()
 
 def scenario_for(entry: dict[str, Any]) -> dict[str, Any]:
     """A scenario matching ``entry``'s request as a recording would, answering with what the
-    server answered (its message, or its error)."""
+    server answered (its message, or its error). For another API than chat completions (whose
+    answers are not recorded): a scenario for its API and model, answering its error, or as the
+    server computes it."""
     body = entry["body"] if isinstance(entry["body"], dict) else {}
+    api = entry.get("api", "chat_completions")
+    if api != "chat_completions":
+        failed = entry["status"] >= 400
+        name = f"{entry['profile']}-{api}-{entry['status'] if failed else 'ok'}"
+        return {
+            "name": name,
+            "profile": entry["profile"],
+            "match": {"api": api, "model": str(body.get("model", ""))},
+            "reply": error_reply(entry["status"], entry.get("response"), {}, _SCRUBBER)
+            if failed
+            else {},
+        }
     view = RequestView(body, profile=entry["profile"])
     match = match_conditions(view, _SCRUBBER)
     response = entry.get("response")
