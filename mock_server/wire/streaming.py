@@ -7,32 +7,23 @@ and refusal follow as string deltas; each tool call opens with ``index``, ``id``
 ``finish_reason``; with ``stream_options.include_usage`` every chunk has ``"usage": null`` and a
 final chunk with ``choices: []`` carries the usage; ``data: [DONE]`` ends it.
 
-Rendering (``render_events``) is pure and separate from sending (``send_stream``), which owns
-the clock: chunks go out on an absolute schedule so sleeps never accumulate drift, and headers
-are only ever touched before ``prepare()`` — after it a fault can only cut or close the stream.
+Rendering (``render_events``) is pure; ``wire.sse.send_stream`` sends the events, with
+``CHAT_STREAM`` for how this wire ends and breaks.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Iterator
 from typing import Any
 
-from aiohttp import web
-
 from ..jsonio import JsonStyle, dumps
 from ..reply import Message, ToolCall
 from .completions import Completion
-from .delivery import Latency, StreamShape
-from .faults import Fault, reset_connection, wait_until_closed
-from .pacer import Pacer
+from .delivery import StreamShape
+from .sse import Event, StreamWire
 
 DONE = b"data: [DONE]\n\n"
-STREAM_HEADERS = {
-    "Content-Type": "text/event-stream; charset=utf-8",
-    "Cache-Control": "no-cache",
-}
 GENERIC_ERROR_EVENT = {
     "error": {
         "message": "The server had an error while processing your request. Sorry about that!",
@@ -41,10 +32,6 @@ GENERIC_ERROR_EVENT = {
         "code": None,
     }
 }
-
-
-# An event is (bytes for the wire, the text it carries): the text sets its pace.
-Event = tuple[bytes, str]
 
 
 # A delta is either a mapping (rendered as JSON) or (field, text, tool call index) for the string
@@ -240,105 +227,13 @@ def _whole_chunk_events(
     return [(b"data: " + style.encode(chunk) + b"\n\n", piece) for chunk, piece in chunks]
 
 
-def error_event(error_body: dict[str, Any]) -> bytes:
+def error_event(error_body: dict[str, Any] | None) -> bytes:
     """A mid-stream error as OpenAI sends it: a ``data:`` event holding ``{"error": ...}``."""
-    return b"data: " + dumps(error_body) + b"\n\n"
+    return b"data: " + dumps(error_body or GENERIC_ERROR_EVENT) + b"\n\n"
 
 
-async def send_stream(
-    request: web.Request,
-    events: list[Event],
-    *,
-    latency: Latency,
-    fault: Fault | None = None,
-    error_body: dict[str, Any] | None = None,
-    keepalive_interval: float | None = None,
-    rng: random.Random | None = None,
-    headers: dict[str, str] | None = None,
-    pacer: Pacer | None = None,
-    timeline: list[float] | None = None,
-) -> web.StreamResponse:
-    """Send ``events`` on their schedule, injecting ``fault`` after its ``after_chunks``;
-    ``timeline``, when given, receives when each event was due (ms after the headers).
-
-    The first chunks go out from here (which also sends the headers); the rest, when they are
-    spread over time, from ``pacer``."""
-    response = web.StreamResponse(headers={**STREAM_HEADERS, **(headers or {})})
-    loop = asyncio.get_running_loop()
-    rng = rng or random.Random()
-    cut = fault.after_chunks if fault is not None else None
-    upto = len(events) if cut is None else min(cut, len(events))
-    try:
-        await response.prepare(request)
-        started = loop.time()
-        schedule = _schedule(started, events, latency, rng)
-        if timeline is not None:
-            timeline.extend(round((due - started) * 1000, 2) for due in schedule[:upto])
-        if keepalive_interval and events:
-            await _keepalive_until(response, schedule[0], keepalive_interval)
-        sent = 0
-        while sent < upto:
-            delay = schedule[sent] - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            # Everything already due goes out in one write: an unpaced stream in one go, and a
-            # stream that fell behind (a loaded machine) catches up instead of drifting further.
-            now = loop.time()
-            last = sent + 1
-            while last < upto and schedule[last] <= now:
-                last += 1
-            await response.write(b"".join(event[0] for event in events[sent:last]))
-            sent = last
-            if pacer is not None and sent < upto:
-                data = [event[0] for event in events[:upto]]
-                sent = await pacer.send(request, response, data, schedule, sent)
-                if sent < upto:
-                    return response  # the client left
-        if fault is not None:
-            return await _strike(request, response, fault, error_body)
-        await response.write(DONE)
-        await response.write_eof()
-    except ConnectionError:
-        pass  # the client left before or during the stream: nothing to clean up or report
-    return response
-
-
-def _schedule(
-    start: float, events: list[Event], latency: Latency, rng: random.Random
-) -> list[float]:
-    """When each event is due, on the loop's clock: absolute times, so delays never add up."""
-    due = start + latency.ttft_ms / 1000
-    if not (latency.chunk_interval_ms or latency.tokens_per_second):
-        return [due] * len(events)  # all at once, after the first-token delay
-    times = []
-    for index, (_, piece) in enumerate(events):
-        if index:
-            jitter = 1.0 + rng.uniform(-latency.jitter, latency.jitter) if latency.jitter else 1.0
-            due += latency.interval(piece) * jitter
-        times.append(due)
-    return times
-
-
-async def _keepalive_until(response: web.StreamResponse, due: float, interval: float) -> None:
-    loop = asyncio.get_running_loop()
-    while due - loop.time() > interval:
-        await asyncio.sleep(interval)
-        await response.write(b": keep-alive\n\n")
-
-
-async def _strike(request, response, fault: Fault, error_body) -> web.StreamResponse:
-    kind = fault.type
-    if kind == "disconnect":
-        reset_connection(request)
-        return response
-    if kind == "malformed_chunk":
-        await response.write(b'data: {"id":"chatcmpl-broken","choices":[{"delta":\n\n')
-        await response.write(DONE)
-    elif kind == "error_event":
-        await response.write(error_event(error_body or GENERIC_ERROR_EVENT))
-    elif kind == "stall":
-        await wait_until_closed(request)
-        return response
-    # no_done (and the endings above): close without [DONE].
-    await response.write_eof()
-    return response
+CHAT_STREAM = StreamWire(
+    end=DONE,
+    broken=b'data: {"id":"chatcmpl-broken","choices":[{"delta":\n\n' + DONE,
+    error=error_event,
+)

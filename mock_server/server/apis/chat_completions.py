@@ -23,7 +23,8 @@ from ...wire.answer import Later
 from ...wire.completions import max_completion_tokens, new_completion, requested_top_logprobs
 from ...wire.faults import Fault
 from ...wire.size import estimated_size
-from ...wire.streaming import render_events, send_stream
+from ...wire.sse import send_stream
+from ...wire.streaming import CHAT_STREAM, render_events
 from ..exchange import Exchange
 from ..headers import readable
 from ..render import json_bytes_answer
@@ -108,6 +109,7 @@ class ChatCompletions(Api):
             lambda request: send_stream(
                 request,
                 events,
+                wire=CHAT_STREAM,
                 latency=reply.latency,
                 fault=fault,
                 error_body=error_body,

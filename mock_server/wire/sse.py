@@ -1,0 +1,147 @@
+"""Sending a server-sent-events stream on its schedule, with keep-alives, pacing and faults.
+
+An API renders its stream as events (``Event``: the bytes of each, and the text it carries,
+which sets its pace) and says how its wire ends and breaks (``StreamWire``: chat completions end
+with ``data: [DONE]``, the Responses API with its last event); ``send_stream`` owns the clock:
+events go out on an absolute schedule so sleeps never accumulate drift, and headers are only
+ever touched before ``prepare()`` — after it a fault can only cut or close the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from .delivery import Latency
+from .faults import Fault, reset_connection, wait_until_closed
+from .pacer import Pacer
+
+STREAM_HEADERS = {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache",
+}
+
+# An event is (bytes for the wire, the text it carries): the text sets its pace.
+Event = tuple[bytes, str]
+
+
+@dataclass(frozen=True)
+class StreamWire:
+    """How one API's stream ends (``end``, written after the last event), what a
+    ``malformed_chunk`` fault writes (``broken``), and the event of an ``error_event`` fault
+    (``error``, given the profile's error body)."""
+
+    end: bytes
+    broken: bytes
+    error: Callable[[dict[str, Any] | None], bytes]
+
+
+async def send_stream(
+    request: web.Request,
+    events: list[Event],
+    *,
+    wire: StreamWire,
+    latency: Latency,
+    fault: Fault | None = None,
+    error_body: dict[str, Any] | None = None,
+    keepalive_interval: float | None = None,
+    rng: random.Random | None = None,
+    headers: dict[str, str] | None = None,
+    pacer: Pacer | None = None,
+    timeline: list[float] | None = None,
+) -> web.StreamResponse:
+    """Send ``events`` on their schedule, injecting ``fault`` after its ``after_chunks``;
+    ``timeline``, when given, receives when each event was due (ms after the headers).
+
+    The first chunks go out from here (which also sends the headers); the rest, when they are
+    spread over time, from ``pacer``."""
+    response = web.StreamResponse(headers={**STREAM_HEADERS, **(headers or {})})
+    loop = asyncio.get_running_loop()
+    rng = rng or random.Random()
+    cut = fault.after_chunks if fault is not None else None
+    upto = len(events) if cut is None else min(cut, len(events))
+    try:
+        await response.prepare(request)
+        started = loop.time()
+        schedule = _schedule(started, events, latency, rng)
+        if timeline is not None:
+            timeline.extend(round((due - started) * 1000, 2) for due in schedule[:upto])
+        if keepalive_interval and events:
+            await _keepalive_until(response, schedule[0], keepalive_interval)
+        sent = 0
+        while sent < upto:
+            delay = schedule[sent] - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            # Everything already due goes out in one write: an unpaced stream in one go, and a
+            # stream that fell behind (a loaded machine) catches up instead of drifting further.
+            now = loop.time()
+            last = sent + 1
+            while last < upto and schedule[last] <= now:
+                last += 1
+            await response.write(b"".join(event[0] for event in events[sent:last]))
+            sent = last
+            if pacer is not None and sent < upto:
+                data = [event[0] for event in events[:upto]]
+                sent = await pacer.send(request, response, data, schedule, sent)
+                if sent < upto:
+                    return response  # the client left
+        if fault is not None:
+            return await _strike(request, response, fault, wire, error_body)
+        if wire.end:
+            await response.write(wire.end)
+        await response.write_eof()
+    except ConnectionError:
+        pass  # the client left before or during the stream: nothing to clean up or report
+    return response
+
+
+def _schedule(
+    start: float, events: list[Event], latency: Latency, rng: random.Random
+) -> list[float]:
+    """When each event is due, on the loop's clock: absolute times, so delays never add up."""
+    due = start + latency.ttft_ms / 1000
+    if not (latency.chunk_interval_ms or latency.tokens_per_second):
+        return [due] * len(events)  # all at once, after the first-token delay
+    times = []
+    for index, (_, piece) in enumerate(events):
+        if index:
+            jitter = 1.0 + rng.uniform(-latency.jitter, latency.jitter) if latency.jitter else 1.0
+            due += latency.interval(piece) * jitter
+        times.append(due)
+    return times
+
+
+async def _keepalive_until(response: web.StreamResponse, due: float, interval: float) -> None:
+    loop = asyncio.get_running_loop()
+    while due - loop.time() > interval:
+        await asyncio.sleep(interval)
+        await response.write(b": keep-alive\n\n")
+
+
+async def _strike(
+    request: web.Request,
+    response: web.StreamResponse,
+    fault: Fault,
+    wire: StreamWire,
+    error_body: dict[str, Any] | None,
+) -> web.StreamResponse:
+    kind = fault.type
+    if kind == "disconnect":
+        reset_connection(request)
+        return response
+    if kind == "malformed_chunk":
+        await response.write(wire.broken)
+    elif kind == "error_event":
+        await response.write(wire.error(error_body))
+    elif kind == "stall":
+        await wait_until_closed(request)
+        return response
+    # no_done (and the endings above): close without the wire's end.
+    await response.write_eof()
+    return response
