@@ -12,11 +12,13 @@ message, 1 more for a ``name``, and 3 to prime the reply; tool definitions count
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from .caches import SHARED, BoundedCache
 from .jsonio import dumps
 from .messages import content_text
+from .reply import Message
 
 TOKEN = re.compile(r" ?[A-Za-z]{1,8}| ?[0-9]{1,3}|\s+|[^\sA-Za-z0-9]")
 PER_MESSAGE = 3
@@ -62,3 +64,27 @@ def prompt_tokens(body: dict[str, Any]) -> int:
     if body.get("tools"):
         total += count_tokens(dumps(body["tools"]).decode())
     return total
+
+
+def answer_tokens(message: Message) -> int:
+    """The tokens of a reply message's answer: content, refusal and tool calls (its reasoning
+    is counted apart)."""
+    return (
+        count_tokens(message.content or "")
+        + count_tokens(message.refusal or "")
+        + sum(count_tokens(call.name + call.arguments) for call in message.tool_calls)
+    )
+
+
+def cut_to(message: Message, limit: int | None) -> Message:
+    """``message`` with its content cut to ``limit`` tokens (finish_reason ``length``), as a
+    model stops at its output limit. A scripted ``finish_reason`` says how the reply ended
+    already: its content is kept whole."""
+    if limit is None or message.content is None or message.tool_calls or message.finish_reason:
+        return message
+    if len(message.content) <= limit:  # a token is at least one character: nothing to cut
+        return message
+    pieces = split_tokens(message.content)
+    if len(pieces) <= limit:
+        return message
+    return replace(message, content="".join(pieces[:limit]), finish_reason="length")

@@ -1,10 +1,10 @@
 """What an upstream answered, read into the ``reply:`` of a scenario.
 
-A JSON completion, an SSE stream (fed chunk by chunk as it is relayed, each event timed) or an
-error body become the mapping a scenario file holds: content, reasoning, refusal, tool calls
-with their ids and arguments, ``finish_reason``, ``n`` > 1 choices, usage; for a stream its
-chunking and pace; for an error its status, body and retry headers. Volatile fields (``id``,
-``created``) are left out; every text passes through the ``Scrubber``.
+A JSON completion or Responses API ``response``, an SSE stream of either (fed chunk by chunk as it
+is relayed, each event timed) or an error body become the mapping a scenario file holds: content,
+reasoning, refusal, tool calls with their ids and arguments, ``finish_reason``, ``n`` > 1 choices,
+usage; for a stream its chunking and pace; for an error its status, body and retry headers.
+Volatile fields (``id``, ``created``) are left out; every text passes through the ``Scrubber``.
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ class StreamCapture:
         self.events = 0
         self.done = False
         self.broken = False  # an event that is not JSON, or an error event: not recordable
+        self.response: dict[str, Any] | None = None  # a Responses stream's final response
+        self.pieces: list[str] = []  # a Responses stream's text deltas
         self._pending = b""
 
     def feed(self, data: bytes) -> None:
@@ -81,6 +83,9 @@ class StreamCapture:
         self.events += 1
         if self.first_event is None:
             self.first_event = now
+        if isinstance(event.get("type"), str):
+            self._responses_event(event, now)
+            return
         self.facts.model = event.get("model") or self.facts.model
         self.facts.system_fingerprint = (
             event.get("system_fingerprint") or self.facts.system_fingerprint
@@ -114,8 +119,25 @@ class StreamCapture:
         if carried:
             self.delta_times.append(now)
 
+    def _responses_event(self, event: dict[str, Any], now: float) -> None:
+        """One event of a Responses API stream: its text deltas timed, its last event (the
+        whole response) kept."""
+        kind = event["type"]
+        if kind == "response.output_text.delta" and isinstance(event.get("delta"), str):
+            self.pieces.append(event["delta"])
+        if kind.endswith(".delta"):
+            self.delta_times.append(now)
+        elif kind in ("response.completed", "response.incomplete"):
+            self.response = event.get("response")
+            self.done = True
+        elif kind in ("response.failed", "error"):
+            self.broken = True
+
     def completion(self) -> dict[str, Any]:
-        """The stream read so far, put together as the completion it stands for."""
+        """The stream read so far, put together as the completion (or response) it stands
+        for."""
+        if self.response is not None:
+            return self.response
         choices = []
         for index in sorted(self.choices):
             parts = self.choices[index]
@@ -151,8 +173,9 @@ class StreamCapture:
         ``timing``, its pace."""
         reply, _ = completion_reply(self.completion(), scrubber)
         first = self.choices.get(0)
-        if first is not None and first.content:
-            reply["stream"] = stream_shape(first.content)
+        pieces = self.pieces or (first.content if first is not None else [])
+        if pieces:
+            reply["stream"] = stream_shape(pieces)
         if timing and self.first_event is not None and self.delta_times:
             reply["latency"] = self._latency()
         return reply
@@ -166,7 +189,7 @@ class StreamCapture:
             count_tokens(piece)
             for parts in self.choices.values()
             for piece in (*parts.content[1:], *parts.reasoning[1:])
-        )
+        ) + sum(count_tokens(piece) for piece in self.pieces[1:])
         if span > 0.001 and tokens:
             latency["tokens_per_second"] = round(tokens / span, 1)
         return latency
@@ -196,6 +219,8 @@ def completion_reply(body: Any, scrubber: Scrubber) -> tuple[dict[str, Any], Fac
 
 
 def _completion_reply(body: Any, scrubber: Scrubber) -> tuple[dict[str, Any], Facts] | None:
+    if isinstance(body, dict) and body.get("object") == "response":
+        return _response_reply(body, scrubber)
     if not isinstance(body, dict) or not isinstance(body.get("choices"), list):
         return None
     answers = []
@@ -221,6 +246,50 @@ def _completion_reply(body: Any, scrubber: Scrubber) -> tuple[dict[str, Any], Fa
         )
     facts = Facts(body.get("model"), body.get("system_fingerprint"))
     return _reply(answers, body.get("usage")), facts
+
+
+def _response_reply(body: dict[str, Any], scrubber: Scrubber) -> tuple[dict[str, Any], Facts]:
+    """The ``reply:`` of a Responses API ``response``: its output items as one answer (texts
+    joined, a ``function_call`` as a tool call whose id is its ``call_id``), ``incomplete`` as
+    ``finish_reason: length``, its usage as chat counts it."""
+    content: list[str] = []
+    reasoning: list[str] = []
+    refusal: list[str] = []
+    calls = []
+    for item in body.get("output") or ():
+        kind = item.get("type")
+        if kind == "message":
+            for part in item.get("content") or ():
+                if part.get("type") == "output_text":
+                    content.append(part.get("text") or "")
+                elif part.get("type") == "refusal":
+                    refusal.append(part.get("refusal") or "")
+        elif kind == "reasoning":
+            reasoning.extend(s.get("text") or "" for s in item.get("summary") or ())
+        elif kind == "function_call":
+            calls.append(
+                {
+                    "id": item.get("call_id"),
+                    "name": item.get("name"),
+                    "arguments": item.get("arguments"),
+                }
+            )
+    finish = "length" if body.get("status") == "incomplete" else None
+    answer = answer_fields(
+        "".join(content) if content else None,
+        "".join(reasoning) if reasoning else None,
+        "".join(refusal) if refusal else None,
+        calls,
+        finish,
+        scrubber,
+    )
+    usage = body.get("usage") or {}
+    counts = {
+        "prompt_tokens": usage.get("input_tokens"),
+        "completion_tokens": usage.get("output_tokens"),
+        "total_tokens": usage.get("total_tokens"),
+    }
+    return _reply([answer], counts), Facts(body.get("model"))
 
 
 def answer_fields(

@@ -35,6 +35,8 @@ SLUG_CHARS = 40
 def match_conditions(view: RequestView, scrubber: Scrubber) -> dict[str, Any]:
     """The ``match:`` mapping that holds for this request and its like."""
     match: dict[str, Any] = {}
+    if view.api != "chat_completions":
+        match["api"] = view.api  # its answer is recorded in that API's terms
     model = view.model
     match["model"] = {"equals": model} if GLOB_CHARS.search(model) else model
     match["last_user_message"] = _exactly(view.last_user_message, scrubber)

@@ -228,9 +228,11 @@ class Recorder:
             async for data in response.content.iter_any():
                 capture.feed(data)
                 if capture.done and outcome.summary is None:
-                    # The client gets [DONE] once the recording is on disk, so a test that
-                    # has read the whole stream can read the recording too.
+                    # The client gets [DONE] (or, for a Responses stream, the last byte of its
+                    # last event) once the recording is on disk, so a test that has read the
+                    # whole stream can read the recording too.
                     end = data.find(DONE)
+                    end = end if end >= 0 else len(data) - 1
                     await out.write(data[:end])
                     outcome.summary = dumps(capture.completion())
                     if not capture.broken:

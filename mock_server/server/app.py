@@ -32,7 +32,7 @@ from .auth import authenticate
 from .exchange import Incoming
 from .headers import readable
 from .inspector import add_inspector_routes, load_files
-from .pipeline import api_route
+from .pipeline import api_read_route, api_route
 from .render import as_api_error, error_answer, json_response
 from .request_log import FORMATS as LOG_FORMATS
 from .request_log import RequestLog
@@ -154,6 +154,9 @@ def create_app(
                 for api in served:
                     route = app.router.add_post(prefix + api.path, api_route(api, base))
                     app[API_ROUTES][route.resource.canonical] = (api, base)
+                    for method, path, handle in api.reads():
+                        where = prefix + api.path + path
+                        app.router.add_route(method, where, api_read_route(api, base, handle))
                 app.router.add_get(prefix + "/models", list_models(base))
     # [\s\S]: any character, a newline included (a percent-encoded %0A decodes to one).
     app.router.add_route("*", r"/{tail:[\s\S]*}", not_found)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +83,26 @@ def api_route(api: Api, base: str):
         return finish(exchange, await run_later(exchange, outcome, request))
 
     return handle_api_request
+
+
+def api_read_route(
+    api: Api, base: str, handle: Callable[[Exchange, web.Request], Answer]
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """aiohttp's handler for one of ``api``'s other routes (``Api.reads``): routed, its key
+    checked, answered by ``handle`` through the guard, journaled."""
+
+    async def handle_api_read(request: web.Request) -> web.StreamResponse:
+        exchange = open_exchange(request.app[STATE], Incoming.of(request), api)
+        answer = admit(exchange, base)
+        if answer is None:
+            try:
+                answer = handle(exchange, request)
+            except Exception as exc:
+                answer = guard(exchange, exc)
+            exchange.status = answer.status
+        return finish(exchange, answer.response())
+
+    return handle_api_read
 
 
 def handed_over(request: web.BaseRequest) -> tuple[Exchange, Outcome] | None:
@@ -268,7 +289,12 @@ def _forwarded(
         exchange.status = outcome.response.status
         exchange.recorded, exchange.chunks = outcome.recorded, outcome.chunks
         exchange.summary = outcome.summary
-        return outcome.response
+        relayed = outcome.response
+        if relayed.status == 200:
+            answer = outcome.summary if outcome.summary is not None else relayed.body
+            if isinstance(answer, bytes):
+                api.relayed(exchange, answer)
+        return relayed
 
     return Later(forward)
 

@@ -17,18 +17,8 @@ from ..caches import SHARED, BoundedCache
 from ..lazy_property import lazy
 from ..providers import Profile
 from ..reply import Message
-from ..tokens import count_tokens, prompt_tokens, split_tokens
+from ..tokens import answer_tokens, count_tokens, cut_to, prompt_tokens, split_tokens
 from .ids import Ids
-
-
-def _answer_tokens(message: Message) -> int:
-    """The tokens of a message's answer: content, refusal and tool calls."""
-    return (
-        count_tokens(message.content or "")
-        + count_tokens(message.refusal or "")
-        + sum(count_tokens(call.name + call.arguments) for call in message.tool_calls)
-    )
-
 
 CACHED_MODEL = 256  # longer model names (a client may send megabytes) are not kept
 
@@ -74,19 +64,6 @@ def max_completion_tokens(body: dict[str, Any]) -> int | None:
     return value if value is not None else body.get("max_tokens")
 
 
-def apply_token_limit(choice: Message, limit: int | None) -> Message:
-    """Cut the content to ``limit`` tokens (finish_reason ``length``), as a model would stop.
-    A scripted ``finish_reason`` says how the reply ended already: its content is kept whole."""
-    if limit is None or choice.content is None or choice.tool_calls or choice.finish_reason:
-        return choice
-    if len(choice.content) <= limit:  # a token is at least one character: nothing to cut
-        return choice
-    pieces = split_tokens(choice.content)
-    if len(pieces) <= limit:
-        return choice
-    return replace(choice, content="".join(pieces[:limit]), finish_reason="length")
-
-
 @dataclass(eq=False)
 class Completion:
     """A reply to one request, ready to be rendered whole or as a stream."""
@@ -110,7 +87,7 @@ class Completion:
     @lazy
     def _usage(self) -> dict[str, Any]:
         reasoning = sum(count_tokens(c.reasoning_content or "") for c in self.choices)
-        completion = sum(map(_answer_tokens, self.choices)) + reasoning
+        completion = sum(map(answer_tokens, self.choices)) + reasoning
         prompt = self.usage_override.get("prompt_tokens", self.prompt_tokens)
         completion = self.usage_override.get("completion_tokens", completion)
         usage: dict[str, Any] = {
@@ -235,7 +212,7 @@ def new_completion(
         if any(not call.id for call in choice.tool_calls):
             calls = [c if c.id else replace(c, id=ids.tool_call(style)) for c in choice.tool_calls]
             choice = replace(choice, tool_calls=calls)
-        finished.append(apply_token_limit(choice, limit))
+        finished.append(cut_to(choice, limit))
     provider = None
     if profile.response.get("provider_field"):
         provider = hint or profile.default_provider

@@ -1,7 +1,9 @@
 """Ids as providers write them, from one seeded source, so a seeded server repeats its ids.
 
 Styles: ``openai`` (``chatcmpl-`` + 29 alphanumerics, ``call_`` + 24), ``uuid`` (DeepSeek's
-completion ids), ``google`` (23 URL-safe characters; ``function-call-`` + 17 digits).
+completion ids), ``google`` (23 URL-safe characters; ``function-call-`` + 17 digits). The
+Responses API's objects: a prefix (``resp_``, ``msg_``, ``fc_``, ``fco_``, ``rs_``) and 48 hex
+digits, as OpenAI writes them.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ class Ids:
         if style == "google":
             return f"function-call-{self._random.randrange(10**16, 10**17)}"
         return "call_" + self._token(24)
+
+    def item(self, prefix: str) -> str:
+        """A Responses API id: ``resp_``, ``msg_``, ``fc_`` ... and 48 hex digits."""
+        return f"{prefix}_{self._random.getrandbits(192):048x}"
 
     def request(self) -> str:
         return "req_" + f"{self._random.getrandbits(128):032x}"

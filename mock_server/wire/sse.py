@@ -30,6 +30,17 @@ STREAM_HEADERS = {
 Event = tuple[bytes, str]
 
 
+# OpenAI pads each chunk with a random ``obfuscation`` string so that chunk sizes do not give
+# token lengths away; here a fixed set of paddings, picked by the chunk's length.
+_PADDING_CHARS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_PADDINGS = [bytes(random.Random(n).choices(_PADDING_CHARS, k=n)) for n in range(1, 17)]
+
+
+def padding(length: int) -> bytes:
+    """The ``obfuscation`` padding of an event ``length`` bytes long."""
+    return _PADDINGS[length % 16]
+
+
 @dataclass(frozen=True)
 class StreamWire:
     """How one API's stream ends (``end``, written after the last event), what a

@@ -13,7 +13,6 @@ Rendering (``render_events``) is pure; ``wire.sse.send_stream`` sends the events
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +20,7 @@ from ..jsonio import JsonStyle, dumps
 from ..reply import Message, ToolCall
 from .completions import Completion
 from .delivery import StreamShape
-from .sse import Event, StreamWire
+from .sse import Event, StreamWire, padding
 
 DONE = b"data: [DONE]\n\n"
 GENERIC_ERROR_EVENT = {
@@ -142,7 +141,7 @@ def render_events(
     def closing(data: bytes, usage: bytes = usage_null) -> bytes:
         if not padded:
             return b"]" + usage + b"}\n\n"
-        return b"]" + usage + b',"obfuscation":"' + _padding(len(data)) + b'"}\n\n'
+        return b"]" + usage + b',"obfuscation":"' + padding(len(data)) + b'"}\n\n'
 
     streams = [list(_choice_deltas(choice, shape, extras)) for choice in completion.choices]
     events = []
@@ -170,19 +169,9 @@ def render_events(
         usage_chunk = {**head, "choices": [], "usage": completion.usage()}
         data = dumps(usage_chunk)
         if padded:
-            data = data[:-1] + b',"obfuscation":"' + _padding(len(data)) + b'"}'
+            data = data[:-1] + b',"obfuscation":"' + padding(len(data)) + b'"}'
         events.append((b"data: " + data + b"\n\n", ""))
     return events
-
-
-# OpenAI pads each chunk with a random ``obfuscation`` string so that chunk sizes do not give
-# token lengths away; here a fixed set of paddings, picked by the chunk's length.
-_PADDING_CHARS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-_PADDINGS = [bytes(random.Random(n).choices(_PADDING_CHARS, k=n)) for n in range(1, 17)]
-
-
-def _padding(length: int) -> bytes:
-    return _PADDINGS[length % 16]
 
 
 WHOLE_CHUNK_SHAPE = StreamShape("word", 30)

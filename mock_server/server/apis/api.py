@@ -10,17 +10,19 @@ errors and connection faults, latency, kept bodies, warnings, charging, the jour
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from ...accounts.rules import Cost
     from ...engine.reply_specs import ReplySpec
     from ...engine.request_view import RequestView
     from ...providers import Profile
     from ...reply import Message
-    from ...wire.answer import Outcome, Written
+    from ...wire.answer import Answer, Outcome, Written
     from ...wire.faults import Fault
     from ..exchange import Exchange
 
@@ -50,6 +52,11 @@ class Api:
         """Why ``profile``, which names this API, cannot serve it (its data lacks what the
         API needs), or None; a reason stops start-up."""
         return None
+
+    def reads(self) -> list[tuple[str, str, Callable[[Exchange, web.Request], Answer]]]:
+        """The API's other routes: ``(method, path under its own, handler)``, each answered
+        at once from the tenant's state (``GET .../responses/{id}``); none by default."""
+        return []
 
     def check(self, exchange: Exchange, raw: bytes) -> dict[str, Any]:
         """The request body that ``raw`` (decoded) holds, checked as ``exchange.profile``'s
@@ -81,6 +88,10 @@ class Api:
     def note(self, exchange: Exchange) -> str | None:
         """A few words on the answer for the request log line (``16 vectors of 1536``)."""
         return None
+
+    def relayed(self, exchange: Exchange, answer: bytes) -> None:
+        """What an upstream answered a recording server (a whole JSON body, or a stream's
+        summary), for an API that keeps state of its answers; nothing by default."""
 
     def encode(
         self,

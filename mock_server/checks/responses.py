@@ -1,0 +1,43 @@
+"""Checking a Responses API request (``POST .../responses``), as OpenAI checks it.
+
+The profile's Responses schema (``api_request_schemas.responses``), worded as the Responses API
+words its errors: ``Unknown parameter: 'x'.`` (code ``unknown_parameter``), ``Missing required
+parameter: 'model'.``, ``Invalid type for 'input[1].content': ...``, with the ``param`` path of
+the offending field. An input item with a ``role`` and no ``type`` is a message, as OpenAI reads
+it (the SDKs send messages so). What needs the tenant's stored responses (``previous_response_id``,
+``item_reference``) is checked by the API (``server.apis.responses``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ApiError
+from ..providers import Profile
+from .schema import Invalid
+
+
+def check_responses(body: dict[str, Any], profile: Profile) -> None:
+    """``body`` checked against ``profile``'s Responses schema; raises ``ApiError``."""
+    items = body.get("input")
+    if isinstance(items, list):
+        for item in items:
+            if isinstance(item, dict) and "type" not in item and "role" in item:
+                item["type"] = "message"
+    try:
+        profile.api_checks["responses"].check(body)
+    except Invalid as invalid:
+        kind = str(profile.value_error_status) if invalid.value_error else "400"
+        raise ApiError(
+            kind, message=invalid.text, type="invalid_request_error", param=invalid.path,
+            code=invalid.code,
+        ) from None  # fmt: skip
+    if body.get("conversation") is not None:
+        raise ApiError(
+            "400",
+            message="The Conversations API is not emulated: 'conversation' is not supported here; "
+            "chain responses with 'previous_response_id'.",
+            type="invalid_request_error",
+            param="conversation",
+            code="unsupported_parameter",
+        )

@@ -1,0 +1,395 @@
+"""The Responses API (``POST .../responses``; ``GET`` and ``DELETE .../responses/{id}``, ``GET
+.../responses/{id}/input_items``), for the profiles whose data names it.
+
+A request is checked as OpenAI checks it (``checks.responses``), then its conversation is put
+together: the stored input and output of ``previous_response_id`` (400
+``previous_response_not_found`` when the tenant has no such stored response), then the new
+input, ``item_reference`` items replaced by the stored items they name. Scenarios see that
+conversation as chat messages: ``instructions`` as the system message, input messages by their
+role, ``function_call`` items as an assistant's tool calls, ``function_call_output`` items as
+tool results answering their ``call_id``; function tools by name, ``tool_choice`` and
+``text.format`` as chat's ``tool_choice`` and ``response_format``. The reply is written as a
+``response`` object or its event stream (``wire.responses``) and, unless ``store`` is false,
+kept in the tenant's store (``tenant_state.KeyedStore``: at most 1,000 responses and 16 MiB a
+tenant, the oldest dropped first) for retrieval, deletion, ``input_items`` and continuation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from ...accounts.rules import Cost
+from ...checks.body import parse_body
+from ...checks.responses import check_responses
+from ...engine.fallback import fallback_message
+from ...engine.reply_specs import ReplySpec
+from ...engine.request_view import RequestView
+from ...errors import ApiError
+from ...jsonio import dumps, loads
+from ...messages import content_text
+from ...providers import Profile
+from ...reply import Message
+from ...tokens import cut_to, prompt_tokens
+from ...wire.answer import Answer, Later
+from ...wire.faults import Fault
+from ...wire.responses import RESPONSES_STREAM, ResponseObject, output_items, render_events
+from ...wire.size import estimated_size
+from ...wire.sse import send_stream
+from ..exchange import Exchange
+from ..headers import readable
+from ..render import json_answer
+from .api import Api, Encoded
+
+ID_PREFIXES = {"message": "msg", "function_call": "fc", "function_call_output": "fco"}
+LIST_LIMIT = (1, 100, 20)  # input_items: the least, most and default page size
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A Responses request put together: every input item (the continued response's input and
+    output first), with ids, and the same as a chat-completions body, for scenarios."""
+
+    items: list[dict[str, Any]]
+    chat: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A stored response: the object as answered, and its input items."""
+
+    response: dict[str, Any]
+    inputs: list[dict[str, Any]]
+
+
+class Responses(Api):
+    name = "responses"
+    path = "/responses"
+
+    def unusable(self, profile: Profile) -> str | None:
+        if self.name not in profile.api_checks:
+            return f"it gives no request schema for them (api_request_schemas.{self.name})"
+        return None
+
+    def reads(self) -> list[tuple[str, str, Callable[[Exchange, web.Request], Answer]]]:
+        return [
+            ("GET", "/{id}", _retrieve),
+            ("DELETE", "/{id}", _delete),
+            ("GET", "/{id}/input_items", _input_items),
+        ]
+
+    def check(self, exchange: Exchange, raw: bytes) -> dict[str, Any]:
+        content_type = exchange.incoming.headers.get("Content-Type")
+        body = parse_body(raw, readable(content_type) if content_type else None)
+        check_responses(body, exchange.profile)
+        exchange.checked = _conversation(exchange, body)
+        return body
+
+    def view(self, exchange: Exchange) -> RequestView:
+        chat = exchange.checked.chat
+        return RequestView(chat, exchange.incoming.headers, exchange.profile.name, self.name)
+
+    def cost(self, exchange: Exchange) -> Cost:
+        body = exchange.body
+        chat = exchange.checked.chat
+        return Cost(str(body["model"]), prompt_tokens(chat), body.get("max_output_tokens") or 0)
+
+    def fallback(self, view: RequestView) -> Message:
+        return fallback_message(view.body)
+
+    def relayed(self, exchange: Exchange, answer: bytes) -> None:
+        """An upstream's response, stored as one of ours, so that a recorded conversation
+        continues with ``previous_response_id`` as it did upstream."""
+        try:
+            response = loads(answer)
+        except ValueError:
+            return
+        stored = exchange.body.get("store") is not False
+        if stored and isinstance(response, dict) and isinstance(response.get("id"), str):
+            _store(exchange, response, exchange.checked.items)
+
+    def encode(
+        self,
+        exchange: Exchange,
+        messages: list[Message],
+        reply: ReplySpec,
+        headers: dict[str, str],
+        fault: Fault | None,
+    ) -> Encoded:
+        state, body, profile = exchange.state, exchange.body, exchange.profile
+        streaming = bool(body.get("stream"))
+        size = estimated_size(messages[:1], None, reply.stream if streaming else None)
+        limit = state.settings.max_response_bytes
+        if size > limit:
+            raise ApiError(
+                "400",
+                f"This request asks for a reply of about {size:,} bytes, more than this "
+                f"server's limit of {limit:,} bytes (max_response_bytes).",
+                code="response_too_large",
+            )
+        message = cut_to(messages[0], body.get("max_output_tokens"))
+        conversation: Conversation = exchange.checked
+        response = ResponseObject(
+            state.ids.item("resp"),
+            int(time.time()),
+            profile.answer_model(str(body["model"])),
+            body,
+            output_items(message, state.ids),
+            prompt_tokens(conversation.chat),
+            message,
+            reply.usage,
+        )
+        if body.get("store") is not False:
+            _store(exchange, response.body(), conversation.items)
+        if not streaming:
+            return Encoded(
+                response, json_answer(response.body(), headers=headers, style=profile.body_format)
+            )
+        options = body.get("stream_options") or {}
+        events = render_events(
+            response, reply.stream, options.get("include_obfuscation") is not False
+        )
+        if fault is not None and fault.type == "no_done":
+            events = events[:-1]  # the stream ends without its last event
+        exchange.chunks = len(events)
+        error_body = None
+        if fault is not None and fault.type == "error_event":
+            error_body = profile.error_body(ApiError(str(fault.status), status=fault.status))[1]
+        stream = Later(
+            lambda request: send_stream(
+                request,
+                events,
+                wire=RESPONSES_STREAM,
+                latency=reply.latency,
+                fault=fault,
+                error_body=error_body,
+                rng=state.rng,
+                headers=headers,
+                pacer=state.pacer,
+                timeline=exchange.chunk_ms,
+            )
+        )
+        return Encoded(response, stream)
+
+
+def _store(exchange: Exchange, response: dict[str, Any], inputs: list[dict[str, Any]]) -> None:
+    """Keep ``response`` (answering ``inputs``) in the tenant's store, by its id."""
+    size = len(dumps(response)) + len(dumps(inputs))
+    exchange.tenant.store.put((Responses.name, response["id"]), Stored(response, inputs), size)
+
+
+def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
+    """The request's input items after those of the response it continues (see the module
+    docstring), each with an id, and the chat body scenarios see."""
+    store = exchange.tenant.store
+    items: list[dict[str, Any]] = []
+    previous = body.get("previous_response_id")
+    if previous is not None:
+        stored = store.get((Responses.name, previous))
+        if stored is None:
+            raise ApiError(
+                "400",
+                message=f"Previous response with id '{previous}' not found.",
+                type="invalid_request_error",
+                param="previous_response_id",
+                code="previous_response_not_found",
+            )
+        items.extend(stored.inputs)
+        items.extend(stored.response["output"])
+    given = body.get("input")
+    if isinstance(given, str):
+        given = [{"type": "message", "role": "user", "content": given}]
+    ids = exchange.state.ids
+    for index, item in enumerate(given or ()):
+        if item["type"] == "item_reference":
+            items.append(_referenced(store, item["id"], index))
+        elif item["type"] != "reasoning":
+            items.append(_with_id(item, ids))
+    return Conversation(items, _chat_body(body, items))
+
+
+def _with_id(item: dict[str, Any], ids: Any) -> dict[str, Any]:
+    """An input item as ``input_items`` lists it: with an id, a message's content as parts."""
+    kind = item["type"]
+    out = {"id": item.get("id") or ids.item(ID_PREFIXES[kind]), **item}
+    if kind == "message":
+        content = item["content"]
+        if isinstance(content, str):
+            part = "output_text" if item["role"] == "assistant" else "input_text"
+            content = [{"type": part, "text": content}]
+        out = {"id": out["id"], "type": "message", "role": item["role"], "content": content}
+    return out
+
+
+def _referenced(store: Any, wanted: str, index: int) -> dict[str, Any]:
+    """The stored item ``wanted`` names, from any response this tenant stored."""
+    for key in store:
+        stored = store.get(key)
+        if key[0] == Responses.name and stored is not None:
+            for item in (*stored.inputs, *stored.response["output"]):
+                if item.get("id") == wanted:
+                    return item
+    raise ApiError(
+        "400",
+        message=f"Item with id '{wanted}' not found.",
+        type="invalid_request_error",
+        param=f"input[{index}].id",
+        code=None,
+    )
+
+
+def _chat_body(body: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The request as a chat-completions body, which matching, templates and the fallback
+    read (see the module docstring)."""
+    messages: list[dict[str, Any]] = []
+    if body.get("instructions"):
+        messages.append({"role": "system", "content": body["instructions"]})
+    for item in items:
+        kind = item["type"]
+        if kind == "message":
+            messages.append({"role": item["role"], "content": _text(item["content"])})
+        elif kind == "function_call":
+            call = {
+                "id": item["call_id"],
+                "type": "function",
+                "function": {"name": item["name"], "arguments": item["arguments"]},
+            }
+            last = messages[-1] if messages else {}
+            if last.get("role") == "assistant" and last.get("tool_calls"):
+                last["tool_calls"].append(call)
+            else:
+                messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        elif kind == "function_call_output":
+            output = item["output"]
+            messages.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": item["call_id"],
+                    "content": output if isinstance(output, str) else _text(output),
+                }
+            )
+    chat: dict[str, Any] = {"model": body["model"], "messages": messages}
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                key: tool[key] for key in ("name", "description", "parameters") if key in tool
+            },
+        }
+        for tool in body.get("tools") or ()
+        if tool.get("type") == "function"
+    ]
+    if tools:
+        chat["tools"] = tools
+    choice = body.get("tool_choice")
+    if isinstance(choice, str):
+        chat["tool_choice"] = choice
+    elif isinstance(choice, dict) and choice.get("type") == "function":
+        chat["tool_choice"] = {"type": "function", "function": {"name": choice["name"]}}
+    text_format = (body.get("text") or {}).get("format") or {}
+    if text_format.get("type") == "json_schema":
+        chat["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {
+                key: text_format[key] for key in ("name", "schema", "strict") if key in text_format
+            },
+        }
+    elif text_format.get("type") == "json_object":
+        chat["response_format"] = {"type": "json_object"}
+    if body.get("stream"):
+        chat["stream"] = True
+    return chat
+
+
+def _text(content: Any) -> str:
+    """The text of a message's content: a string, or its text parts joined."""
+    if isinstance(content, str):
+        return content
+    parts = [{"type": "text", "text": part.get("text", "")} for part in content if "text" in part]
+    return content_text(parts)
+
+
+# --- reading stored responses --------------------------------------------------------------------
+
+
+def _stored(exchange: Exchange, request: web.Request) -> tuple[str, Stored]:
+    wanted = request.match_info["id"]
+    stored = exchange.tenant.store.get((Responses.name, wanted))
+    if stored is None:
+        raise ApiError(
+            "404",
+            message=f"Response with id '{wanted}' not found.",
+            type="invalid_request_error",
+            param=None,
+            code=None,
+        )
+    return wanted, stored
+
+
+def _retrieve(exchange: Exchange, request: web.Request) -> Answer:
+    _, stored = _stored(exchange, request)
+    return _json(exchange, stored.response)
+
+
+def _delete(exchange: Exchange, request: web.Request) -> Answer:
+    wanted, _ = _stored(exchange, request)
+    exchange.tenant.store.delete((Responses.name, wanted))
+    return _json(exchange, {"id": wanted, "object": "response.deleted", "deleted": True})
+
+
+def _input_items(exchange: Exchange, request: web.Request) -> Answer:
+    """A page of the stored response's input items: ``order`` ``desc`` (OpenAI's default) or
+    ``asc``, ``limit`` 1 to 100 (20), ``after`` the id of the last item of the page before."""
+    _, stored = _stored(exchange, request)
+    query = request.query
+    order = query.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise _bad_query("order", order, "Supported values are: 'asc' and 'desc'.")
+    least, most, default = LIST_LIMIT
+    try:
+        limit = int(query.get("limit", default))
+    except ValueError:
+        limit = 0
+    if not least <= limit <= most:
+        raise _bad_query("limit", query.get("limit"), f"Must be between {least} and {most}.")
+    items = stored.inputs if order == "asc" else stored.inputs[::-1]
+    after = query.get("after")
+    if after is not None:
+        ids = [item["id"] for item in items]
+        if after not in ids:
+            raise _bad_query("after", after, "No input item has that id.")
+        items = items[ids.index(after) + 1 :]
+    page = items[:limit]
+    return _json(
+        exchange,
+        {
+            "object": "list",
+            "data": page,
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None,
+            "has_more": len(items) > limit,
+        },
+    )
+
+
+def _bad_query(name: str, value: Any, why: str) -> ApiError:
+    return ApiError(
+        "400",
+        message=f"Invalid value for '{name}': {readable(str(value))!r}. {why}",
+        type="invalid_request_error",
+        param=name,
+        code=None,
+    )
+
+
+def _json(exchange: Exchange, payload: Any) -> Answer:
+    profile = exchange.profile
+    headers = profile.answer_headers({}, exchange.request_id)
+    return json_answer(payload, headers=headers, style=profile.body_format)
+
+
+RESPONSES = Responses()

@@ -1,0 +1,301 @@
+"""The Responses API's wire: the ``response`` object, its output items and its event stream.
+
+Key orders are those of OpenAI's answers as captured in openai-python's own tests
+(``tests/lib/responses``: ``id``, ``object``, ``created_at``, ``status``, ``background``,
+``error`` ... ``user``, ``metadata``; a message item ``id``, ``type``, ``status``, ``content``,
+``role``; an ``output_text`` part ``type``, ``annotations``, ``logprobs``, ``text``; a function
+call ``id``, ``type``, ``status``, ``arguments``, ``call_id``, ``name``). The stream is OpenAI's:
+``event: <type>`` and ``data: {...}`` lines, each event with its ``sequence_number`` from 0, in
+the order openai-python's ``lib/streaming/responses`` accumulates them — ``response.created``,
+``response.in_progress``, then per output item ``output_item.added``, its part or summary
+``added``, the deltas, ``done``s, ``output_item.done`` — and ``response.completed`` (or
+``response.incomplete``) last, with no ``[DONE]``. Deltas carry ``obfuscation`` padding unless
+``stream_options.include_obfuscation`` is false, as OpenAI's do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..jsonio import dumps
+from ..reply import Message
+from ..tokens import count_tokens
+from .delivery import StreamShape
+from .ids import Ids
+from .sse import Event, StreamWire, padding
+
+REASONING_SUMMARY = "summary_text"
+DEFAULT_TEXT = {"format": {"type": "text"}, "verbosity": "medium"}
+
+
+def output_items(message: Message, ids: Ids) -> list[dict[str, Any]]:
+    """``message`` as the Responses API's output items: a ``reasoning`` item for its reasoning,
+    a ``message`` for its text or refusal, a ``function_call`` per tool call (the scripted id
+    as its ``call_id``)."""
+    items: list[dict[str, Any]] = []
+    if message.reasoning_content is not None:
+        summary = [{"type": REASONING_SUMMARY, "text": message.reasoning_content}]
+        items.append({"id": ids.item("rs"), "type": "reasoning", "summary": summary})
+    if message.refusal is not None:
+        part: dict[str, Any] | None = {"type": "refusal", "refusal": message.refusal}
+    elif message.content is not None or not message.tool_calls:
+        part = {
+            "type": "output_text",
+            "annotations": [],
+            "logprobs": [],
+            "text": message.content or "",
+        }
+    else:
+        part = None
+    if part is not None:
+        items.append(
+            {
+                "id": ids.item("msg"),
+                "type": "message",
+                "status": "completed",
+                "content": [part],
+                "role": "assistant",
+            }
+        )
+    for call in message.tool_calls:
+        items.append(
+            {
+                "id": ids.item("fc"),
+                "type": "function_call",
+                "status": "completed",
+                "arguments": call.arguments,
+                "call_id": call.id or ids.tool_call(),
+                "name": call.name,
+            }
+        )
+    return items
+
+
+class ResponseObject:
+    """One response: its id, time, model and output, with the request's settings echoed."""
+
+    def __init__(
+        self,
+        id: str,
+        created_at: int,
+        model: str,
+        request: dict[str, Any],
+        output: list[dict[str, Any]],
+        input_tokens: int,
+        message: Message,
+        usage_override: dict[str, int],
+    ) -> None:
+        self.id = id
+        self.created = created_at
+        self.model = model
+        self.request = request
+        self.output = output
+        self.incomplete = message.finish_reason == "length"
+        reasoning = count_tokens(message.reasoning_content or "")
+        output_tokens = sum(_item_tokens(item) for item in output) + reasoning
+        input_tokens = usage_override.get("prompt_tokens", input_tokens)
+        output_tokens = usage_override.get("completion_tokens", output_tokens)
+        self._usage = {
+            "input_tokens": input_tokens,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": output_tokens,
+            "output_tokens_details": {"reasoning_tokens": reasoning},
+            "total_tokens": usage_override.get("total_tokens", input_tokens + output_tokens),
+        }
+
+    @property
+    def status(self) -> str:
+        return "incomplete" if self.incomplete else "completed"
+
+    def usage(self) -> dict[str, Any]:
+        return self._usage
+
+    def summary(self) -> dict[str, Any]:
+        return self.body()
+
+    def body(self, status: str | None = None) -> dict[str, Any]:
+        """The response object; ``status``: as it stands before it is done (``in_progress``:
+        no output or usage yet)."""
+        request = self.request
+        done = status is None
+        reasoning = request.get("reasoning") or {}
+        text = request.get("text") or {}
+        return {
+            "id": self.id,
+            "object": "response",
+            "created_at": self.created,
+            "status": status or self.status,
+            "background": bool(request.get("background")),
+            "error": None,
+            "incomplete_details": (
+                {"reason": "max_output_tokens"} if done and self.incomplete else None
+            ),
+            "instructions": request.get("instructions"),
+            "max_output_tokens": request.get("max_output_tokens"),
+            "max_tool_calls": request.get("max_tool_calls"),
+            "model": self.model,
+            "output": self.output if done else [],
+            "parallel_tool_calls": _or(request.get("parallel_tool_calls"), True),
+            "previous_response_id": request.get("previous_response_id"),
+            "prompt_cache_key": request.get("prompt_cache_key"),
+            "reasoning": {"effort": reasoning.get("effort"), "summary": reasoning.get("summary")},
+            "safety_identifier": request.get("safety_identifier"),
+            "service_tier": "default",
+            "store": _or(request.get("store"), True),
+            "temperature": _or(request.get("temperature"), 1.0),
+            "text": {
+                "format": _format(text.get("format")),
+                "verbosity": text.get("verbosity") or DEFAULT_TEXT["verbosity"],
+            },
+            "tool_choice": _or(request.get("tool_choice"), "auto"),
+            "tools": [_tool(tool) for tool in request.get("tools") or ()],
+            "top_logprobs": _or(request.get("top_logprobs"), 0),
+            "top_p": _or(request.get("top_p"), 1.0),
+            "truncation": _or(request.get("truncation"), "disabled"),
+            "usage": self._usage if done else None,
+            "user": request.get("user"),
+            "metadata": request.get("metadata") or {},
+        }
+
+
+def _or(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
+def _format(given: dict[str, Any] | None) -> dict[str, Any]:
+    """``text.format`` as OpenAI echoes it."""
+    if not given or given.get("type") != "json_schema":
+        return {"type": (given or {}).get("type", "text")}
+    return {
+        "type": "json_schema",
+        "description": given.get("description"),
+        "name": given.get("name"),
+        "schema": given.get("schema"),
+        "strict": bool(given.get("strict")),
+    }
+
+
+def _tool(tool: dict[str, Any]) -> dict[str, Any]:
+    """A tool as OpenAI echoes it: a function tool with ``description`` and ``strict`` (true
+    unless the request says otherwise), other tools as sent."""
+    if tool.get("type") != "function":
+        return tool
+    return {
+        "type": "function",
+        "description": tool.get("description"),
+        "name": tool.get("name"),
+        "parameters": tool.get("parameters"),
+        "strict": _or(tool.get("strict"), True),
+    }
+
+
+def _item_tokens(item: dict[str, Any]) -> int:
+    if item["type"] == "function_call":
+        return count_tokens(item["name"] + item["arguments"])
+    if item["type"] == "message":
+        part = item["content"][0]
+        return count_tokens(part.get("text") or part.get("refusal") or "")
+    return 0  # reasoning: counted apart, as reasoning tokens
+
+
+# --- the event stream --------------------------------------------------------------------------
+
+
+def error_event(error_body: dict[str, Any] | None) -> bytes:
+    """A mid-stream error: OpenAI's ``error`` event (its ``sequence_number`` is not known here:
+    the stream's count of what it sent is)."""
+    error = (error_body or {}).get("error") or {}
+    data = {
+        "type": "error",
+        "code": error.get("code") or "server_error",
+        "message": error.get("message")
+        or "The server had an error while processing your request. Sorry about that!",
+        "param": error.get("param"),
+    }
+    return b"event: error\ndata: " + dumps(data) + b"\n\n"
+
+
+RESPONSES_STREAM = StreamWire(
+    end=b"",
+    broken=b'event: response.output_text.delta\ndata: {"type":"response.output_text.delta",\n\n',
+    error=error_event,
+)
+
+
+class _Events:
+    """The events of one stream, numbered as they are added."""
+
+    def __init__(self, padded: bool) -> None:
+        self.padded = padded
+        self.out: list[Event] = []
+
+    def add(self, kind: str, fields: dict[str, Any], text: str = "", delta: bool = False) -> None:
+        data = {"type": kind, "sequence_number": len(self.out), **fields}
+        encoded = dumps(data)
+        if delta and self.padded:
+            encoded = encoded[:-1] + b',"obfuscation":"' + padding(len(encoded)) + b'"}'
+        self.out.append((b"event: " + kind.encode() + b"\ndata: " + encoded + b"\n\n", text))
+
+
+def render_events(response: ResponseObject, shape: StreamShape, padded: bool) -> list[Event]:
+    """The event stream of ``response``, its texts cut by ``shape``."""
+    events = _Events(padded)
+    events.add("response.created", {"response": response.body("in_progress")})
+    events.add("response.in_progress", {"response": response.body("in_progress")})
+    for index, item in enumerate(response.output):
+        where = {"item_id": item["id"], "output_index": index}
+        if item["type"] == "message":
+            opened = {**item, "status": "in_progress", "content": []}
+            events.add("response.output_item.added", {"output_index": index, "item": opened})
+            _message_part(events, item["content"][0], where, shape)
+        elif item["type"] == "function_call":
+            opened = {**item, "status": "in_progress", "arguments": ""}
+            events.add("response.output_item.added", {"output_index": index, "item": opened})
+            for piece in shape.pieces(item["arguments"]):
+                events.add(
+                    "response.function_call_arguments.delta", {**where, "delta": piece}, piece, True
+                )
+            events.add(
+                "response.function_call_arguments.done", {**where, "arguments": item["arguments"]}
+            )
+        else:  # reasoning
+            events.add(
+                "response.output_item.added",
+                {"output_index": index, "item": {**item, "summary": []}},
+            )
+            _summary(events, item["summary"][0]["text"], where, shape)
+        events.add("response.output_item.done", {"output_index": index, "item": item})
+    final = "response.incomplete" if response.incomplete else "response.completed"
+    events.add(final, {"response": response.body()})
+    return events.out
+
+
+def _message_part(
+    events: _Events, part: dict[str, Any], where: dict[str, Any], shape: StreamShape
+) -> None:
+    at = {**where, "content_index": 0}
+    refusal = part["type"] == "refusal"
+    field = "refusal" if refusal else "text"
+    empty = {**part, field: ""}
+    events.add("response.content_part.added", {**at, "part": empty})
+    kind = "response.refusal" if refusal else "response.output_text"
+    extra = {} if refusal else {"logprobs": []}
+    for piece in shape.pieces(part[field]):
+        events.add(f"{kind}.delta", {**at, "delta": piece, **extra}, piece, True)
+    events.add(f"{kind}.done", {**at, field: part[field], **extra})
+    events.add("response.content_part.done", {**at, "part": part})
+
+
+def _summary(events: _Events, text: str, where: dict[str, Any], shape: StreamShape) -> None:
+    at = {**where, "summary_index": 0}
+    events.add(
+        "response.reasoning_summary_part.added",
+        {**at, "part": {"type": REASONING_SUMMARY, "text": ""}},
+    )
+    for piece in shape.pieces(text):
+        events.add("response.reasoning_summary_text.delta", {**at, "delta": piece}, piece, True)
+    events.add("response.reasoning_summary_text.done", {**at, "text": text})
+    events.add(
+        "response.reasoning_summary_part.done",
+        {**at, "part": {"type": REASONING_SUMMARY, "text": text}},
+    )
