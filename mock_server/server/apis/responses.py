@@ -108,8 +108,12 @@ class Responses(Api):
             response = loads(answer)
         except ValueError:
             return
-        stored = exchange.body.get("store") is not False
-        if stored and isinstance(response, dict) and isinstance(response.get("id"), str):
+        if (
+            exchange.body.get("store") is not False
+            and isinstance(response, dict)
+            and response.get("object") == "response"
+            and isinstance(response.get("id"), str)
+        ):
             _store(exchange, response, exchange.checked.items)
 
     def encode(
