@@ -97,7 +97,7 @@ class ResponseObject:
         output_tokens = usage_override.get("completion_tokens", output_tokens)
         self._usage = {
             "input_tokens": input_tokens,
-            "input_tokens_details": {"cached_tokens": 0},
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
             "output_tokens": output_tokens,
             "output_tokens_details": {"reasoning_tokens": reasoning},
             "total_tokens": usage_override.get("total_tokens", input_tokens + output_tokens),

@@ -1,0 +1,375 @@
+"""The Responses API through the openai SDK and raw HTTP: scenarios, function calls and their
+outputs, conversation state, streams, validation, errors and faults (docs/responses.md)."""
+
+from __future__ import annotations
+
+import json
+
+import openai
+import pytest
+from conftest import post_json
+from openai.types.responses import Response
+from pydantic import BaseModel
+
+MODEL = "gpt-4o"
+WEATHER = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "The weather in a city",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
+}
+WEATHER_LOOP = [
+    {
+        "name": "asks-weather",
+        "match": {"api": "responses", "last_message_role": "user", "tools": ["get_weather"]},
+        "reply": {
+            "tool_calls": [{"id": "call_w1", "name": "get_weather", "arguments": {"city": "Paris"}}]
+        },
+    },
+    {
+        "name": "answers-weather",
+        "match": {"tool_call_id": "call_w1", "tool_result": {"contains": "sunny"}},
+        "reply": {"content": "It is sunny in Paris."},
+    },
+]
+
+
+@pytest.fixture
+def client(tenant):
+    with tenant.client() as sdk:
+        yield sdk
+
+
+def test_a_scenario_answers_and_the_body_is_a_valid_response(tenant, client):
+    tenant.add(
+        {"name": "hi", "match": {"last_user_message": "good day"}, "reply": {"content": "Hi!"}}
+    )
+    response = client.responses.create(model=MODEL, input="good day", instructions="Be kind.")
+    assert response.output_text == "Hi!"
+    assert response.id.startswith("resp_") and response.output[0].id.startswith("msg_")
+    assert response.model == "gpt-4o-2024-08-06"  # the dated snapshot, as chat answers
+    assert response.instructions == "Be kind." and response.status == "completed"
+    path = tenant.url().removeprefix(tenant.server.url) + "/responses"
+    body = post_json(tenant.server, path, {"model": MODEL, "input": "good day"}).json()
+    Response.model_validate(body)  # the SDK's own model of a response
+    assert list(body)[:6] == ["id", "object", "created_at", "status", "background", "error"]
+    assert list(body)[-3:] == ["usage", "user", "metadata"]
+    assert list(body["output"][0]) == ["id", "type", "status", "content", "role"]
+    assert list(body["output"][0]["content"][0]) == ["type", "annotations", "logprobs", "text"]
+    assert (
+        body["usage"]["total_tokens"]
+        == body["usage"]["input_tokens"] + body["usage"]["output_tokens"]
+    )
+
+
+def test_one_scenario_answers_chat_and_responses_alike_and_api_narrows_one(tenant, client):
+    tenant.add(
+        [
+            {
+                "name": "both",
+                "match": {"last_user_message": "same"},
+                "reply": {"content": "Same text."},
+            },
+            {
+                "name": "chat-only",
+                "match": {"api": "chat_completions", "last_user_message": "which"},
+                "reply": {"content": "chat"},
+            },
+            {
+                "name": "responses-only",
+                "match": {"api": "responses", "last_user_message": "which"},
+                "reply": {"content": "responses"},
+            },
+        ]
+    )
+    chat = client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "same"}]
+    )
+    assert chat.choices[0].message.content == "Same text."
+    assert client.responses.create(model=MODEL, input="same").output_text == "Same text."
+    chat = client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "which"}]
+    )
+    assert chat.choices[0].message.content == "chat"
+    assert client.responses.create(model=MODEL, input="which").output_text == "responses"
+
+
+@pytest.mark.parametrize("chained", [False, True], ids=["replayed input", "previous_response_id"])
+def test_a_function_call_then_its_output_keyed_on_call_id(tenant, client, chained):
+    tenant.add(WEATHER_LOOP)
+    first = client.responses.create(model=MODEL, input="Weather in Paris?", tools=[WEATHER])
+    (call,) = first.output
+    assert (call.type, call.call_id, call.name) == ("function_call", "call_w1", "get_weather")
+    assert json.loads(call.arguments) == {"city": "Paris"} and call.id.startswith("fc_")
+    result = {"type": "function_call_output", "call_id": call.call_id, "output": "sunny, 24C"}
+    if chained:
+        second = client.responses.create(
+            model=MODEL, previous_response_id=first.id, input=[result], tools=[WEATHER]
+        )
+    else:
+        replayed = [
+            {"role": "user", "content": "Weather in Paris?"},
+            call.model_dump(exclude_unset=True),
+            result,
+        ]
+        second = client.responses.create(model=MODEL, input=replayed, tools=[WEATHER])
+    assert second.output_text == "It is sunny in Paris."
+    assert second.previous_response_id == (first.id if chained else None)
+
+
+def test_the_fallback_calls_a_demanded_tool_and_parses_into_a_model(client):
+    tool = {**WEATHER, "name": "find_city"}
+    forced = client.responses.create(
+        model=MODEL,
+        input="which city?",
+        tools=[tool],
+        tool_choice={"type": "function", "name": "find_city"},
+    )
+    assert forced.output[0].type == "function_call"
+    assert "city" in json.loads(forced.output[0].arguments)
+
+    class Person(BaseModel):
+        name: str
+        age: int
+
+    parsed = client.responses.parse(model=MODEL, input="a person", text_format=Person)
+    assert isinstance(parsed.output_parsed, Person)
+
+
+def test_the_sdks_stream_helper_and_create_stream(tenant, client):
+    tenant.add({"name": "s", "match": {"api": "responses"}, "reply": {"content": "One two three."}})
+    with client.responses.stream(model=MODEL, input="go") as stream:
+        deltas = [event.delta for event in stream if event.type == "response.output_text.delta"]
+        final = stream.get_final_response()
+    assert "".join(deltas) == "One two three." == final.output_text
+    events = list(client.responses.create(model=MODEL, input="go", stream=True))
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    assert events[-1].type == "response.completed"
+    assert events[-1].response.output_text == "One two three."
+
+
+def test_raw_sse_framing_and_the_full_event_order(tenant):
+    tenant.add(
+        {
+            "name": "all",
+            "match": {"api": "responses"},
+            "reply": {
+                "reasoning_content": "Think.",
+                "content": "Hi there",
+                "tool_calls": [{"id": "call_1", "name": "f", "arguments": "{}"}],
+                "stream": {"chunk": "word"},
+            },
+        }
+    )
+    path = tenant.url().removeprefix(tenant.server.url) + "/responses"
+    response = post_json(tenant.server, path, {"model": MODEL, "input": "x", "stream": True})
+    assert response.headers["content-type"].startswith("text/event-stream")
+    text = response.body.decode()
+    assert "[DONE]" not in text and text.endswith("\n\n")
+    events = []
+    for block in text.strip("\n").split("\n\n"):
+        event_line, data_line = block.split("\n")
+        assert event_line.startswith("event: ") and data_line.startswith("data: ")
+        data = json.loads(data_line[6:])
+        assert data["type"] == event_line[7:]
+        events.append(data)
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    assert [e["type"].removeprefix("response.") for e in events] == [
+        "created", "in_progress",
+        "output_item.added", "reasoning_summary_part.added", "reasoning_summary_text.delta",
+        "reasoning_summary_text.done", "reasoning_summary_part.done", "output_item.done",
+        "output_item.added", "content_part.added", "output_text.delta", "output_text.delta",
+        "output_text.done", "content_part.done", "output_item.done",
+        "output_item.added", "function_call_arguments.delta", "function_call_arguments.done",
+        "output_item.done",
+        "completed",
+    ]  # fmt: skip
+    assert all("obfuscation" in e for e in events if e["type"].endswith(".delta"))
+    assert (
+        events[0]["response"]["status"] == "in_progress" and events[0]["response"]["output"] == []
+    )
+    Response.model_validate(events[-1]["response"])
+
+
+def test_store_false_cannot_be_continued(client):
+    unstored = client.responses.create(model=MODEL, input="x", store=False)
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model=MODEL, input="y", previous_response_id=unstored.id)
+    error = caught.value.body
+    assert error["code"] == "previous_response_not_found"
+    assert error["param"] == "previous_response_id"
+    assert error["message"] == f"Previous response with id '{unstored.id}' not found."
+
+
+def test_retrieve_equals_create_and_delete_then_404(client):
+    created = client.responses.create(model=MODEL, input="keep me")
+    assert client.responses.retrieve(created.id) == created
+    client.responses.delete(created.id)
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.responses.retrieve(created.id)
+    assert caught.value.body["message"] == f"Response with id '{created.id}' not found."
+    with pytest.raises(openai.NotFoundError):
+        client.responses.delete(created.id)
+
+
+def test_input_items_order_and_pages(client):
+    first = client.responses.create(model=MODEL, input=[{"role": "user", "content": "one"}])
+    second = client.responses.create(
+        model=MODEL,
+        previous_response_id=first.id,
+        input=[{"role": "user", "content": "two"}, {"role": "user", "content": "three"}],
+    )
+    everything = client.responses.input_items.list(second.id, order="asc")
+    kinds = [(item.type, getattr(item, "role", None)) for item in everything.data]
+    assert kinds == [
+        ("message", "user"),
+        ("message", "assistant"),
+        ("message", "user"),
+        ("message", "user"),
+    ]
+    assert everything.data[1].id == first.output[0].id
+    newest_first = client.responses.input_items.list(second.id)  # OpenAI's default: desc
+    assert [item.id for item in newest_first.data] == [item.id for item in everything.data][::-1]
+    page = client.responses.input_items.list(second.id, order="asc", limit=2)
+    assert page.has_more and page.first_id == everything.data[0].id
+    rest = client.responses.input_items.list(second.id, order="asc", limit=2, after=page.last_id)
+    assert [item.id for item in [*page.data, *rest.data]] == [item.id for item in everything.data]
+    assert not rest.has_more
+    paged = list(client.responses.input_items.list(second.id, order="asc", limit=1))
+    assert len(paged) == 4  # the SDK follows the pages by itself
+
+
+def test_an_item_reference_resolves_against_stored_items(client):
+    first = client.responses.create(model=MODEL, input="remember")
+    answer_id = first.output[0].id
+    second = client.responses.create(
+        model=MODEL,
+        input=[{"type": "item_reference", "id": answer_id}, {"role": "user", "content": "and?"}],
+    )
+    listed = client.responses.input_items.list(second.id, order="asc")
+    assert listed.data[0].id == answer_id
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model=MODEL, input=[{"type": "item_reference", "id": "msg_nope"}])
+    assert caught.value.body["param"] == "input[0].id"
+
+
+@pytest.mark.parametrize(
+    "body, message, param, code",
+    [
+        ({"input": "x"}, "Missing required parameter: 'model'.", "model", "missing_required_parameter"),
+        ({"model": MODEL, "input": "x", "bogus": 1}, "Unknown parameter: 'bogus'.", "bogus", "unknown_parameter"),
+        (
+            {"model": MODEL, "input": [{"role": "user", "content": "a"}, {"role": "user", "content": 5}]},
+            "Invalid type for 'input[1].content': expected one of a string or an array, but got an integer instead.",
+            "input[1].content",
+            "invalid_type",
+        ),
+    ],
+)  # fmt: skip
+def test_validation_in_openais_words(tenant, body, message, param, code):
+    path = tenant.url().removeprefix(tenant.server.url) + "/responses"
+    response = post_json(tenant.server, path, body)
+    assert response.status == 400
+    assert response.json()["error"] == {
+        "message": message, "type": "invalid_request_error", "param": param, "code": code,
+    }  # fmt: skip
+
+
+def test_what_openai_accepts_is_accepted(client):
+    tool = {"type": "function", "name": "f", "parameters": {"type": "object", "properties": {}}}
+    answer = client.responses.create(
+        model=MODEL,
+        input=[
+            {"type": "message", "role": "system", "content": [{"type": "input_text", "text": "s"}]},
+            {"role": "user", "content": [{"type": "input_text", "text": "hi"}]},
+        ],
+        tools=[tool],  # no "strict": OpenAI takes it, and echoes strict true
+        reasoning={"effort": "low"},
+        metadata={"k": "v"},
+    )
+    assert answer.tools[0].strict is True and answer.metadata == {"k": "v"}
+    assert answer.reasoning.effort == "low"
+
+
+def test_a_scripted_429_and_a_disconnect(tenant, client):
+    tenant.add(
+        [
+            {"name": "limited", "match": {"last_user_message": "limit"}, "reply": {"status": 429}},
+            {
+                "name": "cut",
+                "match": {"last_user_message": "cut"},
+                "reply": {
+                    "content": "a b c d e f",
+                    "fault": {"type": "disconnect", "after_chunks": 4},
+                },
+            },
+        ]
+    )
+    with pytest.raises(openai.RateLimitError):
+        client.responses.create(model=MODEL, input="limit")
+    received = []
+    with pytest.raises(openai.APIConnectionError):
+        for event in client.responses.create(model=MODEL, input="cut", stream=True):
+            received.append(event)
+    assert len(received) == 4  # after_chunks counts events
+
+
+def test_a_reasoning_item_and_a_refusal(tenant, client):
+    tenant.add(
+        [
+            {"name": "r", "match": {"last_user_message": "think"}, "reply": {"reasoning_content": "Hmm.", "content": "42"}},
+            {"name": "no", "match": {"last_user_message": "bad"}, "reply": {"content": None, "refusal": "No."}},
+        ]
+    )  # fmt: skip
+    thought = client.responses.create(model=MODEL, input="think")
+    assert [item.type for item in thought.output] == ["reasoning", "message"]
+    assert thought.output[0].summary[0].text == "Hmm." and thought.output_text == "42"
+    assert thought.usage.output_tokens_details.reasoning_tokens > 0
+    refused = client.responses.create(model=MODEL, input="bad")
+    assert refused.output[0].content[0].type == "refusal"
+
+
+def test_max_output_tokens_leaves_the_response_incomplete(tenant, client):
+    tenant.add({"name": "long", "match": {"api": "responses"}, "reply": {"content": "word " * 100}})
+    cut = client.responses.create(model=MODEL, input="x", max_output_tokens=16)
+    assert cut.status == "incomplete" and cut.incomplete_details.reason == "max_output_tokens"
+    assert cut.usage.output_tokens == 16
+
+
+def test_tenants_do_not_see_each_others_responses(server, tenant, client):
+    created = client.responses.create(model=MODEL, input="mine")
+    other = openai.OpenAI(
+        base_url=server.url + "/t/someone-else/v1", api_key="sk-test", max_retries=0
+    )
+    with other:
+        with pytest.raises(openai.NotFoundError):
+            other.responses.retrieve(created.id)
+        with pytest.raises(openai.BadRequestError):
+            other.responses.create(model=MODEL, input="x", previous_response_id=created.id)
+
+
+def test_seed_profiles_answer_404(server):
+    for path in (
+        "/gomodel/v1/responses",
+        "/deepseek/v1/responses",
+        "/google/v1beta/openai/responses",
+    ):
+        response = post_json(server, path, {"model": MODEL, "input": "x"})
+        assert response.status == 404, path
+
+
+def test_the_journal_shows_responses_requests(tenant, client):
+    created = client.responses.create(model=MODEL, input="journaled")
+    client.responses.retrieve(created.id)
+    posted, fetched = tenant.requests()
+    assert (posted["api"], posted["method"], posted["status"]) == ("responses", "POST", 200)
+    assert posted["response"]["id"] == created.id
+    assert (fetched["api"], fetched["method"], fetched["path"].endswith(created.id)) == (
+        "responses",
+        "GET",
+        True,
+    )
