@@ -373,3 +373,21 @@ def test_the_journal_shows_responses_requests(tenant, client):
         "GET",
         True,
     )
+
+
+def test_a_schema_the_fallback_cannot_build_is_named_by_its_place(client):
+    unbuildable = {"type": "wat"}  # not a JSON Schema
+    tool = {
+        "type": "function",
+        "name": "f",
+        "parameters": {"type": "object", "properties": {"x": unbuildable}, "required": ["x"]},
+    }
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(
+            model=MODEL, input="x", tools=[{"type": "web_search"}, tool], tool_choice="required"
+        )
+    assert caught.value.body["param"] == "tools[1].parameters"
+    text = {"format": {"type": "json_schema", "name": "n", "schema": unbuildable}}
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model=MODEL, input="x", text=text)
+    assert caught.value.body["param"] == "text.format"

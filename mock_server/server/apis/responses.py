@@ -99,7 +99,13 @@ class Responses(Api):
         return Cost(str(body["model"]), prompt_tokens(chat), body.get("max_output_tokens") or 0)
 
     def fallback(self, view: RequestView) -> Message:
-        return fallback_message(view.body)
+        """Chat's fallback, on the request seen as chat; a schema it cannot build a value for
+        is named by its place in this request (``text.format``, ``tools[1].parameters``)."""
+        try:
+            return fallback_message(view.body)
+        except ApiError as error:
+            error.param = _responses_param(error.param, view.body)
+            raise
 
     def relayed(self, exchange: Exchange, answer: bytes) -> None:
         """An upstream's response, stored as one of ours, so that a recorded conversation
@@ -283,8 +289,9 @@ def _chat_body(body: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, A
             "function": {
                 key: tool[key] for key in ("name", "description", "parameters") if key in tool
             },
+            "index": index,  # where it is among the request's tools, for error messages
         }
-        for tool in body.get("tools") or ()
+        for index, tool in enumerate(body.get("tools") or ())
         if tool.get("type") == "function"
     ]
     if tools:
@@ -307,6 +314,17 @@ def _chat_body(body: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, A
     if body.get("stream"):
         chat["stream"] = True
     return chat
+
+
+def _responses_param(param: str | None, chat: dict[str, Any]) -> str | None:
+    """A chat-body ``param`` (``response_format``, ``tools[0].function.parameters``) as the
+    Responses request names the same field."""
+    if param == "response_format":
+        return "text.format"
+    if param and param.startswith("tools["):
+        index = int(param[6 : param.index("]")])
+        return f"tools[{chat['tools'][index]['index']}].parameters"
+    return param
 
 
 def _text(content: Any) -> str:
