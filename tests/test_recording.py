@@ -741,3 +741,79 @@ def test_the_same_stream_recorded_twice_is_two_steps(upstream, tmp_path):
     (scenario,) = load_yaml((tmp_path / "openai.yaml").read_text())["scenarios"]
     first, second = scenario["sequence"]  # each request a step, so a later run replays both
     assert first["content"] == second["content"] and "latency" in first and "latency" in second
+
+
+RESPONSES_TOOLS = [
+    {
+        "type": "function",
+        "name": tool["function"]["name"],
+        "parameters": tool["function"]["parameters"],
+    }
+    for tool in (WEATHER_TOOL, TIME_TOOL)
+]
+
+
+def responses_kinds(server: MockServer) -> dict:
+    """Responses API exchanges (plain, streamed, tool calls, a chain by previous_response_id,
+    an error); what the client saw, comparable across servers."""
+    sdk = client(server)
+    seen: dict = {}
+    text = sdk.responses.create(model="gpt-4o", input="Say hello")
+    seen["text"] = (text.output_text, text.usage.total_tokens, text.status)
+    with sdk.responses.stream(model="gpt-4o", input="Stream slowly") as stream:
+        seen["stream"] = stream.get_final_response().output_text
+    calls = sdk.responses.create(
+        model="gpt-4o", input="Weather in Paris and Rome?", tools=RESPONSES_TOOLS
+    )
+    seen["tools"] = [(c.call_id, c.name, json.loads(c.arguments)) for c in calls.output]
+    first = sdk.responses.create(
+        model="gpt-4o", input="Plan my walk in Oslo", tools=RESPONSES_TOOLS
+    )
+    (call,) = first.output
+    second = sdk.responses.create(
+        model="gpt-4o",
+        previous_response_id=first.id,
+        input=[{"type": "function_call_output", "call_id": call.call_id, "output": "sunny, 18°C"}],
+        tools=RESPONSES_TOOLS,
+    )
+    seen["chain"] = (call.name, [(c.type, getattr(c, "name", None)) for c in second.output])
+    with pytest.raises(openai.RateLimitError) as limited:
+        sdk.responses.create(model="gpt-4o", input="Too fast")
+    seen["429"] = limited.value.response.headers["retry-after-ms"]
+    return seen
+
+
+def test_responses_record_and_replay_plain_streamed_and_chained(upstream, tmp_path):
+    recordings = tmp_path / "recordings"
+    with MockServer(record=upstreams(upstream), record_to=str(recordings)) as recorder:
+        recorded = responses_kinds(recorder)
+        entries = recorder.requests
+    assert all(e["recorded"] for e in entries if e["status"] == 200)
+    assert {e["api"] for e in entries} == {"responses"}
+    upstream.stop()
+    lint(*recordings.iterdir())
+    assert "api: responses" in (recordings / "openai.yaml").read_text()
+    with MockServer(scenarios=[str(recordings)], strict=True) as replayer:
+        replayed = responses_kinds(replayer)
+        assert all(e["matched"] for e in replayer.requests)
+    assert replayed == recorded
+    assert recorded["text"] == ("Hello from upstream! {{ not a template }}", 18, "completed")
+    assert recorded["stream"] == "one two three four five six seven eight nine ten"
+    assert [(name, args) for _, name, args in recorded["tools"]] == [
+        ("get_weather", {"city": "Paris"}),
+        ("get_weather", {"city": "Rome"}),
+    ]
+    assert recorded["chain"] == ("get_weather", [("function_call", "get_time")])
+    assert recorded["429"] == "1500"
+
+
+def test_embeddings_are_relayed_not_recorded(upstream, tmp_path):
+    recordings = tmp_path / "recordings"
+    with MockServer(record=upstreams(upstream), record_to=str(recordings)) as recorder:
+        sdk = client(recorder)
+        relayed = sdk.embeddings.create(model="text-embedding-3-small", input="relay me")
+        (entry,) = recorder.requests
+    direct = client(upstream).embeddings.create(model="text-embedding-3-small", input="relay me")
+    assert relayed.data[0].embedding == direct.data[0].embedding
+    assert entry["api"] == "embeddings" and entry["recorded"] is None
+    assert not recordings.exists() or not list(recordings.iterdir())
