@@ -160,3 +160,30 @@ def test_the_token_prompt_and_a_wrong_token_show_nothing(page):
         page.click("#token-form button")
         row = page.wait_for_selector("#requests tbody tr", timeout=3000)
         assert row.inner_text()
+
+
+def test_a_responses_request_shows_its_input_items_and_output_items(page, served):
+    with served.tenant("responses-inspect") as handle:
+        handle.add(WEATHER)
+    sdk = client(served, "responses-inspect")
+    first = sdk.responses.create(
+        model="gpt-4o", input="What is the weather?", instructions="Be brief."
+    )
+    sdk.responses.create(
+        model="gpt-4o",
+        previous_response_id=first.id,
+        input=[
+            {"type": "function_call_output", "call_id": first.output[0].call_id, "output": "sunny"}
+        ],
+    )
+    open_inspector(page, served, "responses-inspect")
+    page.wait_for_selector("#requests tbody tr:nth-child(2)")
+    page.click("#requests tbody tr:last-child")  # the oldest: the first response
+    page.wait_for_selector("#detail .message.system")
+    assert "Be brief." in page.inner_text("#detail .message.system")
+    assert "What is the weather?" in page.inner_text("#detail .message.user")
+    assert '"location": "Paris"' in page.inner_text("#detail .arguments")  # its output item
+    page.click("#requests tbody tr:first-child")
+    page.wait_for_selector("#detail .message.tool")
+    assert "sunny" in page.inner_text("#detail .message.tool")
+    assert page.problems == []

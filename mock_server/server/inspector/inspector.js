@@ -98,10 +98,31 @@ function answeredBy(entry) {
   return "error";
 }
 
+// A request's conversation as chat messages: chat's own, or a Responses request's instructions
+// and input items (an embeddings request's inputs as user messages).
+function conversationOf(body) {
+  if (!body || typeof body !== "object") return [];
+  if (Array.isArray(body.messages)) return body.messages;
+  const input = typeof body.input === "string" ? [body.input] : (Array.isArray(body.input) ? body.input : []);
+  const messages = body.instructions ? [{ role: "system", content: body.instructions }] : [];
+  for (const item of input) messages.push(...asMessages(item));
+  return messages;
+}
+
+// Responses items (input or output) as chat messages.
+function asMessages(item) {
+  if (typeof item === "string" || typeof item === "number" || Array.isArray(item)) return [{ role: "user", content: String(item) }];
+  if (!item || typeof item !== "object") return [];
+  const kind = item.type || (item.role ? "message" : "");
+  if (kind === "message") return [{ role: item.role, content: item.content }];
+  if (kind === "function_call") return [{ role: "assistant", content: null, tool_calls: [{ id: item.call_id, function: { name: item.name, arguments: item.arguments } }] }];
+  if (kind === "function_call_output") return [{ role: "tool", tool_call_id: item.call_id, content: typeof item.output === "string" ? item.output : pretty(item.output) }];
+  if (kind === "reasoning") return [{ role: "assistant", content: null, reasoning_content: (item.summary || []).map((s) => s.text).join("\n") }];
+  return [{ role: kind || "item", content: item.id ? "(" + item.id + ")" : pretty(item) }];
+}
+
 function messagesText(entry) {
-  const body = entry.body;
-  if (!body || !Array.isArray(body.messages)) return "";
-  return body.messages.map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content || ""))).join("\n");
+  return conversationOf(entry.body).map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content || ""))).join("\n");
 }
 
 function visible(entry) {
@@ -207,7 +228,7 @@ function select(entry) {
   state.selected = entry;
   renderList();
   const body = entry.body && typeof entry.body === "object" ? entry.body : {};
-  const parameters = Object.fromEntries(Object.entries(body).filter(([k]) => k !== "messages"));
+  const parameters = Object.fromEntries(Object.entries(body).filter(([k]) => !["messages", "input", "instructions"].includes(k) || (k === "input" && entry.api === "embeddings")));
   const response = entry.response;
   const choice = response && response.choices && response.choices[0];
   const output = el("pre", { id: "output" });
@@ -220,12 +241,13 @@ function select(entry) {
       el("button", { type: "button", id: "save-scenario", onclick: saveScenario }, "save as scenario")),
     output,
     el("h2", {}, "Conversation"),
-    ...((Array.isArray(body.messages) ? body.messages : []).map(messageBlock)),
+    ...conversationOf(entry.api === "embeddings" ? {} : body).map(messageBlock),
     el("h2", {}, "Parameters"), el("pre", {}, pretty(parameters)),
   ];
   if (entry.near_miss) sections.push(el("h2", {}, "Why no scenario matched"), nearMissTable(entry.near_miss));
   sections.push(el("h2", {}, "Response" + (entry.stream ? " (stream of " + entry.chunks + " chunks)" : "")));
   if (choice && choice.message) sections.push(messageBlock(choice.message), el("p", { class: "muted" }, "finish_reason: " + choice.finish_reason));
+  else if (response && Array.isArray(response.output)) sections.push(...response.output.flatMap(asMessages).map(messageBlock), el("p", { class: "muted" }, "status: " + response.status));
   else if (response) sections.push(el("pre", {}, pretty(response)));
   if (entry.stream && entry.chunk_ms && entry.chunk_ms.length) sections.push(timingChart(entry.chunk_ms));
   sections.push(el("h2", {}, "Headers"),
