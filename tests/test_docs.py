@@ -56,6 +56,15 @@ def test_embeddings_example_ranks_and_is_the_readmes():
         namespace["test_the_right_document_ranks_first"](server)
 
 
+def test_responses_example_runs_and_is_the_readmes():
+    (source,) = blocks("responses.md", "python")
+    assert f"```python\n{source}```" in (ROOT / "README.md").read_text()
+    namespace: dict = {}
+    exec(compile(source, "docs/responses.md", "exec"), namespace)
+    with MockServer() as server:
+        namespace["test_a_tool_loop_over_the_responses_api"](server)
+
+
 def test_config_example_loads(tmp_path):
     (config,) = [b for b in blocks("configuration.md", "yaml") if "api_keys" in b]
     (tmp_path / "scenarios").mkdir()
