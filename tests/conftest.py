@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,5 +148,8 @@ def tenant(server, request) -> TenantHandle:
 
 
 # A user's test project, run by test_pytest_plugin.py through pytester (one test in it fails on
-# purpose), not by this suite directly.
+# purpose), not by this suite directly; and the real clients, which CI runs in a stage of their
+# own (tests/clients/weather.py).
 collect_ignore = ["plugin_project"]
+if not os.environ.get("MOCK_SERVER_CLIENT_TESTS"):
+    collect_ignore.append("clients")

@@ -1,0 +1,84 @@
+"""The Agents SDK's default model, LangChain's ChatOpenAI with use_responses_api=True and
+pydantic-ai's OpenAIResponsesModel, each with a function tool, against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+
+from agents import Agent, Runner, function_tool, set_default_openai_client, set_tracing_disabled
+from langchain_core.messages import HumanMessage, ToolMessage
+from langchain_core.tools import tool
+from langchain_openai import ChatOpenAI
+from openai import AsyncOpenAI
+from pydantic_ai import Agent as PydanticAgent
+from pydantic_ai.models.openai import OpenAIResponsesModel
+from pydantic_ai.providers.openai import OpenAIProvider
+from weather import answered, weather_server
+
+LOOP = [("responses", "asks", 200), ("responses", "answers", 200)]
+
+
+def get_weather(city: str) -> str:
+    """The weather in a city."""
+    return f"sunny in {city}"
+
+
+def test_the_agents_sdk_default_model_plain_and_streamed():
+    set_tracing_disabled(True)
+
+    async def run(server) -> tuple[str, str, list[str]]:
+        client = AsyncOpenAI(base_url=server.base_url, api_key=server.api_key)
+        set_default_openai_client(client, use_for_tracing=False)
+        agent = Agent(
+            name="weather",
+            instructions="Answer about the weather.",
+            tools=[function_tool(get_weather)],
+            model="gpt-4o",  # a name: the SDK's default model class, on the Responses API
+        )
+        plain = await Runner.run(agent, "Weather in Oslo?")
+        streamed = Runner.run_streamed(agent, "Weather in Oslo?")
+        kinds = [event.type async for event in streamed.stream_events()]
+        await client.close()
+        return plain.final_output, streamed.final_output, kinds
+
+    with weather_server() as server:
+        plain, streamed, kinds = asyncio.run(run(server))
+        assert plain == streamed == "It is sunny in Oslo."
+        assert "raw_response_event" in kinds
+        assert answered(server) == LOOP * 2
+
+
+def test_langchain_with_use_responses_api():
+    with weather_server() as server:
+        llm = ChatOpenAI(
+            model="gpt-4o",
+            base_url=server.base_url,
+            api_key=server.api_key,
+            use_responses_api=True,
+            max_retries=0,
+        ).bind_tools([tool(get_weather)])
+        question = HumanMessage("Weather in Oslo?")
+        asked = llm.invoke([question])
+        (call,) = asked.tool_calls
+        assert (call["name"], call["args"], call["id"]) == (
+            "get_weather",
+            {"city": "Oslo"},
+            "call_w1",
+        )
+        result = ToolMessage(get_weather(**call["args"]), tool_call_id=call["id"])
+        answer = llm.invoke([question, asked, result])
+        assert answer.text == "It is sunny in Oslo."
+        assert answered(server) == LOOP
+
+
+def test_pydantic_ai_responses_model():
+    async def run(server) -> str:
+        client = AsyncOpenAI(base_url=server.base_url, api_key=server.api_key)
+        model = OpenAIResponsesModel("gpt-4o", provider=OpenAIProvider(openai_client=client))
+        answer = await PydanticAgent(model, tools=[get_weather]).run("Weather in Oslo?")
+        await client.close()
+        return answer.output
+
+    with weather_server() as server:
+        assert asyncio.run(run(server)) == "It is sunny in Oslo."
+        assert answered(server) == LOOP
