@@ -8,6 +8,7 @@ log probabilities for each of its tokens, a stream that wraps each token in a ch
 
 from __future__ import annotations
 
+from ..errors import ApiError
 from ..reply import Message
 from .delivery import StreamShape
 
@@ -33,3 +34,17 @@ def estimated_size(
             per_chunk = 1 if stream.chunk == "char" else CHARS_PER_TOKEN
             total += (chars // (per_chunk * max(1, stream.size)) + 1) * CHUNK_BYTES
     return total
+
+
+def refuse_if_too_large(size: int, limit: int, asked: list[str]) -> None:
+    """Raise the 400 ``response_too_large`` for a reply of about ``size`` bytes when that is
+    more than ``limit`` (``max_response_bytes``); ``asked``: what in the request makes it so."""
+    if size <= limit:
+        return
+    raise ApiError(
+        "400",
+        f"This request asks for a reply of about {size:,} bytes"
+        + (f" ({', '.join(asked)})" if asked else "")
+        + f", more than this server's limit of {limit:,} bytes (max_response_bytes).",
+        code="response_too_large",
+    )

@@ -22,7 +22,7 @@ from ...tokens import prompt_tokens
 from ...wire.answer import Later
 from ...wire.completions import max_completion_tokens, new_completion, requested_top_logprobs
 from ...wire.faults import Fault
-from ...wire.size import estimated_size
+from ...wire.size import estimated_size, refuse_if_too_large
 from ...wire.sse import send_stream
 from ...wire.streaming import CHAT_STREAM, render_events
 from ..exchange import Exchange
@@ -74,8 +74,10 @@ class ChatCompletions(Api):
         size = estimated_size(
             messages, requested_top_logprobs(body), reply.stream if streaming else None
         )
-        if size > state.settings.max_response_bytes:
-            raise _too_large(size, state.settings.max_response_bytes, body)
+        asked = [f"{name}={body[name]}" for name in ("n", "top_logprobs") if body.get(name)]
+        if streaming:
+            asked.append("stream=true")
+        refuse_if_too_large(size, state.settings.max_response_bytes, asked)
         generated_ids = any(not call.id for message in messages for call in message.tool_calls)
         completion = new_completion(
             body,
@@ -121,19 +123,6 @@ class ChatCompletions(Api):
             )
         )
         return Encoded(completion, stream)
-
-
-def _too_large(size: int, limit: int, body: dict[str, Any]) -> ApiError:
-    asked = [f"{name}={body[name]}" for name in ("n", "top_logprobs") if body.get(name)]
-    if body.get("stream"):
-        asked.append("stream=true")
-    return ApiError(
-        "400",
-        f"This request asks for a reply of about {size:,} bytes"
-        + (f" ({', '.join(asked)})" if asked else "")
-        + f", more than this server's limit of {limit:,} bytes (max_response_bytes).",
-        code="response_too_large",
-    )
 
 
 CHAT_COMPLETIONS = ChatCompletions()

@@ -23,12 +23,12 @@ from ...checks.body import parse_body
 from ...checks.embeddings import EmbeddingsRequest, check_embeddings
 from ...engine.reply_specs import ReplySpec
 from ...engine.request_view import RequestView
-from ...errors import ApiError
 from ...providers import Profile
 from ...reply import Message
 from ...wire.answer import Answer, Later
 from ...wire.embeddings import EmbeddingList
 from ...wire.faults import Fault
+from ...wire.size import refuse_if_too_large
 from ...wire.vectors import embedding, shortened
 from ..exchange import Exchange
 from ..headers import readable
@@ -90,15 +90,8 @@ class Embeddings(Api):
         request: EmbeddingsRequest = exchange.checked
         numbers = len(request.inputs) * request.dimensions
         size = numbers * (BASE64_BYTES if request.encoding == "base64" else FLOAT_BYTES)
-        limit = exchange.state.settings.max_response_bytes
-        if size > limit:
-            raise ApiError(
-                "400",
-                f"This request asks for {len(request.inputs):,} vectors of "
-                f"{request.dimensions:,} numbers, about {size:,} bytes, more than this "
-                f"server's limit of {limit:,} bytes (max_response_bytes).",
-                code="response_too_large",
-            )
+        asked = [f"{len(request.inputs):,} vectors of {request.dimensions:,} numbers"]
+        refuse_if_too_large(size, exchange.state.settings.max_response_bytes, asked)
         model = request.spec.answers_as or exchange.profile.answer_model(request.model)
         written = EmbeddingList([], model, sum(request.tokens), request.encoding)
         style = exchange.profile.body_format

@@ -30,7 +30,7 @@ from ...engine.fallback import fallback_message
 from ...engine.reply_specs import ReplySpec
 from ...engine.request_view import RequestView
 from ...errors import ApiError
-from ...jsonio import dumps, loads
+from ...jsonio import loads
 from ...messages import content_text
 from ...providers import Profile
 from ...reply import Message
@@ -38,7 +38,7 @@ from ...tokens import cut_to, prompt_tokens
 from ...wire.answer import Answer, Later
 from ...wire.faults import Fault
 from ...wire.responses import RESPONSES_STREAM, ResponseObject, output_items, render_events
-from ...wire.size import estimated_size
+from ...wire.size import estimated_size, refuse_if_too_large
 from ...wire.sse import send_stream
 from ..exchange import Exchange
 from ..headers import readable
@@ -120,7 +120,7 @@ class Responses(Api):
             and response.get("object") == "response"
             and isinstance(response.get("id"), str)
         ):
-            _store(exchange, response, exchange.checked.items)
+            _store(exchange, response, exchange.checked.items, len(answer))
 
     def encode(
         self,
@@ -133,14 +133,8 @@ class Responses(Api):
         state, body, profile = exchange.state, exchange.body, exchange.profile
         streaming = bool(body.get("stream"))
         size = estimated_size(messages[:1], None, reply.stream if streaming else None)
-        limit = state.settings.max_response_bytes
-        if size > limit:
-            raise ApiError(
-                "400",
-                f"This request asks for a reply of about {size:,} bytes, more than this "
-                f"server's limit of {limit:,} bytes (max_response_bytes).",
-                code="response_too_large",
-            )
+        asked = ["stream=true"] if streaming else []
+        refuse_if_too_large(size, state.settings.max_response_bytes, asked)
         message = cut_to(messages[0], body.get("max_output_tokens"))
         conversation: Conversation = exchange.checked
         response = ResponseObject(
@@ -153,12 +147,15 @@ class Responses(Api):
             message,
             reply.usage,
         )
-        if body.get("store") is not False:
-            _store(exchange, response.body(), conversation.items)
+        stored = body.get("store") is not False
         if not streaming:
-            return Encoded(
-                response, json_answer(response.body(), headers=headers, style=profile.body_format)
-            )
+            whole = response.body()
+            answer = json_answer(whole, headers=headers, style=profile.body_format)
+            if stored:
+                _store(exchange, whole, conversation.items, len(answer.body))
+            return Encoded(response, answer)
+        if stored:
+            _store(exchange, response.body(), conversation.items, size)
         options = body.get("stream_options") or {}
         events = render_events(
             response, reply.stream, options.get("include_obfuscation") is not False
@@ -186,9 +183,13 @@ class Responses(Api):
         return Encoded(response, stream)
 
 
-def _store(exchange: Exchange, response: dict[str, Any], inputs: list[dict[str, Any]]) -> None:
-    """Keep ``response`` (answering ``inputs``) in the tenant's store, by its id."""
-    size = len(dumps(response)) + len(dumps(inputs))
+def _store(
+    exchange: Exchange, response: dict[str, Any], inputs: list[dict[str, Any]], size: int
+) -> None:
+    """Keep ``response`` (answering ``inputs``) in the tenant's store, by its id; ``size``: the
+    bytes of the answer, to which the request's are added (its new input items; the items of
+    a continued response are shared, not copied)."""
+    size += len(exchange.raw or b"")
     exchange.tenant.store.put((Responses.name, response["id"]), Stored(response, inputs), size)
 
 
