@@ -41,6 +41,27 @@ WEATHER_TOOL = {
         },
     },
 }
+VALID_RESPONSES_BODIES: list[dict[str, Any]] = [
+    {"model": "gpt-4o", "input": "one two three", "instructions": "Be brief."},
+    {
+        "model": "gpt-4o",
+        "input": [
+            {"role": "user", "content": [{"type": "input_text", "text": "weather?"}]},
+            {"type": "function_call", "call_id": "c1", "name": "get_weather", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c1", "output": "sunny"},
+        ],
+        "tools": [{"type": "function", "name": "get_weather", "parameters": {"type": "object"}}],
+        "tool_choice": "required",
+        "stream": True,
+    },
+    {
+        "model": "gpt-4o",
+        "input": "a person",
+        "text": {"format": {"type": "json_schema", "name": "p", "schema": {"type": "object"}}},
+        "previous_response_id": "resp_unknown",
+        "store": False,
+    },
+]
 VALID_EMBEDDINGS_BODIES: list[dict[str, Any]] = [
     {"model": "text-embedding-3-small", "input": "one two three"},
     {"model": "text-embedding-3-large", "input": ["a", "b c"], "dimensions": 8},

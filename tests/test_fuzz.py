@@ -18,6 +18,7 @@ from fuzzing import (
     LIMITS,
     VALID_BODIES,
     VALID_EMBEDDINGS_BODIES,
+    VALID_RESPONSES_BODIES,
     Sender,
     any_schemas,
     broken_bodies,
@@ -97,15 +98,19 @@ def test_broken_request_bodies(fuzzed, body, path, headers):
     _check(sender.send("POST", path, encode(body), headers), headers)
 
 
-@given(
-    body=broken_bodies(VALID_EMBEDDINGS_BODIES),
-    path=chat_paths("/embeddings"),
-    headers=request_headers(),
+@pytest.mark.parametrize(
+    "valid, api_path",
+    [(VALID_RESPONSES_BODIES, "/responses"), (VALID_EMBEDDINGS_BODIES, "/embeddings")],
+    ids=["responses", "embeddings"],
 )
-@settings(FUZZ, max_examples=600)
-def test_broken_embeddings_bodies(fuzzed, body, path, headers):
-    _, sender, _ = fuzzed
-    _check(sender.send("POST", path, encode(body), headers), headers)
+def test_broken_bodies_of_the_other_apis(fuzzed, valid, api_path):
+    @given(body=broken_bodies(valid), path=chat_paths(api_path), headers=request_headers())
+    @settings(FUZZ, max_examples=600)
+    def send(body, path, headers):
+        _, sender, _ = fuzzed
+        _check(sender.send("POST", path, encode(body), headers), headers)
+
+    send()
 
 
 @given(raw=raw_bodies, headers=request_headers())

@@ -391,3 +391,34 @@ def test_a_schema_the_fallback_cannot_build_is_named_by_its_place(client):
     with pytest.raises(openai.BadRequestError) as caught:
         client.responses.create(model=MODEL, input="x", text=text)
     assert caught.value.body["param"] == "text.format"
+
+
+@pytest.mark.parametrize("kind", ["error_event", "no_done", "malformed_chunk"])
+def test_stream_faults_in_the_responses_wire(tenant, kind):
+    tenant.add(
+        {
+            "name": "faulty",
+            "match": {"api": "responses"},
+            "reply": {
+                "content": "a b c",
+                "fault": {"type": kind, "after_chunks": 2, "status": 503},
+            },
+        }
+    )
+    path = tenant.url().removeprefix(tenant.server.url) + "/responses"
+    text = post_json(
+        tenant.server, path, {"model": MODEL, "input": "x", "stream": True}
+    ).body.decode()
+    blocks = text.strip("\n").split("\n\n")
+    kinds = [block.split("\n")[0].removeprefix("event: ") for block in blocks]
+    if kind == "error_event":
+        assert kinds == ["response.created", "response.in_progress", "error"]
+        error = json.loads(blocks[-1].split("\n")[1][6:])
+        assert (error["type"], error["sequence_number"]) == ("error", 2)
+        assert error["message"] and "code" in error and "param" in error
+    elif kind == "no_done":  # every event but the last
+        assert kinds[:2] == ["response.created", "response.in_progress"] and len(kinds) == 2
+    else:
+        assert kinds[-1] == "response.output_text.delta"
+        with pytest.raises(ValueError):
+            json.loads(blocks[-1].split("\n")[1][6:])

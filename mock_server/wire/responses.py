@@ -201,12 +201,12 @@ def _item_tokens(item: dict[str, Any]) -> int:
 # --- the event stream --------------------------------------------------------------------------
 
 
-def error_event(error_body: dict[str, Any] | None) -> bytes:
-    """A mid-stream error: OpenAI's ``error`` event (its ``sequence_number`` is not known here:
-    the stream's count of what it sent is)."""
+def error_event(error_body: dict[str, Any] | None, sent: int) -> bytes:
+    """A mid-stream error: OpenAI's ``error`` event, numbered after the ``sent`` before it."""
     error = (error_body or {}).get("error") or {}
     data = {
         "type": "error",
+        "sequence_number": sent,
         "code": error.get("code") or "server_error",
         "message": error.get("message")
         or "The server had an error while processing your request. Sorry about that!",

@@ -45,11 +45,11 @@ def padding(length: int) -> bytes:
 class StreamWire:
     """How one API's stream ends (``end``, written after the last event), what a
     ``malformed_chunk`` fault writes (``broken``), and the event of an ``error_event`` fault
-    (``error``, given the profile's error body)."""
+    (``error``, given the profile's error body and how many events went before it)."""
 
     end: bytes
     broken: bytes
-    error: Callable[[dict[str, Any] | None], bytes]
+    error: Callable[[dict[str, Any] | None, int], bytes]
 
 
 async def send_stream(
@@ -103,7 +103,7 @@ async def send_stream(
                 if sent < upto:
                     return response  # the client left
         if fault is not None:
-            return await _strike(request, response, fault, wire, error_body)
+            return await _strike(request, response, fault, wire, error_body, upto)
         if wire.end:
             await response.write(wire.end)
         await response.write_eof()
@@ -141,6 +141,7 @@ async def _strike(
     fault: Fault,
     wire: StreamWire,
     error_body: dict[str, Any] | None,
+    sent: int,
 ) -> web.StreamResponse:
     kind = fault.type
     if kind == "disconnect":
@@ -149,7 +150,7 @@ async def _strike(
     if kind == "malformed_chunk":
         await response.write(wire.broken)
     elif kind == "error_event":
-        await response.write(wire.error(error_body))
+        await response.write(wire.error(error_body, sent))
     elif kind == "stall":
         await wait_until_closed(request)
         return response

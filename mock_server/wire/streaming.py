@@ -216,8 +216,9 @@ def _whole_chunk_events(
     return [(b"data: " + style.encode(chunk) + b"\n\n", piece) for chunk, piece in chunks]
 
 
-def error_event(error_body: dict[str, Any] | None) -> bytes:
-    """A mid-stream error as OpenAI sends it: a ``data:`` event holding ``{"error": ...}``."""
+def error_event(error_body: dict[str, Any] | None, sent: int = 0) -> bytes:
+    """A mid-stream error as OpenAI sends it: a ``data:`` event holding ``{"error": ...}`` (a
+    chat chunk carries no number: ``sent`` is not written)."""
     return b"data: " + dumps(error_body or GENERIC_ERROR_EVENT) + b"\n\n"
 
 
