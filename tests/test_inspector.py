@@ -165,17 +165,16 @@ def test_the_token_prompt_and_a_wrong_token_show_nothing(page):
 def test_a_responses_request_shows_its_input_items_and_output_items(page, served):
     with served.tenant("responses-inspect") as handle:
         handle.add(WEATHER)
-    sdk = client(served, "responses-inspect")
-    first = sdk.responses.create(
-        model="gpt-4o", input="What is the weather?", instructions="Be brief."
-    )
-    sdk.responses.create(
-        model="gpt-4o",
-        previous_response_id=first.id,
-        input=[
-            {"type": "function_call_output", "call_id": first.output[0].call_id, "output": "sunny"}
-        ],
-    )
+    with client(served, "responses-inspect") as sdk:
+        first = sdk.responses.create(
+            model="gpt-4o", input="What is the weather?", instructions="Be brief."
+        )
+        result = {
+            "type": "function_call_output",
+            "call_id": first.output[0].call_id,
+            "output": "sunny",
+        }
+        sdk.responses.create(model="gpt-4o", previous_response_id=first.id, input=[result])
     open_inspector(page, served, "responses-inspect")
     page.wait_for_selector("#requests tbody tr:nth-child(2)")
     page.click("#requests tbody tr:last-child")  # the oldest: the first response
