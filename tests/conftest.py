@@ -44,7 +44,7 @@ def client_for(server):
     def make(profile: str | None = None, base: str = "/v1", **options) -> openai.OpenAI:
         options.setdefault("max_retries", 0)
         options.setdefault("api_key", API_KEY)
-        return openai.OpenAI(base_url=profile_url(server, profile, base), **options)
+        return made(openai.OpenAI(base_url=profile_url(server, profile, base), **options))
 
     return make
 
@@ -97,6 +97,24 @@ def post_json(server, path: str, body: dict, headers: dict | None = None) -> Raw
     )
 
 
+_MADE: list[openai.OpenAI] = []  # the SDK clients a test made: closed when it ends
+
+
+@pytest.fixture(autouse=True)
+def _close_clients():
+    """Every sync SDK client a test made through ``made`` is closed after it, its sockets with
+    it (else the garbage collector finds them open later, in some other test)."""
+    yield
+    while _MADE:
+        _MADE.pop().close()
+
+
+def made(client: openai.OpenAI) -> openai.OpenAI:
+    """``client``, closed when the test ends."""
+    _MADE.append(client)
+    return client
+
+
 @dataclass
 class TenantHandle:
     """A fresh tenant on the session server, driven through the admin API."""
@@ -109,7 +127,7 @@ class TenantHandle:
 
     def client(self, profile: str | None = None, **options) -> openai.OpenAI:
         options.setdefault("max_retries", 0)
-        return openai.OpenAI(base_url=self.url(profile), api_key=API_KEY, **options)
+        return made(openai.OpenAI(base_url=self.url(profile), api_key=API_KEY, **options))
 
     def async_client(self, profile: str | None = None, **options) -> openai.AsyncOpenAI:
         options.setdefault("max_retries", 0)

@@ -39,6 +39,9 @@ from fuzzing import (
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from mock_server.checks.profiles import load_profiles
+from mock_server.checks.schema import Invalid
+from mock_server.checks.verdicts import FirstVerdict
 from mock_server.config import Limits, Settings
 from mock_server.engine.fallback import fallback_message
 from mock_server.engine.loading import ScenarioProblems, bundled_scenarios_dir, parse_scenarios
@@ -253,3 +256,70 @@ def _readable(value: object) -> bool:
     except TypeError:
         return False
     return True
+
+
+def _first_verdicts() -> dict[str, FirstVerdict]:
+    """Every request schema check of every bundled profile, by profile and schema."""
+    found = {}
+    for profile in load_profiles():
+        checks = {
+            "request": profile.check_request,
+            "read-fields": profile.check_read_fields,
+            **{api: checks.check for api, checks in profile.api_checks.items()},
+        }
+        for name, check in checks.items():
+            check = getattr(check, "compiled", check)
+            assert isinstance(check, FirstVerdict), f"{profile.name} {name}: no fast verdict"
+            found[f"{profile.name} {name}"] = check
+    return found
+
+
+FIRST_VERDICTS = _first_verdicts()
+BODIES_OF = {"responses": VALID_RESPONSES_BODIES, "embeddings": VALID_EMBEDDINGS_BODIES}
+
+
+@pytest.mark.parametrize("name", sorted(FIRST_VERDICTS))
+def test_the_fast_verdict_and_our_compilers_agree(name):
+    """A disagreement fails: a body the fast validator passes must pass our compiler (else it
+    would be answered as valid), and one it refuses must be refused, with our wording."""
+    check = FIRST_VERDICTS[name]
+    valid = BODIES_OF.get(name.split()[-1], VALID_BODIES)
+
+    @given(body=broken_bodies(valid))
+    @settings(FUZZ, max_examples=400)
+    def agree(body):
+        try:
+            check.worded(body)
+            worded = True
+        except Invalid:
+            worded = False
+        assert check.fast(body) == worded, body
+
+    agree()
+
+
+EDGES = [
+    {"max_tokens": 10**30},
+    {"max_tokens": 2.0},
+    {"max_tokens": True},
+    {"n": -(2**70)},
+    {"temperature": 1e308},
+    {"temperature": 5e-324},
+    {"stop": ["\U0001f600" * 4]},
+    {"user": "x" * 100_000},
+    {"logit_bias": {"50256": -100.0}},
+    {"messages": [{"role": "user", "content": ""}]},
+]
+
+
+@pytest.mark.parametrize("edge", EDGES, ids=[next(iter(e)) + str(i) for i, e in enumerate(EDGES)])
+@pytest.mark.parametrize("name", sorted(n for n in FIRST_VERDICTS if n.endswith("request")))
+def test_the_verdicts_agree_at_the_edges_of_numbers_and_strings(name, edge):
+    check = FIRST_VERDICTS[name]
+    body = {**VALID_BODIES[0], **edge}
+    try:
+        check.worded(body)
+        worded = True
+    except Invalid:
+        worded = False
+    assert check.fast(body) == worded

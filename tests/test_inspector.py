@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import openai
 import pytest
-from conftest import API_KEY
+from conftest import API_KEY, made
 
 from mock_server.engine.loading import parse_scenarios
 from mock_server.testing.runner import MockServer
@@ -72,7 +72,7 @@ def page(browser) -> Iterator:
 
 def client(server: MockServer, tenant: str | None = None) -> openai.OpenAI:
     base = server.url + (f"/t/{tenant}" if tenant else "") + "/v1"
-    return openai.OpenAI(base_url=base, api_key=API_KEY, max_retries=0)
+    return made(openai.OpenAI(base_url=base, api_key=API_KEY, max_retries=0))
 
 
 def open_inspector(page, server: MockServer, tenant: str | None = None) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import openai
 import pytest
+from conftest import made
 from processes import serving
 
 from mock_server.config import build_settings
@@ -121,23 +122,10 @@ def upstreams(server: MockServer) -> list[str]:
     return [f"{server.url}/v1", f"deepseek={server.url}/deepseek/v1"]
 
 
-_OPEN_CLIENTS: list[openai.OpenAI] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_clients():
-    """Every client a test made is closed after it, its sockets with it."""
-    yield
-    while _OPEN_CLIENTS:
-        _OPEN_CLIENTS.pop().close()
-
-
 def client(server: MockServer, profile: str = "", **options) -> openai.OpenAI:
     options.setdefault("max_retries", 0)
     base = server.url + (f"/{profile}" if profile else "") + "/v1"
-    made = openai.OpenAI(base_url=base, api_key=options.pop("api_key", CLIENT_KEY), **options)
-    _OPEN_CLIENTS.append(made)
-    return made
+    return made(openai.OpenAI(base_url=base, api_key=options.pop("api_key", CLIENT_KEY), **options))
 
 
 def user(text: str) -> list[dict]:
@@ -435,10 +423,9 @@ def test_keys_reach_the_upstream_but_no_file_journal_log_or_error(upstream, tmp_
     ]
     message = f"Use {secret} to log in"
     with serving(tmp_path, *flags, env=env) as (port, lines):
-        openai_client = openai.OpenAI(
-            base_url=f"http://127.0.0.1:{port}/v1", api_key=secret, max_retries=0
+        openai_client = made(
+            openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=secret, max_retries=0)
         )
-        _OPEN_CLIENTS.append(openai_client)
         first = openai_client.chat.completions.create(model="gpt-4o", messages=user(message))
         again = openai_client.chat.completions.create(model="gpt-4o", messages=user(message))
         assert again.choices[0].message.content == first.choices[0].message.content

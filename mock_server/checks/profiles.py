@@ -30,6 +30,7 @@ from ..providers import (
 )
 from ..yamlio import YAMLError, close_matches, load_yaml
 from .schema import Check, SchemaCompiler
+from .verdicts import Verdicts
 
 SCHEMA_DIR = bundled("schemas")
 PROFILE_DIR = SCHEMA_DIR / "profiles"
@@ -109,18 +110,29 @@ class _CompiledOnFirstUse:
         self._check: Check | None = None
 
     def __call__(self, value: Any) -> None:
+        self.compiled(value)
+
+    @property
+    def compiled(self) -> Check:
+        """The check itself, compiled now if it was not yet."""
         if self._check is None:
             self._check = self._compile()
-        self._check(value)
+        return self._check
 
 
 class _Builder:
-    """Makes profiles from their (merged) raw data, with one schema compiler for them all."""
+    """Makes profiles from their (merged) raw data, with one schema compiler (and one set of
+    fast verdicts, ``checks.verdicts``) for them all."""
 
     def __init__(self, documents: dict[str, Any]) -> None:
         self.documents = documents
         self.compiler = SchemaCompiler(documents)
-        self.read_fields = self.compiler.compile(documents[READ_FIELDS_SCHEMA], READ_FIELDS_SCHEMA)
+        self.verdicts = Verdicts(documents)
+        self.read_fields = self._compiled(documents[READ_FIELDS_SCHEMA], READ_FIELDS_SCHEMA)
+
+    def _compiled(self, schema: dict[str, Any], schema_id: str) -> Check:
+        """Our compiled check of ``schema``, behind the fast first verdict (``verdicts``)."""
+        return self.verdicts.first(schema, schema_id, self.compiler.compile(schema, schema_id))
 
     def build(self, raw: dict[str, Any], origin: str, eager: bool) -> Profile:
         """The profile; ``eager``: its schema compiled now (else when first used)."""
@@ -158,9 +170,9 @@ class _Builder:
         schema = {**self.documents[schema_id], "additionalProperties": not reject}
         known = frozenset(schema.get("properties", {}))
         if not eager:
-            return _CompiledOnFirstUse(lambda: self.compiler.compile(schema, schema_id)), known
+            return _CompiledOnFirstUse(lambda: self._compiled(schema, schema_id)), known
         try:
-            return self.compiler.compile(schema, schema_id), known
+            return self._compiled(schema, schema_id), known
         except ValueError as exc:
             raise ConfigError(f"{origin}: {exc}") from None
 

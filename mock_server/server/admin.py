@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from ..caches import SHARED
+from ..checks.verdicts import fast_verdicts
 from ..engine.loading import ScenarioProblems, parse_scenarios
 from ..engine.request_view import RequestView
 from ..engine.scenario import Scenario
@@ -137,6 +138,7 @@ async def health(request: web.Request) -> web.Response:
             ],
             "scenarios": len(state.engine.files),
             "shortcut": state.shortcut.as_json(),
+            "fast_verdicts": fast_verdicts(),
             "caches": {
                 name: cache.stats() for name, cache in sorted({**SHARED, **state.caches}.items())
             },

@@ -19,6 +19,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from ..accounts.clock import make_clock
 from ..accounts.rules import AccountRules
 from ..checks.profiles import load_profiles
+from ..checks.verdicts import fast_verdicts
 from ..config import Settings
 from ..engine.choosing import ScenarioEngine
 from ..engine.loading import load_paths
@@ -79,6 +80,9 @@ def banner(app: web.Application, port: int) -> str:
             )
     off = state.shortcut.off
     lines.append(f"  connection shortcut: {'on' if off is None else f'off ({off})'}")
+    fast = fast_verdicts()
+    judged = f"{fast} first" if fast else "mock-server's schema compiler alone"
+    lines.append(f"  request checks: {judged}")
     lines.append(f"  inspector: {root}/__admin/  (journal: {root}/__admin/requests)")
     return "\n".join(lines)
 
