@@ -26,7 +26,6 @@ except ImportError:  # no wheel for this platform: the pure-Python path
     jsonschema_rs = None
 
 
-
 def fast_verdicts() -> str | None:
     """What judges request bodies first: ``"jsonschema-rs"``, or None (our compiler alone)."""
     return "jsonschema-rs" if jsonschema_rs is not None else None
