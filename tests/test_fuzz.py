@@ -293,7 +293,7 @@ def test_the_fast_verdict_and_our_compilers_agree(name):
             worded = True
         except Invalid:
             worded = False
-        assert check.fast(body) == worded, body
+        assert check.verdict(body) in (worded, None), body  # None: left to our compiler
 
     agree()
 
@@ -322,4 +322,4 @@ def test_the_verdicts_agree_at_the_edges_of_numbers_and_strings(name, edge):
         worded = True
     except Invalid:
         worded = False
-    assert check.fast(body) == worded
+    assert check.verdict(body) in (worded, None)

@@ -49,8 +49,8 @@ class Verdicts:
 
 
 class FirstVerdict:
-    """``fast`` decides; for a body it finds invalid, ``worded`` raises the provider's error
-    (and when it finds none, its verdict stands: the body passes)."""
+    """``fast`` decides; for a body it finds invalid, or cannot judge, ``worded`` raises the
+    provider's error (and when it finds none, its verdict stands: the body passes)."""
 
     __slots__ = ("fast", "worded")
 
@@ -58,6 +58,14 @@ class FirstVerdict:
         self.fast = fast
         self.worded = worded
 
+    def verdict(self, value: Any) -> bool | None:
+        """The fast validator's verdict on ``value``; None when it cannot judge it (releases
+        before 0.40 raise on an integer past 64 bits)."""
+        try:
+            return self.fast(value)
+        except (ValueError, OverflowError):
+            return None
+
     def __call__(self, value: Any) -> None:
-        if not self.fast(value):
+        if not self.verdict(value):
             self.worded(value)
