@@ -59,8 +59,8 @@ class FirstVerdict:
         self.worded = worded
 
     def verdict(self, value: Any) -> bool | None:
-        """The fast validator's verdict on ``value``; None when it cannot judge it (releases
-        before 0.40 raise on an integer past 64 bits)."""
+        """The fast validator's verdict on ``value``; None when it cannot judge it (it raises:
+        early releases did on an integer past 64 bits)."""
         try:
             return self.fast(value)
         except (ValueError, OverflowError):
