@@ -2,12 +2,14 @@
 
     python benchmarks/request_path.py [--repeat 20000]
 
-Times, in one process and without sockets, the stages a chat-completions request passes through
-for the body ``throughput.py`` sends (answered by the bundled ``greeting`` scenario): parsing,
-schema and semantic checks, matching, building the reply (usage included) and encoding it; then
-whole requests, from the parsed HTTP message to the bytes of the answer, as the connection's
-shortcut answers them (``server/connection.py``; the request log off): each with a body of its
-own, and the same body again. Figures are microseconds per call, best of three runs.
+Times, in one process and without sockets, the stages a chat-completions request passes through for
+the body ``throughput.py`` sends (answered by the bundled ``greeting`` scenario): parsing, schema
+and semantic checks, matching, building the reply (usage included) and encoding it; then whole
+requests, from the parsed HTTP message to the bytes of the answer, as the connection's shortcut
+answers them (``server/connection.py``; the request log off): each with a body of its own, and the
+same body again; and an agent's turn (12 messages of tool calls and results, 3 tools with JSON
+Schemas, the shared harness's workload E16), each body new. Figures are microseconds per call, best
+of three runs.
 """
 
 from __future__ import annotations
@@ -28,6 +30,61 @@ from mock_server.server.app import create_app
 from mock_server.server.connection import Shortcut
 from mock_server.server.state import STATE
 from mock_server.wire.completions import new_completion
+
+
+def _tool(name: str, properties: dict, required: list[str]) -> dict:
+    parameters = {"type": "object", "properties": properties, "required": required}
+    return {
+        "type": "function",
+        "function": {"name": name, "description": name, "parameters": parameters},
+    }
+
+
+def _agent_turn() -> bytes:
+    """A system message, five tool calls each with its result, the user's question; 3 tools."""
+    tools = [
+        _tool("get_weather", {"city": {"type": "string"}, "unit": {"enum": ["c", "f"]}}, ["city"]),
+        _tool(
+            "search_flights",
+            {"origin": {"type": "string"}, "destination": {"type": "string"},
+             "passengers": {"type": "integer", "minimum": 1, "maximum": 9}},
+            ["origin", "destination"],
+        ),
+        _tool(
+            "book_hotel",
+            {"city": {"type": "string"}, "nights": {"type": "integer", "minimum": 1},
+             "guests": {"type": "array", "items": {"type": "object"}}},
+            ["city", "nights"],
+        ),
+    ]  # fmt: skip
+    history = []
+    for index, (name, arguments, result) in enumerate(
+        [
+            ("get_weather", {"city": "Oslo"}, {"temp": 4}),
+            ("search_flights", {"origin": "OSL", "destination": "LIS"}, {"flights": ["TP1203"]}),
+            ("get_weather", {"city": "Lisbon"}, {"temp": 17}),
+            ("book_hotel", {"city": "Lisbon", "nights": 3}, {"booking": "H-99812"}),
+            ("search_flights", {"origin": "LIS", "destination": "OSL"}, {"flights": ["TP1204"]}),
+        ]
+    ):
+        call = {
+            "id": f"call_{index}",
+            "type": "function",
+            "function": {"name": name, "arguments": dumps(arguments).decode()},
+        }
+        history.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        history.append(
+            {"role": "tool", "tool_call_id": call["id"], "content": dumps(result).decode()}
+        )
+    messages = [
+        {"role": "system", "content": "You plan trips."},
+        *history,
+        {"role": "user", "content": "Hello!"},
+    ]
+    return dumps({"model": "gpt-4o", "messages": messages, "tools": tools, "temperature": 0.7})
+
+
+AGENT = _agent_turn()
 
 
 def main() -> None:
@@ -69,8 +126,13 @@ def main() -> None:
         print(f"{name:<30} {best:8.2f}")
     print(f"{'sum':<30} {total:8.2f}")
     print()
-    for name, distinct in (("whole request, new body", True), ("whole request, same body", False)):
-        best = min(asyncio.run(_whole_requests(args.repeat, distinct)) for _ in range(3))
+    wholes = (
+        ("whole request, new body", CHAT, True),
+        ("whole request, same body", CHAT, False),
+        ("agent turn, new body", AGENT, True),
+    )
+    for name, sent, distinct in wholes:
+        best = min(asyncio.run(_whole_requests(sent, args.repeat, distinct)) for _ in range(3))
         print(f"{name:<30} {best:8.2f}")
 
 
@@ -93,8 +155,8 @@ class _Transport:
         pass
 
 
-async def _whole_requests(count: int, distinct: bool) -> float:
-    """µs a request takes from its parsed HTTP message to its answer's bytes."""
+async def _whole_requests(sent: bytes, count: int, distinct: bool) -> float:
+    """µs a request (``sent``) takes from its parsed HTTP message to its answer's bytes."""
     from aiohttp.http_parser import HttpRequestParser
 
     app = create_app()
@@ -103,7 +165,7 @@ async def _whole_requests(count: int, distinct: bool) -> float:
     parser = HttpRequestParser(_Transport(), asyncio.get_running_loop(), 2**16)
     messages = []
     for number in range(count):
-        body = CHAT.replace(b"Hello!", b"Hello! %d" % number) if distinct else CHAT
+        body = sent.replace(b"Hello!", b"Hello! %d" % number) if distinct else sent
         head = (
             b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
             b"\r\nAuthorization: Bearer sk-bench\r\nContent-Length: %d\r\n\r\n" % len(body)
