@@ -3,6 +3,7 @@ answers, word for word, whether jsonschema-rs judges first or mock-server's comp
 
 from __future__ import annotations
 
+import pytest
 from conftest import post_json
 
 from mock_server.checks import verdicts
@@ -38,6 +39,7 @@ def answers(server: MockServer) -> list[tuple[int, object]]:
     return out
 
 
+@pytest.mark.skipif(verdicts.fast_verdicts() is None, reason="needs the fast extra")
 def test_the_compiler_alone_answers_as_with_the_fast_verdict(monkeypatch):
     with MockServer() as fast, fast.tenant() as admin:
         assert admin.admin("GET", "/health")["fast_verdicts"] == "jsonschema-rs"

@@ -8,9 +8,9 @@ body passes. Both are built once per schema, at start-up (or on first use, for p
 server is not asked for). The test suite's fuzz battery holds the two to the same verdict on
 every body it makes, for every profile's request schemas (``tests/test_fuzz.py``).
 
-Where ``jsonschema-rs`` cannot be installed (a platform without a wheel) or imported, our
-compiler decides alone, as it did before; ``fast_verdicts()`` says which (shown by the server's
-start-up banner and ``GET /__admin/health``).
+Without the ``fast`` extra (``pip install "llm-mock-server[fast]"``), or where ``jsonschema-rs``
+cannot be installed or imported, our compiler decides alone, with the same verdicts;
+``fast_verdicts()`` says which (shown by the server's start-up banner and ``GET /__admin/health``).
 """
 
 from __future__ import annotations
