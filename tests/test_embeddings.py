@@ -202,6 +202,8 @@ def test_scenarios_script_errors_and_fixed_vectors_for_embeddings_only(tenant, c
         client.embeddings.create(model=SMALL, input="we are over quota")
     fixed = client.embeddings.create(model=SMALL, input=["a", "b"], encoding_format="float")
     assert [item.embedding for item in fixed.data] == [[1, 0, 0], [0, 1, 0]]
+    cut = client.embeddings.create(model=SMALL, input=["a", "b"], dimensions=2)
+    assert [len(item.embedding) for item in cut.data] == [2, 2]
     computed = client.embeddings.create(model=SMALL, input="over the moon")
     assert len(computed.data[0].embedding) == 1536
     chat = client.chat.completions.create(
@@ -209,7 +211,7 @@ def test_scenarios_script_errors_and_fixed_vectors_for_embeddings_only(tenant, c
     )
     assert chat.choices[0].message.content == "chat"
     entries = [entry for entry in tenant.requests() if entry["api"] == "embeddings"]
-    assert [entry["scenario"] for entry in entries] == ["quota", "fixed", None]
+    assert [entry["scenario"] for entry in entries] == ["quota", "fixed", "fixed", None]
     assert entries[1]["response"] == {
         "object": "list",
         "vectors": 2,

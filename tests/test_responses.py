@@ -11,6 +11,8 @@ from conftest import post_json
 from openai.types.responses import Response
 from pydantic import BaseModel
 
+from mock_server.testing.runner import MockServer
+
 MODEL = "gpt-4o"
 WEATHER = {
     "type": "function",
@@ -422,3 +424,25 @@ def test_stream_faults_in_the_responses_wire(tenant, kind):
         assert kinds[-1] == "response.output_text.delta"
         with pytest.raises(ValueError):
             json.loads(blocks[-1].split("\n")[1][6:])
+
+
+def test_items_get_ids_and_an_item_twice_is_refused(client):
+    output = {"type": "function_call_output", "id": None, "call_id": "c1", "output": "x"}
+    call = {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"}
+    answered = client.responses.create(model=MODEL, input=[call, output])
+    listed = client.responses.input_items.list(answered.id, order="asc").data
+    assert [item.id.split("_")[0] for item in listed] == ["fc", "fco"]
+    first_answer = answered.output[0].id
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(
+            model=MODEL,
+            previous_response_id=answered.id,
+            input=[{"type": "item_reference", "id": first_answer}],
+        )
+    assert caught.value.body["message"].startswith(f"Duplicate item found with id {first_answer}")
+
+
+def test_unknown_models_are_refused_as_on_chat():
+    with MockServer(unknown_models="reject") as strict:
+        response = post_json(strict, "/v1/responses", {"model": "gpt-9", "input": "x"})
+        assert response.status == 404 and response.json()["error"]["code"] == "model_not_found"

@@ -17,7 +17,7 @@ its answers show them:
   wording: no capture of OpenAI's was found);
 - with ``unknown_models: reject``, a model the profile does not list: 404 ``model_not_found``.
 
-Each of these has ``param`` and ``code`` null, as OpenAI sends them.
+Each 400 has ``param`` and ``code`` null, as OpenAI sends them.
 """
 
 from __future__ import annotations

@@ -57,6 +57,7 @@ class StreamCapture:
         self.broken = False  # an event that is not JSON, or an error event: not recordable
         self.response: dict[str, Any] | None = None  # a Responses stream's final response
         self.pieces: list[str] = []  # a Responses stream's text deltas
+        self.delta_text: list[str] = []  # and every delta's text, for its pace
         self._pending = b""
 
     def feed(self, data: bytes) -> None:
@@ -125,8 +126,9 @@ class StreamCapture:
         kind = event["type"]
         if kind == "response.output_text.delta" and isinstance(event.get("delta"), str):
             self.pieces.append(event["delta"])
-        if kind.endswith(".delta"):
+        if kind.endswith(".delta") and isinstance(event.get("delta"), str):
             self.delta_times.append(now)
+            self.delta_text.append(event["delta"])
         elif kind in ("response.completed", "response.incomplete"):
             self.response = event.get("response")
             self.done = True
@@ -189,7 +191,7 @@ class StreamCapture:
             count_tokens(piece)
             for parts in self.choices.values()
             for piece in (*parts.content[1:], *parts.reasoning[1:])
-        ) + sum(count_tokens(piece) for piece in self.pieces[1:])
+        ) + sum(count_tokens(piece) for piece in self.delta_text[1:])
         if span > 0.001 and tokens:
             latency["tokens_per_second"] = round(tokens / span, 1)
         return latency

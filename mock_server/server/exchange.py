@@ -13,7 +13,7 @@ from ..providers import Profile
 from ..wire.answer import Written
 from ..wire.faults import Fault
 from .state import ServerState
-from .tenants import Tenant
+from .tenant_state import TenantState
 
 
 @dataclass(slots=True, eq=False)
@@ -50,7 +50,7 @@ class Exchange:
     incoming: Incoming
     api: Any  # the ``apis.api.Api`` the request is for (the seam's object)
     request_id: str
-    tenant: Tenant
+    tenant: TenantState
     profile: Profile
     started: float
     raw: bytes | None = None  # the body as sent (decoded), for an upstream

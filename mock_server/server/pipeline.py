@@ -291,7 +291,9 @@ def _forwarded(
         exchange.summary = outcome.summary
         relayed = outcome.response
         if relayed.status == 200:
-            answer = outcome.summary if outcome.summary is not None else relayed.body
+            answer = (
+                outcome.summary if outcome.summary is not None else getattr(relayed, "body", None)
+            )
             if isinstance(answer, bytes):
                 api.relayed(exchange, answer)
         return relayed

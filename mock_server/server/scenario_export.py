@@ -18,8 +18,8 @@ _SCRUBBER = Scrubber()
 def scenario_for(entry: dict[str, Any]) -> dict[str, Any]:
     """A scenario matching ``entry``'s request as a recording would, answering with what the
     server answered (its message, or its error). For another API than chat completions (whose
-    answers are not recorded): a scenario for its API and model, answering its error, or as the
-    server computes it."""
+    journal keeps the request as sent, not as scenarios see it): a scenario for its API and
+    model, answering its error, or as the server answers by itself."""
     body = entry["body"] if isinstance(entry["body"], dict) else {}
     api = entry.get("api", "chat_completions")
     if api != "chat_completions":

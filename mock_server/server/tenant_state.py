@@ -42,6 +42,8 @@ class TenantState(Protocol):
     accounts: TenantAccounts  # account windows: ``account(...).take``
     journal: Journal  # ``append``
     store: KeyedStore
+    strict: bool | None  # settings the admin API gives a tenant: strict mode (None: the server's)
+    recording: Any  # and a recording target of its own, or None
 
     def reset(self) -> None:
         """Forget everything the tenant holds."""

@@ -1,6 +1,6 @@
 """Build ``chat.completion`` bodies: usage, finish reasons, token limits, profile extras.
 
-A reply is described by ``engine.reply.Message`` objects (what the model "said"); ``Completion``
+A reply is described by ``reply.Message`` objects (what the model "said"); ``Completion``
 turns them into the provider's JSON for a given request and profile, a choice each. Streaming
 renders the same ``Completion`` as chunks, so both paths always agree.
 """

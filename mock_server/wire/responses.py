@@ -19,13 +19,13 @@ from typing import Any
 
 from ..jsonio import dumps
 from ..reply import Message
-from ..tokens import count_tokens
+from ..tokens import answer_tokens, count_tokens
 from .delivery import StreamShape
 from .ids import Ids
 from .sse import Event, StreamWire, padding
 
 REASONING_SUMMARY = "summary_text"
-DEFAULT_TEXT = {"format": {"type": "text"}, "verbosity": "medium"}
+DEFAULT_VERBOSITY = "medium"
 
 
 def output_items(message: Message, ids: Ids) -> list[dict[str, Any]]:
@@ -92,7 +92,7 @@ class ResponseObject:
         self.output = output
         self.incomplete = message.finish_reason == "length"
         reasoning = count_tokens(message.reasoning_content or "")
-        output_tokens = sum(_item_tokens(item) for item in output) + reasoning
+        output_tokens = answer_tokens(message) + reasoning
         input_tokens = usage_override.get("prompt_tokens", input_tokens)
         output_tokens = usage_override.get("completion_tokens", output_tokens)
         self._usage = {
@@ -145,7 +145,7 @@ class ResponseObject:
             "temperature": _or(request.get("temperature"), 1.0),
             "text": {
                 "format": _format(text.get("format")),
-                "verbosity": text.get("verbosity") or DEFAULT_TEXT["verbosity"],
+                "verbosity": text.get("verbosity") or DEFAULT_VERBOSITY,
             },
             "tool_choice": _or(request.get("tool_choice"), "auto"),
             "tools": [_tool(tool) for tool in request.get("tools") or ()],
@@ -187,15 +187,6 @@ def _tool(tool: dict[str, Any]) -> dict[str, Any]:
         "parameters": tool.get("parameters"),
         "strict": _or(tool.get("strict"), True),
     }
-
-
-def _item_tokens(item: dict[str, Any]) -> int:
-    if item["type"] == "function_call":
-        return count_tokens(item["name"] + item["arguments"])
-    if item["type"] == "message":
-        part = item["content"][0]
-        return count_tokens(part.get("text") or part.get("refusal") or "")
-    return 0  # reasoning: counted apart, as reasoning tokens
 
 
 # --- the event stream --------------------------------------------------------------------------

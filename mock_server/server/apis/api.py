@@ -14,6 +14,9 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ...checks.body import parse_body
+from ..headers import readable
+
 if TYPE_CHECKING:
     from aiohttp import web
 
@@ -47,11 +50,20 @@ class Api:
     summarised: ClassVar[bool] = False
     # Whether a recording server records what the upstream answers, or only relays it.
     recorded: ClassVar[bool] = True
+    # Whether a profile that names it must give its request schema (``api_request_schemas``).
+    needs_schema: ClassVar[bool] = False
 
     def unusable(self, profile: Profile) -> str | None:
         """Why ``profile``, which names this API, cannot serve it (its data lacks what the
         API needs), or None; a reason stops start-up."""
+        if self.needs_schema and self.name not in profile.api_checks:
+            return f"it gives no request schema for them (api_request_schemas.{self.name})"
         return None
+
+    def parsed(self, exchange: Exchange, raw: bytes) -> dict[str, Any]:
+        """``raw`` as a JSON object, read as its ``Content-Type`` says (``checks.body``)."""
+        content_type = exchange.incoming.headers.get("Content-Type")
+        return parse_body(raw, readable(content_type) if content_type else None)
 
     def reads(self) -> list[tuple[str, str, Callable[[Exchange, web.Request], Answer]]]:
         """The API's other routes: ``(method, path under its own, handler)``, each answered

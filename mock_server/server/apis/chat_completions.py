@@ -11,7 +11,6 @@ from collections.abc import Hashable
 from typing import Any
 
 from ...accounts.rules import Cost
-from ...checks.body import parse_body
 from ...checks.request import check_model
 from ...engine.fallback import fallback_message
 from ...engine.reply_specs import ReplySpec
@@ -26,7 +25,6 @@ from ...wire.size import estimated_size, refuse_if_too_large
 from ...wire.sse import send_stream
 from ...wire.streaming import CHAT_STREAM, render_events
 from ..exchange import Exchange
-from ..headers import readable
 from ..render import json_bytes_answer
 from .api import Api, Encoded
 
@@ -36,8 +34,7 @@ class ChatCompletions(Api):
     path = "/chat/completions"
 
     def check(self, exchange: Exchange, raw: bytes) -> dict[str, Any]:
-        content_type = exchange.incoming.headers.get("Content-Type")
-        body = parse_body(raw, readable(content_type) if content_type else None)
+        body = self.parsed(exchange, raw)
         profile = exchange.profile
         exchange.state.passed_bodies.check(self.name, raw, body, profile)
         if profile.reject_unknown_models:

@@ -19,11 +19,9 @@ from typing import Any
 from aiohttp import web
 
 from ...accounts.rules import Cost
-from ...checks.body import parse_body
 from ...checks.embeddings import EmbeddingsRequest, check_embeddings
 from ...engine.reply_specs import ReplySpec
 from ...engine.request_view import RequestView
-from ...providers import Profile
 from ...reply import Message
 from ...wire.answer import Answer, Later
 from ...wire.embeddings import EmbeddingList
@@ -31,7 +29,6 @@ from ...wire.faults import Fault
 from ...wire.size import refuse_if_too_large
 from ...wire.vectors import embedding, shortened
 from ..exchange import Exchange
-from ..headers import readable
 from ..render import json_bytes_answer
 from .api import Api, Encoded
 
@@ -48,15 +45,10 @@ class Embeddings(Api):
     path = "/embeddings"
     summarised = True
     recorded = False
-
-    def unusable(self, profile: Profile) -> str | None:
-        if self.name not in profile.api_checks:
-            return f"it gives no request schema for them (api_request_schemas.{self.name})"
-        return None
+    needs_schema = True
 
     def check(self, exchange: Exchange, raw: bytes) -> dict[str, Any]:
-        content_type = exchange.incoming.headers.get("Content-Type")
-        body = parse_body(raw, readable(content_type) if content_type else None)
+        body = self.parsed(exchange, raw)
         exchange.checked = check_embeddings(body, exchange.profile)
         return body
 
@@ -111,8 +103,11 @@ class Embeddings(Api):
 
 def _vectors(request: EmbeddingsRequest, fixed: tuple[tuple[float, ...], ...]) -> list[list[float]]:
     """One vector per input: the scenario's, in turn, else the input's own."""
-    if fixed:
-        return [list(fixed[index % len(fixed)]) for index in range(len(request.inputs))]
+    if fixed:  # as given, cut to the dimensions asked for
+        return [
+            list(fixed[index % len(fixed)][: request.dimensions])
+            for index in range(len(request.inputs))
+        ]
     size = request.spec.dimensions
     vectors = [embedding(_text(item), size) for item in request.inputs]
     if request.dimensions < size:

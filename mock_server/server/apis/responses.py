@@ -24,15 +24,14 @@ from typing import Any
 from aiohttp import web
 
 from ...accounts.rules import Cost
-from ...checks.body import parse_body
+from ...checks.request import check_model
 from ...checks.responses import check_responses
 from ...engine.fallback import fallback_message
 from ...engine.reply_specs import ReplySpec
 from ...engine.request_view import RequestView
 from ...errors import ApiError
-from ...jsonio import loads
+from ...jsonio import dumps, loads
 from ...messages import content_text
-from ...providers import Profile
 from ...reply import Message
 from ...tokens import cut_to, prompt_tokens
 from ...wire.answer import Answer, Later
@@ -69,11 +68,7 @@ class Stored:
 class Responses(Api):
     name = "responses"
     path = "/responses"
-
-    def unusable(self, profile: Profile) -> str | None:
-        if self.name not in profile.api_checks:
-            return f"it gives no request schema for them (api_request_schemas.{self.name})"
-        return None
+    needs_schema = True
 
     def reads(self) -> list[tuple[str, str, Callable[[Exchange, web.Request], Answer]]]:
         return [
@@ -83,9 +78,10 @@ class Responses(Api):
         ]
 
     def check(self, exchange: Exchange, raw: bytes) -> dict[str, Any]:
-        content_type = exchange.incoming.headers.get("Content-Type")
-        body = parse_body(raw, readable(content_type) if content_type else None)
+        body = self.parsed(exchange, raw)
         check_responses(body, exchange.profile)
+        if exchange.profile.reject_unknown_models:
+            check_model(body, exchange.profile)
         exchange.checked = _conversation(exchange, body)
         return body
 
@@ -104,7 +100,7 @@ class Responses(Api):
         try:
             return fallback_message(view.body)
         except ApiError as error:
-            error.param = _responses_param(error.param, view.body)
+            error.param = _responses_param(error.param)
             raise
 
     def relayed(self, exchange: Exchange, answer: bytes) -> None:
@@ -147,7 +143,8 @@ class Responses(Api):
             message,
             reply.usage,
         )
-        stored = body.get("store") is not False
+        # A stream a fault breaks off never completes: it is not stored.
+        stored = body.get("store") is not False and fault is None
         if not streaming:
             whole = response.body()
             answer = json_answer(whole, headers=headers, style=profile.body_format)
@@ -155,7 +152,8 @@ class Responses(Api):
                 _store(exchange, whole, conversation.items, len(answer.body))
             return Encoded(response, answer)
         if stored:
-            _store(exchange, response.body(), conversation.items, size)
+            whole = response.body()
+            _store(exchange, whole, conversation.items, len(dumps(whole)))
         options = body.get("stream_options") or {}
         events = render_events(
             response, reply.stream, options.get("include_obfuscation") is not False
@@ -220,13 +218,25 @@ def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
             items.append(_referenced(store, item["id"], index))
         elif item["type"] != "reasoning":
             items.append(_with_id(item, ids))
+    seen: set[str] = set()
+    for item in items:
+        if item["id"] in seen:  # one item twice: input_items could not page past it
+            raise ApiError(
+                "400",
+                message=f"Duplicate item found with id {item['id']}. Remove duplicate items "
+                "from your input and try again.",
+                type="invalid_request_error",
+                param="input",
+                code=None,
+            )
+        seen.add(item["id"])
     return Conversation(items, _chat_body(body, items))
 
 
 def _with_id(item: dict[str, Any], ids: Any) -> dict[str, Any]:
     """An input item as ``input_items`` lists it: with an id, a message's content as parts."""
     kind = item["type"]
-    out = {"id": item.get("id") or ids.item(ID_PREFIXES[kind]), **item}
+    out = {**item, "id": item.get("id") or ids.item(ID_PREFIXES[kind])}
     if kind == "message":
         content = item["content"]
         if isinstance(content, str):
@@ -284,16 +294,16 @@ def _chat_body(body: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, A
                 }
             )
     chat: dict[str, Any] = {"model": body["model"], "messages": messages}
-    tools = [
+    tools = [  # in the request's order (hosted tools as sent), so indices name the same tool
         {
             "type": "function",
             "function": {
                 key: tool[key] for key in ("name", "description", "parameters") if key in tool
             },
-            "index": index,  # where it is among the request's tools, for error messages
         }
-        for index, tool in enumerate(body.get("tools") or ())
         if tool.get("type") == "function"
+        else tool
+        for tool in body.get("tools") or ()
     ]
     if tools:
         chat["tools"] = tools
@@ -317,14 +327,13 @@ def _chat_body(body: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, A
     return chat
 
 
-def _responses_param(param: str | None, chat: dict[str, Any]) -> str | None:
+def _responses_param(param: str | None) -> str | None:
     """A chat-body ``param`` (``response_format``, ``tools[0].function.parameters``) as the
     Responses request names the same field."""
     if param == "response_format":
         return "text.format"
-    if param and param.startswith("tools["):
-        index = int(param[6 : param.index("]")])
-        return f"tools[{chat['tools'][index]['index']}].parameters"
+    if param and param.startswith("tools["):  # the chat body keeps the request's tools in order
+        return param.replace(".function.parameters", ".parameters")
     return param
 
 
