@@ -47,22 +47,20 @@ def test_library_example_runs(tmp_path):
         assert server.requests == []
 
 
-def test_embeddings_example_ranks_and_is_the_readmes():
-    (source,) = blocks("embeddings.md", "python")
+@pytest.mark.parametrize(
+    "doc, test",
+    [
+        ("embeddings.md", "test_the_right_document_ranks_first"),
+        ("responses.md", "test_a_tool_loop_over_the_responses_api"),
+    ],
+)
+def test_api_examples_run_and_are_the_readmes(doc, test):
+    (source,) = blocks(doc, "python")
     assert f"```python\n{source}```" in (ROOT / "README.md").read_text()
     namespace: dict = {}
-    exec(compile(source, "docs/embeddings.md", "exec"), namespace)
+    exec(compile(source, f"docs/{doc}", "exec"), namespace)
     with MockServer() as server:
-        namespace["test_the_right_document_ranks_first"](server)
-
-
-def test_responses_example_runs_and_is_the_readmes():
-    (source,) = blocks("responses.md", "python")
-    assert f"```python\n{source}```" in (ROOT / "README.md").read_text()
-    namespace: dict = {}
-    exec(compile(source, "docs/responses.md", "exec"), namespace)
-    with MockServer() as server:
-        namespace["test_a_tool_loop_over_the_responses_api"](server)
+        namespace[test](server)
 
 
 def test_config_example_loads(tmp_path):

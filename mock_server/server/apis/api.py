@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...checks.body import parse_body
+from ...errors import ApiError
+from ...wire.answer import Later
+from ...wire.sse import Event, StreamWire, send_stream
 from ..headers import readable
 
 if TYPE_CHECKING:
@@ -100,6 +103,43 @@ class Api:
     def note(self, exchange: Exchange) -> str | None:
         """A few words on the answer for the request log line (``16 vectors of 1536``)."""
         return None
+
+    def stream(
+        self,
+        exchange: Exchange,
+        events: list[Event],
+        wire: StreamWire,
+        reply: ReplySpec,
+        headers: dict[str, str],
+        fault: Fault | None,
+    ) -> Later:
+        """``events`` sent as the API's stream (``wire``), on the reply's schedule, with the
+        profile's keep-alives and ``fault``; the exchange counts them."""
+        state, profile = exchange.state, exchange.profile
+        exchange.chunks = len(events)
+        error_body = None
+        if fault is not None and fault.type == "error_event":
+            error_body = profile.error_body(ApiError(str(fault.status), status=fault.status))[1]
+        keepalive = (
+            (state.settings.keepalive_interval or profile.keepalive_interval)
+            if profile.keepalive
+            else None
+        )
+        return Later(
+            lambda request: send_stream(
+                request,
+                events,
+                wire=wire,
+                latency=reply.latency,
+                fault=fault,
+                error_body=error_body,
+                keepalive_interval=keepalive,
+                rng=state.rng,
+                headers=headers,
+                pacer=state.pacer,
+                timeline=exchange.chunk_ms,
+            )
+        )
 
     def relayed(self, exchange: Exchange, answer: bytes) -> None:
         """What an upstream answered a recording server (a whole JSON body, or a stream's

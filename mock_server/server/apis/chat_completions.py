@@ -15,14 +15,11 @@ from ...checks.request import check_model
 from ...engine.fallback import fallback_message
 from ...engine.reply_specs import ReplySpec
 from ...engine.request_view import RequestView
-from ...errors import ApiError
 from ...reply import Message
 from ...tokens import prompt_tokens
-from ...wire.answer import Later
 from ...wire.completions import max_completion_tokens, new_completion, requested_top_logprobs
 from ...wire.faults import Fault
 from ...wire.size import estimated_size, refuse_if_too_large
-from ...wire.sse import send_stream
 from ...wire.streaming import CHAT_STREAM, render_events
 from ..exchange import Exchange
 from ..render import json_bytes_answer
@@ -95,30 +92,7 @@ class ChatCompletions(Api):
             bool(options.get("include_usage")),
             options.get("include_obfuscation") is not False,
         )
-        exchange.chunks = len(events)
-        error_body = None
-        if fault is not None and fault.type == "error_event":
-            error_body = profile.error_body(ApiError(str(fault.status), status=fault.status))[1]
-        keepalive = (
-            (state.settings.keepalive_interval or profile.keepalive_interval)
-            if profile.keepalive
-            else None
-        )
-        stream = Later(
-            lambda request: send_stream(
-                request,
-                events,
-                wire=CHAT_STREAM,
-                latency=reply.latency,
-                fault=fault,
-                error_body=error_body,
-                keepalive_interval=keepalive,
-                rng=state.rng,
-                headers=headers,
-                pacer=state.pacer,
-                timeline=exchange.chunk_ms,
-            )
-        )
+        stream = self.stream(exchange, events, CHAT_STREAM, reply, headers, fault)
         return Encoded(completion, stream)
 
 

@@ -34,11 +34,10 @@ from ...jsonio import dumps, loads
 from ...messages import content_text
 from ...reply import Message
 from ...tokens import cut_to, prompt_tokens
-from ...wire.answer import Answer, Later
+from ...wire.answer import Answer
 from ...wire.faults import Fault
 from ...wire.responses import RESPONSES_STREAM, ResponseObject, output_items, render_events
 from ...wire.size import estimated_size, refuse_if_too_large
-from ...wire.sse import send_stream
 from ..exchange import Exchange
 from ..headers import readable
 from ..render import json_answer
@@ -160,24 +159,7 @@ class Responses(Api):
         )
         if fault is not None and fault.type == "no_done":
             events = events[:-1]  # the stream ends without its last event
-        exchange.chunks = len(events)
-        error_body = None
-        if fault is not None and fault.type == "error_event":
-            error_body = profile.error_body(ApiError(str(fault.status), status=fault.status))[1]
-        stream = Later(
-            lambda request: send_stream(
-                request,
-                events,
-                wire=RESPONSES_STREAM,
-                latency=reply.latency,
-                fault=fault,
-                error_body=error_body,
-                rng=state.rng,
-                headers=headers,
-                pacer=state.pacer,
-                timeline=exchange.chunk_ms,
-            )
-        )
+        stream = self.stream(exchange, events, RESPONSES_STREAM, reply, headers, fault)
         return Encoded(response, stream)
 
 
