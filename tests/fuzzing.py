@@ -61,6 +61,7 @@ VALID_RESPONSES_BODIES: list[dict[str, Any]] = [
         "previous_response_id": "resp_unknown",
         "store": False,
     },
+    {"model": "gpt-4o", "input": [{"type": "item_reference", "id": "msg_unknown"}]},
 ]
 VALID_EMBEDDINGS_BODIES: list[dict[str, Any]] = [
     {"model": "text-embedding-3-small", "input": "one two three"},

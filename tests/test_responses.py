@@ -4,6 +4,7 @@ outputs, conversation state, streams, validation, errors and faults (docs/respon
 from __future__ import annotations
 
 import json
+import time
 
 import openai
 import pytest
@@ -446,3 +447,16 @@ def test_unknown_models_are_refused_as_on_chat():
     with MockServer(unknown_models="reject") as strict:
         response = post_json(strict, "/v1/responses", {"model": "gpt-9", "input": "x"})
         assert response.status == 404 and response.json()["error"]["code"] == "model_not_found"
+
+
+def test_many_item_references_are_resolved_in_one_pass(tenant, client):
+    for _ in range(200):
+        newest = client.responses.create(model=MODEL, input="fill the store")
+    wanted = newest.output[0].id  # the last stored: a scan per reference would pass them all
+    body = {"model": MODEL, "input": [{"type": "item_reference", "id": wanted}] * 100_000}
+    path = tenant.url().removeprefix(tenant.server.url) + "/responses"
+    started = time.monotonic()
+    response = post_json(tenant.server, path, body)
+    assert time.monotonic() - started < 1
+    assert response.status == 400
+    assert response.json()["error"]["message"].startswith(f"Duplicate item found with id {wanted}")

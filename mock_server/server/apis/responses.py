@@ -40,7 +40,8 @@ from ...wire.responses import RESPONSES_STREAM, ResponseObject, output_items, re
 from ...wire.size import estimated_size, refuse_if_too_large
 from ..exchange import Exchange
 from ..headers import readable
-from ..render import json_answer
+from ..render import answer_headers, json_answer
+from ..tenant_state import KeyedStore
 from .api import Api, Encoded
 
 ID_PREFIXES = {"message": "msg", "function_call": "fc", "function_call_output": "fco"}
@@ -195,9 +196,12 @@ def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
     if isinstance(given, str):
         given = [{"type": "message", "role": "user", "content": given}]
     ids = exchange.state.ids
+    stored_items: dict[str, dict[str, Any]] | None = None  # indexed once, when first needed
     for index, item in enumerate(given or ()):
         if item["type"] == "item_reference":
-            items.append(_referenced(store, item["id"], index))
+            if stored_items is None:
+                stored_items = _stored_items(store)
+            items.append(_referenced(stored_items, item["id"], index))
         elif item["type"] != "reasoning":
             items.append(_with_id(item, ids))
     seen: set[str] = set()
@@ -228,14 +232,22 @@ def _with_id(item: dict[str, Any], ids: Any) -> dict[str, Any]:
     return out
 
 
-def _referenced(store: Any, wanted: str, index: int) -> dict[str, Any]:
-    """The stored item ``wanted`` names, from any response this tenant stored."""
+def _stored_items(store: KeyedStore) -> dict[str, dict[str, Any]]:
+    """Every item of every response this tenant stored, by id (one pass, however many
+    references a request holds)."""
+    found: dict[str, dict[str, Any]] = {}
     for key in store:
         stored = store.get(key)
         if key[0] == Responses.name and stored is not None:
             for item in (*stored.inputs, *stored.response["output"]):
-                if item.get("id") == wanted:
-                    return item
+                found.setdefault(item.get("id"), item)
+    return found
+
+
+def _referenced(stored_items: dict[str, dict[str, Any]], wanted: str, index: int) -> dict[str, Any]:
+    """The stored item ``wanted`` names."""
+    if wanted in stored_items:
+        return stored_items[wanted]
     raise ApiError(
         "400",
         message=f"Item with id '{wanted}' not found.",
@@ -401,8 +413,9 @@ def _bad_query(name: str, value: Any, why: str) -> ApiError:
 
 
 def _json(exchange: Exchange, payload: Any) -> Answer:
+    """``payload`` as the profile writes a body, with its headers (processing time too)."""
     profile = exchange.profile
-    headers = profile.answer_headers({}, exchange.request_id)
+    headers = answer_headers(profile, {}, exchange.request_id, exchange.started)
     return json_answer(payload, headers=headers, style=profile.body_format)
 
 
