@@ -165,7 +165,8 @@ async def _whole_requests(sent: bytes, count: int, distinct: bool) -> float:
     parser = HttpRequestParser(_Transport(), asyncio.get_running_loop(), 2**16)
     messages = []
     for number in range(count):
-        body = sent.replace(b"Hello!", b"Hello! %d" % number) if distinct else sent
+        # As the shared harness's D16 and E16: a counter in the system prompt.
+        body = sent.replace(b'"You ', b'"(%d) You ' % number, 1) if distinct else sent
         head = (
             b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
             b"\r\nAuthorization: Bearer sk-bench\r\nContent-Length: %d\r\n\r\n" % len(body)

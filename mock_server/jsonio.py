@@ -4,7 +4,7 @@ body, about nine times faster than the standard library's encoder (docs/performa
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -35,6 +35,14 @@ class JsonStyle:
             | (orjson.OPT_APPEND_NEWLINE if self.newline else 0)
         )
         return orjson.dumps(value, option=option) if option else orjson.dumps(value)
+
+    def member(self, value: Any) -> bytes:
+        """``value`` as it is written as a member of a top-level object in this style: indented
+        one level deeper (a line break is never inside a JSON string, so it is all layout)."""
+        if not self.indent:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if self.sort_keys else 0)
+        nested = replace(self, newline=False).encode(value)
+        return nested.replace(b"\n", b"\n" + b" " * self.indent)
 
 
 COMPACT = JsonStyle()

@@ -53,16 +53,22 @@ def prompt_tokens(body: dict[str, Any]) -> int:
     """Estimated prompt tokens of a chat-completions request body."""
     total = REPLY_PRIMING
     for message in body.get("messages") or ():
-        if not isinstance(message, dict):
+        if type(message) is not dict:
             continue
-        total += PER_MESSAGE + count_tokens(content_text(message.get("content")))
+        content = message.get("content")
+        total += PER_MESSAGE + count_tokens(
+            content if type(content) is str else content_text(content)
+        )
         if message.get("name"):
             total += PER_NAME
-        for call in message.get("tool_calls") or ():
-            function = (call.get("function") or {}) if isinstance(call, dict) else {}
-            total += count_tokens(f"{function.get('name', '')}{function.get('arguments', '')}")
-    if body.get("tools"):
-        total += count_tokens(dumps(body["tools"]).decode())
+        calls = message.get("tool_calls")
+        if calls:
+            for call in calls:
+                function = (call.get("function") or {}) if type(call) is dict else {}
+                total += count_tokens(f"{function.get('name', '')}{function.get('arguments', '')}")
+    tools = body.get("tools")
+    if tools:
+        total += count_tokens(dumps(tools).decode())
     return total
 
 

@@ -1,6 +1,7 @@
 """A request sent again gets what it got the first time: the checks remember the bodies that
 passed (``checks.request.PassedBodies``) and completion bodies are kept as bytes
-(``wire.kept_bodies``), without changing a byte of any answer but its id and time."""
+(``wire.kept_bodies``), without changing a byte of any answer but its id and time; requests a
+fixed reply answers share a kept body, each with its own usage."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import time
 
 import pytest
+from conftest import TenantHandle
 
 BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "again?"}]}
 
@@ -93,3 +95,39 @@ def test_a_fallback_warning_comes_with_the_kept_body_too(tenant):
     assert answers[0].status == answers[1].status == 200
     warnings = [a.headers.get("x-mock-fallback-warning") for a in answers]
     assert warnings[0] and warnings[0] == warnings[1]
+
+
+@pytest.mark.parametrize(
+    ("profile", "asked"),
+    [
+        (None, {}),
+        (None, {"n": 2, "max_tokens": 1}),
+        (None, {"logprobs": True, "top_logprobs": 2}),
+        ("google", {}),
+        ("deepseek", {}),
+        ("gomodel", {"provider": "openai"}),
+    ],
+)
+def test_requests_a_fixed_reply_answers_get_what_a_fresh_answer_would_be(tenant, profile, asked):
+    """Bodies that differ (a counter in the system prompt) get the kept body of their reply,
+    with their own id, time and prompt count: byte for byte what the reply makes afresh."""
+    scenario = {
+        "name": "fixed",
+        "match": {"last_user_message": "again?"},
+        "reply": {"content": "Yes, again."},
+    }
+
+    def body(number: int) -> dict:
+        system = {"role": "system", "content": "Be brief. " * number}
+        return {**BODY, **asked, "messages": [system, *BODY["messages"]]}
+
+    tenant.add(scenario)
+    answers = [tenant.post(body(number), profile) for number in range(1, 6)]
+    fresh = TenantHandle(tenant.server, tenant.name + "-fresh")
+    fresh.add(scenario)  # a reply spec of its own: nothing kept for it yet
+    expected = [fresh.post(body(number), profile) for number in (5,)]
+    assert [a.status for a in answers] == [200] * 5
+    assert without_id_and_time(answers[-1].body)[0] == without_id_and_time(expected[0].body)[0]
+    prompts = [a.json()["usage"]["prompt_tokens"] for a in answers]
+    assert prompts == sorted(set(prompts))  # each its own count, growing with the prompt
+    assert len({a.json()["id"] for a in answers}) == 5

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import ApiError
 from ..jsonio import compact_json
+from ..lazy_property import lazy
 from ..reply import Message, ToolCall
 from ..wire.delivery import Latency, StreamShape
 from ..wire.faults import Fault
@@ -44,6 +45,14 @@ class AnswerSpec:
     tool_calls: tuple[ToolCallSpec, ...] = ()
     finish_reason: str | None = None
 
+    @property
+    def is_static(self) -> bool:
+        """Whether it says the same whatever the request (no template fills anything in)."""
+        texts = (self.content, self.reasoning_content, self.refusal)
+        return all(text is None or text.is_static for text in texts) and all(
+            call.arguments.is_static for call in self.tool_calls
+        )
+
     def render(self, context: Callable[[], dict[str, Any]]) -> Message:
         return Message(
             content=self.content.render(context) if self.content is not None else None,
@@ -69,6 +78,12 @@ class ReplySpec:
     latency: Latency = field(default_factory=Latency)
     stream: StreamShape = field(default_factory=StreamShape)
     fault: Fault | None = None
+
+    @lazy
+    def fixed(self) -> bool:
+        """Whether its answers are the same words whatever the request: scripted, without a
+        template to fill in (``n`` still replicates them)."""
+        return bool(self.answers) and all(answer.is_static for answer in self.answers)
 
     def messages(
         self, view: RequestView, fallback: Callable[[RequestView], Message]

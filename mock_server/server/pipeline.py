@@ -38,7 +38,7 @@ from ..engine.request_view import RequestView
 from ..errors import ApiError
 from ..wire.answer import Answer, Later, Outcome, Written
 from ..wire.faults import plain_fault
-from ..wire.kept_bodies import KeptBody
+from ..wire.kept_bodies import KeptBody, held
 from .auth import authenticate
 from .exchange import Exchange, Incoming
 from .journal import record
@@ -341,7 +341,7 @@ def _deliver_now(
         exchange.fault = fault.type
         plain = fault
         return Later(lambda request: plain_fault(request, plain, headers))
-    key = api.cache_key(exchange) if not streaming and fault is None else None
+    key = api.cache_key(exchange, reply) if not streaming and fault is None else None
     if key is not None:
         kept = state.kept_bodies.get(key, reply)
         if kept is not None:
@@ -356,18 +356,20 @@ def _deliver_now(
         exchange.fault = fault.type
     if key is not None and encoded.keep is not None:
         warning = headers.get(FALLBACK_WARNING_HEADER)
-        size = len(exchange.raw)
-        state.kept_bodies.keep(key, size, reply, encoded.written, encoded.keep, warning)
+        style = exchange.profile.body_format
+        state.kept_bodies.keep(key, held(key), reply, encoded.written, encoded.keep, warning, style)
     return encoded.outcome
 
 
 def _kept_answer(exchange: Exchange, kept: KeptBody, headers: dict[str, str]) -> Answer:
-    """The body an identical request got before, with a new id and time."""
+    """The body a request of the same cache key got before, with a new id and time and this
+    request's own usage."""
     if kept.warning is not None:
         headers[FALLBACK_WARNING_HEADER] = kept.warning
-    _charge(exchange, kept.written)
-    answer_id = exchange.api.answer_id(exchange)
-    return json_bytes_answer(kept.body(answer_id, int(time.time())), headers=headers)
+    api = exchange.api
+    written, body = kept.answer(api.answer_id(exchange), int(time.time()), api.prompt(exchange))
+    _charge(exchange, written)
+    return json_bytes_answer(body, headers=headers)
 
 
 def _charge(exchange: Exchange, written: Written) -> None:

@@ -30,16 +30,22 @@ class Answer:
 
 class Written(Protocol):
     """What an API's encoder made of a reply, as the pipeline reads it afterwards: its ``id``
-    and ``created`` time as they appear in its body (``wire.kept_bodies`` splices new ones)."""
+    and ``created`` time as they appear in its body and, for an answer its API keeps
+    (``Api.cache_key``), the prompt's token count (``wire.kept_bodies`` splices new ones)."""
 
     id: str
     created: int
+    prompt_tokens: int
 
     def usage(self) -> dict[str, Any]:
         """The usage the answer reports (``total_tokens`` is charged to the account)."""
 
     def summary(self) -> dict[str, Any]:
         """The answer as one JSON object, for the journal of a streamed answer."""
+
+    def for_prompt(self, prompt_tokens: int) -> Written:
+        """The same answer to a request whose prompt counts ``prompt_tokens`` (asked only of
+        an answer its API keeps: ``Api.cache_key``)."""
 
 
 class Later:

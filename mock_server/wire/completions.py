@@ -115,6 +115,10 @@ class Completion:
         """The ``usage`` object (computed once per completion)."""
         return self._usage
 
+    def for_prompt(self, prompt_tokens: int) -> Completion:
+        """This completion answering a prompt of ``prompt_tokens`` tokens."""
+        return replace(self, prompt_tokens=prompt_tokens)
+
     def message(self, choice: Message) -> dict[str, Any]:
         extras = self.profile.response
         message: dict[str, Any] = {"role": "assistant"}

@@ -1,16 +1,19 @@
-"""Answer bodies kept as bytes, for the request bodies that come back.
+"""Answer bodies kept as bytes, for the requests that come back to the same answer.
 
-A ``chat.completion`` body is made from the request body, the profile and the reply spec that
-answers it, except for two fields: ``id`` and ``created``. So once a request has been answered,
-the same bytes of request, to the same profile and API (the API's ``cache_key``), answered by the
-same reply spec, get the same body again: from the second time on, it is kept as the bytes around
-those two fields, and the next such request gets a fresh id and time spliced in, with nothing
-rendered or encoded. An API says which bodies may be kept (not one whose tool calls got
-generated ids: each answer needs new ones; none whose answer depends on stored state).
+A ``chat.completion`` body is made from the request, the profile and the reply spec that answers
+it. Three parts of it change from one answer to the next: ``id``, ``created``, and the ``usage``
+(the prompt's token count is the request's own). So once an answer has been made, the next
+request with the same API cache key (``Api.cache_key``: what else the answer depends on, e.g.
+the model and token limit asked for when the reply's words are fixed, or the request's bytes when
+they depend on it), answered by the same reply spec, gets the same body around those parts: from
+the second time on it is kept cut around them, and each answer gets a fresh id and time and its
+own usage spliced in, with nothing else rendered or encoded. An API says which bodies may be kept
+(not one whose tool calls got generated ids: each answer needs new ones; none whose answer
+depends on stored state).
 
-Bounded like ``checks.request.PassedBodies``: request bodies up to ``MAX_REQUEST_BYTES``,
-completion bodies up to ``MAX_BODY_BYTES``, at most ``MAX_ENTRIES`` (the least recently used
-forgotten first); so are the requests seen once, not yet kept.
+Bounded like ``checks.request.PassedBodies``: keys holding up to ``MAX_REQUEST_BYTES`` of request,
+answer bodies up to ``MAX_BODY_BYTES``, at most ``MAX_ENTRIES`` (the least recently used forgotten
+first); so are the keys seen once, not yet kept.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from ..caches import BoundedCache
+from ..jsonio import JsonStyle
 from .answer import Written
 
 MAX_ENTRIES = 256
@@ -27,16 +31,20 @@ MAX_BODY_BYTES = 32768
 
 
 class KeptBody:
-    """An answer body cut around its id and creation time, and what it answered with."""
+    """An answer body cut around its id, creation time and usage, and what it answered with."""
 
-    __slots__ = ("_id_first", "_parts", "owner", "warning", "written")
+    __slots__ = ("_id_first", "_last", "_parts", "_style", "owner", "warning", "written")
 
-    def __init__(self, owner: Any, written: Written, data: bytes, warning: str | None):
-        """``written``: what the API's encoder made of the first answer (its ``id`` and
-        ``created`` are in ``data``, else ValueError; its usage is every answer's)."""
+    def __init__(
+        self, owner: Any, written: Written, data: bytes, warning: str | None, style: JsonStyle
+    ):
+        """``written``: what the API's encoder made of the first answer, ``data`` its body in
+        ``style``; its ``id`` and ``created`` must be in it, and its usage its last member,
+        else ValueError."""
         self.owner = owner  # the reply spec: kept alive, so its id is not reused meanwhile
         self.written = written
         self.warning = warning
+        self._style = style
         quoted_id = b'"%s"' % written.id.encode()
         id_at = data.index(quoted_id) + 1
         id_end = id_at + len(quoted_id) - 2
@@ -46,18 +54,40 @@ class KeptBody:
         if data[created_key + 10 : created_at].strip():
             raise ValueError("the creation time is not where it should be")
         created_end = created_at + len(created)
+        usage = style.member(written.usage())
+        usage_at = data.rindex(usage)
+        usage_end = usage_at + len(usage)
+        if data[usage_end:].strip() != b"}":
+            raise ValueError("the usage is not the body's last member")
         # Sorted keys put "created" first.
         (first, first_end), (second, second_end) = sorted(
             ((id_at, id_end), (created_at, created_end))
         )
+        if second_end > usage_at:
+            raise ValueError("the usage is not after the id and creation time")
         self._id_first = first == id_at
-        self._parts = (data[:first], data[first_end:second], data[second_end:])
+        self._parts = (
+            data[:first], data[first_end:second], data[second_end:usage_at], data[usage_end:]
+        )  # fmt: skip
+        self._last = (written.prompt_tokens, written, usage)
 
-    def body(self, completion_id: str, created: int) -> bytes:
+    def answer(self, completion_id: str, created: int, prompt_tokens: int) -> tuple[Written, bytes]:
+        """What this answer is to a request whose prompt counts ``prompt_tokens``, and its body
+        with ``completion_id`` and ``created``."""
+        prompt, written, usage = self._last
+        if prompt != prompt_tokens:
+            written = written.for_prompt(prompt_tokens)
+            usage = self._style.member(written.usage())
+            self._last = (prompt_tokens, written, usage)
         values = (completion_id.encode(), b"%d" % created)
         first, second = values if self._id_first else values[::-1]
-        before, between, after = self._parts
-        return b"".join((before, first, between, second, after))
+        before, between, after, end = self._parts
+        return written, b"".join((before, first, between, second, after, usage, end))
+
+
+def held(key: tuple[Any, ...]) -> int:
+    """The bytes of request a cache key holds (its ``bytes`` parts), as the bounds count them."""
+    return sum(len(part) for part in key if isinstance(part, bytes))
 
 
 Key = tuple[Hashable, int]  # the API's cache key (request body, profile ...), reply spec's id
@@ -91,9 +121,10 @@ class KeptBodies:
         written: Written,
         data: bytes,
         warning: str | None,
+        style: JsonStyle,
     ) -> None:
-        """Keep ``data``, the answer by ``reply`` to the request of ``key`` (which holds the
-        request's ``size`` bytes), the second time it is made."""
+        """Keep ``data`` (written in ``style``), the answer by ``reply`` to the request of
+        ``key`` (which holds ``size`` bytes of it), the second time it is made."""
         if size > MAX_REQUEST_BYTES or len(data) > MAX_BODY_BYTES:
             return
         key = (key, id(reply))
@@ -101,7 +132,7 @@ class KeptBodies:
             self.seen.put(key, True, size)
             return
         try:
-            kept = KeptBody(reply, written, data, warning)
+            kept = KeptBody(reply, written, data, warning, style)
         except ValueError:  # a body of another shape: made afresh each time
             return
         self.kept.put(key, kept, size + len(data))

@@ -91,13 +91,18 @@ class Api:
         """What is answered when no scenario scripts the answer."""
         raise NotImplementedError
 
-    def cache_key(self, exchange: Exchange) -> Hashable | None:
-        """What an answer depends on besides the reply spec, for kept bodies; None when it
-        depends on more than the request's bytes and profile (state, say): never kept."""
+    def cache_key(self, exchange: Exchange, reply: ReplySpec) -> Hashable | None:
+        """What an answer by ``reply`` depends on besides the reply spec and the parts a kept
+        body splices in (id, time, the prompt's count), for kept bodies (``wire.kept_bodies``);
+        None when it depends on more than the request and profile (state, say): never kept."""
         return None
 
     def answer_id(self, exchange: Exchange) -> str:
         """A new id for an answer, spliced into a kept body (see ``cache_key``)."""
+        raise NotImplementedError
+
+    def prompt(self, exchange: Exchange) -> int:
+        """The request's prompt tokens, spliced into a kept body's usage (see ``cache_key``)."""
         raise NotImplementedError
 
     def note(self, exchange: Exchange) -> str | None:

@@ -44,16 +44,25 @@ class ChatCompletions(Api):
     def cost(self, exchange: Exchange) -> Cost:
         body = exchange.body
         most = (max_completion_tokens(body) or 0) * (body.get("n") or 1)
-        return Cost(str(body.get("model", "")), prompt_tokens(body), most)
+        return Cost(str(body.get("model", "")), self.prompt(exchange), most)
 
     def fallback(self, view: RequestView) -> Message:
         return fallback_message(view.body)
 
-    def cache_key(self, exchange: Exchange) -> Hashable | None:
-        return (self.name, exchange.profile.name, exchange.raw)
+    def cache_key(self, exchange: Exchange, reply: ReplySpec) -> Hashable | None:
+        body, profile = exchange.body, exchange.profile
+        hint = exchange.hints.get("provider")
+        if reply.fixed and (hint is None or isinstance(hint, str)):
+            # The fields ``encode`` reads; the prompt's count is spliced in (wire.kept_bodies).
+            limits = (max_completion_tokens(body), body.get("n"), requested_top_logprobs(body))
+            return (self.name, profile.name, str(body.get("model", "")), *limits, hint)
+        return (self.name, profile.name, exchange.raw)
 
     def answer_id(self, exchange: Exchange) -> str:
         return exchange.state.ids.completion(exchange.profile.id_style)
+
+    def prompt(self, exchange: Exchange) -> int:
+        return prompt_tokens(exchange.body)
 
     def encode(
         self,
