@@ -46,14 +46,22 @@ def request_bytes(path: str, body: object = BODY, **headers: str) -> tuple[bytes
 
 
 def read_response(reader) -> tuple[str, list[tuple[str, str]], bytes]:
-    """One HTTP response with a Content-Length body: status line, headers in order, body."""
+    """One HTTP response, its body sized by Content-Length or chunked: status line, headers in
+    order, body."""
     status = reader.readline().decode().rstrip("\r\n")
     headers = []
     while (line := reader.readline()) not in (b"\r\n", b""):
         name, _, value = line.decode().rstrip("\r\n").partition(": ")
         headers.append((name, value))
-    length = next(int(v) for k, v in headers if k.lower() == "content-length")
-    return status, headers, reader.read(length)
+    if ("Transfer-Encoding", "chunked") not in headers:
+        length = next(int(v) for k, v in headers if k.lower() == "content-length")
+        return status, headers, reader.read(length)
+    body = b""
+    while size := int(reader.readline(), 16):
+        body += reader.read(size)
+        assert reader.read(2) == b"\r\n"
+    assert reader.read(2) == b"\r\n"
+    return status, headers, body
 
 
 def send(server: MockServer, *writes: bytes, responses: int = 1, pause: float = 0.0):
@@ -71,6 +79,11 @@ def send(server: MockServer, *writes: bytes, responses: int = 1, pause: float = 
 def comparable(response: tuple[str, list[tuple[str, str]], bytes]) -> tuple:
     status, headers, body = response
     kept = [(k, v) for k, v in headers if k.lower() not in VARYING_HEADERS]
+    if body.startswith(b"data: "):  # a stream: its events, ids and times left out
+        events = [json.loads(line[6:]) for line in body.split(b"\n\n")[:-2]]
+        for event in events:
+            event.pop("id"), event.pop("created")
+        return status, kept, events, body.split(b"\n\n")[-2:]
     try:
         data = json.loads(body)
     except ValueError:  # aiohttp's own plain-text answer to what it cannot parse
@@ -193,7 +206,30 @@ def test_many_pipelined_requests_are_answered_in_order(tenant):
     assert contents == [f"n{i}" for i in range(300)]
 
 
-def test_a_stream_is_sent_by_aiohttp(tenant):
+@pytest.mark.parametrize("profile", ["", "/google", "/deepseek"])
+def test_a_stream_due_at_once_is_the_same_bytes_either_way(tenant, profile):
+    tenant.add(
+        {"name": "hi", "match": {"last_user_message": "shortcut?"}, "reply": {"content": "Same."}}
+    )
+    path = f"/t/{tenant.name}{profile}/v1/chat/completions"
+    direct, through_aiohttp, answered = both_ways(tenant.server, path, {**BODY, "stream": True})
+    assert answered == 1
+    assert ("Transfer-Encoding", "chunked") in direct[1]
+    assert [name for name, _ in direct[1]] == [name for name, _ in through_aiohttp[1]]
+    assert comparable(direct) == comparable(through_aiohttp)
+    assert comparable(direct)[3] == [b"data: [DONE]", b""]
+    assert [e["stream"] for e in tenant.requests()] == [True, True]
+    assert tenant.requests()[0]["chunk_ms"] == tenant.requests()[1]["chunk_ms"]
+
+
+def test_a_paced_stream_is_sent_by_aiohttp(tenant):
+    tenant.add(
+        {
+            "name": "paced",
+            "match": {"last_user_message": "shortcut?"},
+            "reply": {"content": "One two.", "latency": {"chunk_interval_ms": 1}},
+        }
+    )
     head, data = request_bytes(f"/t/{tenant.name}/v1/chat/completions", {**BODY, "stream": True})
     before = shortcut(tenant.server).answered
     with socket.create_connection((tenant.server.settings.host, tenant.server.port)) as sock:

@@ -4,15 +4,17 @@ A ``POST`` to an API (``.../chat/completions``) whose whole body has arrived, on
 nothing before it still waiting for an answer, is answered in the same call that read it: the
 pipeline runs on what aiohttp's parser made of the bytes, and the answer goes straight to the
 socket, as the bytes aiohttp would send for it (status line, the answer's headers, then
-Content-Length, Date and Server). That skips aiohttp's request and
-response objects, its router and a task per request: a third of what a request costs.
+Content-Length, Date and Server). That skips aiohttp's request and response objects, its router
+and a task per request: a third of what a request costs. A stream whose events are all due at
+once, without a fault (``Later.at_once``), goes out the same way, as aiohttp sends a stream:
+``Transfer-Encoding: chunked``, the events in one chunk, the last chunk.
 
 Everything else goes through aiohttp as usual: another path or method, HTTP/1.0, a query string
 or percent-escapes, ``Connection: close``, ``Expect``, ``Content-Encoding``, a body still
 arriving or over the size limit, a request behind one still being answered, a connection whose
-writes are backed up. So does an answer that takes time to send (a stream, a delay, a fault, an
-upstream), or one whose headers the HTTP layer would rewrite: the connection hands aiohttp the
-request together with the exchange already begun, so nothing is done twice.
+writes are backed up. So does an answer that takes time to send (a delay, a stream spread over
+time, a fault, an upstream), or one whose headers the HTTP layer would rewrite: the connection
+hands aiohttp the request together with the exchange already begun, so nothing is done twice.
 """
 
 from __future__ import annotations
@@ -168,7 +170,11 @@ class Shortcut:
         exchange = open_exchange(self._state, incoming, api)
         try:
             outcome = admit(exchange, base) or respond(exchange, payload.read_nowait())
-            wire = _wire_bytes(outcome) if isinstance(outcome, Answer) else None
+            if isinstance(outcome, Answer):
+                answer, wire = outcome, _wire_bytes(outcome)
+            else:  # a stream, sent whole if it can be
+                answer = outcome.at_once
+                wire = _wire_bytes(answer, chunked=True) if answer is not None else None
         except Exception as exc:  # the body is read: aiohttp is handed the answer, not the request
             outcome, wire = guard(exchange, exc), None
         if wire is None:
@@ -177,7 +183,7 @@ class Shortcut:
         self.status.answered += 1  # counted before the client can read it
         connection.send(wire)  # from here on, this request is answered
         try:
-            sent(exchange, outcome.body)
+            sent(exchange, answer.body)
         except Exception:
             self.failed(f"journal or log of {readable(message.path)}")
         return True
@@ -219,10 +225,11 @@ def resolve(
     return match.get("tenant"), match.get("profile"), *served
 
 
-def _wire_bytes(answer: Answer) -> bytes | None:
-    """``answer`` as aiohttp would write it to a keep-alive HTTP/1.1 connection, or None when
-    aiohttp would do more than that (an empty-bodied status, headers it manages, a line break
-    in a header, which aiohttp answers with an error of its own)."""
+def _wire_bytes(answer: Answer, chunked: bool = False) -> bytes | None:
+    """``answer`` as aiohttp would write it to a keep-alive HTTP/1.1 connection (``chunked``:
+    as a stream, its body in one chunk), or None when aiohttp would do more than that (an
+    empty-bodied status, headers it manages, a line break in a header, which aiohttp answers
+    with an error of its own)."""
     status = answer.status
     if answer.close or status < 200 or status in (204, 304):
         return None
@@ -233,9 +240,12 @@ def _wire_bytes(answer: Answer) -> bytes | None:
     if fields.count("\n") != len(headers) or fields.count("\r") != len(headers):
         return None  # a line break inside a value
     body = answer.body
-    head = (
-        f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\n{fields}Content-Length: {len(body)}\r\n"
-    )
+    if chunked:
+        framing = "Transfer-Encoding: chunked"
+        body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body) if body else b"0\r\n\r\n"
+    else:
+        framing = f"Content-Length: {len(body)}"
+    head = f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\n{fields}{framing}\r\n"
     # aiohttp's own headers (Date, Server) and the blank line end the head.
     return head.encode() + _http_layer_tail() + body
 

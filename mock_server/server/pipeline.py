@@ -148,9 +148,9 @@ def respond(exchange: Exchange, raw: bytes) -> Outcome:
         except BaseException:
             state.accounts.in_flight -= 1
             raise
-        if isinstance(outcome, Later):
+        if isinstance(outcome, Later) and outcome.at_once is None:
             return _counted(state, outcome)
-        state.accounts.in_flight -= 1
+        state.accounts.in_flight -= 1  # answered now, or sent whole without waiting
         return outcome
     except Exception as exc:
         return guard(exchange, exc)

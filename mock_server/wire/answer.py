@@ -50,12 +50,19 @@ class Written(Protocol):
 
 class Later:
     """An answer that takes time to send (a delay, a stream, a fault, an upstream): ``run``
-    sends it through aiohttp's request object."""
+    sends it through aiohttp's request object. ``at_once``: the same answer whole, when it
+    needs no time after all (a stream without pauses or a fault), for a sender that writes
+    it in one go, chunked as aiohttp sends a stream (the connection's shortcut)."""
 
-    __slots__ = ("run",)
+    __slots__ = ("at_once", "run")
 
-    def __init__(self, run: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> None:
+    def __init__(
+        self,
+        run: Callable[[web.Request], Awaitable[web.StreamResponse]],
+        at_once: Answer | None = None,
+    ) -> None:
         self.run = run
+        self.at_once = at_once
 
 
 Outcome = Answer | Later

@@ -39,6 +39,11 @@ class Latency:
     jitter: float = 0.0
     delay_ms: float = 0.0
 
+    @property
+    def all_at_once(self) -> bool:
+        """Whether a stream's events are all due at once: no first-token time, no pace."""
+        return not (self.ttft_ms or self.chunk_interval_ms or self.tokens_per_second)
+
     def interval(self, piece: str) -> float:
         """Seconds between the chunk before and one carrying ``piece``."""
         if self.chunk_interval_ms is not None:

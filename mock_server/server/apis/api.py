@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...checks.body import parse_body
 from ...errors import ApiError
-from ...wire.answer import Later
-from ...wire.sse import Event, StreamWire, send_stream
+from ...wire.answer import Answer, Later
+from ...wire.sse import STREAM_HEADERS, Event, StreamWire, send_stream
 from ..headers import readable
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ...engine.request_view import RequestView
     from ...providers import Profile
     from ...reply import Message
-    from ...wire.answer import Answer, Outcome, Written
+    from ...wire.answer import Outcome, Written
     from ...wire.faults import Fault
     from ..exchange import Exchange
 
@@ -119,9 +119,17 @@ class Api:
         fault: Fault | None,
     ) -> Later:
         """``events`` sent as the API's stream (``wire``), on the reply's schedule, with the
-        profile's keep-alives and ``fault``; the exchange counts them."""
+        profile's keep-alives and ``fault``; the exchange counts them. A stream whose events
+        are all due at once, without a fault, can also be sent whole (``Later.at_once``)."""
         state, profile = exchange.state, exchange.profile
         exchange.chunks = len(events)
+        timeline: list[float] | None = exchange.chunk_ms
+        at_once = None
+        if fault is None and reply.latency.all_at_once:
+            exchange.chunk_ms.extend([0.0] * len(events))  # each due as the headers go out
+            timeline = None
+            whole = b"".join([*(event[0] for event in events), wire.end])
+            at_once = Answer(200, {**STREAM_HEADERS, **headers}, whole)
         error_body = None
         if fault is not None and fault.type == "error_event":
             error_body = profile.error_body(ApiError(str(fault.status), status=fault.status))[1]
@@ -142,8 +150,9 @@ class Api:
                 rng=state.rng,
                 headers=headers,
                 pacer=state.pacer,
-                timeline=exchange.chunk_ms,
-            )
+                timeline=timeline,
+            ),
+            at_once,
         )
 
     def relayed(self, exchange: Exchange, answer: bytes) -> None:
