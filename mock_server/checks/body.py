@@ -9,6 +9,7 @@ from ..errors import ApiError
 from ..jsonio import MAX_NESTING, JSONDecodeError, loads, nests_deeper_than
 from .schema import describe_type
 
+EMPTY = "The request body is empty; expected a JSON object."
 TOO_DEEP = f"The JSON body nests arrays and objects more than {MAX_NESTING} levels deep."
 
 
@@ -21,11 +22,11 @@ def parse_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
             f"Invalid Content-Type header ({content_type}), expected application/json.",
             code="invalid_content_type",
         )
-    if not raw.strip():
-        raise ApiError("invalid_json", "The request body is empty; expected a JSON object.")
     try:
         body = loads(raw)
     except JSONDecodeError as exc:
+        if not raw.strip():
+            raise ApiError("invalid_json", EMPTY) from None
         raise ApiError("invalid_json", _why_not_json(raw, exc)) from None
     # Counting brackets is a fast upper bound on the depth; only a body with many is walked.
     if raw.count(b"[") + raw.count(b"{") > MAX_NESTING and nests_deeper_than(body):
