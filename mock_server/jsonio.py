@@ -42,7 +42,8 @@ class JsonStyle:
         if not self.indent:
             return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if self.sort_keys else 0)
         nested = replace(self, newline=False).encode(value)
-        return nested.replace(b"\n", b"\n" + b" " * self.indent)
+        step = 4 if self.indent == 4 else 2  # as ``encode`` indents
+        return nested.replace(b"\n", b"\n" + b" " * step)
 
 
 COMPACT = JsonStyle()

@@ -6,6 +6,7 @@ import asyncio
 import gc
 import http.client
 import json
+import socket
 import time
 
 import aiohttp
@@ -249,6 +250,41 @@ def test_overload_with_concurrent_slow_requests():
     assert sorted(status for status, _ in results) == [200, 200, 503, 503]
     messages = {message for status, message in results if status == 503}
     assert messages <= {"Server Overloaded", "The server is overloaded or not ready yet."}
+
+
+@pytest.mark.parametrize("shortcut", [True, False])
+def test_a_stream_still_being_sent_is_in_flight(shortcut):
+    """A stream due all at once, sent by aiohttp to a client that does not read it, counts
+    as in flight until it has gone; the connection writes it whole, and it is gone at once."""
+    settings = Settings(port=0, max_concurrent_requests=1, shortcut=shortcut)
+    with MockServer(settings) as server:
+        tenant = TenantHandle(server, "in-flight")
+        words = ("x" * 100_000 + " ") * 60  # 6 MB: past what socket buffers hold
+        said = {"last_user_message": ASK["messages"][-1]["content"]}
+        reply = {"content": words, "stream": {"chunk": "word", "size": 100}}
+        tenant.add({"name": "big", "match": said, "reply": reply})
+        data = json.dumps({**ASK, "stream": True}).encode()
+        head = (
+            f"POST /t/in-flight/v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+            f"Authorization: Bearer sk-x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n"
+        ).encode()
+        with socket.socket() as reader:  # connects, sends, and reads nothing
+            reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            reader.connect((server.settings.host, server.port))
+            reader.sendall(head + data)
+            deadline = time.monotonic() + 10
+            while True:
+                in_flight = tenant.admin("GET", "/accounts").json()["in_flight"]
+                sent = [entry["status"] for entry in tenant.requests()]
+                if in_flight or sent or time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
+            if shortcut:
+                assert (in_flight, sent) == (0, [200])
+            else:
+                assert (in_flight, sent) == (1, [])
+                assert tenant.post(ASK).status == 503
 
 
 def test_manual_clock_via_admin(account_server, account):

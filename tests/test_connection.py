@@ -56,12 +56,21 @@ def read_response(reader) -> tuple[str, list[tuple[str, str]], bytes]:
     if ("Transfer-Encoding", "chunked") not in headers:
         length = next(int(v) for k, v in headers if k.lower() == "content-length")
         return status, headers, reader.read(length)
-    body = b""
+    chunks = []
     while size := int(reader.readline(), 16):
-        body += reader.read(size)
+        chunks.append(reader.read(size))
         assert reader.read(2) == b"\r\n"
     assert reader.read(2) == b"\r\n"
-    return status, headers, body
+    return status, headers, Chunked(chunks)
+
+
+class Chunked(bytes):
+    """A chunked body, which knows the sizes of its chunks."""
+
+    def __new__(cls, chunks: list[bytes]) -> Chunked:
+        body = super().__new__(cls, b"".join(chunks))
+        body.sizes = [len(chunk) for chunk in chunks]
+        return body
 
 
 def send(server: MockServer, *writes: bytes, responses: int = 1, pause: float = 0.0):
@@ -218,6 +227,7 @@ def test_a_stream_due_at_once_is_the_same_bytes_either_way(tenant, profile):
     assert [name for name, _ in direct[1]] == [name for name, _ in through_aiohttp[1]]
     assert comparable(direct) == comparable(through_aiohttp)
     assert comparable(direct)[3] == [b"data: [DONE]", b""]
+    assert direct[2].sizes == through_aiohttp[2].sizes  # the events, then the end
     assert [e["stream"] for e in tenant.requests()] == [True, True]
     assert tenant.requests()[0]["chunk_ms"] == tenant.requests()[1]["chunk_ms"]
 

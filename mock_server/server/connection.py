@@ -38,10 +38,10 @@ from aiohttp.web_protocol import RequestHandler
 from yarl import URL
 
 from ..caches import SHARED, BoundedCache
-from ..wire.answer import Answer
+from ..wire.answer import Answer, WholeStream
 from .exchange import Exchange, Incoming
 from .headers import readable
-from .pipeline import Outcome, admit, guard, open_exchange, respond, sent
+from .pipeline import Outcome, admit, guard, open_exchange, respond, sent, sent_whole
 from .routing import API_ROUTES
 from .state import STATE
 
@@ -171,10 +171,10 @@ class Shortcut:
         try:
             outcome = admit(exchange, base) or respond(exchange, payload.read_nowait())
             if isinstance(outcome, Answer):
-                answer, wire = outcome, _wire_bytes(outcome)
-            else:  # a stream, sent whole if it can be
-                answer = outcome.at_once
-                wire = _wire_bytes(answer, chunked=True) if answer is not None else None
+                wire, body = _wire_bytes(outcome), outcome.body
+            else:  # a stream, written whole if it can be
+                stream = outcome.at_once
+                wire, body = (_stream_bytes(stream) if stream is not None else None), None
         except Exception as exc:  # the body is read: aiohttp is handed the answer, not the request
             outcome, wire = guard(exchange, exc), None
         if wire is None:
@@ -183,7 +183,9 @@ class Shortcut:
         self.status.answered += 1  # counted before the client can read it
         connection.send(wire)  # from here on, this request is answered
         try:
-            sent(exchange, answer.body)
+            if body is None:
+                sent_whole(exchange)
+            sent(exchange, body)
         except Exception:
             self.failed(f"journal or log of {readable(message.path)}")
         return True
@@ -225,26 +227,34 @@ def resolve(
     return match.get("tenant"), match.get("profile"), *served
 
 
-def _wire_bytes(answer: Answer, chunked: bool = False) -> bytes | None:
-    """``answer`` as aiohttp would write it to a keep-alive HTTP/1.1 connection (``chunked``:
-    as a stream, its body in one chunk), or None when aiohttp would do more than that (an
-    empty-bodied status, headers it manages, a line break in a header, which aiohttp answers
-    with an error of its own)."""
+def _wire_bytes(answer: Answer) -> bytes | None:
+    """``answer`` as aiohttp would write it to a keep-alive HTTP/1.1 connection, or None when
+    aiohttp would do more than that (an empty-bodied status, headers it manages, a line break
+    in a header, which aiohttp answers with an error of its own)."""
     status = answer.status
     if answer.close or status < 200 or status in (204, 304):
         return None
-    headers = answer.headers
+    body = answer.body
+    return _with_head(status, answer.headers, f"Content-Length: {len(body)}", body)
+
+
+def _stream_bytes(stream: WholeStream) -> bytes | None:
+    """``stream`` as aiohttp writes a stream to a keep-alive HTTP/1.1 connection: chunked, a
+    chunk for each write, then the last chunk; None as for ``_wire_bytes``."""
+    chunks = [b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in stream.chunks if chunk]
+    body = b"".join([*chunks, b"0\r\n\r\n"])
+    return _with_head(200, stream.headers, "Transfer-Encoding: chunked", body)
+
+
+def _with_head(status: int, headers: dict[str, str], framing: str, body: bytes) -> bytes | None:
+    """``body`` after the head aiohttp writes for ``status`` and ``headers``, ``framing`` the
+    header that says where the body ends; None when a header is one aiohttp manages or has a
+    line break."""
     if not _plain(tuple(headers)):
         return None
     fields = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
     if fields.count("\n") != len(headers) or fields.count("\r") != len(headers):
         return None  # a line break inside a value
-    body = answer.body
-    if chunked:
-        framing = "Transfer-Encoding: chunked"
-        body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body) if body else b"0\r\n\r\n"
-    else:
-        framing = f"Content-Length: {len(body)}"
     head = f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\n{fields}{framing}\r\n"
     # aiohttp's own headers (Date, Server) and the blank line end the head.
     return head.encode() + _http_layer_tail() + body

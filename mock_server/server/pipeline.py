@@ -19,7 +19,8 @@ A request comes in one of two ways: through aiohttp's route handler (``api_route
 straight from the connection when its whole body has already arrived (``server.connection``).
 Both go through ``respond``, which answers there and then with an ``Answer`` unless sending the
 answer takes time (a delay, a stream, a fault, an upstream): that is a ``Later``, which runs with
-aiohttp's request object.
+aiohttp's request object, or, for a stream whose events are all due at once, is written whole
+by the connection (``Later.at_once``, ``sent_whole``).
 """
 
 from __future__ import annotations
@@ -148,16 +149,17 @@ def respond(exchange: Exchange, raw: bytes) -> Outcome:
         except BaseException:
             state.accounts.in_flight -= 1
             raise
-        if isinstance(outcome, Later) and outcome.at_once is None:
+        if isinstance(outcome, Later):
             return _counted(state, outcome)
-        state.accounts.in_flight -= 1  # answered now, or sent whole without waiting
+        state.accounts.in_flight -= 1
         return outcome
     except Exception as exc:
         return guard(exchange, exc)
 
 
 def _counted(state: ServerState, later: Later) -> Later:
-    """``later``, counted as in flight until it has been sent."""
+    """``later``, counted as in flight until it has been sent (by ``run``, or whole: see
+    ``sent_whole``)."""
 
     async def run(request: web.Request) -> web.StreamResponse:
         try:
@@ -165,7 +167,14 @@ def _counted(state: ServerState, later: Later) -> Later:
         finally:
             state.accounts.in_flight -= 1
 
-    return Later(run)
+    return Later(run, later.at_once)
+
+
+def sent_whole(exchange: Exchange) -> None:
+    """``exchange``'s stream was written whole (``Later.at_once``): each event was due as the
+    headers went out, and it is no longer in flight."""
+    exchange.chunk_ms.extend([0.0] * (exchange.chunks or 0))
+    exchange.state.accounts.in_flight -= 1
 
 
 async def run_later(exchange: Exchange, later: Later, request: web.Request) -> web.StreamResponse:

@@ -30,12 +30,10 @@ class Answer:
 
 class Written(Protocol):
     """What an API's encoder made of a reply, as the pipeline reads it afterwards: its ``id``
-    and ``created`` time as they appear in its body and, for an answer its API keeps
-    (``Api.cache_key``), the prompt's token count (``wire.kept_bodies`` splices new ones)."""
+    and ``created`` time as they appear in its body (``wire.kept_bodies`` splices new ones)."""
 
     id: str
     created: int
-    prompt_tokens: int
 
     def usage(self) -> dict[str, Any]:
         """The usage the answer reports (``total_tokens`` is charged to the account)."""
@@ -43,23 +41,27 @@ class Written(Protocol):
     def summary(self) -> dict[str, Any]:
         """The answer as one JSON object, for the journal of a streamed answer."""
 
-    def for_prompt(self, prompt_tokens: int) -> Written:
-        """The same answer to a request whose prompt counts ``prompt_tokens`` (asked only of
-        an answer its API keeps: ``Api.cache_key``)."""
+
+@dataclass(slots=True)
+class WholeStream:
+    """A stream whose events are all due at once, without a fault: its headers, and what
+    aiohttp writes of it, a chunk each (the events together, then the wire's end, if any)."""
+
+    headers: dict[str, str]
+    chunks: tuple[bytes, ...]
 
 
 class Later:
     """An answer that takes time to send (a delay, a stream, a fault, an upstream): ``run``
-    sends it through aiohttp's request object. ``at_once``: the same answer whole, when it
-    needs no time after all (a stream without pauses or a fault), for a sender that writes
-    it in one go, chunked as aiohttp sends a stream (the connection's shortcut)."""
+    sends it through aiohttp's request object. ``at_once``: a stream that needs no time
+    after all, for a sender that writes it in one go (the connection's shortcut)."""
 
     __slots__ = ("at_once", "run")
 
     def __init__(
         self,
         run: Callable[[web.Request], Awaitable[web.StreamResponse]],
-        at_once: Answer | None = None,
+        at_once: WholeStream | None = None,
     ) -> None:
         self.run = run
         self.at_once = at_once

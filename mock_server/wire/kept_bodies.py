@@ -19,7 +19,7 @@ first); so are the keys seen once, not yet kept.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, Protocol
 
 from ..caches import BoundedCache
 from ..jsonio import JsonStyle
@@ -30,13 +30,23 @@ MAX_REQUEST_BYTES = 8192
 MAX_BODY_BYTES = 32768
 
 
+class Keepable(Written, Protocol):
+    """What an API's encoder wrote of an answer its API keeps (``Api.cache_key``): the
+    prompt's token count too, and the same answer for another count."""
+
+    prompt_tokens: int
+
+    def for_prompt(self, prompt_tokens: int) -> Keepable:
+        """The same answer to a request whose prompt counts ``prompt_tokens``."""
+
+
 class KeptBody:
     """An answer body cut around its id, creation time and usage, and what it answered with."""
 
     __slots__ = ("_id_first", "_last", "_parts", "_style", "owner", "warning", "written")
 
     def __init__(
-        self, owner: Any, written: Written, data: bytes, warning: str | None, style: JsonStyle
+        self, owner: Any, written: Keepable, data: bytes, warning: str | None, style: JsonStyle
     ):
         """``written``: what the API's encoder made of the first answer, ``data`` its body in
         ``style``; its ``id`` and ``created`` must be in it, and its usage its last member,
@@ -71,7 +81,9 @@ class KeptBody:
         )  # fmt: skip
         self._last = (written.prompt_tokens, written, usage)
 
-    def answer(self, completion_id: str, created: int, prompt_tokens: int) -> tuple[Written, bytes]:
+    def answer(
+        self, completion_id: str, created: int, prompt_tokens: int
+    ) -> tuple[Keepable, bytes]:
         """What this answer is to a request whose prompt counts ``prompt_tokens``, and its body
         with ``completion_id`` and ``created``."""
         prompt, written, usage = self._last
@@ -86,8 +98,8 @@ class KeptBody:
 
 
 def held(key: tuple[Any, ...]) -> int:
-    """The bytes of request a cache key holds (its ``bytes`` parts), as the bounds count them."""
-    return sum(len(part) for part in key if isinstance(part, bytes))
+    """What a cache key holds of the request (its bytes and strings), as the bounds count it."""
+    return sum(len(part) for part in key if isinstance(part, bytes | str))
 
 
 Key = tuple[Hashable, int]  # the API's cache key (request body, profile ...), reply spec's id
@@ -118,7 +130,7 @@ class KeptBodies:
         key: Hashable,
         size: int,
         reply: Any,
-        written: Written,
+        written: Keepable,
         data: bytes,
         warning: str | None,
         style: JsonStyle,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...checks.body import parse_body
 from ...errors import ApiError
-from ...wire.answer import Answer, Later
+from ...wire.answer import Later, WholeStream
 from ...wire.sse import STREAM_HEADERS, Event, StreamWire, send_stream
 from ..headers import readable
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ...engine.request_view import RequestView
     from ...providers import Profile
     from ...reply import Message
-    from ...wire.answer import Outcome, Written
+    from ...wire.answer import Answer, Outcome, Written
     from ...wire.faults import Fault
     from ..exchange import Exchange
 
@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 @dataclass(slots=True)
 class Encoded:
     """A reply in an API's wire: what was written, the answer (a whole body, or a stream to
-    send), and ``keep``: the body's bytes, when the same request may get them again."""
+    send), and ``keep``: the body's bytes, when a request of the same cache key may get them
+    again (``Api.cache_key``)."""
 
     written: Written
     outcome: Outcome
@@ -123,13 +124,10 @@ class Api:
         are all due at once, without a fault, can also be sent whole (``Later.at_once``)."""
         state, profile = exchange.state, exchange.profile
         exchange.chunks = len(events)
-        timeline: list[float] | None = exchange.chunk_ms
         at_once = None
         if fault is None and reply.latency.all_at_once:
-            exchange.chunk_ms.extend([0.0] * len(events))  # each due as the headers go out
-            timeline = None
-            whole = b"".join([*(event[0] for event in events), wire.end])
-            at_once = Answer(200, {**STREAM_HEADERS, **headers}, whole)
+            chunks = (b"".join([event[0] for event in events]), wire.end)
+            at_once = WholeStream({**STREAM_HEADERS, **headers}, chunks)
         error_body = None
         if fault is not None and fault.type == "error_event":
             error_body = profile.error_body(ApiError(str(fault.status), status=fault.status))[1]
@@ -150,7 +148,7 @@ class Api:
                 rng=state.rng,
                 headers=headers,
                 pacer=state.pacer,
-                timeline=timeline,
+                timeline=exchange.chunk_ms,
             ),
             at_once,
         )

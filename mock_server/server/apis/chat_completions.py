@@ -2,7 +2,8 @@
 
 Checked by the profile's request schema and the fields the server reads (``checks.request``),
 matched on the body as sent, answered as a ``chat.completion`` body or its chunk stream
-(``wire.completions``, ``wire.streaming``), kept by the request's bytes and profile.
+(``wire.completions``, ``wire.streaming``); a body is kept by the model and limits asked for when
+the reply's words are fixed, else by the request's bytes (``wire.kept_bodies``).
 """
 
 from __future__ import annotations
