@@ -51,14 +51,15 @@ def _cached_count(text: str) -> int:
 
 def prompt_tokens(body: dict[str, Any]) -> int:
     """Estimated prompt tokens of a chat-completions request body."""
-    total = REPLY_PRIMING
-    for message in body.get("messages") or ():
+    messages = body.get("messages") or ()
+    total = REPLY_PRIMING + PER_MESSAGE * len(messages)
+    for message in messages:
         if type(message) is not dict:
+            total -= PER_MESSAGE
             continue
         content = message.get("content")
-        total += PER_MESSAGE + count_tokens(
-            content if type(content) is str else content_text(content)
-        )
+        if content:
+            total += count_tokens(content if type(content) is str else content_text(content))
         if message.get("name"):
             total += PER_NAME
         calls = message.get("tool_calls")
@@ -68,8 +69,20 @@ def prompt_tokens(body: dict[str, Any]) -> int:
                 total += count_tokens(f"{function.get('name', '')}{function.get('arguments', '')}")
     tools = body.get("tools")
     if tools:
-        total += count_tokens(dumps(tools).decode())
+        total += _json_tokens(dumps(tools))
     return total
+
+
+def _json_tokens(data: bytes) -> int:
+    """The tokens of JSON text, UTF-8 encoded: counted as its text, kept by its bytes."""
+    if len(data) <= CACHED_TEXT:
+        return _cached_json_count(data)
+    return count_tokens(data.decode())
+
+
+@BoundedCache("json_token_counts", 1024, registry=SHARED).memoize
+def _cached_json_count(data: bytes) -> int:
+    return len(TOKEN.findall(data.decode()))
 
 
 def answer_tokens(message: Message) -> int:
