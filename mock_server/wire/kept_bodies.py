@@ -56,6 +56,8 @@ class KeptBody:
         self.warning = warning
         self._style = style
         quoted_id = b'"%s"' % written.id.encode()
+        if data.count(quoted_id) != 1:  # a reply that quotes it: made afresh each time
+            raise ValueError("the id is not in the body once")
         id_at = data.index(quoted_id) + 1
         id_end = id_at + len(quoted_id) - 2
         created_key = data.index(b'"created":')
