@@ -151,12 +151,13 @@ def _check_tool_messages(messages: list[Any]) -> None:
                 )
             del open_calls[call_id]
             continue
-        _require_answers(open_calls, open_since)
+        if open_calls:
+            _require_answers(open_calls, open_since)
         calls = message.get("tool_calls") if role == "assistant" else None
         if calls:
             open_calls = {c.get("id"): i for i, c in enumerate(calls) if isinstance(c, dict)}
             open_since = index
-        else:
+        elif open_since is not None:
             open_calls, open_since = {}, None
     _require_answers(open_calls, open_since)
 
