@@ -39,7 +39,7 @@ from ..engine.request_view import RequestView
 from ..errors import ApiError
 from ..wire.answer import Answer, Later, Outcome, Written
 from ..wire.faults import plain_fault
-from ..wire.kept_bodies import KeptBody, held
+from ..wire.kept_bodies import KeptBody
 from .auth import authenticate
 from .exchange import Exchange, Incoming
 from .journal import record
@@ -366,7 +366,7 @@ def _deliver_now(
     if key is not None and encoded.keep is not None:
         warning = headers.get(FALLBACK_WARNING_HEADER)
         style = exchange.profile.body_format
-        state.kept_bodies.keep(key, held(key), reply, encoded.written, encoded.keep, warning, style)
+        state.kept_bodies.keep(key, reply, encoded.written, encoded.keep, warning, style)
     return encoded.outcome
 
 

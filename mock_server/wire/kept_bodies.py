@@ -99,7 +99,7 @@ class KeptBody:
         return written, b"".join((before, first, between, second, after, usage, end))
 
 
-def held(key: tuple[Any, ...]) -> int:
+def _held(key: tuple[Hashable, ...]) -> int:
     """What a cache key holds of the request (its bytes and strings), as the bounds count it."""
     return sum(len(part) for part in key if isinstance(part, bytes | str))
 
@@ -129,8 +129,7 @@ class KeptBodies:
 
     def keep(
         self,
-        key: Hashable,
-        size: int,
+        key: tuple[Hashable, ...],
         reply: Any,
         written: Keepable,
         data: bytes,
@@ -138,7 +137,8 @@ class KeptBodies:
         style: JsonStyle,
     ) -> None:
         """Keep ``data`` (written in ``style``), the answer by ``reply`` to the request of
-        ``key`` (which holds ``size`` bytes of it), the second time it is made."""
+        ``key``, the second time it is made."""
+        size = _held(key)
         if size > MAX_REQUEST_BYTES or len(data) > MAX_BODY_BYTES:
             return
         key = (key, id(reply))

@@ -92,7 +92,7 @@ class Api:
         """What is answered when no scenario scripts the answer."""
         raise NotImplementedError
 
-    def cache_key(self, exchange: Exchange, reply: ReplySpec) -> Hashable | None:
+    def cache_key(self, exchange: Exchange, reply: ReplySpec) -> tuple[Hashable, ...] | None:
         """What an answer by ``reply`` depends on besides the reply spec and the parts a kept
         body splices in (id, time, the prompt's count), for kept bodies (``wire.kept_bodies``);
         None when it depends on more than the request and profile (state, say): never kept."""

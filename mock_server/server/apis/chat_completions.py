@@ -50,7 +50,7 @@ class ChatCompletions(Api):
     def fallback(self, view: RequestView) -> Message:
         return fallback_message(view.body)
 
-    def cache_key(self, exchange: Exchange, reply: ReplySpec) -> Hashable | None:
+    def cache_key(self, exchange: Exchange, reply: ReplySpec) -> tuple[Hashable, ...] | None:
         body, profile = exchange.body, exchange.profile
         hint = exchange.hints.get("provider")
         if reply.fixed and (hint is None or isinstance(hint, str)):
