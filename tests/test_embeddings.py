@@ -165,6 +165,45 @@ def test_what_openai_refuses_is_refused_in_its_words(server, body, message):
     }
 
 
+def test_more_than_300000_tokens_a_request_is_refused_as_openai_refuses_it(server):
+    body = {"model": SMALL, "input": [[7] * 8000] * 40}  # 320,000 tokens, each input allowed
+    response = post_json(server, "/v1/embeddings", body)
+    assert response.status == 400
+    assert response.json() == {
+        "error": {
+            "message": "Requested 320000 tokens, max 300000 tokens per request",
+            "type": "max_tokens_per_request",
+            "param": None,
+            "code": "max_tokens_per_request",
+        }
+    }
+
+
+def test_a_chat_model_is_not_allowed_to_embed(client):
+    with pytest.raises(openai.PermissionDeniedError) as caught:
+        client.embeddings.create(model="gpt-4o", input="x")
+    assert caught.value.body["message"] == (
+        "You are not allowed to generate embeddings from this model"
+    )
+
+
+@pytest.mark.parametrize(("text", "dimensions"), [("?", None), ("hello", 1), ("hello", 64)])
+def test_every_vector_has_unit_length(client, text, dimensions):
+    """No zero vector, as OpenAI answers none: a text with no word, or none in the first
+    ``dimensions`` numbers, gets one position of its own."""
+    options = {} if dimensions is None else {"dimensions": dimensions}
+    (item,) = client.embeddings.create(model=SMALL, input=[text], **options).data
+    assert math.isclose(math.fsum(x * x for x in item.embedding), 1.0, rel_tol=1e-6)
+
+
+def test_a_request_of_many_tokens_is_computed_in_a_worker_thread(client):
+    texts = [" ".join(f"w{i}x{j}" for j in range(900)) for i in range(10)]  # some 18,000 tokens
+    answer = client.embeddings.create(model=SMALL, input=texts, encoding_format="float")
+    assert [item.index for item in answer.data] == list(range(10))
+    assert all(len(item.embedding) == 1536 for item in answer.data)
+    assert answer.usage.prompt_tokens > 8000
+
+
 def test_types_and_unknown_fields_are_refused_as_for_chat(server):
     response = post_json(server, "/v1/embeddings", {"input": "x"})
     assert response.json()["error"]["message"] == "Missing required parameter: 'model'."

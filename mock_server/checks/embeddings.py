@@ -15,7 +15,15 @@ its answers show them:
   ``This model does not support specifying dimensions.`` (SciPhi-AI/R2R#768); outside 1 to the
   model's size: 400 ``Invalid value for 'dimensions' = N. Must be between 1 and D.`` (our
   wording: no capture of OpenAI's was found);
+- inputs of more than ``MAX_REQUEST_TOKENS`` tokens together: 400 ``Requested 453357 tokens,
+  max 300000 tokens per request``, type and code ``max_tokens_per_request``
+  (OpenDataBox/CrackSQL#27, assafelovic/gpt-researcher#1524);
+- a chat model the profile lists: 403 ``You are not allowed to generate embeddings from this
+  model`` (infiniflow/ragflow#1835);
 - with ``unknown_models: reject``, a model the profile does not list: 404 ``model_not_found``.
+
+Token arrays are made integers only once their number and lengths are known to be within
+bounds, so a hostile body costs no more than an accepted one.
 
 Each 400 has ``param`` and ``code`` null, as OpenAI sends them.
 """
@@ -32,6 +40,7 @@ from .request import schema_error
 from .schema import Invalid
 
 MAX_INPUTS = 2048
+MAX_REQUEST_TOKENS = 300_000
 ENCODINGS = ("float", "base64")
 INVALID_INPUT = (
     "'$.input' is invalid. Please check the API reference: "
@@ -64,12 +73,20 @@ def check_embeddings(body: dict[str, Any], profile: Profile) -> EmbeddingsReques
         if invalid.reversed_path and invalid.top_level_field == "input":
             raise _invalid_input() from None
         raise schema_error(invalid, profile, body, checks.known_fields) from None
-    inputs = _inputs(body["input"])  # integral decimals (2.0) count as integers, as for chat
-    if not inputs or len(inputs) > MAX_INPUTS or not all(inputs):
+    items = _items(body["input"])
+    if not items or len(items) > MAX_INPUTS or not all(items):
         raise _invalid_input()
     model = body["model"]
     spec = profile.embedding_models.get(model)
     if spec is None:
+        if model in profile.models or model in profile.model_aliases:
+            raise ApiError(
+                "403",
+                status=403,
+                message="You are not allowed to generate embeddings from this model",
+                type="invalid_request_error",
+                code=None,
+            )
         if profile.reject_unknown_models:
             raise ApiError("404", values={"model": model}, param="model", code="model_not_found")
         spec = DEFAULT_EMBEDDING_MODEL
@@ -89,22 +106,27 @@ def check_embeddings(body: dict[str, Any], profile: Profile) -> EmbeddingsReques
                 f"Invalid value for 'dimensions' = {dimensions}. Must be between 1 and "
                 f"{spec.dimensions}."
             )
-    tokens = [count_tokens(item) if isinstance(item, str) else len(item) for item in inputs]
+    tokens = [count_tokens(item) if isinstance(item, str) else len(item) for item in items]
     if max(tokens) > spec.max_tokens:
         raise _refused(f"Invalid 'input': maximum context length is {spec.max_tokens} tokens.")
-    return EmbeddingsRequest(
-        inputs, tokens, model, spec, dimensions or spec.dimensions, str(encoding)
-    )
+    if sum(tokens) > MAX_REQUEST_TOKENS:
+        raise ApiError(
+            "400",
+            message=f"Requested {sum(tokens)} tokens, max {MAX_REQUEST_TOKENS} tokens per request",
+            type="max_tokens_per_request",
+            code="max_tokens_per_request",
+        )
+    # Integral decimals (2.0) count as integers, as for chat.
+    inputs = [item if isinstance(item, str) else list(map(int, item)) for item in items]
+    return EmbeddingsRequest(inputs, tokens, model, spec, dimensions or spec.dimensions, encoding)
 
 
-def _inputs(value: Any) -> list[Input]:
-    """``input`` (schema-checked) as a list of inputs: a string, or one token array, is one
-    input; tokens written as integral decimals are made integers."""
-    if isinstance(value, str):
+def _items(value: Any) -> list[Any]:
+    """``input`` (schema-checked) as a list of inputs: a string, or one token array (its first
+    item a number), is one input."""
+    if isinstance(value, str) or (value and isinstance(value[0], int | float)):
         return [value]
-    if value and all(isinstance(item, int | float) for item in value):
-        return [list(map(int, value))]
-    return [item if isinstance(item, str) else list(map(int, item)) for item in value]
+    return value
 
 
 def _invalid_input() -> ApiError:

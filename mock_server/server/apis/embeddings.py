@@ -27,7 +27,7 @@ from ...wire.answer import Answer, Later
 from ...wire.embeddings import EmbeddingList
 from ...wire.faults import Fault
 from ...wire.size import refuse_if_too_large
-from ...wire.vectors import embedding, shortened
+from ...wire.vectors import embedding
 from ..exchange import Exchange
 from ..render import json_bytes_answer
 from .api import Api, Encoded
@@ -35,8 +35,10 @@ from .api import Api, Encoded
 # Bytes each number takes on the wire, for the size a request asks for: indented JSON, base64.
 FLOAT_BYTES = 30
 BASE64_BYTES = 6
-# Numbers computed past which the vectors are computed in a worker thread (some 50 ms here).
+# Past either, the vectors are computed in a worker thread (some 50 ms here): numbers written,
+# or tokens read (some 5 µs each, for words never seen before).
 IN_THREAD = 500_000
+IN_THREAD_TOKENS = 8_000
 NO_MESSAGE = Message(content="")
 
 
@@ -92,7 +94,7 @@ class Embeddings(Api):
             written.vectors = _vectors(request, reply.embeddings)
             return json_bytes_answer(style.encode(written.body()), headers=headers)
 
-        if numbers <= IN_THREAD:
+        if numbers <= IN_THREAD and sum(request.tokens) <= IN_THREAD_TOKENS:
             return Encoded(written, answer())
 
         async def in_thread(request: web.Request) -> web.StreamResponse:
@@ -108,11 +110,8 @@ def _vectors(request: EmbeddingsRequest, fixed: tuple[tuple[float, ...], ...]) -
             list(fixed[index % len(fixed)][: request.dimensions])
             for index in range(len(request.inputs))
         ]
-    size = request.spec.dimensions
-    vectors = [embedding(_text(item), size) for item in request.inputs]
-    if request.dimensions < size:
-        vectors = [shortened(vector, request.dimensions) for vector in vectors]
-    return vectors
+    size, dimensions = request.spec.dimensions, request.dimensions
+    return [embedding(_text(item), size, dimensions) for item in request.inputs]
 
 
 def _text(item: str | list[int]) -> str:
