@@ -8,10 +8,11 @@ import time
 
 import openai
 import pytest
-from conftest import post_json
-from openai.types.responses import Response
+from conftest import auth_headers, post_json, raw_request
+from openai.types.responses import Response, ResponseItemList
 from pydantic import BaseModel
 
+from mock_server.server.state import STATE
 from mock_server.testing.runner import MockServer
 
 MODEL = "gpt-4o"
@@ -460,3 +461,64 @@ def test_many_item_references_are_resolved_in_one_pass(tenant, client):
     assert time.monotonic() - started < 1
     assert response.status == 400
     assert response.json()["error"]["message"].startswith(f"Duplicate item found with id {wanted}")
+
+
+def test_a_stream_error_event_raises_in_the_sdk(tenant, client):
+    tenant.add(
+        {
+            "name": "breaks",
+            "match": {"api": "responses"},
+            "reply": {"content": "a b c", "fault": {"type": "error_event", "after_chunks": 2}},
+        }
+    )
+    with pytest.raises(openai.APIError) as caught:
+        for _ in client.responses.create(model=MODEL, input="x", stream=True):
+            pass
+    assert caught.value.body["code"] == "server_error"
+
+
+def test_integral_decimal_counts_are_integers(client):
+    response = client.responses.create(
+        model=MODEL, input="say a lot", extra_body={"max_output_tokens": 16.0}
+    )
+    assert response.max_output_tokens == 16
+
+
+def test_delete_answers_as_the_api_reference_shows(tenant, client):
+    created = client.responses.create(model=MODEL, input="delete me")
+    path = f"/t/{tenant.name}/v1/responses/{created.id}"
+    answer = raw_request(tenant.server, "DELETE", path, headers=auth_headers(None)).json()
+    assert answer == {"id": created.id, "object": "response", "deleted": True}
+
+
+def test_input_items_are_the_sdks_item_models(tenant, client):
+    created = client.responses.create(
+        model=MODEL,
+        input=[
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": "hello"},
+            {"role": "user", "content": "again"},
+        ],
+    )
+    path = f"/t/{tenant.name}/v1/responses/{created.id}/input_items"
+    page = raw_request(tenant.server, "GET", path, headers=auth_headers(None)).json()
+    items = ResponseItemList.model_validate(page, strict=False).data
+    assert [item.status for item in items] == ["completed"] * 3
+    assert items[1].content[0].annotations == []
+
+
+def test_a_chain_of_long_conversations_counts_against_the_store(tenant, client):
+    """Each stored response lists its whole conversation: that counts, so a long chain pushes
+    out the oldest responses instead of growing past the tenant's bound."""
+    store = tenant.server.app[STATE].tenants.get(tenant.name).store
+    store.max_bytes = 1_000_000  # the tenant's bound, lowered to keep the test short
+    many = [{"role": "user", "content": f"m{index}"} for index in range(5_000)]
+    first = client.responses.create(model=MODEL, input=many)
+    previous = first.id
+    for _ in range(30):  # 30 x 5,000 listed items x 8 bytes: past the bound
+        previous = client.responses.create(
+            model=MODEL, input="more", previous_response_id=previous
+        ).id
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(first.id)
+    assert client.responses.retrieve(previous).id == previous

@@ -31,15 +31,17 @@ def check_request(body: dict[str, Any], profile: Profile) -> tuple[str, ...]:
         profile.check_read_fields(body)
     except Invalid as invalid:
         raise schema_error(invalid, profile, body, profile.known_fields) from None
-    decimals = _decimals(body)
-    _integers(body, decimals)
+    decimals = made_integral(body, INTEGER_FIELDS)
     check_semantics(body)
     return decimals
 
 
-def _decimals(body: dict[str, Any]) -> tuple[str, ...]:
-    """The integer fields ``body`` writes as decimals (``"n": 2.0``)."""
-    return tuple(name for name in INTEGER_FIELDS if type(body.get(name)) is float)
+def made_integral(body: dict[str, Any], names: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields of ``names`` that ``body`` writes as integral decimals (``"n": 2.0``), now
+    made integers."""
+    decimals = tuple(name for name in names if type(body.get(name)) is float)
+    _integers(body, decimals)
+    return decimals
 
 
 def _integers(body: dict[str, Any], names: tuple[str, ...]) -> None:

@@ -14,7 +14,11 @@ from typing import Any
 
 from ..errors import ApiError
 from ..providers import Profile
+from .request import made_integral
 from .schema import Invalid
+
+# Counts the schema takes as integers, which may come as integral decimals (``16.0``).
+INTEGER_FIELDS = ("max_output_tokens", "top_logprobs", "max_tool_calls")
 
 
 def check_responses(body: dict[str, Any], profile: Profile) -> None:
@@ -32,6 +36,7 @@ def check_responses(body: dict[str, Any], profile: Profile) -> None:
             kind, message=invalid.text, type="invalid_request_error", param=invalid.path,
             code=invalid.code,
         ) from None  # fmt: skip
+    made_integral(body, INTEGER_FIELDS)
     if body.get("conversation") is not None:
         raise ApiError(
             "400",

@@ -193,15 +193,23 @@ def _tool(tool: dict[str, Any]) -> dict[str, Any]:
 
 
 def error_event(error_body: dict[str, Any] | None, sent: int) -> bytes:
-    """A mid-stream error: OpenAI's ``error`` event, numbered after the ``sent`` before it."""
+    """A mid-stream error: OpenAI's ``error`` event, numbered after the ``sent`` before it. Its
+    fields are both where the API reference puts them (``code``, ``message``, ``param``) and
+    nested under ``error``, as the live API sends them (payloads captured in openai-dotnet#881,
+    zendev-sh/goai#88) and as the openai SDK reads them to raise ``APIError``
+    (``openai/_streaming.py``)."""
     error = (error_body or {}).get("error") or {}
-    data = {
-        "type": "error",
-        "sequence_number": sent,
+    fields = {
         "code": error.get("code") or "server_error",
         "message": error.get("message")
         or "The server had an error while processing your request. Sorry about that!",
         "param": error.get("param"),
+    }
+    data = {
+        "type": "error",
+        "sequence_number": sent,
+        **fields,
+        "error": {"type": error.get("type") or "server_error", **fields},
     }
     return b"event: error\ndata: " + dumps(data) + b"\n\n"
 

@@ -164,13 +164,17 @@ class Responses(Api):
         return Encoded(response, stream)
 
 
+REFERENCE_BYTES = 8  # what listing one shared item costs a stored response
+
+
 def _store(
     exchange: Exchange, response: dict[str, Any], inputs: list[dict[str, Any]], size: int
 ) -> None:
     """Keep ``response`` (answering ``inputs``) in the tenant's store, by its id; ``size``: the
-    bytes of the answer, to which the request's are added (its new input items; the items of
-    a continued response are shared, not copied)."""
-    size += len(exchange.raw or b"")
+    bytes of the answer, to which the request's are added (its new input items), and a
+    reference for each item of the conversation (the items of a continued response are shared,
+    not copied, but each stored response lists them all)."""
+    size += len(exchange.raw or b"") + REFERENCE_BYTES * len(inputs)
     exchange.tenant.store.put((Responses.name, response["id"]), Stored(response, inputs), size)
 
 
@@ -222,13 +226,18 @@ def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
 def _with_id(item: dict[str, Any], ids: Any) -> dict[str, Any]:
     """An input item as ``input_items`` lists it: with an id, a message's content as parts."""
     kind = item["type"]
-    out = {**item, "id": item.get("id") or ids.item(ID_PREFIXES[kind])}
+    out = {"status": "completed", **item, "id": item.get("id") or ids.item(ID_PREFIXES[kind])}
     if kind == "message":
         content = item["content"]
         if isinstance(content, str):
-            part = "output_text" if item["role"] == "assistant" else "input_text"
-            content = [{"type": part, "text": content}]
-        out = {"id": out["id"], "type": "message", "role": item["role"], "content": content}
+            text = {"type": "input_text", "text": content}
+            if item["role"] == "assistant":
+                text = {"type": "output_text", "text": content, "annotations": []}
+            content = [text]
+        out = {
+            "id": out["id"], "type": "message", "status": out["status"], "role": item["role"],
+            "content": content,
+        }  # fmt: skip
     return out
 
 
@@ -364,7 +373,7 @@ def _retrieve(exchange: Exchange, request: web.Request) -> Answer:
 def _delete(exchange: Exchange, request: web.Request) -> Answer:
     wanted, _ = _stored(exchange, request)
     exchange.tenant.store.delete((Responses.name, wanted))
-    return _json(exchange, {"id": wanted, "object": "response.deleted", "deleted": True})
+    return _json(exchange, {"id": wanted, "object": "response", "deleted": True})
 
 
 def _input_items(exchange: Exchange, request: web.Request) -> Answer:
