@@ -23,6 +23,18 @@ def installed_version() -> str:
         return "unknown (not installed)"
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed version, looked up only when asked for (reading the
+    package's metadata would cost every start-up some milliseconds)."""
+
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(f"{parser.prog} {installed_version()}")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     from .config import DEFAULT_HOST, DEFAULT_PORT, RECORD_MODES
 
@@ -30,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="mock-server",
         description="Emulate OpenAI-compatible chat-completions APIs from YAML scenarios.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     commands = parser.add_subparsers(dest="command")
     serve = commands.add_parser("serve", help="run the server (the default command)")
     serve.add_argument("--host", help=f"address to bind (default {DEFAULT_HOST})")
