@@ -134,8 +134,9 @@ class _Builder:
         """Our compiled check of ``schema``, behind the fast first verdict (``verdicts``)."""
         return self.verdicts.first(schema, schema_id, self.compiler.compile(schema, schema_id))
 
-    def build(self, raw: dict[str, Any], origin: str, eager: bool) -> Profile:
-        """The profile; ``eager``: its schema compiled now (else when first used)."""
+    def build(self, raw: dict[str, Any], origin: str, eager: bool, eager_apis: bool) -> Profile:
+        """The profile; ``eager``: its chat request schema compiled now, ``eager_apis``: its
+        other APIs' schemas too (else each when first used)."""
         missing = [k for k in _REQUIRED_KEYS if k not in raw]
         if missing:
             raise ConfigError(f"{origin}: profile is missing {', '.join(missing)}")
@@ -144,13 +145,15 @@ class _Builder:
                 raise ConfigError(f"{origin}: {key} must be one of {', '.join(allowed)}")
         reject = raw.get("unknown_fields", "accept") == "reject"
 
-        def checks(key: str, schema_id: str) -> tuple[Check, frozenset[str]]:
-            return self._checks(key, schema_id, reject, origin, eager)
+        def checks(key: str, schema_id: str, now: bool) -> tuple[Check, frozenset[str]]:
+            return self._checks(key, schema_id, reject, origin, now)
 
         try:
-            check, known = checks("request_schema", raw["request_schema"])
+            check, known = checks("request_schema", raw["request_schema"], eager)
             api_checks = {
-                str(api): RequestChecks(*checks(f"api_request_schemas.{api}", schema_id))
+                str(api): RequestChecks(
+                    *checks(f"api_request_schemas.{api}", schema_id, eager_apis)
+                )
                 for api, schema_id in (raw.get("api_request_schemas") or {}).items()
             }
             return _profile(raw, origin, check, self.read_fields, known, api_checks)
@@ -264,10 +267,13 @@ def load_profiles(
         return _merge(resolved(parent, (*seen, name)), data)
 
     builder = _Builder(documents)
-    # A profile file's schema is compiled now, so that a mistake in it stops start-up.
+    # A profile file's schemas are compiled now, so that a mistake in them stops start-up; of
+    # the bundled ones (which the test suite compiles), only the default profile's chat schema.
     user_files = {str(Path(extra)) for extra in extra_files}
     profiles = {
-        name: builder.build(resolved(name), origin, name == default or origin in user_files)
+        name: builder.build(
+            resolved(name), origin, name == default or origin in user_files, origin in user_files
+        )
         for name, (_, origin) in raw.items()
     }
     return ProfileRegistry(profiles, default)
