@@ -125,6 +125,31 @@ def test_a_function_call_then_its_output_keyed_on_call_id(tenant, client, chaine
     assert second.previous_response_id == (first.id if chained else None)
 
 
+def test_calls_and_outputs_are_paired_as_openai_pairs_them(tenant, client):
+    tenant.add(WEATHER_LOOP)
+    orphan = {"type": "function_call_output", "call_id": "call_gone", "output": "sunny"}
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model=MODEL, input=[{"role": "user", "content": "Hi"}, orphan])
+    assert caught.value.body == {
+        "message": "No tool call found for function call output with call_id call_gone.",
+        "type": "invalid_request_error",
+        "param": "input",
+        "code": None,
+    }
+    first = client.responses.create(model=MODEL, input="Weather in Paris?", tools=[WEATHER])
+    with pytest.raises(openai.BadRequestError) as caught:  # continued without the call's output
+        client.responses.create(
+            model=MODEL, previous_response_id=first.id, input="And in Rome?", tools=[WEATHER]
+        )
+    assert caught.value.body["message"] == "No tool output found for function call call_w1."
+    assert caught.value.body["param"] == "input"
+    result = {"type": "function_call_output", "call_id": "call_w1", "output": "sunny, 24C"}
+    with pytest.raises(openai.BadRequestError) as caught:  # an output before its call
+        call = first.output[0].model_dump(exclude_unset=True)
+        client.responses.create(model=MODEL, input=[result, call])
+    assert caught.value.body["message"].startswith("No tool call found for function call output")
+
+
 def test_the_fallback_calls_a_demanded_tool_and_parses_into_a_model(client):
     tool = {**WEATHER, "name": "find_city"}
     forced = client.responses.create(

@@ -220,7 +220,36 @@ def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
                 code=None,
             )
         seen.add(item["id"])
+    _check_calls_answered(items)
     return Conversation(items, _chat_body(body, items))
+
+
+def _check_calls_answered(items: list[dict[str, Any]]) -> None:
+    """OpenAI's pairing of function calls and their outputs over the whole conversation (the
+    continued responses' items included), in its words (``param: input``, no code): an output
+    whose call is not before it, then a call left without an output. The two messages are the
+    live API's, as its users quote them (openai/openai-agents-python#673, vercel/ai#8216);
+    that an output must come after its call is our reading."""
+    called: set[Any] = set()
+    unanswered: dict[Any, None] = {}  # calls still waiting for an output, in order
+    for item in items:
+        kind = item["type"]
+        if kind == "function_call":
+            called.add(item["call_id"])
+            unanswered[item["call_id"]] = None
+        elif kind == "function_call_output":
+            call_id = item["call_id"]
+            if call_id not in called:
+                raise _input_error(
+                    f"No tool call found for function call output with call_id {call_id}."
+                )
+            unanswered.pop(call_id, None)
+    for call_id in unanswered:
+        raise _input_error(f"No tool output found for function call {call_id}.")
+
+
+def _input_error(message: str) -> ApiError:
+    return ApiError("400", message=message, type="invalid_request_error", param="input", code=None)
 
 
 def _with_id(item: dict[str, Any], ids: Any) -> dict[str, Any]:
