@@ -367,6 +367,13 @@ def test_max_output_tokens_leaves_the_response_incomplete(tenant, client):
     cut = client.responses.create(model=MODEL, input="x", max_output_tokens=16)
     assert cut.status == "incomplete" and cut.incomplete_details.reason == "max_output_tokens"
     assert cut.usage.output_tokens == 16
+    assert cut.output[0].status == "incomplete"  # the message that was cut, too
+    streamed = list(
+        client.responses.create(model=MODEL, input="x", max_output_tokens=16, stream=True)
+    )
+    assert streamed[-1].type == "response.incomplete"
+    done = [event.item for event in streamed if event.type == "response.output_item.done"]
+    assert [item.status for item in done] == ["incomplete"]
 
 
 def test_tenants_do_not_see_each_others_responses(server, tenant, client):

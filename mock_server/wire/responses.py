@@ -48,11 +48,13 @@ def output_items(message: Message, ids: Ids) -> list[dict[str, Any]]:
     else:
         part = None
     if part is not None:
+        # A message cut at max_output_tokens is itself incomplete, as the response is.
+        cut = message.finish_reason == "length"
         items.append(
             {
                 "id": ids.item("msg"),
                 "type": "message",
-                "status": "completed",
+                "status": "incomplete" if cut else "completed",
                 "content": [part],
                 "role": "assistant",
             }
