@@ -297,6 +297,18 @@ def test_an_item_reference_resolves_against_stored_items(client):
             "input[1].content",
             "invalid_type",
         ),
+        (
+            {"model": MODEL, "input": "x", "tools": [WEATHER], "tool_choice": {"type": "function", "name": "find"}},
+            "Tool choice 'find' not found in 'tools' parameter.",
+            "tool_choice",
+            None,
+        ),
+        (
+            {"model": MODEL, "input": "x", "tools": [WEATHER], "tool_choice": {"type": "image_generation"}},
+            "Tool choice 'image_generation' not found in 'tools' parameter.",
+            "tool_choice",
+            None,
+        ),
     ],
 )  # fmt: skip
 def test_validation_in_openais_words(tenant, body, message, param, code):

@@ -37,6 +37,7 @@ def check_responses(body: dict[str, Any], profile: Profile) -> None:
             code=invalid.code,
         ) from None  # fmt: skip
     made_integral(body, INTEGER_FIELDS)
+    _check_tool_choice(body)
     if body.get("conversation") is not None:
         raise ApiError(
             "400",
@@ -45,4 +46,28 @@ def check_responses(body: dict[str, Any], profile: Profile) -> None:
             type="invalid_request_error",
             param="conversation",
             code="unsupported_parameter",
+        )
+
+
+def _check_tool_choice(body: dict[str, Any]) -> None:
+    """A ``tool_choice`` naming a tool the request does not offer (a function by its name, a
+    hosted tool by its type): OpenAI's 400, in the words its users quote (``Tool choice
+    'image_generation' not found in 'tools' parameter.``, ``param: tool_choice``)."""
+    choice = body.get("tool_choice")
+    if not isinstance(choice, dict) or choice["type"] == "allowed_tools":
+        return
+    tools = [tool for tool in body.get("tools") or () if isinstance(tool, dict)]
+    if choice["type"] == "function":
+        name = choice["name"]
+        offered = {tool.get("name") for tool in tools if tool.get("type") == "function"}
+    else:
+        name = choice["type"]
+        offered = {tool.get("type") for tool in tools}
+    if name not in offered:
+        raise ApiError(
+            "400",
+            message=f"Tool choice '{name}' not found in 'tools' parameter.",
+            type="invalid_request_error",
+            param="tool_choice",
+            code=None,
         )
