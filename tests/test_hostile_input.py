@@ -448,9 +448,10 @@ def test_slow_clients_do_not_hold_a_connection():
 
 
 def test_the_server_wide_journal_budget_trims_the_largest_journals():
-    from mock_server.server.journal_store import Journal, JournalBudget
+    from mock_server.server.budget import SharedBudget
+    from mock_server.server.journal_store import Journal
 
-    budget = JournalBudget(limit=10_000)
+    budget = SharedBudget(limit=10_000)
     big, small = Journal(budget, 1000, 10**9), Journal(budget, 1000, 10**9)
     for _ in range(8):
         big.append(("big",), 1000)

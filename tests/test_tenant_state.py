@@ -6,7 +6,9 @@ from __future__ import annotations
 from mock_server.accounts.account import Account
 from mock_server.config import KeySpec, Limits
 from mock_server.engine.choosing import ScenarioState
+from mock_server.server.budget import SharedBudget
 from mock_server.server.tenant_state import KeyedStore
+from mock_server.server.tenants import Tenants
 
 
 def test_a_sequence_advances_only_when_a_step_is_taken():
@@ -45,3 +47,28 @@ def test_the_keyed_store_drops_the_oldest_past_its_bounds():
     assert store.delete("b") and not store.delete("b")
     store.clear()
     assert len(store) == 0 and store.bytes == 0
+
+
+def test_the_stores_of_all_tenants_share_one_budget():
+    budget = SharedBudget(limit=1000)
+    big, small = KeyedStore(budget=budget), KeyedStore(budget=budget)
+    for index in range(8):
+        big.put(index, "big", 100)
+    small.put("s", "small", 100)
+    big.put(8, "big", 100)
+    assert budget.used == 1000  # at the limit: nothing dropped
+    big.put(9, "big", 100)  # 1,100 > 1,000: trimmed to 900, from the largest store, oldest first
+    assert budget.used == 900 == big.bytes + small.bytes
+    assert list(big) == [2, 3, 4, 5, 6, 7, 8, 9] and list(small) == ["s"]
+    big.delete(9)
+    small.clear()
+    assert budget.used == big.bytes == 700
+
+
+def test_a_forgotten_tenant_gives_back_what_its_store_held():
+    tenants = Tenants(max_tenants=2)
+    tenants.get("a").store.put("r", "response", 500)
+    assert tenants.store_budget.used == 500
+    tenants.get("b")
+    tenants.get("c")  # "a", the least recently used, is forgotten
+    assert tenants.store_budget.used == 0

@@ -2,8 +2,8 @@
 the whole server.
 
 A tenant's ``Journal`` drops its oldest entries beyond ``journal_size`` entries or
-``journal_bytes`` bytes. ``JournalBudget`` adds up every journal of the server and, beyond
-``journal_total_bytes``, drops the oldest entries of the largest journals, down to 90 % of it.
+``journal_bytes`` bytes. The journals of a server share a ``budget.SharedBudget`` of
+``journal_total_bytes``: beyond it, the largest journals drop their oldest entries.
 """
 
 from __future__ import annotations
@@ -12,37 +12,8 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
-from ..config import DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE, DEFAULT_JOURNAL_TOTAL_BYTES
-
-
-class JournalBudget:
-    """The byte budget every journal of one server shares. Beyond it, the largest journals
-    give up their oldest entries (looked for only then, so staying within costs an addition)."""
-
-    def __init__(self, limit: int = DEFAULT_JOURNAL_TOTAL_BYTES) -> None:
-        self.limit = limit
-        self.used = 0
-        self._journals: dict[int, Journal] = {}
-
-    def join(self, journal: Journal) -> None:
-        self._journals[id(journal)] = journal
-
-    def leave(self, journal: Journal) -> None:
-        journal.clear()
-        self._journals.pop(id(journal), None)
-
-    def spent(self, size: int) -> None:
-        self.used += size
-        if self.used <= self.limit:
-            return
-        # Over: trim to 90 %, so that a server at its budget does not search on every request.
-        target = self.limit * 0.9
-        while self.used > target:
-            largest = max(self._journals.values(), key=lambda j: j.bytes, default=None)
-            if largest is None or not largest.bytes:
-                return
-            while self.used > target and largest.drop_oldest():
-                pass
+from ..config import DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE
+from .budget import SharedBudget
 
 
 class Journal:
@@ -52,7 +23,7 @@ class Journal:
 
     def __init__(
         self,
-        budget: JournalBudget,
+        budget: SharedBudget,
         max_entries: int = DEFAULT_JOURNAL_SIZE,
         max_bytes: int = DEFAULT_JOURNAL_BYTES,
     ) -> None:
@@ -80,7 +51,7 @@ class Journal:
             return False
         _, size = self._entries.popleft()
         self.bytes -= size
-        self.budget.used -= size
+        self.budget.returned(size)
         return True
 
     def clear(self) -> None:

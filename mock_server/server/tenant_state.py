@@ -10,7 +10,7 @@ with no ``await`` inside, so one process needs nothing more):
   the answer (``AccountRules.charge``);
 - **journal** (``Journal.append``): append an entry, dropping the oldest past its bounds;
 - **keyed store** (``KeyedStore``): values by key (the Responses API's stored responses),
-  bounded, the oldest dropped first.
+  bounded (a tenant's, and every tenant's together), the oldest dropped first.
 
 A shared backend (Redis, say) serving several server processes would implement the same
 operations: ``take`` of a sequence as a script or a compare-and-set on the position,
@@ -25,6 +25,8 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .budget import SharedBudget
+
 if TYPE_CHECKING:
     from ..accounts.account import TenantAccounts
     from ..engine.choosing import ScenarioState
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
 MAX_STORED = 1_000  # values a tenant's store holds at most
 MAX_STORED_BYTES = 16 * 1024 * 1024
+MAX_STORED_TOTAL_BYTES = 256 * 1024 * 1024  # what the stores of a server's tenants hold together
 
 
 class TenantState(Protocol):
@@ -51,13 +54,22 @@ class TenantState(Protocol):
 
 class KeyedStore:
     """Values by key, at most ``max_entries`` of them and ``max_bytes`` together (each value
-    stored with its size, as the caller measures it), the oldest stored dropped first."""
+    stored with its size, as the caller measures it), the oldest stored dropped first; with a
+    ``budget`` (shared with other tenants' stores), within what it leaves, too."""
 
-    def __init__(self, max_entries: int = MAX_STORED, max_bytes: int = MAX_STORED_BYTES) -> None:
+    def __init__(
+        self,
+        max_entries: int = MAX_STORED,
+        max_bytes: int = MAX_STORED_BYTES,
+        budget: SharedBudget | None = None,
+    ) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
+        self.budget = budget
         self.bytes = 0
         self._values: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        if budget is not None:
+            budget.join(self)
 
     def get(self, key: Hashable) -> Any | None:
         found = self._values.get(key)
@@ -72,22 +84,34 @@ class KeyedStore:
         self._values[key] = (value, size)
         self.bytes += size
         while len(self._values) > self.max_entries or self.bytes > self.max_bytes:
-            self._drop(next(iter(self._values)))
+            self.drop_oldest()
+        if self.budget is not None:
+            self.budget.spent(size)
 
     def delete(self, key: Hashable) -> bool:
         """Forget ``key``; False when nothing was stored under it."""
-        if key not in self._values:
+        found = self._values.pop(key, None)
+        if found is None:
             return False
-        self._drop(key)
+        self._forget(found[1])
+        return True
+
+    def drop_oldest(self) -> bool:
+        """Forget the oldest value; False when there was none."""
+        if not self._values:
+            return False
+        _, (_, size) = self._values.popitem(last=False)
+        self._forget(size)
         return True
 
     def clear(self) -> None:
-        self._values.clear()
-        self.bytes = 0
+        while self.drop_oldest():
+            pass
 
-    def _drop(self, key: Hashable) -> None:
-        _, size = self._values.pop(key)
+    def _forget(self, size: int) -> None:
         self.bytes -= size
+        if self.budget is not None:
+            self.budget.returned(size)
 
     def __iter__(self) -> Iterator[Hashable]:
         return iter(self._values)

@@ -24,8 +24,9 @@ from ..config import (
     DEFAULT_MAX_TENANTS,
 )
 from ..engine.choosing import ScenarioState
-from .journal_store import Journal, JournalBudget
-from .tenant_state import KeyedStore
+from .budget import SharedBudget
+from .journal_store import Journal
+from .tenant_state import MAX_STORED_TOTAL_BYTES, KeyedStore
 
 if TYPE_CHECKING:
     from ..record.recorder import RecordingTarget
@@ -81,7 +82,8 @@ class Tenants:
     ) -> None:
         self.journal_size = journal_size
         self.journal_bytes = journal_bytes
-        self.budget = JournalBudget(journal_total_bytes)
+        self.journal_budget = SharedBudget(journal_total_bytes)
+        self.store_budget = SharedBudget(MAX_STORED_TOTAL_BYTES)
         self.max_tenants = max_tenants
         self._tenants: OrderedDict[str, Tenant] = OrderedDict()  # least recently used first
 
@@ -89,8 +91,9 @@ class Tenants:
         name = name or DEFAULT_TENANT
         tenant = self._tenants.get(name)
         if tenant is None:
-            journal = Journal(self.budget, self.journal_size, self.journal_bytes)
-            tenant = self._tenants[name] = Tenant(name, journal)
+            journal = Journal(self.journal_budget, self.journal_size, self.journal_bytes)
+            store = KeyedStore(budget=self.store_budget)
+            tenant = self._tenants[name] = Tenant(name, journal, store=store)
             if len(self._tenants) > self.max_tenants:
                 self._evict()
         else:
@@ -112,5 +115,6 @@ class Tenants:
                 return  # every older tenant is held: none can go
             if name != DEFAULT_TENANT and not tenant.held:
                 break
-        self.budget.leave(tenant.journal)  # its bytes go back to the server's budget
+        self.journal_budget.leave(tenant.journal)  # its bytes go back to the server's budgets
+        self.store_budget.leave(tenant.store)
         del self._tenants[name]

@@ -11,7 +11,8 @@ tool results answering their ``call_id``; function tools by name, ``tool_choice`
 ``text.format`` as chat's ``tool_choice`` and ``response_format``. The reply is written as a
 ``response`` object or its event stream (``wire.responses``) and, unless ``store`` is false,
 kept in the tenant's store (``tenant_state.KeyedStore``: at most 1,000 responses and 16 MiB a
-tenant, the oldest dropped first) for retrieval, deletion, ``input_items`` and continuation.
+tenant, 256 MiB for every tenant together, the oldest dropped first) for retrieval, deletion,
+``input_items`` and continuation.
 """
 
 from __future__ import annotations
