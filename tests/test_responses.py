@@ -566,3 +566,17 @@ def test_a_chain_of_long_conversations_counts_against_the_store(tenant, client):
     with pytest.raises(openai.NotFoundError):
         client.responses.retrieve(first.id)
     assert client.responses.retrieve(previous).id == previous
+
+
+def test_a_stream_is_sized_by_every_copy_of_its_text():
+    """A Responses stream carries its text five times: a reply within ``max_response_bytes`` as
+    a response can be past it as a stream."""
+    text = "word " * 6_000  # 30 KB
+    long = {"name": "long", "reply": {"content": text, "stream": {"chunk": "word", "size": 1000}}}
+    with MockServer(max_response_bytes=100_000) as server:
+        server.add(long)
+        with openai.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0) as sdk:
+            assert sdk.responses.create(model=MODEL, input="x").output_text == text
+            with pytest.raises(openai.BadRequestError) as caught:
+                sdk.responses.create(model=MODEL, input="x", stream=True)
+    assert caught.value.body["code"] == "response_too_large"

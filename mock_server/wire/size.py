@@ -19,15 +19,19 @@ CHARS_PER_TOKEN = 3  # fewer than English averages, so the estimate errs high
 
 
 def estimated_size(
-    choices: list[Message], top_logprobs: int | None, stream: StreamShape | None
+    choices: list[Message],
+    top_logprobs: int | None,
+    stream: StreamShape | None,
+    copies: int = 1,
 ) -> int:
     """Roughly how many bytes the reply made of ``choices`` takes on the wire (an estimate that
-    errs high; building the reply costs memory in proportion)."""
+    errs high; building the reply costs memory in proportion); ``copies``: how many times the
+    wire carries each text whole (a Responses stream repeats it in its ``done`` events)."""
     total = 0
     for choice in choices:
         chars = choice.text_length()
         tokens = chars // CHARS_PER_TOKEN + 1
-        total += CHOICE_BYTES + chars
+        total += CHOICE_BYTES + chars * copies
         if top_logprobs is not None:
             total += tokens * (top_logprobs + 1) * LOGPROB_BYTES
         if stream is not None:

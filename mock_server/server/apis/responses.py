@@ -47,6 +47,9 @@ from .api import Api, Encoded
 
 ID_PREFIXES = {"message": "msg", "function_call": "fc", "function_call_output": "fco"}
 LIST_LIMIT = (1, 100, 20)  # input_items: the least, most and default page size
+# A stream carries an answer's text whole five times: in its deltas, then in the text's, the
+# content part's and the output item's done events, and in the completed response.
+STREAM_TEXT_COPIES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +132,8 @@ class Responses(Api):
     ) -> Encoded:
         state, body, profile = exchange.state, exchange.body, exchange.profile
         streaming = bool(body.get("stream"))
-        size = estimated_size(messages[:1], None, reply.stream if streaming else None)
+        shape = reply.stream if streaming else None
+        size = estimated_size(messages[:1], None, shape, STREAM_TEXT_COPIES if streaming else 1)
         asked = ["stream=true"] if streaming else []
         refuse_if_too_large(size, state.settings.max_response_bytes, asked)
         message = cut_to(messages[0], body.get("max_output_tokens"))
