@@ -235,8 +235,8 @@ def _check_calls_answered(items: list[dict[str, Any]]) -> None:
     whose call is not before it, then a call left without an output. The two messages are the
     live API's, as its users quote them (openai/openai-agents-python#673, vercel/ai#8216);
     that an output must come after its call is our reading."""
-    called: set[Any] = set()
-    unanswered: dict[Any, None] = {}  # calls still waiting for an output, in order
+    called: set[str] = set()
+    unanswered: dict[str, None] = {}  # calls still waiting for an output, in order
     for item in items:
         kind = item["type"]
         if kind == "function_call":
@@ -249,8 +249,8 @@ def _check_calls_answered(items: list[dict[str, Any]]) -> None:
                     f"No tool call found for function call output with call_id {call_id}."
                 )
             unanswered.pop(call_id, None)
-    for call_id in unanswered:
-        raise _input_error(f"No tool output found for function call {call_id}.")
+    if unanswered:
+        raise _input_error(f"No tool output found for function call {next(iter(unanswered))}.")
 
 
 def _input_error(message: str) -> ApiError:
