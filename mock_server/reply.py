@@ -34,11 +34,9 @@ class Message:
     def derived_finish_reason(self) -> str:
         return self.finish_reason or ("tool_calls" if self.tool_calls else "stop")
 
-    def text_length(self) -> int:
-        """Characters in all its texts, tool calls included."""
-        return (
-            len(self.content or "")
-            + len(self.reasoning_content or "")
-            + len(self.refusal or "")
-            + sum(len(call.name) + len(call.arguments) for call in self.tool_calls)
-        )
+    def text_bytes(self) -> int:
+        """The UTF-8 bytes of all its texts, tool calls included (what they take on the wire,
+        less the escapes of JSON strings)."""
+        texts = [self.content, self.reasoning_content, self.refusal]
+        texts += [text for call in self.tool_calls for text in (call.name, call.arguments)]
+        return sum(len(text.encode("utf-8", "surrogatepass")) for text in texts if text)

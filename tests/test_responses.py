@@ -320,6 +320,29 @@ def test_validation_in_openais_words(tenant, body, message, param, code):
     }  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "tools, choice",
+    [
+        ([{"type": "web_search_2025_08_26"}], {"type": "web_search"}),
+        ([{"type": "web_search_preview"}], {"type": "web_search_preview_2025_03_11"}),
+        ([WEATHER], {"type": "allowed_tools", "mode": "auto", "tools": [{"type": "function", "name": "x"}]}),
+        ([{"type": "mcp", "server_label": "a", "server_url": "https://example.com/mcp"}], {"type": "mcp", "server_label": "a"}),
+        ([WEATHER], "required"),
+    ],
+)  # fmt: skip
+def test_a_tool_choice_of_an_offered_tool_is_accepted(client, tools, choice):
+    answered = client.responses.create(model=MODEL, input="x", tools=tools, tool_choice=choice)
+    assert answered.status == "completed"
+
+
+def test_a_tool_choice_is_not_checked_when_a_prompt_may_bring_tools(client):
+    choice = {"type": "function", "name": "get_weather"}
+    answered = client.responses.create(
+        model=MODEL, input="x", prompt={"id": "pmpt_1"}, tool_choice=choice
+    )
+    assert answered.status == "completed"
+
+
 def test_what_openai_accepts_is_accepted(client):
     tool = {"type": "function", "name": "f", "parameters": {"type": "object", "properties": {}}}
     answer = client.responses.create(
@@ -568,15 +591,20 @@ def test_a_chain_of_long_conversations_counts_against_the_store(tenant, client):
     assert client.responses.retrieve(previous).id == previous
 
 
-def test_a_stream_is_sized_by_every_copy_of_its_text():
-    """A Responses stream carries its text five times: a reply within ``max_response_bytes`` as
-    a response can be past it as a stream."""
-    text = "word " * 6_000  # 30 KB
+@pytest.mark.parametrize(
+    "text, instructions",
+    [("word " * 6_000, None), ("Hi", "rule " * 8_000), ("雨" * 10_000, None)],
+    ids=["its text", "the settings it echoes", "its text's UTF-8 bytes"],
+)
+def test_a_stream_is_sized_by_every_copy_of_what_it_carries(text, instructions):
+    """A Responses stream carries its text five times and the request's settings three: a reply
+    within ``max_response_bytes`` as a response (30-40 KB) can be past it as a stream."""
     long = {"name": "long", "reply": {"content": text, "stream": {"chunk": "word", "size": 1000}}}
     with MockServer(max_response_bytes=100_000) as server:
         server.add(long)
         with openai.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0) as sdk:
-            assert sdk.responses.create(model=MODEL, input="x").output_text == text
+            asked = {"model": MODEL, "input": "x", "instructions": instructions}
+            assert sdk.responses.create(**asked).output_text == text
             with pytest.raises(openai.BadRequestError) as caught:
-                sdk.responses.create(model=MODEL, input="x", stream=True)
+                sdk.responses.create(**asked, stream=True)
     assert caught.value.body["code"] == "response_too_large"

@@ -65,10 +65,24 @@ def test_the_stores_of_all_tenants_share_one_budget():
     assert budget.used == big.bytes == 700
 
 
-def test_a_forgotten_tenant_gives_back_what_its_store_held():
+def test_what_a_store_has_just_stored_stays_when_the_budget_trims():
+    budget = SharedBudget(limit=1000)
+    small, big = KeyedStore(budget=budget), KeyedStore(budget=budget)
+    small.put("s", "small", 100)
+    big.put("new", "the answer being sent", 950)  # the largest store, and the one storing
+    assert big.get("new") is not None and len(small) == 0
+    assert budget.used == 950 == big.bytes
+
+
+def test_a_forgotten_tenant_gives_back_what_it_held_and_counts_no_more():
     tenants = Tenants(max_tenants=2)
-    tenants.get("a").store.put("r", "response", 500)
-    assert tenants.store_budget.used == 500
+    forgotten = tenants.get("a")
+    forgotten.store.put("r", "response", 500)
+    forgotten.journal.append(("entry",), 300)
+    assert (tenants.store_budget.used, tenants.journal_budget.used) == (500, 300)
     tenants.get("b")
     tenants.get("c")  # "a", the least recently used, is forgotten
-    assert tenants.store_budget.used == 0
+    assert (tenants.store_budget.used, tenants.journal_budget.used) == (0, 0)
+    forgotten.store.put("late", "a request under way when it was forgotten", 700)
+    forgotten.journal.append(("late",), 300)
+    assert (tenants.store_budget.used, tenants.journal_budget.used) == (0, 0)

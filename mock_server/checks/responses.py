@@ -10,6 +10,7 @@ it (the SDKs send messages so). What needs the tenant's stored responses (``prev
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..errors import ApiError
@@ -19,6 +20,7 @@ from .schema import Invalid
 
 # Counts the schema takes as integers, which may come as integral decimals (``16.0``).
 INTEGER_FIELDS = ("max_output_tokens", "top_logprobs", "max_tool_calls")
+_DATED = re.compile(r"_\d{4}_\d{2}_\d{2}$")
 
 
 def check_responses(body: dict[str, Any], profile: Profile) -> None:
@@ -51,19 +53,21 @@ def check_responses(body: dict[str, Any], profile: Profile) -> None:
 
 def _check_tool_choice(body: dict[str, Any]) -> None:
     """A ``tool_choice`` naming a tool the request does not offer (a function by its name, a
-    hosted tool by its type): OpenAI's 400, in the words its users quote (``Tool choice
-    'image_generation' not found in 'tools' parameter.``, ``param: tool_choice``)."""
+    hosted tool by its type, a dated version such as ``web_search_2025_08_26`` standing for its
+    family): OpenAI's 400, in the words its users quote (``Tool choice 'image_generation' not
+    found in 'tools' parameter.``, ``param: tool_choice``). Not checked when a ``prompt`` may
+    bring tools of its own."""
     choice = body.get("tool_choice")
-    if not isinstance(choice, dict) or choice["type"] == "allowed_tools":
+    if not isinstance(choice, dict) or choice["type"] == "allowed_tools" or body.get("prompt"):
         return
     tools = [tool for tool in body.get("tools") or () if isinstance(tool, dict)]
     if choice["type"] == "function":
-        name = choice["name"]
+        name = wanted = choice["name"]
         offered = {tool.get("name") for tool in tools if tool.get("type") == "function"}
     else:
-        name = choice["type"]
-        offered = {tool.get("type") for tool in tools}
-    if name not in offered:
+        name, wanted = choice["type"], _family(choice["type"])
+        offered = {_family(tool.get("type")) for tool in tools}
+    if wanted not in offered:
         raise ApiError(
             "400",
             message=f"Tool choice '{name}' not found in 'tools' parameter.",
@@ -71,3 +75,9 @@ def _check_tool_choice(body: dict[str, Any]) -> None:
             param="tool_choice",
             code=None,
         )
+
+
+def _family(kind: Any) -> Any:
+    """A hosted tool's type without its date: ``web_search_preview_2025_03_11`` ->
+    ``web_search_preview``."""
+    return _DATED.sub("", kind) if isinstance(kind, str) else kind

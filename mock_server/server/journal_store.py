@@ -28,7 +28,7 @@ class Journal:
         max_bytes: int = DEFAULT_JOURNAL_BYTES,
     ) -> None:
         self._entries: deque[tuple[tuple[Any, ...], int]] = deque()
-        self.budget = budget
+        self.budget: SharedBudget | None = budget
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.bytes = 0
@@ -38,7 +38,8 @@ class Journal:
         entries = self._entries
         entries.append((entry, size))
         self.bytes += size
-        self.budget.spent(size)
+        if self.budget is not None:
+            self.budget.spent(size, self)
         if len(entries) > self.max_entries or self.bytes > self.max_bytes:
             while len(entries) > self.max_entries or (
                 self.bytes > self.max_bytes and len(entries) > 1
@@ -51,7 +52,8 @@ class Journal:
             return False
         _, size = self._entries.popleft()
         self.bytes -= size
-        self.budget.returned(size)
+        if self.budget is not None:
+            self.budget.returned(size)
         return True
 
     def clear(self) -> None:

@@ -86,7 +86,7 @@ class KeyedStore:
         while len(self._values) > self.max_entries or self.bytes > self.max_bytes:
             self.drop_oldest()
         if self.budget is not None:
-            self.budget.spent(size)
+            self.budget.spent(size, self)
 
     def delete(self, key: Hashable) -> bool:
         """Forget ``key``; False when nothing was stored under it."""

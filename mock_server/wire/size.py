@@ -15,7 +15,7 @@ from .delivery import StreamShape
 CHOICE_BYTES = 300  # a choice's envelope: index, role, finish_reason, logprobs ...
 CHUNK_BYTES = 250  # a stream chunk's envelope: id, object, created, model, delta ...
 LOGPROB_BYTES = 90  # one log-probability entry: token, logprob, bytes
-CHARS_PER_TOKEN = 3  # fewer than English averages, so the estimate errs high
+BYTES_PER_TOKEN = 3  # fewer than English averages, so the estimate errs high
 
 
 def estimated_size(
@@ -29,14 +29,14 @@ def estimated_size(
     wire carries each text whole (a Responses stream repeats it in its ``done`` events)."""
     total = 0
     for choice in choices:
-        chars = choice.text_length()
-        tokens = chars // CHARS_PER_TOKEN + 1
-        total += CHOICE_BYTES + chars * copies
+        text = choice.text_bytes()
+        tokens = text // BYTES_PER_TOKEN + 1
+        total += CHOICE_BYTES + text * copies
         if top_logprobs is not None:
             total += tokens * (top_logprobs + 1) * LOGPROB_BYTES
         if stream is not None:
-            per_chunk = 1 if stream.chunk == "char" else CHARS_PER_TOKEN
-            total += (chars // (per_chunk * max(1, stream.size)) + 1) * CHUNK_BYTES
+            per_chunk = 1 if stream.chunk == "char" else BYTES_PER_TOKEN
+            total += (text // (per_chunk * max(1, stream.size)) + 1) * CHUNK_BYTES
     return total
 
 

@@ -50,6 +50,7 @@ LIST_LIMIT = (1, 100, 20)  # input_items: the least, most and default page size
 # A stream carries an answer's text whole five times: in its deltas, then in the text's, the
 # content part's and the output item's done events, and in the completed response.
 STREAM_TEXT_COPIES = 5
+STREAM_ECHOES = 3  # and the response object itself three times: created, in progress, completed
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,9 @@ class Responses(Api):
         streaming = bool(body.get("stream"))
         shape = reply.stream if streaming else None
         size = estimated_size(messages[:1], None, shape, STREAM_TEXT_COPIES if streaming else 1)
+        # The response object echoes the request's settings (instructions, tools, text.format):
+        # once in a body, in three events of a stream; the request's bytes bound them.
+        size += len(exchange.raw or b"") * (STREAM_ECHOES if streaming else 1)
         asked = ["stream=true"] if streaming else []
         refuse_if_too_large(size, state.settings.max_response_bytes, asked)
         message = cut_to(messages[0], body.get("max_output_tokens"))
