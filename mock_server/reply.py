@@ -39,4 +39,9 @@ class Message:
         less the escapes of JSON strings)."""
         texts = [self.content, self.reasoning_content, self.refusal]
         texts += [text for call in self.tool_calls for text in (call.name, call.arguments)]
-        return sum(len(text.encode("utf-8", "surrogatepass")) for text in texts if text)
+        return sum(_utf8_length(text) for text in texts if text)
+
+
+def _utf8_length(text: str) -> int:
+    """``text``'s length in UTF-8 bytes (``isascii`` answers without reading an ASCII text)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
