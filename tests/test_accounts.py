@@ -12,7 +12,7 @@ import time
 import aiohttp
 import openai
 import pytest
-from conftest import TenantHandle, raw_request
+from conftest import TenantHandle, made, raw_request
 
 from mock_server.cli import main
 from mock_server.config import Chaos, KeySpec, Limits, Settings, build_settings
@@ -46,7 +46,7 @@ def account_server():
 
 def handle(server, tenant: TenantHandle, key: str, profile: str | None = None, **options):
     options.setdefault("max_retries", 0)
-    return openai.OpenAI(base_url=tenant.url(profile), api_key=key, **options)
+    return made(openai.OpenAI(base_url=tenant.url(profile), api_key=key, **options))
 
 
 @pytest.fixture

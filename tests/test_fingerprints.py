@@ -8,7 +8,7 @@ import re
 
 import openai
 import pytest
-from conftest import API_KEY, post_json, raw_request, sse_data
+from conftest import API_KEY, made, post_json, raw_request, sse_data
 
 from mock_server.testing.runner import MockServer
 
@@ -183,8 +183,10 @@ def test_deepseek_error_codes(profile, key, code, type_):
 
 
 def google_client(server, **options) -> openai.OpenAI:
-    return openai.OpenAI(
-        base_url=server.url + "/google/v1beta/openai", api_key=API_KEY, max_retries=0, **options
+    return made(
+        openai.OpenAI(
+            base_url=server.url + "/google/v1beta/openai", api_key=API_KEY, max_retries=0, **options
+        )
     )
 
 

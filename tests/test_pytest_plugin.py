@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openai
 import pytest
+from conftest import made
 
 pytest_plugins = ["pytester"]
 PROJECT = Path(__file__).parent / "plugin_project"
@@ -89,7 +90,7 @@ def test_fifty_parallel_tenants_see_only_their_own_state(server):
             handle.add(
                 {"name": "seq", "sequence": [{"content": f"{number}:{i}"} for i in range(10)]}
             )
-            client = openai.OpenAI(base_url=handle.base_url, api_key="sk-x", max_retries=0)
+            client = made(openai.OpenAI(base_url=handle.base_url, api_key="sk-x", max_retries=0))
             start.wait()
             seen = [
                 client.chat.completions.create(

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import openai
 import pytest
-from conftest import API_KEY
+from conftest import API_KEY, made
 from fuzzing import schemas
 from hypothesis import HealthCheck, given, settings
 from jsonschema import Draft202012Validator
@@ -75,7 +75,7 @@ ASK = [{"role": "user", "content": "Fill it in."}]
 
 @pytest.fixture
 def client(server) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server.url + "/v1", api_key=API_KEY, max_retries=0)
+    return made(openai.OpenAI(base_url=server.url + "/v1", api_key=API_KEY, max_retries=0))
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
