@@ -44,11 +44,17 @@ class Written(Protocol):
 
 @dataclass(slots=True)
 class WholeStream:
-    """A stream whose events are all due at once, without a fault: its headers, and what
-    aiohttp writes of it, a chunk each (the events together, then the wire's end, if any)."""
+    """A stream whose events are all due at once, without a fault: its headers, its events
+    (each its bytes first) and the wire's end; joined only by a sender that writes it whole."""
 
     headers: dict[str, str]
-    chunks: tuple[bytes, ...]
+    events: list[tuple[bytes, str]]
+    end: bytes
+
+    @property
+    def chunks(self) -> tuple[bytes, bytes]:
+        """What aiohttp writes of it, a chunk each: the events together, then the end."""
+        return b"".join([event[0] for event in self.events]), self.end
 
 
 class Later:

@@ -126,8 +126,7 @@ class Api:
         exchange.chunks = len(events)
         at_once = None
         if fault is None and reply.latency.all_at_once:
-            chunks = (b"".join([event[0] for event in events]), wire.end)
-            at_once = WholeStream({**STREAM_HEADERS, **headers}, chunks)
+            at_once = WholeStream({**STREAM_HEADERS, **headers}, events, wire.end)
         error_body = None
         if fault is not None and fault.type == "error_event":
             error_body = profile.error_body(ApiError(str(fault.status), status=fault.status))[1]
