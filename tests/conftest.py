@@ -3,6 +3,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,17 @@ def raw_request(
         )
     finally:
         connection.close()
+
+
+def wait_for(condition, seconds: float = 10.0, every: float = 0.02):
+    """Poll ``condition`` until it returns something true, or fail at the deadline."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(every)
+    raise AssertionError(f"not within {seconds} s: {condition.__doc__ or condition}")
 
 
 def auth_headers(content_type: str | None = "application/json") -> dict[str, str]:

@@ -12,7 +12,7 @@ import time
 import aiohttp
 import openai
 import pytest
-from conftest import TenantHandle, made, raw_request
+from conftest import TenantHandle, made, raw_request, wait_for
 
 from mock_server.cli import main
 from mock_server.config import Chaos, KeySpec, Limits, Settings, build_settings
@@ -274,13 +274,14 @@ def test_a_stream_still_being_sent_is_in_flight(shortcut):
             reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             reader.connect((server.settings.host, server.port))
             reader.sendall(head + data)
-            deadline = time.monotonic() + 10
-            while True:
+
+            def in_flight_or_sent() -> tuple[int, list[int]] | None:
+                """the stream is in flight, or sent"""
                 in_flight = tenant.admin("GET", "/accounts").json()["in_flight"]
                 sent = [entry["status"] for entry in tenant.requests()]
-                if in_flight or sent or time.monotonic() > deadline:
-                    break
-                time.sleep(0.02)
+                return (in_flight, sent) if in_flight or sent else None
+
+            in_flight, sent = wait_for(in_flight_or_sent)
             if server.app[STATE].shortcut.off is None:  # on, where this aiohttp allows it
                 assert (in_flight, sent) == (0, [200])
             else:

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 from aiohttp import web
-from conftest import API_KEY, TenantHandle, post_json, raw_request
+from conftest import API_KEY, TenantHandle, post_json, raw_request, wait_for
 
 from mock_server.accounts.account import MAX_ACCOUNTS
 from mock_server.config import Limits
@@ -26,17 +26,6 @@ from mock_server.testing.runner import MockServer
 
 pytest_plugins = ["pytester"]
 ASK = {"model": "gpt-4o", "messages": [{"role": "user", "content": "one two three"}]}
-
-
-def wait_for(condition, seconds: float = 10.0, every: float = 0.02):
-    """Poll ``condition`` until it returns something true, or fail at the deadline."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(every)
-    raise AssertionError(f"not within {seconds} s: {condition.__doc__ or condition}")
 
 
 def error_of(response) -> dict:
@@ -80,18 +69,17 @@ def test_long_model_names_are_not_remembered():
             for index in range(20):  # each model name a megabyte, as a client may choose
                 body = {**ASK, "model": f"{index:02d}" + "m" * 1_000_000}
                 assert post_json(bounded, "/v1/chat/completions", body).status == 200
+
+            def little_is_kept() -> bool:
+                """the journal's last entry is kept, not twenty model names"""
+                gc.collect()
+                return tracemalloc.get_traced_memory()[0] - before < 5_000_000
+
             # The server's thread lets go of its last request (aiohttp's handler of the closed
             # connection holds it) a moment after the answer: wait for that, up to a deadline.
-            deadline = time.monotonic() + 10
-            while True:
-                gc.collect()
-                kept = tracemalloc.get_traced_memory()[0] - before
-                if kept < 5_000_000 or time.monotonic() > deadline:
-                    break
-                time.sleep(0.02)
+            wait_for(little_is_kept)
         finally:
             tracemalloc.stop()
-        assert kept < 5_000_000  # the journal's last entry, not twenty model names
 
 
 def test_configured_tenants_and_their_scenarios_are_bounded():
