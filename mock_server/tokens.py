@@ -7,6 +7,12 @@ completion streamed token by token has exactly ``usage.completion_tokens`` conte
 
 Prompt tokens follow OpenAI's published accounting for chat messages: 3 tokens of framing per
 message, 1 more for a ``name``, and 3 to prime the reply; tool definitions count as their JSON.
+
+A text longer than ``EXACT_CHARS`` is counted on its first ``EXACT_CHARS`` characters, scaled to
+its length: an estimate where no model would take the text (a million characters is several
+times the largest context window), which keeps the count of a body as large as
+``max_body_bytes`` allows to some 40 ms instead of a second spent while no other request is
+answered.
 """
 
 from __future__ import annotations
@@ -32,21 +38,31 @@ def split_tokens(text: str) -> list[str]:
 
 
 def count_tokens(text: str) -> int:
+    """The tokens of ``text`` (estimated past ``EXACT_CHARS`` characters: see the module
+    docstring)."""
     if not text:
         return 0
-    if len(text) <= CACHED_TEXT:
+    size = len(text)
+    if size <= CACHED_TEXT:
         return _cached_count(text)
-    return len(TOKEN.findall(text))
+    if size <= EXACT_CHARS:
+        return _count(text)
+    return round(_count(text[:EXACT_CHARS]) * size / EXACT_CHARS)
 
 
 # Texts come back request after request (system prompts, tool definitions, scripted replies):
 # their counts are kept, for texts short enough that keeping them costs little.
 CACHED_TEXT = 4096
+EXACT_CHARS = 1 << 20
 
 
-@BoundedCache("token_counts", 4096, registry=SHARED).memoize
-def _cached_count(text: str) -> int:
-    return len(TOKEN.findall(text))
+def _count(text: str) -> int:
+    """The tokens of ``text``, counted without making them: the pattern matches every
+    character, so the number of its substitutions is the number of tokens."""
+    return TOKEN.subn("", text)[1]
+
+
+_cached_count = BoundedCache("token_counts", 4096, registry=SHARED).memoize(_count)
 
 
 def prompt_tokens(body: dict[str, Any]) -> int:
@@ -82,7 +98,7 @@ def _json_tokens(data: bytes) -> int:
 
 @BoundedCache("json_token_counts", 1024, registry=SHARED).memoize
 def _cached_json_count(data: bytes) -> int:
-    return len(TOKEN.findall(data.decode()))
+    return _count(data.decode())
 
 
 def answer_tokens(message: Message) -> int:

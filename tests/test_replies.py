@@ -7,6 +7,10 @@ import json
 import jsonschema
 import openai
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mock_server.tokens import CACHED_TEXT, EXACT_CHARS, count_tokens, split_tokens
 
 BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Tell me about Paris"}]}
 WEATHER = {
@@ -158,6 +162,22 @@ def test_usage_is_consistent_and_overridable(tenant):
         tenant, {"content": "x", "usage": {"prompt_tokens": 100, "completion_tokens": 5}}
     )
     assert body["usage"]["total_tokens"] == 105
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from("ab Z09 \t\n\x1c.,é中\u3000"), max_size=200) | st.text(max_size=200))
+def test_a_text_counts_as_many_tokens_as_a_stream_cuts_it_into(text):
+    assert count_tokens(text) == len(split_tokens(text))
+    longer = text * (CACHED_TEXT // max(len(text), 1) + 1)  # counted afresh, not kept
+    assert count_tokens(longer) == len(split_tokens(longer))
+
+
+def test_a_text_past_a_million_characters_is_counted_on_its_start(tenant):
+    # One token a character, then one every eight: counted whole, 9/8 of EXACT_CHARS.
+    prompt = "." * EXACT_CHARS + "a" * EXACT_CHARS
+    response = tenant.post({**BODY, "messages": [{"role": "user", "content": prompt}]})
+    assert response.status == 200
+    assert response.json()["usage"]["prompt_tokens"] == 3 + 3 + 2 * EXACT_CHARS
 
 
 def test_logprobs_when_requested(tenant):
