@@ -82,9 +82,8 @@ def test_watch_sees_a_rewrite_that_keeps_size_and_modification_time(tmp_path):
 
 def test_watch_reloads_and_keeps_the_last_good_set_on_a_broken_edit(tmp_path, caplog):
     import logging
-    import time
 
-    from conftest import TenantHandle
+    from conftest import TenantHandle, wait_for
 
     from mock_server.testing.runner import MockServer
 
@@ -95,21 +94,13 @@ def test_watch_reloads_and_keeps_the_last_good_set_on_a_broken_edit(tmp_path, ca
     def answer(handle) -> str:
         return handle.post(body).json()["choices"][0]["message"]["content"]
 
-    def wait_for(predicate) -> bool:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            if predicate():
-                return True
-            time.sleep(0.1)
-        return False
-
     with MockServer(scenarios=[str(tmp_path)], watch=True) as server:
         handle = TenantHandle(server, "watch")
         assert answer(handle) == "version one"
         path.write_text("scenarios:\n  - name: live\n    reply: {content: version two}\n")
-        assert wait_for(lambda: answer(handle) == "version two")
+        wait_for(lambda: answer(handle) == "version two")
         with caplog.at_level(logging.WARNING, logger="mock_server"):
             path.write_text("scenarios:\n  - name: live\n    reply: {contnet: broken}\n")
-            assert wait_for(lambda: "were not reloaded" in caplog.text)
+            wait_for(lambda: "were not reloaded" in caplog.text)
         assert "did you mean 'content'?" in caplog.text
         assert answer(handle) == "version two"
