@@ -92,6 +92,16 @@ REGEX_ATTACKS = {
         "required": ["a" * 40 + "!"],
         "propertyNames": {"pattern": "^(a|a)+$"},
     },
+    # Case folding joins characters across kinds: (?i:\u017f) matches s, the accent \u0345 iota.
+    "alternatives that meet through case folding": {
+        "type": "string",
+        "allOf": [{"pattern": "^s{25}!$"}, {"pattern": "(?:(?i:\u017f)|s)*$"}],
+    },
+    "rounds that meet through case folding": {
+        "type": "string",
+        "const": "\u03b9" * 25 + "!",
+        "pattern": "(?i)(\u0345\u03b9*)*$",
+    },
 }
 
 

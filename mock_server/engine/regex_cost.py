@@ -12,7 +12,11 @@ anchored at the start tries every position.
 
 Characters are compared by their ASCII members, and beyond ASCII by kind (decimal digit, other
 word character, space, anything else), which the character classes ``\\d``, ``\\w`` and ``\\s``
-never split; under ``IGNORECASE`` a letter stands for both its cases and any word character.
+never split. Under ``IGNORECASE``, Unicode case folding joins characters across those lines (the
+long s ``\\u017f`` and ``s``, the Kelvin sign and ``k``, the dotless ``\\u0131`` and ``i``, the
+accent ``\\u0345`` and the iota ``\\u03b9``): an ASCII letter stands for both its cases and any
+word character beyond ASCII, and a word or other character beyond ASCII for any ASCII letter and
+any word or other character.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ _CATEGORIES = {
     _c.CATEGORY_NOT_SPACE: (lambda ch: not ch.isspace(), {"digit", "word", "other"}),
 }
 _LETTERS = sum(1 << ord(ch) for ch in _ASCII if ch.isalpha())
+_FOLDING = frozenset({"word", "other"})  # kinds beyond ASCII that case folding crosses
 _HUGE = 1e300
 
 
@@ -242,10 +247,20 @@ def _chars(op: Any, arg: Any, nocase: bool) -> _Chars | None:
         chars = _EVERY
     else:
         return None
-    if nocase and chars.ascii & _LETTERS:
-        swapped = sum(1 << ord(_ASCII[code].swapcase()) for code in _bits(chars.ascii & _LETTERS))
-        chars = _Chars(chars.ascii | swapped, chars.kinds | {"word"})
-    return chars
+    return _either_case(chars) if nocase else chars
+
+
+def _either_case(chars: _Chars) -> _Chars:
+    """What ``chars`` matches when case is ignored (see the module docstring)."""
+    ascii_bits, kinds = chars.ascii, chars.kinds
+    if chars.kinds & _FOLDING:
+        ascii_bits, kinds = ascii_bits | _LETTERS, kinds | _FOLDING
+    if chars.ascii & _LETTERS:
+        ascii_bits |= sum(
+            1 << ord(_ASCII[code].swapcase()) for code in _bits(chars.ascii & _LETTERS)
+        )
+        kinds |= {"word"}
+    return _Chars(ascii_bits, kinds)
 
 
 def _class(items: Any) -> _Chars:
