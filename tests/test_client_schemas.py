@@ -248,8 +248,14 @@ def test_a_schema_too_large_to_check_quickly_is_refused(server, quiet):
     deep: dict = {"type": "string"}
     for _ in range(70):
         deep = {"type": "array", "items": deep}
+    booleans = {"anyOf": [True] * 5000}  # each a subschema the meta-schema check visits
     long_pattern = {"type": "string", "pattern": "(?:ab|cd)" * 2000}
-    cases = ((wide, "1000 objects"), (deep, "64 levels"), (long_pattern, "10000 characters"))
+    cases = (
+        (wide, "1000 objects"),
+        (booleans, "1000 objects and booleans"),
+        (deep, "64 levels"),
+        (long_pattern, "10000 characters"),
+    )
     for schema, why in cases:
         started = time.monotonic()
         response = post_json(server, "/v1/chat/completions", structured(schema))
@@ -268,6 +274,16 @@ def test_checking_a_value_is_bounded(server, quiet):
     assert time.monotonic() - started < 2
     assert response.status == 200
     assert "was not checked" in response.headers["x-mock-fallback-warning"]
+
+
+def test_unique_items_that_do_not_sort_are_not_compared_without_bound(server, quiet):
+    # Items of mixed types are compared pair by pair: 12.5 million pairs.
+    schema = {"type": "array", "uniqueItems": True, "const": ["s", *range(5000)]}
+    started = time.monotonic()
+    response = post_json(server, "/v1/chat/completions", structured(fresh(schema)))
+    assert time.monotonic() - started < 1
+    assert response.status == 200
+    assert "was not checked: it takes over" in response.headers["x-mock-fallback-warning"]
 
 
 def test_warnings_are_header_safe(server, quiet):

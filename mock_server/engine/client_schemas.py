@@ -1,13 +1,15 @@
 """A client's JSON Schema, before and after the fallback builds a value from it.
 
-Before: the schema may hold at most ``MAX_OBJECTS`` objects, nest ``MAX_NESTING`` levels, and
+Before: the schema may hold at most ``MAX_OBJECTS`` objects and booleans (``true`` and
+``false`` are subschemas too, and cost as much to check), nest ``MAX_NESTING`` levels, and
 hold ``MAX_PATTERN_TEXT`` characters of patterns (the meta-schema check costs a few tenths of a
 millisecond a subschema, recurses as deep as the schema nests, and compiles every pattern),
 else ``CannotGenerate``; then it is checked against the JSON Schema meta-schema
 (``NotASchema``, worded as OpenAI words it), and counts written as integral decimals
 (``"minItems": 3.0``, valid JSON Schema) become integers.
 
-After: the value is validated with at most ``MAX_CHECKS`` keyword evaluations, ``MAX_REF_NESTING``
+After: the value is validated with at most ``MAX_CHECKS`` keyword evaluations (``uniqueItems``
+counting one more for every ``PAIRS_A_CHECK`` pairs of items it may compare), ``MAX_REF_NESTING``
 references followed one inside another and ``MAX_REQUEST_WAYS`` of backtracking, and without the
 patterns (``pattern``, ``patternProperties``) that would not run quickly on the value's longest
 string (see ``patterns``): those are named in a warning instead of run.
@@ -26,6 +28,7 @@ MAX_OBJECTS = 1_000
 MAX_NESTING = 64
 MAX_PATTERN_TEXT = 10_000  # characters in all the schema's patterns together
 MAX_CHECKS = 20_000  # keyword evaluations: 10 to 25 microseconds each
+PAIRS_A_CHECK = 64  # items that do not sort are compared pair by pair: some 0.3 microseconds each
 MAX_REF_NESTING = 48
 # Keywords whose values are data, not subschemas, and those whose values map names to subschemas.
 DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
@@ -53,7 +56,7 @@ def checked(schema: Any) -> Any:
 
     objects, nesting = _size(schema)
     if objects > MAX_OBJECTS:
-        raise CannotGenerate(f"the schema holds more than {MAX_OBJECTS} objects", ())
+        raise CannotGenerate(f"the schema holds more than {MAX_OBJECTS} objects and booleans", ())
     if nesting > MAX_NESTING:
         raise CannotGenerate(f"the schema nests more than {MAX_NESTING} levels deep", ())
     if sum(map(len, _patterns(schema))) > MAX_PATTERN_TEXT:
@@ -117,6 +120,8 @@ class _Meter:
     def counted(self, keyword: str, check: Callable) -> Callable:
         def run(validator: Any, wanted: Any, instance: Any, schema: Any) -> Any:
             self.calls += 1
+            if keyword == "uniqueItems" and isinstance(instance, list):
+                self.calls += len(instance) * (len(instance) - 1) // 2 // PAIRS_A_CHECK
             if self.calls > MAX_CHECKS:
                 raise _OutOfChecks(f"it takes over {MAX_CHECKS} steps")
             self.searched += self.searches(keyword, wanted, instance, schema)
@@ -153,8 +158,8 @@ class _Meter:
 
 
 def _size(value: Any) -> tuple[int, int]:
-    """How many objects ``value`` holds and how deep its objects and arrays nest (walked
-    level by level, and only while within the bounds)."""
+    """How many objects and booleans ``value`` holds and how deep its objects and arrays nest
+    (walked level by level, and only while within the bounds)."""
     level = [value] if isinstance(value, (dict, list)) else []
     objects = depth = 0
     while level and objects <= MAX_OBJECTS and depth <= MAX_NESTING:
@@ -164,6 +169,7 @@ def _size(value: Any) -> tuple[int, int]:
         for node in level:
             children = node.values() if isinstance(node, dict) else node
             deeper.extend(c for c in children if isinstance(c, (dict, list)))
+            objects += sum(type(c) is bool for c in children)
         level = deeper
     return objects, depth
 
