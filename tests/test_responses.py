@@ -578,17 +578,29 @@ def test_a_chain_of_long_conversations_counts_against_the_store(tenant, client):
     """Each stored response lists its whole conversation: that counts, so a long chain pushes
     out the oldest responses instead of growing past the tenant's bound."""
     store = tenant.server.app[STATE].tenants.get(tenant.name).store
-    store.max_bytes = 1_000_000  # the tenant's bound, lowered to keep the test short
-    many = [{"role": "user", "content": f"m{index}"} for index in range(5_000)]
-    first = client.responses.create(model=MODEL, input=many)
+    store.max_bytes = 500_000  # the tenant's bound, lowered to keep the test short
+    many = [{"role": "user", "content": f"m{index}"} for index in range(1_000)]
+    first = client.responses.create(model=MODEL, input=many)  # about 350 KB in memory
     previous = first.id
-    for _ in range(30):  # 30 x 5,000 listed items x 8 bytes: past the bound
+    for _ in range(30):  # 30 x 1,000 listed items x 8 bytes, and 30 answers: past the bound
         previous = client.responses.create(
             model=MODEL, input="more", previous_response_id=previous
         ).id
     with pytest.raises(openai.NotFoundError):
         client.responses.retrieve(first.id)
     assert client.responses.retrieve(previous).id == previous
+
+
+def test_a_request_of_many_small_items_is_stored_by_what_it_holds_in_memory(tenant, client):
+    """Parsed, a small input item takes some ten times its JSON text: the store counts that,
+    so a tenant's bound holds for what its responses keep in memory."""
+    store = tenant.server.app[STATE].tenants.get(tenant.name).store
+    store.max_bytes = 1_000_000
+    many = [{"role": "user", "content": ""}] * 10_000  # 290 KB of JSON, 3.5 MB in memory
+    response = client.responses.create(model=MODEL, input=many)
+    with pytest.raises(openai.BadRequestError, match="not found"):
+        client.responses.create(model=MODEL, input="more", previous_response_id=response.id)
+    assert store.bytes == 0
 
 
 @pytest.mark.parametrize(
