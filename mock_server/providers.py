@@ -5,7 +5,7 @@ headers and ids, and the compiled checks of its requests. Loaded from profile fi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,14 +117,17 @@ class Profile:
             }
         return out
 
-    def error_body(self, error: ApiError) -> tuple[int, Any]:
-        """The status and body of ``error`` in this profile's wording and envelope."""
+    def error_body(
+        self, error: ApiError, named: Mapping[str, str] | None = None
+    ) -> tuple[int, Any]:
+        """The status and body of ``error`` in this profile's wording and envelope; ``named``:
+        what the wording may name of the request (``model``, ``key``) where ``error`` does not."""
         entry = self.errors.get(error.kind) or self.errors.get(str(error.status or 500))
         status = error.status or (entry.status if entry else 500)
         entry = entry or ErrorEntry(status, "api_error", None, "{detail}")
         values = {
             "detail": error.detail, "model": "", "key": "", "key_tail": "", "name": "",
-            "retry": "1s", **error.values,
+            "retry": "1s", **(named or {}), **error.values,
         }  # fmt: skip
         if error.message is not None:
             message = error.message

@@ -20,6 +20,12 @@ def redact(key: str) -> str:
     return key[:3] + "*" * (len(key) - 7) + key[-4:]
 
 
+def shown_key(key: str) -> dict[str, str]:
+    """The placeholders an error message may show a key by: ``key`` redacted, ``key_tail`` its
+    last four characters."""
+    return {"key": redact(key), "key_tail": "****" + key[-4:]}
+
+
 def redact_headers(pairs: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     """Raw header pairs as a mapping of lower-case names, secret values masked."""
     out = {}

@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 from conftest import API_KEY, auth_headers, post_json, raw_request
 
+from mock_server.redaction import redact
 from mock_server.server.connection import release
 from mock_server.server.state import STATE
 from mock_server.testing.runner import MockServer
@@ -315,6 +316,24 @@ def test_forced_statuses_have_a_message(server, status):
     response = post_json(server, "/v1/chat/completions", ASK, {"X-Mock-Status": status})
     assert response.status == int(status)
     error_of(response)
+
+
+@pytest.mark.parametrize(
+    "status, named",
+    [
+        ("429", "Rate limit reached for gpt-4o in organization"),
+        ("404", "The model `gpt-4o` does not exist"),
+        ("401", f"Incorrect API key provided: {redact(API_KEY)}."),
+    ],
+)
+def test_a_forced_error_names_the_request_model_and_key(server, tenant, status, named):
+    """The catalog's wording names the model asked for and the key (redacted), as the
+    provider's own errors do, whether a header forces the status or a scenario scripts it."""
+    forced = post_json(server, "/v1/chat/completions", ASK, {"X-Mock-Status": status})
+    tenant.add({"name": f"scripted-{status}", "reply": {"status": int(status)}})
+    for response in (forced, tenant.post(ASK)):
+        assert response.status == int(status)
+        assert error_of(response)["message"].startswith(named)
 
 
 def test_a_scripted_status_without_words_has_a_message(tenant):

@@ -6,7 +6,7 @@ import hmac
 
 from ..errors import ApiError
 from ..providers import Profile
-from ..redaction import redact
+from ..redaction import shown_key
 from .exchange import Incoming
 from .headers import raw, readable
 from .state import ServerState
@@ -24,6 +24,5 @@ def authenticate(state: ServerState, request: Incoming, profile: Profile) -> str
         # Compare with every key in constant time, so timing tells nothing about near misses.
         given = raw(key)
         if not any([hmac.compare_digest(given, known) for known in state.api_keys]):
-            shown = readable(key)
-            raise ApiError("401", values={"key": redact(shown), "key_tail": "****" + shown[-4:]})
+            raise ApiError("401", values=shown_key(readable(key)))
     return readable(key)

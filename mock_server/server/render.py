@@ -52,11 +52,12 @@ def error_answer(
     request_id: str,
     headers: dict[str, str] | None = None,
     started: float | None = None,
+    named: dict[str, str] | None = None,
 ) -> Answer:
     """``error`` in ``profile``'s wording and envelope, with ``headers`` (rate limits ...) and
     its own; ``started`` (``time.monotonic()`` when the request came) for a processing-time
-    header."""
-    status, body = profile.error_body(error)
+    header; ``named``: what the wording may name of the request (``Profile.error_body``)."""
+    status, body = profile.error_body(error, named)
     headers = {**(headers or {}), **error.headers}
     # A rate-limited answer tells the client when to come back, as providers do; a scenario
     # that says otherwise (either header) is left as it is.
