@@ -90,11 +90,29 @@ def test_error_event_wire_format(tenant):
     assert "[DONE]" not in payloads
 
 
-def test_no_done(tenant):
-    scripted(tenant, {"type": "no_done", "after_chunks": 100})
-    payloads = sse_data(tenant.post({**BODY, "stream": True}).body)
+@pytest.mark.parametrize(
+    "fault, header",
+    [
+        ({"type": "no_done"}, None),
+        ({"type": "no_done", "after_chunks": 100}, None),
+        (None, "no_done"),
+    ],
+    ids=["scripted", "scripted past the stream's length", "forced"],
+)
+def test_no_done_sends_the_whole_stream_without_its_end(tenant, fault, header):
+    if fault is not None:
+        scripted(tenant, fault)
+    forced = {"X-Mock-Fault": header} if header else None
+    payloads = sse_data(tenant.post({**BODY, "stream": True}, headers=forced).body)
     assert payloads[-1] != "[DONE]"
     assert json.loads(payloads[-1])["choices"][0]["finish_reason"] == "stop"
+
+
+def test_no_done_with_a_count_ends_after_that_many_chunks(tenant):
+    response = tenant.post({**BODY, "stream": True}, headers={"X-Mock-Fault": "no_done:2"})
+    payloads = sse_data(response.body)
+    assert len(payloads) == 2
+    assert json.loads(payloads[-1])["choices"][0]["finish_reason"] is None
 
 
 def test_stream_fault_on_a_plain_request_becomes_its_plain_twin(tenant):

@@ -495,6 +495,17 @@ def test_stream_faults_in_the_responses_wire(tenant, kind):
             json.loads(blocks[-1].split("\n")[1][6:])
 
 
+def test_no_done_without_a_count_sends_every_event_but_the_last(tenant):
+    path = tenant.url().removeprefix(tenant.server.url) + "/responses"
+    body = {"model": MODEL, "input": "x", "stream": True}
+    whole, cut = (
+        post_json(tenant.server, path, body, headers).body.decode().strip("\n").split("\n\n")
+        for headers in (None, {"X-Mock-Fault": "no_done"})
+    )
+    assert whole[-1].startswith("event: response.completed")
+    assert len(cut) == len(whole) - 1 and cut[-1].startswith("event: response.output_item.done")
+
+
 def test_items_get_ids_and_an_item_twice_is_refused(client):
     output = {"type": "function_call_output", "id": None, "call_id": "c1", "output": "x"}
     call = {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"}

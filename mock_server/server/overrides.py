@@ -62,7 +62,7 @@ def read_overrides(headers: Mapping[str, str]) -> Overrides:
                 f"'{fault_text}' is not a fault; use one of {known} "
                 "(stream faults may add ':N' chunks)",
             )
-        fault = Fault(kind, int(after or 0))
+        fault = Fault(kind, int(after) if colon else None)
     return Overrides(scenario, status, fault)
 
 

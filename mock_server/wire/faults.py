@@ -3,7 +3,8 @@
 Plain faults replace the whole response: ``reset`` (the connection is reset, no response),
 ``empty`` (closed with no bytes), ``malformed_json`` (a 200 whose body is not JSON), ``hang``
 (never answers). Stream faults strike after ``after_chunks`` chunks of a stream:
-``disconnect``, ``malformed_chunk``, ``stall``, ``error_event`` and ``no_done``.
+``disconnect``, ``malformed_chunk``, ``stall``, ``error_event`` and ``no_done``; without a count,
+at once, but for ``no_done``, which sends the whole stream without its end.
 """
 
 from __future__ import annotations
@@ -27,8 +28,15 @@ class Fault:
     """A fault to inject; ``after_chunks`` only means something for stream faults."""
 
     type: str
-    after_chunks: int = 0
+    after_chunks: int | None = None
     status: int = 500
+
+    def chunks_before(self, total: int) -> int:
+        """How many of a stream's ``total`` chunks go out before the fault strikes (see the
+        module docstring)."""
+        if self.after_chunks is None:
+            return total if self.type == "no_done" else 0
+        return min(self.after_chunks, total)
 
     @classmethod
     def parse(cls, spec: Any) -> Fault:
@@ -37,7 +45,7 @@ class Fault:
             return cls(spec)
         return cls(
             str(spec["type"]),
-            int(spec.get("after_chunks", 0)),
+            None if spec.get("after_chunks") is None else int(spec["after_chunks"]),
             int(spec.get("status", 500)),
         )
 

@@ -74,8 +74,7 @@ async def send_stream(
     response = web.StreamResponse(headers={**STREAM_HEADERS, **(headers or {})})
     loop = asyncio.get_running_loop()
     rng = rng or random.Random()
-    cut = fault.after_chunks if fault is not None else None
-    upto = len(events) if cut is None else min(cut, len(events))
+    upto = len(events) if fault is None else fault.chunks_before(len(events))
     try:
         await response.prepare(request)
         started = loop.time()
