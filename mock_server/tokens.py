@@ -10,9 +10,8 @@ message, 1 more for a ``name``, and 3 to prime the reply; tool definitions count
 
 A text longer than ``EXACT_CHARS`` is counted on its first ``EXACT_CHARS`` characters, scaled to
 its length: an estimate where no model would take the text (a million characters is several
-times the largest context window), which keeps the count of a body as large as
-``max_body_bytes`` allows to some 40 ms instead of a second spent while no other request is
-answered.
+times the largest context window), which keeps the count of any one text to some 35 ms, where
+a 10 MiB prompt took 0.4 s, twice (its echo too), while no other request was answered.
 """
 
 from __future__ import annotations
