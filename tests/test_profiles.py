@@ -272,6 +272,13 @@ INVALID = {
     "openai": [
         (with_(OPENAI_BASIC, foo=1), 400, "invalid_request_error", None, "foo"),
         (
+            with_(OPENAI_BASIC, metadata={f"k{index}": "v" for index in range(17)}),
+            400,
+            "invalid_request_error",
+            "object_above_max_properties",
+            "metadata",
+        ),
+        (
             with_(OPENAI_BASIC, model=DELETE),
             400,
             "invalid_request_error",

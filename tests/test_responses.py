@@ -234,6 +234,21 @@ def test_store_false_cannot_be_continued(client):
     assert error["message"] == f"Previous response with id '{unstored.id}' not found."
 
 
+def test_metadata_holds_at_most_sixteen_pairs(client):
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(
+            model=MODEL, input="x", metadata={f"k{index}": "v" for index in range(17)}
+        )
+    error = caught.value.body
+    assert (error["code"], error["param"]) == ("object_above_max_properties", "metadata")
+    assert error["message"] == (
+        "Invalid 'metadata': too many properties. Expected an object with at most 16 "
+        "properties, but got an object with 17 properties instead."
+    )
+    sixteen = {f"k{index}": "v" for index in range(16)}
+    assert client.responses.create(model=MODEL, input="x", metadata=sixteen).metadata == sixteen
+
+
 def test_retrieve_equals_create_and_delete_then_404(client):
     created = client.responses.create(model=MODEL, input="keep me")
     assert client.responses.retrieve(created.id) == created

@@ -47,6 +47,7 @@ KEYWORDS = frozenset(
         "properties",
         "required",
         "additionalProperties",
+        "maxProperties",
         "anyOf",
         "oneOf",
     }
@@ -174,7 +175,9 @@ class SchemaCompiler:
         if any(k in schema for k in ("items", "minItems", "maxItems")):
             items = self.compile(schema["items"], document_id) if "items" in schema else None
             checks.append(_array_check(items, schema.get("minItems"), schema.get("maxItems")))
-        if any(k in schema for k in ("properties", "required", "additionalProperties")):
+        if any(
+            k in schema for k in ("properties", "required", "additionalProperties", "maxProperties")
+        ):
             checks.append(self._object_check(schema, document_id))
         return _all_of(checks)
 
@@ -228,6 +231,7 @@ class SchemaCompiler:
             for name, sub in schema.get("properties", {}).items()
         }
         required = tuple(schema.get("required", ()))
+        max_properties = schema.get("maxProperties")
         additional = schema.get("additionalProperties", True)
         extra: Check | bool
         extra = (
@@ -237,6 +241,8 @@ class SchemaCompiler:
         def check_object(value: Any) -> None:
             if type(value) is not dict:
                 return
+            if max_properties is not None and len(value) > max_properties:
+                raise _too_many_properties(max_properties, len(value))
             for name in required:
                 if name not in value:
                     raise _missing(name)
@@ -476,6 +482,17 @@ def _length_error(kind: str, side: str, limit: int, actual: int) -> Invalid:
         lambda path: (
             f"Invalid '{path}': {kind} {words}. Expected {article} {kind} with {extreme} length "
             f"{limit}, but got {article} {kind} with length {actual} instead."
+        ),
+        value_error=True,
+    )
+
+
+def _too_many_properties(limit: int, actual: int) -> Invalid:
+    return Invalid(
+        "object_above_max_properties",
+        lambda path: (
+            f"Invalid '{path}': too many properties. Expected an object with at most {limit} "
+            f"properties, but got an object with {actual} properties instead."
         ),
         value_error=True,
     )
