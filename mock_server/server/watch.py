@@ -60,10 +60,8 @@ def _changed(before: dict[Path, Stamp], after: dict[Path, Stamp]) -> bool:
     return False
 
 
-async def _watch(app: web.Application) -> None:
+async def _watch(app: web.Application, seen: dict[Path, Stamp]) -> None:
     state = app[STATE]
-    paths = state.scenario_paths()
-    seen = await asyncio.to_thread(_stamps, paths)
     while True:
         await asyncio.sleep(POLL_SECONDS)
         paths = state.scenario_paths()  # a recording file appears with its first recording
@@ -82,8 +80,11 @@ async def _watch(app: web.Application) -> None:
 
 
 async def watch_scenarios(app: web.Application) -> AsyncIterator[None]:
-    """An aiohttp ``cleanup_ctx`` that runs the watcher for the app's lifetime."""
-    task = asyncio.create_task(_watch(app))
+    """An aiohttp ``cleanup_ctx`` that runs the watcher for the app's lifetime. The files are
+    first looked at before the server answers anything, so an edit made once it answers is
+    never taken for the starting state."""
+    seen = await asyncio.to_thread(_stamps, app[STATE].scenario_paths())
+    task = asyncio.create_task(_watch(app, seen))
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
