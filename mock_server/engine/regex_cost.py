@@ -12,11 +12,12 @@ anchored at the start tries every position.
 
 Characters are compared by their ASCII members, and beyond ASCII by kind (decimal digit, other
 word character, space, anything else), which the character classes ``\\d``, ``\\w`` and ``\\s``
-never split. Under ``IGNORECASE``, Unicode case folding joins characters across those lines (the
-long s ``\\u017f`` and ``s``, the Kelvin sign and ``k``, the dotless ``\\u0131`` and ``i``, the
-accent ``\\u0345`` and the iota ``\\u03b9``): an ASCII letter stands for both its cases and any
+never split. Under ``IGNORECASE``, Unicode case folding joins listed characters across those lines
+(the long s ``\\u017f`` and ``s``, the Kelvin sign and ``k``, the dotless ``\\u0131`` and ``i``,
+the accent ``\\u0345`` and the iota ``\\u03b9``): an ASCII letter stands for both its cases and any
 word character beyond ASCII, and a word or other character beyond ASCII for any ASCII letter and
-any word or other character.
+any word or other character. The classes ``\\d``, ``\\w`` and ``\\s`` test a character as it is,
+and a negated class matches at most what it matches with case kept.
 """
 
 from __future__ import annotations
@@ -234,24 +235,26 @@ def _parts(items: Any, nocase: bool) -> list[tuple[_Chars, int, Any]] | None:
 
 
 def _chars(op: Any, arg: Any, nocase: bool) -> _Chars | None:
-    """What a one-character part matches, or None when ``op`` is not one."""
+    """What a one-character part matches (see the module docstring), or None when ``op`` is
+    not one."""
     if op is _c.LITERAL:
-        chars = _Chars(1 << arg, frozenset()) if arg < 128 else _Chars(0, frozenset(_kind(arg)))
-    elif op is _c.IN and arg and arg[0][0] is _c.NEGATE:
-        chars = _outside(_class(arg[1:]))
-    elif op is _c.IN:
-        chars = _class(arg)
-    elif op is _c.NOT_LITERAL:
-        chars = _outside(_Chars(1 << arg, frozenset()) if arg < 128 else _NOTHING)
-    elif op is _c.ANY:
-        chars = _EVERY
-    else:
-        return None
+        return _literal(arg, nocase)
+    if op is _c.IN and arg and arg[0][0] is _c.NEGATE:
+        return _outside(_class(arg[1:], False))
+    if op is _c.IN:
+        return _class(arg, nocase)
+    if op is _c.NOT_LITERAL:
+        return _outside(_literal(arg, False))
+    return _EVERY if op is _c.ANY else None
+
+
+def _literal(code: int, nocase: bool) -> _Chars:
+    chars = _Chars(1 << code, frozenset()) if code < 128 else _Chars(0, frozenset(_kind(code)))
     return _either_case(chars) if nocase else chars
 
 
 def _either_case(chars: _Chars) -> _Chars:
-    """What ``chars`` matches when case is ignored (see the module docstring)."""
+    """What listed ``chars`` match when case is ignored (see the module docstring)."""
     ascii_bits, kinds = chars.ascii, chars.kinds
     if chars.kinds & _FOLDING:
         ascii_bits, kinds = ascii_bits | _LETTERS, kinds | _FOLDING
@@ -263,24 +266,23 @@ def _either_case(chars: _Chars) -> _Chars:
     return _Chars(ascii_bits, kinds)
 
 
-def _class(items: Any) -> _Chars:
+def _class(items: Any, nocase: bool) -> _Chars:
     """What a ``[...]`` class that is not negated matches."""
-    ascii_bits, kinds = 0, set()
+    chars = _NOTHING
     for op, arg in items:
         if op is _c.LITERAL:
-            ascii_bits |= 1 << arg if arg < 128 else 0
-            kinds |= set() if arg < 128 else _kind(arg)
+            chars |= _literal(arg, nocase)
         elif op is _c.RANGE:
             low, high = arg
-            ascii_bits |= sum(1 << code for code in range(low, min(high, 127) + 1))
-            kinds |= _KINDS if high >= 128 else set()
+            ascii_bits = sum(1 << code for code in range(low, min(high, 127) + 1))
+            listed = _Chars(ascii_bits, _KINDS if high >= 128 else frozenset())
+            chars |= _either_case(listed) if nocase else listed
         elif op is _c.CATEGORY and arg in _CATEGORIES:
             test, beyond = _CATEGORIES[arg]
-            ascii_bits |= sum(1 << ord(ch) for ch in _ASCII if test(ch))
-            kinds |= beyond
+            chars |= _Chars(sum(1 << ord(ch) for ch in _ASCII if test(ch)), frozenset(beyond))
         else:
             return _EVERY
-    return _Chars(ascii_bits, frozenset(kinds))
+    return chars
 
 
 def _outside(chars: _Chars) -> _Chars:
