@@ -297,3 +297,53 @@ def test_keepalive_comments_while_waiting_for_the_first_token():
         assert assemble(raw)["choices"][0]["content"] == "ok"
         openai_raw = handle.post({**body, "model": "gpt-4o"}).body
         assert b"keep-alive" not in openai_raw
+
+
+def test_a_refusal_streams_as_openai_streams_one(tenant):
+    """The first delta holds ``"content":null,"refusal":""``, and with logprobs asked for each
+    piece has its own under ``refusal`` (openai-python's recorded stream ``569c877e….bin``);
+    the SDK's helper puts together what the plain answer says."""
+    refusal = "I can't help with that."
+    tenant.add({"name": "no", "priority": 10, "reply": {"content": None, "refusal": refusal}})
+    body = {"model": "gpt-4o", "messages": ASK, "stream": True, "logprobs": True}
+    chunks = [json.loads(p)["choices"][0] for p in sse_data(tenant.post(body).body)[:-1]]
+    assert chunks[0]["delta"] == {"role": "assistant", "content": None, "refusal": ""}
+    assert chunks[0]["logprobs"] == {"content": None, "refusal": []}
+    pieces = chunks[1:-1]
+    assert "".join(c["delta"]["refusal"] for c in pieces) == refusal
+    for chunk in pieces:
+        assert chunk["logprobs"]["content"] is None
+        assert [e["token"] for e in chunk["logprobs"]["refusal"]] == [chunk["delta"]["refusal"]]
+    with tenant.client().chat.completions.stream(model="gpt-4o", messages=ASK) as stream:
+        streamed = stream.get_final_completion().choices[0].message
+    plain = tenant.client().chat.completions.create(model="gpt-4o", messages=ASK)
+    assert (streamed.content, streamed.refusal) == (None, refusal)
+    assert (plain.choices[0].message.content, plain.choices[0].message.refusal) == (None, refusal)
+
+
+def test_the_first_delta_opens_the_logprobs_of_a_text(tenant):
+    """``{"content":[],"refusal":null}`` on the role's delta (``83b060ba….bin``)."""
+    tenant.add({"name": "hi", "priority": 10, "reply": {"content": "Foo!"}})
+    body = {"model": "gpt-4o", "messages": ASK, "stream": True, "logprobs": True}
+    chunks = [json.loads(p)["choices"][0] for p in sse_data(tenant.post(body).body)[:-1]]
+    assert chunks[0]["logprobs"] == {"content": [], "refusal": None}
+    assert all(c["logprobs"]["refusal"] is None for c in chunks[1:-1])
+    assert chunks[-1]["logprobs"] is None
+
+
+@pytest.mark.parametrize(
+    ("asked", "served"),
+    [(None, "default"), ("auto", "default"), ("flex", "flex"), ("fast", "priority")],
+)
+def test_the_answer_names_the_tier_that_served_it(tenant, asked, served):
+    """``fast`` is served as ``priority``, ``auto`` as ``default`` (the spec's ``service_tier``);
+    the same request with another tier is not answered from the body kept for the first."""
+    tier = {} if asked is None else {"service_tier": asked}
+    for _ in range(3):  # kept bodies answer from the third time on
+        default = tenant.post({"model": "gpt-4o", "messages": ASK}).json()
+        body = tenant.post({"model": "gpt-4o", "messages": ASK, **tier}).json()
+        assert (default["service_tier"], body["service_tier"]) == ("default", served)
+    chunks = tenant.client().chat.completions.create(
+        model="gpt-4o", messages=ASK, stream=True, **tier
+    )
+    assert {chunk.service_tier for chunk in chunks} == {served}

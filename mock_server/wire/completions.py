@@ -59,6 +59,18 @@ def requested_top_logprobs(body: dict[str, Any]) -> int | None:
     return (body.get("top_logprobs") or 0) if body.get("logprobs") else None
 
 
+# The tier OpenAI says served a request: ``fast`` is served as ``priority``, and ``auto`` or no
+# tier as ``default`` (for a project without Scale Tier). Source: ``service_tier`` in the OpenAPI
+# spec's ``CreateChatCompletionRequest`` and ``CreateResponse`` (openai-python's create params).
+SERVED_TIERS = {"flex": "flex", "scale": "scale", "priority": "priority", "fast": "priority"}
+
+
+def served_tier(body: dict[str, Any]) -> str:
+    """The ``service_tier`` an answer to ``body`` reports."""
+    asked = body.get("service_tier")
+    return SERVED_TIERS.get(asked, "default") if isinstance(asked, str) else "default"
+
+
 def max_completion_tokens(body: dict[str, Any]) -> int | None:
     value = body.get("max_completion_tokens")
     return value if value is not None else body.get("max_tokens")
@@ -77,6 +89,7 @@ class Completion:
     provider: str | None = None
     usage_override: dict[str, int] = field(default_factory=dict)
     top_logprobs: int | None = None  # None: logprobs were not requested
+    service_tier: str = "default"
 
     @lazy  # read twice for a body: one cache look-up
     def fingerprint(self) -> str | None:
@@ -142,14 +155,19 @@ class Completion:
             message["refusal"] = choice.refusal
         return message
 
-    def logprobs(self, text: str | None) -> dict[str, Any] | None:
-        """Deterministic log probabilities for ``text``'s tokens, when they were requested."""
+    def logprobs(self, text: str | None, field: str = "content") -> dict[str, Any] | None:
+        """Deterministic log probabilities for the tokens of ``text``, the reply's ``content``
+        or its ``refusal`` (``field``; the other is null), when they were requested."""
         if self.top_logprobs is None or text is None:
             return None
-        return {
-            "content": [token_logprob(t, self.top_logprobs) for t in split_tokens(text)],
-            "refusal": None,
-        }
+        entries = [token_logprob(t, self.top_logprobs) for t in split_tokens(text)]
+        return {"content": None, "refusal": None, field: entries}
+
+    def choice_logprobs(self, choice: Message) -> dict[str, Any] | None:
+        """The log probabilities of a whole choice: of its refusal when it has no content."""
+        if choice.content is None and choice.refusal is not None:
+            return self.logprobs(choice.refusal, "refusal")
+        return self.logprobs(choice.content)
 
     def header(self, object_type: str) -> dict[str, Any]:
         """The fields every body or chunk of this completion starts with."""
@@ -160,7 +178,7 @@ class Completion:
             "model": self.model,
         }
         if self.profile.response.get("service_tier"):
-            head["service_tier"] = "default"
+            head["service_tier"] = self.service_tier
         if self.fingerprint is not None:
             head["system_fingerprint"] = self.fingerprint
         if self.provider is not None:
@@ -191,7 +209,7 @@ class Completion:
         for index, choice in enumerate(self.choices):
             entry = {"index": index, "message": self.message(choice)}
             if with_logprobs:
-                entry["logprobs"] = self.logprobs(choice.content)
+                entry["logprobs"] = self.choice_logprobs(choice)
             entry["finish_reason"] = choice.derived_finish_reason()
             choices.append(entry)
         body["usage"] = self.usage()
@@ -222,6 +240,7 @@ def new_completion(
         provider = hint or profile.default_provider
     return Completion(
         top_logprobs=requested_top_logprobs(body),
+        service_tier=served_tier(body),
         id=ids.completion(style),
         created=int(time.time()),
         model=profile.answer_model(str(body.get("model", ""))),

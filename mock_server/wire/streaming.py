@@ -42,14 +42,20 @@ def _choice_deltas(choice: Message, shape: StreamShape, extras: dict[str, bool])
     when the answer is only tool calls, as OpenAI sends it), then reasoning, content, refusal
     and each tool call's argument fragments."""
     reasoning = choice.reasoning_content is not None and extras.get("reasoning_content")
-    first: dict[str, Any] = {"role": "assistant", "content": "" if not choice.tool_calls else None}
+    # A refusal opens with ``"content":null,"refusal":""`` (openai-python's recorded streams,
+    # ``.inline-snapshot/external/569c877e….bin``).
+    refusing = choice.refusal is not None and not choice.content and not choice.tool_calls
+    first: dict[str, Any] = {
+        "role": "assistant",
+        "content": None if choice.tool_calls or refusing else "",
+    }
     if reasoning and extras.get("reasoning_null_in_answer"):  # DeepSeek's reasoning streams
         first = {"role": "assistant", "content": None, "reasoning_content": ""}
     calls_first = bool(choice.tool_calls) and not choice.content and not choice.refusal
     if calls_first:
         first["tool_calls"] = [_call_opening(0, choice.tool_calls[0])]
     if extras.get("message_extras"):
-        first["refusal"] = None
+        first["refusal"] = "" if refusing else None
     yield first
     if reasoning:
         for piece in shape.pieces(choice.reasoning_content):
@@ -90,18 +96,31 @@ _STRING_DELTA_OPENINGS = {
 _CLOSE_STRING_DELTA = b'},"logprobs":null,"finish_reason":null}'
 
 
+_WITH_LOGPROBS = ("content", "refusal")
+
+
 def _render_delta(choice: int, delta: Any, completion: Completion) -> tuple[bytes, str]:
-    """One choice entry as JSON, and the text it carries (for pacing)."""
-    if completion.top_logprobs is not None and isinstance(delta, tuple) and delta[0] == "content":
+    """One choice entry as JSON, and the text it carries (for pacing). With logprobs asked
+    for, the role's delta has an empty list of them for what the reply says (content or
+    refusal), and each piece its own (openai-python's recorded streams, ``83b060ba….bin`` and
+    ``569c877e….bin``)."""
+    asked = completion.top_logprobs is not None
+    if asked and isinstance(delta, tuple) and delta[0] in _WITH_LOGPROBS:
+        field, piece = delta[0], delta[1]
         body = {
             "index": choice,
-            "delta": {"content": delta[1]},
-            "logprobs": completion.logprobs(delta[1]),
+            "delta": {field: piece},
+            "logprobs": completion.logprobs(piece, field),
             "finish_reason": None,
         }
-        return dumps(body), delta[1]
+        return dumps(body), piece
     if isinstance(delta, dict):
-        body = {"index": choice, "delta": delta, "logprobs": None, "finish_reason": None}
+        logprobs = None
+        if asked and "role" in delta and not delta.get("tool_calls"):
+            logprobs = completion.logprobs(
+                "", "refusal" if delta.get("refusal") == "" else "content"
+            )
+        body = {"index": choice, "delta": delta, "logprobs": logprobs, "finish_reason": None}
         calls = delta.get("tool_calls")
         return dumps(body), calls[0]["function"]["name"] if calls else ""
     field, piece, call_index = delta

@@ -18,7 +18,12 @@ from ...engine.reply_specs import ReplySpec
 from ...engine.request_view import RequestView
 from ...reply import Message
 from ...tokens import prompt_tokens
-from ...wire.completions import max_completion_tokens, new_completion, requested_top_logprobs
+from ...wire.completions import (
+    max_completion_tokens,
+    new_completion,
+    requested_top_logprobs,
+    served_tier,
+)
 from ...wire.faults import Fault
 from ...wire.size import estimated_size, refuse_if_too_large
 from ...wire.streaming import CHAT_STREAM, render_events
@@ -55,8 +60,9 @@ class ChatCompletions(Api):
         hint = exchange.hints.get("provider")
         if reply.fixed and (hint is None or isinstance(hint, str)):
             # The fields ``encode`` reads; the prompt's count is spliced in (wire.kept_bodies).
-            limits = (max_completion_tokens(body), body.get("n"), requested_top_logprobs(body))
-            return (self.name, profile.name, str(body.get("model", "")), *limits, hint)
+            read = (max_completion_tokens(body), body.get("n"), requested_top_logprobs(body))
+            model = str(body.get("model", ""))
+            return (self.name, profile.name, model, *read, served_tier(body), hint)
         return (self.name, profile.name, exchange.raw)
 
     def answer_id(self, exchange: Exchange) -> str:
