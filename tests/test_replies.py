@@ -293,3 +293,44 @@ def test_delay_ms(tenant):
     started = time.monotonic()
     assert tenant.post(BODY).status == 200
     assert time.monotonic() - started >= 0.29
+
+
+def test_fields_the_sdk_sends_are_taken(tenant):
+    """Fields OpenAI's API gained in 2026 (openai-python's ``CompletionCreateParams``)."""
+    completion = tenant.client().chat.completions.create(
+        model="gpt-4o",
+        messages=BODY["messages"],
+        service_tier="fast",
+        prompt_cache_retention="24h",
+        prompt_cache_options={"mode": "explicit", "ttl": "30m"},
+        moderation={"model": "omni-moderation-latest", "policy": {"input": {"mode": "block"}}},
+    )
+    assert completion.service_tier == "priority"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("a" * 128, None),
+        (
+            "a" * 129,
+            "Invalid 'tools[0].function.name': string too long. Expected a string with maximum "
+            "length 128, but got a string with length 129 instead.",
+        ),
+        (
+            "db.read",
+            "Invalid 'tools[0].function.name': string does not match pattern. Expected a string "
+            "that matches the pattern '^[a-zA-Z0-9_-]+$'.",
+        ),
+    ],
+)
+def test_function_names_as_the_live_api_bounds_them(tenant, name, message):
+    """Up to 128 characters of ``[a-zA-Z0-9_-]``, as users measured the live API (64 is the
+    documented bound, but 65 to 128 pass)."""
+    tool = {"type": "function", "function": {"name": name, "parameters": {"type": "object"}}}
+    response = tenant.post({**BODY, "tools": [tool]})
+    if message is None:
+        assert response.status == 200
+    else:
+        assert response.status == 400
+        assert response.json()["error"]["message"] == message
