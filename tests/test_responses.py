@@ -60,7 +60,10 @@ def test_a_scenario_answers_and_the_body_is_a_valid_response(tenant, client):
     path = tenant.url().removeprefix(tenant.server.url) + "/responses"
     body = post_json(tenant.server, path, {"model": MODEL, "input": "good day"}).json()
     Response.model_validate(body)  # the SDK's own model of a response
-    assert list(body)[:6] == ["id", "object", "created_at", "status", "background", "error"]
+    # The live API's order (its answers of 2026 add completed_at and frequency_penalty here).
+    head = ["id", "object", "created_at", "status", "background", "completed_at", "error"]
+    assert list(body)[:8] == [*head, "frequency_penalty"]
+    assert body["completed_at"] >= body["created_at"] and body["service_tier"] == "default"
     assert list(body)[-3:] == ["usage", "user", "metadata"]
     assert list(body["output"][0]) == ["id", "type", "status", "content", "role"]
     assert list(body["output"][0]["content"][0]) == ["type", "annotations", "logprobs", "text"]
@@ -324,6 +327,53 @@ def test_an_item_reference_resolves_against_stored_items(client):
             "tool_choice",
             None,
         ),
+        # Chat Completions' names, pointed to their new place (param null, as measured live).
+        (
+            {"model": MODEL, "messages": [{"role": "user", "content": "x"}]},
+            "Unsupported parameter: 'messages'. In the Responses API, this parameter has moved to 'input'. Try again with the new parameter. See the API documentation for more information: https://platform.openai.com/docs/api-reference/responses/create.",
+            None,
+            "unsupported_parameter",
+        ),
+        (
+            {"model": MODEL, "input": "x", "response_format": {"type": "json_object"}},
+            "Unsupported parameter: 'response_format'. In the Responses API, this parameter has moved to 'text.format'. Try again with the new parameter. See the API documentation for more information: https://platform.openai.com/docs/api-reference/responses/create.",
+            None,
+            "unsupported_parameter",
+        ),
+        # Known fields within two edits, nearest first, none the body already holds.
+        ({"model": MODEL, "input": "x", "strem": True}, "Unknown parameter: 'strem'. Did you mean 'stream' or 'store'?", "strem", "unknown_parameter"),
+        ({"model": MODEL, "input": "x", "tool": []}, "Unknown parameter: 'tool'. Did you mean 'tools'?", "tool", "unknown_parameter"),
+        ({"model": MODEL, "input": "x", "inpu": "y"}, "Unknown parameter: 'inpu'.", "inpu", "unknown_parameter"),
+        (
+            {"model": MODEL, "input": [{"role": "user", "content": "a"}, {"role": "assistant", "content": [{"type": "input_text", "text": "b"}]}]},
+            "Invalid value: 'input_text'. Supported values are: 'output_text' and 'refusal'.",
+            "input[1].content[0]",
+            "invalid_value",
+        ),
+        (
+            {"model": MODEL, "input": "x", "tools": [{**WEATHER, "name": "weather.get"}]},
+            "Invalid 'tools[0].name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.",
+            "tools[0].name",
+            "invalid_value",
+        ),
+        (
+            {"model": MODEL, "input": "x", "text": {"format": {"type": "json_schema", "name": "my schema", "schema": {"type": "object"}}}},
+            "Invalid 'text.format.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.",
+            "text.format.name",
+            "invalid_value",
+        ),
+        (
+            {"model": MODEL, "input": "x", "include": ["reasoning.encrypted_content", "bogus.thing"]},
+            "Invalid value: 'bogus.thing'. Supported values are: 'file_search_call.results', 'web_search_call.results', 'web_search_call.action.sources', 'message.input_image.image_url', 'computer_call_output.output.image_url', 'code_interpreter_call.outputs', 'reasoning.encrypted_content', and 'message.output_text.logprobs'.",
+            "include[1]",
+            "invalid_value",
+        ),
+        (
+            {"model": MODEL, "input": "x", "previous_response_id": "gen-123"},
+            "Invalid 'previous_response_id': 'gen-123'. Expected an ID that begins with 'resp'.",
+            "previous_response_id",
+            "invalid_id_prefix",
+        ),
     ],
 )  # fmt: skip
 def test_validation_in_openais_words(tenant, body, message, param, code):
@@ -372,6 +422,40 @@ def test_what_openai_accepts_is_accepted(client):
     )
     assert answer.tools[0].strict is True and answer.metadata == {"k": "v"}
     assert answer.reasoning.effort == "low"
+
+
+def test_fields_of_2026_are_taken_and_echoed(tenant, client):
+    """What openai-python's ``ResponseCreateParams`` has, taken; ``service_tier`` the tier asked
+    for while the response is in progress (``auto`` unless named), then the tier that served it
+    (vercel/ai's recorded streams)."""
+    answer = client.responses.create(
+        model=MODEL,
+        input="x",
+        service_tier="flex",
+        prompt_cache_retention="24h",
+        prompt_cache_options={"mode": "implicit", "ttl": "12h", "prewarm": False},
+        moderation={"model": "omni-moderation-latest"},
+        context_management=[{"type": "compaction", "compact_threshold": 1000}],
+        # Newer than the oldest SDK this runs with.
+        extra_body={
+            "background_options": {"completion_window": "soonest"},
+            "image": {"context_compression": "auto"},
+        },
+    )
+    assert (answer.service_tier, answer.prompt_cache_retention) == ("flex", "24h")
+    assert answer.completed_at >= answer.created_at
+    path = tenant.url().removeprefix(tenant.server.url) + "/responses"
+    for asked, opening, served in ((None, "auto", "default"), ("fast", "fast", "priority")):
+        tier = {} if asked is None else {"service_tier": asked}
+        text = post_json(
+            tenant.server, path, {"model": MODEL, "input": "x", "stream": True, **tier}
+        )
+        events = [
+            json.loads(b.split("\n")[1][6:]) for b in text.body.decode().strip().split("\n\n")
+        ]
+        assert events[0]["response"]["service_tier"] == opening
+        assert events[0]["response"]["completed_at"] is None
+        assert events[-1]["response"]["service_tier"] == served
 
 
 def test_a_scripted_429_and_a_disconnect(tenant, client):
@@ -497,11 +581,14 @@ def test_stream_faults_in_the_responses_wire(tenant, kind):
     ).body.decode()
     blocks = text.strip("\n").split("\n\n")
     kinds = [block.split("\n")[0].removeprefix("event: ") for block in blocks]
-    if kind == "error_event":
-        assert kinds == ["response.created", "response.in_progress", "error"]
-        error = json.loads(blocks[-1].split("\n")[1][6:])
+    if kind == "error_event":  # then the response failed on it (vercel/ai's recorded stream)
+        assert kinds == ["response.created", "response.in_progress", "error", "response.failed"]
+        error, failed = (json.loads(block.split("\n")[1][6:]) for block in blocks[-2:])
         assert (error["type"], error["sequence_number"]) == ("error", 2)
         assert error["message"] and "code" in error and "param" in error
+        assert failed["sequence_number"] == 3 and failed["response"]["status"] == "failed"
+        assert failed["response"]["error"] == {"code": error["code"], "message": error["message"]}
+        assert failed["response"]["output"] == [] and failed["response"]["usage"] is None
     elif kind == "no_done":  # every event but the last
         assert kinds[:2] == ["response.created", "response.in_progress"] and len(kinds) == 2
     else:

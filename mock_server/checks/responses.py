@@ -21,6 +21,15 @@ from .schema import Invalid
 # Counts the schema takes as integers, which may come as integral decimals (``16.0``).
 INTEGER_FIELDS = ("max_output_tokens", "top_logprobs", "max_tool_calls")
 _DATED = re.compile(r"_\d{4}_\d{2}_\d{2}$")
+# Chat Completions' fields that the Responses API has under another name.
+MOVED = {
+    "messages": "input",
+    "response_format": "text.format",
+    "reasoning_effort": "reasoning.effort",
+    "max_completion_tokens": "max_output_tokens",
+}
+SUGGESTED_WITHIN = 2  # edits between an unknown field and a known one it is suggested for
+OUTPUT_PARTS = ("output_text", "refusal")  # what an assistant's message may hold
 
 
 def check_responses(body: dict[str, Any], profile: Profile) -> None:
@@ -30,15 +39,20 @@ def check_responses(body: dict[str, Any], profile: Profile) -> None:
         for item in items:
             if isinstance(item, dict) and "type" not in item and "role" in item:
                 item["type"] = "message"
+    checks = profile.api_checks["responses"]
     try:
-        profile.api_checks["responses"].check(body)
+        checks.check(body)
     except Invalid as invalid:
+        if invalid.code == "unknown_parameter" and len(invalid.reversed_path) == 1:
+            raise _unknown_field(str(invalid.top_level_field), body, checks.known_fields) from None
         kind = str(profile.value_error_status) if invalid.value_error else "400"
         raise ApiError(
             kind, message=invalid.text, type="invalid_request_error", param=invalid.path,
             code=invalid.code,
         ) from None  # fmt: skip
     made_integral(body, INTEGER_FIELDS)
+    _check_assistant_parts(items)
+    _check_previous_id(body.get("previous_response_id"))
     _check_tool_choice(body)
     if body.get("conversation") is not None:
         raise ApiError(
@@ -48,6 +62,93 @@ def check_responses(body: dict[str, Any], profile: Profile) -> None:
             type="invalid_request_error",
             param="conversation",
             code="unsupported_parameter",
+        )
+
+
+def _unknown_field(name: str, body: dict[str, Any], known: frozenset[str]) -> ApiError:
+    """A top-level field the Responses API does not know, in the live API's words as its users
+    measured them: a Chat Completions field it has under another name is "unsupported" and
+    pointed there (``param`` null); another is unknown, with the known fields within two edits
+    of it that the body does not already hold, nearest first (``Did you mean 'store'?``)."""
+    if name in MOVED:
+        return ApiError(
+            "400",
+            message=f"Unsupported parameter: '{name}'. In the Responses API, this parameter has "
+            f"moved to '{MOVED[name]}'. Try again with the new parameter. See the API "
+            "documentation for more information: "
+            "https://platform.openai.com/docs/api-reference/responses/create.",
+            type="invalid_request_error",
+            param=None,
+            code="unsupported_parameter",
+        )
+    near = sorted(
+        (distance, field)
+        for field in known - body.keys()
+        if (distance := _edits(name, field)) <= SUGGESTED_WITHIN
+    )
+    hint = ""
+    if near:
+        shown = [f"'{field}'" for _, field in near]
+        either = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+        hint = f" Did you mean {either}?"
+    return ApiError(
+        "400",
+        message=f"Unknown parameter: '{name}'.{hint}",
+        type="invalid_request_error",
+        param=name,
+        code="unknown_parameter",
+    )
+
+
+def _edits(a: str, b: str) -> int:
+    """The Levenshtein distance between ``a`` and ``b`` (stopping early once it is over
+    ``SUGGESTED_WITHIN``: only near names are suggested)."""
+    if abs(len(a) - len(b)) > SUGGESTED_WITHIN:
+        return SUGGESTED_WITHIN + 1
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            )
+        previous = current
+    return previous[-1]
+
+
+def _check_assistant_parts(items: Any) -> None:
+    """An assistant's message holds what a model says, ``output_text`` or ``refusal`` parts:
+    an ``input_text`` there (a chat history converted part by part) is refused as the live API
+    refuses it, ``param`` the part (users quote ``input[1].content[0]``)."""
+    if not isinstance(items, list):
+        return
+    for index, item in enumerate(items):
+        if item.get("type") != "message" or item.get("role") != "assistant":
+            continue
+        content = item.get("content")
+        for position, part in enumerate(content if isinstance(content, list) else ()):
+            if part["type"] not in OUTPUT_PARTS:
+                raise ApiError(
+                    "400",
+                    message=f"Invalid value: '{part['type']}'. Supported values are: "
+                    "'output_text' and 'refusal'.",
+                    type="invalid_request_error",
+                    param=f"input[{index}].content[{position}]",
+                    code="invalid_value",
+                )
+
+
+def _check_previous_id(previous: str | None) -> None:
+    """A ``previous_response_id`` that is no response id at all (OpenAI's ids begin with
+    ``resp``), in the live API's words as relayed by OpenRouter (code ``invalid_id_prefix``)."""
+    if previous is not None and not previous.startswith("resp"):
+        raise ApiError(
+            "400",
+            message=f"Invalid 'previous_response_id': '{previous}'. Expected an ID that begins "
+            "with 'resp'.",
+            type="invalid_request_error",
+            param="previous_response_id",
+            code="invalid_id_prefix",
         )
 
 

@@ -2,9 +2,11 @@
 
 Key orders are those of OpenAI's answers as captured in openai-python's own tests
 (``tests/lib/responses``: ``id``, ``object``, ``created_at``, ``status``, ``background``,
-``error`` ... ``user``, ``metadata``; a message item ``id``, ``type``, ``status``, ``content``,
-``role``; an ``output_text`` part ``type``, ``annotations``, ``logprobs``, ``text``; a function
-call ``id``, ``type``, ``status``, ``arguments``, ``call_id``, ``name``). The stream is OpenAI's:
+``error`` ... ``user``, ``metadata``, with ``completed_at``, ``frequency_penalty``,
+``moderation``, ``presence_penalty`` and ``prompt_cache_retention`` where the live API's answers
+of 2026 have them; a message item ``id``, ``type``, ``status``, ``content``, ``role``; an
+``output_text`` part ``type``, ``annotations``, ``logprobs``, ``text``; a function call ``id``,
+``type``, ``status``, ``arguments``, ``call_id``, ``name``). The stream is OpenAI's:
 ``event: <type>`` and ``data: {...}`` lines, each event with its ``sequence_number`` from 0, in
 the order openai-python's ``lib/streaming/responses`` accumulates them — ``response.created``,
 ``response.in_progress``, then per output item ``output_item.added``, its part or summary
@@ -20,6 +22,7 @@ from typing import Any
 from ..jsonio import dumps
 from ..reply import Message
 from ..tokens import answer_tokens, count_tokens
+from .completions import served_tier
 from .delivery import StreamShape
 from .ids import Ids
 from .sse import Event, StreamWire, padding
@@ -115,9 +118,12 @@ class ResponseObject:
     def summary(self) -> dict[str, Any]:
         return self.body()
 
-    def body(self, status: str | None = None) -> dict[str, Any]:
-        """The response object; ``status``: as it stands before it is done (``in_progress``:
-        no output or usage yet)."""
+    def body(
+        self, status: str | None = None, error: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The response object; ``status``: as it stands before it is done (``in_progress``,
+        or ``failed`` on ``error``: no output or usage), when it reports the tier asked for
+        (``auto`` unless the request names one) rather than the tier that served it."""
         request = self.request
         done = status is None
         reasoning = request.get("reasoning") or {}
@@ -128,7 +134,9 @@ class ResponseObject:
             "created_at": self.created,
             "status": status or self.status,
             "background": bool(request.get("background")),
-            "error": None,
+            "completed_at": self.created if done else None,
+            "error": error,
+            "frequency_penalty": 0.0,
             "incomplete_details": (
                 {"reason": "max_output_tokens"} if done and self.incomplete else None
             ),
@@ -136,13 +144,16 @@ class ResponseObject:
             "max_output_tokens": request.get("max_output_tokens"),
             "max_tool_calls": request.get("max_tool_calls"),
             "model": self.model,
+            "moderation": None,
             "output": self.output if done else [],
             "parallel_tool_calls": _or(request.get("parallel_tool_calls"), True),
+            "presence_penalty": 0.0,
             "previous_response_id": request.get("previous_response_id"),
             "prompt_cache_key": request.get("prompt_cache_key"),
+            "prompt_cache_retention": request.get("prompt_cache_retention"),
             "reasoning": {"effort": reasoning.get("effort"), "summary": reasoning.get("summary")},
             "safety_identifier": request.get("safety_identifier"),
-            "service_tier": "default",
+            "service_tier": served_tier(request) if done else request.get("service_tier") or "auto",
             "store": _or(request.get("store"), True),
             "temperature": _or(request.get("temperature"), 1.0),
             "text": {
@@ -194,12 +205,8 @@ def _tool(tool: dict[str, Any]) -> dict[str, Any]:
 # --- the event stream --------------------------------------------------------------------------
 
 
-def error_event(error_body: dict[str, Any] | None, sent: int) -> bytes:
-    """A mid-stream error: OpenAI's ``error`` event, numbered after the ``sent`` before it. Its
-    fields are both where the API reference puts them (``code``, ``message``, ``param``) and
-    nested under ``error``, as the live API sends them (payloads captured in openai-dotnet#881,
-    zendev-sh/goai#88) and as the openai SDK reads them to raise ``APIError``
-    (``openai/_streaming.py``)."""
+def _error_fields(error_body: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """The type, code, message and param of a mid-stream error (the profile's body for it)."""
     error = (error_body or {}).get("error") or {}
     fields = {
         "code": error.get("code") or "server_error",
@@ -207,20 +214,37 @@ def error_event(error_body: dict[str, Any] | None, sent: int) -> bytes:
         or "The server had an error while processing your request. Sorry about that!",
         "param": error.get("param"),
     }
-    data = {
-        "type": "error",
-        "sequence_number": sent,
-        **fields,
-        "error": {"type": error.get("type") or "server_error", **fields},
-    }
+    return error.get("type") or "server_error", fields
+
+
+def error_event(error_body: dict[str, Any] | None, sent: int) -> bytes:
+    """A mid-stream error: OpenAI's ``error`` event, numbered after the ``sent`` before it. Its
+    fields are both where the API reference puts them (``code``, ``message``, ``param``) and
+    nested under ``error``, as the live API sends them (payloads captured in openai-dotnet#881,
+    zendev-sh/goai#88) and as the openai SDK reads them to raise ``APIError``
+    (``openai/_streaming.py``)."""
+    kind, fields = _error_fields(error_body)
+    data = {"type": "error", "sequence_number": sent, **fields, "error": {"type": kind, **fields}}
     return b"event: error\ndata: " + dumps(data) + b"\n\n"
 
 
-RESPONSES_STREAM = StreamWire(
-    end=b"",
-    broken=b'event: response.output_text.delta\ndata: {"type":"response.output_text.delta",\n\n',
-    error=error_event,
-)
+def stream_wire(response: ResponseObject) -> StreamWire:
+    """How ``response``'s stream ends (its last event: no ``[DONE]``) and breaks: after an
+    ``error`` event comes ``response.failed``, the response failed on that error's code and
+    message, as the live API sends them (vercel/ai's recorded stream
+    ``packages/openai/src/responses/__fixtures__/openai-error.1.chunks.txt``)."""
+
+    def error(error_body: dict[str, Any] | None, sent: int) -> bytes:
+        _, fields = _error_fields(error_body)
+        failed = response.body("failed", {"code": fields["code"], "message": fields["message"]})
+        data = {"type": "response.failed", "sequence_number": sent + 1, "response": failed}
+        ending = b"event: response.failed\ndata: " + dumps(data) + b"\n\n"
+        return error_event(error_body, sent) + ending
+
+    return StreamWire(end=b"", broken=BROKEN_EVENT, error=error)
+
+
+BROKEN_EVENT = b'event: response.output_text.delta\ndata: {"type":"response.output_text.delta",\n\n'
 
 
 class _Events:

@@ -37,7 +37,7 @@ from ...reply import Message
 from ...tokens import cut_to, prompt_tokens
 from ...wire.answer import Answer
 from ...wire.faults import Fault
-from ...wire.responses import RESPONSES_STREAM, ResponseObject, output_items, render_events
+from ...wire.responses import ResponseObject, output_items, render_events, stream_wire
 from ...wire.size import estimated_size, refuse_if_too_large
 from ..exchange import Exchange
 from ..headers import readable
@@ -169,7 +169,7 @@ class Responses(Api):
         )
         if fault is not None and fault.type == "no_done":
             events = events[:-1]  # the stream ends without its last event
-        stream = self.stream(exchange, events, RESPONSES_STREAM, reply, headers, fault)
+        stream = self.stream(exchange, events, stream_wire(response), reply, headers, fault)
         return Encoded(response, stream)
 
 
