@@ -279,6 +279,17 @@ def test_a_request_too_large_to_answer_is_refused_before_it_is_computed(server):
     assert response.json()["error"]["code"] == "response_too_large"
 
 
+def test_a_batch_of_texts_as_json_numbers_is_answered(server):
+    """What the Vercel AI SDK's ``embedMany`` sends (``encoding_format: float``, hundreds of
+    inputs): the estimate counts a zero at what it takes, and the vectors of short texts are
+    mostly zeros."""
+    texts = [f"document {i} about the weather in Lisbon" for i in range(800)]
+    body = {"model": "text-embedding-3-large", "input": texts, "encoding_format": "float"}
+    response = post_json(server, "/v1/embeddings", body)
+    assert response.status == 200, response.body[:300]
+    assert response.body.count(b'"object": "embedding"') == 800
+
+
 def test_a_user_profile_turns_embeddings_on_and_must_give_their_schema(tmp_path):
     lacking = tmp_path / "lacking.yaml"
     lacking.write_text("name: lacking\nextends: gomodel\napis: [chat_completions, embeddings]\n")

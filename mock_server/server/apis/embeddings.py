@@ -32,8 +32,13 @@ from ..exchange import Exchange
 from ..render import json_bytes_answer
 from .api import Api, Encoded
 
-# Bytes each number takes on the wire, for the size a request asks for: indented JSON, base64.
-FLOAT_BYTES = 30
+# Bytes a number takes on the wire, for the size a request asks for. As indented JSON a zero
+# takes 13 ("        0.0,\n") and any other number at most 34 (a float32 value written in 24
+# characters at most); a text's vector has at most one number not zero for each feature of it
+# (``wire.vectors``: a word and its trigrams, under two for each character), a scenario's may
+# have none. As base64, 6 each.
+ZERO_BYTES = 13
+NUMBER_BYTES = 34
 BASE64_BYTES = 6
 # Past either, the vectors are computed in a worker thread (some 50 ms here): numbers written,
 # or tokens read (some 5 µs each, for words never seen before).
@@ -83,7 +88,9 @@ class Embeddings(Api):
     ) -> Encoded:
         request: EmbeddingsRequest = exchange.checked
         numbers = len(request.inputs) * request.dimensions
-        size = numbers * (BASE64_BYTES if request.encoding == "base64" else FLOAT_BYTES)
+        size = numbers * BASE64_BYTES
+        if request.encoding != "base64":
+            size = numbers * ZERO_BYTES + _not_zero(request, reply) * (NUMBER_BYTES - ZERO_BYTES)
         asked = [f"{len(request.inputs):,} vectors of {request.dimensions:,} numbers"]
         refuse_if_too_large(size, exchange.state.settings.max_response_bytes, asked)
         model = request.spec.answers_as or exchange.profile.answer_model(request.model)
@@ -101,6 +108,13 @@ class Embeddings(Api):
             return (await asyncio.to_thread(answer)).response()
 
         return Encoded(written, Later(in_thread))
+
+
+def _not_zero(request: EmbeddingsRequest, reply: ReplySpec) -> int:
+    """At most how many numbers of the answer are not zero (see ``ZERO_BYTES``)."""
+    if reply.embeddings:
+        return len(request.inputs) * request.dimensions
+    return sum(min(request.dimensions, 2 * len(_text(item)) + 1) for item in request.inputs)
 
 
 def _vectors(request: EmbeddingsRequest, fixed: tuple[tuple[float, ...], ...]) -> list[list[float]]:
