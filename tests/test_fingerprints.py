@@ -40,6 +40,25 @@ def chunks_of(response) -> list[dict]:
             lambda r: r.body.startswith(b'{\n  "id": "chatcmpl-') and r.body.endswith(b"}\n"),
         ),
         ("", ASK, lambda r: r.json()["model"] == "gpt-4o-2024-08-06"),
+        # A whole body has the tier and the fingerprint after the usage (a chunk has them
+        # first): OpenAI's answers as client projects quote them, and GoModel's fixtures.
+        (
+            "",
+            ASK,
+            lambda r: (
+                list(r.json())
+                == [
+                    "id",
+                    "object",
+                    "created",
+                    "model",
+                    "choices",
+                    "usage",
+                    "service_tier",
+                    "system_fingerprint",
+                ]
+            ),
+        ),
         ("", ASK, lambda r: r.headers["openai-version"] == "2020-10-01"),
         ("", ASK, lambda r: int(r.headers["openai-processing-ms"]) >= 1),
         # DeepSeek: compact JSON, UUID ids, x-ds-trace-id, cache-hit usage summing to the prompt

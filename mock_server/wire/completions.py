@@ -170,20 +170,23 @@ class Completion:
         return self.logprobs(choice.content)
 
     def header(self, object_type: str) -> dict[str, Any]:
-        """The fields every body or chunk of this completion starts with."""
-        head: dict[str, Any] = {
-            "id": self.id,
-            "object": object_type,
-            "created": self.created,
-            "model": self.model,
-        }
+        """The fields every chunk of this completion starts with."""
+        return {**self._identity(object_type), **self._served(), **self._routed()}
+
+    def _identity(self, object_type: str) -> dict[str, Any]:
+        return {"id": self.id, "object": object_type, "created": self.created, "model": self.model}
+
+    def _served(self) -> dict[str, Any]:
+        """The tier and the backend fingerprint, on profiles that send them."""
+        served: dict[str, Any] = {}
         if self.profile.response.get("service_tier"):
-            head["service_tier"] = self.service_tier
+            served["service_tier"] = self.service_tier
         if self.fingerprint is not None:
-            head["system_fingerprint"] = self.fingerprint
-        if self.provider is not None:
-            head["provider"] = self.provider
-        return head
+            served["system_fingerprint"] = self.fingerprint
+        return served
+
+    def _routed(self) -> dict[str, Any]:
+        return {"provider": self.provider} if self.provider is not None else {}
 
     def summary(self) -> dict[str, Any]:
         """The answer as one object, for the journal of a stream: its id, each choice's
@@ -202,8 +205,10 @@ class Completion:
         }
 
     def body(self) -> dict[str, Any]:
-        """The whole ``chat.completion`` JSON."""
-        body = self.header("chat.completion")
+        """The whole ``chat.completion`` JSON: the tier and the fingerprint after the usage, where
+        a whole body has them (OpenAI's answers, as client projects quote them), where a chunk
+        has them first."""
+        body = {**self._identity("chat.completion"), **self._routed()}
         with_logprobs = self.profile.response.get("logprobs_field", True)
         choices = body["choices"] = []
         for index, choice in enumerate(self.choices):
@@ -213,6 +218,7 @@ class Completion:
             entry["finish_reason"] = choice.derived_finish_reason()
             choices.append(entry)
         body["usage"] = self.usage()
+        body.update(self._served())
         return body
 
 

@@ -49,8 +49,9 @@ class KeptBody:
         self, owner: Any, written: Keepable, data: bytes, warning: str | None, style: JsonStyle
     ):
         """``written``: what the API's encoder made of the first answer, ``data`` its body in
-        ``style``; its ``id`` and ``created`` must be in it, and its usage its last member,
-        else ValueError."""
+        ``style``; its ``id``, ``created`` and usage must each be in it once, in that order
+        (the members after the usage, such as the tier and the fingerprint, are the same for
+        every request of its cache key), else ValueError."""
         self.owner = owner  # the reply spec: kept alive, so its id is not reused meanwhile
         self.written = written
         self.warning = warning
@@ -67,10 +68,10 @@ class KeptBody:
             raise ValueError("the creation time is not where it should be")
         created_end = created_at + len(created)
         usage = style.member(written.usage())
-        usage_at = data.rindex(usage)
+        if data.count(usage) != 1:
+            raise ValueError("the usage is not in the body once")
+        usage_at = data.index(usage)
         usage_end = usage_at + len(usage)
-        if data[usage_end:].strip() != b"}":
-            raise ValueError("the usage is not the body's last member")
         # Sorted keys put "created" first.
         (first, first_end), (second, second_end) = sorted(
             ((id_at, id_end), (created_at, created_end))
