@@ -127,7 +127,7 @@ class Profile:
         entry = entry or ErrorEntry(status, "api_error", None, "{detail}")
         values = {
             "detail": error.detail, "model": "", "key": "", "key_tail": "", "name": "",
-            "retry": "1s", **(named or {}), **error.values,
+            "suggestion": "", "retry": "1s", **(named or {}), **error.values,
         }  # fmt: skip
         if error.message is not None:
             message = error.message

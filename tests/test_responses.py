@@ -311,7 +311,7 @@ def test_an_item_reference_resolves_against_stored_items(client):
         ({"model": MODEL, "input": "x", "bogus": 1}, "Unknown parameter: 'bogus'.", "bogus", "unknown_parameter"),
         (
             {"model": MODEL, "input": [{"role": "user", "content": "a"}, {"role": "user", "content": 5}]},
-            "Invalid type for 'input[1].content': expected one of a string or an array, but got an integer instead.",
+            "Invalid type for 'input[1].content': expected one of an array of objects or string, but got an integer instead.",
             "input[1].content",
             "invalid_type",
         ),

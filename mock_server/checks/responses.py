@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import ApiError
 from ..providers import Profile
 from .request import made_integral
-from .schema import Invalid
+from .schema import Invalid, did_you_mean
 
 # Counts the schema takes as integers, which may come as integral decimals (``16.0``).
 INTEGER_FIELDS = ("max_output_tokens", "top_logprobs", "max_tool_calls")
@@ -28,7 +28,6 @@ MOVED = {
     "reasoning_effort": "reasoning.effort",
     "max_completion_tokens": "max_output_tokens",
 }
-SUGGESTED_WITHIN = 2  # edits between an unknown field and a known one it is suggested for
 OUTPUT_PARTS = ("output_text", "refusal")  # what an assistant's message may hold
 
 
@@ -54,6 +53,17 @@ def check_responses(body: dict[str, Any], profile: Profile) -> None:
     _check_assistant_parts(items)
     _check_previous_id(body.get("previous_response_id"))
     _check_tool_choice(body)
+    if body.get("conversation") is not None and body.get("previous_response_id") is not None:
+        # The live API's sentence, its empty quotes and cut name included (client projects'
+        # measurements, 2026).
+        raise ApiError(
+            "400",
+            message="Mutually exclusive parameters: ''. Ensure you are only providing one of: "
+            "'pre..._id' or 'conversation'.",
+            type="invalid_request_error",
+            param=None,
+            code="mutually_exclusive_parameters",
+        )
     if body.get("conversation") is not None:
         raise ApiError(
             "400",
@@ -68,8 +78,8 @@ def check_responses(body: dict[str, Any], profile: Profile) -> None:
 def _unknown_field(name: str, body: dict[str, Any], known: frozenset[str]) -> ApiError:
     """A top-level field the Responses API does not know, in the live API's words as its users
     measured them: a Chat Completions field it has under another name is "unsupported" and
-    pointed there (``param`` null); another is unknown, with the known fields within two edits
-    of it that the body does not already hold, nearest first (``Did you mean 'store'?``)."""
+    pointed there (``param`` null); another is unknown, with OpenAI's spelling help
+    (``schema.did_you_mean``)."""
     if name in MOVED:
         return ApiError(
             "400",
@@ -81,39 +91,13 @@ def _unknown_field(name: str, body: dict[str, Any], known: frozenset[str]) -> Ap
             param=None,
             code="unsupported_parameter",
         )
-    near = sorted(
-        (distance, field)
-        for field in known - body.keys()
-        if (distance := _edits(name, field)) <= SUGGESTED_WITHIN
-    )
-    hint = ""
-    if near:
-        shown = [f"'{field}'" for _, field in near]
-        either = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
-        hint = f" Did you mean {either}?"
     return ApiError(
         "400",
-        message=f"Unknown parameter: '{name}'.{hint}",
+        message=f"Unknown parameter: '{name}'.{did_you_mean(name, known, body)}",
         type="invalid_request_error",
         param=name,
         code="unknown_parameter",
     )
-
-
-def _edits(a: str, b: str) -> int:
-    """The Levenshtein distance between ``a`` and ``b`` (stopping early once it is over
-    ``SUGGESTED_WITHIN``: only near names are suggested)."""
-    if abs(len(a) - len(b)) > SUGGESTED_WITHIN:
-        return SUGGESTED_WITHIN + 1
-    previous = list(range(len(b) + 1))
-    for i, char in enumerate(a, 1):
-        current = [i]
-        for j, other in enumerate(b, 1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
-            )
-        previous = current
-    return previous[-1]
 
 
 def _check_assistant_parts(items: Any) -> None:

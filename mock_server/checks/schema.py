@@ -9,16 +9,24 @@ The supported keywords are a subset of draft 2020-12 (listed in ``KEYWORDS``); a
 any other keyword is refused when compiled, so a profile can never silently skip a rule.
 ``anyOf``/``oneOf`` pick their branch the way a provider does: by JSON type, then by a ``const``
 discriminator property (``role``, ``type``), so errors point inside the branch that was meant.
+
+What a value should have been is said as OpenAI says it (its API's answers of 2026, as client
+projects record them): ``null`` goes unnamed beside another type, an enum of strings names its
+values (``expected one of 'auto' or 'disabled'``), an array of objects is ``an array of objects``
+(``array of objects`` among alternatives), and our keyword ``x-expected`` gives the words where
+OpenAI names a type of its own (``a metadata object``, ``an array of tools``).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 Check = Callable[[Any], None]
+Words = Callable[[], str]  # what a value should have been, in OpenAI's words
 
 KEYWORDS = frozenset(
     {
@@ -48,8 +56,10 @@ KEYWORDS = frozenset(
         "required",
         "additionalProperties",
         "maxProperties",
+        "propertyNames",
         "anyOf",
         "oneOf",
+        "x-expected",
     }
 )
 
@@ -130,18 +140,26 @@ def _show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
 
 
+def _listed(words: list[str], conjunction: str) -> str:
+    """``a``, ``a or b``, ``a, b, or c`` (``conjunction``: ``or``, ``and``)."""
+    if len(words) <= 2:
+        return f" {conjunction} ".join(words)
+    return ", ".join(words[:-1]) + f", {conjunction} " + words[-1]
+
+
 def _one_of_words(words: list[str]) -> str:
     words = list(dict.fromkeys(words))
     if len(words) == 1:
         return words[0]
-    return "one of " + ", ".join(words[:-1]) + " or " + words[-1]
+    return "one of " + _listed(words, "or")
+
+
+def _quoted(values: list[Any]) -> list[str]:
+    return [f"'{_show(v)}'" for v in values if v is not None]
 
 
 def _supported(values: list[Any]) -> str:
-    shown = [f"'{_show(v)}'" for v in values if v is not None]
-    if len(shown) <= 1:
-        return "".join(shown)
-    return ", ".join(shown[:-1]) + ", and " + shown[-1]
+    return _listed(_quoted(values), "and")
 
 
 class SchemaCompiler:
@@ -161,9 +179,10 @@ class SchemaCompiler:
         if "$ref" in schema:
             checks.append(self._ref(schema["$ref"], document_id))
         if "anyOf" in schema or "oneOf" in schema:
-            checks.append(self._any_of(schema.get("anyOf") or schema["oneOf"], document_id))
+            branches = schema.get("anyOf") or schema["oneOf"]
+            checks.append(self._any_of(branches, document_id, self._words(schema, document_id)))
         if "type" in schema:
-            checks.append(_type_check(schema["type"]))
+            checks.append(_type_check(schema["type"], self._words(schema, document_id)))
         if "const" in schema:
             checks.append(_enum_check([schema["const"]]))
         if "enum" in schema:
@@ -176,10 +195,49 @@ class SchemaCompiler:
             items = self.compile(schema["items"], document_id) if "items" in schema else None
             checks.append(_array_check(items, schema.get("minItems"), schema.get("maxItems")))
         if any(
-            k in schema for k in ("properties", "required", "additionalProperties", "maxProperties")
+            k in schema
+            for k in (
+                "properties",
+                "required",
+                "additionalProperties",
+                "maxProperties",
+                "propertyNames",
+            )
         ):
             checks.append(self._object_check(schema, document_id))
         return _all_of(checks)
+
+    def _words(self, schema: Mapping[str, Any], document_id: str) -> Words:
+        """``expected`` of ``schema``, worked out when an error first needs it (not at
+        start-up)."""
+        return functools.cache(functools.partial(self.expected, schema, document_id))
+
+    def expected(self, schema: Mapping[str, Any], document_id: str, among: bool = False) -> str:
+        """What a value of ``schema`` should be, in OpenAI's words (see the module docstring);
+        ``among``: as one of several alternatives (where an array has no article)."""
+        if "x-expected" in schema:
+            return schema["x-expected"]
+        if "$ref" in schema:
+            target, target_doc = self._resolve(schema["$ref"], document_id)
+            return self.expected(target, target_doc, among)
+        values = [schema["const"]] if "const" in schema else schema.get("enum")
+        if values and all(isinstance(v, str) for v in values if v is not None):
+            return _one_of_words(_quoted(values))
+        branches = schema.get("anyOf") or schema.get("oneOf")
+        if branches:
+            words = [
+                self.expected(branch, document_id, True)
+                for branch in branches
+                if self.accepted_types(branch, document_id) != {"null"}
+            ]
+            return _one_of_words(words)
+        types = [t for t in self.accepted_types(schema, document_id) if t != "null"] or ["null"]
+        types.sort(key=list(_TYPE_WORDS).index)
+        words = [_TYPE_WORDS[t] for t in types]
+        items = schema.get("items")
+        if types == ["array"] and items and self.accepted_types(items, document_id) == {"object"}:
+            words = ["array of objects" if among else "an array of objects"]
+        return _one_of_words(words)
 
     def accepted_types(self, schema: Mapping[str, Any], document_id: str) -> set[str]:
         """The JSON types a schema can accept, for choosing an ``anyOf`` branch."""
@@ -232,6 +290,10 @@ class SchemaCompiler:
         }
         required = tuple(schema.get("required", ()))
         max_properties = schema.get("maxProperties")
+        names = schema.get("propertyNames", {})
+        if set(names) - {"maxLength"}:
+            raise ValueError(f"propertyNames takes only maxLength here, in {document_id}")
+        longest_name = names.get("maxLength")
         additional = schema.get("additionalProperties", True)
         extra: Check | bool
         extra = (
@@ -243,6 +305,10 @@ class SchemaCompiler:
                 return
             if max_properties is not None and len(value) > max_properties:
                 raise _too_many_properties(max_properties, len(value))
+            if longest_name is not None:
+                for key in value:
+                    if len(key) > longest_name:
+                        raise _name_too_long(key, longest_name)
             for name in required:
                 if name not in value:
                     raise _missing(name)
@@ -252,25 +318,25 @@ class SchemaCompiler:
                     if extra is True:
                         continue
                     if extra is False:
-                        error = Invalid("unknown_parameter", _unknown_text)
-                        error.reversed_path.append(key)
-                        raise error
+                        raise _unknown(key)
                     sub = extra
                 try:
                     sub(item)
                 except Invalid as error:
+                    # An unknown field is reported before what is wrong with a known one.
+                    if extra is False and not properties.keys() >= value.keys():
+                        raise _unknown(next(k for k in value if k not in properties)) from None
                     error.reversed_path.append(key)
                     raise
 
         return check_object
 
-    def _any_of(self, branches: list[Mapping[str, Any]], document_id: str) -> Check:
+    def _any_of(
+        self, branches: list[Mapping[str, Any]], document_id: str, expected: Words
+    ) -> Check:
         compiled = [self.compile(b, document_id) for b in branches]
         types = [self.accepted_types(b, document_id) for b in branches]
         consts = [self._discriminators(b, document_id) for b in branches]
-        expected = _one_of_words(
-            [_TYPE_WORDS[t] for ts in types for t in sorted(ts, key=list(_TYPE_WORDS).index)]
-        )
         # Which branches can take a value of each Python type, decided once, here.
         by_type: dict[type, list[int]] = {}
         for py_type, names in (
@@ -348,11 +414,10 @@ def _all_of(checks: list[Check]) -> Check:
     return check_all
 
 
-def _type_check(types: str | list[str]) -> Check:
+def _type_check(types: str | list[str], expected: Words) -> Check:
     names = types if isinstance(types, list) else [types]
     allowed = tuple({t for name in names for t in _PY_TYPES[name]})
     integer_only = "integer" in names and "number" not in names
-    expected = _one_of_words([_TYPE_WORDS[n] for n in names])
 
     def check_type(value: Any) -> None:
         kind = type(value)
@@ -366,15 +431,18 @@ def _type_check(types: str | list[str]) -> Check:
 
 
 def describe_type(value: Any) -> str:
-    """A value's JSON type in OpenAI's words: ``a string``, ``an array``, ``a decimal`` ..."""
-    return _TYPE_WORDS[json_type(value) if not isinstance(value, float) else "number"]
+    """A value's JSON type in OpenAI's words: ``a string``, ``an array``, ``a decimal number``
+    (what a type asked for is, ``a decimal``, a value given is) ..."""
+    if isinstance(value, float):
+        return "a decimal number"
+    return _TYPE_WORDS[json_type(value)]
 
 
-def _type_error(expected: str, value: Any) -> Invalid:
+def _type_error(expected: Words, value: Any) -> Invalid:
     got = describe_type(value)
     return Invalid(
         "invalid_type",
-        lambda path: f"Invalid type for '{path}': expected {expected}, but got {got} instead.",
+        lambda path: f"Invalid type for '{path}': expected {expected()}, but got {got} instead.",
     )
 
 
@@ -498,6 +566,24 @@ def _too_many_properties(limit: int, actual: int) -> Invalid:
     )
 
 
+def _name_too_long(name: str, limit: int) -> Invalid:
+    """A property name over ``propertyNames.maxLength``, as the live API words it for
+    ``metadata`` (client projects' measurements, 2026): the name cut to its first and last
+    three characters."""
+    shown = name if len(name) <= 9 else f"{name[:3]}...{name[-3:]}"
+    error = Invalid(
+        "property_name_above_max_length",
+        lambda path: (
+            f"Invalid property name in '{path[: -len(name) - 1]}': '{shown}' is too long. "
+            f"Expected a string with maximum length {limit}, but got a string with length "
+            f"{len(name)} instead."
+        ),
+        value_error=True,
+    )
+    error.reversed_path.append(name)
+    return error
+
+
 def _array_check(items: Check | None, min_items: int | None, max_items: int | None) -> Check:
     def check_array(value: Any) -> None:
         if type(value) is not list:
@@ -522,5 +608,41 @@ def _missing(name: str) -> Invalid:
     return error
 
 
-def _unknown_text(path: str) -> str:
-    return f"Unknown parameter: '{path}'."
+SUGGESTED_WITHIN = 2  # edits between an unknown field and a known one it is suggested for
+
+
+def did_you_mean(name: str, known: frozenset[str], sent: Mapping[str, Any]) -> str:
+    """OpenAI's spelling help for an unknown field (`` Did you mean 'stop' or 'store'?``): the
+    known fields within two edits of ``name`` that the request did not send itself, nearest
+    first, then by name; empty when there are none. The limits are those client projects
+    measured against the live API in 2026 (``sto`` suggests ``store``, ``st`` nothing)."""
+    near = sorted(
+        (distance, field)
+        for field in known - sent.keys()
+        if (distance := _edits(name, field)) <= SUGGESTED_WITHIN
+    )
+    if not near:
+        return ""
+    return " Did you mean " + _listed([f"'{field}'" for _, field in near], "or") + "?"
+
+
+def _edits(a: str, b: str) -> int:
+    """The Levenshtein distance between ``a`` and ``b``, or more than ``SUGGESTED_WITHIN``
+    when their lengths alone say it is."""
+    if abs(len(a) - len(b)) > SUGGESTED_WITHIN:
+        return SUGGESTED_WITHIN + 1
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            )
+        previous = current
+    return previous[-1]
+
+
+def _unknown(name: str) -> Invalid:
+    error = Invalid("unknown_parameter", lambda path: f"Unknown parameter: '{path}'.")
+    error.reversed_path.append(name)
+    return error
