@@ -34,6 +34,11 @@ class Message:
     def derived_finish_reason(self) -> str:
         return self.finish_reason or ("tool_calls" if self.tool_calls else "stop")
 
+    @property
+    def refuses(self) -> bool:
+        """Whether it only refuses: a refusal, and no content or tool calls."""
+        return self.refusal is not None and not self.content and not self.tool_calls
+
     def text_bytes(self) -> int:
         """The UTF-8 bytes of all its texts, tool calls included (what they take on the wire,
         less the escapes of JSON strings)."""

@@ -290,6 +290,21 @@ def test_a_batch_of_texts_as_json_numbers_is_answered(server):
     assert response.body.count(b'"object": "embedding"') == 800
 
 
+@pytest.mark.parametrize("indent", [0, 2, 4])
+def test_the_size_estimate_bounds_what_is_written_in_any_indentation(tmp_path, indent):
+    """A reply the estimate lets through under ``max_response_bytes`` is never larger: a limit
+    one byte under what an answer takes refuses the same request."""
+    profile = tmp_path / "spaced.yaml"
+    profile.write_text(f"name: spaced\nextends: openai\nbody_format: {{indent: {indent}}}\n")
+    texts = [f"hello world {i} of many words in a longer sentence" for i in range(40)]
+    body = {"model": "text-embedding-3-large", "input": texts, "encoding_format": "float"}
+    with MockServer(profile_files=[str(profile)]) as server:
+        written = len(post_json(server, "/spaced/v1/embeddings", body).body)
+    with MockServer(profile_files=[str(profile)], max_response_bytes=written - 1) as server:
+        refused = post_json(server, "/spaced/v1/embeddings", body)
+    assert refused.status == 400 and refused.json()["error"]["code"] == "response_too_large"
+
+
 def test_a_user_profile_turns_embeddings_on_and_must_give_their_schema(tmp_path):
     lacking = tmp_path / "lacking.yaml"
     lacking.write_text("name: lacking\nextends: gomodel\napis: [chat_completions, embeddings]\n")

@@ -774,6 +774,7 @@ def test_deepseek_wording_names_the_table_entry(client_for):
         ({"stor": 1}, "Unknown parameter: 'stor'. Did you mean 'stop' or 'store'?"),
         ({"temperatur": 1}, "Unknown parameter: 'temperatur'. Did you mean 'temperature'?"),
         ({"messagess": 1}, "Unknown parameter: 'messagess'."),  # messages is sent already
+        ({"st": 1}, "Unknown parameter: 'st'."),  # n and stop: as many edits as it has letters
         ({"zzz": 1, "n": "abc"}, "Unknown parameter: 'zzz'."),  # before a known field's fault
     ],
 )
@@ -848,6 +849,12 @@ def test_openai_unknown_field_wording(client_for, extra, message):
             {"top_logprobs": 1},
             "top_logprobs",
             "The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.",
+        ),
+        (  # $ ends the string, as in JSON Schema's regexes (Python's $ allows a final newline)
+            {"tools": [{"type": "function", "function": {"name": "get_weather\n"}}]},
+            "tools[0].function.name",
+            "Invalid 'tools[0].function.name': string does not match pattern. Expected a string "
+            "that matches the pattern '^[a-zA-Z0-9_-]+$'.",
         ),
         (
             {"tools": [{"type": "function", "function": {"name": "", "parameters": {}}}]},

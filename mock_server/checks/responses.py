@@ -50,7 +50,6 @@ def check_responses(body: dict[str, Any], profile: Profile) -> None:
             code=invalid.code,
         ) from None  # fmt: skip
     made_integral(body, INTEGER_FIELDS)
-    _check_assistant_parts(items)
     _check_previous_id(body.get("previous_response_id"))
     _check_tool_choice(body)
     if body.get("conversation") is not None and body.get("previous_response_id") is not None:
@@ -100,18 +99,15 @@ def _unknown_field(name: str, body: dict[str, Any], known: frozenset[str]) -> Ap
     )
 
 
-def _check_assistant_parts(items: Any) -> None:
-    """An assistant's message holds what a model says, ``output_text`` or ``refusal`` parts:
-    an ``input_text`` there (a chat history converted part by part) is refused as the live API
-    refuses it, ``param`` the part (users quote ``input[1].content[0]``)."""
-    if not isinstance(items, list):
-        return
-    for index, item in enumerate(items):
-        if item.get("type") != "message" or item.get("role") != "assistant":
-            continue
-        content = item.get("content")
-        for position, part in enumerate(content if isinstance(content, list) else ()):
-            if part["type"] not in OUTPUT_PARTS:
+def check_assistant_parts(message: dict[str, Any], index: int) -> None:
+    """An assistant's message (input item ``index``) holds what a model says, ``output_text``
+    or ``refusal`` parts: an ``input_text`` there (a chat history converted part by part) is
+    refused as the live API refuses it, ``param`` the part (users quote ``input[1].content[0]``).
+    Called for each assistant message as the API reads the input (``server.apis.responses``)."""
+    content = message["content"]
+    if isinstance(content, list):
+        for position, part in enumerate(content):
+            if part.get("type") not in OUTPUT_PARTS:
                 raise ApiError(
                     "400",
                     message=f"Invalid value: '{part['type']}'. Supported values are: "

@@ -5,8 +5,9 @@ type tests and dictionary look-ups; the first violation raises ``Invalid``, whos
 (``messages[1].content``), ``code`` and ``text`` say what was wrong in the words OpenAI's API
 uses ("Invalid type for 'temperature': expected a decimal, but got a string instead.").
 
-The supported keywords are a subset of draft 2020-12 (listed in ``KEYWORDS``); a schema using
-any other keyword is refused when compiled, so a profile can never silently skip a rule.
+The supported keywords are a subset of draft 2020-12 (listed in ``KEYWORDS``; ``propertyNames``
+with ``maxLength`` only), with one of our own, ``x-expected`` (below); a schema using any other
+keyword is refused when compiled, so a profile can never silently skip a rule.
 ``anyOf``/``oneOf`` pick their branch the way a provider does: by JSON type, then by a ``const``
 discriminator property (``role``, ``type``), so errors point inside the branch that was meant.
 
@@ -148,7 +149,7 @@ def _listed(words: list[str], conjunction: str) -> str:
 
 
 def _one_of_words(words: list[str]) -> str:
-    words = list(dict.fromkeys(words))
+    words = list(dict.fromkeys(words)) or ["null"]
     if len(words) == 1:
         return words[0]
     return "one of " + _listed(words, "or")
@@ -230,7 +231,7 @@ class SchemaCompiler:
                 for branch in branches
                 if self.accepted_types(branch, document_id) != {"null"}
             ]
-            return _one_of_words(words)
+            return _one_of_words(words or ["null"])
         types = [t for t in self.accepted_types(schema, document_id) if t != "null"] or ["null"]
         types.sort(key=list(_TYPE_WORDS).index)
         words = [_TYPE_WORDS[t] for t in types]
@@ -503,8 +504,8 @@ def _range_check(schema: Mapping[str, Any]) -> Check:
 def _string_check(schema: Mapping[str, Any]) -> Check:
     min_length = schema.get("minLength")
     max_length = schema.get("maxLength")
-    pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
     pattern_text = schema.get("pattern")
+    pattern = re.compile(_ecma_end(pattern_text)) if pattern_text is not None else None
 
     def check_string(value: Any) -> None:
         if type(value) is not str:
@@ -521,6 +522,15 @@ def _string_check(schema: Mapping[str, Any]) -> Check:
             )
 
     return check_string
+
+
+def _ecma_end(pattern: str) -> str:
+    """``pattern`` with a final ``$`` matching at the very end, as in JSON Schema's regexes
+    (ECMA-262): Python's ``$`` also matches before a final newline, which let
+    ``"get_weather\\n"`` pass ``^[a-zA-Z0-9_-]+$``."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        return pattern[:-1] + r"\Z"
+    return pattern
 
 
 def _check_length(kind: str, length: int, minimum: int | None, maximum: int | None) -> None:
@@ -613,13 +623,15 @@ SUGGESTED_WITHIN = 2  # edits between an unknown field and a known one it is sug
 
 def did_you_mean(name: str, known: frozenset[str], sent: Mapping[str, Any]) -> str:
     """OpenAI's spelling help for an unknown field (`` Did you mean 'stop' or 'store'?``): the
-    known fields within two edits of ``name`` that the request did not send itself, nearest
-    first, then by name; empty when there are none. The limits are those client projects
-    measured against the live API in 2026 (``sto`` suggests ``store``, ``st`` nothing)."""
+    known fields within two edits of ``name``, and fewer edits than ``name`` has characters,
+    that the request did not send itself, nearest first, then by name; empty when there are
+    none. The limits are those client projects measured against the live API in 2026 (``sto``
+    suggests ``store``, ``st`` nothing)."""
+    within = min(SUGGESTED_WITHIN, len(name) - 1)
     near = sorted(
         (distance, field)
         for field in known - sent.keys()
-        if (distance := _edits(name, field)) <= SUGGESTED_WITHIN
+        if (distance := _edits(name, field)) <= within
     )
     if not near:
         return ""
@@ -628,7 +640,7 @@ def did_you_mean(name: str, known: frozenset[str], sent: Mapping[str, Any]) -> s
 
 def _edits(a: str, b: str) -> int:
     """The Levenshtein distance between ``a`` and ``b``, or more than ``SUGGESTED_WITHIN``
-    when their lengths alone say it is."""
+    when their lengths alone say it is (so a long name costs nothing)."""
     if abs(len(a) - len(b)) > SUGGESTED_WITHIN:
         return SUGGESTED_WITHIN + 1
     previous = list(range(len(b) + 1))

@@ -60,9 +60,10 @@ def requested_top_logprobs(body: dict[str, Any]) -> int | None:
 
 
 # The tier OpenAI says served a request: ``fast`` is served as ``priority``, and ``auto`` or no
-# tier as ``default`` (for a project without Scale Tier). Source: ``service_tier`` in the OpenAPI
-# spec's ``CreateChatCompletionRequest`` and ``CreateResponse`` (openai-python's create params).
-SERVED_TIERS = {"flex": "flex", "scale": "scale", "priority": "priority", "fast": "priority"}
+# tier as ``default``. Source: ``service_tier`` in the OpenAPI spec's create requests
+# (openai-python's create params); the tiers a request may name are those the live API took in
+# 2026 (``auto``, ``default``, ``fast``, ``flex``, ``priority``).
+SERVED_TIERS = {"flex": "flex", "priority": "priority", "fast": "priority"}
 
 
 def served_tier(body: dict[str, Any]) -> str:
@@ -164,8 +165,8 @@ class Completion:
         return {"content": None, "refusal": None, field: entries}
 
     def choice_logprobs(self, choice: Message) -> dict[str, Any] | None:
-        """The log probabilities of a whole choice: of its refusal when it has no content."""
-        if choice.content is None and choice.refusal is not None:
+        """The log probabilities of a whole choice: of its refusal when it only refuses."""
+        if choice.refuses:
             return self.logprobs(choice.refusal, "refusal")
         return self.logprobs(choice.content)
 

@@ -49,9 +49,9 @@ class KeptBody:
         self, owner: Any, written: Keepable, data: bytes, warning: str | None, style: JsonStyle
     ):
         """``written``: what the API's encoder made of the first answer, ``data`` its body in
-        ``style``; its ``id``, ``created`` and usage must each be in it once, in that order
-        (the members after the usage, such as the tier and the fingerprint, are the same for
-        every request of its cache key), else ValueError."""
+        ``style``; its ``id``, ``created`` and usage must each be in it once, the usage after
+        the other two (the members after the usage, such as the tier and the fingerprint, are
+        the same for every request of its cache key), else ValueError."""
         self.owner = owner  # the reply spec: kept alive, so its id is not reused meanwhile
         self.written = written
         self.warning = warning

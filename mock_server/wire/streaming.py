@@ -44,10 +44,9 @@ def _choice_deltas(choice: Message, shape: StreamShape, extras: dict[str, bool])
     reasoning = choice.reasoning_content is not None and extras.get("reasoning_content")
     # A refusal opens with ``"content":null,"refusal":""`` (openai-python's recorded streams,
     # ``.inline-snapshot/external/569c877e….bin``).
-    refusing = choice.refusal is not None and not choice.content and not choice.tool_calls
     first: dict[str, Any] = {
         "role": "assistant",
-        "content": None if choice.tool_calls or refusing else "",
+        "content": None if choice.tool_calls or choice.refuses else "",
     }
     if reasoning and extras.get("reasoning_null_in_answer"):  # DeepSeek's reasoning streams
         first = {"role": "assistant", "content": None, "reasoning_content": ""}
@@ -55,7 +54,7 @@ def _choice_deltas(choice: Message, shape: StreamShape, extras: dict[str, bool])
     if calls_first:
         first["tool_calls"] = [_call_opening(0, choice.tool_calls[0])]
     if extras.get("message_extras"):
-        first["refusal"] = "" if refusing else None
+        first["refusal"] = "" if choice.refuses else None
     yield first
     if reasoning:
         for piece in shape.pieces(choice.reasoning_content):

@@ -32,13 +32,15 @@ from ..exchange import Exchange
 from ..render import json_bytes_answer
 from .api import Api, Encoded
 
-# Bytes a number takes on the wire, for the size a request asks for. As indented JSON a zero
-# takes 13 ("        0.0,\n") and any other number at most 34 (a float32 value written in 24
-# characters at most); a text's vector has at most one number not zero for each feature of it
-# (``wire.vectors``: a word and its trigrams, under two for each character), a scenario's may
-# have none. As base64, 6 each.
-ZERO_BYTES = 13
-NUMBER_BYTES = 34
+# Bytes a number takes on the wire, for the size a request asks for. As JSON, its indentation
+# (four levels deep: ``data``, an item, its ``embedding``) and a newline, then a zero takes 4
+# ("0.0,") and any other number at most 25 (a float32 value written in 24 characters at most);
+# a text's vector has at most one number not zero for each feature of it (``wire.vectors``: a
+# word and its trigrams, under two for each character), a scenario's may have none. As base64,
+# 6 each.
+NUMBER_DEPTH = 4
+ZERO_BYTES = 4
+NUMBER_BYTES = 25
 BASE64_BYTES = 6
 # Past either, the vectors are computed in a worker thread (some 50 ms here): numbers written,
 # or tokens read (some 5 µs each, for words never seen before).
@@ -90,7 +92,10 @@ class Embeddings(Api):
         numbers = len(request.inputs) * request.dimensions
         size = numbers * BASE64_BYTES
         if request.encoding != "base64":
-            size = numbers * ZERO_BYTES + _not_zero(request, reply) * (NUMBER_BYTES - ZERO_BYTES)
+            indent = exchange.profile.body_format.indent
+            layout = NUMBER_DEPTH * indent + 1 if indent else 0
+            size = numbers * (layout + ZERO_BYTES)
+            size += _not_zero(request, reply) * (NUMBER_BYTES - ZERO_BYTES)
         asked = [f"{len(request.inputs):,} vectors of {request.dimensions:,} numbers"]
         refuse_if_too_large(size, exchange.state.settings.max_response_bytes, asked)
         model = request.spec.answers_as or exchange.profile.answer_model(request.model)

@@ -26,7 +26,7 @@ from aiohttp import web
 
 from ...accounts.rules import Cost
 from ...checks.request import check_model
-from ...checks.responses import check_responses
+from ...checks.responses import check_assistant_parts, check_responses
 from ...engine.fallback import fallback_message
 from ...engine.reply_specs import ReplySpec
 from ...engine.request_view import RequestView
@@ -225,6 +225,8 @@ def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
                 stored_items = _stored_items(store)
             items.append(_referenced(stored_items, item["id"], index))
         elif item["type"] != "reasoning":
+            if item.get("role") == "assistant":
+                check_assistant_parts(item, index)
             items.append(_with_id(item, ids))
     seen: set[str] = set()
     for item in items:
