@@ -40,6 +40,13 @@ def chunks_of(response) -> list[dict]:
             lambda r: r.body.startswith(b'{\n  "id": "chatcmpl-') and r.body.endswith(b"}\n"),
         ),
         ("", ASK, lambda r: r.json()["model"] == "gpt-4o-2024-08-06"),
+        # Reasoning models too, as live answers name them (vercel/ai's recorded streams).
+        ("", {**ASK, "model": "o3"}, lambda r: r.json()["model"] == "o3-2025-04-16"),
+        (
+            "",
+            {**ASK, "model": "gpt-5-nano"},
+            lambda r: r.json()["model"] == "gpt-5-nano-2025-08-07",
+        ),
         # A whole body has the tier and the fingerprint after the usage (a chunk has them
         # first): OpenAI's answers as client projects quote them, and GoModel's fixtures.
         (
