@@ -90,6 +90,7 @@ class Profile:
     apis: tuple[str, ...] = DEFAULT_APIS  # the APIs served at its paths (``apis.api``)
     api_checks: dict[str, RequestChecks] = field(default_factory=dict)  # by API name
     embedding_models: dict[str, EmbeddingModel] = field(default_factory=dict)
+    reasoning_models: frozenset[str] = frozenset()  # with the snapshots they answer as
 
     @property
     def id_style(self) -> str:
@@ -97,6 +98,10 @@ class Profile:
         if self.response.get("uuid_ids"):
             return "uuid"
         return "google" if self.response.get("google_ids") else "openai"
+
+    def reasons(self, model: Any) -> bool:
+        """Whether ``model`` is one of the profile's reasoning models (``checks.reasoning``)."""
+        return isinstance(model, str) and model in self.reasoning_models
 
     def answer_model(self, model: str) -> str:
         """The model a response names: the dated snapshot an alias stands for, if any."""

@@ -979,3 +979,47 @@ def test_error_body_shape(client_for):
         "param",
         "code",
     }
+
+
+@pytest.mark.parametrize(
+    ("extra", "param", "code", "message"),
+    [
+        (
+            {"model": "o3", "temperature": 0.7},
+            "temperature",
+            "unsupported_value",
+            "Unsupported value: 'temperature' does not support 0.7 with this model. Only the "
+            "default (1) value is supported.",
+        ),
+        (
+            {"model": "gpt-5-mini", "temperature": 0},
+            "temperature",
+            "unsupported_value",
+            "Unsupported value: 'temperature' does not support 0 with this model. Only the "
+            "default (1) value is supported.",
+        ),
+        (
+            {"model": "o4-mini-2025-04-16", "top_p": 0.9},
+            "top_p",
+            "unsupported_value",
+            "Unsupported value: 'top_p' does not support 0.9 with this model. Only the default "
+            "(1) value is supported.",
+        ),
+        (
+            {"model": "gpt-5", "max_tokens": 32},
+            "max_tokens",
+            "unsupported_parameter",
+            "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+            "'max_completion_tokens' instead.",
+        ),
+    ],
+)
+def test_a_reasoning_model_refuses_sampling_settings(client_for, extra, param, code, message):
+    """In the live API's words, as its users quote them; the defaults pass, and so does a model
+    the profile does not list as reasoning."""
+    with pytest.raises(openai.BadRequestError) as caught:
+        post(client_for(), with_(OPENAI_BASIC, **extra))
+    assert (caught.value.body["param"], caught.value.body["code"]) == (param, code)
+    assert caught.value.body["message"] == message
+    post(client_for(), with_(OPENAI_BASIC, model="o3", temperature=1, top_p=1.0))
+    post(client_for(), with_(OPENAI_BASIC, model="gpt-4o", temperature=0.7, max_tokens=32))

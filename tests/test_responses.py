@@ -432,7 +432,7 @@ def test_a_tool_choice_is_not_checked_when_a_prompt_may_bring_tools(client):
 def test_what_openai_accepts_is_accepted(client):
     tool = {"type": "function", "name": "f", "parameters": {"type": "object", "properties": {}}}
     answer = client.responses.create(
-        model=MODEL,
+        model="o4-mini",  # a model that reasons takes reasoning settings
         input=[
             {"type": "message", "role": "system", "content": [{"type": "input_text", "text": "s"}]},
             {"role": "user", "content": [{"type": "input_text", "text": "hi"}]},
@@ -443,6 +443,27 @@ def test_what_openai_accepts_is_accepted(client):
     )
     assert answer.tools[0].strict is True and answer.metadata == {"k": "v"}
     assert answer.reasoning.effort == "low"
+
+
+@pytest.mark.parametrize(
+    ("model", "extra", "param", "code"),
+    [
+        ("o3", {"temperature": 0.5}, "temperature", None),
+        ("gpt-5-2025-08-07", {"top_p": 0.9}, "top_p", None),  # a snapshot as its model
+        (MODEL, {"reasoning": {"effort": "high"}}, "reasoning.effort", "unsupported_parameter"),
+    ],
+)
+def test_what_a_model_does_not_take_is_refused(client, model, extra, param, code):
+    """In the live API's words (vercel/ai's recorded answer; its users' measurements, 2026);
+    the defaults, and a model the profile does not list, pass."""
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model=model, input="x", **extra)
+    assert caught.value.body == {
+        "message": f"Unsupported parameter: '{param}' is not supported with this model.",
+        "type": "invalid_request_error", "param": param, "code": code,
+    }  # fmt: skip
+    assert client.responses.create(model="o3", input="x", temperature=1, top_p=1).status
+    assert client.responses.create(model="gpt-9-unlisted", input="x", temperature=0.2).status
 
 
 def test_fields_of_2026_are_taken_and_echoed(tenant, client):

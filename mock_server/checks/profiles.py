@@ -43,7 +43,7 @@ _KNOWN_KEYS = frozenset(
         "keepalive", "keepalive_interval", "model_aliases", "unknown_models", "error_envelope",
         "body_format", "error_format", "headers", "trace_headers", "processing_ms_header",
         "retry_headers", "rate_limit_headers", "error_code", "apis", "api_request_schemas",
-        "embedding_models",
+        "embedding_models", "reasoning_models",
     }
 )  # fmt: skip
 _CHOICES = {
@@ -203,6 +203,9 @@ def _profile(
             raise ConfigError(f"{origin}: path {base!r} is not one of {', '.join(BASE_PATHS)}")
     models = raw.get("embedding_models") or {}
     embedding_models = {str(name): EmbeddingModel(**spec) for name, spec in models.items()}
+    aliases = {str(k): str(v) for k, v in (raw.get("model_aliases") or {}).items()}
+    reasoning = {str(name) for name in raw.get("reasoning_models") or ()}
+    reasoning |= {aliases[name] for name in reasoning if name in aliases}
     apis = raw.get("apis", DEFAULT_APIS)
     if not isinstance(apis, list | tuple) or not all(isinstance(a, str) for a in apis):
         raise ConfigError(f"{origin}: apis must be a list of API names, e.g. [chat_completions]")
@@ -223,7 +226,7 @@ def _profile(
         default_provider=raw.get("default_provider"),
         keepalive=bool(raw.get("keepalive", False)),
         keepalive_interval=float(raw.get("keepalive_interval", 1.0)),
-        model_aliases={str(k): str(v) for k, v in (raw.get("model_aliases") or {}).items()},
+        model_aliases=aliases,
         reject_unknown_models=raw.get("unknown_models", "accept") == "reject",
         error_envelope=raw.get("error_envelope", "openai"),
         body_format=JsonStyle(**(raw.get("body_format") or {})),
@@ -237,6 +240,7 @@ def _profile(
         apis=tuple(apis),
         api_checks=api_checks,
         embedding_models=embedding_models,
+        reasoning_models=frozenset(reasoning),
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..caches import BoundedCache
 from ..errors import ApiError
+from . import reasoning
 from .profiles import Profile
 from .schema import Invalid, did_you_mean
 
@@ -36,6 +37,7 @@ def check_request(body: dict[str, Any], profile: Profile) -> tuple[str, ...]:
     check_semantics(body)
     if "prompt_cache_retention" in profile.known_fields:
         _check_retention(body.get("prompt_cache_retention"))
+    reasoning.check_chat(body, profile)
     return decimals
 
 

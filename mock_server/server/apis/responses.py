@@ -25,6 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from ...accounts.rules import Cost
+from ...checks import reasoning
 from ...checks.request import check_model
 from ...checks.responses import check_assistant_parts, check_responses
 from ...engine.fallback import fallback_message
@@ -88,6 +89,7 @@ class Responses(Api):
         if exchange.profile.reject_unknown_models:
             check_model(body, exchange.profile)
         exchange.checked = _conversation(exchange, body)
+        reasoning.check_responses(body, exchange.profile)  # after the stored state, as OpenAI
         return body
 
     def view(self, exchange: Exchange) -> RequestView:
