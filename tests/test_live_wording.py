@@ -1,9 +1,10 @@
 """Request errors in the live API's words: each row is a request and what api.openai.com answered
 it (``param``, ``code``, message), as client projects recorded them field by field in their
 conformance tables of 2026 (chat completions and the Responses API, against models that reason),
-replayed over raw HTTP against the ``openai`` profile. Rows that depend on what a model supports
-beyond ``checks.reasoning`` are left out; so are the three of chat's message-content rule, which
-docs/profiles.md lists among the differences.
+replayed over raw HTTP against the ``openai`` profile. Left out: rows that depend on what a
+model supports beyond ``checks.reasoning``, and three in which another role's message carries an
+assistant's member (a tool message's ``refusal``), which the live API takes and the profile
+refuses as unknown (docs/profiles.md, differences).
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ CHAT = [
     ("dev content null", {"messages": [{"role": "user", "content": "a"}, {"role": "developer", "content": None}]}, "messages[1].content", "invalid_type", "Invalid type for 'messages[1].content': expected one of a string or array of objects, but got null instead."),
     ("empty tool_calls", {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "tool_calls": []}]}, "messages[1].tool_calls", "empty_array", "Invalid 'messages[1].tool_calls': empty array. Expected an array with minimum length 1, but got an empty array instead."),
     ("tool_calls string", {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "x", "tool_calls": "x"}]}, "messages[1].tool_calls", "invalid_type", "Invalid type for 'messages[1].tool_calls': expected an array of objects, but got a string instead."),
+    ("later content type beats", {"messages": [{"role": "user"}, {"role": "user", "content": 7}]}, "messages[1].content", "invalid_type", "Invalid type for 'messages[1].content': expected one of a string or array of objects, but got an integer instead."),
+    ("missing content", {"messages": [{"role": "user"}, {"role": "user", "content": "a"}]}, "messages.[0].content", None, "Invalid value for 'content': expected a string, got null."),
+    ("bad role later", {"messages": [{"role": "user"}, {"role": "bogus", "content": "a"}]}, "messages[1].role", "invalid_value", "Invalid value: 'bogus'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'."),
+    ("a null refusal is no substitute", {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "refusal": None}]}, "messages.[1].content", None, "Invalid value for 'content': expected a string, got null."),
+    ("a null tool_calls is no substitute", {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "tool_calls": None}]}, "messages.[1].content", None, "Invalid value for 'content': expected a string, got null."),
+    ("a null function_call is no substitute", {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "function_call": None}]}, "messages.[1].content", None, "Invalid value for 'content': expected a string, got null."),
+    ("a developer message in its own words", {"messages": [{"role": "user", "content": "a"}, {"role": "developer", "refusal": "no"}]}, "messages[1].content", "missing_required_parameter", "Missing required parameter: 'messages[1].content'."),
     ("unknown", {"zzz_unknown": 1}, "zzz_unknown", "unknown_parameter", "Unknown parameter: 'zzz_unknown'."),
     ("reasoning", {"reasoning": {"effort": "low"}}, "reasoning", "unknown_parameter", "Unknown parameter: 'reasoning'."),
     ("stor", {"stor": 1}, "stor", "unknown_parameter", "Unknown parameter: 'stor'. Did you mean 'stop' or 'store'?"),

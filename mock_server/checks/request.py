@@ -23,6 +23,7 @@ from .schema import Invalid, did_you_mean
 
 INTEGER_FIELDS = ("n", "max_tokens", "max_completion_tokens", "top_logprobs")
 PROMPT_CACHE_RETENTIONS = ("in_memory", "24h")
+CONTENT_STAND_INS = ("tool_calls", "function_call", "refusal", "audio")  # an assistant's
 
 
 def check_request(body: dict[str, Any], profile: Profile) -> tuple[str, ...]:
@@ -38,6 +39,8 @@ def check_request(body: dict[str, Any], profile: Profile) -> tuple[str, ...]:
     if "prompt_cache_retention" in profile.known_fields:
         _check_retention(body.get("prompt_cache_retention"))
     reasoning.check_chat(body, profile)
+    if "missing_content" in profile.errors:  # last of all, as OpenAI checks it
+        _check_contents(body.get("messages") or ())
     return decimals
 
 
@@ -113,6 +116,22 @@ def schema_error(
         return ApiError("missing_model")  # a profile's own words for it
     kind = str(profile.value_error_status) if invalid.value_error else "400"
     return ApiError(kind, invalid.text, param=invalid.path, code=invalid.code)
+
+
+def _check_contents(messages: Any) -> None:
+    """A message without content, but an assistant's with a tool call, function call, refusal or
+    audio in its place (none of them null): the catalog's ``missing_content``, ``param``
+    ``messages.[i].content`` as OpenAI writes it, after every other rule (client projects'
+    measurements, 2026). A profile's schema may require content itself (OpenAI's developer
+    message does)."""
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or message.get("content") is not None:
+            continue
+        if message.get("role") == "assistant" and any(
+            message.get(name) is not None for name in CONTENT_STAND_INS
+        ):
+            continue
+        raise ApiError("missing_content", param=f"messages.[{index}].content")
 
 
 def _check_retention(retention: Any) -> None:
