@@ -23,7 +23,6 @@ from .schema import Invalid, did_you_mean
 
 INTEGER_FIELDS = ("n", "max_tokens", "max_completion_tokens", "top_logprobs")
 PROMPT_CACHE_RETENTIONS = ("in_memory", "24h")
-CONTENT_STAND_INS = ("tool_calls", "function_call", "refusal", "audio")  # an assistant's
 
 
 def check_request(body: dict[str, Any], profile: Profile) -> tuple[str, ...]:
@@ -125,13 +124,22 @@ def _check_contents(messages: Any) -> None:
     measurements, 2026). A profile's schema may require content itself (OpenAI's developer
     message does)."""
     for index, message in enumerate(messages):
-        if not isinstance(message, dict) or message.get("content") is not None:
+        if type(message) is not dict or message.get("content") is not None:
             continue
-        if message.get("role") == "assistant" and any(
-            message.get(name) is not None for name in CONTENT_STAND_INS
-        ):
+        if message.get("role") == "assistant" and _stands_in(message):
             continue
         raise ApiError("missing_content", param=f"messages.[{index}].content")
+
+
+def _stands_in(message: dict[str, Any]) -> bool:
+    """Whether an assistant's message has what stands in for content (an agent's turn: its tool
+    calls, looked at first)."""
+    return (
+        message.get("tool_calls") is not None
+        or message.get("function_call") is not None
+        or message.get("refusal") is not None
+        or message.get("audio") is not None
+    )
 
 
 def _check_retention(retention: Any) -> None:
