@@ -39,7 +39,9 @@ def check_chat(body: dict[str, Any], profile: Profile) -> None:
             param="max_tokens",
             code="unsupported_parameter",
         )
-    for name, value, default in _changed_sampling(body):
+    changed = _changed_sampling(body)
+    if changed:
+        name, value, default = changed[0]
         raise ApiError(
             "400",
             f"Unsupported value: '{name}' does not support {value} with this model. Only the "
@@ -53,8 +55,9 @@ def check_responses(body: dict[str, Any], profile: Profile) -> None:
     """A Responses request checked for what its model does not take."""
     model = body.get("model")
     if profile.reasons(model):
-        for name, _, _ in _changed_sampling(body):
-            raise _unsupported(name, None)
+        changed = _changed_sampling(body)
+        if changed:
+            raise _unsupported(changed[0][0], None)
     elif model in profile.models and (body.get("reasoning") or {}).get("effort") is not None:
         raise _unsupported("reasoning.effort", "unsupported_parameter")
 
