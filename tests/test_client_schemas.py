@@ -19,6 +19,10 @@ from processes import serving
 from mock_server.engine import patterns
 
 ASK = {"model": "gpt-4o", "messages": [{"role": "user", "content": "one two three"}]}
+# A gateway's profile, which passes any JSON Schema through to the fallback: the openai profile
+# refuses a root that is not an object, as OpenAI does (checks/client_schema_rules.py), and these
+# schemas test the fallback's bounds, roots of every type among them.
+CHAT = "/gomodel/v1/chat/completions"
 HEADERS = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
 CATASTROPHIC = "^(a+)+$(?!)"  # backtracks 2^n ways on n a's, and never matches
 
@@ -109,7 +113,7 @@ REGEX_ATTACKS = {
 @pytest.mark.parametrize("schema", REGEX_ATTACKS.values(), ids=REGEX_ATTACKS.keys())
 def test_a_catastrophic_pattern_is_not_run(server, quiet, where, schema):
     started = time.monotonic()
-    response = post_json(server, "/v1/chat/completions", where(fresh(schema)))
+    response = post_json(server, CHAT, where(fresh(schema)))
     assert time.monotonic() - started < 1
     assert response.status == 200, response.body
     assert "pattern" in response.headers["x-mock-fallback-warning"]
@@ -122,7 +126,7 @@ def test_a_catastrophic_pattern_is_not_run(server, quiet, where, schema):
 )
 def test_a_pattern_that_runs_quickly_is_still_satisfied(server, quiet, pattern):
     schema = {"type": "string", "pattern": pattern, "minLength": 20}
-    response = post_json(server, "/v1/chat/completions", structured(fresh(schema)))
+    response = post_json(server, CHAT, structured(fresh(schema)))
     assert response.status == 200 and "x-mock-fallback-warning" not in response.headers
     assert not list(Draft202012Validator(schema).iter_errors(generated(response)))
 
@@ -139,7 +143,7 @@ def test_data_and_property_names_are_kept_as_sent(server, quiet, keyword):
     schema = {"type": "object", keyword: DATA_LIKE_A_SCHEMA[keyword]}
     if keyword == "properties":
         schema["required"] = ["pattern", "minItems"]
-    response = post_json(server, "/v1/chat/completions", structured(fresh(schema)))
+    response = post_json(server, CHAT, structured(fresh(schema)))
     assert response.status == 200, response.body
     value = generated(response)
     assert not list(Draft202012Validator(schema).iter_errors(value))
@@ -150,7 +154,7 @@ def test_data_and_property_names_are_kept_as_sent(server, quiet, keyword):
 
 def test_another_tenant_and_the_admin_api_answer_meanwhile(server, tenant, quiet):
     schema = REGEX_ATTACKS["pattern with minLength"]
-    attacker = f"/t/{tenant.name}-attacker/v1/chat/completions"
+    attacker = f"/t/{tenant.name}-attacker{CHAT}"
     statuses: list[int] = []
 
     def attack() -> None:
@@ -162,7 +166,7 @@ def test_another_tenant_and_the_admin_api_answer_meanwhile(server, tenant, quiet
     slowest = 0.0
     while thread.is_alive() or not slowest:
         for method, path, payload in (
-            ("POST", f"/t/{tenant.name}/v1/chat/completions", ASK),
+            ("POST", f"/t/{tenant.name}{CHAT}", ASK),
             ("GET", "/__admin/health", None),
         ):
             started = time.monotonic()
@@ -178,9 +182,9 @@ def test_sigterm_stops_a_server_that_was_sent_one(tmp_path):
     body = json.dumps(structured(fresh(REGEX_ATTACKS["pattern with minLength"]))).encode()
     with serving(tmp_path) as (port, lines):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        connection.request("POST", "/v1/chat/completions", body, HEADERS)
+        connection.request("POST", CHAT, body, HEADERS)
         assert connection.getresponse().status == 200
-        connection.request("POST", "/v1/chat/completions", body, HEADERS)  # still in flight
+        connection.request("POST", CHAT, body, HEADERS)  # still in flight
         stopping = time.monotonic()
     assert time.monotonic() - stopping < 5  # SIGTERM, and the process has exited
     connection.close()
@@ -191,11 +195,11 @@ def test_without_the_regex_parser_no_pattern_is_built_or_run(server, quiet, monk
     monkeypatch.setattr(patterns, "regex_text", None)
     monkeypatch.setattr(patterns, "regex_cost", None)
     for schema in REGEX_ATTACKS.values():
-        response = post_json(server, "/v1/chat/completions", structured(fresh(schema)))
+        response = post_json(server, CHAT, structured(fresh(schema)))
         assert response.status == 200, response.body
         assert "pattern" in response.headers["x-mock-fallback-warning"]
     plain = {"type": "string", "pattern": "^[a-z]{3}$"}
-    response = post_json(server, "/v1/chat/completions", structured(fresh(plain)))
+    response = post_json(server, CHAT, structured(fresh(plain)))
     assert response.status == 200
     assert "could not be satisfied" in response.headers["x-mock-fallback-warning"]
 
@@ -222,7 +226,7 @@ def test_without_the_regex_parser_no_pattern_is_built_or_run(server, quiet, monk
     ],
 )
 def test_integral_decimals_and_huge_bounds_get_a_valid_value(server, quiet, schema):
-    response = post_json(server, "/v1/chat/completions", structured(schema))
+    response = post_json(server, CHAT, structured(schema))
     assert response.status == 200, response.body
     assert not list(Draft202012Validator(schema).iter_errors(generated(response)))
 
@@ -241,7 +245,7 @@ def test_integral_decimals_and_huge_bounds_get_a_valid_value(server, quiet, sche
 )
 def test_what_the_fallback_cannot_compute_is_a_clear_400(server, quiet, schema, why):
     for body in (structured(schema), forced_tool(schema)):
-        response = post_json(server, "/v1/chat/completions", body)
+        response = post_json(server, CHAT, body)
         assert response.status == 400, response.body
         error = response.json()["error"]
         assert error["code"] == "mock_fallback_unsatisfiable"
@@ -263,7 +267,7 @@ def test_a_schema_too_large_to_check_quickly_is_refused(server, quiet):
     )
     for schema, why in cases:
         started = time.monotonic()
-        response = post_json(server, "/v1/chat/completions", structured(schema))
+        response = post_json(server, CHAT, structured(schema))
         assert time.monotonic() - started < 1
         assert response.status == 400, response.body
         assert why in response.json()["error"]["message"]
@@ -275,7 +279,7 @@ def test_checking_a_value_is_bounded(server, quiet):
     schema = {"type": "string", "not": {"$ref": "#/$defs/a0"}, "$defs": defs}
     schema["$defs"]["a30"] = {"type": "integer"}
     started = time.monotonic()
-    response = post_json(server, "/v1/chat/completions", structured(fresh(schema)))
+    response = post_json(server, CHAT, structured(fresh(schema)))
     assert time.monotonic() - started < 2
     assert response.status == 200
     assert "was not checked" in response.headers["x-mock-fallback-warning"]
@@ -285,7 +289,7 @@ def test_unique_items_that_do_not_sort_are_not_compared_without_bound(server, qu
     # Items of mixed types are compared pair by pair: 12.5 million pairs.
     schema = {"type": "array", "uniqueItems": True, "const": ["s", *range(5000)]}
     started = time.monotonic()
-    response = post_json(server, "/v1/chat/completions", structured(fresh(schema)))
+    response = post_json(server, CHAT, structured(fresh(schema)))
     assert time.monotonic() - started < 1
     assert response.status == 200
     assert "was not checked: it takes over" in response.headers["x-mock-fallback-warning"]
@@ -298,7 +302,7 @@ def test_warnings_are_header_safe(server, quiet):
         "properties": {name: {"type": "string", "pattern": "^(?=x)y$" + "z?" * 2000}},
         "required": [name],
     }
-    response = post_json(server, "/v1/chat/completions", structured(schema))
+    response = post_json(server, CHAT, structured(schema))
     assert response.status == 200
     warning = response.headers["x-mock-fallback-warning"]
     assert "x-injected" not in response.headers

@@ -138,13 +138,21 @@ def test_a_function_tool_without_a_function_is_not_called(server):
 # 4. A client's JSON Schema is checked before anything is generated from it.
 
 
+def within(schema: dict) -> dict:
+    """``schema`` as the one property of an object: the root OpenAI asks of a client's schema."""
+    return {"type": "object", "properties": {"v": schema}, "required": ["v"]}
+
+
 @pytest.mark.parametrize(
     "schema, context",
     [
-        ({"type": "array", "minItems": "2"}, "('minItems',)"),
+        (
+            within({"type": "array", "items": {}, "minItems": "2"}),
+            "('properties', 'v', 'minItems')",
+        ),
         ({"type": "object", "properties": "x"}, "('properties',)"),
-        ({"enum": {}}, "('enum',)"),
-        ({"type": "integer", "minimum": "1"}, "('minimum',)"),
+        (within({"enum": {}}), "('properties', 'v', 'enum')"),
+        (within({"type": "integer", "minimum": "1"}), "('properties', 'v', 'minimum')"),
     ],
 )
 def test_client_schemas_are_checked_as_openai_checks_them(server, schema, context):
@@ -171,9 +179,9 @@ def test_client_schemas_are_checked_as_openai_checks_them(server, schema, contex
 @pytest.mark.parametrize(
     "schema",
     [
-        {"type": "array", "minItems": 10**9},
-        {"type": "string", "minLength": 10**9},
-        {"type": "integer", "minimum": 5, "maximum": 1},
+        within({"type": "array", "items": {}, "minItems": 10**9}),
+        within({"type": "string", "minLength": 10**9}),
+        within({"type": "integer", "minimum": 5, "maximum": 1}),
     ],
 )
 def test_generation_is_bounded(server, schema):

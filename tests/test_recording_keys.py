@@ -45,7 +45,11 @@ def function(name: str, **properties: dict) -> dict:
 WEATHER = function("get_weather", city={"type": "string"})
 WEATHER_IN_UNITS = function("get_weather", city={"type": "string"}, unit={"type": "string"})
 TIME = function("get_time", city={"type": "string"})
-SCHEMA = {"type": "object", "properties": {"items": {"type": "array"}}, "required": ["items"]}
+SCHEMA = {
+    "type": "object",
+    "properties": {"items": {"type": "array", "items": {"type": "string"}}},
+    "required": ["items"],
+}
 IMAGE = {"type": "image_url", "image_url": {"url": "https://example.com/suitcase.png"}}
 QUESTION = "What should I pack for Oslo? Answer in JSON."
 BASE = {"model": "gpt-4o", "messages": user(QUESTION)}

@@ -568,7 +568,7 @@ def test_a_schema_the_fallback_cannot_build_is_named_by_its_place(client):
     text = {"format": {"type": "json_schema", "name": "n", "schema": unbuildable}}
     with pytest.raises(openai.BadRequestError) as caught:
         client.responses.create(model=MODEL, input="x", text=text)
-    assert caught.value.body["param"] == "text.format"
+    assert caught.value.body["param"] == "text.format.schema"
 
 
 @pytest.mark.parametrize("kind", ["error_event", "no_done", "malformed_chunk"])

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..caches import BoundedCache
 from ..errors import ApiError
-from . import reasoning
+from . import client_schema_rules, reasoning
 from .profiles import Profile
 from .schema import Invalid, did_you_mean
 
@@ -35,6 +35,8 @@ def check_request(body: dict[str, Any], profile: Profile) -> tuple[str, ...]:
         raise schema_error(invalid, profile, body, profile.known_fields) from None
     decimals = made_integral(body, INTEGER_FIELDS)
     check_semantics(body)
+    if "invalid_schema" in profile.errors:  # OpenAI's rules for a client's schemas
+        client_schema_rules.check_chat(body)
     if "prompt_cache_retention" in profile.known_fields:
         _check_retention(body.get("prompt_cache_retention"))
     reasoning.check_chat(body, profile)

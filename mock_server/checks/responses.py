@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import ApiError
 from ..providers import Profile
+from . import client_schema_rules
 from .request import made_integral
 from .schema import Invalid, did_you_mean
 
@@ -52,6 +53,8 @@ def check_responses(body: dict[str, Any], profile: Profile) -> None:
     made_integral(body, INTEGER_FIELDS)
     _check_previous_id(body.get("previous_response_id"))
     _check_tool_choice(body)
+    if "invalid_schema" in profile.errors:  # OpenAI's rules for a client's schemas
+        client_schema_rules.check_responses(body)
     if body.get("conversation") is not None and body.get("previous_response_id") is not None:
         # The live API's sentence, its empty quotes and cut name included (client projects'
         # measurements, 2026).

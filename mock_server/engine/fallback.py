@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from ..caches import SHARED, BoundedCache
+from ..checks.client_schema_rules import ClientSchema, chat_format, chat_function
 from ..errors import ApiError
 from ..jsonio import compact_json, loads
 from ..messages import last_user_text
@@ -36,22 +37,13 @@ def fallback_message(body: dict[str, Any]) -> Message:
     demanded = _demanded_tool(body)
     if demanded is not None:
         index, tool = demanded
-        arguments, warnings = _generated(
-            _or_object(tool.get("parameters")),
-            f"function '{tool['name']}'",
-            f"tools[{index}].function.parameters",
-            "invalid_function_parameters",
+        arguments, warnings = _generated(chat_function(index, tool))
+        return Message(
+            tool_calls=[ToolCall(tool["function"]["name"], arguments)], warnings=warnings
         )
-        return Message(tool_calls=[ToolCall(tool["name"], arguments)], warnings=warnings)
     response_format = body.get("response_format") or {}
     if response_format.get("type") == "json_schema":
-        json_schema = response_format.get("json_schema") or {}
-        content, warnings = _generated(
-            _or_object(json_schema.get("schema")),
-            f"response_format '{json_schema.get('name', '')}'",
-            "response_format",
-            "invalid_json_schema",
-        )
+        content, warnings = _generated(chat_format(response_format.get("json_schema") or {}))
         return Message(content=content, warnings=warnings)
     said = last_user_text(body.get("messages"))
     if response_format.get("type") == "json_object":
@@ -65,29 +57,32 @@ def _or_object(schema: Any) -> Any:
 
 
 def _demanded_tool(body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
-    """The function ``tool_choice`` demands, with its index in ``tools``."""
+    """The function tool ``tool_choice`` demands, with its index in ``tools``."""
     choice = body.get("tool_choice")
     functions = [
-        (index, tool["function"])
+        (index, tool)
         for index, tool in enumerate(body.get("tools") or ())
         if isinstance(tool.get("function"), dict)
     ]
     if isinstance(choice, dict):
         name = (choice.get("function") or {}).get("name")
-        return next(((i, f) for i, f in functions if f.get("name") == name), None)
+        return next(((i, t) for i, t in functions if t["function"].get("name") == name), None)
     if choice == "required" and functions:
         return functions[0]
     return None
 
 
-def _generated(schema: Any, what: str, param: str, code: str) -> tuple[str, tuple[str, ...]]:
-    """JSON text satisfying ``schema``, and warnings; ``ApiError`` 400 for a schema that is not
-    one, or that the fallback cannot satisfy."""
-    key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+def _generated(client: ClientSchema) -> tuple[str, tuple[str, ...]]:
+    """JSON text satisfying the client's schema, and warnings; ``ApiError`` 400 for a schema
+    that is not one, or that the fallback cannot satisfy."""
+    what, param = client.what, client.param
+    key = orjson.dumps(_or_object(client.schema), option=orjson.OPT_SORT_KEYS)
     build = _from_schema_cached if len(key) <= CACHED_SCHEMA_BYTES else _from_schema
     not_a_schema, cannot, text, warnings = build(key)
     if not_a_schema is not None:
-        raise ApiError("400", f"Invalid schema for {what}: {not_a_schema}", param=param, code=code)
+        raise ApiError(
+            "400", f"Invalid schema for {what}: {not_a_schema}", param=param, code=client.code
+        )
     if cannot is not None:
         raise ApiError(
             "400",

@@ -103,7 +103,7 @@ class Responses(Api):
 
     def fallback(self, view: RequestView) -> Message:
         """Chat's fallback, on the request seen as chat; a schema it cannot build a value for
-        is named by its place in this request (``text.format``, ``tools[1].parameters``)."""
+        is named by its place in this request (``text.format.schema``, ``tools[1].parameters``)."""
         try:
             return fallback_message(view.body)
         except ApiError as error:
@@ -385,7 +385,7 @@ def _responses_param(param: str | None) -> str | None:
     """A chat-body ``param`` (``response_format``, ``tools[0].function.parameters``) as the
     Responses request names the same field."""
     if param == "response_format":
-        return "text.format"
+        return "text.format.schema"  # as the live API names it (client projects' records, 2026)
     if param and param.startswith("tools["):  # the chat body keeps the request's tools in order
         return param.replace(".function.parameters", ".parameters")
     return param
