@@ -11,7 +11,7 @@ import time
 import openai
 import pytest
 from conftest import post_json, raw_request
-from pydantic import BaseModel
+from pydantic import BaseModel, HttpUrl
 
 ASK = {"model": "gpt-4o", "messages": [{"role": "user", "content": "plan it"}]}
 STRICT_OK = {
@@ -54,17 +54,30 @@ NO_ITEMS = {"type": "object", "properties": {"paths": {"type": "array"}}}
 # source named first.
 REFUSED = [
     # rig, litellm and dashboard reports of 2025-2026: a root union has no type.
-    ("a root union", "/v1/chat/completions", chat_format(UNION, strict=None), "response_format", "invalid_json_schema", "Invalid schema for response_format 'answer': schema must be a JSON Schema of 'type: \"object\"', got 'type: \"None\"'."),
+    ("a root union", "/v1/chat/completions", chat_format(UNION, strict=None), "response_format", None, "Invalid schema for response_format 'answer': schema must be a JSON Schema of 'type: \"object\"', got 'type: \"None\"'."),
     ("a root array", "/v1/chat/completions", chat_tools({"type": "array", "items": {}}), "tools[0].function.parameters", "invalid_function_parameters", "Invalid schema for function 'f0': schema must be a JSON Schema of 'type: \"object\"', got 'type: \"array\"'."),
     # GitHub Copilot's and litellm's reports: without strict too.
     ("an array without items", "/v1/chat/completions", chat_tools(STRICT_OK, NO_ITEMS), "tools[1].function.parameters", "invalid_function_parameters", "Invalid schema for function 'f1': In context=('properties', 'paths'), array schema missing items."),
     ("an array of arrays without items", "/v1/chat/completions", chat_tools({"type": "object", "properties": {"domain": {"type": "array", "items": {"type": "array"}}}}), "tools[0].function.parameters", "invalid_function_parameters", "Invalid schema for function 'f0': In context=('properties', 'domain', 'items'), array schema missing items."),
     # outlines' and pydantic users' reports: strict, a model without additionalProperties.
-    ("strict, no additionalProperties", "/v1/chat/completions", chat_format({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}), "response_format", "invalid_json_schema", "Invalid schema for response_format 'answer': In context=(), 'additionalProperties' is required to be supplied and to be false."),
-    ("strict, a free-form dict", "/v1/chat/completions", chat_format({**STRICT_OK, "properties": {"city": FREE_DICT}}), "response_format", "invalid_json_schema", "Invalid schema for response_format 'answer': In context=('properties', 'city'), 'additionalProperties' is required to be supplied and to be false."),
+    ("strict, no additionalProperties", "/v1/chat/completions", chat_format({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}), "response_format", None, "Invalid schema for response_format 'answer': In context=(), 'additionalProperties' is required to be supplied and to be false."),
+    ("strict, a free-form dict", "/v1/chat/completions", chat_format({**STRICT_OK, "properties": {"city": FREE_DICT}}), "response_format", None, "Invalid schema for response_format 'answer': In context=('properties', 'city'), 'additionalProperties' is required to be supplied and to be false."),
     ("strict, an object without properties", "/v1/chat/completions", chat_tools({"type": "object", "additionalProperties": False}, strict=True), "tools[0].function.parameters", "invalid_function_parameters", "Invalid schema for function 'f0': In context=(), object schema missing properties."),
-    ("strict, items without additionalProperties", "/v1/chat/completions", chat_format({**STRICT_OK, "properties": {"city": {"type": "array", "items": {"type": "object", "properties": {}}}}}), "response_format", "invalid_json_schema", "Invalid schema for response_format 'answer': In context=('properties', 'city', 'items'), 'additionalProperties' is required to be supplied and to be false."),
-    ("strict, a definition", "/v1/chat/completions", chat_format({**STRICT_OK, "$defs": {"Step": {"type": "object", "properties": {}}}}), "response_format", "invalid_json_schema", "Invalid schema for response_format 'answer': In context=('$defs', 'Step'), 'additionalProperties' is required to be supplied and to be false."),
+    ("strict, items without additionalProperties", "/v1/chat/completions", chat_format({**STRICT_OK, "properties": {"city": {"type": "array", "items": {"type": "object", "properties": {}}}}}), "response_format", None, "Invalid schema for response_format 'answer': In context=('properties', 'city', 'items'), 'additionalProperties' is required to be supplied and to be false."),
+    # confident-ai/deepeval#2930 (2026): a definition's context starts afresh.
+    ("strict, a definition", "/v1/chat/completions", chat_format({**STRICT_OK, "$defs": {"Step": {"type": "object", "properties": {}}}}), "response_format", None, "Invalid schema for response_format 'answer': In context=(), 'additionalProperties' is required to be supplied and to be false."),
+    # sttp-ai#521 (2026): {} is an object, which strict mode holds to its rules.
+    ("strict, parameters given as {}", "/v1/chat/completions", chat_tools({}, strict=True), "tools[0].function.parameters", "invalid_function_parameters", "Invalid schema for function 'f0': In context=(), 'additionalProperties' is required to be supplied and to be false."),
+    # akitaonrails/ai-memory#628 (2026-09, native OpenAI): a required key no property has.
+    ("strict, an extra required key", "/v1/chat/completions", chat_format({**STRICT_OK, "required": ["city", "relations"]}), "response_format", None, "Invalid schema for response_format 'answer': In context=(), 'required' is required to be supplied and to be an array including every key in properties. Extra required key 'relations' supplied."),
+    # OpenAI's forum (2024): a keyword strict mode does not take, before a missing required.
+    ("strict, oneOf", "/v1/chat/completions", chat_format({**STRICT_OK, "required": [], "oneOf": [{"required": ["city"]}]}), "response_format", None, "Invalid schema for response_format 'answer': In context=(), 'oneOf' is not permitted."),
+    # makenotion/notion-mcp-server#102 (2025-08).
+    ("strict, allOf", "/v1/chat/completions", chat_tools({**STRICT_OK, "properties": {"city": {"allOf": [{"type": "string"}]}}}, strict=True), "tools[0].function.parameters", "invalid_function_parameters", "Invalid schema for function 'f0': In context=('properties', 'city'), 'allOf' is not permitted."),
+    # can1357/oh-my-pi#206 (2026-02): a format strict mode does not know.
+    ("strict, format uri", "/v1/chat/completions", chat_tools({**STRICT_OK, "properties": {"city": {"type": "string", "format": "uri"}}}, strict=True), "tools[0].function.parameters", "invalid_function_parameters", "Invalid schema for function 'f0': In context=('properties', 'city'), 'uri' is not a valid format."),
+    # nspady/google-calendar-mcp#39 (2025-06), microsoft/vscode#307515 (2026-04).
+    ("a function's root union", "/v1/chat/completions", chat_tools({"type": "object", "properties": {}, "anyOf": [{"required": []}]}), "tools[0].function.parameters", "invalid_function_parameters", "Invalid schema for function 'f0': schema must have type 'object' and not have 'oneOf'/'anyOf'/'allOf'/'enum'/'not' at the top level."),
     # kevinwatt/mysql-mcp#5: the Vercel AI SDK on the Responses API, strict.
     ("strict, an optional parameter", "/v1/responses", responses_tool({"type": "object", "properties": {"sql": {"type": "string"}, "params": {"type": "array", "items": {}}}, "required": ["sql"], "additionalProperties": False}, strict=True), "tools[1].parameters", "invalid_function_parameters", "Invalid schema for function 'mysql_execute': In context=(), 'required' is required to be supplied and to be an array including every key in properties. Missing 'params'."),
     # Mastra's documentation of a zod union on the Responses API.
@@ -90,6 +103,9 @@ TAKEN = {
         {"type": "object", "properties": {}, "additionalProperties": False}, strict=True
     ),
     "strict false": chat_format({"type": "object", "properties": {"a": FREE_DICT}}, strict=False),
+    "a format's root anyOf beside its type": chat_format(
+        {"type": "object", "anyOf": [STRICT_OK, {"type": "object", "properties": {}}]}, strict=None
+    ),
 }
 
 
@@ -132,6 +148,19 @@ def test_what_the_sdks_strict_helpers_make_is_taken(client_for):
     assert isinstance(parsed.choices[0].message.parsed, Trip)
     response = client.responses.parse(model="gpt-4o", input="plan it", text_format=Trip)
     assert isinstance(response.output_parsed, Trip)
+
+
+class Link(BaseModel):
+    url: HttpUrl  # a string of format "uri", which strict mode does not take
+
+
+def test_a_pydantic_url_is_refused_in_strict_mode_as_openai_refuses_it(client_for):
+    with pytest.raises(openai.BadRequestError) as caught:
+        client_for().chat.completions.parse(
+            model="gpt-4o", messages=ASK["messages"], response_format=Link
+        )
+    assert caught.value.code is None
+    assert "In context=('properties', 'url'), 'uri' is not a valid format." in str(caught.value)
 
 
 def test_the_sdk_raises_the_refusal_as_a_bad_request(client_for):

@@ -144,28 +144,23 @@ def within(schema: dict) -> dict:
 
 
 @pytest.mark.parametrize(
-    "schema, context",
+    "schema, sentence",
     [
-        (
-            within({"type": "array", "items": {}, "minItems": "2"}),
-            "('properties', 'v', 'minItems')",
-        ),
-        ({"type": "object", "properties": "x"}, "('properties',)"),
-        (within({"enum": {}}), "('properties', 'v', 'enum')"),
-        (within({"type": "integer", "minimum": "1"}), "('properties', 'v', 'minimum')"),
+        (within({"type": "array", "items": {}, "minItems": "2"}), "'2' is not of type 'integer'."),
+        ({"type": "object", "properties": "x"}, "'x' is not of type 'object'."),
+        (within({"enum": {}}), "{} is not of type 'array'."),
+        ({"type": "object", "required": None}, "None is not of type 'array'."),
     ],
 )
-def test_client_schemas_are_checked_as_openai_checks_them(server, schema, context):
+def test_client_schemas_are_checked_as_openai_checks_them(server, schema, sentence):
+    # The validator's sentence without a path, as users quote the live API (2024-2026).
     body = {
         **ASK,
         "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}},
     }
     error = error_of(post_json(server, "/v1/chat/completions", body))
-    assert error["code"] == "invalid_json_schema"
-    assert error["param"] == "response_format"
-    assert error["message"].startswith(
-        f"Invalid schema for response_format 'x': In context={context}"
-    )
+    assert (error["code"], error["param"]) == (None, "response_format")
+    assert error["message"] == f"Invalid schema for response_format 'x': {sentence}"
     tool = {"type": "function", "function": {"name": "f", "parameters": schema}}
     body = {**ASK, "tools": [tool], "tool_choice": "required"}
     error = error_of(post_json(server, "/v1/chat/completions", body))
@@ -173,7 +168,7 @@ def test_client_schemas_are_checked_as_openai_checks_them(server, schema, contex
         "invalid_function_parameters",
         "tools[0].function.parameters",
     )
-    assert error["message"].startswith("Invalid schema for function 'f': In context=")
+    assert error["message"] == f"Invalid schema for function 'f': {sentence}"
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,8 @@ COUNTS = frozenset(
 
 
 class NotASchema(ValueError):
-    """The schema fails the meta-schema; the message is OpenAI's ``In context=(...), ...``."""
+    """The schema fails the meta-schema; the message is OpenAI's: the validator's sentence with
+    no path (``None is not of type 'array'.``, as users quote live answers of 2024-2026)."""
 
 
 class _OutOfChecks(Exception):
@@ -64,7 +65,7 @@ def checked(schema: Any) -> Any:
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:
-        raise NotASchema(f"In context={tuple(error.path)!r}, {error.message}.") from None
+        raise NotASchema(f"{error.message}.") from None
     return _rebuilt(schema, _integral_counts)
 
 

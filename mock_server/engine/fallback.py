@@ -7,9 +7,9 @@ last user message.
 
 A client's schema is bounded and checked against the JSON Schema meta-schema before anything is
 generated from it (``client_schemas``), and refused as OpenAI refuses one (400 ``Invalid schema
-for function 'name': In context=(...), ...``, code ``invalid_function_parameters``; for
-``response_format``, code ``invalid_json_schema``; wording as captured from the real API in
-public client issue threads). One the fallback cannot build a value for is 400
+for function 'name': None is not of type 'array'.``, code ``invalid_function_parameters``; for
+``response_format``, code null; wording as captured from the real API in public client issue
+threads). One the fallback cannot build a value for is 400
 ``mock_fallback_unsatisfiable``; a value it built but could not make (or check) valid is sent
 with warnings for the ``x-mock-fallback-warning`` header. Checks and generated values are
 cached by the schema's JSON, so an agent loop that repeats its tools pays for them once.
