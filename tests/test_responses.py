@@ -569,6 +569,13 @@ def test_a_schema_the_fallback_cannot_build_is_named_by_its_place(client):
     with pytest.raises(openai.BadRequestError) as caught:
         client.responses.create(model=MODEL, input="x", text=text)
     assert caught.value.body["param"] == "text.format.schema"
+    # Not a JSON Schema, within an object root: the fallback's refusal, with the Responses
+    # API's code for a format (chat's is null).
+    text["format"]["schema"] = tool["parameters"]
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model=MODEL, input="x", text=text)
+    assert (caught.value.param, caught.value.code) == ("text.format.schema", "invalid_json_schema")
+    assert caught.value.body["message"].startswith("Invalid schema for response_format 'n': ")
 
 
 @pytest.mark.parametrize("kind", ["error_event", "no_done", "malformed_chunk"])

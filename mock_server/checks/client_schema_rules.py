@@ -21,28 +21,31 @@ strict where it can and otherwise calls the function without (OpenAI's function-
 ``context`` is the path to the offending subschema, as Python writes a tuple: ``()``,
 ``('properties', 'steps', 'items')``, ``('properties', 'u', 'anyOf', '0')``; a definition's
 (``$defs``, ``definitions``) starts afresh at ``()``, as a report of the live API shows. Each
-subschema is checked before those inside it, which are taken in the order the schema writes
-``properties``, ``items``, ``anyOf`` and the definitions; ``$ref`` is not followed. Sources: the
-error bodies users quote from live answers in client projects' issues and OpenAI's forum
-(2024-2026), OpenAI's Structured Outputs guide.
+subschema is checked before those inside it, which are taken in the order its keywords are
+written (``properties``, ``items``, ``anyOf``, the definitions); ``$ref`` is not followed; a
+``format`` is read on strings only. Sources: the error bodies users quote from live answers in
+client projects' issues and OpenAI's forum (2024-2026), OpenAI's Structured Outputs guide.
 
 Not checked: the JSON Schema meta-schema (the fallback checks it when it builds a value from a
 schema, ``engine.client_schemas``), strict mode's size limits, and past ``MAX_SUBSCHEMAS``
-subschemas. The verdict on a tools list or a format is kept by its JSON, so an agent loop that
-repeats its tools pays for it once.
+subschemas and names (``Budget``). A client's name or value an error repeats is cut to
+``MAX_SHOWN`` characters. The verdict on a tools list or a format is kept by its JSON, so an
+agent loop that repeats its tools pays for it once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from ..caches import SHARED, BoundedCache
 from ..errors import ApiError
 from ..jsonio import dumps, loads
 
-MAX_SUBSCHEMAS = 5_000  # taken up in one tools list or format (some 8 ms); the rest is not checked
+T = TypeVar("T")
+MAX_SUBSCHEMAS = 5_000  # subschemas and names taken up in a tools list or a format (some 8 ms)
+MAX_SHOWN = 200  # characters of a client's name or value an error repeats
 CACHED_BYTES = 64 * 1024  # a larger tools list or format is checked afresh, not kept
 DEFINITIONS = ("$defs", "definitions")
 TOP_LEVEL = ("oneOf", "anyOf", "allOf", "enum", "not")  # not at a function's root
@@ -69,12 +72,13 @@ class ClientSchema(NamedTuple):
 
 def chat_function(index: int, tool: dict[str, Any]) -> ClientSchema:
     """The parameters of chat's ``tools[index]`` (``{"type": "function", "function": {...}}``)."""
-    return _function(tool.get("function") or {}, f"tools[{index}].function.parameters")
+    function = tool.get("function")
+    return _function(function if isinstance(function, dict) else {}, f"tools[{index}].function")
 
 
 def responses_function(index: int, tool: dict[str, Any]) -> ClientSchema:
     """The parameters of the Responses API's ``tools[index]`` (a function tool, flat)."""
-    return _function(tool, f"tools[{index}].parameters")
+    return _function(tool, f"tools[{index}]")
 
 
 def chat_format(json_schema: dict[str, Any]) -> ClientSchema:
@@ -87,23 +91,27 @@ def responses_format(text_format: dict[str, Any]) -> ClientSchema:
     return _format(text_format, "text.format.schema", "invalid_json_schema")
 
 
-def _function(function: dict[str, Any], param: str) -> ClientSchema:
-    what = f"function '{function.get('name', '')}'"
+def _function(function: dict[str, Any], place: str) -> ClientSchema:
+    what = f"function '{_bounded(function.get('name', ''))}'"
     strict = function.get("strict") is True
+    parameters = function.get("parameters")
     return ClientSchema(
-        function.get("parameters"), strict, what, param, "invalid_function_parameters"
+        parameters, strict, what, f"{place}.parameters", "invalid_function_parameters"
     )
 
 
-def _format(format: dict[str, Any], param: str, code: str | None) -> ClientSchema:
-    what = f"response_format '{format.get('name', '')}'"
-    strict = format.get("strict") is True
-    return ClientSchema(format.get("schema"), strict, what, param, code)
+def _format(response_format: dict[str, Any], param: str, code: str | None) -> ClientSchema:
+    what = f"response_format '{_bounded(response_format.get('name', ''))}'"
+    strict = response_format.get("strict") is True
+    return ClientSchema(response_format.get("schema"), strict, what, param, code)
+
+
+FUNCTIONS = {"chat": chat_function, "responses": responses_function}  # a tool's description
 
 
 def check_chat(body: dict[str, Any]) -> None:
     """Chat's function tools, then its ``json_schema`` response format."""
-    _check_tools(body.get("tools"), chat_function)
+    _check_tools(body.get("tools"), "chat")
     response_format = body.get("response_format")
     if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
         _check_format(chat_format(response_format.get("json_schema") or {}))
@@ -111,86 +119,99 @@ def check_chat(body: dict[str, Any]) -> None:
 
 def check_responses(body: dict[str, Any]) -> None:
     """The Responses API's function tools, then its ``text.format``."""
-    _check_tools(body.get("tools"), responses_function)
+    _check_tools(body.get("tools"), "responses")
     text = body.get("text")
     text_format = text.get("format") if isinstance(text, dict) else None
     if isinstance(text_format, dict) and text_format.get("type") == "json_schema":
         _check_format(responses_format(text_format))
 
 
-def _check_tools(tools: Any, describe: Callable[[int, dict[str, Any]], ClientSchema]) -> None:
+def _check_tools(tools: Any, api: str) -> None:
     if not tools or not isinstance(tools, list):
         return
     key = dumps(tools)
-    found = _tools_problem(key) if len(key) <= CACHED_BYTES else _first_in_tools(tools)
-    if found is not None:
-        index, problem = found
-        raise _refusal(describe(index, tools[index]), problem)
-
-
-def _check_format(format: ClientSchema) -> None:
-    if format.schema is None:
-        return
-    key = dumps([format.schema, format.strict])
     small = len(key) <= CACHED_BYTES
-    found = _format_problem(key) if small else _problem(format.schema, format.strict, False)
+    found = _tools_problem((api, key)) if small else _first_in_tools(tools, api)
     if found is not None:
-        raise _refusal(format, found)
+        raise _refusal(*found)
 
 
-def _refusal(schema: ClientSchema, problem: str) -> ApiError:
-    values = {"what": schema.what, "problem": problem}
-    return ApiError("invalid_schema", param=schema.param, code=schema.code, values=values)
+def _check_format(client: ClientSchema) -> None:
+    if client.schema is None:
+        return
+    key = dumps([client.schema, client.strict])
+    small = len(key) <= CACHED_BYTES
+    found = _format_problem(key) if small else _problem(client.schema, client.strict)
+    if found is not None:
+        raise _refusal(client, found)
 
 
-def _first_in_tools(tools: list[Any]) -> tuple[int, str] | None:
+def _refusal(client: ClientSchema, problem: str) -> ApiError:
+    values = {"what": client.what, "problem": problem}
+    return ApiError("invalid_schema", param=client.param, code=client.code, values=values)
+
+
+def _first_in_tools(tools: list[Any], api: str) -> tuple[ClientSchema, str] | None:
     """The first function tool whose parameters break a rule, and the rule's sentence."""
-    budget = [MAX_SUBSCHEMAS]
+    budget = Budget()
     for index, tool in enumerate(tools):
-        if not isinstance(tool, dict) or tool.get("type", "function") != "function":
-            continue
-        function = tool.get("function") if isinstance(tool.get("function"), dict) else tool
-        strict = function.get("strict") is True
-        problem = _problem(function.get("parameters"), strict, True, budget)
-        if problem is not None:
-            return index, problem
+        if isinstance(tool, dict) and tool.get("type") == "function":
+            client = FUNCTIONS[api](index, tool)
+            problem = _problem(client.schema, client.strict, at_function_root=True, budget=budget)
+            if problem is not None:
+                return client, problem
     return None
 
 
 _tools_problem = BoundedCache("client_tool_schemas", 512, registry=SHARED).memoize(
-    lambda key: _first_in_tools(loads(key))
+    lambda key: _first_in_tools(loads(key[1]), key[0])
 )
 _format_problem = BoundedCache("client_format_schemas", 256, registry=SHARED).memoize(
-    lambda key: _problem(*loads(key), False)
+    lambda key: _problem(*loads(key))
 )
+
+
+class Budget:
+    """What the schemas of one request may still take up: subschemas visited and names
+    compared (``MAX_SUBSCHEMAS`` in all), so that no schema, however wide, costs more."""
+
+    __slots__ = ("left",)
+
+    def __init__(self) -> None:
+        self.left = MAX_SUBSCHEMAS
+
+    def take(self, items: Iterable[T]) -> list[T]:
+        """As many of ``items`` as are left, taken from the budget."""
+        taken = list(islice(items, self.left))
+        self.left -= len(taken)
+        return taken
 
 
 def _problem(
-    schema: Any, strict: bool, function: bool, budget: list[int] | None = None
+    schema: Any, strict: bool, *, at_function_root: bool = False, budget: Budget | None = None
 ) -> str | None:
-    """What the API says of ``schema`` (strict or not; a function's parameters or a format),
-    or None where it takes it; ``budget``: the subschemas left to take up, shared by a
-    request's schemas."""
+    """What the API says of ``schema`` (strict or not; ``at_function_root``: a function's
+    parameters), or None where it takes it; ``budget`` is shared by a request's schemas."""
     if not isinstance(schema, dict):
         return None
     schema = schema or {"type": "object"}
     if schema.get("type") != "object":
-        got = schema.get("type")
+        got = _bounded(schema.get("type"))  # as Python prints it: None, ['object', 'null'] ...
         return f"schema must be a JSON Schema of 'type: \"object\"', got 'type: \"{got}\"'."
-    if function and any(keyword in schema for keyword in TOP_LEVEL):
+    if at_function_root and any(keyword in schema for keyword in TOP_LEVEL):
         return (
             "schema must have type 'object' and not have 'oneOf'/'anyOf'/'allOf'/'enum'/'not' "
             "at the top level."
         )
-    budget = budget if budget is not None else [MAX_SUBSCHEMAS]
+    budget = budget or Budget()
     for context, node in _subschemas(schema, budget):
-        broken = _rule_broken(node, strict)
+        broken = _rule_broken(node, strict, budget)
         if broken is not None:
-            return f"In context={context!r}, {broken}"
+            return f"In context={_bounded(context)}, {broken}"
     return None
 
 
-def _rule_broken(node: dict[str, Any], strict: bool) -> str | None:
+def _rule_broken(node: dict[str, Any], strict: bool, budget: Budget) -> str | None:
     """The sentence of the first rule ``node`` itself breaks (not those inside it)."""
     if strict:
         refused = next((keyword for keyword in node if keyword in NOT_PERMITTED), None)
@@ -199,45 +220,54 @@ def _rule_broken(node: dict[str, Any], strict: bool) -> str | None:
     kind = node.get("type")
     kinds = kind if isinstance(kind, list) else (kind,)
     if strict and "object" in kinds:
-        broken = _object_rule_broken(node)
+        broken = _object_rule_broken(node, budget)
         if broken is not None:
             return broken
-    if strict and isinstance(node.get("format"), str) and node["format"] not in FORMATS:
-        return f"'{node['format']}' is not a valid format."
+    text_format = node.get("format")
+    if strict and "string" in kinds and isinstance(text_format, str) and text_format not in FORMATS:
+        return f"'{_bounded(text_format)}' is not a valid format."
     if "array" in kinds and "items" not in node:
         return "array schema missing items."
     return None
 
 
-def _object_rule_broken(node: dict[str, Any]) -> str | None:
-    """What a strict object breaks: ``additionalProperties``, ``properties``, ``required``."""
+def _object_rule_broken(node: dict[str, Any], budget: Budget) -> str | None:
+    """What a strict object breaks: ``additionalProperties``, ``properties``, ``required``
+    (its names compared within ``budget``)."""
     if node.get("additionalProperties") is not False:
         return "'additionalProperties' is required to be supplied and to be false."
     properties = node.get("properties")
     if not isinstance(properties, dict):
         return "object schema missing properties."
     required = node.get("required")
-    listed = [k for k in required if isinstance(k, str)] if isinstance(required, list) else []
+    listed = (
+        budget.take(k for k in required if isinstance(k, str)) if isinstance(required, list) else []
+    )
     rule = (
         "'required' is required to be supplied and to be an array including every key in "
         "properties."
     )
     names = set(listed)
-    missing = next((name for name in properties if name not in names), None)
+    missing = next((name for name in budget.take(properties) if name not in names), None)
     if missing is not None:
-        return f"{rule} Missing '{missing}'."
+        return f"{rule} Missing '{_bounded(missing)}'."
     extra = next((name for name in listed if name not in properties), None)
     if extra is not None:
-        return f"{rule} Extra required key '{extra}' supplied."
+        return f"{rule} Extra required key '{_bounded(extra)}' supplied."
     return None
 
 
+def _bounded(value: Any) -> str:
+    """``value`` as the message prints it, cut to ``MAX_SHOWN`` characters."""
+    text = str(value)
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "..."
+
+
 def _subschemas(
-    schema: dict[str, Any], budget: list[int]
+    schema: dict[str, Any], budget: Budget
 ) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
-    """Each subschema with its context, outer ones first, while ``budget`` (the subschemas
-    left to take up, shared by the schemas of one request) lasts: no more are ever gathered,
-    however wide a schema is."""
+    """Each subschema with its context, outer ones first, then those inside each in the order
+    its keywords are written, while ``budget`` lasts."""
     stack: list[tuple[tuple[str, ...], dict[str, Any]]] = []
     _gather(stack, [((), schema)], budget)
     while stack:
@@ -246,20 +276,18 @@ def _subschemas(
         inner: list[tuple[tuple[str, ...], Any]] = []
         for keyword, value in node.items():
             if keyword == "properties" and isinstance(value, dict):
-                named = islice(value.items(), budget[0])
+                named = islice(value.items(), budget.left)
                 inner += [((*context, keyword, name), sub) for name, sub in named]
             elif keyword in DEFINITIONS and isinstance(value, dict):
-                inner += [((), sub) for sub in islice(value.values(), budget[0])]
+                inner += [((), sub) for sub in islice(value.values(), budget.left)]
             elif keyword == "items":
                 inner.append(((*context, keyword), value))
             elif keyword == "anyOf" and isinstance(value, list):
-                branches = islice(enumerate(value), budget[0])
+                branches = islice(enumerate(value), budget.left)
                 inner += [((*context, keyword, str(i)), sub) for i, sub in branches]
         _gather(stack, inner, budget)
 
 
-def _gather(stack: list[Any], found: list[tuple[tuple[str, ...], Any]], budget: list[int]) -> None:
+def _gather(stack: list[Any], found: list[tuple[tuple[str, ...], Any]], budget: Budget) -> None:
     """Put the subschemas of ``found`` on ``stack`` (the first on top), within ``budget``."""
-    taken = [(where, sub) for where, sub in found if isinstance(sub, dict)][: budget[0]]
-    budget[0] -= len(taken)
-    stack += reversed(taken)
+    stack += reversed(budget.take((where, sub) for where, sub in found if isinstance(sub, dict)))

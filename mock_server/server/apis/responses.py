@@ -107,7 +107,7 @@ class Responses(Api):
         try:
             return fallback_message(view.body)
         except ApiError as error:
-            error.param = _responses_param(error.param)
+            _as_responses(error)
             raise
 
     def relayed(self, exchange: Exchange, answer: bytes) -> None:
@@ -381,14 +381,15 @@ def _chat_body(body: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, A
     return chat
 
 
-def _responses_param(param: str | None) -> str | None:
-    """A chat-body ``param`` (``response_format``, ``tools[0].function.parameters``) as the
-    Responses request names the same field."""
-    if param == "response_format":
-        return "text.format.schema"  # as the live API names it (client projects' records, 2026)
-    if param and param.startswith("tools["):  # the chat body keeps the request's tools in order
-        return param.replace(".function.parameters", ".parameters")
-    return param
+def _as_responses(error: ApiError) -> None:
+    """A chat-body error (``param`` ``response_format``, ``tools[0].function.parameters``) as
+    the Responses API words it: the same field's place in its request and, for the format, the
+    code chat leaves null (``invalid_json_schema``: client projects' records, 2026)."""
+    if error.param == "response_format":
+        error.param = "text.format.schema"
+        error.code = error.code if error.code is not None else "invalid_json_schema"
+    elif error.param and error.param.startswith("tools["):  # the chat body keeps their order
+        error.param = error.param.replace(".function.parameters", ".parameters")
 
 
 def _text(content: Any) -> str:
