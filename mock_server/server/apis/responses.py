@@ -387,7 +387,8 @@ def _as_responses(error: ApiError) -> None:
     code chat leaves null (``invalid_json_schema``: client projects' records, 2026)."""
     if error.param == "response_format":
         error.param = "text.format.schema"
-        error.code = error.code if error.code is not None else "invalid_json_schema"
+        if error.code is None:
+            error.code = "invalid_json_schema"
     elif error.param and error.param.startswith("tools["):  # the chat body keeps their order
         error.param = error.param.replace(".function.parameters", ".parameters")
 
