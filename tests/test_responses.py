@@ -299,9 +299,10 @@ def test_an_item_reference_resolves_against_stored_items(client):
     )
     listed = client.responses.input_items.list(second.id, order="asc")
     assert listed.data[0].id == answer_id
-    with pytest.raises(openai.BadRequestError) as caught:
+    with pytest.raises(openai.NotFoundError) as caught:
         client.responses.create(model=MODEL, input=[{"type": "item_reference", "id": "msg_nope"}])
     assert caught.value.body["param"] == "input[0].id"
+    assert caught.value.body["message"].startswith("Item with id 'msg_nope' not found. Items are")
 
 
 @pytest.mark.parametrize(
@@ -502,6 +503,35 @@ def test_a_reasoning_item_and_a_refusal(tenant, client):
     assert thought.usage.output_tokens_details.reasoning_tokens > 0
     refused = client.responses.create(model=MODEL, input="bad")
     assert refused.output[0].content[0].type == "refusal"
+
+
+def test_a_stateless_agent_sends_reasoning_back_sealed_or_gets_openais_404(tenant, client):
+    """With ``store: false`` nothing is kept: a reasoning item sent back by its id alone is
+    unknown (the live API's 404, vercel/ai#7543); sent back with the ``encrypted_content``
+    that ``include`` asked for, it is taken."""
+    tenant.add(
+        {"name": "r", "match": {"api": "responses"}, "reply": {"reasoning_content": "Hmm.", "content": "42"}}
+    )  # fmt: skip
+    bare = client.responses.create(model=MODEL, input="think", store=False)
+    reasoning = bare.output[0].model_dump(exclude_none=True)
+    assert "encrypted_content" not in reasoning
+    turn = [{"role": "user", "content": "think"}, reasoning, {"role": "user", "content": "more"}]
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.responses.create(model=MODEL, input=turn, store=False)
+    assert caught.value.body["message"] == (
+        f"Item with id '{reasoning['id']}' not found. Items are not persisted when `store` is "
+        "set to false. Try again with `store` set to true, or remove this item from your input."
+    )
+    assert caught.value.body["param"] == "input[1].id"
+    sealed = client.responses.create(
+        model=MODEL, input="think", store=False, include=["reasoning.encrypted_content"]
+    )
+    assert sealed.output[0].encrypted_content.startswith("gAAAAA")
+    turn[1] = sealed.output[0].model_dump(exclude_none=True)
+    assert client.responses.create(model=MODEL, input=turn, store=False).output_text == "42"
+    stored = client.responses.create(model=MODEL, input="think")  # kept: sent back by id alone
+    turn[1] = stored.output[0].model_dump(exclude_none=True)
+    assert client.responses.create(model=MODEL, input=turn).output_text == "42"
 
 
 def test_max_output_tokens_leaves_the_response_incomplete(tenant, client):

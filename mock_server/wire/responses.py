@@ -17,6 +17,8 @@ the order openai-python's ``lib/streaming/responses`` accumulates them — ``res
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import Any
 
 from ..jsonio import dumps
@@ -31,14 +33,19 @@ REASONING_SUMMARY = "summary_text"
 DEFAULT_VERBOSITY = "medium"
 
 
-def output_items(message: Message, ids: Ids) -> list[dict[str, Any]]:
-    """``message`` as the Responses API's output items: a ``reasoning`` item for its reasoning,
-    a ``message`` for its text or refusal, a ``function_call`` per tool call (the scripted id
-    as its ``call_id``)."""
+def output_items(message: Message, ids: Ids, sealed: bool = False) -> list[dict[str, Any]]:
+    """``message`` as the Responses API's output items: a ``reasoning`` item for its reasoning
+    (``sealed``: with its ``encrypted_content``, as ``include:
+    ["reasoning.encrypted_content"]`` asks), a ``message`` for its text or refusal, a
+    ``function_call`` per tool call (the scripted id as its ``call_id``)."""
     items: list[dict[str, Any]] = []
     if message.reasoning_content is not None:
         summary = [{"type": REASONING_SUMMARY, "text": message.reasoning_content}]
-        items.append({"id": ids.item("rs"), "type": "reasoning", "summary": summary})
+        item_id = ids.item("rs")
+        reasoning: dict[str, Any] = {"id": item_id, "type": "reasoning"}
+        if sealed:
+            reasoning["encrypted_content"] = sealed_reasoning(item_id)
+        items.append({**reasoning, "summary": summary})
     if message.refusal is not None:
         part: dict[str, Any] | None = {"type": "refusal", "refusal": message.refusal}
     elif message.content is not None or not message.tool_calls:
@@ -169,6 +176,13 @@ class ResponseObject:
             "user": request.get("user"),
             "metadata": request.get("metadata") or {},
         }
+
+
+def sealed_reasoning(item_id: str) -> str:
+    """An opaque stand-in for a reasoning item's ``encrypted_content`` (OpenAI's is a Fernet
+    token, ``gAAAAA...``): what a stateless client sends back, which the server takes as it is."""
+    digest = hashlib.sha256(item_id.encode()).digest()
+    return "gAAAAA" + base64.urlsafe_b64encode(digest * 3).decode()
 
 
 def _or(value: Any, default: Any) -> Any:

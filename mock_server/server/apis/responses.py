@@ -4,7 +4,10 @@
 A request is checked as OpenAI checks it (``checks.responses``), then its conversation is put
 together: the stored input and output of ``previous_response_id`` (400
 ``previous_response_not_found`` when the tenant has no such stored response), then the new
-input, ``item_reference`` items replaced by the stored items they name. Scenarios see that
+input, ``item_reference`` items replaced by the stored items they name (a reasoning item sent
+back without its ``encrypted_content`` must name a stored one too; either unknown is OpenAI's
+404 ``Item with id '...' not found. Items are not persisted when `store` is set to false.
+...``). Scenarios see that
 conversation as chat messages: ``instructions`` as the system message, input messages by their
 role, ``function_call`` items as an assistant's tool calls, ``function_call_output`` items as
 tool results answering their ``call_id``; function tools by name, ``tool_choice`` and
@@ -47,6 +50,7 @@ from ..tenant_state import KeyedStore
 from .api import Api, Encoded
 
 ID_PREFIXES = {"message": "msg", "function_call": "fc", "function_call_output": "fco"}
+SEALED = "reasoning.encrypted_content"  # what ``include`` names to get reasoning back sealed
 LIST_LIMIT = (1, 100, 20)  # input_items: the least, most and default page size
 # A stream carries an answer's text whole five times: in its deltas, then in the text's, the
 # content part's and the output item's done events, and in the completed response.
@@ -149,7 +153,7 @@ class Responses(Api):
             int(time.time()),
             profile.answer_model(str(body["model"])),
             body,
-            output_items(message, state.ids),
+            output_items(message, state.ids, SEALED in (body.get("include") or ())),
             prompt_tokens(conversation.chat),
             message,
             reply.usage,
@@ -222,11 +226,15 @@ def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
     ids = exchange.state.ids
     stored_items: dict[str, dict[str, Any]] | None = None  # indexed once, when first needed
     for index, item in enumerate(given or ()):
-        if item["type"] == "item_reference":
+        kind = item["type"]
+        if kind == "item_reference" or (kind == "reasoning" and not item.get("encrypted_content")):
+            # By its id: a reasoning item without its encrypted content is one the API stored.
             if stored_items is None:
                 stored_items = _stored_items(store)
-            items.append(_referenced(stored_items, item["id"], index))
-        elif item["type"] != "reasoning":
+            found = _referenced(stored_items, item.get("id"), index)
+            if kind == "item_reference":
+                items.append(found)
+        elif kind != "reasoning":
             if item.get("role") == "assistant":
                 check_assistant_parts(item, index)
             items.append(_with_id(item, ids))
@@ -304,13 +312,16 @@ def _stored_items(store: KeyedStore) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _referenced(stored_items: dict[str, dict[str, Any]], wanted: str, index: int) -> dict[str, Any]:
-    """The stored item ``wanted`` names."""
+def _referenced(stored_items: dict[str, dict[str, Any]], wanted: Any, index: int) -> dict[str, Any]:
+    """The stored item ``wanted`` names; one never stored is a 404 in the live API's words
+    (vercel/ai#7543, can1357/oh-my-pi#41: a reasoning item sent back by id after ``store:
+    false``)."""
     if wanted in stored_items:
         return stored_items[wanted]
     raise ApiError(
-        "400",
-        message=f"Item with id '{wanted}' not found.",
+        "404",
+        message=f"Item with id '{wanted}' not found. Items are not persisted when `store` is set "
+        "to false. Try again with `store` set to true, or remove this item from your input.",
         type="invalid_request_error",
         param=f"input[{index}].id",
         code=None,
