@@ -505,17 +505,21 @@ def test_a_reasoning_item_and_a_refusal(tenant, client):
     assert refused.output[0].content[0].type == "refusal"
 
 
-def test_a_stateless_agent_sends_reasoning_back_sealed_or_gets_openais_404(tenant, client):
-    """With ``store: false`` nothing is kept: a reasoning item sent back by its id alone is
-    unknown (the live API's 404, vercel/ai#7543); sent back with the ``encrypted_content``
-    that ``include`` asked for, it is taken."""
+def test_reasoning_comes_sealed_and_goes_back_sealed_or_by_a_stored_id(tenant, client):
+    """Reasoning comes with its ``encrypted_content``, as the API of 2026 sends it by default.
+    With ``store: false`` nothing is kept, so a reasoning item sent back by its id alone is
+    unknown: the live API's 404 (vercel/ai#7543, whose SDK sent ``encrypted_content: null``).
+    Sent back sealed, with or without its id (Codex sends none), it is taken; sent twice, it is
+    a duplicate."""
     tenant.add(
         {"name": "r", "match": {"api": "responses"}, "reply": {"reasoning_content": "Hmm.", "content": "42"}}
     )  # fmt: skip
-    bare = client.responses.create(model=MODEL, input="think", store=False)
-    reasoning = bare.output[0].model_dump(exclude_none=True)
-    assert "encrypted_content" not in reasoning
+    unstored = client.responses.create(model=MODEL, input="think", store=False)
+    reasoning = unstored.output[0].model_dump(exclude_none=True)
+    assert reasoning["encrypted_content"].startswith("gAAAAA")
     turn = [{"role": "user", "content": "think"}, reasoning, {"role": "user", "content": "more"}]
+    assert client.responses.create(model=MODEL, input=turn, store=False).output_text == "42"
+    turn[1] = {**reasoning, "encrypted_content": None, "content": None}
     with pytest.raises(openai.NotFoundError) as caught:
         client.responses.create(model=MODEL, input=turn, store=False)
     assert caught.value.body["message"] == (
@@ -523,15 +527,19 @@ def test_a_stateless_agent_sends_reasoning_back_sealed_or_gets_openais_404(tenan
         "set to false. Try again with `store` set to true, or remove this item from your input."
     )
     assert caught.value.body["param"] == "input[1].id"
-    sealed = client.responses.create(
-        model=MODEL, input="think", store=False, include=["reasoning.encrypted_content"]
-    )
-    assert sealed.output[0].encrypted_content.startswith("gAAAAA")
-    turn[1] = sealed.output[0].model_dump(exclude_none=True)
+    turn[1] = {
+        "type": "reasoning",
+        "summary": [],
+        "encrypted_content": reasoning["encrypted_content"],
+    }
     assert client.responses.create(model=MODEL, input=turn, store=False).output_text == "42"
-    stored = client.responses.create(model=MODEL, input="think")  # kept: sent back by id alone
-    turn[1] = stored.output[0].model_dump(exclude_none=True)
-    assert client.responses.create(model=MODEL, input=turn).output_text == "42"
+    stored = client.responses.create(model=MODEL, input="think")
+    turn[1] = {**stored.output[0].model_dump(exclude_none=True), "encrypted_content": None}
+    continued = client.responses.create(model=MODEL, input=turn)  # found by its id
+    listed = client.responses.input_items.list(continued.id, order="asc").data
+    assert [item.type for item in listed] == ["message", "reasoning", "message"]
+    with pytest.raises(openai.BadRequestError, match="Duplicate item found with id rs_"):
+        client.responses.create(model=MODEL, input=turn, previous_response_id=stored.id)
 
 
 def test_max_output_tokens_leaves_the_response_incomplete(tenant, client):

@@ -33,19 +33,19 @@ REASONING_SUMMARY = "summary_text"
 DEFAULT_VERBOSITY = "medium"
 
 
-def output_items(message: Message, ids: Ids, sealed: bool = False) -> list[dict[str, Any]]:
+def output_items(message: Message, ids: Ids) -> list[dict[str, Any]]:
     """``message`` as the Responses API's output items: a ``reasoning`` item for its reasoning
-    (``sealed``: with its ``encrypted_content``, as ``include:
-    ["reasoning.encrypted_content"]`` asks), a ``message`` for its text or refusal, a
-    ``function_call`` per tool call (the scripted id as its ``call_id``)."""
+    (with its ``encrypted_content``, which the API of 2026 fills by default: openai-python's
+    ``ResponseReasoningItem``), a ``message`` for its text or refusal, a ``function_call`` per
+    tool call (the scripted id as its ``call_id``)."""
     items: list[dict[str, Any]] = []
     if message.reasoning_content is not None:
         summary = [{"type": REASONING_SUMMARY, "text": message.reasoning_content}]
         item_id = ids.item("rs")
-        reasoning: dict[str, Any] = {"id": item_id, "type": "reasoning"}
-        if sealed:
-            reasoning["encrypted_content"] = sealed_reasoning(item_id)
-        items.append({**reasoning, "summary": summary})
+        sealed = sealed_reasoning(item_id)
+        items.append(
+            {"id": item_id, "type": "reasoning", "encrypted_content": sealed, "summary": summary}
+        )
     if message.refusal is not None:
         part: dict[str, Any] | None = {"type": "refusal", "refusal": message.refusal}
     elif message.content is not None or not message.tool_calls:

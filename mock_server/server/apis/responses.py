@@ -4,18 +4,17 @@
 A request is checked as OpenAI checks it (``checks.responses``), then its conversation is put
 together: the stored input and output of ``previous_response_id`` (400
 ``previous_response_not_found`` when the tenant has no such stored response), then the new
-input, ``item_reference`` items replaced by the stored items they name (a reasoning item sent
-back without its ``encrypted_content`` must name a stored one too; either unknown is OpenAI's
-404 ``Item with id '...' not found. Items are not persisted when `store` is set to false.
-...``). Scenarios see that
-conversation as chat messages: ``instructions`` as the system message, input messages by their
-role, ``function_call`` items as an assistant's tool calls, ``function_call_output`` items as
-tool results answering their ``call_id``; function tools by name, ``tool_choice`` and
-``text.format`` as chat's ``tool_choice`` and ``response_format``. The reply is written as a
-``response`` object or its event stream (``wire.responses``) and, unless ``store`` is false,
-kept in the tenant's store (``tenant_state.KeyedStore``: at most 1,000 responses and 16 MiB a
-tenant, 256 MiB for every tenant together, the oldest dropped first) for retrieval, deletion,
-``input_items`` and continuation.
+input, ``item_reference`` items replaced by the stored items they name, and so are reasoning
+items sent back by id without their ``encrypted_content`` (an unknown one is OpenAI's 404
+``Item with id '...' not found. Items are not persisted when `store` is set to false. ...``).
+Scenarios see that conversation as chat messages: ``instructions`` as the system message,
+input messages by their role, ``function_call`` items as an assistant's tool calls,
+``function_call_output`` items as tool results answering their ``call_id``; function tools by
+name, ``tool_choice`` and ``text.format`` as chat's ``tool_choice`` and ``response_format``.
+The reply is written as a ``response`` object or its event stream (``wire.responses``) and,
+unless ``store`` is false, kept in the tenant's store (``tenant_state.KeyedStore``: at most
+1,000 responses and 16 MiB a tenant, 256 MiB for every tenant together, the oldest dropped
+first) for retrieval, deletion, ``input_items`` and continuation.
 """
 
 from __future__ import annotations
@@ -49,8 +48,12 @@ from ..render import answer_headers, json_answer
 from ..tenant_state import KeyedStore
 from .api import Api, Encoded
 
-ID_PREFIXES = {"message": "msg", "function_call": "fc", "function_call_output": "fco"}
-SEALED = "reasoning.encrypted_content"  # what ``include`` names to get reasoning back sealed
+ID_PREFIXES = {
+    "message": "msg",
+    "function_call": "fc",
+    "function_call_output": "fco",
+    "reasoning": "rs",
+}
 LIST_LIMIT = (1, 100, 20)  # input_items: the least, most and default page size
 # A stream carries an answer's text whole five times: in its deltas, then in the text's, the
 # content part's and the output item's done events, and in the completed response.
@@ -153,7 +156,7 @@ class Responses(Api):
             int(time.time()),
             profile.answer_model(str(body["model"])),
             body,
-            output_items(message, state.ids, SEALED in (body.get("include") or ())),
+            output_items(message, state.ids),
             prompt_tokens(conversation.chat),
             message,
             reply.usage,
@@ -227,14 +230,11 @@ def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
     stored_items: dict[str, dict[str, Any]] | None = None  # indexed once, when first needed
     for index, item in enumerate(given or ()):
         kind = item["type"]
-        if kind == "item_reference" or (kind == "reasoning" and not item.get("encrypted_content")):
-            # By its id: a reasoning item without its encrypted content is one the API stored.
+        if kind == "item_reference" or _by_id_alone(item):
             if stored_items is None:
                 stored_items = _stored_items(store)
-            found = _referenced(stored_items, item.get("id"), index)
-            if kind == "item_reference":
-                items.append(found)
-        elif kind != "reasoning":
+            items.append(_referenced(stored_items, item["id"], index))
+        else:
             if item.get("role") == "assistant":
                 check_assistant_parts(item, index)
             items.append(_with_id(item, ids))
@@ -310,6 +310,12 @@ def _stored_items(store: KeyedStore) -> dict[str, dict[str, Any]]:
             for item in (*stored.inputs, *stored.response["output"]):
                 found.setdefault(item.get("id"), item)
     return found
+
+
+def _by_id_alone(item: dict[str, Any]) -> bool:
+    """A reasoning item sent back by its id without its ``encrypted_content``: the API must have
+    stored it (one with neither is taken as it is)."""
+    return item["type"] == "reasoning" and not item.get("encrypted_content") and "id" in item
 
 
 def _referenced(stored_items: dict[str, dict[str, Any]], wanted: Any, index: int) -> dict[str, Any]:
