@@ -1,4 +1,4 @@
-"""Reading chat messages: the text of a message's content, and the last thing the user said.
+"""Reading messages: the text of a message's content, and the last thing the user said.
 
 Both read any JSON safely, since the journal applies them to requests that failed validation.
 """
@@ -32,3 +32,17 @@ def last_user_text(messages: Any) -> str:
         if isinstance(message, dict) and message.get("role", "user") == "user":
             return content_text(message.get("content"))
     return ""
+
+
+def last_user_said(body: Any) -> str:
+    """The last thing the user said in a request body of either API: chat's ``messages``, or the
+    Responses API's ``input`` (a string, or items, of which only messages speak)."""
+    if not isinstance(body, dict):
+        return ""
+    given = body.get("input")
+    if isinstance(given, str):
+        return given
+    if "messages" not in body and isinstance(given, list):
+        spoken = (i for i in given if isinstance(i, dict) and i.get("type", "message") == "message")
+        return last_user_text(list(spoken))
+    return last_user_text(body.get("messages"))

@@ -581,9 +581,15 @@ def test_seed_profiles_answer_404(server):
 def test_the_journal_shows_responses_requests(tenant, client):
     created = client.responses.create(model=MODEL, input="journaled")
     client.responses.retrieve(created.id)
-    posted, fetched = tenant.requests()
+    said = [{"role": "user", "content": [{"type": "input_text", "text": "as items"}]}]
+    output = {"type": "function_call_output", "call_id": "c", "output": "after the user"}
+    call = {"type": "function_call", "call_id": "c", "name": "f", "arguments": "{}"}
+    client.responses.create(model=MODEL, input=[*said, call, output])
+    posted, fetched, itemized = tenant.requests()
     assert (posted["api"], posted["method"], posted["status"]) == ("responses", "POST", 200)
     assert posted["response"]["id"] == created.id
+    assert posted["last_user_message"] == "journaled"
+    assert itemized["last_user_message"] == "as items"
     assert (fetched["api"], fetched["method"], fetched["path"].endswith(created.id)) == (
         "responses",
         "GET",

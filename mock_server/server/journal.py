@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from ..jsonio import MAX_NESTING, dumps, loads, nests_deeper_than
-from ..messages import last_user_text
+from ..messages import last_user_said
 from ..redaction import Scrubber, redact_headers
 from .exchange import Exchange
 from .headers import readable
@@ -104,9 +104,7 @@ def entry_json(entry: dict[str, Any]) -> dict[str, Any]:
     if response is None and entry["response_bytes"] > BODY_LIMIT:
         response = {"truncated": True, "bytes": entry["response_bytes"]}
     out["response"] = response
-    out["last_user_message"] = (
-        last_user_text(body.get("messages")) if isinstance(body, dict) else None
-    )
+    out["last_user_message"] = last_user_said(body) if isinstance(body, dict) else None
     return out
 
 
