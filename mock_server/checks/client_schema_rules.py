@@ -133,7 +133,8 @@ def _check_tools(tools: Any, api: str) -> None:
     small = len(key) <= CACHED_BYTES
     found = _tools_problem((api, key)) if small else _first_in_tools(tools, api)
     if found is not None:
-        raise _refusal(*found)
+        index, problem = found
+        raise _refusal(FUNCTIONS[api](index, tools[index]), problem)
 
 
 def _check_format(client: ClientSchema) -> None:
@@ -151,15 +152,16 @@ def _refusal(client: ClientSchema, problem: str) -> ApiError:
     return ApiError("invalid_schema", param=client.param, code=client.code, values=values)
 
 
-def _first_in_tools(tools: list[Any], api: str) -> tuple[ClientSchema, str] | None:
-    """The first function tool whose parameters break a rule, and the rule's sentence."""
+def _first_in_tools(tools: list[Any], api: str) -> tuple[int, str] | None:
+    """The index of the first function tool whose parameters break a rule, and the rule's
+    sentence (what is kept: not the schema itself)."""
     budget = Budget()
     for index, tool in enumerate(tools):
         if isinstance(tool, dict) and tool.get("type") == "function":
             client = FUNCTIONS[api](index, tool)
             problem = _problem(client.schema, client.strict, at_function_root=True, budget=budget)
             if problem is not None:
-                return client, problem
+                return index, problem
     return None
 
 
