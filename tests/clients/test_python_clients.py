@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
-from agents import Agent, Runner, function_tool, set_default_openai_client, set_tracing_disabled
+from agents import (
+    Agent,
+    ModelSettings,
+    Runner,
+    function_tool,
+    set_default_openai_client,
+    set_tracing_disabled,
+)
 from langchain_core.messages import HumanMessage, ToolMessage
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
@@ -46,6 +53,33 @@ def test_the_agents_sdk_default_model_plain_and_streamed():
         assert plain == streamed == "It is sunny in Oslo."
         assert "raw_response_event" in kinds
         assert answered(server) == LOOP * 2
+
+
+def test_the_agents_sdk_without_storage_sends_its_reasoning_back_sealed():
+    """``store: false``: nothing is kept, so the reasoning item the SDK sends back on the next
+    turn is taken for its ``encrypted_content`` alone (by its id it would be OpenAI's 404)."""
+    set_tracing_disabled(True)
+
+    async def run(server) -> str:
+        client = AsyncOpenAI(base_url=server.base_url, api_key=server.api_key)
+        set_default_openai_client(client, use_for_tracing=False)
+        agent = Agent(
+            name="weather",
+            instructions="Answer about the weather.",
+            tools=[function_tool(get_weather)],
+            model="o4-mini",
+            model_settings=ModelSettings(store=False),
+        )
+        answer = await Runner.run(agent, "Weather in Oslo?")
+        await client.close()
+        return answer.final_output
+
+    with weather_server(reasoning="The user wants the weather.") as server:
+        assert asyncio.run(run(server)) == "It is sunny in Oslo."
+        assert answered(server) == LOOP
+        sent_back = server.requests[1]["body"]["input"]
+        (reasoning,) = [item for item in sent_back if item.get("type") == "reasoning"]
+        assert reasoning["encrypted_content"].startswith("gAAAAA")
 
 
 def test_langchain_with_use_responses_api():

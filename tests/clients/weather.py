@@ -36,10 +36,15 @@ WEATHER_LOOP = [
 
 
 @contextmanager
-def weather_server() -> Iterator[MockServer]:
-    """A strict server that knows the loop and nothing else."""
+def weather_server(reasoning: str | None = None) -> Iterator[MockServer]:
+    """A strict server that knows the loop and nothing else; ``reasoning``: what the model
+    thinks before it asks for the tool (a reasoning item the client sends back)."""
+    loop = WEATHER_LOOP
+    if reasoning is not None:
+        asks = {**loop[0], "reply": {**loop[0]["reply"], "reasoning_content": reasoning}}
+        loop = [asks, *loop[1:]]
     with MockServer(strict=True) as server:
-        server.add(WEATHER_LOOP)
+        server.add(loop)
         yield server
 
 
