@@ -30,18 +30,26 @@ def get_weather(city: str) -> str:
     return f"sunny in {city}"
 
 
+def weather_agent(server, **options) -> tuple[AsyncOpenAI, Agent]:
+    """An Agents SDK agent with the weather tool, its default client pointed at ``server``
+    (``options``: the agent's model and settings)."""
+    client = AsyncOpenAI(base_url=server.base_url, api_key=server.api_key)
+    set_default_openai_client(client, use_for_tracing=False)
+    agent = Agent(
+        name="weather",
+        instructions="Answer about the weather.",
+        tools=[function_tool(get_weather)],
+        **options,
+    )
+    return client, agent
+
+
 def test_the_agents_sdk_default_model_plain_and_streamed():
     set_tracing_disabled(True)
 
     async def run(server) -> tuple[str, str, list[str]]:
-        client = AsyncOpenAI(base_url=server.base_url, api_key=server.api_key)
-        set_default_openai_client(client, use_for_tracing=False)
-        agent = Agent(
-            name="weather",
-            instructions="Answer about the weather.",
-            tools=[function_tool(get_weather)],
-            model="gpt-4o",  # a name: the SDK's default model class, on the Responses API
-        )
+        # A model's name: the SDK's default model class, on the Responses API.
+        client, agent = weather_agent(server, model="gpt-4o")
         plain = await Runner.run(agent, "Weather in Oslo?")
         streamed = Runner.run_streamed(agent, "Weather in Oslo?")
         kinds = [event.type async for event in streamed.stream_events()]
@@ -61,14 +69,8 @@ def test_the_agents_sdk_without_storage_sends_its_reasoning_back_sealed():
     set_tracing_disabled(True)
 
     async def run(server) -> str:
-        client = AsyncOpenAI(base_url=server.base_url, api_key=server.api_key)
-        set_default_openai_client(client, use_for_tracing=False)
-        agent = Agent(
-            name="weather",
-            instructions="Answer about the weather.",
-            tools=[function_tool(get_weather)],
-            model="o4-mini",
-            model_settings=ModelSettings(store=False),
+        client, agent = weather_agent(
+            server, model="o4-mini", model_settings=ModelSettings(store=False)
         )
         answer = await Runner.run(agent, "Weather in Oslo?")
         await client.close()
