@@ -254,6 +254,42 @@ def test_fallback_named_tool_choice(tenant):
     assert call["function"]["name"] == "get_weather"
 
 
+@pytest.mark.parametrize(("mode", "called"), [("required", ["get_weather"]), ("auto", [])])
+def test_fallback_allowed_tools(tenant, mode, called):
+    """``allowed_tools`` (openai-python's ``ChatCompletionAllowedToolChoiceParam``): in mode
+    ``required`` the fallback calls a tool it allows, in ``auto`` it answers in words."""
+    other = {"type": "function", "function": {"name": "other"}}
+    allowed = {"mode": mode, "tools": [{"type": "function", "function": {"name": "get_weather"}}]}
+    with tenant.client() as client:
+        message = (
+            client.chat.completions.create(
+                **BODY,
+                tools=[other, WEATHER],
+                tool_choice={"type": "allowed_tools", "allowed_tools": allowed},
+            )
+            .choices[0]
+            .message
+        )
+    assert [call.function.name for call in message.tool_calls or ()] == called
+
+
+def test_parts_of_2026_are_taken(tenant):
+    """A part ending a cacheable prefix, an image at its ``original`` detail, a custom voice
+    (openai-python's chat types)."""
+    breakpoint_ = {"mode": "explicit"}
+    content = [
+        {"type": "text", "text": "Describe", "prompt_cache_breakpoint": breakpoint_},
+        {"type": "image_url", "image_url": {"url": "https://example.com/a.png", "detail": "original"}},
+    ]  # fmt: skip
+    body = {
+        **BODY,
+        "messages": [{"role": "user", "content": content}],
+        "modalities": ["text", "audio"],
+        "audio": {"voice": {"id": "voice_1234"}, "format": "mp3"},
+    }
+    assert tenant.post(body).status == 200
+
+
 def test_fallback_json_schema_content_validates(tenant):
     schema = {
         "type": "object",

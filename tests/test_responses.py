@@ -388,6 +388,57 @@ def test_a_tool_choice_of_an_offered_tool_is_accepted(client, tools, choice):
     assert answered.status == "completed"
 
 
+def test_tools_in_a_namespace_deferred_and_called_by_program_are_taken(client):
+    """The function tools of 2026 as openai-python's types describe them: grouped in a
+    ``namespace``, loaded through ``tool_search`` (``defer_loading``), called by a program
+    (``caller``); their calls and outputs sent back with their namespace, and a text part
+    ending a cacheable prefix."""
+    lookup = {**WEATHER, "name": "lookup", "defer_loading": True, "output_schema": None}
+    crm = {"type": "namespace", "name": "crm", "description": "Customers", "tools": [lookup]}
+    call = {"type": "function_call", "call_id": "c1", "name": "lookup", "arguments": "{}"}
+    answered = client.responses.create(
+        model="o4-mini",
+        input=[
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "input_text",
+                        "text": "Find Ada",
+                        "prompt_cache_breakpoint": {"mode": "explicit", "ttl": "30m"},
+                    }
+                ],
+            },
+            {**call, "namespace": "crm", "caller": {"type": "direct"}},
+            {"type": "function_call_output", "call_id": "c1", "output": "{}", "namespace": "crm"},
+        ],
+        tools=[crm, {"type": "tool_search"}, {**WEATHER, "allowed_callers": ["programmatic"]}],
+        tool_choice={"type": "function", "name": "lookup"},  # a function in a namespace
+        reasoning={"effort": "low", "context": "all_turns"},
+    )
+    assert answered.status == "completed"
+
+
+@pytest.mark.parametrize("choice", ["computer", "computer_use", "computer_use_preview"])
+def test_the_computer_tool_is_chosen_by_any_of_its_names(client, choice):
+    tool = {"type": "computer_use_preview", "display_width": 1024, "display_height": 768,
+            "environment": "browser"}  # fmt: skip
+    answered = client.responses.create(
+        model=MODEL, input="x", tools=[tool], tool_choice={"type": choice}
+    )
+    assert answered.status == "completed"
+
+
+def test_allowed_tools_that_require_a_call_get_one_of_them(client):
+    """Without a scenario, the fallback calls a tool ``allowed_tools`` allows, as chat's does."""
+    other = {**WEATHER, "name": "get_time"}
+    choice = {"type": "allowed_tools", "mode": "required", "tools": [{"type": "function", "name": "get_weather"}]}  # fmt: skip
+    answered = client.responses.create(
+        model=MODEL, input="x", tools=[other, WEATHER], tool_choice=choice
+    )
+    assert [item.name for item in answered.output] == ["get_weather"]
+
+
 def test_a_tool_choice_is_not_checked_when_a_prompt_may_bring_tools(client):
     choice = {"type": "function", "name": "get_weather"}
     answered = client.responses.create(

@@ -239,7 +239,7 @@ def _check_tool_choice(body: dict[str, Any]) -> None:
             param="tool_choice",
             code=None,
         )
-    if isinstance(choice, dict):
+    if isinstance(choice, dict) and choice.get("type") != "allowed_tools":
         name = (choice.get("function") or {}).get("name")
         offered = [
             (tool.get("function") or {}).get("name") for tool in tools if isinstance(tool, dict)

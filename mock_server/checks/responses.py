@@ -22,6 +22,7 @@ from .schema import Invalid, did_you_mean
 # Counts the schema takes as integers, which may come as integral decimals (``16.0``).
 INTEGER_FIELDS = ("max_output_tokens", "top_logprobs", "max_tool_calls")
 _DATED = re.compile(r"_\d{4}_\d{2}_\d{2}$")
+_COMPUTER = ("computer_use", "computer_use_preview")  # a computer tool's other names
 # Chat Completions' fields that the Responses API has under another name.
 MOVED = {
     "messages": "input",
@@ -147,7 +148,7 @@ def _check_tool_choice(body: dict[str, Any]) -> None:
     tools = [tool for tool in body.get("tools") or () if isinstance(tool, dict)]
     if choice["type"] == "function":
         name = wanted = choice["name"]
-        offered = {tool.get("name") for tool in tools if tool.get("type") == "function"}
+        offered = {tool.get("name") for tool in _functions(tools)}
     else:
         name, wanted = choice["type"], _family(choice["type"])
         offered = {_family(tool.get("type")) for tool in tools}
@@ -161,7 +162,22 @@ def _check_tool_choice(body: dict[str, Any]) -> None:
         )
 
 
+def _functions(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The function tools offered, those inside a ``namespace`` tool too."""
+    offered = []
+    for tool in tools:
+        if tool.get("type") == "function":
+            offered.append(tool)
+        elif tool.get("type") == "namespace":
+            offered += [inner for inner in tool["tools"] if inner.get("type") == "function"]
+    return offered
+
+
 def _family(kind: Any) -> Any:
-    """A hosted tool's type without its date: ``web_search_preview_2025_03_11`` ->
-    ``web_search_preview``."""
-    return _DATED.sub("", kind) if isinstance(kind, str) else kind
+    """A hosted tool's type without its date (``web_search_preview_2025_03_11`` ->
+    ``web_search_preview``); the computer tool by any of its names (``computer_use``,
+    ``computer_use_preview``)."""
+    if not isinstance(kind, str):
+        return kind
+    kind = _DATED.sub("", kind)
+    return "computer" if kind in _COMPUTER else kind

@@ -6,10 +6,13 @@ type tests and dictionary look-ups; the first violation raises ``Invalid``, whos
 uses ("Invalid type for 'temperature': expected a decimal, but got a string instead.").
 
 The supported keywords are a subset of draft 2020-12 (listed in ``KEYWORDS``; ``propertyNames``
-with ``maxLength`` only), with one of our own, ``x-expected`` (below); a schema using any other
+with two of our own, ``x-expected`` (below) and ``x-otherwise``; a schema using any other
 keyword is refused when compiled, so a profile can never silently skip a rule.
 ``anyOf``/``oneOf`` pick their branch the way a provider does: by JSON type, then by a ``const``
 discriminator property (``role``, ``type``), so errors point inside the branch that was meant.
+An object whose discriminator names no branch is refused for that value, or judged by the
+branch ``x-otherwise`` names (its discriminator's value), where the provider's answer comes
+from that branch.
 
 What a value should have been is said as OpenAI says it (its API's answers of 2026, as client
 projects record them): ``null`` goes unnamed beside another type, an enum of strings names its
@@ -61,6 +64,7 @@ KEYWORDS = frozenset(
         "anyOf",
         "oneOf",
         "x-expected",
+        "x-otherwise",
     }
 )
 
@@ -181,7 +185,9 @@ class SchemaCompiler:
             checks.append(self._ref(schema["$ref"], document_id))
         if "anyOf" in schema or "oneOf" in schema:
             branches = schema.get("anyOf") or schema["oneOf"]
-            checks.append(self._any_of(branches, document_id, self._words(schema, document_id)))
+            words = self._words(schema, document_id)
+            otherwise = schema.get("x-otherwise")
+            checks.append(self._any_of(branches, document_id, words, otherwise))
         if "type" in schema:
             checks.append(_type_check(schema["type"], self._words(schema, document_id)))
         if "const" in schema:
@@ -333,7 +339,11 @@ class SchemaCompiler:
         return check_object
 
     def _any_of(
-        self, branches: list[Mapping[str, Any]], document_id: str, expected: Words
+        self,
+        branches: list[Mapping[str, Any]],
+        document_id: str,
+        expected: Words,
+        otherwise: Any = None,
     ) -> Check:
         compiled = [self.compile(b, document_id) for b in branches]
         types = [self.accepted_types(b, document_id) for b in branches]
@@ -355,6 +365,8 @@ class SchemaCompiler:
         discriminator = min(shared) if shared else None
         by_const = {consts[i][discriminator]: i for i in objects} if discriminator else {}
         allowed = [consts[i][discriminator] for i in objects] if discriminator else []
+        if otherwise is not None and otherwise not in by_const:
+            raise ValueError(f"x-otherwise names no branch ({otherwise!r}) in {document_id}")
 
         def check_any(value: Any) -> None:
             candidates = by_type.get(type(value), ())
@@ -370,6 +382,8 @@ class SchemaCompiler:
                     if isinstance(value[discriminator], (str, int, type(None)))
                     else None
                 )
+                if chosen is None and otherwise is not None:
+                    chosen = by_const[otherwise]
                 if chosen is None:
                     error = _enum_error(allowed, value[discriminator])
                     error.reversed_path.append(discriminator)

@@ -57,13 +57,24 @@ def _or_object(schema: Any) -> Any:
 
 
 def _demanded_tool(body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
-    """The function tool ``tool_choice`` demands, with its index in ``tools``."""
+    """The function tool ``tool_choice`` demands, with its index in ``tools``: the one it
+    names, or the first it allows when it requires one (``required``, or ``allowed_tools`` in
+    mode ``required``)."""
     choice = body.get("tool_choice")
     functions = [
         (index, tool)
         for index, tool in enumerate(body.get("tools") or ())
         if isinstance(tool.get("function"), dict)
     ]
+    if isinstance(choice, dict) and choice.get("type") == "allowed_tools":
+        allowed = choice.get("allowed_tools") or {}
+        names = {
+            (tool.get("function") or {}).get("name")
+            for tool in allowed.get("tools") or ()
+            if isinstance(tool, dict)
+        }
+        functions = [(i, t) for i, t in functions if t["function"].get("name") in names]
+        choice = allowed.get("mode")
     if isinstance(choice, dict):
         name = (choice.get("function") or {}).get("name")
         return next(((i, t) for i, t in functions if t["function"].get("name") == name), None)

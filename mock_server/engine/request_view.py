@@ -66,8 +66,11 @@ class RequestView:
 
     @property
     def tool_choice(self) -> str | None:
-        """``none``/``auto``/``required``, or the name of a forced function."""
+        """``none``/``auto``/``required`` (an ``allowed_tools`` choice by its mode), or the
+        name of a forced function."""
         choice = self.body.get("tool_choice")
+        if isinstance(choice, dict) and choice.get("type") == "allowed_tools":
+            return (choice.get("allowed_tools") or {}).get("mode")
         if isinstance(choice, dict):
             return (choice.get("function") or {}).get("name")
         return choice

@@ -383,6 +383,16 @@ def _chat_body(body: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, A
         chat["tool_choice"] = choice
     elif isinstance(choice, dict) and choice.get("type") == "function":
         chat["tool_choice"] = {"type": "function", "function": {"name": choice["name"]}}
+    elif isinstance(choice, dict) and choice.get("type") == "allowed_tools":
+        allowed = [
+            {"type": "function", "function": {"name": tool.get("name")}}
+            for tool in choice["tools"]
+            if isinstance(tool, dict) and tool.get("type") == "function"
+        ]
+        chat["tool_choice"] = {
+            "type": "allowed_tools",
+            "allowed_tools": {"mode": choice["mode"], "tools": allowed},
+        }
     text_format = (body.get("text") or {}).get("format") or {}
     if text_format.get("type") == "json_schema":
         chat["response_format"] = {
