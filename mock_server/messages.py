@@ -35,13 +35,16 @@ def last_user_text(messages: Any) -> str:
 
 
 def last_user_said(body: Any) -> str:
-    """The last thing the user said in a request body of either API: chat's ``messages``, or the
-    Responses API's ``input`` (a string, or items, of which only messages speak)."""
+    """The last thing the user said in a request body of any API: chat's ``messages``, the
+    Responses API's ``input`` (a string, or items, of which only messages speak), or the last
+    of the texts embeddings' ``input`` lists."""
     if not isinstance(body, dict):
         return ""
     given = body.get("input")
     if isinstance(given, str):
         return given
+    if given and isinstance(given, list) and isinstance(given[-1], str):
+        return given[-1]
     if "messages" not in body and isinstance(given, list):
         spoken = (i for i in given if isinstance(i, dict) and i.get("type", "message") == "message")
         return last_user_text(list(spoken))

@@ -52,6 +52,19 @@ def test_the_sdks_default_call_decodes_and_both_formats_agree(client):
     assert (plain.model, plain.usage.prompt_tokens, plain.usage.total_tokens) == (SMALL, 6, 6)
 
 
+@pytest.mark.parametrize("strict", [False, True])
+def test_vectors_need_no_scenario_and_are_not_unmatched(tenant, client, strict):
+    """The vectors are the API's own answer: strict mode does not refuse a request that no
+    scenario answers, the journal does not count it unmatched (so the pytest fixture does not
+    fail the test at teardown), and shows its last input as the last user message."""
+    tenant.admin("POST", "/settings", {"strict": strict})
+    vectors = client.embeddings.create(model=SMALL, input=["How do I reset it?", "Settings"])
+    assert len(vectors.data) == 2
+    assert tenant.requests(unmatched="true") == []
+    assert tenant.requests()[0]["last_user_message"] == "Settings"
+    assert tenant.requests()[0]["unmatched"] is False
+
+
 def test_the_wire_is_openais(server):
     body = {"model": SMALL, "input": ["one", "two"], "encoding_format": "base64"}
     response = post_json(server, "/v1/embeddings", body)

@@ -27,8 +27,8 @@ _SCRUBBER = Scrubber()  # credentials in bodies are shown as [REDACTED]
 
 FIELDS = (
     "id", "time", "duration_ms", "tenant", "method", "path", "profile", "api", "headers", "body",
-    "body_bytes", "status", "scenario", "step", "matched", "near_miss", "stream", "chunks",
-    "fault", "response", "response_bytes", "chunk_ms", "recorded",
+    "body_bytes", "status", "scenario", "step", "matched", "unmatched", "near_miss", "stream",
+    "chunks", "fault", "response", "response_bytes", "chunk_ms", "recorded",
 )  # fmt: skip
 
 
@@ -60,6 +60,7 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
             selection.scenario.name if selection else None,
             selection.step + 1 if selection else None,
             selection is not None,
+            _unmatched(exchange),
             near_miss,
             exchange.chunks is not None,
             exchange.chunks,
@@ -75,6 +76,17 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
         + (len(near_miss) if near_miss else 0)
         + HEADER_BYTES * len(headers)
         + 8 * len(exchange.chunk_ms),
+    )
+
+
+def _unmatched(exchange: Exchange) -> bool:
+    """A valid request that no scenario answered with a placeholder (the fallback reply, or
+    strict mode's 404) and no upstream answered for a recording."""
+    return (
+        exchange.selection is None
+        and exchange.recorded is None
+        and exchange.api.needs_scenario
+        and (bool(exchange.near_miss) or exchange.status == 200)
     )
 
 
@@ -122,10 +134,5 @@ def _decoded(data: bytes | None) -> Any:
 
 
 def is_unmatched(entry: dict[str, Any]) -> bool:
-    """A valid request that no scenario answered (a fallback reply, or strict mode's 404) and
-    no upstream answered for a recording."""
-    return (
-        not entry["matched"]
-        and entry["recorded"] is None
-        and (entry["near_miss"] is not None or entry["status"] == 200)
-    )
+    """Whether the entry's request went unmatched (``_unmatched``)."""
+    return entry["unmatched"]

@@ -266,7 +266,8 @@ def answer(exchange: Exchange) -> Outcome:
         if recording is not None:
             return _forwarded(exchange, view, *recording)
         strict = exchange.tenant.strict
-        if strict if strict is not None else state.settings.strict:
+        strict = strict if strict is not None else state.settings.strict
+        if strict and exchange.api.needs_scenario:
             misses = state.engine.near_misses(view, exchange.tenant.scenarios)
             exchange.near_miss = [m.as_dict() for m in misses]
             raise ApiError(

@@ -56,6 +56,9 @@ class Api:
     recorded: ClassVar[bool] = True
     # Whether a profile that names it must give its request schema (``api_request_schemas``).
     needs_schema: ClassVar[bool] = False
+    # Whether a request no scenario answers gets a placeholder reply (it is then unmatched, and
+    # strict mode refuses it), rather than the API's own answer (embeddings' vectors).
+    needs_scenario: ClassVar[bool] = True
 
     def unusable(self, profile: Profile) -> str | None:
         """Why ``profile``, which names this API, cannot serve it (its data lacks what the

@@ -55,6 +55,7 @@ class Embeddings(Api):
     summarised = True
     recorded = False
     needs_schema = True
+    needs_scenario = False  # the vectors are computed from the text
 
     def check(self, exchange: Exchange, raw: bytes) -> dict[str, Any]:
         body = self.parsed(exchange, raw)
