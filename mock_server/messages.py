@@ -24,6 +24,16 @@ def _part_text(part: Any) -> str:
     return text if isinstance(text, str) else ""
 
 
+def mention_json(messages: Any) -> bool:
+    """Whether the text of some message says ``json``, in any case (what OpenAI's JSON mode
+    asks of a request's messages)."""
+    return isinstance(messages, list) and any(
+        "json" in content_text(message.get("content")).lower()
+        for message in messages
+        if isinstance(message, dict)
+    )
+
+
 def last_user_text(messages: Any) -> str:
     """The text of the last ``user`` message (a message without a role counts as the user's)."""
     if not isinstance(messages, list):

@@ -316,10 +316,24 @@ def test_fallback_json_schema_content_validates(tenant):
 
 
 def test_fallback_json_object(tenant):
-    body = {**BODY, "response_format": {"type": "json_object"}}
+    asked = [{"role": "system", "content": "Answer in JSON."}, *BODY["messages"]]
+    body = {**BODY, "messages": asked, "response_format": {"type": "json_object"}}
     assert isinstance(
         json.loads(tenant.post(body).json()["choices"][0]["message"]["content"]), dict
     )
+
+
+def test_json_mode_asks_for_the_word_json_in_the_messages(tenant):
+    """As OpenAI answers it (a client project's recorded answer; users' reports, 2024-2026)."""
+    with tenant.client() as client, pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(**BODY, response_format={"type": "json_object"})
+    assert caught.value.body == {
+        "message": "'messages' must contain the word 'json' in some form, to use "
+        "'response_format' of type 'json_object'.",
+        "type": "invalid_request_error",
+        "param": "messages",
+        "code": None,
+    }
 
 
 def test_delay_ms(tenant):

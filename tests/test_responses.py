@@ -439,6 +439,28 @@ def test_allowed_tools_that_require_a_call_get_one_of_them(client):
     assert [item.name for item in answered.output] == ["get_weather"]
 
 
+@pytest.mark.parametrize(
+    ("given", "refused"),
+    [
+        ({"input": "Say hi", "instructions": "Reply in json"}, True),  # instructions do not count
+        ({"input": [{"role": "user", "content": [{"type": "input_text", "text": "As JSON"}]}]}, False),
+        ({"input": "Say hi", "previous_response_id": "resp_x"}, False),  # not checked: see docs
+    ],
+)  # fmt: skip
+def test_json_mode_asks_for_the_word_json_in_the_input(tenant, given, refused):
+    """The live API's sentence (a client project's recorded answer, 2025; confirmed live by
+    another that instructions alone are not enough)."""
+    path = tenant.url().removeprefix(tenant.server.url) + "/responses"
+    body = {"model": MODEL, "text": {"format": {"type": "json_object"}}, **given}
+    error = post_json(tenant.server, path, body).json().get("error") or {}
+    wanted = {
+        "message": "Response input messages must contain the word 'json' in some form to use "
+        "'text.format' of type 'json_object'.",
+        "type": "invalid_request_error", "param": "text.format", "code": None,
+    }  # fmt: skip
+    assert (error == wanted) is refused
+
+
 def test_a_tool_choice_is_not_checked_when_a_prompt_may_bring_tools(client):
     choice = {"type": "function", "name": "get_weather"}
     answered = client.responses.create(

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..caches import BoundedCache
 from ..errors import ApiError
+from ..messages import mention_json
 from . import client_schema_rules, reasoning
 from .profiles import Profile
 from .schema import Invalid, did_you_mean
@@ -37,6 +38,8 @@ def check_request(body: dict[str, Any], profile: Profile) -> tuple[str, ...]:
     check_semantics(body)
     if "invalid_schema" in profile.errors:  # OpenAI's rules for a client's schemas
         client_schema_rules.check_chat(body)
+    if "json_word_missing" in profile.errors:
+        _check_json_mode(body)
     if "prompt_cache_retention" in profile.known_fields:
         _check_retention(body.get("prompt_cache_retention"))
     reasoning.check_chat(body, profile)
@@ -174,6 +177,15 @@ def check_semantics(body: dict[str, Any]) -> None:
             param="top_logprobs",
             code=None,
         )
+
+
+def _check_json_mode(body: dict[str, Any]) -> None:
+    """JSON mode (``response_format: json_object``) asks for the word ``json`` in the
+    messages: the catalog's ``json_word_missing``."""
+    if (body.get("response_format") or {}).get("type") == "json_object" and not mention_json(
+        body.get("messages")
+    ):
+        raise ApiError("json_word_missing", param="messages")
 
 
 def _check_tool_messages(messages: list[Any]) -> None:

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from ..errors import ApiError
+from ..messages import mention_json
 from ..providers import Profile
 from . import client_schema_rules
 from .request import made_integral
@@ -56,6 +57,8 @@ def check_responses(body: dict[str, Any], profile: Profile) -> None:
     _check_tool_choice(body)
     if "invalid_schema" in profile.errors:  # OpenAI's rules for a client's schemas
         client_schema_rules.check_responses(body)
+    if "json_word_missing" in profile.errors:
+        _check_json_mode(body)
     if body.get("conversation") is not None and body.get("previous_response_id") is not None:
         # The live API's sentence, its empty quotes and cut name included (client projects'
         # measurements, 2026).
@@ -158,6 +161,29 @@ def _check_tool_choice(body: dict[str, Any]) -> None:
             message=f"Tool choice '{name}' not found in 'tools' parameter.",
             type="invalid_request_error",
             param="tool_choice",
+            code=None,
+        )
+
+
+def _check_json_mode(body: dict[str, Any]) -> None:
+    """JSON mode (``text.format: json_object``) asks for the word ``json`` in the input's
+    messages; ``instructions`` do not count. In the live API's words (a client project's
+    recorded answer, openai-compatible clients' reports, 2025-2026). Not checked when the
+    conversation goes on from elsewhere (``previous_response_id``, ``conversation``, a
+    ``prompt``), whose messages may say it."""
+    if ((body.get("text") or {}).get("format") or {}).get("type") != "json_object":
+        return
+    if any(body.get(key) is not None for key in ("previous_response_id", "conversation", "prompt")):
+        return
+    given = body.get("input")
+    said = [{"content": given}] if isinstance(given, str) else given
+    if not mention_json([i for i in said or () if i.get("type", "message") == "message"]):
+        raise ApiError(
+            "400",
+            message="Response input messages must contain the word 'json' in some form to use "
+            "'text.format' of type 'json_object'.",
+            type="invalid_request_error",
+            param="text.format",
             code=None,
         )
 
