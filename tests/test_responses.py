@@ -184,7 +184,10 @@ def test_the_sdks_stream_helper_and_create_stream(tenant, client):
     assert events[-1].response.output_text == "One two three."
 
 
-def test_raw_sse_framing_and_the_full_event_order(tenant):
+@pytest.mark.parametrize("summarised", [True, False])
+def test_raw_sse_framing_and_the_full_event_order(tenant, summarised):
+    """Every event of a stream of reasoning, text and a function call, in order; the reasoning's
+    summary only when the request asks for one (``reasoning.summary``), as the API sends it."""
     tenant.add(
         {
             "name": "all",
@@ -198,7 +201,10 @@ def test_raw_sse_framing_and_the_full_event_order(tenant):
         }
     )
     path = tenant.url().removeprefix(tenant.server.url) + "/responses"
-    response = post_json(tenant.server, path, {"model": MODEL, "input": "x", "stream": True})
+    body = {"model": "o4-mini", "input": "x", "stream": True}
+    if summarised:
+        body["reasoning"] = {"summary": "auto"}
+    response = post_json(tenant.server, path, body)
     assert response.headers["content-type"].startswith("text/event-stream")
     text = response.body.decode()
     assert "[DONE]" not in text and text.endswith("\n\n")
@@ -210,10 +216,13 @@ def test_raw_sse_framing_and_the_full_event_order(tenant):
         assert data["type"] == event_line[7:]
         events.append(data)
     assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    summary = [
+        "reasoning_summary_part.added", "reasoning_summary_text.delta",
+        "reasoning_summary_text.done", "reasoning_summary_part.done",
+    ]  # fmt: skip
     assert [e["type"].removeprefix("response.") for e in events] == [
         "created", "in_progress",
-        "output_item.added", "reasoning_summary_part.added", "reasoning_summary_text.delta",
-        "reasoning_summary_text.done", "reasoning_summary_part.done", "output_item.done",
+        "output_item.added", *(summary if summarised else []), "output_item.done",
         "output_item.added", "content_part.added", "output_text.delta", "output_text.delta",
         "output_text.done", "content_part.done", "output_item.done",
         "output_item.added", "function_call_arguments.delta", "function_call_arguments.done",
@@ -570,10 +579,13 @@ def test_a_reasoning_item_and_a_refusal(tenant, client):
             {"name": "no", "match": {"last_user_message": "bad"}, "reply": {"content": None, "refusal": "No."}},
         ]
     )  # fmt: skip
-    thought = client.responses.create(model=MODEL, input="think")
+    thought = client.responses.create(model=MODEL, input="think", reasoning={"summary": "auto"})
     assert [item.type for item in thought.output] == ["reasoning", "message"]
     assert thought.output[0].summary[0].text == "Hmm." and thought.output_text == "42"
     assert thought.usage.output_tokens_details.reasoning_tokens > 0
+    unasked = client.responses.create(model=MODEL, input="think")
+    assert unasked.output[0].summary == []  # no summary unless asked for (an o3 record)
+    assert unasked.usage.output_tokens_details.reasoning_tokens > 0
     refused = client.responses.create(model=MODEL, input="bad")
     assert refused.output[0].content[0].type == "refusal"
 

@@ -31,16 +31,24 @@ from .sse import Event, StreamWire, padding
 
 REASONING_SUMMARY = "summary_text"
 DEFAULT_VERBOSITY = "medium"
+# A reasoning model's effort when the request names none, as a response echoes it (OpenAI's
+# reasoning guide; an o3 response recorded by vercel/ai: "effort": "medium").
+DEFAULT_EFFORT = "medium"
 
 
-def output_items(message: Message, ids: Ids) -> list[dict[str, Any]]:
-    """``message`` as the Responses API's output items: a ``reasoning`` item for its reasoning
-    (with its ``encrypted_content``, which the API of 2026 fills by default: openai-python's
-    ``ResponseReasoningItem``), a ``message`` for its text or refusal, a ``function_call`` per
-    tool call (the scripted id as its ``call_id``)."""
+def output_items(
+    message: Message, ids: Ids, reasons: bool = False, summarised: bool = False
+) -> list[dict[str, Any]]:
+    """``message`` as the Responses API's output items: a ``reasoning`` item when the model
+    ``reasons`` or the reply scripts reasoning (with its ``encrypted_content``, which the API of
+    2026 fills by default: openai-python's ``ResponseReasoningItem``; its summary the scripted
+    reasoning when the request asks for one, ``summarised``, else empty, as the API leaves it), a
+    ``message`` for its text or refusal, a ``function_call`` per tool call (the scripted id as
+    its ``call_id``)."""
     items: list[dict[str, Any]] = []
-    if message.reasoning_content is not None:
-        summary = [{"type": REASONING_SUMMARY, "text": message.reasoning_content}]
+    if reasons or message.reasoning_content is not None:
+        text = message.reasoning_content
+        summary = [{"type": REASONING_SUMMARY, "text": text}] if summarised and text else []
         item_id = ids.item("rs")
         sealed = sealed_reasoning(item_id)
         items.append(
@@ -96,8 +104,10 @@ class ResponseObject:
         input_tokens: int,
         message: Message,
         usage_override: dict[str, int],
+        effort: str | None = None,
     ) -> None:
         self.id = id
+        self.effort = effort
         self.created = created_at
         self.model = model
         self.request = request
@@ -158,7 +168,7 @@ class ResponseObject:
             "previous_response_id": request.get("previous_response_id"),
             "prompt_cache_key": request.get("prompt_cache_key"),
             "prompt_cache_retention": request.get("prompt_cache_retention"),
-            "reasoning": {"effort": reasoning.get("effort"), "summary": reasoning.get("summary")},
+            "reasoning": {"effort": self.effort, "summary": reasoning.get("summary")},
             "safety_identifier": request.get("safety_identifier"),
             "service_tier": served_tier(request) if done else request.get("service_tier") or "auto",
             "store": _or(request.get("store"), True),
@@ -302,7 +312,8 @@ def render_events(response: ResponseObject, shape: StreamShape, padded: bool) ->
                 "response.output_item.added",
                 {"output_index": index, "item": {**item, "summary": []}},
             )
-            _summary(events, item["summary"][0]["text"], where, shape)
+            if item["summary"]:
+                _summary(events, item["summary"][0]["text"], where, shape)
         events.add("response.output_item.done", {"output_index": index, "item": item})
     final = "response.incomplete" if response.incomplete else "response.completed"
     events.add(final, {"response": response.body()})

@@ -40,7 +40,13 @@ from ...reply import Message
 from ...tokens import cut_to, prompt_tokens
 from ...wire.answer import Answer
 from ...wire.faults import Fault
-from ...wire.responses import ResponseObject, output_items, render_events, stream_wire
+from ...wire.responses import (
+    DEFAULT_EFFORT,
+    ResponseObject,
+    output_items,
+    render_events,
+    stream_wire,
+)
 from ...wire.size import estimated_size, refuse_if_too_large
 from ..exchange import Exchange
 from ..headers import readable
@@ -151,15 +157,21 @@ class Responses(Api):
         refuse_if_too_large(size, state.settings.max_response_bytes, asked)
         message = cut_to(messages[0], body.get("max_output_tokens"))
         conversation: Conversation = exchange.checked
+        reasoning_asked = body.get("reasoning") or {}
+        effort = reasoning_asked.get("effort") or (
+            DEFAULT_EFFORT if profile.reasons(body["model"]) else None
+        )
+        reasons = effort not in (None, "none")
         response = ResponseObject(
             state.ids.item("resp"),
             int(time.time()),
             profile.answer_model(str(body["model"])),
             body,
-            output_items(message, state.ids),
+            output_items(message, state.ids, reasons, reasoning_asked.get("summary") is not None),
             prompt_tokens(conversation.chat),
             message,
             reply.usage,
+            effort,
         )
         # A stream a fault breaks off never completes: it is not stored.
         stored = body.get("store") is not False and fault is None
