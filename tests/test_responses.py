@@ -236,6 +236,34 @@ def test_raw_sse_framing_and_the_full_event_order(tenant, summarised):
     Response.model_validate(events[-1]["response"])
 
 
+def test_input_tokens_are_counted_as_a_response_counts_them(client):
+    """``responses.input_tokens.count`` (``POST /responses/input_tokens``): the input tokens
+    the same request gets in its usage; checked as a response's request is."""
+    asked = {"input": "What is the weather in Paris?", "instructions": "Be brief.", "tools": [WEATHER]}  # fmt: skip
+    counted = client.responses.input_tokens.count(model=MODEL, **asked)
+    assert counted.object == "response.input_tokens"
+    assert counted.input_tokens == client.responses.create(model=MODEL, **asked).usage.input_tokens
+    assert client.responses.input_tokens.count(input="x").input_tokens > 0  # no model: taken
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.input_tokens.count(model=MODEL, input=[{"role": "user"}])
+    assert caught.value.body["param"] == "input[0].content"
+
+
+def test_only_a_background_response_is_cancelled(client):
+    """``responses.cancel``: a background response (done at once here) comes back as it is;
+    another is refused (OpenAI's reference: only background responses can be cancelled)."""
+    background = client.responses.create(model=MODEL, input="x", background=True)
+    assert client.responses.cancel(background.id).id == background.id
+    foreground = client.responses.create(model=MODEL, input="x")
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.cancel(foreground.id)
+    assert caught.value.body["message"] == (
+        "Only responses created with background=true can be cancelled."
+    )
+    with pytest.raises(openai.NotFoundError):
+        client.responses.cancel("resp_unknown")
+
+
 def test_store_false_cannot_be_continued(client):
     unstored = client.responses.create(model=MODEL, input="x", store=False)
     with pytest.raises(openai.BadRequestError) as caught:

@@ -92,14 +92,22 @@ def api_read_route(
     api: Api, base: str, handle: Callable[[Exchange, web.Request], Answer]
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """aiohttp's handler for one of ``api``'s other routes (``Api.reads``): routed, its key
-    checked, answered by ``handle`` through the guard, journaled."""
+    checked, its body (a ``POST``'s) read into ``exchange.raw`` as an API request's is,
+    answered by ``handle`` through the guard, journaled."""
 
     async def handle_api_read(request: web.Request) -> web.StreamResponse:
         exchange = open_exchange(request.app[STATE], Incoming.of(request), api)
         answer = admit(exchange, base)
         if answer is None:
+            settings = exchange.state.settings
             try:
+                if request.method == "POST":
+                    exchange.raw = await read_body(
+                        request, settings.max_body_bytes, settings.body_timeout
+                    )
                 answer = handle(exchange, request)
+            except (ClientGone, ConnectionError):
+                return finish(exchange, gone(exchange))
             except Exception as exc:
                 answer = guard(exchange, exc)
             exchange.status = answer.status

@@ -94,6 +94,8 @@ class Responses(Api):
             ("GET", "/{id}", _retrieve),
             ("DELETE", "/{id}", _delete),
             ("GET", "/{id}/input_items", _input_items),
+            ("POST", "/{id}/cancel", _cancel),
+            ("POST", "/input_tokens", _count_input_tokens),
         ]
 
     def check(self, exchange: Exchange, raw: bytes) -> dict[str, Any]:
@@ -466,6 +468,36 @@ def _delete(exchange: Exchange, request: web.Request) -> Answer:
     wanted, _ = _stored(exchange, request)
     exchange.tenant.store.delete((Responses.name, wanted))
     return _json(exchange, {"id": wanted, "object": "response", "deleted": True})
+
+
+def _cancel(exchange: Exchange, request: web.Request) -> Answer:
+    """A background response, already done (this server answers them at once), as it stands;
+    any other, refused in the words of OpenAI's reference (``Only responses created with the
+    background parameter set to true can be cancelled``; the live body's code is not known)."""
+    _, stored = _stored(exchange, request)
+    if not stored.response.get("background"):
+        raise ApiError(
+            "400",
+            message="Only responses created with background=true can be cancelled.",
+            type="invalid_request_error",
+            param=None,
+            code=None,
+        )
+    return _json(exchange, stored.response)
+
+
+def _count_input_tokens(exchange: Exchange, request: web.Request) -> Answer:
+    """What a request would count as input tokens (``POST .../responses/input_tokens``, the
+    SDK's ``responses.input_tokens.count``): checked and put together as a response's request
+    is (``model`` may be left out: the profile's first model stands for it; ``personality``
+    has no effect), counted as its ``usage.input_tokens`` would be."""
+    body = RESPONSES.parsed(exchange, exchange.raw or b"")
+    body.pop("personality", None)
+    if body.get("model") is None and exchange.profile.models:
+        body["model"] = exchange.profile.models[0]
+    exchange.body = RESPONSES.check(exchange, dumps(body))
+    counted = prompt_tokens(exchange.checked.chat)
+    return _json(exchange, {"object": "response.input_tokens", "input_tokens": counted})
 
 
 def _input_items(exchange: Exchange, request: web.Request) -> Answer:
