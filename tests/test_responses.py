@@ -264,6 +264,22 @@ def test_only_a_background_response_is_cancelled(client):
         client.responses.cancel("resp_unknown")
 
 
+@pytest.mark.parametrize(
+    ("given", "message", "code"),
+    [
+        ({"instructions": "Be kind."}, "Missing required parameter: 'input'.", "missing_required_parameter"),
+        ({"input": []}, "Invalid 'input': empty array. Expected an array with minimum length 1, but got an empty array instead.", "empty_array"),
+    ],
+)  # fmt: skip
+def test_a_request_with_nothing_to_answer_is_refused(client, given, message, code):
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model=MODEL, **given)
+    assert caught.value.body == {
+        "message": message, "type": "invalid_request_error", "param": "input", "code": code,
+    }  # fmt: skip
+    assert client.responses.create(model=MODEL, input="", instructions="x").status == "completed"
+
+
 def test_store_false_cannot_be_continued(client):
     unstored = client.responses.create(model=MODEL, input="x", store=False)
     with pytest.raises(openai.BadRequestError) as caught:

@@ -24,6 +24,7 @@ from .schema import Invalid, did_you_mean
 INTEGER_FIELDS = ("max_output_tokens", "top_logprobs", "max_tool_calls")
 _DATED = re.compile(r"_\d{4}_\d{2}_\d{2}$")
 _COMPUTER = ("computer_use", "computer_use_preview")  # a computer tool's other names
+_CONTINUED = ("previous_response_id", "conversation", "prompt")  # what may bring a conversation
 # Chat Completions' fields that the Responses API has under another name.
 MOVED = {
     "messages": "input",
@@ -53,6 +54,7 @@ def check_responses(body: dict[str, Any], profile: Profile) -> None:
             code=invalid.code,
         ) from None  # fmt: skip
     made_integral(body, INTEGER_FIELDS)
+    _check_input(body)
     _check_previous_id(body.get("previous_response_id"))
     _check_tool_choice(body)
     if "invalid_schema" in profile.errors:  # OpenAI's rules for a client's schemas
@@ -165,6 +167,25 @@ def _check_tool_choice(body: dict[str, Any]) -> None:
         )
 
 
+def _check_input(body: dict[str, Any]) -> None:
+    """A request with nothing to answer: no ``input`` (or an empty list), and no conversation
+    it goes on from (``previous_response_id``, ``conversation``, a ``prompt``); ``instructions``
+    alone are not enough (pydantic-ai's note on the live API; litellm#41159 records the 400 for
+    ``input: []``). The wording is the API's own for a missing field and an empty array."""
+    given = body.get("input")
+    if given not in (None, []) or any(body.get(key) is not None for key in _CONTINUED):
+        return
+    if given is None:
+        message, code = "Missing required parameter: 'input'.", "missing_required_parameter"
+    else:
+        message = (
+            "Invalid 'input': empty array. Expected an array with minimum length 1, but got an "
+            "empty array instead."
+        )
+        code = "empty_array"
+    raise ApiError("400", message=message, type="invalid_request_error", param="input", code=code)
+
+
 def _check_json_mode(body: dict[str, Any]) -> None:
     """JSON mode (``text.format: json_object``) asks for the word ``json`` in the input's
     messages; ``instructions`` do not count. In the live API's words (a client project's
@@ -173,7 +194,7 @@ def _check_json_mode(body: dict[str, Any]) -> None:
     ``prompt``), whose messages may say it."""
     if ((body.get("text") or {}).get("format") or {}).get("type") != "json_object":
         return
-    if any(body.get(key) is not None for key in ("previous_response_id", "conversation", "prompt")):
+    if any(body.get(key) is not None for key in _CONTINUED):
         return
     given = body.get("input")
     said = [{"content": given}] if isinstance(given, str) else given
