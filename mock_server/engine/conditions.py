@@ -92,6 +92,8 @@ class TextCondition(Condition):
     def wanted(self) -> str:
         words = {"glob": "matching", "regex": "matching regex", "literal": "equals"}
         word = words.get(self.operator, self.operator)
+        if self.operator == "regex" and self.operand.isprintable():
+            return f"{word} '{self.operand}'"  # as written: a repr would double its backslashes
         return f"{word} {self.operand!r}"
 
 
