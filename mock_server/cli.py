@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
+import socket
 import sys
+from typing import Any
 
 from .errors import ConfigError
 
@@ -45,123 +48,129 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_Version, help="show the version and exit")
     commands = parser.add_subparsers(dest="command")
     serve = commands.add_parser("serve", help="run the server (the default command)")
-    serve.add_argument("--host", help=f"address to bind (default {DEFAULT_HOST})")
-    serve.add_argument("--port", type=int, help=f"port to bind (default {DEFAULT_PORT})")
-    serve.add_argument(
+    names: dict[str, str] = {}  # setting -> the flag that sets it, for messages
+
+    def flag(*options: str, **kwargs: Any) -> None:
+        names.setdefault(serve.add_argument(*options, **kwargs).dest, options[0])
+
+    flag("--host", help=f"address to bind (default {DEFAULT_HOST})")
+    flag("--port", type=int, help=f"port to bind (default {DEFAULT_PORT})")
+    flag(
         "--scenarios",
         action="append",
         metavar="PATH",
         help="scenario file or folder; repeatable; replaces the bundled scenarios/",
     )
-    serve.add_argument("--profile", help="default profile (default openai)")
-    serve.add_argument(
+    flag("--profile", help="default profile (default openai)")
+    flag(
         "--profile-file",
         action="append",
         dest="profile_files",
         metavar="FILE",
         help="an extra profile file; repeatable",
     )
-    serve.add_argument(
+    flag(
         "--strict",
         action="store_true",
         default=None,
         help="answer 404 mock_no_match when no scenario matches",
     )
-    serve.add_argument(
+    flag(
         "--api-key",
         action="append",
         dest="api_keys",
         metavar="KEY",
         help="accept only these keys; repeatable",
     )
-    serve.add_argument("--config", help="YAML config file (see docs/configuration.md)")
-    serve.add_argument(
+    flag("--config", help="YAML config file (see docs/configuration.md)")
+    flag(
         "--watch", action="store_true", default=None, help="reload scenario files when they change"
     )
-    serve.add_argument("--seed", type=int, help="seed for ids, jitter and chaos")
-    serve.add_argument(
+    flag("--seed", type=int, help="seed for ids, jitter and chaos")
+    flag(
         "--no-overrides",
         action="store_false",
         dest="overrides",
         default=None,
         help="ignore the X-Mock-Scenario/-Status/-Fault request headers",
     )
-    serve.add_argument(
+    flag(
         "--no-shortcut",
         action="store_false",
         dest="shortcut",
         default=None,
         help="answer every request through aiohttp's public path (see docs/performance.md)",
     )
-    serve.add_argument("--admin-token", help="require this token on /__admin calls")
-    serve.add_argument(
+    flag("--admin-token", help="require this token on /__admin calls")
+    flag(
         "--max-concurrent-requests",
         type=int,
         dest="max_concurrent_requests",
         help="answer 503 when more requests than this are in flight",
     )
-    serve.add_argument(
+    flag(
         "--clock",
         choices=["real", "manual"],
         help="manual: time moves only through POST /__admin/clock",
     )
-    serve.add_argument(
+    flag(
         "--max-body-bytes",
         type=int,
         dest="max_body_bytes",
         help="largest request body accepted (default 10 MiB)",
     )
-    serve.add_argument(
+    flag(
         "--record",
         action="append",
         metavar="[PROFILE=]URL",
         help="forward what no scenario answers to this upstream and record it; repeatable",
     )
-    serve.add_argument(
+    flag(
         "--record-to",
         dest="record_to",
         metavar="PATH",
         help="recording file, or folder for one file per profile (default recordings/)",
     )
-    serve.add_argument(
+    flag(
         "--record-mode",
         dest="record_mode",
         choices=RECORD_MODES,
         help="new: record misses (default; none with --strict); all: always forward; "
         "none: replay only",
     )
-    serve.add_argument(
+    flag(
         "--record-timing",
         dest="record_timing",
         choices=["on", "off"],
         help="keep a recorded stream's time to first chunk and pace (default on)",
     )
-    serve.add_argument(
+    flag(
         "--redact",
         action="append",
         metavar="REGEX",
         help="also replace what this regex matches in recordings; repeatable",
     )
-    serve.add_argument(
+    flag(
         "--upstream-timeout",
         type=float,
         dest="upstream_timeout",
         metavar="SECONDS",
         help="answer 504 when the upstream is silent this long (default 60)",
     )
-    serve.add_argument(
+    flag(
         "--log-format",
         choices=["text", "json"],
         dest="log_format",
         help="one line per request on stdout: text (default) or JSON lines",
     )
-    serve.add_argument(
+    flag(
         "--quiet",
         action="store_const",
         const="none",
         dest="log_format",
         help="no line per request",
     )
+    serve.set_defaults(flag_names=names)
     check = commands.add_parser("check", help="lint scenario files without serving")
     check.add_argument("paths", nargs="+", metavar="PATH")
     return parser
@@ -194,22 +203,37 @@ def _serve(flags: dict) -> int:
     from .server.connection import run_app
 
     config_file = flags.pop("config", None)
+    flag_names = flags.pop("flag_names")
     flags.pop("command", None)
     if flags.get("record_timing") is not None:
         flags["record_timing"] = flags["record_timing"] == "on"
-    settings = build_settings(flags, config_file)
+    settings = build_settings(flags, config_file, flag_names=flag_names)
     if settings.log_format is None:
         settings.log_format = "text"  # a server on its own logs its requests
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     app = create_app(settings)
     gc.freeze()
     gc.enable()
-    run_app(
-        app,
-        settings.host,
-        settings.port,
+    listening = False
+
+    def started() -> None:
+        nonlocal listening
+        listening = True
         # Said once the socket is bound, so whoever reads it can connect straight away.
-        lambda: print(banner(app, settings.port), flush=True),
-        **server_options(settings),
-    )
+        print(banner(app, settings.port), flush=True)
+
+    try:
+        run_app(app, settings.host, settings.port, started, **server_options(settings))
+    except OSError as exc:
+        if listening:  # not a failure to bind: nothing to explain
+            raise
+        address = f"[{settings.host}]" if ":" in settings.host else settings.host
+        raise ConfigError(f"cannot listen on {address}:{settings.port}: {_reason(exc)}") from None
     return 0
+
+
+def _reason(error: OSError) -> str:
+    """Why a socket could not be bound or its address resolved, in the system's words."""
+    known = error.errno and error.errno > 0 and not isinstance(error, socket.gaierror)
+    reason = os.strerror(error.errno) if known else error.strerror or str(error)
+    return reason[:1].lower() + reason[1:]

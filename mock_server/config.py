@@ -1,15 +1,20 @@
 """Server settings: defaults, then the config file, then ``MOCK_SERVER_*`` variables, then flags.
 
 The config file is checked against ``schemas/config.schema.json``; a problem is reported as
-``file:line:column: what is wrong``, like scenario files.
+``file:line:column: what is wrong``, like scenario files. Every other source is brought to the
+file's form and held to the same schema (``settings_from``): variables and flags, ``MockServer``'s
+keyword arguments, the pytest marker's settings; a problem there begins with what that source
+calls the setting (``MOCK_SERVER_PORT``, ``--port``, ``MockServer(port=...)``).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import math
 import os
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -136,29 +141,30 @@ _TEXTS = {
     "record_mode",
 }  # fmt: skip
 _SIMPLE = _LISTS | _INTS | _FLOATS | _BOOLS | _TEXTS
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+# Where a problem in some settings lies, for a message: from its path in them and whether
+# that path ends in an unknown key.
+_Where = Callable[[list[str | int], bool], str]
 
 
-def _coerce(name: str, value: Any, origin: str) -> Any:
+def _parsed(name: str, text: str, origin: str) -> Any:
+    """The value of setting ``name`` written as ``text`` (a variable's), in the config file's
+    form; its ranges are checked with the file's."""
     try:
+        if name in _LISTS and name in _LIST_SEPARATORS:
+            return [v for v in text.split(_LIST_SEPARATORS[name]) if v.strip()]
         if name in _LISTS:
-            if isinstance(value, str) and name in _LIST_SEPARATORS:
-                return [v for v in value.split(_LIST_SEPARATORS[name]) if v.strip()]
-            if isinstance(value, str):
-                return [v for v in value.replace(",", os.pathsep).split(os.pathsep) if v]
-            return list(value)
+            return [v for v in text.replace(",", os.pathsep).split(os.pathsep) if v]
         if name in _INTS:
-            return None if value is None else int(value)
+            return int(text)
         if name in _FLOATS:
-            return None if value is None else float(value)
-        if name in _BOOLS:
-            if isinstance(value, str):
-                if value.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                    raise ValueError(value)
-                return value.lower() in ("1", "true", "yes", "on")
-            return bool(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{origin}: {name} has a bad value {value!r}") from None
-    return value if value is None else str(value)
+            return float(text)
+        if name in _BOOLS and text.lower() not in _TRUE + _FALSE:
+            raise ValueError(text)
+    except ValueError:
+        raise ConfigError(f"{origin}: {name} has a bad value {text!r}") from None
+    return text.lower() in _TRUE if name in _BOOLS else text
 
 
 @functools.cache
@@ -167,9 +173,84 @@ def _config_schema() -> dict[str, Any]:
 
 
 @functools.cache
+def _compiler() -> SchemaCompiler:
+    return SchemaCompiler({"config.schema.json": _config_schema()})
+
+
+@functools.cache
 def _config_check() -> Check:
-    schema = _config_schema()
-    return SchemaCompiler({"config.schema.json": schema}).compile(schema, "config.schema.json")
+    """The check of a whole config file."""
+    return _compiler().compile(_config_schema(), "config.schema.json")
+
+
+@functools.cache
+def _setting_check(name: str) -> Check:
+    """The check of one setting, compiled when a source first gives it."""
+    return _compiler().compile(_config_schema()["properties"][name], "config.schema.json")
+
+
+def _each_setting(data: dict[str, Any]) -> None:
+    """``data`` checked as the config file's schema checks it (a mapping of known settings),
+    setting by setting, so that start-up compiles only the checks of the settings given."""
+    known = _config_schema()["properties"]
+    for name in sorted(data, key=lambda name: name in known):  # unknown ones first, as there
+        try:
+            if name not in known:
+                raise Invalid("unknown_parameter", lambda path: f"Unknown parameter: '{path}'.")
+            _setting_check(name)(data[name])
+        except Invalid as invalid:
+            invalid.reversed_path.append(name)
+            raise
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as a config file holds it: ``Limits``, ``Chaos`` and ``KeySpec`` as mappings
+    (unset fields left out), tuples as lists, paths as text. What no config file can hold (a
+    number that is not finite, any other object) is ``Invalid``."""
+    if is_dataclass(value) and not isinstance(value, type):
+        given = {f.name: getattr(value, f.name) for f in fields(value)}
+        value = {name: v for name, v in given.items() if v is not None}
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, (list, tuple, dict)):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        plain = {}
+        for key, item in items:
+            try:
+                plain[key] = _plain(item)
+            except Invalid as invalid:
+                invalid.reversed_path.append(key)
+                raise
+        return plain if isinstance(value, dict) else list(plain.values())
+    if isinstance(value, float) and not math.isfinite(value):
+        problem = f"a finite number, but got {value}"
+    elif value is None or isinstance(value, (str, int, float)):
+        return value
+    else:
+        problem = (
+            f"a value a config file can hold, but got a value of type {type(value).__name__!r}"
+        )
+    raise Invalid("invalid_value", lambda path: f"Invalid '{path}': expected {problem} instead.")
+
+
+def _checked(data: dict[str, Any], where: _Where, check: Check = _each_setting) -> dict[str, Any]:
+    """``data`` in the config file's form, checked against ``config.schema.json`` (by
+    ``check``); a problem is a ``ConfigError`` saying where (``where``) and what."""
+    try:
+        data = _plain(data)
+        check(data)
+    except Invalid as invalid:
+        parts = list(reversed(invalid.reversed_path))
+        unknown = invalid.code == "unknown_parameter"
+        if unknown and len(parts) == 1:
+            known = sorted(_config_schema()["properties"])
+            close = close_matches(str(parts[0]), known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known settings: {', '.join(known)}"
+            message = f"unknown setting {parts[0]!r}; {hint}"
+        else:
+            message = invalid.text
+        raise ConfigError(f"{where(parts, unknown)}: {message}") from None
+    return data
 
 
 def _chaos(data: dict[str, Any]) -> Chaos:
@@ -182,6 +263,44 @@ def _chaos(data: dict[str, Any]) -> Chaos:
 
 def _limits(data: dict[str, Any] | None) -> Limits | None:
     return None if data is None else Limits(**data)
+
+
+def _key(data: str | dict[str, Any]) -> KeySpec:
+    if isinstance(data, str):
+        return KeySpec(data)
+    chaos = _chaos(data["chaos"]) if "chaos" in data else None
+    return KeySpec(data["key"], data.get("balance"), _limits(data.get("limits")), chaos)
+
+
+def _converted(data: dict[str, Any], base: Path | None = None) -> dict[str, Any]:
+    """Checked settings in the config file's form as ``Settings`` values; relative paths are
+    relative to ``base`` when given (a config file's folder)."""
+    values: dict[str, Any] = {name: data[name] for name in _SIMPLE if name in data}
+    for name in _INTS & values.keys():  # an integral decimal (``2.0``) passes as an integer
+        values[name] = values[name] if values[name] is None else int(values[name])
+    if "api_keys" in data:
+        values["api_keys"] = [_key(k) for k in data["api_keys"]]
+    if "limits" in data:
+        values["limits"] = _limits(data["limits"])
+    if "chaos" in data:
+        values["chaos"] = _chaos(data["chaos"])
+        values["chaos_profiles"] = {
+            name: _chaos(spec) for name, spec in data["chaos"].get("profiles", {}).items()
+        }
+    if base is not None:
+        for name in ("scenarios", "profile_files"):
+            if name in values:
+                values[name] = [str(base / p) for p in values[name]]
+        if "record_to" in values:
+            values["record_to"] = str(base / values["record_to"])
+    return values
+
+
+def settings_from(data: dict[str, Any], name: Callable[[str], str]) -> dict[str, Any]:
+    """Settings in the config file's form from one source (arguments, variables, flags),
+    checked as the file is and ready for ``Settings``; a problem is a ``ConfigError`` that
+    begins with ``name(setting)``, what that source calls the setting."""
+    return _converted(_checked(data, lambda parts, _unknown: name(str(parts[0]))))
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
@@ -198,75 +317,48 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1:1: a config file holds a mapping of settings")
-    try:
-        _config_check()(data)
-    except Invalid as invalid:
-        parts = list(reversed(invalid.reversed_path))
-        unknown = invalid.code == "unknown_parameter"
-        line, column = Locator(text).find(parts, key=unknown)
-        if unknown and len(parts) == 1:
-            known = sorted(_config_schema()["properties"])
-            close = close_matches(str(parts[0]), known, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"known settings: {', '.join(known)}"
-            message = f"unknown setting {parts[0]!r}; {hint}"
-        else:
-            message = invalid.text
-        raise ConfigError(f"{path}:{line}:{column}: {message}") from None
-    values: dict[str, Any] = {name: data[name] for name in _SIMPLE if name in data}
-    if "api_keys" in data:
-        values["api_keys"] = [
-            KeySpec(k)
-            if isinstance(k, str)
-            else KeySpec(
-                k["key"],
-                k.get("balance"),
-                _limits(k.get("limits")),
-                _chaos(k["chaos"]) if "chaos" in k else None,
-            )
-            for k in data["api_keys"]
-        ]
-    if "limits" in data:
-        values["limits"] = _limits(data["limits"])
-    if "chaos" in data:
-        values["chaos"] = _chaos(data["chaos"])
-        values["chaos_profiles"] = {
-            name: _chaos(spec) for name, spec in data["chaos"].get("profiles", {}).items()
-        }
-    for name in ("scenarios", "profile_files"):  # relative to the config file
-        if name in values:
-            values[name] = [str(path.parent / p) for p in values[name]]
-    if "record_to" in values:
-        values["record_to"] = str(path.parent / values["record_to"])
-    return values
+    locator = Locator(text)
+
+    def where(parts: list[str | int], unknown: bool) -> str:
+        line, column = locator.find(parts, key=unknown)
+        return f"{path}:{line}:{column}"
+
+    return _converted(_checked(data, where, _config_check()), path.parent)
 
 
-def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings ``MOCK_SERVER_*`` variables give, checked as the config file is."""
     environ = os.environ if environ is None else environ
-    values = {}
-    for name in _SIMPLE:
-        raw = environ.get(ENV_PREFIX + name.upper())
-        if raw is not None and raw != "":
-            values[name] = _coerce(name, raw, ENV_PREFIX + name.upper())
-    return values
+    given = {
+        name: _parsed(name, environ[ENV_PREFIX + name.upper()], ENV_PREFIX + name.upper())
+        for name in sorted(_SIMPLE)
+        if environ.get(ENV_PREFIX + name.upper())
+    }
+    return settings_from(given, lambda name: ENV_PREFIX + name.upper())
 
 
 def build_settings(
-    flags: dict[str, Any], config_file: str | None = None, environ: dict[str, str] | None = None
+    flags: dict[str, Any],
+    config_file: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    flag_names: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Settings from the config file, overridden by the environment, overridden by flags."""
+    """Settings from the config file, overridden by the environment, overridden by flags
+    (given unset as None); each source is checked as the config file is, and a problem in a
+    flag names it by ``flag_names`` (``{"max_body_bytes": "--max-body-bytes"}``)."""
     env_values = from_environment(environ)
     config_file = config_file or (os.environ if environ is None else environ).get(
         ENV_PREFIX + "CONFIG"
     )
     values = load_config_file(config_file) if config_file else {}
-    if "api_keys" in env_values or flags.get("api_keys"):
+    given = {k: v for k, v in flags.items() if v is not None and v != []}
+    flag_values = settings_from(given, lambda name: (flag_names or {}).get(name, name))
+    flag_keys, env_keys = flag_values.pop("api_keys", None), env_values.pop("api_keys", None)
+    if flag_keys or env_keys:
         # Keys given on the command line or in the environment replace the file's list; a key
         # the file also lists keeps its account settings.
         configured = {k.key: k for k in values.get("api_keys", [])}
-        given = flags.get("api_keys") or env_values["api_keys"]
-        values["api_keys"] = [configured.get(str(k), KeySpec(str(k))) for k in given]
-        env_values.pop("api_keys", None)
-        flags = {k: v for k, v in flags.items() if k != "api_keys"}
+        values["api_keys"] = [configured.get(k.key, k) for k in flag_keys or env_keys]
     values.update(env_values)
-    values.update({k: v for k, v in flags.items() if v is not None and v != []})
+    values.update(flag_values)
     return Settings(**values)

@@ -1,10 +1,12 @@
 """The installed command, as a user runs it from a folder of their own: its version, ``check``,
-and a server on the bundled scenarios answering every bundled profile, plain and streamed."""
+an address it cannot listen on, and a server on the bundled scenarios answering every bundled
+profile, plain and streamed."""
 
 from __future__ import annotations
 
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -41,6 +43,31 @@ def test_check_reads_a_scenario_file(tmp_path):
     done = run("check", "mine.yaml", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok: ")
+
+
+def test_a_port_in_use_is_said_in_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run("--port", str(port), cwd=tmp_path)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2,
+        "",
+        f"mock-server: cannot listen on 127.0.0.1:{port}: address already in use\n",
+    )
+
+
+def test_an_address_that_does_not_resolve_is_said_in_one_line(tmp_path):
+    port = free_port()
+    with pytest.raises(socket.gaierror) as caught:  # what the system says of it
+        socket.getaddrinfo("256.1.1.1", port)
+    reason = caught.value.strerror[0].lower() + caught.value.strerror[1:]
+    done = run("--host", "256.1.1.1", "--port", str(port), cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"mock-server: cannot listen on 256.1.1.1:{port}: {reason}\n",
+    )
 
 
 @contextmanager

@@ -9,6 +9,9 @@ import openai
 import pytest
 from conftest import made
 
+from mock_server.errors import ConfigError
+from mock_server.testing.tenant_handle import AdminError
+
 pytest_plugins = ["pytester"]
 PROJECT = Path(__file__).parent / "plugin_project"
 
@@ -18,9 +21,8 @@ def project(pytester):
     for path in PROJECT.iterdir():
         if path.suffix in (".py", ".yaml"):
             pytester.makefile(path.suffix, **{path.stem: path.read_text()})
-    pytester.makeini(
-        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
-    )
+    # pytest-asyncio in its default (strict) mode: the async example runs by its mark.
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     return pytester
 
 
@@ -36,8 +38,10 @@ def test_user_style_suite(project):
     assert "last_user_message: wanted contains 'weather', request had 'hi'" in output
 
 
-def test_user_style_suite_under_xdist(project):
-    result = project.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+def test_user_style_suite_under_xdist_in_asyncio_auto_mode(project):
+    result = project.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", "-o", "asyncio_mode=auto"
+    )
     result.assert_outcomes(passed=12, failed=1, errors=1)
 
 
@@ -130,5 +134,123 @@ def test_library_use_without_pytest():
             )
         assert reply.choices[0].message.content == "library"
         assert len(running.requests) == 1
-    with pytest.raises(TypeError):
-        MockServer(no_such_setting=1)
+    with pytest.raises(ConfigError) as caught:
+        MockServer(strickt=True)
+    assert str(caught.value) == (
+        "MockServer(strickt=...): unknown setting 'strickt'; did you mean 'strict'?"
+    )
+
+
+def test_marker_arguments_are_checked(pytester):
+    pytester.makefile(".yaml", weather="scenarios:\n  - name: weather\n    reply: {content: x}\n")
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.mock_server(strickt=True)
+        def test_typo(mock_server):
+            pass
+
+        @pytest.mark.mock_server(strict="no")
+        def test_strict_as_text(mock_server):
+            pass
+
+        @pytest.mark.mock_server(allow_unmatched="yes")
+        def test_allow_unmatched_as_text(mock_server):
+            pass
+
+        @pytest.mark.mock_server("weather.yaml")
+        def test_positional(mock_server):
+            pass
+
+        @pytest.mark.mock_server(scenarios="weather.yaml", strict=True)
+        def test_one_path(mock_server):
+            assert [s["name"] for s in mock_server.scenarios] == ["weather"]
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=4)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of test_typo*",
+            "@pytest.mark.mock_server(strickt=...): unknown argument 'strickt'; "
+            "did you mean 'strict'?",
+            "*ERROR at setup of test_strict_as_text*",
+            "@pytest.mark.mock_server(strict=...): Invalid type for 'strict': expected a boolean, "
+            "but got a string instead.",
+            "*ERROR at setup of test_allow_unmatched_as_text*",
+            "@pytest.mark.mock_server(allow_unmatched=...): expected one of False, True, "
+            "but got 'yes'",
+            "*ERROR at setup of test_positional*",
+            "@pytest.mark.mock_server('weather.yaml'): takes keyword arguments only: scenarios, "
+            "profile, strict, allow_unmatched, record",
+        ]
+    )
+
+
+BROKEN = """scenarios:
+  - name: ok
+    reply: {content: fine}
+  - name: broken
+    reply:
+      finish_reason: sideways
+"""
+PROBLEM = (
+    "6:22: scenario 'broken': Invalid value: 'sideways'. Supported values are: 'stop', "
+    "'length', 'tool_calls', and 'content_filter'."
+)
+
+
+def test_scenario_files_keep_their_names(pytester):
+    pytester.makefile(".yaml", broken=BROKEN)
+    pytester.makefile(".yaml", only_gpt5="scenarios:\n  - name: ok\n    match: {model: gpt-5}\n")
+    pytester.makepyfile(
+        """
+        import openai
+        import pytest
+
+        @pytest.mark.mock_server(scenarios=["broken.yaml"])
+        def test_marker(mock_server):
+            pass
+
+        def test_load(mock_server):
+            mock_server.load("broken.yaml")
+
+        @pytest.mark.mock_server(scenarios=["only_gpt5.yaml"])
+        def test_near_miss(mock_server):
+            client = openai.OpenAI(base_url=mock_server.base_url, api_key="sk-x", max_retries=0)
+            client.chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
+            )
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1, errors=2)
+    output = result.stdout.str()
+    assert f": 400: {pytester.path / 'broken.yaml'}:{PROBLEM}" in output  # the marker's
+    assert f": 400: broken.yaml:{PROBLEM}" in output  # load()'s, as it was given
+    assert f"    closest: ok ({pytester.path / 'only_gpt5.yaml'}:2:5)" in output
+
+
+def test_ini_scenario_files_keep_their_names(pytester):
+    pytester.makefile(".yaml", broken=BROKEN)
+    pytester.makeini("[pytest]\nmock_server_scenarios = broken.yaml\n")
+    pytester.makepyfile("def test_it(mock_server):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    assert f": 400: {pytester.path / 'broken.yaml'}:{PROBLEM}" in result.stdout.str()
+
+
+def test_the_source_of_added_scenarios_is_a_label_only(server):
+    with server.tenant("labelled") as handle:
+        added = handle.admin("POST", "/scenarios?source=/no/such/file.yaml", {"name": "x"})
+        assert added == {"added": ["x"]}
+        sources = [s["source"] for s in handle.scenarios if s["origin"] == "added"]
+        assert sources == ["/no/such/file.yaml:1:1"]
+        with pytest.raises(AdminError) as caught:
+            handle.admin("POST", "/scenarios?source=two%0Alines", {"name": "y"})
+        handle.reset()
+    assert str(caught.value) == (
+        "POST /scenarios?source=two%0Alines: 400: ?source= must be 1 to 1,000 printable "
+        "characters: the name of the scenarios' file, for messages"
+    )

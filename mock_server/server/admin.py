@@ -30,6 +30,8 @@ from .state import STATE, ServerState
 from .tenants import MAX_ADDED_SCENARIOS, Tenant
 
 _COUNT = re.compile(r"[0-9]{1,9}")
+ADDED_SOURCE = "<admin>"  # what added scenarios' messages name as their file, unless told
+MAX_SOURCE_CHARS = 1000
 
 
 def _state(request: web.Request) -> ServerState:
@@ -229,9 +231,25 @@ async def list_scenarios(request: web.Request) -> web.Response:
     )
 
 
+def _source(request: web.Request) -> str | None:
+    """What ``?source=`` names the scenarios sent by (a client's file, for its messages), or
+    None when that is no short line of printable text. Only a label: the server opens no file
+    by it."""
+    source = request.query.get("source", ADDED_SOURCE)
+    return source if 0 < len(source) <= MAX_SOURCE_CHARS and source.isprintable() else None
+
+
 async def add_scenarios(request: web.Request) -> web.Response:
+    body, source = await _body(request), _source(request)
+    if source is None:
+        return _admin_error(
+            request, 400,
+            f"?source= must be 1 to {MAX_SOURCE_CHARS:,} printable characters: the name of "
+            "the scenarios' file, for messages",
+            "invalid_scenario",
+        )  # fmt: skip
     try:
-        scenarios = parse_scenarios(await _body(request), source="<admin>")
+        scenarios = parse_scenarios(body, source=source)
     except ScenarioProblems as exc:
         return _admin_error(request, 400, str(exc), "invalid_scenario")
     tenant = _tenant(request)

@@ -29,6 +29,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,12 @@ from .tenant_handle import TenantHandle, unmatched_report
 
 DEFAULT_RECORDINGS = "recordings"
 RECORD_MODES = ("new", "all", "none")
+MARKER = "@pytest.mark.mock_server"
+# The marker's arguments: settings of the test's tenant, in the config file's form (checked as
+# the file is), then what only the marker says, with the values each may take (None: unset).
+MARKER_SETTINGS = ("scenarios", "profile", "strict")
+MARKER_CHOICES = {"allow_unmatched": (False, True), "record": RECORD_MODES}
+MARKER_ARGUMENTS = (*MARKER_SETTINGS, *MARKER_CHOICES)
 
 # The server itself (aiohttp and all) is imported only when a test first asks for it, so
 # installing mock-server costs test runs that never use it nothing.
@@ -116,17 +123,16 @@ def mock_server_session(request: pytest.FixtureRequest) -> Iterator[object]:
     if url:
         yield _ExternalServer(url)
         return
+    from ..config import Settings
     from .runner import MockServer
 
     # Upstreams known, but nothing recorded server-wide: each test records into its own file.
     upstreams = _upstreams(request.config)
-    recording = {
-        "record": upstreams,
-        "record_to": None,
-        "record_mode": "none",
-        "recording_root": str(request.config.rootpath),
-    }
-    with MockServer(**(recording if upstreams else {})) as server:
+    base = Settings(
+        port=0, scenarios=[], record_to=None, recording_root=str(request.config.rootpath)
+    )
+    recording = {"record": upstreams, "record_mode": "none"} if upstreams else {}
+    with MockServer(base, **recording) as server:
         yield server
 
 
@@ -140,14 +146,54 @@ def recording_file(node: pytest.Item, folder: str) -> Path:
 def _record_mode(request: pytest.FixtureRequest, options: dict) -> str:
     given = request.config.getoption("--mock-server-record")
     mode = given or options.get("record") or "none"
-    if mode not in RECORD_MODES:
-        raise pytest.UsageError(f"mock_server marker: record={mode!r}; use one of {RECORD_MODES}")
     if mode != "none" and not os.environ.get("MOCK_SERVER_URL") and not _upstreams(request.config):
         raise pytest.UsageError(
             f"recording (mode {mode}) needs an upstream: --mock-server-upstream [PROFILE=]URL "
             "or the ini option mock_server_upstream"
         )
     return mode
+
+
+def _marker_options(marker: pytest.Mark | None) -> dict[str, Any]:
+    """The marker's arguments, checked; a problem fails the test's set-up with a message that
+    names the argument."""
+    from ..errors import ConfigError
+
+    try:
+        return _checked_marker(marker) if marker else {}
+    except ConfigError as exc:
+        problem = str(exc)
+    pytest.fail(problem, pytrace=False)
+
+
+def _checked_marker(marker: pytest.Mark) -> dict[str, Any]:
+    """``marker``'s arguments: its settings checked as the config file's are (``scenarios``
+    may be one path), the rest by kind; a problem is a ``ConfigError``."""
+    from ..config import settings_from
+    from ..errors import ConfigError
+    from ..yamlio import close_matches
+
+    if marker.args:
+        given, known = ", ".join(map(repr, marker.args)), ", ".join(MARKER_ARGUMENTS)
+        raise ConfigError(f"{MARKER}({given}): takes keyword arguments only: {known}")
+    options = dict(marker.kwargs)
+    unknown = sorted(options.keys() - set(MARKER_ARGUMENTS))
+    if unknown:
+        close = close_matches(unknown[0], list(MARKER_ARGUMENTS))
+        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(MARKER_ARGUMENTS)}"
+        raise ConfigError(f"{MARKER}({unknown[0]}=...): unknown argument {unknown[0]!r}; {hint}")
+    if isinstance(options.get("scenarios"), (str, os.PathLike)):
+        options["scenarios"] = [options["scenarios"]]
+    given = {k: options[k] for k in MARKER_SETTINGS if options.get(k) is not None}
+    options.update(settings_from(given, lambda name: f"{MARKER}({name}=...)"))
+    for name, choices in MARKER_CHOICES.items():
+        value = options.get(name)
+        if value is not None and not any(type(value) is type(c) and value == c for c in choices):
+            expected = ", ".join(map(repr, choices))
+            raise ConfigError(
+                f"{MARKER}({name}=...): expected one of {expected}, but got {value!r}"
+            )
+    return options
 
 
 def _tenant_name(node: pytest.Item) -> str:
@@ -158,8 +204,7 @@ def _tenant_name(node: pytest.Item) -> str:
 @pytest.fixture
 def mock_server(request: pytest.FixtureRequest, mock_server_session) -> Iterator[TenantHandle]:
     """This test's tenant on the session server."""
-    marker = request.node.get_closest_marker("mock_server")
-    options = dict(marker.kwargs) if marker else {}
+    options = _marker_options(request.node.get_closest_marker("mock_server"))
     profile = options.get("profile") or request.config.getini("mock_server_profile") or None
     files: list[str | Path] = [*request.config.getini("mock_server_scenarios")]
     files += [Path(request.path).parent / p for p in options.get("scenarios", ())]

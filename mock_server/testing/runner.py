@@ -7,21 +7,25 @@ after binding, so sync and async clients in the calling thread can both use it::
         client = OpenAI(base_url=server.base_url, api_key=server.api_key)
         server.add({"name": "hi", "reply": {"content": "Hello!"}})
 
-Keyword arguments are ``Settings`` fields; ``scenarios`` defaults to none at all here (the
-command line serves the bundled ones). ``add``, ``requests``, ``unmatched``, ``reset`` ... act on
-the default tenant; ``tenant(name)`` gives a handle on any other.
+Keyword arguments are settings in the config file's form (``limits={"requests_per_minute":
+60}``, see docs/configuration.md), checked and converted as the file is: a wrong one is a
+``ConfigError`` at construction. They override ``settings``, whose ``scenarios`` default to
+none at all here (the command line serves the bundled ones). ``add``, ``requests``,
+``unmatched``, ``reset`` ... act on the default tenant; ``tenant(name)`` gives a handle on any
+other.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from typing import Any
 
 from aiohttp import web
 
 from ..accounts.clock import Clock
-from ..config import Settings
+from ..config import Settings, settings_from
 from ..server.app import create_app, server_options
 from ..server.connection import AppRunner
 from ..server.state import STATE
@@ -32,13 +36,8 @@ class MockServer:
     """A mock-server in a daemon thread; also a context manager."""
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
-        settings = settings or Settings(port=0, scenarios=[])
-        for name, value in overrides.items():
-            if not hasattr(settings, name):
-                raise TypeError(f"MockServer() got an unknown setting {name!r}")
-            setattr(settings, name, value)
-        settings.__post_init__()
-        self.settings = settings
+        values = settings_from(overrides, lambda name: f"MockServer({name}=...)")
+        self.settings = dataclasses.replace(settings or Settings(port=0, scenarios=[]), **values)
         self.app: web.Application | None = None
         self.port: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -10,6 +10,7 @@ import contextlib
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 DEFAULT_API_KEY = "sk-mock-test-key"
 
@@ -106,8 +107,9 @@ class TenantHandle:
         return self.admin("POST", "/scenarios", scenario)["added"]
 
     def load(self, path: str | Path) -> list[str]:
-        """Add the scenarios of a YAML or JSON file."""
-        return self.add(Path(path).read_text("utf-8"))
+        """Add the scenarios of a YAML or JSON file; messages about them name the file."""
+        text = Path(path).read_text("utf-8")
+        return self.admin("POST", f"/scenarios?source={quote(str(path), safe='/')}", text)["added"]
 
     def record(self, path: str | Path, mode: str = "new", fresh: bool = False) -> int:
         """Record what no scenario answers into ``path`` (the server needs ``--record``) and

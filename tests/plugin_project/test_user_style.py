@@ -23,6 +23,7 @@ def test_sync_client_with_added_scenario(mock_server):
     assert reply.choices[0].message.content == "Hello from the mock"
 
 
+@pytest.mark.asyncio
 async def test_async_client(mock_server):
     mock_server.add({"name": "hello", "reply": {"content": "async hello"}})
     async_client = openai.AsyncOpenAI(base_url=mock_server.base_url, api_key=mock_server.api_key)

@@ -1,0 +1,211 @@
+"""Settings from every source — ``MockServer`` keyword arguments, ``MOCK_SERVER_*`` variables and
+flags — held to the config file's rules: what the file would take works, anything else is
+refused before the server starts, by a message naming the argument, variable or flag."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import openai
+import pytest
+from processes import free_port
+
+from mock_server import MockServer
+from mock_server.config import Limits, Settings
+from mock_server.errors import ConfigError
+
+HI = [{"role": "user", "content": "hi"}]
+
+
+def ask(base_url: str, key: str) -> str:
+    with openai.OpenAI(base_url=base_url, api_key=key, max_retries=0) as client:
+        return (
+            client.chat.completions.create(model="gpt-4o", messages=HI).choices[0].message.content
+        )
+
+
+def refusal(base_url: str, key: str) -> tuple[int, str]:
+    with pytest.raises(openai.APIStatusError) as caught:
+        ask(base_url, key)
+    return caught.value.status_code, caught.value.body["message"]
+
+
+def test_keyword_arguments_in_the_config_files_form_work():
+    settings = {
+        "api_keys": [
+            {"key": "sk-first-0001", "balance": 1000},
+            {"key": "sk-chaos-0003", "chaos": {"probability": 1, "statuses": [503]}},
+        ],
+        "limits": {"requests_per_minute": 1},
+        "clock": "manual",  # the window's reset stays where it is
+    }
+    with MockServer(**settings) as server:
+        server.add({"name": "hi", "reply": {"content": "Hello"}})
+        assert ask(server.base_url, "sk-first-0001") == "Hello"
+        assert refusal(server.base_url, "sk-other-0002") == (
+            401,
+            "Incorrect API key provided: sk-******0002. You can find your API key at "
+            "https://platform.openai.com/account/api-keys.",
+        )
+        assert refusal(server.base_url, "sk-first-0001") == (
+            429,
+            "Rate limit reached for gpt-4o in organization org-mock on requests per min (RPM): "
+            "Limit 1, Used 1, Requested 1. Please try again in 1m0s. Visit "
+            "https://platform.openai.com/account/rate-limits to learn more.",
+        )
+        assert refusal(server.base_url, "sk-chaos-0003") == (
+            503,
+            "The server is overloaded or not ready yet.",
+        )
+
+
+def test_a_settings_object_and_typed_values_are_taken_too():
+    given = Settings(port=0, scenarios=[], seed=3)
+    server = MockServer(given, strict=True, limits=Limits(requests_per_minute=2))
+    assert (server.settings.seed, server.settings.strict) == (3, True)
+    assert server.settings.limits == MockServer(limits={"requests_per_minute": 2}).settings.limits
+    assert given.strict is False  # the caller's object is left as it was
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            {"max_body_bytes": "10"},
+            "MockServer(max_body_bytes=...): Invalid type for 'max_body_bytes': expected an "
+            "integer, but got a string instead.",
+        ),
+        (
+            {"strict": "no"},
+            "MockServer(strict=...): Invalid type for 'strict': expected a boolean, but got a "
+            "string instead.",
+        ),
+        (
+            {"scenarios": "file.yaml"},
+            "MockServer(scenarios=...): Invalid type for 'scenarios': expected an array, but got "
+            "a string instead.",
+        ),
+        (
+            {"api_keys": [{"key": "k1", "balanse": 5}]},
+            "MockServer(api_keys=...): Unknown parameter: 'api_keys[0].balanse'.",
+        ),
+        (
+            {"limits": {"requests_per_minute": 0}},
+            "MockServer(limits=...): Invalid 'limits.requests_per_minute': integer below minimum "
+            "value. Expected a value >= 1, but got 0 instead.",
+        ),
+        (
+            {"chaos": {"probability": 0.5, "statuses": [418]}},
+            "MockServer(chaos=...): Invalid value: '418'. Supported values are: '429', '500', "
+            "'502', '503', and '504'.",
+        ),
+        (
+            {"upstream_timeout": float("nan")},
+            "MockServer(upstream_timeout=...): Invalid 'upstream_timeout': expected a finite "
+            "number, but got nan instead.",
+        ),
+        (
+            {"redact": {"cust-[0-9]+"}},
+            "MockServer(redact=...): Invalid 'redact': expected a value a config file can hold, "
+            "but got a value of type 'set' instead.",
+        ),
+        (
+            {"prot": 8000},
+            "MockServer(prot=...): unknown setting 'prot'; did you mean 'port'?",
+        ),
+    ],
+)
+def test_a_wrong_keyword_argument_is_refused_at_construction(arguments, message):
+    with pytest.raises(ConfigError) as caught:
+        MockServer(**arguments)
+    assert str(caught.value) == message
+
+
+def refused_at_start(*flags: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """What ``mock-server`` says when it will not start (on a free port, should it start)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mock_server", *flags],
+        env={**os.environ, "MOCK_SERVER_PORT": str(free_port()), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return done.returncode, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--max-body-bytes", "-5"],
+            "--max-body-bytes: Invalid 'max_body_bytes': integer below minimum value. Expected "
+            "a value >= 1, but got -5 instead.",
+        ),
+        (
+            ["--max-body-bytes", "0"],
+            "--max-body-bytes: Invalid 'max_body_bytes': integer below minimum value. Expected "
+            "a value >= 1, but got 0 instead.",
+        ),
+        (
+            ["--max-concurrent-requests", "-3"],
+            "--max-concurrent-requests: Invalid 'max_concurrent_requests': integer below minimum "
+            "value. Expected a value >= 1, but got -3 instead.",
+        ),
+        (
+            ["--upstream-timeout", "-1"],
+            "--upstream-timeout: Invalid 'upstream_timeout': decimal below minimum value. "
+            "Expected a value > 0, but got -1.0 instead.",
+        ),
+        (
+            ["--upstream-timeout", "nan"],
+            "--upstream-timeout: Invalid 'upstream_timeout': expected a finite number, but got "
+            "nan instead.",
+        ),
+        (
+            ["--port", "99999"],
+            "--port: Invalid 'port': integer above maximum value. Expected a value <= 65535, but "
+            "got 99999 instead.",
+        ),
+        (
+            ["--port", "-1"],
+            "--port: Invalid 'port': integer below minimum value. Expected a value >= 0, but got "
+            "-1 instead.",
+        ),
+        (
+            ["--api-key", ""],
+            "--api-key: Invalid 'api_keys[0]': empty string. Expected a string with minimum "
+            "length 1, but got an empty string instead.",
+        ),
+    ],
+)
+def test_a_flag_out_of_range_is_refused_at_start(flags, message):
+    assert refused_at_start(*flags) == (2, f"mock-server: {message}\n")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "MOCK_SERVER_JOURNAL_SIZE",
+            "0",
+            "Invalid 'journal_size': integer below minimum value. Expected a value >= 1, but got "
+            "0 instead.",
+        ),
+        (
+            "MOCK_SERVER_UNKNOWN_MODELS",
+            "maybe",
+            "Invalid value: 'maybe'. Supported values are: 'accept' and 'reject'.",
+        ),
+        (
+            "MOCK_SERVER_IDLE_TIMEOUT",
+            "inf",
+            "Invalid 'idle_timeout': expected a finite number, but got inf instead.",
+        ),
+        ("MOCK_SERVER_MAX_TENANTS", "many", "max_tenants has a bad value 'many'"),
+    ],
+)
+def test_a_variable_out_of_range_is_refused_at_start(variable, value, message):
+    assert refused_at_start(env={variable: value}) == (2, f"mock-server: {variable}: {message}\n")
