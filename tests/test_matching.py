@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import post_json
 
 BASE = {"model": "gpt-4o", "messages": [{"role": "user", "content": "What is the time?"}]}
 TOOL = {"type": "function", "function": {"name": "clock", "parameters": {"type": "object"}}}
@@ -157,11 +158,24 @@ def test_order_breaks_remaining_ties(tenant):
     assert content(tenant.post(BASE)) == "first"
 
 
-def test_added_scenario_beats_file_scenario_on_a_tie_and_can_shadow_it(tenant):
+def test_added_scenario_can_shadow_a_file_scenario(tenant):
     hello = {**BASE, "messages": [{"role": "user", "content": "Hello"}]}
     assert content(tenant.post(hello)) == "Hello! How can I help you today?"  # bundled
     tenant.add({"name": "greeting", "reply": {"content": "shadowed"}})
     assert content(tenant.post(hello)) == "shadowed"
+
+
+def test_a_tenants_scenarios_come_before_the_servers(tenant, server):
+    """A test's catch-all answers its requests on a server with scenarios of its own (the
+    bundled, more specific and of higher priority ``greeting`` here), as on an empty server;
+    another tenant still gets the server's."""
+    hello = {**BASE, "messages": [{"role": "user", "content": "Hello"}]}
+    tenant.add({"name": "anything", "priority": -5, "reply": {"content": "mine"}})
+    assert content(tenant.post(hello)) == "mine"
+    path = "/t/other-tenant-of-the-server/v1/chat/completions"
+    assert post_json(server, path, hello).json()["choices"][0]["message"]["content"] == (
+        "Hello! How can I help you today?"
+    )
 
 
 def test_indexed_and_unindexed_scenarios_keep_rank_order(tenant):

@@ -1,8 +1,10 @@
 """The scenario engine: pick the scenario that answers a request and advance its sequence.
 
-Candidates come from a tenant's run-time scenarios (its ``ScenarioState``) and the file
-scenarios (a run-time scenario shadows a file scenario of the same name), best-ranked first;
-the first whose conditions all hold and whose sequence is not exhausted answers. Choosing and
+Candidates come from a tenant's run-time scenarios (its ``ScenarioState``), then the file
+scenarios (a run-time scenario shadows a file scenario of the same name), each best-ranked
+first: a tenant's own scenarios come before the server's, so a test scripts its requests on a
+shared server as on an empty one. The first whose conditions all hold and whose sequence is
+not exhausted answers. Choosing and
 advancing are one call (``ScenarioState.take``), so concurrent requests each get their own step.
 
 A recording (``on_exhausted: record``) replays its steps in order; while the request would be
@@ -12,7 +14,6 @@ appends its answer as the next step and counts that step as served (``ScenarioSt
 
 from __future__ import annotations
 
-import heapq
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -21,10 +22,10 @@ from itertools import chain
 from .matching import NearMiss, ScenarioIndex, near_misses
 from .reply_specs import ReplySpec
 from .request_view import RequestView
-from .scenario import Scenario, by_rank
+from .scenario import Scenario
 
-# Scenarios added at run time rank before file scenarios of equal priority and specificity.
-_ADDED_ORDER = itertools.count(-(10**9))
+# The order scenarios are added in at run time, which settles ties among them.
+_ADDED_ORDER = itertools.count()
 
 
 NO_SCENARIOS = ScenarioIndex(())  # shared by every tenant that added none (an index is immutable)
@@ -105,7 +106,7 @@ class ScenarioEngine:
         """Every scenario a tenant's requests can match, best-ranked first."""
         shadowed = state.added.by_name
         files = [s for s in self.files.scenarios if s.name not in shadowed]
-        return list(heapq.merge(state.added.scenarios, files, key=by_rank))
+        return [*state.added.scenarios, *files]
 
     def find(self, name: str, state: ScenarioState) -> Scenario | None:
         """The scenario a tenant sees under ``name``."""
@@ -129,9 +130,7 @@ class ScenarioEngine:
         files = self.files.candidates(view)
         if shadowed:
             files = (s for s in files if s.name not in shadowed)
-        candidates = (
-            heapq.merge(added.candidates(view), files, key=by_rank) if len(added) else files
-        )
+        candidates = chain(added.candidates(view), files) if len(added) else files
         for scenario in candidates:
             if scenario.matches(view):
                 selection = self.advance(scenario, state, recording)

@@ -219,8 +219,11 @@ def _build(raw: Any, source: Any, order: int) -> Scenario:
 
 
 def scenario_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files named by ``paths``: files as given, folders by their scenario files, sorted."""
+    """Files named by ``paths``: files as given, folders by their scenario files, sorted. An
+    empty path names nothing (``Path("")`` would be the working directory, venv and all)."""
     for entry in paths:
+        if not str(entry).strip():
+            raise ScenarioProblems(["an empty path: name a scenario file or folder"])
         path = Path(entry)
         if path.is_dir():
             yield from sorted(p for p in path.rglob("*") if p.suffix in SCENARIO_SUFFIXES)
