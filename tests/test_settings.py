@@ -179,6 +179,8 @@ def refused_at_start(*flags: str, env: dict[str, str] | None = None) -> tuple[in
             "--api-key: Invalid 'api_keys[0]': empty string. Expected a string with minimum "
             "length 1, but got an empty string instead.",
         ),
+        # Not the working directory, with whatever YAML a venv holds.
+        (["--scenarios", ""], "an empty path: name a scenario file or folder"),
     ],
 )
 def test_a_flag_out_of_range_is_refused_at_start(flags, message):
