@@ -5,7 +5,9 @@ diagnostics need — where a path is in a document, and did-you-mean suggestions
 Only JSON-compatible YAML is accepted: dates, timestamps, binary values, sets, ordered maps,
 ``.inf``/``.nan`` and integers too long to be useful are refused where they are written, and
 anchors and aliases may not expand a document beyond ``MAX_EXPANDED`` values (a "billion laughs"
-document of a few hundred bytes would otherwise cost gigabytes once serialised).
+document of a few hundred bytes would otherwise cost gigabytes once serialised). A key written
+twice in one mapping is refused where it is written again (YAML would keep the last silently);
+merge keys (``<<``) may still be overridden.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ MAX_EXPANDED = 100_000  # values a document may hold once its aliases are expand
 MAX_INTEGER_DIGITS = 40
 _ANCHOR = re.compile(rb"&[^\s]")
 _ALIAS = re.compile(rb"\*[^\s]")
+_MERGE = "tag:yaml.org,2002:merge"
+_STR = "tag:yaml.org,2002:str"
 _NOT_JSON = {
     "tag:yaml.org,2002:timestamp": "a date or time; quote it to make it a string",
     "tag:yaml.org,2002:binary": "a binary value; JSON has none",
@@ -32,7 +36,32 @@ _NOT_JSON = {
 
 
 class SafeLoader(_SafeLoader):  # type: ignore[misc,valid-type]
-    """The safe loader, refusing what JSON cannot hold."""
+    """The safe loader, refusing what JSON cannot hold and keys written twice."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._flattened: set[yaml.MappingNode] = set()
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        """Merge keys (``<<``) expanded into ``node``, after refusing a key it writes twice."""
+        # A mapping that is also a merge source is flattened first for the mapping that merges
+        # it; after that its keys are no longer as written, so it is checked only once.
+        if node in self._flattened:
+            return
+        self._flattened.add(node)
+        written = [key for key, _ in node.value if key.tag != _MERGE]
+        super().flatten_mapping(node)
+        first: dict[Any, yaml.Node] = {}
+        for key_node in written:
+            if not isinstance(key_node, yaml.ScalarNode):  # unhashable: PyYAML says so itself
+                continue
+            # A string is its text; other keys are compared as built (``1`` is ``0x1``).
+            key = key_node.value if key_node.tag == _STR else self.construct_object(key_node)
+            if first.setdefault(key, key_node) is not key_node:
+                line = first[key].start_mark.line + 1
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {line})", key_node.start_mark
+                )
 
 
 def _refuse(kind: str):
@@ -102,6 +131,13 @@ def _check_expansion(source: str | bytes) -> None:
             )
 
 
+def not_valid_yaml(source: str, exc: YAMLError) -> str:
+    """``source:line:column: not valid YAML: reason``, as a data file's YAML errors read."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+    return f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}"
+
+
 def compose_yaml(source: str | bytes) -> yaml.Node | None:
     """The node tree of one document, with the line and column of every node."""
     return yaml.compose(source, Loader=SafeLoader)
@@ -138,7 +174,7 @@ class Locator:
             if isinstance(part, int) and getattr(node, "id", "") == "sequence":
                 node = node.value[part] if part < len(node.value) else None
             elif getattr(node, "id", "") == "mapping":
-                pair = next((p for p in node.value if p[0].value == part), None)
+                pair = next((p for p in node.value if p[0].value == str(part)), None)
                 last = depth == len(path) - 1
                 node = None if pair is None else (pair[0] if key and last else pair[1])
             else:

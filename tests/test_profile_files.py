@@ -7,8 +7,9 @@ import json
 import openai
 import pytest
 
-from mock_server.checks.profiles import load_profiles
+from mock_server.checks.profiles import PROFILE_SHAPE, SCHEMA_DIR, load_profiles
 from mock_server.checks.schema import Invalid
+from mock_server.cli import main
 from mock_server.errors import ConfigError
 from mock_server.testing.runner import MockServer
 
@@ -93,19 +94,133 @@ def test_unsupported_schema_keyword_is_refused(tmp_path, profile_file):
     ("text", "expected"),
     [
         (
-            "unkown_fields: reject\n",
-            "unknown profile key(s) 'unkown_fields' (did you mean 'unknown_fields'?)",
+            "response: 5\n",
+            "3:11: Invalid type for 'response': expected an object, but got an integer instead.",
         ),
-        ("auth: maybe\n", "auth must be one of required, optional"),
-        ('errors:\n  "429": {message: no type}\n', "malformed profile (KeyError: 'type')"),
-        ("request_schema: nowhere.json\n", "request_schema 'nowhere.json' is not in"),
+        (
+            "headers: [a]\n",
+            "3:10: Invalid type for 'headers': expected an object, but got an array instead.",
+        ),
+        (
+            'errors: {"429": "slow"}\n',
+            "3:17: Invalid type for 'errors.429': expected an object, but got a string instead.",
+        ),
+        ('errors: {"abc": {message: x}}\n', "3:17: Missing required parameter: 'errors.abc.type'."),
+        (
+            "paths: v1\n",
+            "3:8: Invalid type for 'paths': expected an array, but got a string instead.",
+        ),
+        (
+            "paths: [/v1, /v2]\n",
+            "3:14: paths[1]: Invalid value: '/v2'. Supported values are: '/v1', '/api/v1', and "
+            "'/v1beta/openai'.",
+        ),
+        (
+            "auth: maybe\n",
+            "3:7: auth: Invalid value: 'maybe'. Supported values are: 'required' and 'optional'.",
+        ),
+        (
+            "unkown_fields: reject\n",
+            "3:1: unknown profile key 'unkown_fields'; did you mean 'unknown_fields'?",
+        ),
+        ("body_format: {indnet: 2}\n", "3:15: Unknown parameter: 'body_format.indnet'."),
+        (
+            "embedding_models:\n  small: {dimensions: 0}\n",
+            "4:23: Invalid 'embedding_models.small.dimensions': integer below minimum value. "
+            "Expected a value >= 1, but got 0 instead.",
+        ),
+        (
+            "auth: optional\nauth: required\n",
+            "4:1: not valid YAML: duplicate key 'auth' (first at line 3)",
+        ),
+        ("auth: [optional\n", "4:1: not valid YAML: did not find expected ',' or ']'"),
     ],
 )
-def test_profile_file_mistakes_are_reported(profile_file, text, expected):
-    profile_file.write_text(PROFILE + text)
+def test_profile_file_mistakes_are_reported_where_they_are(tmp_path, text, expected):
+    path = tmp_path / "house.yaml"
+    path.write_text("name: house\nextends: openai\n" + text)
     with pytest.raises(ConfigError) as caught:
-        load_profiles([profile_file])
-    assert expected in str(caught.value)
+        load_profiles([path])
+    assert str(caught.value) == f"{path}:{expected}"
+
+
+# What a value of the wrong type is said to have been expected to be, for every profile key.
+EXPECTED = {
+    "a string": (
+        "name", "extends", "description", "source", "request_schema", "default_provider",
+        "processing_ms_header", "error_code",
+    ),
+    "an array": ("paths", "models", "strip_fields", "trace_headers", "apis", "reasoning_models"),
+    "a boolean": ("keepalive", "retry_headers", "rate_limit_headers"),
+    "an integer": ("value_error_status",),
+    "a decimal": ("keepalive_interval",),
+    "one of 'accept' or 'reject'": ("unknown_fields", "unknown_models"),
+    "one of 'required' or 'optional'": ("auth",),
+    "one of 'openai' or 'google'": ("error_envelope",),
+    "an object": (
+        "errors", "response", "model_aliases", "body_format", "error_format", "headers",
+        "api_request_schemas", "embedding_models",
+    ),
+}  # fmt: skip
+WRONG_TYPES = [(key, words) for words, keys in EXPECTED.items() for key in keys]
+
+
+def test_every_profile_key_has_its_type_checked():
+    assert sorted(key for key, _ in WRONG_TYPES) == sorted(PROFILE_SHAPE["properties"])
+
+
+@pytest.mark.parametrize(("key", "words"), WRONG_TYPES)
+def test_a_value_of_the_wrong_type_is_refused_for_every_key(tmp_path, key, words):
+    wrong, got = ("[x]", "an array") if words == "an object" else ("{x: 1}", "an object")
+    path = tmp_path / "house.yaml"
+    path.write_text(f"{key}: {wrong}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_profiles([path])
+    assert str(caught.value) == (
+        f"{path}:1:{len(key) + 3}: Invalid type for '{key}': expected {words}, but got {got} "
+        "instead."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("- extends: openai\n", ":1:1: a profile file holds a mapping of settings"),
+        (
+            "request_schema: openai.request.json\n",
+            ": profile is missing paths, errors (neither given nor inherited through extends)",
+        ),
+        ("extends: opneai\n", ": extends unknown or circular profile 'opneai'"),
+        (
+            "extends: openai\nrequest_schema: nowhere.json\n",
+            f": request_schema 'nowhere.json' is not in {SCHEMA_DIR}",
+        ),
+    ],
+)
+def test_profile_file_mistakes_are_reported(tmp_path, text, expected):
+    path = tmp_path / "house.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_profiles([path])
+    assert str(caught.value) == f"{path}{expected}"
+
+
+def test_a_profile_without_a_name_is_named_after_its_file(tmp_path):
+    path = tmp_path / "house.yaml"
+    path.write_text("extends: openai\n")
+    names = [profile.name for profile in load_profiles([path])]
+    assert names.count("house") == names.count("openai") == 1
+    assert load_profiles([path]).get("house").paths == ("/v1",)
+
+
+def test_serve_stops_on_a_profile_file_mistake_with_the_file_and_reason(tmp_path, capsys):
+    path = tmp_path / "house.yaml"
+    path.write_text('extends: openai\nerrors: {"429": slow}\n')
+    assert main(["serve", "--profile-file", str(path), "--port", "0"]) == 2
+    assert capsys.readouterr().err == (
+        f"mock-server: {path}:2:17: Invalid type for 'errors.429': expected an object, but got a "
+        "string instead.\n"
+    )
 
 
 def test_unreadable_user_schema(tmp_path, profile_file):

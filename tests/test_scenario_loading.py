@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,60 @@ def test_serve_refuses_a_bad_scenario_file(capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     assert main(["serve", "--scenarios", str(GOLDEN / "typos.yaml"), "--port", "0"]) == 2
     assert "did you mean 'model'?" in capsys.readouterr().err
+
+
+# ``mock-server check`` in a process of its own, with libyaml's parser or without it (PyYAML's
+# pure-Python one, which yamlio falls back to).
+LOADERS = {
+    "libyaml": "",
+    "pure-python": "import yaml; yaml.__dict__.pop('CSafeLoader', None); ",
+}
+TWO_MATCHES = """scenarios:
+  - name: weather
+    match: {model: gpt-4o}
+    reply: {content: sunny}
+    match:
+      last_user_message: {contains: weather}
+"""
+# ``*sunny`` is merged into the reply before the mapping it names is built (it lies deeper), by
+# which time its own merge key has been expanded: its keys are checked as written, once.
+MERGED = """scenarios:
+  - name: weather
+    match: &weather
+      model: gpt-4o
+      last_user_message: {contains: weather}
+    sequence:
+      - &sunny {<<: {content: rain}, content: sunny}
+  - name: weather-mini
+    match: {<<: *weather, model: gpt-4o-mini}
+    reply: {<<: *sunny, finish_reason: length}
+"""
+
+
+def check_in_process(path: Path, loader: str) -> subprocess.CompletedProcess[str]:
+    code = LOADERS[loader] + "from mock_server.cli import main; raise SystemExit(main())"
+    command = [sys.executable, "-c", code, "check", str(path)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+def test_a_key_written_twice_is_refused_where_it_is_written_again(tmp_path, loader):
+    path = tmp_path / "s.yaml"
+    path.write_text(TWO_MATCHES)
+    checked = check_in_process(path, loader)
+    assert (checked.returncode, checked.stderr) == (
+        1,
+        f"{path}:5:5: not valid YAML: duplicate key 'match' (first at line 3)\n"
+        "1 problem(s) found\n",
+    )
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+def test_merge_keys_may_still_be_overridden(tmp_path, loader):
+    path = tmp_path / "s.yaml"
+    path.write_text(MERGED)
+    checked = check_in_process(path, loader)
+    assert (checked.returncode, checked.stdout) == (0, "ok: 2 scenario(s) in 1 file(s)\n")
 
 
 def test_duplicate_names_across_files(tmp_path):

@@ -4,11 +4,13 @@ at start-up into ``providers.Profile``s.
 A profile names its request schema, the base paths it is served at, whether unknown top-level
 fields are refused, whether an API key is required, how value errors are answered (400 or 422),
 its response extras and its error catalog. ``extends:`` inherits another profile's settings,
-with ``errors`` and ``response`` merged key by key.
+with ``errors`` and ``response`` merged key by key. Each file is checked against
+``PROFILE_SHAPE`` when read, so a mistake is reported at its line in the file that made it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -28,30 +30,101 @@ from ..providers import (
     ProfileRegistry,
     RequestChecks,
 )
-from ..yamlio import YAMLError, close_matches, load_yaml
-from .schema import Check, SchemaCompiler
+from ..yamlio import Locator, YAMLError, close_matches, load_yaml, not_valid_yaml
+from .schema import Check, Invalid, SchemaCompiler
 from .verdicts import Verdicts
 
 SCHEMA_DIR = bundled("schemas")
 PROFILE_DIR = SCHEMA_DIR / "profiles"
 
-_REQUIRED_KEYS = ("name", "request_schema", "paths", "errors")
-_KNOWN_KEYS = frozenset(
-    {
-        *_REQUIRED_KEYS, "extends", "description", "source", "unknown_fields", "auth",
-        "value_error_status", "models", "response", "strip_fields", "default_provider",
-        "keepalive", "keepalive_interval", "model_aliases", "unknown_models", "error_envelope",
-        "body_format", "error_format", "headers", "trace_headers", "processing_ms_header",
-        "retry_headers", "rate_limit_headers", "error_code", "apis", "api_request_schemas",
-        "embedding_models", "reasoning_models",
+_REQUIRED_KEYS = ("request_schema", "paths", "errors")  # given, or inherited (``extends``)
+_TEXT: dict[str, Any] = {"type": "string"}
+_TEXT_OR_NULL: dict[str, Any] = {"type": ["string", "null"]}
+_SWITCH: dict[str, Any] = {"type": "boolean"}
+_TEXTS: dict[str, Any] = {"type": "array", "items": _TEXT}
+_TEXT_BY_NAME: dict[str, Any] = {"type": "object", "additionalProperties": _TEXT}
+
+
+def _one_of(*values: Any) -> dict[str, Any]:
+    """A string (or integer) among ``values``."""
+    return {"type": "string" if isinstance(values[0], str) else "integer", "enum": list(values)}
+
+
+def _mapping(properties: dict[str, Any], *required: str) -> dict[str, Any]:
+    """A mapping of ``properties`` and no other keys."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(required),
+        "additionalProperties": False,
     }
-)  # fmt: skip
-_CHOICES = {
-    "unknown_fields": ("accept", "reject"),
-    "unknown_models": ("accept", "reject"),
-    "auth": ("required", "optional"),
-    "error_envelope": ENVELOPES,
-}
+
+
+_JSON_STYLE = _mapping({"indent": _one_of(0, 2, 4), "sort_keys": _SWITCH, "newline": _SWITCH})
+# What each key of a profile file holds (``extends`` and every inherited key may be left out).
+PROFILE_SHAPE = _mapping(
+    {
+        "name": _TEXT,
+        "extends": _TEXT,
+        "description": _TEXT,
+        "source": _TEXT,
+        "request_schema": _TEXT,
+        "paths": {"type": "array", "items": _one_of(*BASE_PATHS)},
+        "errors": {
+            "type": "object",
+            "additionalProperties": _mapping(
+                {
+                    "status": {"type": "integer", "minimum": 100, "maximum": 599},
+                    "type": _TEXT,
+                    "code": _TEXT_OR_NULL,
+                    "message": _TEXT,
+                    "details": {"type": "array"},
+                },
+                "type",
+                "message",
+            ),
+        },
+        "unknown_fields": _one_of("accept", "reject"),
+        "unknown_models": _one_of("accept", "reject"),
+        "auth": _one_of("required", "optional"),
+        "error_envelope": _one_of(*ENVELOPES),
+        "value_error_status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "models": _TEXTS,
+        "response": {"type": "object", "additionalProperties": _SWITCH},
+        "strip_fields": _TEXTS,
+        "default_provider": _TEXT_OR_NULL,
+        "keepalive": _SWITCH,
+        "keepalive_interval": {"type": "number", "exclusiveMinimum": 0},
+        "model_aliases": _TEXT_BY_NAME,
+        "body_format": _JSON_STYLE,
+        "error_format": _JSON_STYLE,
+        "headers": {
+            "type": "object",
+            "additionalProperties": {"type": ["string", "number"], "x-expected": "a string"},
+        },
+        "trace_headers": _TEXTS,
+        "processing_ms_header": _TEXT_OR_NULL,
+        "retry_headers": _SWITCH,
+        "rate_limit_headers": _SWITCH,
+        "error_code": _TEXT_OR_NULL,
+        "apis": _TEXTS,
+        "api_request_schemas": _TEXT_BY_NAME,
+        "embedding_models": {
+            "type": "object",
+            "additionalProperties": _mapping(
+                {
+                    "dimensions": {"type": "integer", "minimum": 1},
+                    "shortens": _SWITCH,
+                    "max_tokens": {"type": "integer", "minimum": 1},
+                    "answers_as": _TEXT_OR_NULL,
+                },
+                "dimensions",
+            ),
+        },
+        "reasoning_models": _TEXTS,
+    }
+)
+_KNOWN_KEYS = sorted(PROFILE_SHAPE["properties"])
 
 
 def _read_schemas(directory: Path) -> dict[str, dict[str, Any]]:
@@ -62,22 +135,45 @@ def _read_schemas(directory: Path) -> dict[str, dict[str, Any]]:
     return documents
 
 
+@functools.cache
+def _shape_check() -> Check:
+    """``PROFILE_SHAPE`` compiled, once: the words of its errors are those of config files."""
+    return SchemaCompiler({}).compile(PROFILE_SHAPE, "profile")
+
+
 def _read_profile(path: Path) -> dict[str, Any]:
+    """A profile file's settings, their shape checked; a profile that does not give its
+    ``name`` is named after its file (``my-gateway.yaml``: ``my-gateway``)."""
     try:
-        data = load_yaml(path.read_bytes())
-    except (OSError, YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read profile: {exc}") from None
+        text = path.read_bytes()
+        data = load_yaml(text)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read profile: {exc.strerror}") from None
+    except YAMLError as exc:
+        raise ConfigError(not_valid_yaml(str(path), exc)) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: a profile file holds a mapping")
-    unknown = sorted(set(data) - _KNOWN_KEYS)
-    if unknown:
-        hints = [
-            f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-            for key in unknown
-            for close in [close_matches(key, sorted(_KNOWN_KEYS))]
-        ]
-        raise ConfigError(f"{path}: unknown profile key(s) {', '.join(hints)}")
-    return data
+        raise ConfigError(f"{path}:1:1: a profile file holds a mapping of settings")
+    try:
+        _shape_check()(data)
+    except Invalid as invalid:
+        raise ConfigError(f"{path}:{_misshapen(invalid, text)}") from None
+    return {"name": path.stem, **data}
+
+
+def _misshapen(invalid: Invalid, text: bytes) -> str:
+    """``line:column: what is wrong`` for a profile that breaks ``PROFILE_SHAPE``."""
+    parts = list(reversed(invalid.reversed_path))
+    unknown = invalid.code == "unknown_parameter"
+    line, column = Locator(text).find(parts, key=unknown)
+    if unknown and len(parts) == 1:
+        close = close_matches(str(parts[0]), _KNOWN_KEYS)
+        hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(_KNOWN_KEYS)}"
+        message = f"unknown profile key {parts[0]!r}; {hint}"
+    elif f"'{invalid.path}'" in invalid.text:
+        message = invalid.text
+    else:  # a value not among those allowed: the words name the value, not the key
+        message = f"{invalid.path}: {invalid.text}"
+    return f"{line}:{column}: {message}"
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -139,27 +235,21 @@ class _Builder:
         other APIs' schemas too (else each when first used)."""
         missing = [k for k in _REQUIRED_KEYS if k not in raw]
         if missing:
-            raise ConfigError(f"{origin}: profile is missing {', '.join(missing)}")
-        for key, allowed in _CHOICES.items():
-            if raw.get(key, allowed[0]) not in allowed:
-                raise ConfigError(f"{origin}: {key} must be one of {', '.join(allowed)}")
+            raise ConfigError(
+                f"{origin}: profile is missing {', '.join(missing)} (neither given nor inherited "
+                "through extends)"
+            )
         reject = raw.get("unknown_fields", "accept") == "reject"
 
         def checks(key: str, schema_id: str, now: bool) -> tuple[Check, frozenset[str]]:
             return self._checks(key, schema_id, reject, origin, now)
 
-        try:
-            check, known = checks("request_schema", raw["request_schema"], eager)
-            api_checks = {
-                str(api): RequestChecks(
-                    *checks(f"api_request_schemas.{api}", schema_id, eager_apis)
-                )
-                for api, schema_id in (raw.get("api_request_schemas") or {}).items()
-            }
-            return _profile(raw, origin, check, self.read_fields, known, api_checks)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            kind = type(exc).__name__
-            raise ConfigError(f"{origin}: malformed profile ({kind}: {exc})") from None
+        check, known = checks("request_schema", raw["request_schema"], eager)
+        api_checks = {
+            str(api): RequestChecks(*checks(f"api_request_schemas.{api}", schema_id, eager_apis))
+            for api, schema_id in raw.get("api_request_schemas", {}).items()
+        }
+        return _profile(raw, check, self.read_fields, known, api_checks)
 
     def _checks(
         self, key: str, schema_id: str, reject: bool, origin: str, eager: bool
@@ -182,7 +272,6 @@ class _Builder:
 
 def _profile(
     raw: dict[str, Any],
-    origin: str,
     check: Check,
     read_fields: Check,
     known: frozenset[str],
@@ -190,7 +279,7 @@ def _profile(
 ) -> Profile:
     errors = {}
     for key, entry in raw["errors"].items():
-        status = entry.get("status", int(key) if str(key).isdigit() else 400)
+        status = entry.get("status", int(key) if str(key).isdecimal() else 400)
         errors[str(key)] = ErrorEntry(
             status,
             entry["type"],
@@ -198,17 +287,11 @@ def _profile(
             entry["message"],
             tuple(entry.get("details", ())),
         )
-    for base in raw["paths"]:
-        if base not in BASE_PATHS:
-            raise ConfigError(f"{origin}: path {base!r} is not one of {', '.join(BASE_PATHS)}")
-    models = raw.get("embedding_models") or {}
+    models = raw.get("embedding_models", {})
     embedding_models = {str(name): EmbeddingModel(**spec) for name, spec in models.items()}
-    aliases = {str(k): str(v) for k, v in (raw.get("model_aliases") or {}).items()}
-    reasoning = {str(name) for name in raw.get("reasoning_models") or ()}
+    aliases = {str(k): v for k, v in raw.get("model_aliases", {}).items()}
+    reasoning = set(raw.get("reasoning_models", ()))
     reasoning |= {aliases[name] for name in reasoning if name in aliases}
-    apis = raw.get("apis", DEFAULT_APIS)
-    if not isinstance(apis, list | tuple) or not all(isinstance(a, str) for a in apis):
-        raise ConfigError(f"{origin}: apis must be a list of API names, e.g. [chat_completions]")
     return Profile(
         name=raw["name"],
         description=raw.get("description", ""),
@@ -229,15 +312,15 @@ def _profile(
         model_aliases=aliases,
         reject_unknown_models=raw.get("unknown_models", "accept") == "reject",
         error_envelope=raw.get("error_envelope", "openai"),
-        body_format=JsonStyle(**(raw.get("body_format") or {})),
-        error_format=JsonStyle(**(raw.get("error_format") or {})),
-        headers={str(k): str(v) for k, v in (raw.get("headers") or {}).items()},
+        body_format=JsonStyle(**raw.get("body_format", {})),
+        error_format=JsonStyle(**raw.get("error_format", {})),
+        headers={str(k): str(v) for k, v in raw.get("headers", {}).items()},
         trace_headers=tuple(raw.get("trace_headers", ())),
         processing_ms_header=raw.get("processing_ms_header"),
         retry_headers=bool(raw.get("retry_headers", True)),
         rate_limit_headers=bool(raw.get("rate_limit_headers", True)),
         error_code=raw.get("error_code"),
-        apis=tuple(apis),
+        apis=tuple(raw.get("apis", DEFAULT_APIS)),
         api_checks=api_checks,
         embedding_models=embedding_models,
         reasoning_models=frozenset(reasoning),
@@ -252,14 +335,14 @@ def load_profiles(
     raw: dict[str, tuple[dict[str, Any], str]] = {}
     for path in sorted(PROFILE_DIR.glob("*.yaml")):
         data = _read_profile(path)
-        raw[data.get("name", path.stem)] = (data, str(path))
+        raw[data["name"]] = (data, str(path))
     for extra in extra_files:
         path = Path(extra)
         data = _read_profile(path)
         for schema_path in path.parent.glob("*.json"):
             if schema_path.name not in documents:
                 documents[schema_path.name] = _read_user_schema(schema_path)
-        raw[data.get("name", path.stem)] = (data, str(path))
+        raw[data["name"]] = (data, str(path))
 
     def resolved(name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
         data, origin = raw[name]

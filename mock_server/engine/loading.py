@@ -19,7 +19,7 @@ from ..bundled import bundled
 from ..checks.schema import Invalid, SchemaCompiler
 from ..errors import ConfigError
 from ..jsonio import MAX_NESTING, nests_deeper_than
-from ..yamlio import Locator, YAMLError, close_matches, load_yaml
+from ..yamlio import Locator, YAMLError, close_matches, load_yaml, not_valid_yaml
 from .conditions import build_conditions
 from .patterns import backtracks_without_bound
 from .reply_specs import build_reply
@@ -79,10 +79,7 @@ def parse_document(
     try:
         data = _parse(text)
     except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        reason = getattr(exc, "problem", None) or str(exc)
-        return [], [f"{where}: not valid YAML: {reason}"]
+        return [], [not_valid_yaml(source, exc)]
     except (RecursionError, ValueError) as exc:  # nesting past the stack, or a huge integer
         reason = TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
         return [], [f"{source}:1:1: not usable: {reason}"]
