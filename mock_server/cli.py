@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import os
-import socket
 import sys
 from typing import Any
 
@@ -214,26 +212,12 @@ def _serve(flags: dict) -> int:
     app = create_app(settings)
     gc.freeze()
     gc.enable()
-    listening = False
-
-    def started() -> None:
-        nonlocal listening
-        listening = True
+    run_app(
+        app,
+        settings.host,
+        settings.port,
         # Said once the socket is bound, so whoever reads it can connect straight away.
-        print(banner(app, settings.port), flush=True)
-
-    try:
-        run_app(app, settings.host, settings.port, started, **server_options(settings))
-    except OSError as exc:
-        if listening:  # not a failure to bind: nothing to explain
-            raise
-        address = f"[{settings.host}]" if ":" in settings.host else settings.host
-        raise ConfigError(f"cannot listen on {address}:{settings.port}: {_reason(exc)}") from None
+        lambda: print(banner(app, settings.port), flush=True),
+        **server_options(settings),
+    )
     return 0
-
-
-def _reason(error: OSError) -> str:
-    """Why a socket could not be bound or its address resolved, in the system's words."""
-    known = error.errno and error.errno > 0 and not isinstance(error, socket.gaierror)
-    reason = os.strerror(error.errno) if known else error.strerror or str(error)
-    return reason[:1].lower() + reason[1:]

@@ -22,7 +22,7 @@ from .bundled import bundled
 from .checks.schema import Check, Invalid, SchemaCompiler
 from .errors import ConfigError
 from .redaction import redact
-from .yamlio import Locator, YAMLError, close_matches, load_yaml, not_valid_yaml
+from .yamlio import Locator, YAMLError, did_you_mean, load_yaml, not_valid_yaml
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -243,9 +243,7 @@ def _checked(data: dict[str, Any], where: _Where, check: Check = _each_setting) 
         parts = list(reversed(invalid.reversed_path))
         unknown = invalid.code == "unknown_parameter"
         if unknown and len(parts) == 1:
-            known = sorted(_config_schema()["properties"])
-            close = close_matches(str(parts[0]), known, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"known settings: {', '.join(known)}"
+            hint = did_you_mean(str(parts[0]), sorted(_config_schema()["properties"]), "settings")
             message = f"unknown setting {parts[0]!r}; {hint}"
         else:
             message = invalid.text

@@ -193,6 +193,13 @@ def close_matches(word: str, candidates: list[str], n: int = 1) -> list[str]:
     return difflib.get_close_matches(word, candidates, n=n)
 
 
+def did_you_mean(word: str, known: list[str], kind: str) -> str:
+    """``did you mean 'x'?`` for a mistyped name, else the ``kind`` known (``known keys: a,
+    b``)."""
+    close = close_matches(word, known)
+    return f"did you mean {close[0]!r}?" if close else f"known {kind}: {', '.join(known)}"
+
+
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
     """The safe dumper, writing multi-line text as ``|`` blocks that read like the text."""
 

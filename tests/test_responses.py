@@ -244,12 +244,13 @@ def test_input_tokens_are_counted_as_a_response_counts_them(client):
     assert counted.object == "response.input_tokens"
     assert counted.input_tokens == client.responses.create(model=MODEL, **asked).usage.input_tokens
     assert client.responses.input_tokens.count(input="x").input_tokens > 0  # no model: taken
+    assert client.responses.input_tokens.count(instructions="Be brief.").input_tokens > 0
     with pytest.raises(openai.BadRequestError) as caught:
         client.responses.input_tokens.count(model=MODEL, input=[{"role": "user"}])
     assert caught.value.body["param"] == "input[0].content"
 
 
-def test_only_a_background_response_is_cancelled(client):
+def test_only_a_background_response_is_cancelled(tenant, client):
     """``responses.cancel``: a background response (done at once here) comes back as it is;
     another is refused (OpenAI's reference: only background responses can be cancelled)."""
     background = client.responses.create(model=MODEL, input="x", background=True)
@@ -262,6 +263,13 @@ def test_only_a_background_response_is_cancelled(client):
     )
     with pytest.raises(openai.NotFoundError):
         client.responses.cancel("resp_unknown")
+    client.responses.retrieve(background.id)
+    client.responses.input_tokens.count(model=MODEL, input="x")
+    # Reads are answered from the store, not by a placeholder: the create requests alone are
+    # unmatched (no scenario answered them).
+    unmatched = tenant.requests(unmatched="true")
+    assert [entry["method"] for entry in unmatched] == ["POST", "POST"]
+    assert all(entry["path"].endswith("/responses") for entry in unmatched)
 
 
 @pytest.mark.parametrize(
@@ -381,6 +389,12 @@ def test_an_item_reference_resolves_against_stored_items(client):
             "tool_choice",
             None,
         ),
+        (  # a custom tool, by its name
+            {"model": MODEL, "input": "x", "tools": [{"type": "custom", "name": "sql"}], "tool_choice": {"type": "custom", "name": "grep"}},
+            "Tool choice 'grep' not found in 'tools' parameter.",
+            "tool_choice",
+            None,
+        ),
         # A Chat Completions name, pointed to its new place (param null, as measured live).
         (
             {"model": MODEL, "input": "x", "response_format": {"type": "json_object"}},
@@ -434,6 +448,10 @@ def test_validation_in_openais_words(tenant, body, message, param, code):
         ([WEATHER], {"type": "allowed_tools", "mode": "auto", "tools": [{"type": "function", "name": "x"}]}),
         ([{"type": "mcp", "server_label": "a", "server_url": "https://example.com/mcp"}], {"type": "mcp", "server_label": "a"}),
         ([WEATHER], "required"),
+        (
+            [{"type": "namespace", "name": "db", "description": "d", "tools": [{"type": "custom", "name": "sql"}]}],
+            {"type": "custom", "name": "sql"},
+        ),
     ],
 )  # fmt: skip
 def test_a_tool_choice_of_an_offered_tool_is_accepted(client, tools, choice):
@@ -497,15 +515,20 @@ def test_allowed_tools_that_require_a_call_get_one_of_them(client):
     [
         ({"input": "Say hi", "instructions": "Reply in json"}, True),  # instructions do not count
         ({"input": [{"role": "user", "content": [{"type": "input_text", "text": "As JSON"}]}]}, False),
-        ({"input": "Say hi", "previous_response_id": "resp_x"}, False),  # not checked: see docs
+        ({"input": "Say hi", "previous_response_id": "stored"}, False),  # not checked: see docs
     ],
 )  # fmt: skip
 def test_json_mode_asks_for_the_word_json_in_the_input(tenant, given, refused):
     """The live API's sentence (a client project's recorded answer, 2025; confirmed live by
     another that instructions alone are not enough)."""
     path = tenant.url().removeprefix(tenant.server.url) + "/responses"
+    if given.get("previous_response_id") == "stored":
+        stored = post_json(tenant.server, path, {"model": MODEL, "input": "Answer in JSON."})
+        given = {**given, "previous_response_id": stored.json()["id"]}
     body = {"model": MODEL, "text": {"format": {"type": "json_object"}}, **given}
-    error = post_json(tenant.server, path, body).json().get("error") or {}
+    answered = post_json(tenant.server, path, body)
+    assert answered.status == (400 if refused else 200)
+    error = answered.json().get("error") or {}
     wanted = {
         "message": "Response input messages must contain the word 'json' in some form to use "
         "'text.format' of type 'json_object'.",

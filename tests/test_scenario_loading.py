@@ -86,6 +86,21 @@ def test_a_key_written_twice_is_refused_where_it_is_written_again(tmp_path, load
     )
 
 
+def test_a_key_written_twice_in_json_is_refused_too(tmp_path):
+    """JSON is read by the JSON parser when it can be, which would keep the last of the two."""
+    path = tmp_path / "s.json"
+    path.write_text(
+        '{"scenarios": [{"name": "a",\n "match": {"model": "x"},\n "match": {"model": "y"},'
+        ' "reply": {"content": "z"}}]}'
+    )
+    checked = check_in_process(path, "libyaml")
+    assert (checked.returncode, checked.stderr) == (
+        1,
+        f"{path}:3:2: not valid YAML: duplicate key 'match' (first at line 2)\n"
+        "1 problem(s) found\n",
+    )
+
+
 @pytest.mark.parametrize("loader", LOADERS)
 def test_merge_keys_may_still_be_overridden(tmp_path, loader):
     path = tmp_path / "s.yaml"

@@ -69,6 +69,14 @@ def test_a_settings_object_and_typed_values_are_taken_too():
     assert given.strict is False  # the caller's object is left as it was
 
 
+def test_none_and_the_settings_no_file_holds_are_taken_as_given():
+    """``admin_token=os.environ.get(...)`` may be None; ``scenarios=None`` is the bundled
+    scenarios; ``recording_root`` is no config file's setting."""
+    server = MockServer(admin_token=None, scenarios=None, recording_root="/srv")
+    assert (server.settings.admin_token, server.settings.recording_root) == (None, "/srv")
+    assert server.settings.scenarios is None
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [

@@ -30,7 +30,7 @@ from ..providers import (
     ProfileRegistry,
     RequestChecks,
 )
-from ..yamlio import Locator, YAMLError, close_matches, load_yaml, not_valid_yaml
+from ..yamlio import Locator, YAMLError, did_you_mean, load_yaml, not_valid_yaml
 from .schema import Check, Invalid, SchemaCompiler
 from .verdicts import Verdicts
 
@@ -166,8 +166,7 @@ def _misshapen(invalid: Invalid, text: bytes) -> str:
     unknown = invalid.code == "unknown_parameter"
     line, column = Locator(text).find(parts, key=unknown)
     if unknown and len(parts) == 1:
-        close = close_matches(str(parts[0]), _KNOWN_KEYS)
-        hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(_KNOWN_KEYS)}"
+        hint = did_you_mean(str(parts[0]), _KNOWN_KEYS, "keys")
         message = f"unknown profile key {parts[0]!r}; {hint}"
     elif f"'{invalid.path}'" in invalid.text:
         message = invalid.text

@@ -38,7 +38,7 @@ def check_request(body: dict[str, Any], profile: Profile) -> tuple[str, ...]:
     check_semantics(body)
     if "invalid_schema" in profile.errors:  # OpenAI's rules for a client's schemas
         client_schema_rules.check_chat(body)
-    if "json_word_missing" in profile.errors:
+    if "response_format" in body and "json_word_missing" in profile.errors:
         _check_json_mode(body)
     if "prompt_cache_retention" in profile.known_fields:
         _check_retention(body.get("prompt_cache_retention"))

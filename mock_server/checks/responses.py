@@ -24,7 +24,11 @@ from .schema import Invalid, did_you_mean
 INTEGER_FIELDS = ("max_output_tokens", "top_logprobs", "max_tool_calls")
 _DATED = re.compile(r"_\d{4}_\d{2}_\d{2}$")
 _COMPUTER = ("computer_use", "computer_use_preview")  # a computer tool's other names
-_CONTINUED = ("previous_response_id", "conversation", "prompt")  # what may bring a conversation
+_CONTINUED = ("previous_response_id", "conversation", "prompt")
+_NAMED = (
+    "function",
+    "custom",
+)  # the tools a tool_choice names by name  # what may bring a conversation
 # Chat Completions' fields that the Responses API has under another name.
 MOVED = {
     "messages": "input",
@@ -142,18 +146,18 @@ def _check_previous_id(previous: str | None) -> None:
 
 
 def _check_tool_choice(body: dict[str, Any]) -> None:
-    """A ``tool_choice`` naming a tool the request does not offer (a function by its name, a
-    hosted tool by its type, a dated version such as ``web_search_2025_08_26`` standing for its
-    family): OpenAI's 400, in the words its users quote (``Tool choice 'image_generation' not
-    found in 'tools' parameter.``, ``param: tool_choice``). Not checked when a ``prompt`` may
-    bring tools of its own."""
+    """A ``tool_choice`` naming a tool the request does not offer (a function or custom tool by
+    its name, inside a ``namespace`` too; a hosted tool by its type, a dated version such as
+    ``web_search_2025_08_26`` standing for its family): OpenAI's 400, in the words its users
+    quote (``Tool choice 'image_generation' not found in 'tools' parameter.``, ``param:
+    tool_choice``). Not checked when a ``prompt`` may bring tools of its own."""
     choice = body.get("tool_choice")
     if not isinstance(choice, dict) or choice["type"] == "allowed_tools" or body.get("prompt"):
         return
     tools = [tool for tool in body.get("tools") or () if isinstance(tool, dict)]
-    if choice["type"] == "function":
+    if choice["type"] in _NAMED:
         name = wanted = choice["name"]
-        offered = {tool.get("name") for tool in _functions(tools)}
+        offered = _names(tools, choice["type"])
     else:
         name, wanted = choice["type"], _family(choice["type"])
         offered = {_family(tool.get("type")) for tool in tools}
@@ -209,15 +213,15 @@ def _check_json_mode(body: dict[str, Any]) -> None:
         )
 
 
-def _functions(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The function tools offered, those inside a ``namespace`` tool too."""
-    offered = []
-    for tool in tools:
-        if tool.get("type") == "function":
-            offered.append(tool)
-        elif tool.get("type") == "namespace":
-            offered += [inner for inner in tool["tools"] if inner.get("type") == "function"]
-    return offered
+def _names(tools: list[dict[str, Any]], kind: str) -> set[str]:
+    """The names of the tools of ``kind`` (``function``, ``custom``) offered, those inside a
+    ``namespace`` tool too."""
+    inside = [inner for tool in tools if tool.get("type") == "namespace" for inner in tool["tools"]]
+    return {
+        tool["name"]
+        for tool in (*tools, *inside)
+        if tool.get("type") == kind and isinstance(tool.get("name"), str)
+    }
 
 
 def _family(kind: Any) -> Any:

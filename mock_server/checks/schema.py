@@ -6,8 +6,9 @@ type tests and dictionary look-ups; the first violation raises ``Invalid``, whos
 uses ("Invalid type for 'temperature': expected a decimal, but got a string instead.").
 
 The supported keywords are a subset of draft 2020-12 (listed in ``KEYWORDS``; ``propertyNames``
-with two of our own, ``x-expected`` (below) and ``x-otherwise``; a schema using any other
-keyword is refused when compiled, so a profile can never silently skip a rule.
+with ``maxLength`` only), with two of our own, ``x-expected`` (below) and ``x-otherwise``; a
+schema using any other keyword is refused when compiled, so a profile can never silently skip a
+rule.
 ``anyOf``/``oneOf`` pick their branch the way a provider does: by JSON type, then by a ``const``
 discriminator property (``role``, ``type``), so errors point inside the branch that was meant.
 An object whose discriminator names no branch is refused for that value, or judged by the

@@ -103,7 +103,8 @@ class ScenarioEngine:
         )
 
     def visible(self, state: ScenarioState) -> list[Scenario]:
-        """Every scenario a tenant's requests can match, best-ranked first."""
+        """Every scenario a tenant's requests can match, in the order they are tried: its own,
+        then the server's, each best-ranked first."""
         shadowed = state.added.by_name
         files = [s for s in self.files.scenarios if s.name not in shadowed]
         return [*state.added.scenarios, *files]

@@ -68,12 +68,8 @@ def _demanded_tool(body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
     ]
     if isinstance(choice, dict) and choice.get("type") == "allowed_tools":
         allowed = choice.get("allowed_tools") or {}
-        names = {
-            (tool.get("function") or {}).get("name")
-            for tool in allowed.get("tools") or ()
-            if isinstance(tool, dict)
-        }
-        functions = [(i, t) for i, t in functions if t["function"].get("name") in names]
+        names = _function_names(allowed.get("tools"))
+        functions = [(i, t) for i, t in functions if _function_names([t]) & names]
         choice = allowed.get("mode")
     if isinstance(choice, dict):
         name = (choice.get("function") or {}).get("name")
@@ -81,6 +77,17 @@ def _demanded_tool(body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
     if choice == "required" and functions:
         return functions[0]
     return None
+
+
+def _function_names(tools: Any) -> set[str]:
+    """The names of the function tools a list names (any JSON: a client sends it)."""
+    names = set()
+    for tool in tools if isinstance(tools, list) else ():
+        function = tool.get("function") if isinstance(tool, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        if isinstance(name, str):
+            names.add(name)
+    return names
 
 
 def _generated(client: ClientSchema) -> tuple[str, tuple[str, ...]]:

@@ -19,7 +19,7 @@ from ..bundled import bundled
 from ..checks.schema import Invalid, SchemaCompiler
 from ..errors import ConfigError
 from ..jsonio import MAX_NESTING, nests_deeper_than
-from ..yamlio import Locator, YAMLError, close_matches, load_yaml, not_valid_yaml
+from ..yamlio import Locator, YAMLError, did_you_mean, load_yaml, not_valid_yaml
 from .conditions import build_conditions
 from .patterns import backtracks_without_bound
 from .reply_specs import build_reply
@@ -130,13 +130,21 @@ TOO_DEEP = f"arrays and mappings nest more than {MAX_NESTING} levels deep"
 
 def _parse(text: str | bytes) -> Any:
     """JSON when it looks like JSON (much faster to parse), else YAML (which also reports
-    where broken JSON breaks, and refuses what JSON cannot hold)."""
+    where broken JSON breaks, and refuses what JSON cannot hold or a key written twice)."""
     if text.lstrip()[:1] in ("{", "[", b"{", b"["):
         try:
-            return json.loads(text, parse_constant=_not_a_number)
+            return json.loads(text, parse_constant=_not_a_number, object_pairs_hook=_unique)
         except ValueError:
             pass
     return load_yaml(text)
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are each written once (else YAML says where one is twice)."""
+    mapping = dict(pairs)
+    if len(mapping) < len(pairs):
+        raise ValueError("a key written twice")
+    return mapping
 
 
 def _not_a_number(constant: str) -> Any:
@@ -165,9 +173,7 @@ def _describe(invalid: Invalid, path: list[str | int]) -> str:
         unknown = str(path[-1])
         known = _get_checker().known_keys(path[:-1])
         where = ".".join(str(p) for p in path[:-1]) or "the scenario"
-        close = close_matches(unknown, known, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
-        return f"unknown key {unknown!r} in {where}; {hint}"
+        return f"unknown key {unknown!r} in {where}; {did_you_mean(unknown, known, 'keys')}"
     return invalid.text
 
 

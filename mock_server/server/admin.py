@@ -22,7 +22,7 @@ from ..engine.scenario import Scenario
 from ..errors import ConfigError
 from ..jsonio import loads
 from .headers import raw
-from .journal import entry, entry_json, is_unmatched
+from .journal import entry, entry_json
 from .render import as_api_error, json_response
 from .request_body import ClientGone, read_body
 from .scenario_export import scenario_yaml
@@ -152,7 +152,7 @@ def _filtered(request: web.Request, unmatched_only: bool = False) -> list[dict[s
     query = request.query
     entries = [entry(values) for values in _tenant(request).journal]
     if unmatched_only or query.get("unmatched") in ("1", "true", "yes"):
-        entries = [e for e in entries if is_unmatched(e)]
+        entries = [e for e in entries if e["unmatched"]]
     if "scenario" in query:
         entries = [e for e in entries if e["scenario"] == query["scenario"]]
     if "status" in query:
@@ -170,7 +170,7 @@ def _explained(request: web.Request, entry: dict[str, Any]) -> dict[str, Any]:
     """An entry as JSON; an unmatched one gets its near-miss report, worked out now (requests
     answered by the fallback do not pay for it when they are served)."""
     out = entry_json(entry)
-    if is_unmatched(entry) and out["near_miss"] is None and isinstance(out["body"], dict):
+    if entry["unmatched"] and out["near_miss"] is None and isinstance(out["body"], dict):
         view = RequestView(out["body"], out["headers"], entry["profile"])
         misses = _state(request).engine.near_misses(view, _tenant(request).scenarios)
         out["near_miss"] = [miss.as_dict() for miss in misses]

@@ -22,7 +22,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
+import socket
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -38,6 +40,7 @@ from aiohttp.web_protocol import RequestHandler
 from yarl import URL
 
 from ..caches import SHARED, BoundedCache
+from ..errors import ConfigError
 from ..wire.answer import Answer, WholeStream
 from .exchange import Exchange, Incoming
 from .headers import readable
@@ -431,17 +434,29 @@ class AppRunner(web.AppRunner):
         )
 
 
+def _reason(error: OSError) -> str:
+    """Why a socket could not be bound or its address resolved, in the system's words."""
+    known = error.errno and error.errno > 0 and not isinstance(error, socket.gaierror)
+    reason = os.strerror(error.errno) if known else error.strerror or str(error)
+    return reason[:1].lower() + reason[1:]
+
+
 def run_app(
     app: web.Application, host: str, port: int, on_started: Callable[[], None], **options: Any
 ) -> None:
     """Serve ``app`` until SIGINT or SIGTERM, as aiohttp's ``web.run_app`` does, through
-    ``AppRunner``; ``on_started`` is called once the socket is bound."""
+    ``AppRunner``; ``on_started`` is called once the socket is bound. An address that cannot be
+    listened on is a ``ConfigError`` saying why."""
 
     async def serve() -> None:
         runner = AppRunner(app, handle_signals=True, **options)
         await runner.setup()
         try:
-            await web.TCPSite(runner, host, port).start()
+            try:
+                await web.TCPSite(runner, host, port).start()
+            except OSError as exc:
+                address = f"[{host}]" if ":" in host else host
+                raise ConfigError(f"cannot listen on {address}:{port}: {_reason(exc)}") from None
             on_started()
             await asyncio.Event().wait()  # until a signal ends the loop
         finally:

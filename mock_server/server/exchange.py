@@ -61,6 +61,8 @@ class Exchange:
     headers: dict[str, str] = field(default_factory=dict)  # e.g. x-ratelimit-*, on every answer
     chaos: Fault | None = None
     selection: Selection | None = None
+    # No scenario answered and a placeholder did (the fallback reply, or strict mode's 404).
+    placeholder: bool = False
     near_miss: list[dict[str, Any]] | None = None
     status: int = 200  # 0: a fault left the client without a response
     written: Written | None = None  # what the API's encoder made of the reply

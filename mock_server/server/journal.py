@@ -60,7 +60,9 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
             selection.scenario.name if selection else None,
             selection.step + 1 if selection else None,
             selection is not None,
-            _unmatched(exchange),
+            # A placeholder answered a valid request: the fallback reply, or strict mode's 404
+            # (with a near-miss report; not when nothing is loaded to come near).
+            exchange.placeholder and (exchange.status == 200 or bool(exchange.near_miss)),
             near_miss,
             exchange.chunks is not None,
             exchange.chunks,
@@ -76,17 +78,6 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
         + (len(near_miss) if near_miss else 0)
         + HEADER_BYTES * len(headers)
         + 8 * len(exchange.chunk_ms),
-    )
-
-
-def _unmatched(exchange: Exchange) -> bool:
-    """A valid request that no scenario answered with a placeholder (the fallback reply, or
-    strict mode's 404) and no upstream answered for a recording."""
-    return (
-        exchange.selection is None
-        and exchange.recorded is None
-        and exchange.api.needs_scenario
-        and (bool(exchange.near_miss) or exchange.status == 200)
     )
 
 
@@ -131,8 +122,3 @@ def _decoded(data: bytes | None) -> Any:
     if data.count(b"[") + data.count(b"{") > MAX_NESTING and nests_deeper_than(value):
         return data.decode("utf-8", "replace")
     return value
-
-
-def is_unmatched(entry: dict[str, Any]) -> bool:
-    """Whether the entry's request went unmatched (``_unmatched``)."""
-    return entry["unmatched"]

@@ -273,9 +273,10 @@ def answer(exchange: Exchange) -> Outcome:
     if selection is None:
         if recording is not None:
             return _forwarded(exchange, view, *recording)
+        exchange.placeholder = exchange.api.needs_scenario
         strict = exchange.tenant.strict
         strict = strict if strict is not None else state.settings.strict
-        if strict and exchange.api.needs_scenario:
+        if strict and exchange.placeholder:
             misses = state.engine.near_misses(view, exchange.tenant.scenarios)
             exchange.near_miss = [m.as_dict() for m in misses]
             raise ApiError(

@@ -171,7 +171,7 @@ def _checked_marker(marker: pytest.Mark) -> dict[str, Any]:
     may be one path), the rest by kind; a problem is a ``ConfigError``."""
     from ..config import settings_from
     from ..errors import ConfigError
-    from ..yamlio import close_matches
+    from ..yamlio import did_you_mean
 
     if marker.args:
         given, known = ", ".join(map(repr, marker.args)), ", ".join(MARKER_ARGUMENTS)
@@ -179,8 +179,7 @@ def _checked_marker(marker: pytest.Mark) -> dict[str, Any]:
     options = dict(marker.kwargs)
     unknown = sorted(options.keys() - set(MARKER_ARGUMENTS))
     if unknown:
-        close = close_matches(unknown[0], list(MARKER_ARGUMENTS))
-        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(MARKER_ARGUMENTS)}"
+        hint = did_you_mean(unknown[0], list(MARKER_ARGUMENTS), "arguments")
         raise ConfigError(f"{MARKER}({unknown[0]}=...): unknown argument {unknown[0]!r}; {hint}")
     if isinstance(options.get("scenarios"), (str, os.PathLike)):
         options["scenarios"] = [options["scenarios"]]

@@ -9,10 +9,12 @@ after binding, so sync and async clients in the calling thread can both use it::
 
 Keyword arguments are settings in the config file's form (``limits={"requests_per_minute":
 60}``, see docs/configuration.md), checked and converted as the file is: a wrong one is a
-``ConfigError`` at construction. They override ``settings``, whose ``scenarios`` default to
-none at all here (the command line serves the bundled ones). ``add``, ``requests``,
-``unmatched``, ``reset`` ... act on the default tenant; ``tenant(name)`` gives a handle on any
-other.
+``ConfigError`` at construction. ``None`` sets a setting to None (``admin_token=None``: no token;
+``scenarios=None``: the bundled scenarios), and the ``Settings`` fields no config file holds
+(``recording_root``, ``chaos_profiles``) are taken as given. They override ``settings``, whose
+``scenarios`` default to none at all here (the command line serves the bundled ones).
+``add``, ``requests``, ``unmatched``, ``reset`` ... act on the default tenant;
+``tenant(name)`` gives a handle on any other.
 """
 
 from __future__ import annotations
@@ -31,12 +33,22 @@ from ..server.connection import AppRunner
 from ..server.state import STATE
 from .tenant_handle import DEFAULT_API_KEY, TenantHandle
 
+# Settings no config file holds, taken as given.
+_AS_GIVEN = frozenset({"recording_root", "chaos_profiles"})
+_FIELDS = frozenset(field.name for field in dataclasses.fields(Settings))
+
 
 class MockServer:
     """A mock-server in a daemon thread; also a context manager."""
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
-        values = settings_from(overrides, lambda name: f"MockServer({name}=...)")
+        given = {  # None for a known setting is taken as given; an unknown name is refused
+            k: v
+            for k, v in overrides.items()
+            if k not in _AS_GIVEN and (v is not None or k not in _FIELDS)
+        }
+        values = settings_from(given, lambda name: f"MockServer({name}=...)")
+        values.update((k, v) for k, v in overrides.items() if k not in given)
         self.settings = dataclasses.replace(settings or Settings(port=0, scenarios=[]), **values)
         self.app: web.Application | None = None
         self.port: int | None = None

@@ -399,9 +399,9 @@ def _chat_body(body: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, A
         chat["tool_choice"] = {"type": "function", "function": {"name": choice["name"]}}
     elif isinstance(choice, dict) and choice.get("type") == "allowed_tools":
         allowed = [
-            {"type": "function", "function": {"name": tool.get("name")}}
+            {"type": "function", "function": {"name": tool["name"]}}
             for tool in choice["tools"]
-            if isinstance(tool, dict) and tool.get("type") == "function"
+            if tool.get("type") == "function" and isinstance(tool.get("name"), str)
         ]
         chat["tool_choice"] = {
             "type": "allowed_tools",
@@ -489,10 +489,12 @@ def _cancel(exchange: Exchange, request: web.Request) -> Answer:
 def _count_input_tokens(exchange: Exchange, request: web.Request) -> Answer:
     """What a request would count as input tokens (``POST .../responses/input_tokens``, the
     SDK's ``responses.input_tokens.count``): checked and put together as a response's request
-    is (``model`` may be left out: the profile's first model stands for it; ``personality``
-    has no effect), counted as its ``usage.input_tokens`` would be."""
+    is (``model`` may be left out: the profile's first model stands for it; so may ``input``,
+    to count instructions or tools alone; ``personality`` has no effect), counted as its
+    ``usage.input_tokens`` would be."""
     body = RESPONSES.parsed(exchange, exchange.raw or b"")
     body.pop("personality", None)
+    body.setdefault("input", "")
     if body.get("model") is None and exchange.profile.models:
         body["model"] = exchange.profile.models[0]
     exchange.body = RESPONSES.check(exchange, dumps(body))
