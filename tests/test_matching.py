@@ -7,6 +7,10 @@ from pathlib import Path
 import pytest
 from conftest import post_json
 
+from mock_server.config import Settings
+from mock_server.errors import ConfigError
+from mock_server.server.app import create_app
+
 BASE = {"model": "gpt-4o", "messages": [{"role": "user", "content": "What is the time?"}]}
 TOOL = {"type": "function", "function": {"name": "clock", "parameters": {"type": "object"}}}
 
@@ -108,6 +112,23 @@ def test_profile_restriction(tenant):
     tenant.add({"name": "ds", "profile": "deepseek", "reply": {"content": "deepseek only"}})
     assert content(tenant.post(BASE, profile="deepseek")) == "deepseek only"
     assert content(tenant.post(BASE)) != "deepseek only"
+
+
+def test_a_profile_the_server_does_not_have_is_refused(tenant, tmp_path):
+    """Such a scenario could never match: added, it is a 400; in a file, the server will not
+    start."""
+    refused = tenant.admin("POST", "/scenarios", {"name": "ds", "profile": "deepsek", "reply": {}})
+    assert refused.status == 400
+    assert refused.json()["error"]["message"] == (
+        "<admin>:1:1: scenario 'ds': unknown profile 'deepsek'; did you mean 'deepseek'?"
+    )
+    path = tmp_path / "s.yaml"
+    path.write_text("- name: ds\n  profile: deepsek\n  reply: {content: x}\n")
+    with pytest.raises(ConfigError) as caught:
+        create_app(Settings(scenarios=[str(path)]))
+    assert str(caught.value) == (
+        f"{path}:1:3: scenario 'ds': unknown profile 'deepsek'; did you mean 'deepseek'?"
+    )
 
 
 def test_all_conditions_must_hold(tenant):

@@ -11,7 +11,7 @@ import functools
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -267,6 +267,19 @@ def load_paths(paths: Iterable[str | Path]) -> list[Scenario]:
     if problems:
         raise ScenarioProblems(problems)
     return scenarios
+
+
+def check_profiles(scenarios: Iterable[Scenario], known: Collection[str]) -> None:
+    """Refuse scenarios that name a profile the server does not have (they could never match:
+    a typo would lie dead); ``ScenarioProblems`` lists them."""
+    problems = [
+        f"{s.source}: scenario {s.name!r}: unknown profile {s.profile!r}; "
+        + did_you_mean(s.profile, sorted(known), "profiles")
+        for s in scenarios
+        if s.profile is not None and s.profile not in known
+    ]
+    if problems:
+        raise ScenarioProblems(problems)
 
 
 def parse_scenarios(spec: Any, source: str = "<added>", first_order: int = 0) -> list[Scenario]:

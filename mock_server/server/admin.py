@@ -16,7 +16,7 @@ from aiohttp import web
 
 from ..caches import SHARED
 from ..checks.verdicts import fast_verdicts
-from ..engine.loading import ScenarioProblems, parse_scenarios
+from ..engine.loading import ScenarioProblems, check_profiles, parse_scenarios
 from ..engine.request_view import RequestView
 from ..engine.scenario import Scenario
 from ..errors import ConfigError
@@ -250,6 +250,7 @@ async def add_scenarios(request: web.Request) -> web.Response:
         )  # fmt: skip
     try:
         scenarios = parse_scenarios(body, source=source)
+        check_profiles(scenarios, _state(request).profiles.profiles)
     except ScenarioProblems as exc:
         return _admin_error(request, 400, str(exc), "invalid_scenario")
     tenant = _tenant(request)

@@ -22,11 +22,12 @@ from ..checks.profiles import load_profiles
 from ..checks.verdicts import fast_verdicts
 from ..config import Settings
 from ..engine.choosing import ScenarioEngine
-from ..engine.loading import load_paths
+from ..engine.loading import check_profiles, load_paths
 from ..errors import ApiError, ConfigError
 from ..providers import BASE_PATHS, ProfileRegistry
 from ..wire.ids import Ids
 from ..wire.pacer import Pacer
+from ..yamlio import did_you_mean
 from .admin_routes import add_admin_routes
 from .apis import DEFAULT_APIS, Api
 from .auth import authenticate
@@ -106,6 +107,10 @@ def create_app(
     ``apis``: the APIs it can serve, each where a profile names it."""
     settings = settings or Settings()
     profiles = load_profiles(settings.profile_files, settings.profile)
+    for name in settings.chaos_profiles:  # a typo would lie dead
+        if profiles.get(name) is None:
+            hint = did_you_mean(name, sorted(profiles.profiles), "profiles")
+            raise ConfigError(f"chaos.profiles: unknown profile {name!r}; {hint}")
     served = _served_apis(profiles, apis)
     if settings.unknown_models is not None:
         for profile in profiles:
@@ -116,6 +121,7 @@ def create_app(
 
         recorder = Recorder(settings, profiles, replay=lambda found: engine.add(found))
     scenarios = load_paths(scenario_paths(settings, recorder))
+    check_profiles(scenarios, profiles.profiles)
     engine = ScenarioEngine(scenarios)
     app = web.Application(client_max_size=settings.max_body_bytes)
     clock = make_clock(settings.clock)

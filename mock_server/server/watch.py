@@ -21,7 +21,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ..engine.loading import load_paths, scenario_files
+from ..engine.loading import check_profiles, load_paths, scenario_files
 from ..errors import ConfigError
 from .state import STATE
 
@@ -72,6 +72,7 @@ async def _watch(app: web.Application, seen: dict[Path, Stamp]) -> None:
             continue
         try:
             scenarios = await asyncio.to_thread(load_paths, paths)
+            check_profiles(scenarios, state.profiles.profiles)
         except ConfigError as exc:
             log.warning("scenario files changed but were not reloaded:\n%s", exc)
             continue
