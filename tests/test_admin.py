@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import raw_request
 
 from mock_server.testing.runner import MockServer
@@ -31,6 +32,19 @@ def test_journal_filters_count_and_delete(tenant):
     assert len(tenant.requests(limit="2")) == 2
     assert tenant.admin("DELETE", "/requests").status == 200
     assert tenant.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("limit=abc", "?limit= must be a number of entries, not 'abc'"),
+        ("status=abc", "?status= must be an HTTP status such as 429 (0: no response), not 'abc'"),
+        ("unmatched=maybe", "?unmatched= must be true or false, not 'maybe'"),
+    ],
+)
+def test_a_filter_it_cannot_read_is_refused_not_ignored(tenant, query, message):
+    refused = tenant.admin("GET", f"/requests?{query}")
+    assert (refused.status, refused.json()["error"]["message"]) == (400, message)
 
 
 def test_journal_entry_contents_and_redaction(tenant):

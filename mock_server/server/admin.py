@@ -19,6 +19,7 @@ from ..checks.verdicts import fast_verdicts
 from ..engine.loading import ScenarioProblems, check_profiles, parse_scenarios
 from ..engine.request_view import RequestView
 from ..engine.scenario import Scenario
+from ..engine.values import shown
 from ..errors import ConfigError
 from ..jsonio import loads
 from .headers import raw
@@ -30,6 +31,12 @@ from .state import STATE, ServerState
 from .tenants import MAX_ADDED_SCENARIOS, Tenant
 
 _COUNT = re.compile(r"[0-9]{1,9}")
+# The journal's filters whose values have a form, with what that form is in words.
+_FILTERS = {
+    "limit": (_COUNT, "a number of entries"),
+    "status": (re.compile(r"[0-9]{1,3}"), "an HTTP status such as 429 (0: no response)"),
+    "unmatched": (re.compile(r"1|true|yes|0|false|no"), "true or false"),
+}
 ADDED_SOURCE = "<admin>"  # what added scenarios' messages name as their file, unless told
 MAX_SOURCE_CHARS = 1000
 
@@ -149,7 +156,13 @@ async def health(request: web.Request) -> web.Response:
 
 
 def _filtered(request: web.Request, unmatched_only: bool = False) -> list[dict[str, Any]]:
+    """The tenant's journal as the query filters it; a filter's value it cannot read is a 400
+    (rather than a filter silently not applied)."""
     query = request.query
+    for name, (pattern, expected) in _FILTERS.items():
+        if name in query and not pattern.fullmatch(query[name]):
+            value = shown(query[name])
+            raise web.HTTPBadRequest(reason=f"?{name}= must be {expected}, not {value}")
     entries = [entry(values) for values in _tenant(request).journal]
     if unmatched_only or query.get("unmatched") in ("1", "true", "yes"):
         entries = [e for e in entries if e["unmatched"]]
@@ -161,7 +174,7 @@ def _filtered(request: web.Request, unmatched_only: bool = False) -> list[dict[s
         ids = [e["id"] for e in entries]
         if query["after"] in ids:
             entries = entries[ids.index(query["after"]) + 1 :]
-    if "limit" in query and _COUNT.fullmatch(query["limit"]):
+    if "limit" in query:
         entries = entries[-int(query["limit"]) :] if int(query["limit"]) else []
     return entries
 
