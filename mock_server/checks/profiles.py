@@ -168,10 +168,8 @@ def _misshapen(invalid: Invalid, text: bytes) -> str:
     if unknown and len(parts) == 1:
         hint = did_you_mean(str(parts[0]), _KNOWN_KEYS, "keys")
         message = f"unknown profile key {parts[0]!r}; {hint}"
-    elif f"'{invalid.path}'" in invalid.text:
-        message = invalid.text
-    else:  # a value not among those allowed: the words name the value, not the key
-        message = f"{invalid.path}: {invalid.text}"
+    else:
+        message = invalid.named
     return f"{line}:{column}: {message}"
 
 

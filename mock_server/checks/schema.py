@@ -111,6 +111,14 @@ class Invalid(Exception):
         return self._text(self.path)
 
     @property
+    def named(self) -> str:
+        """The message with the field's path in front when the message itself does not name
+        it (OpenAI's words for a value not among those allowed name the value only), for a
+        data file's reader."""
+        path, text = self.path, self.text
+        return text if not path or f"'{path}'" in text else f"{path}: {text}"
+
+    @property
     def top_level_field(self) -> str | int | None:
         return self.reversed_path[-1] if self.reversed_path else None
 

@@ -174,7 +174,7 @@ def _describe(invalid: Invalid, path: list[str | int]) -> str:
         known = _get_checker().known_keys(path[:-1])
         where = ".".join(str(p) for p in path[:-1]) or "the scenario"
         return f"unknown key {unknown!r} in {where}; {did_you_mean(unknown, known, 'keys')}"
-    return invalid.text
+    return invalid.named
 
 
 def _build(raw: Any, source: Any, order: int) -> Scenario:
