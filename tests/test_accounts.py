@@ -169,9 +169,11 @@ def test_sdk_does_not_retry_beyond_its_retry_after_cap(account):
         }
     )
     client = handle(None, account, "sk-plain-00004", max_retries=2)
-    with pytest.raises(openai.RateLimitError):
+    with pytest.raises(openai.RateLimitError) as caught:
         client.chat.completions.create(**ASK)
     assert len(account.requests()) == 1
+    # The message says the wait the scripted header gives (OpenAI's sentence, its time ours).
+    assert caught.value.body["message"].endswith("Please try again in 10m0s.")
 
 
 @pytest.mark.parametrize(

@@ -265,8 +265,12 @@ def test_an_admin_token_that_is_not_utf8_is_a_401(keyed_server):
 
 
 def test_admin_limit_with_a_unicode_digit(server):
+    """``²`` is a digit to ``str.isdigit`` but no number to ``int``: refused, not a 500."""
     response = raw_request(server, "GET", "/__admin/requests?limit=%C2%B2")
-    assert response.status == 200
+    assert response.status == 400
+    assert response.json()["error"]["message"] == (
+        "?limit= must be a number of entries, not '\\xb2'"
+    )
 
 
 # 7. Reading the body.

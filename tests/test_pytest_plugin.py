@@ -196,8 +196,8 @@ BROKEN = """scenarios:
       finish_reason: sideways
 """
 PROBLEM = (
-    "6:22: scenario 'broken': Invalid value: 'sideways'. Supported values are: 'stop', "
-    "'length', 'tool_calls', and 'content_filter'."
+    "6:22: scenario 'broken': reply.finish_reason: Invalid value: 'sideways'. Supported values "
+    "are: 'stop', 'length', 'tool_calls', and 'content_filter'."
 )
 
 

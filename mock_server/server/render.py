@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
+from ..accounts.clock import format_duration
 from ..errors import ApiError
 from ..jsonio import COMPACT, JsonStyle
 from ..providers import Profile
@@ -46,6 +49,20 @@ def as_api_error(exc: Exception, path: str) -> ApiError:
     return ApiError("500", detail=str(exc))
 
 
+def _retry_words(headers: Mapping[str, str]) -> dict[str, str]:
+    """The wait a scripted answer's ``retry-after-ms`` (or ``retry-after``) header gives, as
+    the catalog's message says it (``{retry}``: ``Please try again in 50ms.``)."""
+    given = {name.lower(): value for name, value in headers.items()}
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            seconds = float(given[name]) * scale
+        except (KeyError, ValueError):
+            continue
+        if math.isfinite(seconds):
+            return {"retry": format_duration(seconds)}
+    return {}
+
+
 def error_answer(
     error: ApiError,
     profile: Profile,
@@ -57,7 +74,7 @@ def error_answer(
     """``error`` in ``profile``'s wording and envelope, with ``headers`` (rate limits ...) and
     its own; ``started`` (``time.monotonic()`` when the request came) for a processing-time
     header; ``named``: what the wording may name of the request (``Profile.error_body``)."""
-    status, body = profile.error_body(error, named)
+    status, body = profile.error_body(error, {**_retry_words(error.headers), **(named or {})})
     headers = {**(headers or {}), **error.headers}
     # A rate-limited answer tells the client when to come back, as providers do; a scenario
     # that says otherwise (either header) is left as it is.
