@@ -132,7 +132,11 @@ def _check_expansion(source: str | bytes) -> None:
 
 
 def not_valid_yaml(source: str, exc: YAMLError) -> str:
-    """``source:line:column: not valid YAML: reason``, as a data file's YAML errors read."""
+    """``source:line:column: not valid YAML: reason``, as a data file's YAML errors read; a
+    file that is not UTF-8 has no line to point at, so its byte is named."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        reason = str(exc).splitlines()[0]
+        return f"{source}: not valid YAML: {reason}, at byte {exc.position + 1}; save it as UTF-8"
     mark = getattr(exc, "problem_mark", None)
     where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
     return f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}"

@@ -86,6 +86,17 @@ def test_a_key_written_twice_is_refused_where_it_is_written_again(tmp_path, load
     )
 
 
+@pytest.mark.parametrize("loader", LOADERS)
+def test_a_file_that_is_not_utf8_is_said_in_one_line(tmp_path, loader):
+    path = tmp_path / "s.yaml"
+    path.write_bytes(b'- name: a\n  reply: {content: "\xff"}\n')
+    checked = check_in_process(path, loader)
+    said, count = checked.stderr.splitlines()
+    assert checked.returncode == 1 and count == "1 problem(s) found"
+    assert said.startswith(f"{path}: not valid YAML: unacceptable character #x00ff: ")
+    assert said.endswith(", at byte 31; save it as UTF-8")  # after 10 bytes, then 20
+
+
 def test_a_key_written_twice_in_json_is_refused_too(tmp_path):
     """JSON is read by the JSON parser when it can be, which would keep the last of the two."""
     path = tmp_path / "s.json"
