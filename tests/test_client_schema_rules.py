@@ -123,6 +123,20 @@ def test_a_responses_tool_without_strict_is_not_held_to_strict_rules(server):
     assert refused.status == 400, refused.body
 
 
+def test_a_function_inside_a_namespace_is_held_to_the_same_rules(server):
+    """Where it is: ``tools[0].tools[1]`` (the rules come from OpenAI's guides; the place is
+    ours, the SDK's namespace tool being of 2026)."""
+    tool = responses_tool({"type": "array"})["tools"][-1]
+    namespace = {"type": "namespace", "name": "ns", "description": "d", "tools": [
+        {"type": "function", "name": "ok", "parameters": {"type": "object", "properties": {}}},
+        tool,
+    ]}  # fmt: skip
+    body = {"model": "gpt-4o", "input": "x", "tools": [namespace]}
+    refused = post_json(server, "/v1/responses", body)
+    assert refused.status == 400, refused.body
+    assert refused.json()["error"]["param"] == "tools[0].tools[1].parameters"
+
+
 def test_other_profiles_are_not_held_to_openais_rules(server):
     body = chat_format(UNION, strict=True)
     assert post_json(server, "/gomodel/v1/chat/completions", body).status == 200

@@ -97,6 +97,18 @@ def test_a_file_that_is_not_utf8_is_said_in_one_line(tmp_path, loader):
     assert said.endswith(", at byte 31; save it as UTF-8")  # after 10 bytes, then 20
 
 
+@pytest.mark.parametrize("loader", LOADERS)
+def test_half_a_surrogate_pair_is_refused_a_whole_one_taken(tmp_path, loader):
+    """JSON's parser leaves a lone ``\\ud800`` as a string no UTF-8 can hold (every answer
+    using it was a 500); a pair is one character (an emoji)."""
+    path = tmp_path / "s.json"
+    path.write_text('[{"name": "a", "reply": {"content": "\\ud800"}}]')
+    checked = check_in_process(path, loader)
+    assert checked.returncode == 1 and checked.stderr.startswith(f"{path}:1:"), checked.stderr
+    path.write_text('[{"name": "a", "reply": {"content": "\\ud83d\\ude00"}}]')
+    assert check_in_process(path, loader).returncode == 0
+
+
 def test_a_key_written_twice_in_json_is_refused_too(tmp_path):
     """JSON is read by the JSON parser when it can be, which would keep the last of the two."""
     path = tmp_path / "s.json"

@@ -75,6 +75,12 @@ def test_none_and_the_settings_no_file_holds_are_taken_as_given():
     server = MockServer(admin_token=None, scenarios=None, recording_root="/srv")
     assert (server.settings.admin_token, server.settings.recording_root) == (None, "/srv")
     assert server.settings.scenarios is None
+    with pytest.raises(ConfigError) as caught:  # a bound may not be None
+        MockServer(max_body_bytes=None)
+    assert str(caught.value) == (
+        "MockServer(max_body_bytes=...): Invalid type for 'max_body_bytes': expected an integer, "
+        "but got null instead."
+    )
 
 
 @pytest.mark.parametrize(
@@ -188,7 +194,11 @@ def refused_at_start(*flags: str, env: dict[str, str] | None = None) -> tuple[in
             "length 1, but got an empty string instead.",
         ),
         # Not the working directory, with whatever YAML a venv holds.
-        (["--scenarios", ""], "an empty path: name a scenario file or folder"),
+        (
+            ["--scenarios", ""],
+            "--scenarios: Invalid 'scenarios[0]': empty string. Expected a string with minimum "
+            "length 1, but got an empty string instead.",
+        ),
     ],
 )
 def test_a_flag_out_of_range_is_refused_at_start(flags, message):

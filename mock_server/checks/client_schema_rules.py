@@ -70,15 +70,18 @@ class ClientSchema(NamedTuple):
     code: str | None
 
 
-def chat_function(index: int, tool: dict[str, Any]) -> ClientSchema:
-    """The parameters of chat's ``tools[index]`` (``{"type": "function", "function": {...}}``)."""
+def chat_function(index: int, tool: dict[str, Any], inner: None = None) -> ClientSchema:
+    """The parameters of chat's ``tools[index]`` (``{"type": "function", "function": {...}}``;
+    chat has no namespaces, so no ``inner``)."""
     function = tool.get("function")
     return _function(function if isinstance(function, dict) else {}, f"tools[{index}].function")
 
 
-def responses_function(index: int, tool: dict[str, Any]) -> ClientSchema:
-    """The parameters of the Responses API's ``tools[index]`` (a function tool, flat)."""
-    return _function(tool, f"tools[{index}]")
+def responses_function(index: int, tool: dict[str, Any], inner: int | None = None) -> ClientSchema:
+    """The parameters of the Responses API's ``tools[index]`` (a function tool, flat), or of
+    the function ``tools[index].tools[inner]`` inside a namespace tool."""
+    place = f"tools[{index}]" if inner is None else f"tools[{index}].tools[{inner}]"
+    return _function(tool, place)
 
 
 def chat_format(json_schema: dict[str, Any]) -> ClientSchema:
@@ -133,8 +136,9 @@ def _check_tools(tools: Any, api: str) -> None:
     small = len(key) <= CACHED_BYTES
     found = _tools_problem((api, key)) if small else _first_in_tools(tools, api)
     if found is not None:
-        index, problem = found
-        raise _refusal(FUNCTIONS[api](index, tools[index]), problem)
+        (index, inner), problem = found
+        tool = tools[index] if inner is None else tools[index]["tools"][inner]
+        raise _refusal(FUNCTIONS[api](index, tool, inner), problem)
 
 
 def _check_format(client: ClientSchema) -> None:
@@ -152,17 +156,30 @@ def _refusal(client: ClientSchema, problem: str) -> ApiError:
     return ApiError("invalid_schema", param=client.param, code=client.code, values=values)
 
 
-def _first_in_tools(tools: list[Any], api: str) -> tuple[int, str] | None:
-    """The index of the first function tool whose parameters break a rule, and the rule's
-    sentence (what is kept: not the schema itself)."""
+def _first_in_tools(tools: list[Any], api: str) -> tuple[tuple[int, int | None], str] | None:
+    """Where the first function tool whose parameters break a rule is (its index, and its
+    index inside a namespace tool, if it is in one), and the rule's sentence (what is kept:
+    not the schema itself)."""
     budget = Budget()
-    for index, tool in enumerate(tools):
-        if isinstance(tool, dict) and tool.get("type") == "function":
-            client = FUNCTIONS[api](index, tool)
-            problem = _problem(client.schema, client.strict, at_function_root=True, budget=budget)
-            if problem is not None:
-                return index, problem
+    for index, inner, tool in _functions(tools):
+        client = FUNCTIONS[api](index, tool, inner)
+        problem = _problem(client.schema, client.strict, at_function_root=True, budget=budget)
+        if problem is not None:
+            return (index, inner), problem
     return None
+
+
+def _functions(tools: list[Any]) -> Iterator[tuple[int, int | None, dict[str, Any]]]:
+    """Each function tool with where it is: its index, and its index inside a ``namespace``
+    tool (the Responses API's), or None."""
+    for index, tool in enumerate(tools):
+        kind = tool.get("type") if isinstance(tool, dict) else None
+        if kind == "function":
+            yield index, None, tool
+        elif kind == "namespace" and isinstance(tool.get("tools"), list):
+            for inner, function in enumerate(tool["tools"]):
+                if isinstance(function, dict) and function.get("type") == "function":
+                    yield index, inner, function
 
 
 _tools_problem = BoundedCache("client_tool_schemas", 512, registry=SHARED).memoize(

@@ -18,13 +18,14 @@ from typing import Any
 from ..bundled import bundled
 from ..checks.schema import Invalid, SchemaCompiler
 from ..errors import ConfigError
-from ..jsonio import MAX_NESTING, nests_deeper_than
+from ..jsonio import MAX_NESTING, dumps, nests_deeper_than
 from ..yamlio import Locator, YAMLError, did_you_mean, load_yaml, not_valid_yaml
 from .conditions import build_conditions
 from .patterns import backtracks_without_bound
 from .reply_specs import build_reply
 from .scenario import Scenario
 from .templating import TemplateError
+from .values import shown
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -85,6 +86,8 @@ def parse_document(
         return [], [f"{source}:1:1: not usable: {reason}"]
     if nests_deeper_than(data):
         return [], [f"{source}:1:1: not usable: {TOO_DEEP}"]
+    if _SURROGATE_ESCAPE[type(text)].search(text) and not _is_text(data):
+        return [], [f"{source}:1:1: not usable: {HALF_A_PAIR}"]
     locator = Locator(text)
     if isinstance(data, list):
         data, locator = {"scenarios": data}, Locator(text, implied=1)
@@ -126,6 +129,7 @@ def parse_document(
 
 
 TOO_DEEP = f"arrays and mappings nest more than {MAX_NESTING} levels deep"
+HALF_A_PAIR = "a string holds half a surrogate pair (a \\ud800 to \\udfff escape alone): not text"
 
 
 def _parse(text: str | bytes) -> Any:
@@ -137,6 +141,23 @@ def _parse(text: str | bytes) -> Any:
         except ValueError:
             pass
     return load_yaml(text)
+
+
+# A \u escape of half a surrogate pair: a pair is one character, but one alone makes a string
+# no UTF-8 can hold (JSON's parser and PyYAML's pure-Python one leave it so).
+_SURROGATE_ESCAPE = {
+    str: re.compile(r"\\u[dD][89a-fA-F]"),
+    bytes: re.compile(rb"\\u[dD][89a-fA-F]"),
+}
+
+
+def _is_text(data: Any) -> bool:
+    """Whether every string in ``data`` is text UTF-8 can hold."""
+    try:
+        dumps(data)
+    except TypeError:  # orjson: "str is not valid UTF-8: surrogates not allowed"
+        return False
+    return True
 
 
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -273,7 +294,7 @@ def check_profiles(scenarios: Iterable[Scenario], known: Collection[str]) -> Non
     """Refuse scenarios that name a profile the server does not have (they could never match:
     a typo would lie dead); ``ScenarioProblems`` lists them."""
     problems = [
-        f"{s.source}: scenario {s.name!r}: unknown profile {s.profile!r}; "
+        f"{s.source}: scenario {s.name!r}: unknown profile {shown(s.profile)}; "
         + did_you_mean(s.profile, sorted(known), "profiles")
         for s in scenarios
         if s.profile is not None and s.profile not in known

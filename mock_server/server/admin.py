@@ -35,7 +35,7 @@ _COUNT = re.compile(r"[0-9]{1,9}")
 _FILTERS = {
     "limit": (_COUNT, "a number of entries"),
     "status": (re.compile(r"[0-9]{1,3}"), "an HTTP status such as 429 (0: no response)"),
-    "unmatched": (re.compile(r"1|true|yes|0|false|no"), "true or false"),
+    "unmatched": (re.compile(r"1|true|yes|0|false|no", re.IGNORECASE), "true or false"),
 }
 ADDED_SOURCE = "<admin>"  # what added scenarios' messages name as their file, unless told
 MAX_SOURCE_CHARS = 1000
@@ -164,7 +164,7 @@ def _filtered(request: web.Request, unmatched_only: bool = False) -> list[dict[s
             value = shown(query[name])
             raise web.HTTPBadRequest(reason=f"?{name}= must be {expected}, not {value}")
     entries = [entry(values) for values in _tenant(request).journal]
-    if unmatched_only or query.get("unmatched") in ("1", "true", "yes"):
+    if unmatched_only or query.get("unmatched", "").lower() in ("1", "true", "yes"):
         entries = [e for e in entries if e["unmatched"]]
     if "scenario" in query:
         entries = [e for e in entries if e["scenario"] == query["scenario"]]

@@ -206,7 +206,7 @@ def mock_server(request: pytest.FixtureRequest, mock_server_session) -> Iterator
     options = _marker_options(request.node.get_closest_marker("mock_server"))
     profile = options.get("profile") or request.config.getini("mock_server_profile") or None
     files: list[str | Path] = [*request.config.getini("mock_server_scenarios")]
-    files += [Path(request.path).parent / p for p in options.get("scenarios", ())]
+    files += [Path(request.path).parent / p for p in options.get("scenarios") or ()]
     recording = recording_file(request.node, request.config.getini("mock_server_recordings"))
     mode = _record_mode(request, options)
     with mock_server_session.tenant(_tenant_name(request.node), profile) as handle:

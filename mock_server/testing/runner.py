@@ -9,8 +9,9 @@ after binding, so sync and async clients in the calling thread can both use it::
 
 Keyword arguments are settings in the config file's form (``limits={"requests_per_minute":
 60}``, see docs/configuration.md), checked and converted as the file is: a wrong one is a
-``ConfigError`` at construction. ``None`` sets a setting to None (``admin_token=None``: no token;
-``scenarios=None``: the bundled scenarios), and the ``Settings`` fields no config file holds
+``ConfigError`` at construction. ``None`` sets a setting that may be None to None
+(``admin_token=None``: no token; ``scenarios=None``: the bundled scenarios; a bound such as
+``max_body_bytes`` may not be None), and the ``Settings`` fields no config file holds
 (``recording_root``, ``chaos_profiles``) are taken as given. They override ``settings``, whose
 ``scenarios`` default to none at all here (the command line serves the bundled ones).
 ``add``, ``requests``, ``unmatched``, ``reset`` ... act on the default tenant;
@@ -35,17 +36,20 @@ from .tenant_handle import DEFAULT_API_KEY, TenantHandle
 
 # Settings no config file holds, taken as given.
 _AS_GIVEN = frozenset({"recording_root", "chaos_profiles"})
-_FIELDS = frozenset(field.name for field in dataclasses.fields(Settings))
+# Settings that may be None (``admin_token=None``: no token), which None sets as it is.
+_NULLABLE = frozenset(
+    f.name for f in dataclasses.fields(Settings) if "None" in str(f.type).split(" | ")
+)
 
 
 class MockServer:
     """A mock-server in a daemon thread; also a context manager."""
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
-        given = {  # None for a known setting is taken as given; an unknown name is refused
+        given = {  # None is taken as given where a setting may be None; else it is checked
             k: v
             for k, v in overrides.items()
-            if k not in _AS_GIVEN and (v is not None or k not in _FIELDS)
+            if k not in _AS_GIVEN and not (v is None and k in _NULLABLE)
         }
         values = settings_from(given, lambda name: f"MockServer({name}=...)")
         values.update((k, v) for k, v in overrides.items() if k not in given)
