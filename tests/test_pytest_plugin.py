@@ -163,13 +163,17 @@ def test_marker_arguments_are_checked(pytester):
         def test_positional(mock_server):
             pass
 
+        @pytest.mark.mock_server(profile="opnai")
+        def test_profile_typo(mock_server):
+            pass
+
         @pytest.mark.mock_server(scenarios="weather.yaml", strict=True)
         def test_one_path(mock_server):
             assert [s["name"] for s in mock_server.scenarios] == ["weather"]
         """
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, errors=4)
+    result.assert_outcomes(passed=1, errors=5)
     result.stdout.fnmatch_lines(
         [
             "*ERROR at setup of test_typo*",
@@ -184,6 +188,9 @@ def test_marker_arguments_are_checked(pytester):
             "*ERROR at setup of test_positional*",
             "@pytest.mark.mock_server('weather.yaml'): takes keyword arguments only: scenarios, "
             "profile, strict, allow_unmatched, record",
+            "*ERROR at setup of test_profile_typo*",
+            "@pytest.mark.mock_server(profile=...): unknown profile 'opnai'; did you mean "
+            "'openai'?",
         ]
     )
 

@@ -195,6 +195,17 @@ def _checked_marker(marker: pytest.Mark) -> dict[str, Any]:
     return options
 
 
+def _check_profile(handle: TenantHandle, profile: str, named_by: str) -> None:
+    """Fail the test's set-up when the server has no such profile (else its first request
+    would meet a 404 that says less); ``named_by``: the marker or the ini option."""
+    from ..yamlio import did_you_mean
+
+    known = sorted(p["name"] for p in handle.admin("GET", "/health")["profiles"])
+    if profile not in known:
+        hint = did_you_mean(profile, known, "profiles")
+        pytest.fail(f"{named_by}: unknown profile {profile!r}; {hint}", pytrace=False)
+
+
 def _tenant_name(node: pytest.Item) -> str:
     readable = re.sub(r"[^A-Za-z0-9_-]+", "-", node.name)[:48].strip("-")
     return f"{readable}-{uuid.uuid4().hex[:8]}"
@@ -210,6 +221,9 @@ def mock_server(request: pytest.FixtureRequest, mock_server_session) -> Iterator
     recording = recording_file(request.node, request.config.getini("mock_server_recordings"))
     mode = _record_mode(request, options)
     with mock_server_session.tenant(_tenant_name(request.node), profile) as handle:
+        if profile is not None:
+            named_by = f"{MARKER}(profile=...)" if options.get("profile") else "mock_server_profile"
+            _check_profile(handle, profile, named_by)
         if options.get("strict") is not None:
             handle.set_strict(options["strict"])
         for path in files:
