@@ -11,11 +11,13 @@ from typing import Any
 
 from .errors import ApiError, ConfigError
 from .jsonio import COMPACT, JsonStyle
+from .yamlio import did_you_mean
 
 DEFAULT_PROFILE = "openai"
 DEFAULT_APIS = ("chat_completions",)
 BASE_PATHS = ("/v1", "/api/v1", "/v1beta/openai")
 ENVELOPES = ("openai", "google")
+MAX_NAME_SHOWN = 80  # characters of an unknown profile's name a message repeats
 Check = Callable[[Any], None]
 
 
@@ -193,6 +195,13 @@ class ProfileRegistry:
 
     def get(self, name: str) -> Profile | None:
         return self.profiles.get(name)
+
+    def unknown(self, name: str) -> str:
+        """What to say of ``name`` a scenario or setting gives when no profile has it:
+        ``unknown profile 'opnai'; did you mean 'openai'?`` (the name cut to a readable
+        length)."""
+        cut = name if len(name) <= MAX_NAME_SHOWN else name[:MAX_NAME_SHOWN] + "..."
+        return f"unknown profile {cut!r}; {did_you_mean(cut, sorted(self.profiles), 'profiles')}"
 
     def __iter__(self):
         return iter(self.profiles.values())

@@ -24,11 +24,8 @@ from .schema import Invalid, did_you_mean
 INTEGER_FIELDS = ("max_output_tokens", "top_logprobs", "max_tool_calls")
 _DATED = re.compile(r"_\d{4}_\d{2}_\d{2}$")
 _COMPUTER = ("computer_use", "computer_use_preview")  # a computer tool's other names
-_CONTINUED = ("previous_response_id", "conversation", "prompt")
-_NAMED = (
-    "function",
-    "custom",
-)  # the tools a tool_choice names by name  # what may bring a conversation
+_CONTINUED = ("previous_response_id", "conversation", "prompt")  # what may bring a conversation
+_NAMED = ("function", "custom")  # the tools a tool_choice names by name
 # Chat Completions' fields that the Responses API has under another name.
 MOVED = {
     "messages": "input",
@@ -177,7 +174,7 @@ def _check_input(body: dict[str, Any]) -> None:
     alone are not enough (pydantic-ai's note on the live API; litellm#41159 records the 400 for
     ``input: []``). The wording is the API's own for a missing field and an empty array."""
     given = body.get("input")
-    if given not in (None, []) or any(body.get(key) is not None for key in _CONTINUED):
+    if given not in (None, []) or _continued(body):
         return
     if given is None:
         message, code = "Missing required parameter: 'input'.", "missing_required_parameter"
@@ -198,7 +195,7 @@ def _check_json_mode(body: dict[str, Any]) -> None:
     ``prompt``), whose messages may say it."""
     if ((body.get("text") or {}).get("format") or {}).get("type") != "json_object":
         return
-    if any(body.get(key) is not None for key in _CONTINUED):
+    if _continued(body):
         return
     given = body.get("input")
     said = [{"content": given}] if isinstance(given, str) else given
@@ -211,6 +208,11 @@ def _check_json_mode(body: dict[str, Any]) -> None:
             param="text.format",
             code=None,
         )
+
+
+def _continued(body: dict[str, Any]) -> bool:
+    """Whether the request goes on from a conversation held elsewhere (``_CONTINUED``)."""
+    return any(body.get(key) is not None for key in _CONTINUED)
 
 
 def _names(tools: list[dict[str, Any]], kind: str) -> set[str]:

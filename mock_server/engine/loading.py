@@ -11,7 +11,7 @@ import functools
 import json
 import re
 import sys
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +19,13 @@ from ..bundled import bundled
 from ..checks.schema import Invalid, SchemaCompiler
 from ..errors import ConfigError
 from ..jsonio import MAX_NESTING, dumps, nests_deeper_than
+from ..providers import ProfileRegistry
 from ..yamlio import Locator, YAMLError, did_you_mean, load_yaml, not_valid_yaml
 from .conditions import build_conditions
 from .patterns import backtracks_without_bound
 from .reply_specs import build_reply
 from .scenario import Scenario
 from .templating import TemplateError
-from .values import shown
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -290,14 +290,13 @@ def load_paths(paths: Iterable[str | Path]) -> list[Scenario]:
     return scenarios
 
 
-def check_profiles(scenarios: Iterable[Scenario], known: Collection[str]) -> None:
+def check_profiles(scenarios: Iterable[Scenario], profiles: ProfileRegistry) -> None:
     """Refuse scenarios that name a profile the server does not have (they could never match:
     a typo would lie dead); ``ScenarioProblems`` lists them."""
     problems = [
-        f"{s.source}: scenario {s.name!r}: unknown profile {shown(s.profile)}; "
-        + did_you_mean(s.profile, sorted(known), "profiles")
+        f"{s.source}: scenario {s.name!r}: {profiles.unknown(s.profile)}"
         for s in scenarios
-        if s.profile is not None and s.profile not in known
+        if s.profile is not None and profiles.get(s.profile) is None
     ]
     if problems:
         raise ScenarioProblems(problems)

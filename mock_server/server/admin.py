@@ -263,7 +263,7 @@ async def add_scenarios(request: web.Request) -> web.Response:
         )  # fmt: skip
     try:
         scenarios = parse_scenarios(body, source=source)
-        check_profiles(scenarios, _state(request).profiles.profiles)
+        check_profiles(scenarios, _state(request).profiles)
     except ScenarioProblems as exc:
         return _admin_error(request, 400, str(exc), "invalid_scenario")
     tenant = _tenant(request)

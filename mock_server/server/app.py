@@ -27,7 +27,6 @@ from ..errors import ApiError, ConfigError
 from ..providers import BASE_PATHS, ProfileRegistry
 from ..wire.ids import Ids
 from ..wire.pacer import Pacer
-from ..yamlio import did_you_mean
 from .admin_routes import add_admin_routes
 from .apis import DEFAULT_APIS, Api
 from .auth import authenticate
@@ -109,8 +108,7 @@ def create_app(
     profiles = load_profiles(settings.profile_files, settings.profile)
     for name in settings.chaos_profiles:  # a typo would lie dead
         if profiles.get(name) is None:
-            hint = did_you_mean(name, sorted(profiles.profiles), "profiles")
-            raise ConfigError(f"chaos.profiles: unknown profile {name!r}; {hint}")
+            raise ConfigError(f"chaos.profiles: {profiles.unknown(name)}")
     served = _served_apis(profiles, apis)
     if settings.unknown_models is not None:
         for profile in profiles:
@@ -121,7 +119,7 @@ def create_app(
 
         recorder = Recorder(settings, profiles, replay=lambda found: engine.add(found))
     scenarios = load_paths(scenario_paths(settings, recorder))
-    check_profiles(scenarios, profiles.profiles)
+    check_profiles(scenarios, profiles)
     engine = ScenarioEngine(scenarios)
     app = web.Application(client_max_size=settings.max_body_bytes)
     clock = make_clock(settings.clock)

@@ -72,7 +72,7 @@ async def _watch(app: web.Application, seen: dict[Path, Stamp]) -> None:
             continue
         try:
             scenarios = await asyncio.to_thread(load_paths, paths)
-            check_profiles(scenarios, state.profiles.profiles)
+            check_profiles(scenarios, state.profiles)
         except ConfigError as exc:
             log.warning("scenario files changed but were not reloaded:\n%s", exc)
             continue

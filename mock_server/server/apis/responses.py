@@ -99,7 +99,10 @@ class Responses(Api):
         ]
 
     def check(self, exchange: Exchange, raw: bytes) -> dict[str, Any]:
-        body = self.parsed(exchange, raw)
+        return self.checked(exchange, self.parsed(exchange, raw))
+
+    def checked(self, exchange: Exchange, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` checked, its conversation put together (``exchange.checked``)."""
         check_responses(body, exchange.profile)
         if exchange.profile.reject_unknown_models:
             check_model(body, exchange.profile)
@@ -497,7 +500,7 @@ def _count_input_tokens(exchange: Exchange, request: web.Request) -> Answer:
     body.setdefault("input", "")
     if body.get("model") is None and exchange.profile.models:
         body["model"] = exchange.profile.models[0]
-    exchange.body = RESPONSES.check(exchange, dumps(body))
+    exchange.body = RESPONSES.checked(exchange, body)
     counted = prompt_tokens(exchange.checked.chat)
     return _json(exchange, {"object": "response.input_tokens", "input_tokens": counted})
 
