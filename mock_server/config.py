@@ -310,7 +310,7 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
     except YAMLError as exc:
-        raise ConfigError(not_valid_yaml(str(path), exc)) from None
+        raise ConfigError(not_valid_yaml(str(path), exc, text)) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1:1: a config file holds a mapping of settings")
     locator = Locator(text)

@@ -131,15 +131,22 @@ def _check_expansion(source: str | bytes) -> None:
             )
 
 
-def not_valid_yaml(source: str, exc: YAMLError) -> str:
-    """``source:line:column: not valid YAML: reason``, as a data file's YAML errors read; a
-    file that is not UTF-8 has no line to point at, so its byte is named."""
+def looks_like_json(text: str | bytes) -> bool:
+    """Whether ``text`` is written as JSON: an object or an array (JSON is YAML too)."""
+    return text.lstrip()[:1] in ("{", "[", b"{", b"[")
+
+
+def not_valid_yaml(source: str, exc: YAMLError, text: str | bytes = "") -> str:
+    """``source:line:column: not valid YAML: reason`` (``JSON`` when ``text`` is written as
+    JSON), as a data file's parse errors read; a file that is not UTF-8 has no line to point
+    at, so its byte is named."""
+    kind = "JSON" if looks_like_json(text) else "YAML"
     if isinstance(exc, yaml.reader.ReaderError):
         reason = str(exc).splitlines()[0]
-        return f"{source}: not valid YAML: {reason}, at byte {exc.position + 1}; save it as UTF-8"
+        return f"{source}: not valid {kind}: {reason}, at byte {exc.position + 1}; save it as UTF-8"
     mark = getattr(exc, "problem_mark", None)
     where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-    return f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}"
+    return f"{where}: not valid {kind}: {getattr(exc, 'problem', None) or exc}"
 
 
 def compose_yaml(source: str | bytes) -> yaml.Node | None:

@@ -75,15 +75,17 @@ def check_in_process(path: Path, loader: str) -> subprocess.CompletedProcess[str
 
 
 # A key written twice, in YAML and in JSON (which the JSON parser reads when it can, keeping the
-# last of the two): the file, where the second is, and the line of the first.
+# last of the two): the file, where the second is, the line of the first, and what the file
+# is said not to be.
 WRITTEN_TWICE = {
-    "yaml": ("s.yaml", TWO_MATCHES, "5:5", 3),
+    "yaml": ("s.yaml", TWO_MATCHES, "5:5", 3, "YAML"),
     "json": (
         "s.json",
         '{"scenarios": [{"name": "a",\n "match": {"model": "x"},\n "match": {"model": "y"},'
         ' "reply": {"content": "z"}}]}',
         "3:2",
         2,
+        "JSON",
     ),
 }
 
@@ -91,13 +93,13 @@ WRITTEN_TWICE = {
 @pytest.mark.parametrize("loader", LOADERS)
 @pytest.mark.parametrize("form", WRITTEN_TWICE)
 def test_a_key_written_twice_is_refused_where_it_is_written_again(tmp_path, loader, form):
-    name, text, where, first = WRITTEN_TWICE[form]
+    name, text, where, first, kind = WRITTEN_TWICE[form]
     path = tmp_path / name
     path.write_text(text)
     checked = check_in_process(path, loader)
     assert (checked.returncode, checked.stderr) == (
         1,
-        f"{path}:{where}: not valid YAML: duplicate key 'match' (first at line {first})\n"
+        f"{path}:{where}: not valid {kind}: duplicate key 'match' (first at line {first})\n"
         "1 problem(s) found\n",
     )
 

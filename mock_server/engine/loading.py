@@ -20,7 +20,14 @@ from ..checks.schema import Invalid, SchemaCompiler
 from ..errors import ConfigError
 from ..jsonio import MAX_NESTING, dumps, nests_deeper_than
 from ..providers import ProfileRegistry
-from ..yamlio import Locator, YAMLError, did_you_mean, load_yaml, not_valid_yaml
+from ..yamlio import (
+    Locator,
+    YAMLError,
+    did_you_mean,
+    load_yaml,
+    looks_like_json,
+    not_valid_yaml,
+)
 from .conditions import build_conditions
 from .patterns import backtracks_without_bound
 from .reply_specs import build_reply
@@ -80,7 +87,7 @@ def parse_document(
     try:
         data = _parse(text)
     except YAMLError as exc:
-        return [], [not_valid_yaml(source, exc)]
+        return [], [not_valid_yaml(source, exc, text)]
     except (RecursionError, ValueError) as exc:  # nesting past the stack, or a huge integer
         reason = TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
         return [], [f"{source}:1:1: not usable: {reason}"]
@@ -135,7 +142,7 @@ HALF_A_PAIR = "a string holds half a surrogate pair (a \\ud800 to \\udfff escape
 def _parse(text: str | bytes) -> Any:
     """JSON when it looks like JSON (much faster to parse), else YAML (which also reports
     where broken JSON breaks, and refuses what JSON cannot hold or a key written twice)."""
-    if text.lstrip()[:1] in ("{", "[", b"{", b"["):
+    if looks_like_json(text):
         try:
             return json.loads(text, parse_constant=_not_a_number, object_pairs_hook=_unique)
         except ValueError:
