@@ -248,6 +248,15 @@ def test_input_tokens_are_counted_as_a_response_counts_them(client):
     with pytest.raises(openai.BadRequestError) as caught:
         client.responses.input_tokens.count(model=MODEL, input=[{"role": "user"}])
     assert caught.value.body["param"] == "input[0].content"
+    # Every field the count takes may be null; a field of create's it does not take is unknown.
+    nulls = dict.fromkeys(("instructions", "tools", "reasoning", "text", "previous_response_id"))
+    assert client.responses.input_tokens.count(input="x", **nulls).input_tokens > 0
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.input_tokens.count(input="x", extra_body={"stream": True})
+    assert (caught.value.body["message"], caught.value.body["param"]) == (
+        "Unknown parameter: 'stream'.",
+        "stream",
+    )
 
 
 def test_only_a_background_response_is_cancelled(tenant, client):

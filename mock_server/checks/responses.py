@@ -34,6 +34,12 @@ MOVED = {
     "max_completion_tokens": "max_output_tokens",
 }
 OUTPUT_PARTS = ("output_text", "refusal")  # what an assistant's message may hold
+# What an input-token count (``POST .../responses/input_tokens``) takes: openai-python's
+# ``InputTokenCountParams`` (3.63), each of which may be null.
+COUNTED_FIELDS = frozenset((
+    "conversation", "input", "instructions", "model", "parallel_tool_calls", "personality",
+    "previous_response_id", "reasoning", "text", "tool_choice", "tools", "truncation",
+))  # fmt: skip
 
 
 def check_responses(body: dict[str, Any], profile: Profile) -> None:
@@ -82,6 +88,18 @@ def check_responses(body: dict[str, Any], profile: Profile) -> None:
             param="conversation",
             code="unsupported_parameter",
         )
+
+
+def counted_request(body: dict[str, Any]) -> dict[str, Any]:
+    """An input-token count's ``body`` as a response's request: a field the count does not take
+    is refused as an unknown one is on create (``stream``, ``store``, ``temperature`` ...), and a
+    null is left out; ``personality`` changes no count and is dropped."""
+    for name in body:
+        if name not in COUNTED_FIELDS:
+            raise _unknown_field(name, body, COUNTED_FIELDS)
+    return {
+        name: value for name, value in body.items() if value is not None and name != "personality"
+    }
 
 
 def _unknown_field(name: str, body: dict[str, Any], known: frozenset[str]) -> ApiError:

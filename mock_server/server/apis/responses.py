@@ -29,7 +29,7 @@ from aiohttp import web
 from ...accounts.rules import Cost
 from ...checks import reasoning
 from ...checks.request import check_model
-from ...checks.responses import check_assistant_parts, check_responses
+from ...checks.responses import check_assistant_parts, check_responses, counted_request
 from ...engine.fallback import fallback_message
 from ...engine.reply_specs import ReplySpec
 from ...engine.request_view import RequestView
@@ -491,12 +491,11 @@ def _cancel(exchange: Exchange, request: web.Request) -> Answer:
 
 def _count_input_tokens(exchange: Exchange, request: web.Request) -> Answer:
     """What a request would count as input tokens (``POST .../responses/input_tokens``, the
-    SDK's ``responses.input_tokens.count``): checked and put together as a response's request
-    is (``model`` may be left out: the profile's first model stands for it; so may ``input``,
-    to count instructions or tools alone; ``personality`` has no effect), counted as its
+    SDK's ``responses.input_tokens.count``): the fields it takes (``counted_request``), checked
+    and put together as a response's request is (``model`` may be left out: the profile's first
+    model stands for it; so may ``input``, to count instructions or tools alone), counted as its
     ``usage.input_tokens`` would be."""
-    body = RESPONSES.parsed(exchange, exchange.raw or b"")
-    body.pop("personality", None)
+    body = counted_request(RESPONSES.parsed(exchange, exchange.raw or b""))
     body.setdefault("input", "")
     if body.get("model") is None and exchange.profile.models:
         body["model"] = exchange.profile.models[0]
