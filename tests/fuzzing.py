@@ -62,7 +62,25 @@ VALID_RESPONSES_BODIES: list[dict[str, Any]] = [
         "store": False,
     },
     {"model": "gpt-4o", "input": [{"type": "item_reference", "id": "msg_unknown"}]},
-]
+    {
+        "model": "gpt-4o",
+        "input": [
+            {"role": "user", "content": "Find Ada"},
+            {"type": "function_call", "call_id": "c1", "name": "lookup", "arguments": "{}",
+             "namespace": "crm", "caller": {"type": "direct"}},
+            {"type": "function_call_output", "call_id": "c1", "output": "{}", "namespace": "crm"},
+        ],
+        "tools": [
+            {"type": "namespace", "name": "crm", "description": "Customers", "tools": [
+                {"type": "function", "name": "lookup", "parameters": {"type": "object"},
+                 "defer_loading": True},
+            ]},
+            {"type": "tool_search"},
+        ],
+        "tool_choice": {"type": "allowed_tools", "mode": "required",
+                        "tools": [{"type": "function", "name": "lookup"}]},
+    },
+]  # fmt: skip
 VALID_EMBEDDINGS_BODIES: list[dict[str, Any]] = [
     {"model": "text-embedding-3-small", "input": "one two three"},
     {"model": "text-embedding-3-large", "input": ["a", "b c"], "dimensions": 8},
@@ -123,6 +141,18 @@ VALID_BODIES: list[dict[str, Any]] = [
                     },
                     "required": ["items", "name"],
                 },
+            },
+        },
+    },
+    {
+        "model": "gpt-4o",
+        "messages": [{"role": "user", "content": "weather?"}],
+        "tools": [WEATHER_TOOL],
+        "tool_choice": {
+            "type": "allowed_tools",
+            "allowed_tools": {
+                "mode": "required",
+                "tools": [{"type": "function", "function": {"name": "get_weather"}}],
             },
         },
     },
