@@ -104,6 +104,30 @@ def test_strict_tools_get_arguments_that_validate(client, model):
     assert isinstance(call.function.parsed_arguments, model)
 
 
+class Plan(BaseModel):  # fields out of alphabetical order, as people put a reasoning first
+    zeta: str
+    reasoning: str
+    answer: int
+    nested: Address
+
+
+def test_values_keep_the_order_of_their_schema(client):
+    """A value's keys come in the order its schema gives them, as a model with Structured
+    Outputs writes them (OpenAI's guide, "Key ordering"), in content and in tool arguments."""
+    order = ["zeta", "reasoning", "answer", "nested"]
+    content = client.chat.completions.parse(model="gpt-4o", messages=ASK, response_format=Plan)
+    tool = openai.pydantic_function_tool(Plan)
+    called = client.chat.completions.create(
+        model="gpt-4o", messages=ASK, tools=[tool], tool_choice="required"
+    )
+    for text in (
+        content.choices[0].message.content,
+        called.choices[0].message.tool_calls[0].function.arguments,
+    ):
+        value = json.loads(text)
+        assert (list(value), list(value["nested"])) == (order, ["street", "city"])
+
+
 def test_instructor_style_re_ask_round_trip(client):
     """instructor's validation re-ask: the tool call, then a `tool` message with a `name`
     saying what was wrong, then a valid answer."""

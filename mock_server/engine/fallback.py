@@ -94,7 +94,9 @@ def _generated(client: ClientSchema) -> tuple[str, tuple[str, ...]]:
     """JSON text satisfying the client's schema, and warnings; ``ApiError`` 400 for a schema
     that is not one, or that the fallback cannot satisfy."""
     what, param = client.what, client.param
-    key = orjson.dumps(_or_object(client.schema), option=orjson.OPT_SORT_KEYS)
+    # Kept by the schema as written: a value's keys come in the order its schema gives them,
+    # as a model with Structured Outputs writes them (OpenAI's guide, "Key ordering").
+    key = orjson.dumps(_or_object(client.schema))
     build = _from_schema_cached if len(key) <= CACHED_SCHEMA_BYTES else _from_schema
     not_a_schema, cannot, text, warnings = build(key)
     if not_a_schema is not None:
@@ -118,7 +120,7 @@ MAX_WARNING_CHARS = 300
 
 
 def _from_schema(key: bytes) -> tuple[str | None, str | None, str, tuple[str, ...]]:
-    """For the schema whose sorted JSON is ``key``: why it is not a JSON Schema, or why no value
+    """For the schema whose JSON is ``key``: why it is not a JSON Schema, or why no value
     can be built for it, or the JSON text of a value and its warnings."""
     try:
         schema = checked(loads(key))
