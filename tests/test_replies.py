@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import jsonschema
 import openai
@@ -180,18 +181,21 @@ def test_a_text_past_a_million_characters_is_counted_on_its_start(tenant):
     assert response.json()["usage"]["prompt_tokens"] == 3 + 3 + 2 * EXACT_CHARS
 
 
-def test_logprobs_when_requested(tenant):
-    body = reply_to(
-        tenant, {"content": "Bonjour Paris"}, {**BODY, "logprobs": True, "top_logprobs": 2}
-    )
+@pytest.mark.parametrize("alternatives", [2, 20])
+def test_logprobs_when_requested(tenant, alternatives):
+    """Each token's log probability, and its alternatives: distinct tokens at one position,
+    less likely, whose probabilities add up to no more than 1."""
+    asked = {**BODY, "logprobs": True, "top_logprobs": alternatives}
+    body = reply_to(tenant, {"content": "Bonjour Paris"}, asked)
     entries = body["choices"][0]["logprobs"]["content"]
     assert "".join(e["token"] for e in entries) == "Bonjour Paris"
     for entry in entries:
         assert entry["logprob"] <= 0
         assert bytes(entry["bytes"]).decode() == entry["token"]
-        assert len(entry["top_logprobs"]) == 2
-        assert entry["top_logprobs"][0]["logprob"] >= entry["top_logprobs"][1]["logprob"]
-    again = tenant.post({**BODY, "logprobs": True, "top_logprobs": 2}).json()
+        top = [alternative["logprob"] for alternative in entry["top_logprobs"]]
+        assert len(top) == alternatives and top == sorted(top, reverse=True)
+        assert top[0] == entry["logprob"] and sum(math.exp(p) for p in top) <= 1
+    again = tenant.post(asked).json()
     assert again["choices"][0]["logprobs"] == body["choices"][0]["logprobs"]
 
 

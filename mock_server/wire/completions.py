@@ -8,6 +8,7 @@ renders the same ``Completion`` as chunks, so both paths always agree.
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 import zlib
 from dataclasses import dataclass, field, replace
@@ -39,15 +40,18 @@ _cached_fingerprint = BoundedCache("fingerprints", 256, registry=SHARED).memoize
 
 def token_logprob(token: str, alternatives: int) -> dict[str, Any]:
     """One ``logprobs.content`` entry: the token's own log probability (derived from its text,
-    so the same token always gets the same value) and ``alternatives`` less likely ones."""
-    logprob = -round((zlib.crc32(token.encode()) % 1000) / 4000, 6)
+    so the same token always gets the same value, a probability of 0.78 to 1) and
+    ``alternatives`` less likely ones, each with half the probability left by those before it:
+    distinct tokens at one position, whose probabilities never add up past 1."""
+    logprob = -round((zlib.crc32(token.encode()) % 1000 + 1) / 4000, 6)
     top = [{"token": token, "logprob": logprob, "bytes": list(token.encode())}]
+    left = math.log(-math.expm1(logprob))  # the log of what the token leaves to the others
     for rank in range(1, alternatives):
         alternative = f"{token.strip() or token}_{rank}"
         top.append(
             {
                 "token": alternative,
-                "logprob": round(logprob - rank * 1.5, 6),
+                "logprob": round(left - rank * math.log(2), 6),
                 "bytes": list(alternative.encode()),
             }
         )
