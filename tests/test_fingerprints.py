@@ -295,6 +295,10 @@ def test_unknown_models_can_be_refused():
         assert caught.value.code == "model_not_found"
         assert "gpt-9" in caught.value.message
         assert client.chat.completions.create(**ASK).model == "gpt-4o-2024-08-06"
+        assert client.models.retrieve("gpt-4o").id == "gpt-4o"
+        with pytest.raises(openai.NotFoundError) as caught:
+            client.models.retrieve("gpt-9")
+        assert (caught.value.code, caught.value.body["param"]) == ("model_not_found", "model")
 
 
 def test_google_envelope_keeps_grpc_status_names_for_the_mocks_own_errors():

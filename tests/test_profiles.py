@@ -248,6 +248,15 @@ def test_models_list(client_for):
     assert ids == ["deepseek-chat", "deepseek-reasoner"]
 
 
+def test_a_model_is_retrieved_by_its_id(client_for):
+    """``models.retrieve``: a listed model, a gateway's id with a slash, or (as any model is
+    answered) one the profile does not list."""
+    client = client_for("openai")
+    for model in ("gpt-4o", "openai/gpt-4o", "my-fine-tune"):
+        found = client.models.retrieve(model)
+        assert (found.id, found.object, found.owned_by) == (model, "model", "system")
+
+
 def parts(*content: dict) -> list[dict]:
     """One user message made of these content parts."""
     return [{"role": "user", "content": list(content)}]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Sequence
+from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -19,12 +20,13 @@ from aiohttp.http_exceptions import HttpProcessingError
 from ..accounts.clock import make_clock
 from ..accounts.rules import AccountRules
 from ..checks.profiles import load_profiles
+from ..checks.request import check_model
 from ..checks.verdicts import fast_verdicts
 from ..config import Settings
 from ..engine.choosing import ScenarioEngine
 from ..engine.loading import check_profiles, load_paths
 from ..errors import ApiError, ConfigError
-from ..providers import BASE_PATHS, ProfileRegistry
+from ..providers import BASE_PATHS, Profile, ProfileRegistry
 from ..wire.ids import Ids
 from ..wire.pacer import Pacer
 from .admin_routes import add_admin_routes
@@ -165,7 +167,9 @@ def create_app(
                     for method, path, handle in api.reads():
                         where = prefix + api.path + path
                         app.router.add_route(method, where, api_read_route(api, base, handle))
-                app.router.add_get(prefix + "/models", list_models(base))
+                app.router.add_get(prefix + "/models", models_route(base))
+                # A model id may hold a slash (``openai/gpt-4o`` at a gateway).
+                app.router.add_get(prefix + "/models/{model:.+}", models_route(base))
     # [\s\S]: any character, a newline included (a percent-encoded %0A decodes to one).
     app.router.add_route("*", r"/{tail:[\s\S]*}", not_found)
     return app
@@ -197,31 +201,38 @@ def _request_log(log_format: str | None) -> RequestLog | None:
     return RequestLog(log_format) if log_format in ("text", "json") else None
 
 
-def list_models(base: str):
-    async def handle_list_models(request: web.Request) -> web.Response:
+def models_route(base: str):
+    """``GET .../models``, the profile's models, and ``GET .../models/{model}``, one of them
+    (any model, unless the profile refuses models it does not list: then 404
+    ``model_not_found``), as OpenAI's model objects."""
+
+    async def handle_models(request: web.Request) -> web.Response:
         state = request.app[STATE]
         profile = state.profiles.default
         request_id = state.ids.request()
+        wanted = request.match_info.get("model")
         try:
             incoming = Incoming.of(request)
             profile = route_profile(state, incoming, base)
             authenticate(state, incoming, profile)
+            if wanted is None:
+                body = {"object": "list", "data": [_model(profile, m) for m in profile.models]}
+            else:
+                if profile.reject_unknown_models:
+                    check_model({"model": wanted}, profile)
+                body = _model(profile, wanted)
         except Exception as exc:
             return error_answer(as_api_error(exc, request.path), profile, request_id).response()
-        owner = profile.name if profile.name != "openai" else "system"
         return json_response(
-            {
-                "object": "list",
-                "data": [
-                    {"id": model, "object": "model", "created": 1700000000, "owned_by": owner}
-                    for model in profile.models
-                ],
-            },
-            headers=profile.answer_headers({}, request_id),
-            style=profile.body_format,
+            body, headers=profile.answer_headers({}, request_id), style=profile.body_format
         )
 
-    return handle_list_models
+    return handle_models
+
+
+def _model(profile: Profile, model: str) -> dict[str, Any]:
+    owner = profile.name if profile.name != "openai" else "system"
+    return {"id": model, "object": "model", "created": 1700000000, "owned_by": owner}
 
 
 async def not_found(request: web.Request) -> web.Response:
