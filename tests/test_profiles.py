@@ -930,3 +930,17 @@ def test_a_reasoning_model_refuses_sampling_settings(client_for, extra, param, c
     assert caught.value.body["message"] == message
     post(client_for(), with_(OPENAI_BASIC, model="o3", temperature=1, top_p=1.0))
     post(client_for(), with_(OPENAI_BASIC, model="gpt-4o", temperature=0.7, max_tokens=32))
+
+
+def test_a_reasoning_model_refuses_logprobs(client_for):
+    """A 403 in the live API's words (an o4-mini answer quoted in confident-ai/deepeval#2184);
+    ``logprobs: false`` passes."""
+    with pytest.raises(openai.PermissionDeniedError) as caught:
+        post(client_for(), with_(OPENAI_BASIC, model="o4-mini", logprobs=True, top_logprobs=2))
+    assert caught.value.body == {
+        "message": "You are not allowed to request logprobs from this model",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
+    post(client_for(), with_(OPENAI_BASIC, model="o4-mini", logprobs=False))

@@ -7,7 +7,9 @@ each API's words as OpenAI's users quote them:
 - chat completions: ``Unsupported value: 'temperature' does not support 0.7 with this model.
   Only the default (1) value is supported.`` (code ``unsupported_value``; ``top_p`` alike), and
   ``Unsupported parameter: 'max_tokens' is not supported with this model. Use
-  'max_completion_tokens' instead.`` (code ``unsupported_parameter``);
+  'max_completion_tokens' instead.`` (code ``unsupported_parameter``); ``logprobs`` asked for is
+  a 403, ``You are not allowed to request logprobs from this model`` (code null: an o4-mini
+  answer quoted in confident-ai/deepeval#2184, 2025);
 - Responses: ``Unsupported parameter: 'temperature' is not supported with this model.`` (code
   null: vercel/ai's recorded answer ``reasoning-model-temperature-error.json``), and for a model
   the profile lists that does not reason, ``Unsupported parameter: 'reasoning.effort' is not
@@ -48,6 +50,14 @@ def check_chat(body: dict[str, Any], profile: Profile) -> None:
             f"default ({default}) value is supported.",
             param=name,
             code="unsupported_value",
+        )
+    if body.get("logprobs"):
+        raise ApiError(
+            "403",
+            status=403,
+            message="You are not allowed to request logprobs from this model",
+            type="invalid_request_error",
+            code=None,
         )
 
 
