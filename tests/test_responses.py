@@ -259,6 +259,32 @@ def test_input_tokens_are_counted_as_a_response_counts_them(client):
     )
 
 
+def test_a_background_stream_is_resumed_where_it_broke_off(client):
+    """``responses.retrieve(id, stream=True, starting_after=N)`` and the SDK's
+    ``responses.stream(response_id=...)``: a background response's events again, as its
+    creation streamed them, after the one numbered N; a response not made in the background
+    cannot be (404, as the live API answers)."""
+    with client.responses.create(
+        model=MODEL, input="What is the weather?", background=True, stream=True
+    ) as created:
+        first = [event.model_dump(exclude={"obfuscation"}) for event in created]
+    answered = first[-1]["response"]
+    again = client.responses.retrieve(answered["id"], stream=True)
+    assert [event.model_dump(exclude={"obfuscation"}) for event in again] == first
+    resumed = list(client.responses.retrieve(answered["id"], stream=True, starting_after=2))
+    assert [event.sequence_number for event in resumed] == list(range(3, len(first)))
+    with client.responses.stream(response_id=answered["id"]) as stream:
+        assert (
+            stream.get_final_response().output_text == answered["output"][0]["content"][0]["text"]
+        )
+    foreground = client.responses.create(model=MODEL, input="x")
+    with pytest.raises(openai.NotFoundError):
+        list(client.responses.retrieve(foreground.id, stream=True))
+    for bad in ({"stream": "yes"}, {"stream": "true", "starting_after": "x"}):
+        with pytest.raises(openai.BadRequestError):
+            client.responses.retrieve(answered["id"], extra_query=bad)
+
+
 def test_only_a_background_response_is_cancelled(tenant, client):
     """``responses.cancel``: a background response (done at once here) comes back as it is;
     another is refused (OpenAI's reference: only background responses can be cancelled)."""

@@ -119,6 +119,9 @@ class ReplySpec:
         )
 
 
+DEFAULT_REPLY = ReplySpec()  # the fallback's: its answer, at once
+
+
 def _answer(data: dict[str, Any], verbatim: bool) -> AnswerSpec:
     def template(value: Any) -> Template | None:
         return None if value is None else Template(str(value), verbatim)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..engine.matching import format_near_misses
-from ..engine.reply_specs import ReplySpec
+from ..engine.reply_specs import DEFAULT_REPLY, ReplySpec
 from ..engine.request_view import RequestView
 from ..errors import ApiError
 from ..redaction import shown_key
@@ -56,7 +56,6 @@ if TYPE_CHECKING:
     from .apis.api import Api
 
 
-DEFAULT_REPLY = ReplySpec()
 MAX_NAMED_MODEL = 256
 FALLBACK_WARNING_HEADER = "x-mock-fallback-warning"
 
@@ -89,29 +88,31 @@ def api_route(api: Api, base: str):
 
 
 def api_read_route(
-    api: Api, base: str, handle: Callable[[Exchange, web.Request], Answer]
+    api: Api, base: str, handle: Callable[[Exchange, web.Request], Outcome]
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """aiohttp's handler for one of ``api``'s other routes (``Api.reads``): routed, its key
     checked, its body (a ``POST``'s) read into ``exchange.raw`` as an API request's is,
-    answered by ``handle`` through the guard, journaled."""
+    answered by ``handle`` through the guard (a whole answer, or a stream), journaled."""
 
     async def handle_api_read(request: web.Request) -> web.StreamResponse:
         exchange = open_exchange(request.app[STATE], Incoming.of(request), api)
-        answer = admit(exchange, base)
-        if answer is None:
+        outcome = admit(exchange, base)
+        if outcome is None:
             settings = exchange.state.settings
             try:
                 if request.method == "POST":
                     exchange.raw = await read_body(
                         request, settings.max_body_bytes, settings.body_timeout
                     )
-                answer = handle(exchange, request)
+                outcome = handle(exchange, request)
             except (ClientGone, ConnectionError):
                 return finish(exchange, gone(exchange))
             except Exception as exc:
-                answer = guard(exchange, exc)
-            exchange.status = answer.status
-        return finish(exchange, answer.response())
+                outcome = guard(exchange, exc)
+        if isinstance(outcome, Answer):
+            exchange.status = outcome.status
+            return finish(exchange, outcome.response())
+        return finish(exchange, await run_later(exchange, outcome, request))
 
     return handle_api_read
 

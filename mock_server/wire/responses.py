@@ -138,31 +138,26 @@ class ResponseObject:
     def body(
         self, status: str | None = None, error: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        """The response object; ``status``: as it stands before it is done (``in_progress``,
-        or ``failed`` on ``error``: no output or usage), when it reports the tier asked for
-        (``auto`` unless the request names one) rather than the tier that served it."""
+        """The response object; ``status``: as it stands before it is done (``unfinished``)."""
         request = self.request
-        done = status is None
         reasoning = request.get("reasoning") or {}
         text = request.get("text") or {}
-        return {
+        done = {
             "id": self.id,
             "object": "response",
             "created_at": self.created,
-            "status": status or self.status,
+            "status": self.status,
             "background": bool(request.get("background")),
-            "completed_at": self.created if done else None,
-            "error": error,
+            "completed_at": self.created,
+            "error": None,
             "frequency_penalty": 0.0,
-            "incomplete_details": (
-                {"reason": "max_output_tokens"} if done and self.incomplete else None
-            ),
+            "incomplete_details": {"reason": "max_output_tokens"} if self.incomplete else None,
             "instructions": request.get("instructions"),
             "max_output_tokens": request.get("max_output_tokens"),
             "max_tool_calls": request.get("max_tool_calls"),
             "model": self.model,
             "moderation": None,
-            "output": self.output if done else [],
+            "output": self.output,
             "parallel_tool_calls": _or(request.get("parallel_tool_calls"), True),
             "presence_penalty": 0.0,
             "previous_response_id": request.get("previous_response_id"),
@@ -170,7 +165,7 @@ class ResponseObject:
             "prompt_cache_retention": request.get("prompt_cache_retention"),
             "reasoning": {"effort": self.effort, "summary": reasoning.get("summary")},
             "safety_identifier": request.get("safety_identifier"),
-            "service_tier": served_tier(request) if done else request.get("service_tier") or "auto",
+            "service_tier": served_tier(request),
             "store": _or(request.get("store"), True),
             "temperature": _or(request.get("temperature"), 1.0),
             "text": {
@@ -182,10 +177,50 @@ class ResponseObject:
             "top_logprobs": _or(request.get("top_logprobs"), 0),
             "top_p": _or(request.get("top_p"), 1.0),
             "truncation": _or(request.get("truncation"), "disabled"),
-            "usage": self._usage if done else None,
+            "usage": self._usage,
             "user": request.get("user"),
             "metadata": request.get("metadata") or {},
         }
+        if status is None:
+            return done
+        return unfinished(done, status, error, request.get("service_tier") or "auto")
+
+
+def unfinished(
+    done: dict[str, Any], status: str, error: dict[str, Any] | None = None, tier: str = "auto"
+) -> dict[str, Any]:
+    """A response object (``done``) as it stands before it is done: ``status`` ``in_progress``,
+    or ``failed`` on ``error``; no output, usage or completion; the service ``tier`` the
+    request asked for (``auto`` unless it names one) rather than the tier that served it."""
+    return {
+        **done,
+        "status": status,
+        "completed_at": None,
+        "error": error,
+        "incomplete_details": None,
+        "output": [],
+        "service_tier": tier,
+        "usage": None,
+    }
+
+
+class Restreamed:
+    """A stored response object streamed again (``GET .../responses/{id}?stream=true``): the
+    events its creation streamed (``render_events``), from the object and the ``tier`` its
+    request asked for."""
+
+    def __init__(self, response: dict[str, Any], tier: str) -> None:
+        self.response = response
+        self.tier = tier
+        self.output: list[dict[str, Any]] = response["output"]
+        self.incomplete = response["status"] == "incomplete"
+
+    def body(
+        self, status: str | None = None, error: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        if status is None:
+            return self.response
+        return unfinished(self.response, status, error, self.tier)
 
 
 def sealed_reasoning(item_id: str) -> str:
@@ -252,7 +287,7 @@ def error_event(error_body: dict[str, Any] | None, sent: int) -> bytes:
     return b"event: error\ndata: " + dumps(data) + b"\n\n"
 
 
-def stream_wire(response: ResponseObject) -> StreamWire:
+def stream_wire(response: ResponseObject | Restreamed) -> StreamWire:
     """How ``response``'s stream ends (its last event: no ``[DONE]``) and breaks: after an
     ``error`` event comes ``response.failed``, the response failed on that error's code and
     message, as the live API sends them (vercel/ai's recorded stream
@@ -286,7 +321,9 @@ class _Events:
         self.out.append((b"event: " + kind.encode() + b"\ndata: " + encoded + b"\n\n", text))
 
 
-def render_events(response: ResponseObject, shape: StreamShape, padded: bool) -> list[Event]:
+def render_events(
+    response: ResponseObject | Restreamed, shape: StreamShape, padded: bool
+) -> list[Event]:
     """The event stream of ``response``, its texts cut by ``shape``."""
     events = _Events(padded)
     events.add("response.created", {"response": response.body("in_progress")})

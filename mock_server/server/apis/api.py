@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ...engine.request_view import RequestView
     from ...providers import Profile
     from ...reply import Message
-    from ...wire.answer import Answer, Outcome, Written
+    from ...wire.answer import Outcome, Written
     from ...wire.faults import Fault
     from ..exchange import Exchange
 
@@ -72,7 +72,7 @@ class Api:
         content_type = exchange.incoming.headers.get("Content-Type")
         return parse_body(raw, readable(content_type) if content_type else None)
 
-    def reads(self) -> list[tuple[str, str, Callable[[Exchange, web.Request], Answer]]]:
+    def reads(self) -> list[tuple[str, str, Callable[[Exchange, web.Request], Outcome]]]:
         """The API's other routes: ``(method, path under its own, handler)``, each answered
         at once from the tenant's state (``GET .../responses/{id}``); none by default."""
         return []

@@ -31,18 +31,19 @@ from ...checks import reasoning
 from ...checks.request import check_model
 from ...checks.responses import check_assistant_parts, check_responses, counted_request
 from ...engine.fallback import fallback_message
-from ...engine.reply_specs import ReplySpec
+from ...engine.reply_specs import DEFAULT_REPLY, ReplySpec
 from ...engine.request_view import RequestView
 from ...errors import ApiError
 from ...jsonio import dumps, loads
 from ...messages import content_text
 from ...reply import Message
 from ...tokens import cut_to, prompt_tokens
-from ...wire.answer import Answer
+from ...wire.answer import Answer, Outcome
 from ...wire.faults import Fault
 from ...wire.responses import (
     DEFAULT_EFFORT,
     ResponseObject,
+    Restreamed,
     output_items,
     render_events,
     stream_wire,
@@ -78,10 +79,12 @@ class Conversation:
 
 @dataclass(frozen=True, slots=True)
 class Stored:
-    """A stored response: the object as answered, and its input items."""
+    """A stored response: the object as answered, its input items, and the service tier its
+    request asked for (which its stream, streamed again, reports until it is done)."""
 
     response: dict[str, Any]
     inputs: list[dict[str, Any]]
+    tier: str = "auto"
 
 
 class Responses(Api):
@@ -89,7 +92,7 @@ class Responses(Api):
     path = "/responses"
     needs_schema = True
 
-    def reads(self) -> list[tuple[str, str, Callable[[Exchange, web.Request], Answer]]]:
+    def reads(self) -> list[tuple[str, str, Callable[[Exchange, web.Request], Outcome]]]:
         return [
             ("GET", "/{id}", _retrieve),
             ("DELETE", "/{id}", _delete),
@@ -213,7 +216,9 @@ def _store(
     each item of the conversation (the items of a continued response are shared, not copied,
     but each stored response lists them all)."""
     size = _held(answer) + _held(exchange.raw or b"") + REFERENCE_BYTES * len(inputs)
-    exchange.tenant.store.put((Responses.name, response["id"]), Stored(response, inputs), size)
+    tier = exchange.body.get("service_tier")
+    stored = Stored(response, inputs, tier if isinstance(tier, str) else "auto")
+    exchange.tenant.store.put((Responses.name, response["id"]), stored, size)
 
 
 def _held(data: bytes) -> int:
@@ -452,19 +457,43 @@ def _stored(exchange: Exchange, request: web.Request) -> tuple[str, Stored]:
     wanted = request.match_info["id"]
     stored = exchange.tenant.store.get((Responses.name, wanted))
     if stored is None:
-        raise ApiError(
-            "404",
-            message=f"Response with id '{wanted}' not found.",
-            type="invalid_request_error",
-            param=None,
-            code=None,
-        )
+        raise _not_found(wanted)
     return wanted, stored
 
 
-def _retrieve(exchange: Exchange, request: web.Request) -> Answer:
-    _, stored = _stored(exchange, request)
-    return _json(exchange, stored.response)
+def _not_found(wanted: str) -> ApiError:
+    return ApiError(
+        "404",
+        message=f"Response with id '{wanted}' not found.",
+        type="invalid_request_error",
+        param=None,
+        code=None,
+    )
+
+
+def _retrieve(exchange: Exchange, request: web.Request) -> Outcome:
+    """A stored response, as it was answered; with ``stream=true``, a background response's
+    events, as its creation streamed them, after the event numbered ``starting_after`` (how a
+    client resumes a stream it lost). A response not made in the background cannot be
+    streamed again: the live API answers 404, as for an unknown id (a user's report on the
+    OpenAI community forum, "Responses API - reconnect to a streaming response", 2025)."""
+    wanted, stored = _stored(exchange, request)
+    query = request.query
+    streamed = query.get("stream", "false")
+    if streamed not in ("true", "false"):
+        raise _bad_query("stream", streamed, "Supported values are: 'true' and 'false'.")
+    if streamed == "false":
+        return _json(exchange, stored.response)
+    if not stored.response.get("background"):
+        raise _not_found(wanted)
+    after = query.get("starting_after", "-1")
+    if not after.lstrip("-").isdigit() or int(after) < -1:
+        raise _bad_query("starting_after", after, "Must be a non-negative integer.")
+    restreamed = Restreamed(stored.response, stored.tier)
+    events = render_events(restreamed, DEFAULT_REPLY.stream, padded=True)[int(after) + 1 :]
+    headers = answer_headers(exchange.profile, {}, exchange.request_id, exchange.started)
+    wire = stream_wire(restreamed)
+    return RESPONSES.stream(exchange, events, wire, DEFAULT_REPLY, headers, None)
 
 
 def _delete(exchange: Exchange, request: web.Request) -> Answer:
