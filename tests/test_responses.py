@@ -285,6 +285,25 @@ def test_a_background_stream_is_resumed_where_it_broke_off(client):
             client.responses.retrieve(answered["id"], extra_query=bad)
 
 
+def test_an_unmatched_request_is_explained_as_scenarios_saw_it(tenant, client):
+    """The near-miss report of a request the fallback answered gives what the scenarios saw:
+    the conversation put together (its last user message, tools, last role), not the body's
+    own fields, which a chat-completions condition would find empty."""
+    tenant.add(
+        {
+            "name": "w",
+            "match": {"last_user_message": "Oslo", "tools": ["get_weather"], "turn": 3},
+            "reply": {"content": "x"},
+        }
+    )
+    client.responses.create(model=MODEL, input="Weather in Oslo?", tools=[WEATHER])
+    (entry,) = tenant.requests(unmatched="true")
+    miss = entry["near_miss"][0]
+    assert miss["scenario"] == "w"
+    assert [condition["condition"] for condition in miss["conditions"]] == ["turn"]
+    assert miss["conditions"][0]["actual"] == "1"
+
+
 def test_only_a_background_response_is_cancelled(tenant, client):
     """``responses.cancel``: a background response (done at once here) comes back as it is;
     another is refused (OpenAI's reference: only background responses can be cancelled)."""

@@ -277,9 +277,10 @@ def answer(exchange: Exchange) -> Outcome:
         exchange.placeholder = exchange.api.needs_scenario
         strict = exchange.tenant.strict
         strict = strict if strict is not None else state.settings.strict
-        if strict and exchange.placeholder:
+        if exchange.placeholder and (strict or not exchange.api.viewed_as_sent):
             misses = state.engine.near_misses(view, exchange.tenant.scenarios)
             exchange.near_miss = [m.as_dict() for m in misses]
+        if strict and exchange.placeholder:
             raise ApiError(
                 "404",
                 message="No scenario matched this request (strict mode).\n"

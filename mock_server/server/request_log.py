@@ -39,6 +39,8 @@ def outcome(exchange: Exchange) -> str:
         return "relayed from the upstream, not recorded"
     if exchange.fault:
         return f"fault: {exchange.fault}"
+    if exchange.status == 200 and exchange.written is not None:
+        return "fallback"
     if exchange.near_miss is not None:
         if not exchange.near_miss:
             return "no match (no scenario loaded)"
@@ -46,8 +48,6 @@ def outcome(exchange: Exchange) -> str:
         return f"no match (closest: {closest['scenario']}: {closest['failed'][0]})"
     if exchange.status == 0:
         return "client hung up"
-    if exchange.status == 200 and exchange.written is not None:
-        return "fallback"
     return f"error: {exchange.error_code or exchange.status}"
 
 

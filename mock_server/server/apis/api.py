@@ -59,6 +59,10 @@ class Api:
     # Whether a request no scenario answers gets a placeholder reply (it is then unmatched, and
     # strict mode refuses it), rather than the API's own answer (embeddings' vectors).
     needs_scenario: ClassVar[bool] = True
+    # Whether scenarios see the request body as sent, so that an unmatched request's near-miss
+    # report can be worked out from its journal entry when it is read; an API that shows them
+    # something else (Responses: the conversation put together as chat) reports it at once.
+    viewed_as_sent: ClassVar[bool] = True
 
     def unusable(self, profile: Profile) -> str | None:
         """Why ``profile``, which names this API, cannot serve it (its data lacks what the

@@ -91,6 +91,7 @@ class Responses(Api):
     name = "responses"
     path = "/responses"
     needs_schema = True
+    viewed_as_sent = False  # scenarios see the conversation put together, as chat
 
     def reads(self) -> list[tuple[str, str, Callable[[Exchange, web.Request], Outcome]]]:
         return [
