@@ -230,6 +230,10 @@ def test_raw_sse_framing_and_the_full_event_order(tenant, summarised):
         "completed",
     ]  # fmt: skip
     assert all("obfuscation" in e for e in events if e["type"].endswith(".delta"))
+    (arguments_done,) = [e for e in events if e["type"] == "response.function_call_arguments.done"]
+    assert list(arguments_done) == [
+        "type", "sequence_number", "item_id", "name", "output_index", "arguments",
+    ]  # fmt: skip
     assert (
         events[0]["response"]["status"] == "in_progress" and events[0]["response"]["output"] == []
     )

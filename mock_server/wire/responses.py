@@ -341,8 +341,11 @@ def render_events(
                 events.add(
                     "response.function_call_arguments.delta", {**where, "delta": piece}, piece, True
                 )
+            # With the function's name, as the API reference's schema requires (openai-openapi,
+            # ``ResponseFunctionCallArgumentsDoneEvent``).
+            named = {"item_id": item["id"], "name": item["name"], "output_index": index}
             events.add(
-                "response.function_call_arguments.done", {**where, "arguments": item["arguments"]}
+                "response.function_call_arguments.done", {**named, "arguments": item["arguments"]}
             )
         else:  # reasoning
             events.add(
