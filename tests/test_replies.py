@@ -64,12 +64,14 @@ def test_template_reads_tool_call_arguments_and_results(tenant):
         },
         {"role": "tool", "tool_call_id": "c1", "content": "-3C"},
     ]
+    content = (
+        "{{ tool_calls[0].arguments.location }}: {{ tool_results | last }}"
+        " [{{ tool_results | join(' | ') }}] {{ request['nothing|here'] | default(\"a|b\") }}"
+    )  # a '|' inside quotes is not a filter's
     body = reply_to(
-        tenant,
-        {"content": "{{ tool_calls[0].arguments.location }}: {{ tool_results | last }}"},
-        {**BODY, "messages": messages, "tools": [WEATHER]},
+        tenant, {"content": content}, {**BODY, "messages": messages, "tools": [WEATHER]}
     )
-    assert body["choices"][0]["message"]["content"] == "Oslo: -3C"
+    assert body["choices"][0]["message"]["content"] == "Oslo: -3C [-3C] a|b"
 
 
 @pytest.mark.parametrize(
@@ -87,6 +89,13 @@ def test_sandbox_escapes_are_refused_at_load(tenant, template):
     response = tenant.admin("POST", "/scenarios", {"name": "evil", "reply": {"content": template}})
     assert response.status == 400
     assert "bad template" in response.json()["error"]["message"]
+
+
+def test_a_quote_left_open_is_refused_at_load(tenant):
+    reply = {"content": "{{ model | default('open) }}"}
+    response = tenant.admin("POST", "/scenarios", {"name": "open", "reply": reply})
+    assert response.status == 400
+    assert "a quote is not closed" in response.json()["error"]["message"]
 
 
 def test_missing_template_values_render_empty(tenant):

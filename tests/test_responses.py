@@ -308,6 +308,19 @@ def test_an_unmatched_request_is_explained_as_scenarios_saw_it(tenant, client):
     assert miss["conditions"][0]["actual"] == "1"
 
 
+def test_a_template_reads_the_body_as_sent(tenant, client):
+    """``request`` in a reply template is the Responses body as sent (its ``input``,
+    ``metadata`` ...); the other variables read the conversation as scenarios see it."""
+    content = (
+        "{{ request.metadata.k }} {{ request.instructions }} {{ last_user_message }} {{ turn }}"
+    )
+    tenant.add({"name": "echo", "reply": {"content": content}})
+    answered = client.responses.create(
+        model=MODEL, input="Hello there", instructions="Be brief.", metadata={"k": "v"}
+    )
+    assert answered.output_text == "v Be brief. Hello there 1"
+
+
 def test_only_a_background_response_is_cancelled(tenant, client):
     """``responses.cancel``: a background response (done at once here) comes back as it is;
     another is refused (OpenAI's reference: only background responses can be cancelled)."""

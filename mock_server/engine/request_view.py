@@ -26,11 +26,14 @@ class RequestView:
         headers: Mapping[str, str] | None = None,
         profile: str = "",
         api: str = "chat_completions",
+        sent: dict[str, Any] | None = None,
     ) -> None:
         self.body = body
         self.headers = headers or {}
         self.profile = profile
         self.api = api
+        # The body as sent, when ``body`` shows it as something else (a Responses request).
+        self.sent = body if sent is None else sent
 
     @lazy
     def messages(self) -> list[dict[str, Any]]:
@@ -122,7 +125,7 @@ class RequestView:
                     )
                 break
         return {
-            "request": self.body,
+            "request": self.sent,
             "last_user_message": self.last_user_message,
             "model": self.model,
             "turn": self.turn,

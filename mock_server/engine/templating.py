@@ -27,6 +27,9 @@ VARIABLES = ("request", "last_user_message", "model", "turn", "tool_calls", "too
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
 _PATH_STEP = re.compile(r"\.([A-Za-z0-9_-]+)|\[(-?\d+)\]|\[(['\"])(.*?)\3\]")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# One part of an expression between the '|' that separate its filters: a quoted argument may
+# hold a '|' (``join(' | ')``).
+_PIPE_PART = re.compile(r"""(?:'[^']*'|"[^"]*"|[^|'"])*""")
 _FILTER = re.compile(r"([A-Za-z_]+)\s*(?:\(\s*(?:'([^']*)'|\"([^\"]*)\"|(-?\d+))\s*\))?\s*$")
 
 
@@ -146,8 +149,22 @@ class Template:
         return f"Template({self.source!r})"
 
 
+def _pipe_parts(expression: str) -> list[str]:
+    """``expression`` cut at each '|' outside quotes, each part stripped."""
+    parts, position = [], 0
+    while True:
+        part = _PIPE_PART.match(expression, position)
+        assert part is not None  # the pattern matches the empty string
+        parts.append(part.group(0).strip())
+        if part.end() == len(expression):
+            return parts
+        if expression[part.end()] != "|":
+            raise TemplateError(f"{{{{ {expression} }}}}: a quote is not closed")
+        position = part.end() + 1
+
+
 def _compile_expression(expression: str) -> _Lookup:
-    path, *filter_texts = [part.strip() for part in expression.split("|")]
+    path, *filter_texts = _pipe_parts(expression)
     name = _NAME.match(path)
     if not name:
         raise TemplateError(f"{{{{ {expression} }}}}: expected a variable name")

@@ -116,7 +116,8 @@ class Responses(Api):
 
     def view(self, exchange: Exchange) -> RequestView:
         chat = exchange.checked.chat
-        return RequestView(chat, exchange.incoming.headers, exchange.profile.name, self.name)
+        incoming = exchange.incoming
+        return RequestView(chat, incoming.headers, exchange.profile.name, self.name, exchange.body)
 
     def cost(self, exchange: Exchange) -> Cost:
         body = exchange.body
