@@ -265,10 +265,25 @@ async def test_time_to_first_chunk_and_interval(tenant):
     arrivals = await _arrivals(
         tenant.url() + "/chat/completions", {"model": "gpt-4o", "messages": ASK, "stream": True}
     )
-    assert 0.24 <= arrivals[0] < 0.6
+    # The role comes with the first word, after the first-token delay; the finish with the last.
+    assert 0.24 <= arrivals[0] < 0.6 and arrivals[1] - arrivals[0] < 0.045
     gaps = [b - a for a, b in itertools.pairwise(arrivals[1:-1])]
     assert 0.045 <= statistics.median(gaps) <= 0.12
-    assert arrivals[-1] >= 0.25 + 0.06 * 6 - 0.02
+    assert arrivals[-1] >= 0.25 + 0.06 * 5 - 0.02
+
+
+@pytest.mark.asyncio
+async def test_a_response_stream_opens_at_once_and_its_first_word_comes_after_the_delay(tenant):
+    """The Responses API's ``created`` and ``in_progress`` go out as the request is taken;
+    the output begins after the first-token delay, each word an interval after the last."""
+    reply = {"content": "one two three", "latency": {"ttft_ms": 400, "chunk_interval_ms": 60}}
+    tenant.add({"name": "paced", "priority": 10, "reply": reply})
+    arrivals = await _arrivals(
+        tenant.url() + "/responses", {"model": "gpt-4o", "input": "hi", "stream": True}
+    )
+    _, in_progress, item_added, part_added, first_word = arrivals[:5]
+    assert in_progress < 0.3 and 0.39 <= item_added <= part_added <= first_word < 0.8
+    assert arrivals[-1] - first_word >= 0.06 * 2 - 0.02
 
 
 @pytest.mark.asyncio

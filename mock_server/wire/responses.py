@@ -321,6 +321,11 @@ class _Events:
         self.out.append((b"event: " + kind.encode() + b"\ndata: " + encoded + b"\n\n", text))
 
 
+# The events a stream opens with, sent as soon as the request is taken, before the first token:
+# ``response.created`` and ``response.in_progress`` (``render_events``).
+OPENING_EVENTS = 2
+
+
 def render_events(
     response: ResponseObject | Restreamed, shape: StreamShape, padded: bool
 ) -> list[Event]:

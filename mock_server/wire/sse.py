@@ -65,6 +65,7 @@ async def send_stream(
     headers: dict[str, str] | None = None,
     pacer: Pacer | None = None,
     timeline: list[float] | None = None,
+    opening: int = 0,
 ) -> web.StreamResponse:
     """Send ``events`` on their schedule, injecting ``fault`` after its ``after_chunks``;
     ``timeline``, when given, receives when each event was due (ms after the headers).
@@ -78,12 +79,15 @@ async def send_stream(
     try:
         await response.prepare(request)
         started = loop.time()
-        schedule = _schedule(started, events, latency, rng)
+        schedule = _schedule(started, events, latency, rng, opening)
         if timeline is not None:
             timeline.extend(round((due - started) * 1000, 2) for due in schedule[:upto])
-        if keepalive_interval and events:
-            await _keepalive_until(response, schedule[0], keepalive_interval)
         sent = 0
+        if keepalive_interval and opening < upto:  # the opening events first, then comments
+            if opening:
+                await response.write(b"".join(event[0] for event in events[:opening]))
+                sent = opening
+            await _keepalive_until(response, schedule[opening], keepalive_interval)
         while sent < upto:
             delay = schedule[sent] - loop.time()
             if delay > 0:
@@ -112,17 +116,23 @@ async def send_stream(
 
 
 def _schedule(
-    start: float, events: list[Event], latency: Latency, rng: random.Random
+    start: float, events: list[Event], latency: Latency, rng: random.Random, opening: int = 0
 ) -> list[float]:
-    """When each event is due, on the loop's clock: absolute times, so delays never add up."""
+    """When each event is due, on the loop's clock: absolute times, so delays never add up.
+    The first ``opening`` events (the Responses API's ``created`` and ``in_progress``) are due
+    at once; the first event that carries text, and any before it, after the first-token
+    delay; each later one that carries text an interval after the one before; an event
+    without text (a role, a finish, an item's end) with the text before it."""
     due = start + latency.ttft_ms / 1000
-    if not (latency.chunk_interval_ms or latency.tokens_per_second):
-        return [due] * len(events)  # all at once, after the first-token delay
-    times = []
-    for index, (_, piece) in enumerate(events):
-        if index:
-            jitter = 1.0 + rng.uniform(-latency.jitter, latency.jitter) if latency.jitter else 1.0
-            due += latency.interval(piece) * jitter
+    paced = latency.chunk_interval_ms or latency.tokens_per_second
+    times = [start] * min(opening, len(events))
+    texts = 0
+    for _, piece in events[len(times) :]:
+        if piece and paced:
+            if texts:
+                jitter = 1.0 + rng.uniform(-latency.jitter, latency.jitter) if latency.jitter else 1
+                due += latency.interval(piece) * jitter
+            texts += 1
         times.append(due)
     return times
 

@@ -63,6 +63,8 @@ class Api:
     # report can be worked out from its journal entry when it is read; an API that shows them
     # something else (Responses: the conversation put together as chat) reports it at once.
     viewed_as_sent: ClassVar[bool] = True
+    # How many events a stream sends as soon as it starts, before the first-token delay.
+    opening_events: ClassVar[int] = 0
 
     def unusable(self, profile: Profile) -> str | None:
         """Why ``profile``, which names this API, cannot serve it (its data lacks what the
@@ -155,6 +157,7 @@ class Api:
                 headers=headers,
                 pacer=state.pacer,
                 timeline=exchange.chunk_ms,
+                opening=self.opening_events,
             ),
             at_once,
         )

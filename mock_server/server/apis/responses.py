@@ -42,6 +42,7 @@ from ...wire.answer import Answer, Outcome
 from ...wire.faults import Fault
 from ...wire.responses import (
     DEFAULT_EFFORT,
+    OPENING_EVENTS,
     ResponseObject,
     Restreamed,
     output_items,
@@ -92,6 +93,7 @@ class Responses(Api):
     path = "/responses"
     needs_schema = True
     viewed_as_sent = False  # scenarios see the conversation put together, as chat
+    opening_events = OPENING_EVENTS
 
     def reads(self) -> list[tuple[str, str, Callable[[Exchange, web.Request], Outcome]]]:
         return [
