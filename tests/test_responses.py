@@ -8,7 +8,8 @@ import time
 
 import openai
 import pytest
-from conftest import auth_headers, post_json, raw_request
+import yaml
+from conftest import TenantHandle, auth_headers, post_json, raw_request
 from openai.types.responses import Response, ResponseItemList
 from pydantic import BaseModel
 
@@ -126,6 +127,40 @@ def test_a_function_call_then_its_output_keyed_on_call_id(tenant, client, chaine
         second = client.responses.create(model=MODEL, input=replayed, tools=[WEATHER])
     assert second.output_text == "It is sunny in Paris."
     assert second.previous_response_id == (first.id if chained else None)
+
+
+def test_requests_saved_as_scenarios_answer_the_same_loop_again(tenant, client):
+    """``GET /__admin/requests/{id}/scenario`` (the inspector's "save as scenario") for each
+    turn of a tool loop chained by ``previous_response_id``: conditions on the conversation as
+    scenarios saw it and the answer given; loaded by a tenant in strict mode, they answer the
+    same loop with the same words."""
+    tenant.add(WEATHER_LOOP)
+    first = client.responses.create(model=MODEL, input="Weather in Paris?", tools=[WEATHER])
+    result = {"type": "function_call_output", "call_id": "call_w1", "output": "sunny, 24C"}
+    second = client.responses.create(
+        model=MODEL, previous_response_id=first.id, input=[result], tools=[WEATHER]
+    )
+    saved = []
+    for entry in tenant.requests():
+        (scenario,) = yaml.safe_load(
+            tenant.admin("GET", f"/requests/{entry['id']}/scenario").body.decode()
+        )["scenarios"]
+        saved.append(scenario)
+    assert saved[1]["match"]["tool_call_id"] == "call_w1"
+    assert saved[1]["reply"]["content"] == "It is sunny in Paris."
+    replayer = TenantHandle(tenant.server, tenant.name + "-again")
+    replayer.admin("POST", "/settings", {"strict": True})
+    replayer.add({"scenarios": saved})
+    with replayer.client() as again:
+        call = again.responses.create(model=MODEL, input="Weather in Paris?", tools=[WEATHER])
+        assert (call.output[0].call_id, call.output[0].arguments) == (
+            "call_w1",
+            first.output[0].arguments,
+        )
+        answered = again.responses.create(
+            model=MODEL, previous_response_id=call.id, input=[result], tools=[WEATHER]
+        )
+    assert answered.output_text == second.output_text
 
 
 def test_calls_and_outputs_are_paired_as_openai_pairs_them(tenant, client):

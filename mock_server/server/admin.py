@@ -17,15 +17,16 @@ from aiohttp import web
 from ..caches import SHARED
 from ..checks.verdicts import fast_verdicts
 from ..engine.loading import ScenarioProblems, check_profiles, parse_scenarios
-from ..engine.request_view import RequestView
 from ..engine.scenario import Scenario
 from ..engine.values import shown
 from ..errors import ConfigError
 from ..jsonio import loads
+from .apis.api import Api
 from .headers import raw
 from .journal import entry, entry_json
 from .render import as_api_error, json_response
 from .request_body import ClientGone, read_body
+from .routing import API_ROUTES
 from .scenario_export import scenario_yaml
 from .state import STATE, ServerState
 from .tenants import MAX_ADDED_SCENARIOS, Tenant
@@ -47,6 +48,11 @@ def _state(request: web.Request) -> ServerState:
 
 def _reply(request: web.Request, payload: Any, status: int = 200) -> web.Response:
     return json_response(payload, status, {"x-request-id": _state(request).ids.request()})
+
+
+def _apis(request: web.Request) -> dict[str, Api]:
+    """The APIs this server serves, by name."""
+    return {api.name: api for api, _ in request.app[API_ROUTES].values()}
 
 
 def _tenant(request: web.Request) -> Tenant:
@@ -184,8 +190,9 @@ def _explained(request: web.Request, entry: dict[str, Any]) -> dict[str, Any]:
     answered by the fallback do not pay for it when they are served)."""
     out = entry_json(entry)
     if entry["unmatched"] and out["near_miss"] is None and isinstance(out["body"], dict):
-        view = RequestView(out["body"], out["headers"], entry["profile"])
-        misses = _state(request).engine.near_misses(view, _tenant(request).scenarios)
+        tenant = _tenant(request)
+        view = _apis(request)[entry["api"]].journal_view(out, tenant)
+        misses = _state(request).engine.near_misses(view, tenant.scenarios)
         out["near_miss"] = [miss.as_dict() for miss in misses]
     return out
 
@@ -206,7 +213,10 @@ async def request_as_scenario(request: web.Request) -> web.Response:
     for values in _tenant(request).journal:
         found = entry(values)
         if found["id"] == wanted:
-            text = scenario_yaml(entry_json(found))
+            api = _apis(request)[found["api"]]
+            as_json = entry_json(found)
+            view = api.journal_view(as_json, _tenant(request))
+            text = scenario_yaml(as_json, view, api.needs_scenario)
             return web.Response(text=text, content_type="application/yaml")
     return _admin_error(request, 404, f"no request {wanted!r} in this journal", "not_found")
 

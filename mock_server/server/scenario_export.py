@@ -15,25 +15,23 @@ from ..yamlio import dump_yaml
 _SCRUBBER = Scrubber()
 
 
-def scenario_for(entry: dict[str, Any]) -> dict[str, Any]:
-    """A scenario matching ``entry``'s request as a recording would, answering with what the
-    server answered (its message, or its error). For another API than chat completions (whose
-    journal keeps the request as sent, not as scenarios see it): a scenario for its API and
-    model, answering its error, or as the server answers by itself."""
-    body = entry["body"] if isinstance(entry["body"], dict) else {}
-    api = entry.get("api", "chat_completions")
-    if api != "chat_completions":
+def scenario_for(entry: dict[str, Any], view: RequestView, scripted: bool = True) -> dict[str, Any]:
+    """A scenario matching ``entry``'s request as a recording would, from ``view``, the request
+    as scenarios saw it (``Api.journal_view``), answering with what the server answered (its
+    message, or its error). For an API whose answers no scenario scripts (not ``scripted``:
+    embeddings' vectors), a scenario for its API and model, answering its error, or as the
+    server answers by itself."""
+    if not scripted:
         failed = entry["status"] >= 400
-        name = f"{entry['profile']}-{api}-{entry['status'] if failed else 'ok'}"
+        name = f"{entry['profile']}-{view.api}-{entry['status'] if failed else 'ok'}"
         return {
             "name": name,
             "profile": entry["profile"],
-            "match": {"api": api, "model": str(body.get("model", ""))},
+            "match": {"api": view.api, "model": view.model},
             "reply": error_reply(entry["status"], entry.get("response"), {}, _SCRUBBER)
             if failed
             else {},
         }
-    view = RequestView(body, profile=entry["profile"])
     match = match_conditions(view, _SCRUBBER)
     response = entry.get("response")
     if entry["status"] >= 400:
@@ -50,5 +48,5 @@ def scenario_for(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def scenario_yaml(entry: dict[str, Any]) -> str:
-    return dump_yaml({"scenarios": [scenario_for(entry)]})
+def scenario_yaml(entry: dict[str, Any], view: RequestView, scripted: bool = True) -> str:
+    return dump_yaml({"scenarios": [scenario_for(entry, view, scripted)]})

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...checks.body import parse_body
+from ...engine.request_view import RequestView
 from ...errors import ApiError
 from ...wire.answer import Later, WholeStream
 from ...wire.sse import STREAM_HEADERS, Event, StreamWire, send_stream
@@ -25,12 +26,12 @@ if TYPE_CHECKING:
 
     from ...accounts.rules import Cost
     from ...engine.reply_specs import ReplySpec
-    from ...engine.request_view import RequestView
     from ...providers import Profile
     from ...reply import Message
     from ...wire.answer import Outcome, Written
     from ...wire.faults import Fault
     from ..exchange import Exchange
+    from ..tenants import Tenant
 
 
 @dataclass(slots=True)
@@ -91,6 +92,12 @@ class Api:
     def view(self, exchange: Exchange) -> RequestView:
         """What scenarios match the checked request on."""
         raise NotImplementedError
+
+    def journal_view(self, entry: dict[str, Any], tenant: Tenant) -> RequestView:
+        """What scenarios saw of a journal entry's request (``entry_json``), as far as it can
+        still be told: its body, by default (empty when it is not a JSON object)."""
+        body = entry["body"] if isinstance(entry["body"], dict) else {}
+        return RequestView(body, entry["headers"], entry["profile"], self.name)
 
     def cost(self, exchange: Exchange) -> Cost:
         """What the checked request may spend, for the account rules (asked only when one

@@ -54,6 +54,7 @@ from ..exchange import Exchange
 from ..headers import readable
 from ..render import answer_headers, json_answer
 from ..tenant_state import KeyedStore
+from ..tenants import Tenant
 from .api import Api, Encoded
 
 ID_PREFIXES = {
@@ -120,6 +121,21 @@ class Responses(Api):
         chat = exchange.checked.chat
         incoming = exchange.incoming
         return RequestView(chat, incoming.headers, exchange.profile.name, self.name, exchange.body)
+
+    def journal_view(self, entry: dict[str, Any], tenant: Tenant) -> RequestView:
+        """A journal entry's request as scenarios saw it: its whole conversation, from the
+        store, while its response is stored (a stored response keeps every input item of its
+        conversation), else its own input alone; a request refused before scenarios saw it,
+        as its body (which may not even be a request)."""
+        body, response = entry["body"], entry["response"]
+        if not (entry["matched"] or entry["unmatched"]):
+            return super().journal_view(entry, tenant)
+        stored = None
+        if isinstance(response, dict) and isinstance(response.get("id"), str):
+            stored = tenant.store.get((self.name, response["id"]))
+        items = stored.inputs if stored is not None else _given_items(body["input"])
+        chat = _chat_body(body, items)
+        return RequestView(chat, entry["headers"], entry["profile"], self.name, body)
 
     def cost(self, exchange: Exchange) -> Cost:
         body = exchange.body
@@ -278,6 +294,19 @@ def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
         seen.add(item["id"])
     _check_calls_answered(items)
     return Conversation(items, _chat_body(body, items))
+
+
+def _given_items(given: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A checked request's own input items (a text as a user message; a message sent without
+    its ``type`` with it); references to stored items, which only the store resolves, left
+    out."""
+    if isinstance(given, str):
+        return [{"type": "message", "role": "user", "content": given}]
+    return [
+        {"type": "message", **item} if "type" not in item else item
+        for item in given
+        if item.get("type") != "item_reference"
+    ]
 
 
 def _check_calls_answered(items: list[dict[str, Any]]) -> None:
