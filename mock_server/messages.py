@@ -44,6 +44,12 @@ def last_user_text(messages: Any) -> str:
     return ""
 
 
+def token_text(tokens: list[Any]) -> str:
+    """A token array as the text it is matched and embedded as: its numbers (no tokenizer's
+    vocabulary is at hand to read them as words)."""
+    return " ".join(map(str, tokens))
+
+
 def last_user_said(body: Any) -> str:
     """The last thing the user said in a request body of any API: chat's ``messages``, the
     Responses API's ``input`` (a string, or items, of which only messages speak), or the last
@@ -53,8 +59,14 @@ def last_user_said(body: Any) -> str:
     given = body.get("input")
     if isinstance(given, str):
         return given
-    if given and isinstance(given, list) and isinstance(given[-1], str):
-        return given[-1]
+    if given and isinstance(given, list):
+        last = given[-1]
+        if isinstance(last, str):
+            return last
+        if isinstance(last, int):  # one token array
+            return token_text(given)
+        if isinstance(last, list):  # token arrays
+            return token_text(last)
     if "messages" not in body and isinstance(given, list):
         spoken = (i for i in given if isinstance(i, dict) and i.get("type", "message") == "message")
         return last_user_text(list(spoken))

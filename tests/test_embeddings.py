@@ -63,6 +63,10 @@ def test_vectors_need_no_scenario_and_are_not_unmatched(tenant, client, strict):
     assert tenant.requests(unmatched="true") == []
     assert tenant.requests()[0]["last_user_message"] == "Settings"
     assert tenant.requests()[0]["unmatched"] is False
+    # A token array (LangChain's OpenAIEmbeddings sends them) as matching sees it: its numbers.
+    for given in ([[4438, 656], [358, 7738]], [358, 7738]):
+        client.embeddings.create(model=SMALL, input=given)
+        assert tenant.requests()[-1]["last_user_message"] == "358 7738"
 
 
 def test_the_wire_is_openais(server):

@@ -22,6 +22,7 @@ from ...accounts.rules import Cost
 from ...checks.embeddings import EmbeddingsRequest, check_embeddings
 from ...engine.reply_specs import ReplySpec
 from ...engine.request_view import RequestView
+from ...messages import token_text
 from ...reply import Message
 from ...wire.answer import Answer, Later
 from ...wire.embeddings import EmbeddingList
@@ -136,7 +137,7 @@ def _vectors(request: EmbeddingsRequest, fixed: tuple[tuple[float, ...], ...]) -
 
 def _text(item: str | list[int]) -> str:
     """An input as the text it is embedded and matched as (a token array: its numbers)."""
-    return item if isinstance(item, str) else " ".join(map(str, item))
+    return item if isinstance(item, str) else token_text(item)
 
 
 EMBEDDINGS = Embeddings()
