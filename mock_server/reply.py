@@ -8,7 +8,12 @@ account rules import no encoder, and no encoder the engine.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+MAX_WARNINGS = 5  # warnings a header carries; the rest are counted
+MAX_WARNING_CHARS = 300
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
 
 
 @dataclass
@@ -50,3 +55,16 @@ class Message:
 def _utf8_length(text: str) -> int:
     """``text``'s length in UTF-8 bytes (``isascii`` answers without reading an ASCII text)."""
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def for_header(warnings: list[str]) -> tuple[str, ...]:
+    """The first ``MAX_WARNINGS`` warnings as a header carries them: printable ASCII, each
+    cut to ``MAX_WARNING_CHARS``."""
+    kept = [_UNPRINTABLE.sub(_escaped, w)[:MAX_WARNING_CHARS] for w in warnings[:MAX_WARNINGS]]
+    if len(warnings) > MAX_WARNINGS:
+        kept.append(f"and {len(warnings) - MAX_WARNINGS} more")
+    return tuple(kept)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return ascii(match.group())[1:-1]

@@ -397,3 +397,81 @@ def test_function_names_as_the_live_api_bounds_them(tenant, name, message):
     else:
         assert response.status == 400
         assert response.json()["error"]["message"] == message
+
+
+STRICT_WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "strict": True,
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+            "additionalProperties": False,
+        },
+    },
+}
+CALLS = {"tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}]}
+TWO_CALLS = {"tool_calls": [CALLS["tool_calls"][0], {"name": "get_weather", "arguments": {"city": "Rome"}}]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("reply", "asked", "warning"),
+    [
+        (CALLS, {}, "the reply calls 'get_weather', which the request does not offer (none)"),
+        (
+            CALLS,
+            {"tools": [STRICT_WEATHER], "tool_choice": "none"},
+            "the reply calls a tool, but the request's tool_choice is 'none'",
+        ),
+        (
+            {"content": "Sunny."},
+            {"tools": [STRICT_WEATHER], "tool_choice": "required"},
+            "the reply calls no tool, but the request's tool_choice is 'required'",
+        ),
+        (
+            TWO_CALLS,
+            {"tools": [STRICT_WEATHER], "parallel_tool_calls": False},
+            "the reply makes 2 tool calls, but the request sets parallel_tool_calls to false",
+        ),
+        (
+            {"tool_calls": [{"name": "get_weather", "arguments": {"location": "Oslo"}}]},
+            {"tools": [STRICT_WEATHER]},
+            "the call to 'get_weather' breaks the schema at the root: 'city' is a required "
+            "property (strict: true)",
+        ),
+        (
+            {"content": "not json"},
+            {
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {
+                        "name": "a",
+                        "strict": True,
+                        "schema": STRICT_WEATHER["function"]["parameters"],
+                    },
+                }
+            },
+            "the content is not JSON (strict: true)",
+        ),
+    ],
+    ids=["not offered", "none", "required", "parallel", "strict arguments", "strict content"],
+)
+def test_a_reply_the_request_rules_out_goes_out_with_a_warning(tenant, reply, asked, warning):
+    """A scripted reply the live API could not give for this request is sent as scripted, and
+    said to be so: in a header, the journal and the request log."""
+    tenant.add({"name": "scripted", "priority": 10, "reply": reply})
+    for _ in range(2):  # the second time too (no kept body hides it)
+        response = tenant.post({**BODY, **asked})
+        assert response.status == 200, response.body
+        assert response.headers["x-mock-scenario-warning"] == warning
+    assert tenant.requests()[-1]["warnings"] == [warning]
+
+
+def test_a_reply_the_request_allows_has_no_warning(tenant):
+    tenant.add({"name": "scripted", "priority": 10, "reply": CALLS})
+    asked = {**BODY, "tools": [STRICT_WEATHER], "tool_choice": "required"}
+    response = tenant.post(asked)
+    assert "x-mock-scenario-warning" not in response.headers
+    assert tenant.requests()[-1]["warnings"] == []

@@ -163,6 +163,24 @@ def test_requests_saved_as_scenarios_answer_the_same_loop_again(tenant, client):
     assert answered.output_text == second.output_text
 
 
+def test_a_call_the_request_does_not_offer_is_said_to_be_so(tenant, client):
+    """A scripted call to a tool the request does not offer (an agent without tools, matched
+    by a broad scenario) goes out with a warning; one to a tool in a namespace does not."""
+    tenant.add({"name": "calls", "reply": {"tool_calls": [{"name": "lookup", "arguments": {}}]}})
+    bare = client.responses.with_raw_response.create(model=MODEL, input="Find Ada")
+    assert bare.headers["x-mock-scenario-warning"] == (
+        "the reply calls 'lookup', which the request does not offer (none)"
+    )
+    lookup = {"type": "function", "name": "lookup", "parameters": {"type": "object"}}
+    crm = {"type": "namespace", "name": "crm", "description": "Customers", "tools": [lookup]}
+    offered = client.responses.with_raw_response.create(model=MODEL, input="Find Ada", tools=[crm])
+    assert "x-mock-scenario-warning" not in offered.headers
+    assert [entry["warnings"] for entry in tenant.requests()] == [
+        ["the reply calls 'lookup', which the request does not offer (none)"],
+        [],
+    ]
+
+
 def test_calls_and_outputs_are_paired_as_openai_pairs_them(tenant, client):
     tenant.add(WEATHER_LOOP)
     orphan = {"type": "function_call_output", "call_id": "call_gone", "output": "sunny"}

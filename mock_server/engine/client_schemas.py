@@ -69,9 +69,9 @@ def checked(schema: Any) -> Any:
     return _rebuilt(schema, _integral_counts)
 
 
-def doubts(schema: Any, value: Any) -> list[str]:
-    """Why ``value`` may not satisfy ``schema``: patterns left unchecked, the first error
-    found, or why the check could not finish."""
+def doubts(schema: Any, value: Any, subject: str = "the generated value") -> list[str]:
+    """Why ``value`` (``subject``, in the reasons) may not satisfy ``schema``: patterns left
+    unchecked, the first error found, or why the check could not finish."""
     longest = _longest_text(value)
     cost = {p: ways(p, longest) for p in _patterns(schema)}
     slow = {p for p, w in cost.items() if w > MAX_WAYS}
@@ -88,12 +88,12 @@ def doubts(schema: Any, value: Any) -> list[str]:
     try:
         error = next(iter(_Meter(cost).validator()(schema).iter_errors(value)), None)
     except _OutOfChecks as stop:
-        return [*notes, f"the generated value was not checked: {stop}"]
+        return [*notes, f"{subject} was not checked: {stop}"]
     except Exception as exc:  # e.g. a $ref elsewhere in the schema that cannot be resolved
-        return [*notes, f"the generated value could not be verified: {exc}"]
+        return [*notes, f"{subject} could not be verified: {exc}"]
     if error is not None:
         at = where(tuple(error.absolute_path))
-        notes.append(f"the generated value breaks the schema at {at}: {error.message}")
+        notes.append(f"{subject} breaks the schema at {at}: {error.message}")
     return notes
 
 

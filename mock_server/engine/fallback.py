@@ -17,7 +17,6 @@ cached by the schema's JSON, so an agent loop that repeats its tools pays for th
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
@@ -27,7 +26,7 @@ from ..checks.client_schema_rules import ClientSchema, chat_format, chat_functio
 from ..errors import ApiError
 from ..jsonio import compact_json, loads
 from ..messages import last_user_text
-from ..reply import Message, ToolCall
+from ..reply import Message, ToolCall, for_header
 from .client_schemas import NotASchema, checked, doubts
 from .values import CannotGenerate, value_for
 
@@ -115,8 +114,6 @@ def _generated(client: ClientSchema) -> tuple[str, tuple[str, ...]]:
 
 
 CACHED_SCHEMA_BYTES = 64 * 1024  # larger schemas are checked afresh each time, not kept
-MAX_WARNINGS = 5  # warnings sent in the header; the rest are counted
-MAX_WARNING_CHARS = 300
 
 
 def _from_schema(key: bytes) -> tuple[str | None, str | None, str, tuple[str, ...]]:
@@ -132,23 +129,7 @@ def _from_schema(key: bytes) -> tuple[str | None, str | None, str, tuple[str, ..
     except (RecursionError, ArithmeticError) as error:  # what slips past the bounds above
         return None, f"the schema is past what the fallback computes ({error})", "", ()
     warnings = generated.warnings or doubts(schema, generated.value)
-    return None, None, compact_json(generated.value), _for_header(warnings)
+    return None, None, compact_json(generated.value), for_header(warnings)
 
 
 _from_schema_cached = BoundedCache("fallback_schemas", 512, registry=SHARED).memoize(_from_schema)
-
-
-def _for_header(warnings: list[str]) -> tuple[str, ...]:
-    """The first ``MAX_WARNINGS`` warnings as a header carries them: printable ASCII, each
-    cut to ``MAX_WARNING_CHARS``."""
-    kept = [_UNPRINTABLE.sub(_escaped, w)[:MAX_WARNING_CHARS] for w in warnings[:MAX_WARNINGS]]
-    if len(warnings) > MAX_WARNINGS:
-        kept.append(f"and {len(warnings) - MAX_WARNINGS} more")
-    return tuple(kept)
-
-
-_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
-
-
-def _escaped(match: re.Match[str]) -> str:
-    return ascii(match.group())[1:-1]

@@ -64,6 +64,7 @@ class Exchange:
     # No scenario answered and a placeholder did (the fallback reply, or strict mode's 404).
     placeholder: bool = False
     near_miss: list[dict[str, Any]] | None = None
+    warnings: tuple[str, ...] = ()  # what the scenario's reply says that the request rules out
     status: int = 200  # 0: a fault left the client without a response
     written: Written | None = None  # what the API's encoder made of the reply
     chunks: int | None = None  # events sent, for a stream

@@ -28,7 +28,7 @@ _SCRUBBER = Scrubber()  # credentials in bodies are shown as [REDACTED]
 FIELDS = (
     "id", "time", "duration_ms", "tenant", "method", "path", "profile", "api", "headers", "body",
     "body_bytes", "status", "scenario", "step", "matched", "unmatched", "near_miss", "stream",
-    "chunks", "fault", "response", "response_bytes", "chunk_ms", "recorded",
+    "chunks", "fault", "response", "response_bytes", "chunk_ms", "recorded", "warnings",
 )  # fmt: skip
 
 
@@ -71,13 +71,15 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
             response_size,
             tuple(exchange.chunk_ms),
             exchange.recorded,
+            exchange.warnings,
         ),
         ENTRY_OVERHEAD
         + (body_size if kept_body is not None else 0)
         + (response_size if kept_response is not None else 0)
         + (len(near_miss) if near_miss else 0)
         + HEADER_BYTES * len(headers)
-        + 8 * len(exchange.chunk_ms),
+        + 8 * len(exchange.chunk_ms)
+        + sum(map(len, exchange.warnings)),
     )
 
 
@@ -103,6 +105,7 @@ def entry_json(entry: dict[str, Any]) -> dict[str, Any]:
         body = {"truncated": True, "bytes": entry["body_bytes"]}
     out["body"] = body
     out["near_miss"] = _decoded(entry["near_miss"])
+    out["warnings"] = list(entry["warnings"])
     response = _SCRUBBER.value(_decoded(entry["response"]))
     if response is None and entry["response_bytes"] > BODY_LIMIT:
         response = {"truncated": True, "bytes": entry["response_bytes"]}

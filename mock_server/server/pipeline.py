@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ..engine import scripted
 from ..engine.matching import format_near_misses
 from ..engine.reply_specs import DEFAULT_REPLY, ReplySpec
 from ..engine.request_view import RequestView
@@ -376,7 +377,10 @@ def _deliver_now(
         exchange.fault = fault.type
         plain = fault
         return Later(lambda request: plain_fault(request, plain, headers))
-    key = api.cache_key(exchange, reply) if not streaming and fault is None else None
+    # A scripted reply the request may rule out is looked at each time (``checks.scripted``).
+    looked_at = exchange.selection is not None and scripted.may_warn(view, reply)
+    keyed = not (streaming or fault is not None or looked_at)
+    key = api.cache_key(exchange, reply) if keyed else None
     if key is not None:
         kept = state.kept_bodies.get(key, reply)
         if kept is not None:
@@ -385,6 +389,10 @@ def _deliver_now(
     warnings = [w for message in messages for w in message.warnings]
     if warnings:
         headers[FALLBACK_WARNING_HEADER] = "; ".join(dict.fromkeys(warnings))
+    if looked_at:
+        exchange.warnings = scripted.warnings(view, messages)
+        if exchange.warnings:
+            headers[scripted.SCENARIO_WARNING_HEADER] = "; ".join(exchange.warnings)
     encoded = api.encode(exchange, messages, reply, headers, fault)
     _charge(exchange, encoded.written)
     if fault is not None:

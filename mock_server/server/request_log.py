@@ -67,6 +67,7 @@ def facts(exchange: Exchange, now: str) -> dict[str, Any]:
         "chunks": exchange.chunks,
         "fault": exchange.fault,
         "note": exchange.api.note(exchange),
+        "warnings": list(exchange.warnings),
         "duration_ms": _duration_ms(exchange),
     }
 
@@ -150,6 +151,7 @@ class RequestLog:
                 said,
                 *((f"{exchange.chunks} chunks",) if exchange.chunks is not None else ()),
                 *((note,) if (note := exchange.api.note(exchange)) else ()),
+                *((f"warning: {exchange.warnings[0]}",) if exchange.warnings else ()),
                 f"{_duration_ms(exchange):g} ms",
             )
         )
