@@ -38,13 +38,15 @@ def send_every_kind(port: int) -> None:
     post(port, ask("hi", stream=True), "/t/team-a/v1/chat/completions")
     post(port, ask("hi"), **{"X-Mock-Fault": "reset"})
     post(port, {"model": "gpt-4o"})
+    tool = {"type": "function", "function": {"name": "get_weather"}}
+    post(port, ask("hi", tools=[tool], tool_choice="required"))  # a reply it rules out
     time.sleep(0.3)
 
 
 def test_text_lines(tmp_path):
     with serving(tmp_path) as (port, lines):
         send_every_kind(port)
-    matched, fallback, stream, fault, refused = lines
+    matched, fallback, stream, fault, refused, warned = lines
     assert " POST /v1/chat/completions openai gpt-4o 200 hi#1 " in matched
     assert "\033[" not in matched  # stdout is a pipe: no colour
     assert " 200 fallback " in fallback
@@ -52,6 +54,9 @@ def test_text_lines(tmp_path):
     assert "tenant=team-a" in stream and " hi#1 " in stream and " chunks " in stream
     assert " --- hi#2 fault: reset " in fault
     assert " 400 error: missing_required_parameter " in refused
+    assert " warning: the reply calls no tool, but the request's tool_choice is 'required' " in (
+        warned
+    )
     assert all(line.endswith(" ms") for line in lines)
 
 
@@ -65,6 +70,10 @@ def test_json_lines(tmp_path):
         "hi#1",
         "hi#2 fault: reset",
         "error: missing_required_parameter",
+        "hi#3",
+    ]
+    assert entries[-1]["warnings"] == [
+        "the reply calls no tool, but the request's tool_choice is 'required'"
     ]
     assert entries[2]["tenant"] == "team-a" and entries[2]["chunks"] > 3
     assert entries[0]["scenario"] == "hi" and entries[0]["step"] == 1
