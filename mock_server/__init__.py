@@ -8,13 +8,14 @@ if TYPE_CHECKING:
     from .config import Settings
     from .server.app import create_app
     from .testing.runner import MockServer
-    from .testing.tenant_handle import TenantHandle
+    from .testing.tenant_handle import ScenarioWarning, TenantHandle
 
 _LAZY = {
     "create_app": ".server.app",
     "Settings": ".config",
     "MockServer": ".testing.runner",
     "TenantHandle": ".testing.tenant_handle",
+    "ScenarioWarning": ".testing.tenant_handle",
 }
 
 
@@ -34,4 +35,12 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ApiError", "ConfigError", "MockServer", "Settings", "TenantHandle", "create_app"]
+__all__ = [
+    "ApiError",
+    "ConfigError",
+    "MockServer",
+    "ScenarioWarning",
+    "Settings",
+    "TenantHandle",
+    "create_app",
+]

@@ -239,6 +239,37 @@ def test_scenario_files_keep_their_names(pytester):
     assert f"    closest: ok ({pytester.path / 'only_gpt5.yaml'}:2:5)" in output
 
 
+def test_a_reply_the_request_rules_out_is_a_warning_at_teardown(pytester):
+    """A scenario that answers with a call to a tool the request does not offer: the test
+    passes (the reply went out as scripted) with a ``ScenarioWarning`` saying what; a project
+    that turns warnings into errors sees it as one."""
+    pytester.makepyfile(
+        """
+        import openai
+
+        def test_calls(mock_server):
+            mock_server.add({"name": "calls", "reply": {"tool_calls": [{"name": "lookup"}]}})
+            client = openai.OpenAI(base_url=mock_server.base_url, api_key="sk-x", max_retries=0)
+            client.chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
+            )
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ScenarioWarning: 1 request(s) got a scripted reply the provider would not give:",
+            "*answered by 'calls':",
+            "*the reply calls 'lookup', which the request does not offer (none)",
+        ]
+    )
+    strict = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-W", "error::mock_server.ScenarioWarning"
+    )
+    strict.assert_outcomes(passed=1, errors=1)
+
+
 def test_ini_scenario_files_keep_their_names(pytester):
     pytester.makefile(".yaml", broken=BROKEN)
     pytester.makeini("[pytest]\nmock_server_scenarios = broken.yaml\n")

@@ -387,9 +387,11 @@ async def advance_clock(request: web.Request) -> web.Response:
 
 
 async def reset(request: web.Request) -> web.Response:
-    """Reset the tenant; with ``?report=unmatched``, answer with its unmatched requests first."""
-    report = None
+    """Reset the tenant; with ``?report=unmatched``, answer with its unmatched requests first,
+    and those a scenario answered with a reply the request rules out (``warned``)."""
+    unmatched = warned = None
     if request.query.get("report") == "unmatched":
-        report = [_explained(request, e) for e in _filtered(request, unmatched_only=True)]
+        unmatched = [_explained(request, e) for e in _filtered(request, unmatched_only=True)]
+        warned = [entry_json(e) for e in _filtered(request) if e["warnings"]]
     _tenant(request).reset()
-    return _reply(request, {"reset": True, "unmatched": report})
+    return _reply(request, {"reset": True, "unmatched": unmatched, "warned": warned})

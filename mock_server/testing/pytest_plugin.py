@@ -2,7 +2,8 @@
 
 Each test gets a fresh tenant, so tests share one server and never see each other's scenarios,
 sequences or journal. A test that sent a request no scenario matched fails at teardown with the
-near-miss report, unless its marker says ``allow_unmatched=True``.
+near-miss report, unless its marker says ``allow_unmatched=True``; one that a scenario answered
+with a reply the request rules out gets a ``ScenarioWarning`` saying what.
 
     @pytest.mark.mock_server(scenarios=["tests/scenarios/weather.yaml"], profile="deepseek")
     def test_weather(mock_server):
@@ -27,13 +28,14 @@ from __future__ import annotations
 import os
 import re
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .tenant_handle import TenantHandle, unmatched_report
+from .tenant_handle import ScenarioWarning, TenantHandle, unmatched_report, warned_report
 
 DEFAULT_RECORDINGS = "recordings"
 RECORD_MODES = ("new", "all", "none")
@@ -233,6 +235,8 @@ def mock_server(request: pytest.FixtureRequest, mock_server_session) -> Iterator
         elif recording.exists():
             handle.load(recording)
         yield handle
-        unmatched = handle.reset()  # one call: the report, then a clean slate
+        unmatched, warned = handle.reset_with_report()  # one call: the report, a clean slate
+    if warned:
+        warnings.warn(ScenarioWarning(warned_report(warned)), stacklevel=1)
     if unmatched and not options.get("allow_unmatched"):
         pytest.fail(unmatched_report(unmatched), pytrace=False)

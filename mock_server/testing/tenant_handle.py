@@ -138,7 +138,13 @@ class TenantHandle:
     def reset(self) -> list[dict[str, Any]]:
         """Forget this tenant's scenarios, sequence positions, journal and account state;
         returns the requests no scenario matched, as ``unmatched`` did just before."""
-        return self.admin("POST", "/reset?report=unmatched")["unmatched"]
+        return self.reset_with_report()[0]
+
+    def reset_with_report(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """``reset``, returning the requests no scenario matched and those a scenario
+        answered with a reply the request rules out (their ``warnings``)."""
+        done = self.admin("POST", "/reset?report=unmatched")
+        return done["unmatched"], done["warned"]
 
     def assert_all_consumed(self) -> None:
         """Fail unless every added scenario was used, and every sequence to its last step."""
@@ -153,6 +159,20 @@ class TenantHandle:
 
 class AdminError(RuntimeError):
     """The admin API refused a call; the message carries its reason."""
+
+
+class ScenarioWarning(UserWarning):
+    """A scenario answered a test's request with what the provider would not send for it
+    (a tool the request does not offer, a strict schema the reply breaks ...)."""
+
+
+def warned_report(entries: list[dict[str, Any]]) -> str:
+    """A readable account of requests a scenario answered with a reply they rule out."""
+    lines = [f"{len(entries)} request(s) got a scripted reply the provider would not give:"]
+    for entry in entries:
+        lines.append(f"- {entry['method']} {entry['path']} answered by {entry['scenario']!r}:")
+        lines.extend(f"    {warning}" for warning in entry["warnings"])
+    return "\n".join(lines)
 
 
 def unmatched_report(entries: list[dict[str, Any]]) -> str:
