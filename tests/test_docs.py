@@ -20,7 +20,9 @@ def blocks(name: str, language: str) -> list[str]:
 
 
 SCENARIO_EXAMPLES = [
-    (name, block) for name in ("scenarios.md", "recording.md") for block in blocks(name, "yaml")
+    (name, block)
+    for name in ("scenarios.md", "recording.md", "agents.md")
+    for block in blocks(name, "yaml")
 ]
 
 
