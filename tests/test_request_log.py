@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.client
 import io
 import json
-import time
 
 from conftest import API_KEY
 from processes import serving
@@ -40,7 +39,6 @@ def send_every_kind(port: int) -> None:
     post(port, {"model": "gpt-4o"})
     tool = {"type": "function", "function": {"name": "get_weather"}}
     post(port, ask("hi", tools=[tool], tool_choice="required"))  # a reply it rules out
-    time.sleep(0.3)
 
 
 def test_text_lines(tmp_path):
@@ -85,7 +83,6 @@ def test_json_lines(tmp_path):
 def test_strict_no_match_names_the_closest_scenario(tmp_path):
     with serving(tmp_path, "--strict") as (port, lines):
         post(port, ask("hello"))
-        time.sleep(0.3)
     (line,) = lines
     assert (
         " 404 no match (closest: hi: last_user_message: wanted equals 'hi', request had 'hello') "
