@@ -469,6 +469,22 @@ def test_a_reply_the_request_rules_out_goes_out_with_a_warning(tenant, reply, as
     assert tenant.requests()[-1]["warnings"] == [warning]
 
 
+def test_allowed_tools_of_other_kinds_are_read_without_a_fault(tenant):
+    """Chat's ``allowed_tools`` may list entries that name no function (a custom tool's): a
+    reply calling a tool outside the list is warned about, not a 500."""
+    tenant.add({"name": "scripted", "priority": 10, "reply": CALLS})
+    other = {"type": "function", "function": {"name": "lookup"}}
+    allowed = {"mode": "auto", "tools": [other, {"type": "custom", "custom": {"name": "zz"}}]}
+    asked = {**BODY, "tools": [STRICT_WEATHER, other]}
+    response = tenant.post(
+        {**asked, "tool_choice": {"type": "allowed_tools", "allowed_tools": allowed}}
+    )
+    assert response.status == 200, response.body
+    assert response.headers["x-mock-scenario-warning"] == (
+        "the reply calls 'get_weather', which allowed_tools leaves out (lookup)"
+    )
+
+
 def test_a_reply_the_request_allows_has_no_warning(tenant):
     tenant.add({"name": "scripted", "priority": 10, "reply": CALLS})
     asked = {**BODY, "tools": [STRICT_WEATHER], "tool_choice": "required"}

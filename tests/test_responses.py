@@ -15,6 +15,8 @@ from pydantic import BaseModel
 
 from mock_server.server.state import STATE
 from mock_server.testing.runner import MockServer
+from mock_server.wire.delivery import StreamShape
+from mock_server.wire.responses import Restreamed, render_events
 
 MODEL = "gpt-4o"
 WEATHER = {
@@ -175,10 +177,30 @@ def test_a_call_the_request_does_not_offer_is_said_to_be_so(tenant, client):
     crm = {"type": "namespace", "name": "crm", "description": "Customers", "tools": [lookup]}
     offered = client.responses.with_raw_response.create(model=MODEL, input="Find Ada", tools=[crm])
     assert "x-mock-scenario-warning" not in offered.headers
-    assert [entry["warnings"] for entry in tenant.requests()] == [
-        ["the reply calls 'lookup', which the request does not offer (none)"],
-        [],
-    ]
+    run = {"type": "custom", "name": "run"}
+    allowed = {"type": "allowed_tools", "mode": "auto", "tools": [{"type": "namespace", "name": "crm"}]}  # fmt: skip
+    in_namespace = client.responses.with_raw_response.create(
+        model=MODEL, input="Find Ada", tools=[crm, run], tool_choice=allowed
+    )
+    assert "x-mock-scenario-warning" not in in_namespace.headers
+    left_out = client.responses.with_raw_response.create(
+        model=MODEL,
+        input="Find Ada",
+        tools=[crm, run],
+        tool_choice={**allowed, "tools": [{"type": "custom", "name": "run"}]},
+    )
+    assert left_out.headers["x-mock-scenario-warning"] == (
+        "the reply calls 'lookup', which allowed_tools leaves out (run)"
+    )
+    forced = client.responses.with_raw_response.create(
+        model=MODEL, input="Find Ada", tools=[crm, run], tool_choice=run
+    )
+    assert forced.headers["x-mock-scenario-warning"] == (
+        "the reply calls 'lookup', but the request's tool_choice forces 'run'"
+    )
+    assert [bool(entry["warnings"]) for entry in tenant.requests()] == [
+        True, False, False, True, True,
+    ]  # fmt: skip
 
 
 def test_calls_and_outputs_are_paired_as_openai_pairs_them(tenant, client):
@@ -308,12 +330,13 @@ def test_input_tokens_are_counted_as_a_response_counts_them(client):
     # Every field the count takes may be null; a field of create's it does not take is unknown.
     nulls = dict.fromkeys(("instructions", "tools", "reasoning", "text", "previous_response_id"))
     assert client.responses.input_tokens.count(input="x", **nulls).input_tokens > 0
-    with pytest.raises(openai.BadRequestError) as caught:
-        client.responses.input_tokens.count(input="x", extra_body={"stream": True})
-    assert (caught.value.body["message"], caught.value.body["param"]) == (
-        "Unknown parameter: 'stream'.",
-        "stream",
-    )
+    for name in ("stream", "max_output_tokens", "max_completion_tokens"):  # the last: moved
+        with pytest.raises(openai.BadRequestError) as caught:
+            client.responses.input_tokens.count(input="x", extra_body={name: 5})
+        assert (caught.value.body["message"], caught.value.body["param"]) == (
+            f"Unknown parameter: '{name}'.",
+            name,
+        )
 
 
 def test_a_background_stream_is_resumed_where_it_broke_off(client):
@@ -372,6 +395,76 @@ def test_a_template_reads_the_body_as_sent(tenant, client):
         model=MODEL, input="Hello there", instructions="Be brief.", metadata={"k": "v"}
     )
     assert answered.output_text == "v Be brief. Hello there 1"
+
+
+def test_odd_requests_are_explained_and_saved_without_a_fault(tenant, client):
+    """The journal's views of requests scenarios saw in part: one that continues a response
+    alone (no ``input``, nothing stored), one kept only by its size; their near-miss reports
+    and saved scenarios are worked out, never a 500."""
+    first = client.responses.create(model=MODEL, input="x", store=False)
+    tenant.add({"name": "far", "match": {"last_user_message": "nothing like it"}})
+    stored = client.responses.create(model=MODEL, input="y")
+    client.responses.create(model=MODEL, previous_response_id=stored.id, store=False)
+    client.responses.create(model=MODEL, input="word " * 60_000)
+    assert first.status == "completed"
+    for entry in tenant.requests():
+        response = tenant.admin("GET", f"/requests/{entry['id']}/scenario")
+        assert response.status == 200, response.body
+    assert tenant.admin("GET", "/requests/unmatched").status == 200
+    assert tenant.admin("POST", "/reset?report=unmatched").status == 200
+
+
+def test_a_resumed_stream_is_cut_as_its_creation_was(tenant, client):
+    """The events after ``starting_after`` are the ones the stream had: texts cut by the
+    scenario's ``stream`` shape, deltas padded or not as the request asked; odd numbers are a
+    400."""
+    reply = {"content": "one two three four five six", "stream": {"chunk": "word", "size": 3}}
+    tenant.add({"name": "words", "reply": reply})
+    plain = {"stream_options": {"include_obfuscation": False}}
+    with client.responses.create(
+        model=MODEL, input="x", background=True, stream=True, **plain
+    ) as created:
+        first = [event.model_dump(exclude_unset=True) for event in created]
+    answered = first[-1]["response"]["id"]
+    resumed = client.responses.retrieve(answered, stream=True, starting_after=4)
+    assert [event.model_dump(exclude_unset=True) for event in resumed] == first[5:]
+    assert not any("obfuscation" in event for event in first)
+    for bad in ("--1", "-2", "\u00b2", "1" * 30):
+        with pytest.raises(openai.BadRequestError):
+            list(
+                client.responses.retrieve(
+                    answered, stream=True, extra_query={"starting_after": bad}
+                )
+            )
+
+
+def test_a_relayed_response_streams_again_whatever_its_items():
+    """A stored response a recording server relayed may hold items this server never makes
+    (a web search call), a message without parts or with several, and may not be done: each
+    item is added and done, each part streamed, and no final event is made up."""
+    text = {"type": "output_text", "text": "two words", "annotations": []}
+    message = {"type": "message", "id": "msg_1", "status": "completed", "role": "assistant"}
+    stored = {
+        "id": "resp_1", "object": "response", "status": "in_progress", "background": True,
+        "output": [
+            {"type": "web_search_call", "id": "ws_1", "status": "completed"},
+            {**message, "content": []},
+            {**message, "id": "msg_2", "content": [text, {**text, "text": "more"}]},
+        ],
+    }  # fmt: skip
+    events = render_events(Restreamed(stored, "auto"), StreamShape("word"), padded=False)
+    data = [json.loads(event.split(b"data: ", 1)[1]) for event, _ in events]
+    assert [(d["type"].removeprefix("response."), d.get("content_index")) for d in data] == [
+        ("created", None), ("in_progress", None),
+        ("output_item.added", None), ("output_item.done", None),
+        ("output_item.added", None), ("output_item.done", None),
+        ("output_item.added", None),
+        ("content_part.added", 0), ("output_text.delta", 0), ("output_text.delta", 0),
+        ("output_text.done", 0), ("content_part.done", 0),
+        ("content_part.added", 1), ("output_text.delta", 1), ("output_text.done", 1),
+        ("content_part.done", 1),
+        ("output_item.done", None),
+    ]  # fmt: skip
 
 
 def test_only_a_background_response_is_cancelled(tenant, client):

@@ -68,6 +68,7 @@ class ClientSchema(NamedTuple):
     what: str  # "function 'get_weather'", "response_format 'answer'"
     param: str
     code: str | None
+    name: Any  # the function's or the format's name, as sent
 
 
 def chat_function(index: int, tool: dict[str, Any], inner: None = None) -> ClientSchema:
@@ -95,38 +96,58 @@ def responses_format(text_format: dict[str, Any]) -> ClientSchema:
 
 
 def _function(function: dict[str, Any], place: str) -> ClientSchema:
-    what = f"function '{_bounded(function.get('name', ''))}'"
+    name = function.get("name", "")
+    what = f"function '{_bounded(name)}'"
     strict = function.get("strict") is True
     parameters = function.get("parameters")
     return ClientSchema(
-        parameters, strict, what, f"{place}.parameters", "invalid_function_parameters"
+        parameters, strict, what, f"{place}.parameters", "invalid_function_parameters", name
     )
 
 
 def _format(response_format: dict[str, Any], param: str, code: str | None) -> ClientSchema:
-    what = f"response_format '{_bounded(response_format.get('name', ''))}'"
+    name = response_format.get("name", "")
+    what = f"response_format '{_bounded(name)}'"
     strict = response_format.get("strict") is True
-    return ClientSchema(response_format.get("schema"), strict, what, param, code)
+    return ClientSchema(response_format.get("schema"), strict, what, param, code, name)
 
 
 FUNCTIONS = {"chat": chat_function, "responses": responses_function}  # a tool's description
 
 
+def function_schemas(body: dict[str, Any], api: str) -> Iterator[ClientSchema]:
+    """The parameters of each function tool of a checked ``api`` (``chat``, ``responses``)
+    request body, a namespace's functions too."""
+    tools = body.get("tools")
+    for index, inner, tool in _functions(tools if isinstance(tools, list) else []):
+        yield FUNCTIONS[api](index, tool, inner)
+
+
+def format_schema(body: dict[str, Any], api: str) -> ClientSchema | None:
+    """The ``json_schema`` response format of a checked ``api`` request body (chat's
+    ``response_format``, the Responses API's ``text.format``), or None."""
+    if api == "responses":
+        text = body.get("text")
+        given = text.get("format") if isinstance(text, dict) else None
+        if isinstance(given, dict) and given.get("type") == "json_schema":
+            return responses_format(given)
+        return None
+    given = body.get("response_format")
+    if isinstance(given, dict) and given.get("type") == "json_schema":
+        return chat_format(given.get("json_schema") or {})
+    return None
+
+
 def check_chat(body: dict[str, Any]) -> None:
     """Chat's function tools, then its ``json_schema`` response format."""
     _check_tools(body.get("tools"), "chat")
-    response_format = body.get("response_format")
-    if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
-        _check_format(chat_format(response_format.get("json_schema") or {}))
+    _check_format(format_schema(body, "chat"))
 
 
 def check_responses(body: dict[str, Any]) -> None:
     """The Responses API's function tools, then its ``text.format``."""
     _check_tools(body.get("tools"), "responses")
-    text = body.get("text")
-    text_format = text.get("format") if isinstance(text, dict) else None
-    if isinstance(text_format, dict) and text_format.get("type") == "json_schema":
-        _check_format(responses_format(text_format))
+    _check_format(format_schema(body, "responses"))
 
 
 def _check_tools(tools: Any, api: str) -> None:
@@ -141,8 +162,8 @@ def _check_tools(tools: Any, api: str) -> None:
         raise _refusal(FUNCTIONS[api](index, tool, inner), problem)
 
 
-def _check_format(client: ClientSchema) -> None:
-    if client.schema is None:
+def _check_format(client: ClientSchema | None) -> None:
+    if client is None or client.schema is None:
         return
     key = dumps([client.schema, client.strict])
     small = len(key) <= CACHED_BYTES

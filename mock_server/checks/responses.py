@@ -90,13 +90,19 @@ def check_responses(body: dict[str, Any], profile: Profile) -> None:
         )
 
 
-def counted_request(body: dict[str, Any]) -> dict[str, Any]:
-    """An input-token count's ``body`` as a response's request: a field the count does not take
-    is refused as an unknown one is on create (``stream``, ``store``, ``temperature`` ...), and a
-    null is left out; ``personality`` changes no count and is dropped."""
+def counted_request(body: dict[str, Any], profile: Profile) -> dict[str, Any]:
+    """An input-token count's ``body`` as a response's request: a field of create's the count
+    does not take (``stream``, ``store``, ``temperature`` ...), or one that create would say has
+    moved to such a field, is an unknown parameter; other fields go to create's checks (the
+    profile's rule for unknown fields applies); a null is left out, and ``personality``, which
+    changes no count, is dropped."""
+    created = profile.api_checks["responses"].known_fields
     for name in body:
-        if name not in COUNTED_FIELDS:
-            raise _unknown_field(name, body, COUNTED_FIELDS)
+        if name in COUNTED_FIELDS:
+            continue
+        moved = MOVED.get(name)
+        if name in created or (moved is not None and moved.split(".")[0] not in COUNTED_FIELDS):
+            raise _unknown_parameter(name, body, COUNTED_FIELDS)
     return {
         name: value for name, value in body.items() if value is not None and name != "personality"
     }
@@ -118,6 +124,11 @@ def _unknown_field(name: str, body: dict[str, Any], known: frozenset[str]) -> Ap
             param=None,
             code="unsupported_parameter",
         )
+    return _unknown_parameter(name, body, known)
+
+
+def _unknown_parameter(name: str, body: dict[str, Any], known: frozenset[str]) -> ApiError:
+    """``Unknown parameter: 'name'.``, with OpenAI's spelling help among ``known``."""
     return ApiError(
         "400",
         message=f"Unknown parameter: '{name}'.{did_you_mean(name, known, body)}",
@@ -172,7 +183,7 @@ def _check_tool_choice(body: dict[str, Any]) -> None:
     tools = [tool for tool in body.get("tools") or () if isinstance(tool, dict)]
     if choice["type"] in _NAMED:
         name = wanted = choice["name"]
-        offered = _names(tools, choice["type"])
+        offered = tool_names(tools, choice["type"])
     else:
         name, wanted = choice["type"], _family(choice["type"])
         offered = {_family(tool.get("type")) for tool in tools}
@@ -233,7 +244,7 @@ def _continued(body: dict[str, Any]) -> bool:
     return any(body.get(key) is not None for key in _CONTINUED)
 
 
-def _names(tools: list[dict[str, Any]], kind: str) -> set[str]:
+def tool_names(tools: list[dict[str, Any]], kind: str) -> set[str]:
     """The names of the tools of ``kind`` (``function``, ``custom``) offered, those inside a
     ``namespace`` tool too."""
     inside = [inner for tool in tools if tool.get("type") == "namespace" for inner in tool["tools"]]

@@ -17,6 +17,8 @@ from typing import Any
 import orjson
 
 from ..caches import SHARED, BoundedCache
+from ..checks.client_schema_rules import format_schema, function_schemas
+from ..checks.responses import tool_names
 from ..reply import Message, for_header
 from .client_schemas import NotASchema, checked, doubts
 from .reply_specs import ReplySpec
@@ -24,6 +26,8 @@ from .request_view import RequestView
 
 SCENARIO_WARNING_HEADER = "x-mock-scenario-warning"
 CACHED_CHECKS = 1024  # (schema, value) pairs whose verdict is kept
+CACHED_BYTES = 64 * 1024  # a larger schema and value are checked afresh, not kept
+_FREE = (None, "auto", "none", "required")  # tool choices that force no one tool
 
 
 def may_warn(view: RequestView, reply: ReplySpec) -> bool:
@@ -35,7 +39,7 @@ def may_warn(view: RequestView, reply: ReplySpec) -> bool:
         return False
     if any(answer.tool_calls for answer in reply.answers):
         return True
-    return view.tool_choice not in (None, "auto", "none") or _strict_format(view) is not None
+    return _choice(view) not in (None, "auto", "none") or _strict_format(view) is not None
 
 
 def warnings(view: RequestView, messages: list[Message]) -> tuple[str, ...]:
@@ -49,15 +53,18 @@ def warnings(view: RequestView, messages: list[Message]) -> tuple[str, ...]:
 
 def _message_warnings(view: RequestView, message: Message) -> Iterator[str]:
     calls = message.tool_calls
-    offered = _offered(view)
-    choice = view.tool_choice
+    offered, allowed = _offered(view), _allowed(view)
+    choice = _choice(view)
     if calls and choice == "none":
         yield "the reply calls a tool, but the request's tool_choice is 'none'"
     for call in calls:
         if call.name not in offered:
-            listed = ", ".join(sorted(offered)) if offered else "none"
+            listed = ", ".join(sorted(offered)) or "none"
             yield f"the reply calls '{call.name}', which the request does not offer ({listed})"
-        elif choice not in (None, "auto", "none", "required") and call.name != choice:
+        elif allowed is not None and call.name not in allowed:
+            listed = ", ".join(sorted(allowed)) or "none"
+            yield f"the reply calls '{call.name}', which allowed_tools leaves out ({listed})"
+        elif choice not in _FREE and call.name != choice:
             yield f"the reply calls '{call.name}', but the request's tool_choice forces '{choice}'"
     if not calls and choice not in (None, "auto", "none"):
         yield f"the reply calls no tool, but the request's tool_choice is '{choice}'"
@@ -75,55 +82,80 @@ def _message_warnings(view: RequestView, message: Message) -> Iterator[str]:
         yield from _breaks(schema, message.content, "the content")
 
 
-def _offered(view: RequestView) -> frozenset[str]:
-    """The tools a reply may call: those offered (a namespace's too), or those
-    ``allowed_tools`` allows."""
-    choice = view.body.get("tool_choice")
-    if isinstance(choice, dict) and choice.get("type") == "allowed_tools":
-        allowed = (choice.get("allowed_tools") or {}).get("tools") or ()
-        return frozenset(
-            (tool.get("function") or {}).get("name") or tool.get("name") for tool in allowed
-        )
-    return frozenset(name for name, _ in _tools(view))
+def _api(view: RequestView) -> str:
+    """Which of ``client_schema_rules``'s shapes the request as sent has."""
+    return "responses" if view.api == "responses" else "chat"
 
 
-def _tools(view: RequestView) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Each function (or custom) tool of the request as sent, by name, a namespace's members
-    among them."""
-    for tool in view.sent.get("tools") or ():
-        if not isinstance(tool, dict):
-            continue
-        members = tool.get("tools") if tool.get("type") == "namespace" else [tool]
-        for member in members or ():
-            spec = member.get("function") if "function" in member else member
-            if isinstance(spec, dict) and isinstance(spec.get("name"), str):
-                yield spec["name"], spec
+def _offered(view: RequestView) -> set[str]:
+    """The names of the tools the request offers: its functions (a namespace's too) and, on
+    the Responses API, its custom tools."""
+    tools = [tool for tool in view.sent.get("tools") or () if isinstance(tool, dict)]
+    if _api(view) == "responses":
+        return tool_names(tools, "function") | tool_names(tools, "custom")
+    return {
+        name
+        for client in function_schemas(view.sent, "chat")
+        if isinstance(name := client.name, str)
+    }
+
+
+def _allowed(view: RequestView) -> set[str] | None:
+    """The names ``allowed_tools`` lets a reply call (a namespace it names: its tools), or
+    None when the request sets no such list."""
+    choice = view.sent.get("tool_choice")
+    if not isinstance(choice, dict) or choice.get("type") != "allowed_tools":
+        return None
+    if _api(view) == "chat":
+        listed = (choice.get("allowed_tools") or {}).get("tools") or ()
+        return {(tool.get("function") or {}).get("name") for tool in listed} - {None}
+    listed = [tool for tool in choice.get("tools") or () if isinstance(tool, dict)]
+    namespaces = {tool.get("name") for tool in listed if tool.get("type") == "namespace"}
+    inside = [
+        tool
+        for tool in view.sent.get("tools") or ()
+        if tool.get("type") == "namespace" and tool.get("name") in namespaces
+    ]
+    named = [tool for tool in listed if tool.get("type") != "namespace"]
+    return {name for kind in ("function", "custom") for name in tool_names([*named, *inside], kind)}
+
+
+def _choice(view: RequestView) -> str | None:
+    """The request's ``tool_choice`` as a word (``none``, ``auto``, ``required``; an
+    ``allowed_tools`` choice's mode), or the name of the one tool it forces (a function, or on
+    the Responses API a custom tool); None for a hosted tool's."""
+    if _api(view) == "chat":
+        return view.tool_choice
+    choice = view.sent.get("tool_choice")
+    if isinstance(choice, dict):
+        if choice.get("type") == "allowed_tools":
+            return choice.get("mode")
+        return choice.get("name") if choice.get("type") in ("function", "custom") else None
+    return choice
 
 
 def _strict_parameters(view: RequestView) -> dict[str, Any]:
-    """The parameters schema of each tool the request marks ``strict: true``, by name."""
+    """The parameters schema of each function the request marks ``strict: true``, by name."""
     return {
-        name: spec.get("parameters") or {}
-        for name, spec in _tools(view)
-        if spec.get("strict") is True
+        client.name: client.schema or {}
+        for client in function_schemas(view.sent, _api(view))
+        if client.strict and isinstance(client.name, str)
     }
 
 
 def _strict_format(view: RequestView) -> Any:
     """The schema of a ``json_schema`` response format marked ``strict: true``, or None."""
-    given = view.body.get("response_format")
-    if not isinstance(given, dict) or given.get("type") != "json_schema":
-        return None
-    spec = given.get("json_schema") or {}
-    return spec.get("schema") or {} if spec.get("strict") is True else None
+    client = format_schema(view.sent, _api(view))
+    return client.schema or {} if client is not None and client.strict else None
 
 
 def _breaks(schema: Any, text: str, subject: str) -> tuple[str, ...]:
     """Why ``text`` (``subject``) is not a value the strict ``schema`` allows."""
-    return _verdict((orjson.dumps(schema), text, subject))
+    key = (orjson.dumps(schema), text, subject)
+    small = len(key[0]) + len(text) <= CACHED_BYTES
+    return _cached_verdict(key) if small else _verdict(key)
 
 
-@BoundedCache("scripted_values", CACHED_CHECKS, registry=SHARED).memoize
 def _verdict(key: tuple[bytes, str, str]) -> tuple[str, ...]:
     """``_breaks`` for a schema's JSON, a text and its subject; a schema that is not one is
     the request checks' to refuse, not this."""
@@ -137,3 +169,6 @@ def _verdict(key: tuple[bytes, str, str]) -> tuple[str, ...]:
     except NotASchema:
         return ()
     return tuple(f"{reason} (strict: true)" for reason in doubts(schema, value, subject))
+
+
+_cached_verdict = BoundedCache("scripted_values", CACHED_CHECKS, registry=SHARED).memoize(_verdict)

@@ -377,7 +377,7 @@ def _deliver_now(
         exchange.fault = fault.type
         plain = fault
         return Later(lambda request: plain_fault(request, plain, headers))
-    # A scripted reply the request may rule out is looked at each time (``checks.scripted``).
+    # A scripted reply the request may rule out is looked at each time (``engine.scripted``).
     looked_at = exchange.selection is not None and scripted.may_warn(view, reply)
     keyed = not (streaming or fault is not None or looked_at)
     key = api.cache_key(exchange, reply) if keyed else None

@@ -187,7 +187,7 @@ class ResponseObject:
 
 
 def unfinished(
-    done: dict[str, Any], status: str, error: dict[str, Any] | None = None, tier: str = "auto"
+    done: dict[str, Any], status: str, error: dict[str, Any] | None, tier: str
 ) -> dict[str, Any]:
     """A response object (``done``) as it stands before it is done: ``status`` ``in_progress``,
     or ``failed`` on ``error``; no output, usage or completion; the service ``tier`` the
@@ -218,6 +218,7 @@ class Restreamed:
     def body(
         self, status: str | None = None, error: dict[str, Any] | None = None
     ) -> dict[str, Any]:
+        """The response object as stored; ``status``: as it stood before it was done."""
         if status is None:
             return self.response
         return unfinished(self.response, status, error, self.tier)
@@ -329,17 +330,20 @@ OPENING_EVENTS = 2
 def render_events(
     response: ResponseObject | Restreamed, shape: StreamShape, padded: bool
 ) -> list[Event]:
-    """The event stream of ``response``, its texts cut by ``shape``."""
+    """The event stream of ``response``, its texts cut by ``shape``. An output item of a kind
+    this server never makes (a stored answer relayed from an upstream) is added and done."""
     events = _Events(padded)
     events.add("response.created", {"response": response.body("in_progress")})
     events.add("response.in_progress", {"response": response.body("in_progress")})
     for index, item in enumerate(response.output):
-        where = {"item_id": item["id"], "output_index": index}
-        if item["type"] == "message":
+        where = {"item_id": item.get("id"), "output_index": index}
+        kind = item.get("type")
+        if kind == "message":
             opened = {**item, "status": "in_progress", "content": []}
             events.add("response.output_item.added", {"output_index": index, "item": opened})
-            _message_part(events, item["content"][0], where, shape)
-        elif item["type"] == "function_call":
+            for part_index, part in enumerate(item.get("content") or ()):
+                _message_part(events, part, {**where, "content_index": part_index}, shape)
+        elif kind == "function_call":
             opened = {**item, "status": "in_progress", "arguments": ""}
             events.add("response.output_item.added", {"output_index": index, "item": opened})
             for piece in shape.pieces(item["arguments"]):
@@ -352,37 +356,53 @@ def render_events(
             events.add(
                 "response.function_call_arguments.done", {**named, "arguments": item["arguments"]}
             )
-        else:  # reasoning
+        elif kind == "reasoning":
             events.add(
                 "response.output_item.added",
                 {"output_index": index, "item": {**item, "summary": []}},
             )
-            if item["summary"]:
-                _summary(events, item["summary"][0]["text"], where, shape)
+            for summary_index, part in enumerate(item.get("summary") or ()):
+                _summary(events, part["text"], {**where, "summary_index": summary_index}, shape)
+        else:
+            events.add("response.output_item.added", {"output_index": index, "item": item})
         events.add("response.output_item.done", {"output_index": index, "item": item})
-    final = "response.incomplete" if response.incomplete else "response.completed"
-    events.add(final, {"response": response.body()})
+    done = response.body()
+    final = FINAL_EVENTS.get(done["status"])
+    if final is not None:  # a relayed response may not be done
+        events.add(final, {"response": done})
     return events.out
 
 
+# The last event of a stream, by the status the response ends in.
+FINAL_EVENTS = {
+    "completed": "response.completed",
+    "incomplete": "response.incomplete",
+    "failed": "response.failed",
+}
+
+
 def _message_part(
-    events: _Events, part: dict[str, Any], where: dict[str, Any], shape: StreamShape
+    events: _Events, part: dict[str, Any], at: dict[str, Any], shape: StreamShape
 ) -> None:
-    at = {**where, "content_index": 0}
-    refusal = part["type"] == "refusal"
-    field = "refusal" if refusal else "text"
-    empty = {**part, field: ""}
-    events.add("response.content_part.added", {**at, "part": empty})
-    kind = "response.refusal" if refusal else "response.output_text"
-    extra = {} if refusal else {"logprobs": []}
+    """A message's content part (``at``: where it is), its text or refusal in deltas; a part of
+    another kind (a relayed answer's), added and done."""
+    kind = part.get("type")
+    field = {"output_text": "text", "refusal": "refusal"}.get(kind)
+    if field is None:
+        events.add("response.content_part.added", {**at, "part": part})
+        events.add("response.content_part.done", {**at, "part": part})
+        return
+    events.add("response.content_part.added", {**at, "part": {**part, field: ""}})
+    prefix = "response.refusal" if field == "refusal" else "response.output_text"
+    extra = {} if field == "refusal" else {"logprobs": []}
     for piece in shape.pieces(part[field]):
-        events.add(f"{kind}.delta", {**at, "delta": piece, **extra}, piece, True)
-    events.add(f"{kind}.done", {**at, field: part[field], **extra})
+        events.add(f"{prefix}.delta", {**at, "delta": piece, **extra}, piece, True)
+    events.add(f"{prefix}.done", {**at, field: part[field], **extra})
     events.add("response.content_part.done", {**at, "part": part})
 
 
-def _summary(events: _Events, text: str, where: dict[str, Any], shape: StreamShape) -> None:
-    at = {**where, "summary_index": 0}
+def _summary(events: _Events, text: str, at: dict[str, Any], shape: StreamShape) -> None:
+    """A reasoning summary part (``at``: where it is), its text in deltas."""
     events.add(
         "response.reasoning_summary_part.added",
         {**at, "part": {"type": REASONING_SUMMARY, "text": ""}},

@@ -83,10 +83,10 @@ async def send_stream(
         if timeline is not None:
             timeline.extend(round((due - started) * 1000, 2) for due in schedule[:upto])
         sent = 0
-        if keepalive_interval and opening < upto:  # the opening events first, then comments
-            if opening:
-                await response.write(b"".join(event[0] for event in events[:opening]))
-                sent = opening
+        if keepalive_interval and opening < len(events):  # the opening events, then comments
+            sent = min(opening, upto)
+            if sent:
+                await response.write(b"".join(event[0] for event in events[:sent]))
             await _keepalive_until(response, schedule[opening], keepalive_interval)
         while sent < upto:
             delay = schedule[sent] - loop.time()

@@ -19,6 +19,7 @@ first) for retrieval, deletion, ``input_items`` and continuation.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from ...messages import content_text
 from ...reply import Message
 from ...tokens import cut_to, prompt_tokens
 from ...wire.answer import Answer, Outcome
+from ...wire.delivery import StreamShape
 from ...wire.faults import Fault
 from ...wire.responses import (
     DEFAULT_EFFORT,
@@ -64,6 +66,7 @@ ID_PREFIXES = {
     "reasoning": "rs",
 }
 LIST_LIMIT = (1, 100, 20)  # input_items: the least, most and default page size
+_SEQUENCE_NUMBER = re.compile(r"-1|[0-9]{1,9}")  # starting_after (-1: from the first event)
 # A stream carries an answer's text whole five times: in its deltas, then in the text's, the
 # content part's and the output item's done events, and in the completed response.
 STREAM_TEXT_COPIES = 5
@@ -81,12 +84,15 @@ class Conversation:
 
 @dataclass(frozen=True, slots=True)
 class Stored:
-    """A stored response: the object as answered, its input items, and the service tier its
-    request asked for (which its stream, streamed again, reports until it is done)."""
+    """A stored response: the object as answered, its input items, and what streaming it
+    again takes: the service tier its request asked for (which a stream reports until it is
+    done), how its texts were cut into events, whether its deltas were padded."""
 
     response: dict[str, Any]
     inputs: list[dict[str, Any]]
-    tier: str = "auto"
+    tier: str
+    shape: StreamShape
+    padded: bool
 
 
 class Responses(Api):
@@ -128,12 +134,13 @@ class Responses(Api):
         conversation), else its own input alone; a request refused before scenarios saw it,
         as its body (which may not even be a request)."""
         body, response = entry["body"], entry["response"]
-        if not (entry["matched"] or entry["unmatched"]):
+        seen = entry["matched"] or entry["unmatched"]
+        if not (seen and isinstance(body, dict) and "model" in body):  # or kept as its size
             return super().journal_view(entry, tenant)
         stored = None
         if isinstance(response, dict) and isinstance(response.get("id"), str):
             stored = tenant.store.get((self.name, response["id"]))
-        items = stored.inputs if stored is not None else _given_items(body["input"])
+        items = stored.inputs if stored is not None else _given_items(body.get("input"))
         chat = _chat_body(body, items)
         return RequestView(chat, entry["headers"], entry["profile"], self.name, body)
 
@@ -164,7 +171,7 @@ class Responses(Api):
             and response.get("object") == "response"
             and isinstance(response.get("id"), str)
         ):
-            _store(exchange, response, exchange.checked.items, answer)
+            _store(exchange, response, exchange.checked.items, answer, DEFAULT_REPLY.stream)
 
     def encode(
         self,
@@ -207,15 +214,12 @@ class Responses(Api):
             whole = response.body()
             answer = json_answer(whole, headers=headers, style=profile.body_format)
             if stored:
-                _store(exchange, whole, conversation.items, answer.body)
+                _store(exchange, whole, conversation.items, answer.body, reply.stream)
             return Encoded(response, answer)
         if stored:
             whole = response.body()
-            _store(exchange, whole, conversation.items, dumps(whole))
-        options = body.get("stream_options") or {}
-        events = render_events(
-            response, reply.stream, options.get("include_obfuscation") is not False
-        )
+            _store(exchange, whole, conversation.items, dumps(whole), reply.stream)
+        events = render_events(response, reply.stream, _padded(body))
         if fault is not None and fault.type == "no_done":
             events = events[:-1]  # the stream ends without its last event
         stream = self.stream(exchange, events, stream_wire(response), reply, headers, fault)
@@ -229,16 +233,28 @@ OBJECT_BYTES = 320
 
 
 def _store(
-    exchange: Exchange, response: dict[str, Any], inputs: list[dict[str, Any]], answer: bytes
+    exchange: Exchange,
+    response: dict[str, Any],
+    inputs: list[dict[str, Any]],
+    answer: bytes,
+    shape: StreamShape,
 ) -> None:
-    """Keep ``response`` (answering ``inputs``) in the tenant's store, by its id; its size is
-    what the answer and the request (its new input items) hold in memory, and a reference for
-    each item of the conversation (the items of a continued response are shared, not copied,
-    but each stored response lists them all)."""
+    """Keep ``response`` (answering ``inputs``, its texts cut by ``shape`` in a stream) in the
+    tenant's store, by its id; its size is what the answer and the request (its new input
+    items) hold in memory, and a reference for each item of the conversation (the items of a
+    continued response are shared, not copied, but each stored response lists them all)."""
     size = _held(answer) + _held(exchange.raw or b"") + REFERENCE_BYTES * len(inputs)
-    tier = exchange.body.get("service_tier")
-    stored = Stored(response, inputs, tier if isinstance(tier, str) else "auto")
+    body = exchange.body
+    tier = body.get("service_tier")
+    tier = tier if isinstance(tier, str) else "auto"
+    stored = Stored(response, inputs, tier, shape, _padded(body))
     exchange.tenant.store.put((Responses.name, response["id"]), stored, size)
+
+
+def _padded(body: dict[str, Any]) -> bool:
+    """Whether a stream's deltas carry ``obfuscation`` padding (unless the request turns it
+    off: ``stream_options.include_obfuscation: false``)."""
+    return (body.get("stream_options") or {}).get("include_obfuscation") is not False
 
 
 def _held(data: bytes) -> int:
@@ -296,15 +312,15 @@ def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
     return Conversation(items, _chat_body(body, items))
 
 
-def _given_items(given: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _given_items(given: str | list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     """A checked request's own input items (a text as a user message; a message sent without
-    its ``type`` with it); references to stored items, which only the store resolves, left
-    out."""
+    its ``type`` with it; none when it continues another response alone); references to
+    stored items, which only the store resolves, left out."""
     if isinstance(given, str):
         return [{"type": "message", "role": "user", "content": given}]
     return [
         {"type": "message", **item} if "type" not in item else item
-        for item in given
+        for item in given or ()
         if item.get("type") != "item_reference"
     ]
 
@@ -520,10 +536,10 @@ def _retrieve(exchange: Exchange, request: web.Request) -> Outcome:
     if not stored.response.get("background"):
         raise _not_found(wanted)
     after = query.get("starting_after", "-1")
-    if not after.lstrip("-").isdigit() or int(after) < -1:
+    if not _SEQUENCE_NUMBER.fullmatch(after):
         raise _bad_query("starting_after", after, "Must be a non-negative integer.")
     restreamed = Restreamed(stored.response, stored.tier)
-    events = render_events(restreamed, DEFAULT_REPLY.stream, padded=True)[int(after) + 1 :]
+    events = render_events(restreamed, stored.shape, stored.padded)[int(after) + 1 :]
     headers = answer_headers(exchange.profile, {}, exchange.request_id, exchange.started)
     wire = stream_wire(restreamed)
     return RESPONSES.stream(exchange, events, wire, DEFAULT_REPLY, headers, None)
@@ -557,7 +573,7 @@ def _count_input_tokens(exchange: Exchange, request: web.Request) -> Answer:
     and put together as a response's request is (``model`` may be left out: the profile's first
     model stands for it; so may ``input``, to count instructions or tools alone), counted as its
     ``usage.input_tokens`` would be."""
-    body = counted_request(RESPONSES.parsed(exchange, exchange.raw or b""))
+    body = counted_request(RESPONSES.parsed(exchange, exchange.raw or b""), exchange.profile)
     body.setdefault("input", "")
     if body.get("model") is None and exchange.profile.models:
         body["model"] = exchange.profile.models[0]
