@@ -22,7 +22,7 @@ from .bundled import bundled
 from .checks.schema import Check, Invalid, SchemaCompiler
 from .errors import ConfigError
 from .redaction import redact
-from .yamlio import Locator, YAMLError, did_you_mean, load_yaml, not_valid_yaml
+from .yamlio import Locator, YAMLError, did_you_mean, load_yaml, not_valid
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -310,7 +310,7 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
     except YAMLError as exc:
-        raise ConfigError(not_valid_yaml(str(path), exc, text)) from None
+        raise ConfigError(not_valid(str(path), exc, text)) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1:1: a config file holds a mapping of settings")
     locator = Locator(text)

@@ -30,7 +30,7 @@ from ..providers import (
     ProfileRegistry,
     RequestChecks,
 )
-from ..yamlio import Locator, YAMLError, did_you_mean, load_yaml, not_valid_yaml
+from ..yamlio import Locator, YAMLError, did_you_mean, load_yaml, not_valid
 from .schema import Check, Invalid, SchemaCompiler
 from .verdicts import Verdicts
 
@@ -150,7 +150,7 @@ def _read_profile(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read profile: {exc.strerror}") from None
     except YAMLError as exc:
-        raise ConfigError(not_valid_yaml(str(path), exc, text)) from None
+        raise ConfigError(not_valid(str(path), exc, text)) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1:1: a profile file holds a mapping of settings")
     try:

@@ -26,7 +26,7 @@ from ..yamlio import (
     did_you_mean,
     load_yaml,
     looks_like_json,
-    not_valid_yaml,
+    not_valid,
 )
 from .conditions import build_conditions
 from .patterns import backtracks_without_bound
@@ -87,7 +87,7 @@ def parse_document(
     try:
         data = _parse(text)
     except YAMLError as exc:
-        return [], [not_valid_yaml(source, exc, text)]
+        return [], [not_valid(source, exc, text)]
     except (RecursionError, ValueError) as exc:  # nesting past the stack, or a huge integer
         reason = TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
         return [], [f"{source}:1:1: not usable: {reason}"]
