@@ -136,7 +136,7 @@ def looks_like_json(text: str | bytes) -> bool:
     return text.lstrip()[:1] in ("{", "[", b"{", b"[")
 
 
-def not_valid(source: str, exc: YAMLError, text: str | bytes = "") -> str:
+def not_valid(source: str, exc: YAMLError, text: str | bytes) -> str:
     """``source:line:column: not valid YAML: reason`` (``JSON`` when ``text`` is written as
     JSON), as a data file's parse errors read; a file that is not UTF-8 has no line to point
     at, so its byte is named."""
