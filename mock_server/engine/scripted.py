@@ -66,8 +66,10 @@ def _message_warnings(view: RequestView, message: Message) -> Iterator[str]:
             yield f"the reply calls '{call.name}', which allowed_tools leaves out ({listed})"
         elif choice not in _FREE and call.name != choice:
             yield f"the reply calls '{call.name}', but the request's tool_choice forces '{choice}'"
-    if not calls and choice not in (None, "auto", "none"):
-        yield f"the reply calls no tool, but the request's tool_choice is '{choice}'"
+    if not calls and choice == "required":
+        yield "the reply calls no tool, but the request's tool_choice is 'required'"
+    elif not calls and choice not in _FREE:
+        yield f"the reply calls no tool, but the request's tool_choice forces '{choice}'"
     if len(calls) > 1 and view.sent.get("parallel_tool_calls") is False:
         yield (
             f"the reply makes {len(calls)} tool calls, but the request sets "
