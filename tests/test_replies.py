@@ -431,6 +431,14 @@ TWO_CALLS = {"tool_calls": [CALLS["tool_calls"][0], {"name": "get_weather", "arg
             "the reply calls no tool, but the request's tool_choice is 'required'",
         ),
         (
+            {"content": "Sunny."},
+            {
+                "tools": [STRICT_WEATHER],
+                "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+            },
+            "the reply calls no tool, but the request's tool_choice forces 'get_weather'",
+        ),
+        (
             TWO_CALLS,
             {"tools": [STRICT_WEATHER], "parallel_tool_calls": False},
             "the reply makes 2 tool calls, but the request sets parallel_tool_calls to false",
@@ -456,7 +464,15 @@ TWO_CALLS = {"tool_calls": [CALLS["tool_calls"][0], {"name": "get_weather", "arg
             "the content is not JSON (strict: true)",
         ),
     ],
-    ids=["not offered", "none", "required", "parallel", "strict arguments", "strict content"],
+    ids=[
+        "not offered",
+        "none",
+        "required",
+        "forced",
+        "parallel",
+        "strict arguments",
+        "strict content",
+    ],
 )
 def test_a_reply_the_request_rules_out_goes_out_with_a_warning(tenant, reply, asked, warning):
     """A scripted reply the live API could not give for this request is sent as scripted, and

@@ -80,6 +80,11 @@ class ReplySpec:
     fault: Fault | None = None
 
     @lazy
+    def calls_tools(self) -> bool:
+        """Whether one of its answers scripts tool calls."""
+        return any(answer.tool_calls for answer in self.answers)
+
+    @lazy
     def fixed(self) -> bool:
         """Whether its answers are the same words whatever the request: scripted, without a
         template to fill in (``n`` still replicates them)."""

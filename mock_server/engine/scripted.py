@@ -37,8 +37,11 @@ def may_warn(view: RequestView, reply: ReplySpec) -> bool:
     the request than a kept body's key."""
     if not reply.answers:  # the fallback's answer, which keeps to the request
         return False
-    if any(answer.tool_calls for answer in reply.answers):
+    if reply.calls_tools:
         return True
+    sent = view.sent
+    if "tool_choice" not in sent and "response_format" not in sent and "text" not in sent:
+        return False  # most requests: nothing that rules words out
     return _choice(view) not in (None, "auto", "none") or _strict_format(view) is not None
 
 
