@@ -243,13 +243,13 @@ def test_any_client_schema_gets_a_valid_value_or_a_refusal_in_time(schema):
         "messages": [{"role": "user", "content": "x"}],
         "response_format": {"type": "json_schema", "json_schema": {"name": "p", "schema": schema}},
     }
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: other processes on the machine do not stretch it
     try:
         choice = fallback_message(body)
     except ApiError as error:
         choice = None
         assert error.kind == "400" and _refused(error.code, str(error)), error
-    assert time.monotonic() - started < 1, json.dumps(schema)[:300]
+    assert time.process_time() - started < 1, json.dumps(schema)[:300]
     if choice is not None and not choice.warnings:
         value = json.loads(choice.content)
         errors = [e.message for e in Draft202012Validator(schema).iter_errors(value)]
