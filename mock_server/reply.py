@@ -45,16 +45,24 @@ class Message:
         return self.refusal is not None and not self.content and not self.tool_calls
 
     def text_bytes(self) -> int:
-        """The UTF-8 bytes of all its texts, tool calls included (what they take on the wire,
-        less the escapes of JSON strings)."""
+        """The bytes all its texts take in a JSON string, tool calls included: UTF-8, each
+        character JSON escapes counted as the longest escape (``\u0001``: six bytes)."""
         texts = [self.content, self.reasoning_content, self.refusal]
         texts += [text for call in self.tool_calls for text in (call.name, call.arguments)]
-        return sum(_utf8_length(text) for text in texts if text)
+        return sum(_json_length(text) for text in texts if text)
 
 
-def _utf8_length(text: str) -> int:
-    """``text``'s length in UTF-8 bytes (``isascii`` answers without reading an ASCII text)."""
-    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+def _json_length(text: str) -> int:
+    """``text``'s length in a JSON string, at most (``isascii`` answers without reading an
+    ASCII text; one search, most often, that finds nothing to escape)."""
+    size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    if _ESCAPED.search(text) is None:
+        return size
+    return size + 5 * sum(map(text.count, _ESCAPED_CHARACTERS))
+
+
+_ESCAPED_CHARACTERS = [chr(code) for code in range(0x20)] + ['"', "\\"]
+_ESCAPED = re.compile('[\x00-\x1f"\\\\]')
 
 
 def for_header(warnings: list[str]) -> tuple[str, ...]:

@@ -115,6 +115,22 @@ def test_reset_reports_unmatched(tenant):
     assert tenant.requests() == []
 
 
+def test_a_report_misspelled_resets_nothing(tenant):
+    tenant.post(ASK)
+    refused = tenant.admin("POST", "/reset?report=unmached")
+    assert (refused.status, len(tenant.requests())) == (400, 1)
+
+
+def test_a_refused_request_saved_as_a_scenario_loads(tenant):
+    """A request refused before scenarios saw it (not JSON) still saves as a scenario the
+    server takes back (no ``turn: 0`` condition, which no request meets)."""
+    path = tenant.url().removeprefix(tenant.server.url) + "/chat/completions"
+    raw_request(tenant.server, "POST", path, b"{not json")
+    (entry,) = tenant.requests()
+    text = tenant.admin("GET", f"/requests/{entry['id']}/scenario").body.decode()
+    assert tenant.admin("POST", "/scenarios", text).status == 201
+
+
 def test_admin_token_and_no_overrides():
     with MockServer(admin_token="admin-secret-123", overrides=False) as server:
         assert raw_request(server, "GET", "/__admin/requests").status == 401

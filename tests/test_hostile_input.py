@@ -90,23 +90,35 @@ def test_counts_that_size_a_reply_are_bounded(server, profile, extra, status, pa
 def test_a_reply_far_larger_than_the_request_is_refused(server):
     prompt = "word " * 200_000  # 1 MB, echoed by the fallback 128 times, with log probabilities
     body = {**ASK, "messages": [{"role": "user", "content": prompt}], "n": 128}
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: other processes on the machine do not stretch it
     response = post_json(server, "/v1/chat/completions", {**body, "logprobs": True})
     assert response.status == 400
     error = error_of(response)
     assert error["code"] == "response_too_large"
     assert "max_response_bytes" in error["message"] and "n=128" in error["message"]
-    assert time.monotonic() - started < 2
+    assert time.process_time() - started < 2
+
+
+def test_a_reply_of_characters_json_escapes_is_sized_escaped():
+    """A control character takes six bytes in a JSON string (``\u0001``): a reply echoing
+    200,000 of them is some 1.2 MB on the wire, past a 1 MB limit, though its text is 200 KB."""
+    echoed = {**ASK, "messages": [{"role": "user", "content": "\u0001" * 200_000}]}
+    with MockServer(max_response_bytes=1_000_000) as limited:
+        response = post_json(limited, "/v1/chat/completions", echoed)
+        assert response.status == 400, len(response.body)
+        assert error_of(response)["code"] == "response_too_large"
+        plain = {**ASK, "messages": [{"role": "user", "content": "x" * 200_000}]}
+        assert post_json(limited, "/v1/chat/completions", plain).status == 200
 
 
 def test_a_template_cannot_amplify_a_large_body(tenant):
     tenant.add({"name": "echo", "reply": {"content": "{{ request | json }}" * 200}})
     big = {**ASK, "messages": [{"role": "user", "content": "x" * 200_000}]}
-    started = time.monotonic()
+    started = time.process_time()
     response = tenant.post(big)
     assert response.status == 400
     assert error_of(response)["code"] == "response_too_large"
-    assert time.monotonic() - started < 2
+    assert time.process_time() - started < 2
 
 
 # 3. A field a profile passes through is checked before it is used.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 import jsonschema
 import openai
@@ -67,11 +68,12 @@ def test_template_reads_tool_call_arguments_and_results(tenant):
     content = (
         "{{ tool_calls[0].arguments.location }}: {{ tool_results | last }}"
         " [{{ tool_results | join(' | ') }}] {{ request['nothing|here'] | default(\"a|b\") }}"
-    )  # a '|' inside quotes is not a filter's
+        " {{ request.nothing | default('}}') }}"
+    )  # a '|' inside quotes is not a filter's, nor '}}' the expression's end
     body = reply_to(
         tenant, {"content": content}, {**BODY, "messages": messages, "tools": [WEATHER]}
     )
-    assert body["choices"][0]["message"]["content"] == "Oslo: -3C [-3C] a|b"
+    assert body["choices"][0]["message"]["content"] == "Oslo: -3C [-3C] a|b }}"
 
 
 @pytest.mark.parametrize(
@@ -95,7 +97,7 @@ def test_a_quote_left_open_is_refused_at_load(tenant):
     reply = {"content": "{{ model | default('open) }}"}
     response = tenant.admin("POST", "/scenarios", {"name": "open", "reply": reply})
     assert response.status == 400
-    assert "a quote is not closed" in response.json()["error"]["message"]
+    assert "(or a quote in it is not closed)" in response.json()["error"]["message"]
 
 
 def test_missing_template_values_render_empty(tenant):
@@ -507,3 +509,34 @@ def test_a_reply_the_request_allows_has_no_warning(tenant):
     response = tenant.post(asked)
     assert "x-mock-scenario-warning" not in response.headers
     assert tenant.requests()[-1]["warnings"] == []
+
+
+def test_a_strict_schema_past_the_checks_bounds_is_said_unchecked(tenant):
+    """A strict schema too large for the check of a scripted reply (1,000 objects, or an
+    ``enum`` searched 450 times over) is not a 500 nor a stalled server: the reply goes out
+    with a warning that it was not checked."""
+    tenant.add({"name": "scripted", "priority": 10, "reply": {"content": '{"k0": "x"}'}})
+    wide = {f"k{i}": {"type": "string"} for i in range(1000)}
+    names = {"type": "string", "enum": [f"name {i}" for i in range(4000)]}
+    chain = {"anyOf": [{"$ref": "#/$defs/names"}] * 450}
+    for schema, said in (
+        (
+            {"type": "object", "properties": wide, "required": list(wide)},
+            "the content was not checked: the schema holds more than 1000 objects",
+        ),
+        (
+            {"type": "object", "properties": {"k0": chain}, "required": ["k0"],
+             "$defs": {"names": names}},
+            "the content was not checked: it takes over 20000 steps",
+        ),
+    ):  # fmt: skip
+        schema["additionalProperties"] = False
+        response_format = {
+            "type": "json_schema",
+            "json_schema": {"name": "a", "strict": True, "schema": schema},
+        }
+        started = time.process_time()
+        response = tenant.post({**BODY, "response_format": response_format})
+        assert time.process_time() - started < 2
+        assert response.status == 200, response.body[:300]
+        assert response.headers["x-mock-scenario-warning"].startswith(said)

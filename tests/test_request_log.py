@@ -80,6 +80,18 @@ def test_json_lines(tmp_path):
     )
 
 
+def test_a_client_cannot_write_lines_of_its_own(tmp_path):
+    """A line break in a tenant's name or a model's, or a terminal's escape, is written as an
+    escape: one request, one line."""
+    forged = "/t/x%0A12:00:00%20POST%20fake%20200/v1/chat/completions"
+    with serving(tmp_path) as (port, lines):
+        post(port, ask("hi"), forged)
+        post(port, {**ask("hi"), "model": "gpt\n12:00:00 FAKE\x1b[31m"})
+    first, second = lines
+    assert "tenant=x\\n12:00:00 POST fake 200 " in first
+    assert " gpt\\n12:00:00 FAKE\\x1b[31m " in second
+
+
 def test_strict_no_match_names_the_closest_scenario(tmp_path):
     with serving(tmp_path, "--strict") as (port, lines):
         post(port, ask("hello"))

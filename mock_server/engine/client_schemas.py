@@ -9,7 +9,8 @@ else ``CannotGenerate``; then it is checked against the JSON Schema meta-schema
 (``"minItems": 3.0``, valid JSON Schema) become integers.
 
 After: the value is validated with at most ``MAX_CHECKS`` keyword evaluations (``uniqueItems``
-counting one more for every ``PAIRS_A_CHECK`` pairs of items it may compare), ``MAX_REF_NESTING``
+counting one more for every ``PAIRS_A_CHECK`` pairs of items it may compare, ``enum`` one more
+for every ``VALUES_A_CHECK`` values it may search), ``MAX_REF_NESTING``
 references followed one inside another and ``MAX_REQUEST_WAYS`` of backtracking, and without the
 patterns (``pattern``, ``patternProperties``) that would not run quickly on the value's longest
 string (see ``patterns``): those are named in a warning instead of run.
@@ -29,6 +30,7 @@ MAX_NESTING = 64
 MAX_PATTERN_TEXT = 10_000  # characters in all the schema's patterns together
 MAX_CHECKS = 20_000  # keyword evaluations: 10 to 25 microseconds each
 PAIRS_A_CHECK = 64  # items that do not sort are compared pair by pair: some 0.3 microseconds each
+VALUES_A_CHECK = 64  # an ``enum`` is searched value by value, as a pair each
 MAX_REF_NESTING = 48
 # Keywords whose values are data, not subschemas, and those whose values map names to subschemas.
 DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
@@ -123,6 +125,8 @@ class _Meter:
             self.calls += 1
             if keyword == "uniqueItems" and isinstance(instance, list):
                 self.calls += len(instance) * (len(instance) - 1) // 2 // PAIRS_A_CHECK
+            elif keyword == "enum" and isinstance(wanted, list):
+                self.calls += len(wanted) // VALUES_A_CHECK
             if self.calls > MAX_CHECKS:
                 raise _OutOfChecks(f"it takes over {MAX_CHECKS} steps")
             self.searched += self.searches(keyword, wanted, instance, schema)

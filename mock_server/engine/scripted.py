@@ -23,10 +23,12 @@ from ..reply import Message, for_header
 from .client_schemas import NotASchema, checked, doubts
 from .reply_specs import ReplySpec
 from .request_view import RequestView
+from .values import CannotGenerate
 
 SCENARIO_WARNING_HEADER = "x-mock-scenario-warning"
 CACHED_CHECKS = 1024  # (schema, value) pairs whose verdict is kept
 CACHED_BYTES = 64 * 1024  # a larger schema and value are checked afresh, not kept
+CHECKED_BYTES = 64 * 1024  # a larger strict schema is not checked at all
 _FREE = (None, "auto", "none", "required")  # tool choices that force no one tool
 
 
@@ -49,7 +51,7 @@ def warnings(view: RequestView, messages: list[Message]) -> tuple[str, ...]:
     """Why ``messages`` (a scripted reply's) are not what the request allows, as a header
     carries them (``reply.for_header``)."""
     found: dict[str, None] = {}
-    for message in messages:
+    for message in {id(message): message for message in messages}.values():  # n: one each
         found.update(dict.fromkeys(_message_warnings(view, message)))
     return for_header(list(found))
 
@@ -155,15 +157,20 @@ def _strict_format(view: RequestView) -> Any:
 
 
 def _breaks(schema: Any, text: str, subject: str) -> tuple[str, ...]:
-    """Why ``text`` (``subject``) is not a value the strict ``schema`` allows."""
-    key = (orjson.dumps(schema), text, subject)
-    small = len(key[0]) + len(text) <= CACHED_BYTES
+    """Why ``text`` (``subject``) is not a value the strict ``schema`` allows; a schema over
+    ``CHECKED_BYTES`` of JSON is not looked at (its meta-schema check alone grows with it)."""
+    schema_json = orjson.dumps(schema)
+    if len(schema_json) > CHECKED_BYTES:
+        return (f"{subject} was not checked: its strict schema is over {CHECKED_BYTES:,} bytes",)
+    key = (schema_json, text, subject)
+    small = len(schema_json) + len(text) <= CACHED_BYTES
     return _cached_verdict(key) if small else _verdict(key)
 
 
 def _verdict(key: tuple[bytes, str, str]) -> tuple[str, ...]:
-    """``_breaks`` for a schema's JSON, a text and its subject; a schema that is not one is
-    the request checks' to refuse, not this."""
+    """``_breaks`` for a schema's JSON, a text and its subject, within the bounds of the
+    fallback's own checks (``client_schemas``); a schema that is not one is the request checks'
+    to refuse, not this."""
     schema_json, text, subject = key
     try:
         value = orjson.loads(text)
@@ -173,6 +180,8 @@ def _verdict(key: tuple[bytes, str, str]) -> tuple[str, ...]:
         schema = checked(orjson.loads(schema_json))
     except NotASchema:
         return ()
+    except CannotGenerate as past:  # past the bounds of what is checked
+        return (f"{subject} was not checked: {past}",)
     return tuple(f"{reason} (strict: true)" for reason in doubts(schema, value, subject))
 
 

@@ -24,7 +24,8 @@ from ..errors import ApiError
 
 MAX_RENDERED = 16 * 1024 * 1024  # characters one template may render to
 VARIABLES = ("request", "last_user_message", "model", "turn", "tool_calls", "tool_results")
-_EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
+# ``{{ ... }}``, a quoted argument inside it holding braces of its own (``default('}}')``).
+_EXPRESSION = re.compile(r"""\{\{((?:'[^']*'|"[^"]*"|[^'"}]|\}(?!\}))*)\}\}""")
 _PATH_STEP = re.compile(r"\.([A-Za-z0-9_-]+)|\[(-?\d+)\]|\[(['\"])(.*?)\3\]")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # One part of an expression between the '|' that separate its filters: a quoted argument may
@@ -103,6 +104,14 @@ class _Lookup:
         return value
 
 
+def _literal(text: str) -> str:
+    """Text between expressions, which opens none: a ``{{`` there has no ``}}`` (or a quote
+    in it is not closed)."""
+    if "{{" in text:
+        raise TemplateError("an opening '{{' has no closing '}}' (or a quote in it is not closed)")
+    return text
+
+
 class Template:
     """A compiled template; ``render(context)`` fills it in."""
 
@@ -117,12 +126,10 @@ class Template:
         self._parts: list[str | _Lookup] = []
         position = 0
         for found in _EXPRESSION.finditer(source):
-            self._parts.append(source[position : found.start()])
+            self._parts.append(_literal(source[position : found.start()]))
             self._parts.append(_compile_expression(found.group(1).strip()))
             position = found.end()
-        rest = source[position:]
-        if "{{" in rest:
-            raise TemplateError("an opening '{{' has no closing '}}'")
+        rest = _literal(source[position:])
         self._parts.append(rest)
         self.is_static = len(self._parts) == 1
 
@@ -152,14 +159,12 @@ class Template:
 def _pipe_parts(expression: str) -> list[str]:
     """``expression`` cut at each '|' outside quotes, each part stripped."""
     parts, position = [], 0
-    while True:
+    while True:  # an expression's quotes are closed (``_EXPRESSION``): a part ends at a '|'
         part = _PIPE_PART.match(expression, position)
         assert part is not None  # the pattern matches the empty string
         parts.append(part.group(0).strip())
         if part.end() == len(expression):
             return parts
-        if expression[part.end()] != "|":
-            raise TemplateError(f"{{{{ {expression} }}}}: a quote is not closed")
         position = part.end() + 1
 
 

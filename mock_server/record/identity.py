@@ -42,7 +42,8 @@ def match_conditions(view: RequestView, scrubber: Scrubber) -> dict[str, Any]:
     match["last_user_message"] = _exactly(view.last_user_message, scrubber)
     if view.system_message:
         match["system_message"] = _exactly(view.system_message, scrubber)
-    match["turn"] = view.turn
+    if view.turn:  # a request without a user message: a turn of 0 is no condition to write
+        match["turn"] = view.turn
     if view.last_message_role:
         match["last_message_role"] = view.last_message_role
     if view.tools:

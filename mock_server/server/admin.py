@@ -390,7 +390,10 @@ async def reset(request: web.Request) -> web.Response:
     """Reset the tenant; with ``?report=unmatched``, answer with its unmatched requests first,
     and those a scenario answered with a reply the request rules out (``warned``)."""
     unmatched = warned = None
-    if request.query.get("report") == "unmatched":
+    report = request.query.get("report")
+    if report is not None and report != "unmatched":  # a report misspelled: nothing is reset
+        raise web.HTTPBadRequest(reason=f"?report= must be unmatched, not {shown(report)}")
+    if report == "unmatched":
         unmatched = [_explained(request, e) for e in _filtered(request, unmatched_only=True)]
         warned = [entry_json(e) for e in _filtered(request) if e["warnings"]]
     _tenant(request).reset()

@@ -11,6 +11,7 @@ a terminal. ``json``: one object per line with the same facts, for CI artifacts.
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import time
 from typing import Any, TextIO
@@ -85,6 +86,15 @@ def _model(exchange: Exchange) -> str | None:
     return readable(model if len(model) <= 80 else model[:77] + "...")
 
 
+def _printable(text: str) -> str:
+    """``text`` with the control characters a client may send (a line break in a tenant's
+    name, a terminal's escape in a model's) written as escapes: one request, one line."""
+    return _CONTROL.sub(lambda found: ascii(found.group())[1:-1], text)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 class _Clock:
     """The wall-clock time as a log line shows it, formatted once a second."""
 
@@ -133,10 +143,10 @@ class RequestLog:
         now = self.clock()
         if self.json:
             return dumps(facts(exchange, now)).decode()
-        incoming, tenant = exchange.incoming, exchange.tenant.name
+        incoming, tenant = exchange.incoming, _printable(exchange.tenant.name)
         status = str(exchange.status or "---")
-        said = outcome(exchange)
-        start = f"{now} {incoming.method} {readable(incoming.path)}"
+        said = _printable(outcome(exchange))
+        start = f"{now} {incoming.method} {_printable(readable(incoming.path))}"
         if self.colour:
             start = _DIM + start + _RESET
             status = _STATUS_COLOURS.get(exchange.status // 100, "") + status + _RESET
@@ -146,7 +156,7 @@ class RequestLog:
                 start,
                 *((f"tenant={tenant}",) if tenant != DEFAULT_TENANT else ()),
                 exchange.profile.name,
-                _model(exchange) or "-",
+                _printable(_model(exchange) or "-"),
                 status,
                 said,
                 *((f"{exchange.chunks} chunks",) if exchange.chunks is not None else ()),

@@ -66,7 +66,7 @@ ID_PREFIXES = {
     "reasoning": "rs",
 }
 LIST_LIMIT = (1, 100, 20)  # input_items: the least, most and default page size
-_SEQUENCE_NUMBER = re.compile(r"-1|[0-9]{1,9}")  # starting_after (-1: from the first event)
+_SEQUENCE_NUMBER = re.compile(r"[0-9]{1,9}")  # starting_after
 # A stream carries an answer's text whole five times: in its deltas, then in the text's, the
 # content part's and the output item's done events, and in the completed response.
 STREAM_TEXT_COPIES = 5
@@ -535,11 +535,12 @@ def _retrieve(exchange: Exchange, request: web.Request) -> Outcome:
         return _json(exchange, stored.response)
     if not stored.response.get("background"):
         raise _not_found(wanted)
-    after = query.get("starting_after", "-1")
-    if not _SEQUENCE_NUMBER.fullmatch(after):
+    after = query.get("starting_after")
+    if after is not None and not _SEQUENCE_NUMBER.fullmatch(after):
         raise _bad_query("starting_after", after, "Must be a non-negative integer.")
     restreamed = Restreamed(stored.response, stored.tier)
-    events = render_events(restreamed, stored.shape, stored.padded)[int(after) + 1 :]
+    events = render_events(restreamed, stored.shape, stored.padded)
+    events = events[int(after) + 1 :] if after is not None else events
     headers = answer_headers(exchange.profile, {}, exchange.request_id, exchange.started)
     wire = stream_wire(restreamed)
     return RESPONSES.stream(exchange, events, wire, DEFAULT_REPLY, headers, None)
