@@ -791,6 +791,16 @@ def test_responses_record_and_replay_plain_streamed_and_chained(upstream, tmp_pa
     ]
     assert recorded["chain"] == ("get_weather", [("function_call", "get_time")])
     assert recorded["429"] == "1500"
+    with MockServer(scenarios=[str(recordings)], strict=True) as replayer:
+        sdk = client(replayer)
+        # Not the recorded request: other settings, or the same words on chat completions.
+        for other in ({"temperature": 0}, {"max_output_tokens": 16}, {"reasoning": {"summary": "auto"}}):  # fmt: skip
+            with pytest.raises(openai.NotFoundError):
+                sdk.responses.create(model="gpt-4o", input="Say hello", **other)
+        asked = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Say hello"}]}
+        with pytest.raises(openai.NotFoundError):
+            sdk.chat.completions.create(**asked)
+        assert sdk.responses.create(model="gpt-4o", input="Say hello", background=True).output_text
 
 
 def test_embeddings_are_relayed_not_recorded(upstream, tmp_path):

@@ -28,7 +28,7 @@ from .request_view import RequestView
 NEUTRAL = frozenset(
     {
         "stream", "stream_options", "user", "metadata", "safety_identifier", "store",
-        "service_tier", "prompt_cache_key", "prompt_cache_retention",
+        "service_tier", "prompt_cache_key", "prompt_cache_retention", "background",
     }
 )  # fmt: skip
 SYSTEM_ROLES = ("system", "developer")
@@ -73,7 +73,7 @@ def request_digest(view: RequestView) -> RequestDigest:
     """The digest of ``view``'s body, computed on first use and kept while the view lives."""
     digest = _DIGESTS.get(view)
     if digest is None:
-        digest = _DIGESTS[view] = RequestDigest(view.body)
+        digest = _DIGESTS[view] = RequestDigest(view.digested)
     return digest
 
 

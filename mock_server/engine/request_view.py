@@ -14,6 +14,10 @@ from ..jsonio import nests_deeper_than
 from ..lazy_property import lazy
 from ..messages import content_text, last_user_text
 
+# The fields of another API's request that its conversation is made of: the messages stand for
+# them in its digest (``RequestView.digested``).
+CONVERSATION_FIELDS = frozenset(("input", "instructions", "previous_response_id", "conversation"))
+
 
 class RequestView:
     """A validated request as scenarios see it: a chat-completions body (or another API's
@@ -34,6 +38,17 @@ class RequestView:
         self.api = api
         # The body as sent, when ``body`` shows it as something else (a Responses request).
         self.sent = body if sent is None else sent
+
+    @lazy
+    def digested(self) -> dict[str, Any]:
+        """What the request digest (``engine.digest``) is taken of: a chat-completions body as
+        sent; another API's request as sent, its conversation (``input``, ``instructions``, a
+        continued response's items) as the messages scenarios see, and its API's name, so that
+        it is never the digest of a chat request, nor of one with other settings."""
+        if self.sent is self.body:
+            return self.body
+        fields = {k: v for k, v in self.sent.items() if k not in CONVERSATION_FIELDS}
+        return {**fields, "messages": self.messages, "api": self.api}
 
     @lazy
     def messages(self) -> list[dict[str, Any]]:

@@ -53,7 +53,7 @@ def match_conditions(view: RequestView, scrubber: Scrubber) -> dict[str, Any]:
             match["tool_call_id"] = view.tool_call_id
         else:
             match["tool_result"] = _exactly(view.tool_result, scrubber)
-    digest = RequestDigest(as_replayed(view.body, scrubber))
+    digest = RequestDigest(as_replayed(view.digested, scrubber))
     match["request_digest"] = {"sha256": digest.sha256, "parts": digest.parts}
     return match
 
