@@ -69,16 +69,14 @@ class Scrubber:
 
     def value(self, value: Any) -> Any:
         """A JSON value with every credential-looking string, and every string under a
-        secret-named key, replaced."""
+        secret-named key (``credentials: {user: ..., pass: ...}``: all of them), replaced."""
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, list):
             return [self.value(item) for item in value]
         if isinstance(value, dict):
             return {
-                key: PLACEHOLDER
-                if isinstance(item, str) and _SECRET_KEY.search(str(key))
-                else self.value(item)
+                key: _hidden(item) if _SECRET_KEY.search(str(key)) else self.value(item)
                 for key, item in value.items()
             }
         return value
@@ -95,6 +93,17 @@ class Scrubber:
             parts += [_escaped(text[position : found.start()]), f"(?:{shape})"]
             position = found.end()
         return "^" + "".join(parts) + _escaped(text[position:]) + "$"
+
+
+def _hidden(value: Any) -> Any:
+    """``value`` with every string in it replaced by the placeholder (the rest as it is)."""
+    if isinstance(value, str):
+        return PLACEHOLDER
+    if isinstance(value, list):
+        return [_hidden(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _hidden(item) for key, item in value.items()}
+    return value
 
 
 def _escaped(text: str) -> str:

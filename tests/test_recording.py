@@ -623,6 +623,15 @@ def test_patterns_of_your_own_and_secret_named_fields_are_redacted(upstream, tmp
             },
         }
     )
+    # Arguments as an upstream may space them (not compact JSON), a secret nested deeper.
+    spaced = '{"user": "bob", "password": "hunter2", "credentials": {"user": "u", "pass": "p9"}}'
+    upstream.add(
+        {
+            "name": "spaced-secret",
+            "match": {"last_user_message": {"contains": "log in"}},
+            "reply": {"tool_calls": [{"name": "login", "arguments": spaced}]},
+        }
+    )
     settings = {
         "record": upstreams(upstream),
         "record_to": str(tmp_path),
@@ -633,6 +642,7 @@ def test_patterns_of_your_own_and_secret_named_fields_are_redacted(upstream, tmp
             model="gpt-4o", messages=user("Order for cust-12345")
         )
         client(recorder).chat.completions.create(model="gpt-4o", messages=user("sign in please"))
+        client(recorder).chat.completions.create(model="gpt-4o", messages=user("log in please"))
     with MockServer(scenarios=[str(tmp_path)], strict=True) as replayer:
         again = client(replayer).chat.completions.create(
             model="gpt-4o", messages=user("Order for cust-12345")
@@ -643,6 +653,7 @@ def test_patterns_of_your_own_and_secret_named_fields_are_redacted(upstream, tmp
     assert "cust-12345" not in text and "k1" not in text
     assert "regex: ^Order for (?:cust-[0-9]+)$" in text
     assert "api_key: '[REDACTED]'" in text and "user: ann" in text
+    assert "hunter2" not in text and "p9" not in text and "user: bob" in text
 
 
 def test_a_tenant_records_only_on_a_recording_server(tmp_path):

@@ -327,13 +327,17 @@ def _tool_call(call: dict[str, Any], scrubber: Scrubber) -> dict[str, Any]:
 
 def recorded_arguments(arguments: str, scrubber: Scrubber) -> dict[str, Any] | str:
     """Tool-call arguments as a recording keeps them, scrubbed: a mapping, which reads best and
-    is sent back as compact JSON, when compact JSON is what came; else the text as sent."""
+    is sent back as compact JSON, when compact JSON is what came, or when scrubbing the JSON
+    found something to hide (its spacing is then lost, not the secret kept); else the text as
+    sent."""
     try:
         parsed = json.loads(arguments)
     except (ValueError, RecursionError):
         parsed = None
-    if isinstance(parsed, dict) and compact_json(parsed) == arguments:
-        return scrubber.value(parsed)
+    if isinstance(parsed, dict):
+        scrubbed = scrubber.value(parsed)
+        if scrubbed != parsed or compact_json(parsed) == arguments:
+            return scrubbed
     return scrubber.text(arguments)
 
 
