@@ -348,6 +348,52 @@ def test_a_request_answered_differently_again_records_a_sequence(upstream, tmp_p
         assert ask_twice(replayer) == answers
 
 
+def test_an_agent_loop_recorded_afresh_keeps_one_scenario_a_step(upstream, tmp_path):
+    """Mode ``all`` twice over a tool loop whose upstream names its call anew each run: the
+    second run's step 2 (another ``tool_call_id``) replaces the first's, not beside it."""
+    upstream.add(
+        [
+            {
+                "name": "loop-asks",
+                "match": {"last_user_message": "Loop weather", "last_message_role": "user"},
+                "reply": {"tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}]},
+            },
+            {
+                "name": "loop-answers",
+                "priority": 5,
+                "match": {"last_user_message": "Loop weather", "last_message_role": "tool"},
+                "reply": {"content": "Sunny."},
+            },
+        ]
+    )
+
+    def loop(server: MockServer) -> str:
+        sdk = client(server)
+        first = (
+            sdk.chat.completions.create(
+                model="gpt-4o", messages=user("Loop weather"), tools=[WEATHER_TOOL]
+            )
+            .choices[0]
+            .message
+        )
+        result = {"role": "tool", "tool_call_id": first.tool_calls[0].id, "content": "sunny"}
+        messages = [*user("Loop weather"), first.model_dump(exclude_none=True), result]
+        answer = sdk.chat.completions.create(
+            model="gpt-4o", messages=messages, tools=[WEATHER_TOOL]
+        )
+        return answer.choices[0].message.content
+
+    settings = {"record": upstreams(upstream), "record_to": str(tmp_path), "record_mode": "all"}
+    for _ in range(2):
+        with MockServer(**settings) as recorder:
+            assert loop(recorder) == "Sunny."
+    scenarios = load_yaml((tmp_path / "openai.yaml").read_text())["scenarios"]
+    assert len(scenarios) == 2
+    upstream.stop()
+    with MockServer(scenarios=[str(tmp_path)], strict=True) as replayer:
+        assert loop(replayer) == "Sunny."
+
+
 def test_calls_sharing_a_user_message_record_apart(upstream, tmp_path):
     asks = [
         ("gpt-4o", "You are terse."),

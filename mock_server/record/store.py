@@ -86,6 +86,8 @@ class RecordingFile:
         fresh = known is None or (mode == "all" and name not in self._this_run)
         self._this_run.add(name)
         if fresh:
+            if mode == "all":
+                self._forget_earlier(scenario)
             self.scenarios[name] = scenario
             self.comments[name] = [f"# {line}" for line in comment]
             return scenario, 1
@@ -99,6 +101,20 @@ class RecordingFile:
             *(f"# step {len(steps)}: {line}" for line in comment),
         ]
         return merged, len(steps)
+
+    def _forget_earlier(self, scenario: dict[str, Any]) -> None:
+        """Drop what an earlier run recorded for the request ``scenario`` is recorded afresh
+        for, under another name: its digest is the same, but a readable condition is not (the
+        ``tool_call_id`` of an agent loop's later step, which the upstream names anew each
+        run), so it would never answer again."""
+        digest = _digest(scenario)
+        if digest is None:
+            return
+        for other in [n for n, s in self.scenarios.items() if _digest(s) == digest]:
+            if other != scenario["name"] and other not in self._this_run:
+                del self.scenarios[other]
+                self.comments.pop(other, None)
+                self._blocks.pop(other, None)
 
     def render(self) -> str:
         """The whole file; each scenario is turned into YAML once, until it changes, so that a
@@ -121,6 +137,15 @@ class RecordingFile:
                 return  # a write that started after our change already carried it
             self._dirty = False
             await asyncio.to_thread(write_atomically, self.path, self.render())
+
+
+def _digest(scenario: dict[str, Any]) -> str | None:
+    """The SHA-256 of a recorded scenario's ``request_digest`` condition, if it has one."""
+    match = scenario.get("match")
+    pinned = match.get("request_digest") if isinstance(match, dict) else None
+    if isinstance(pinned, dict):
+        pinned = pinned.get("sha256")
+    return pinned.removeprefix("sha256:") if isinstance(pinned, str) else None
 
 
 def _steps(scenario: dict[str, Any]) -> list[Any]:
