@@ -92,6 +92,21 @@ def test_a_client_cannot_write_lines_of_its_own(tmp_path):
     assert " gpt\\n12:00:00 FAKE\\x1b[31m " in second
 
 
+def test_a_stored_response_read_is_answered_not_an_error(tmp_path):
+    with serving(tmp_path) as (port, lines):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+        connection.request(
+            "POST", "/v1/responses", json.dumps({"model": "gpt-4o", "input": "hi"}), headers
+        )
+        stored = json.loads(connection.getresponse().read())
+        connection.request("GET", f"/v1/responses/{stored['id']}", headers=headers)
+        assert connection.getresponse().read()
+        connection.close()
+    assert f" GET /v1/responses/{stored['id']} openai " in lines[-1]
+    assert " 200 answered " in lines[-1]
+
+
 def test_strict_no_match_names_the_closest_scenario(tmp_path):
     with serving(tmp_path, "--strict") as (port, lines):
         post(port, ask("hello"))
