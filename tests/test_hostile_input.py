@@ -87,8 +87,9 @@ def test_counts_that_size_a_reply_are_bounded(server, profile, extra, status, pa
     assert error_of(response)["param"] == param
 
 
-def test_a_reply_far_larger_than_the_request_is_refused(server):
-    prompt = "word " * 200_000  # 1 MB, echoed by the fallback 128 times, with log probabilities
+@pytest.mark.parametrize("word", ["word ", "word\n"])  # the second escaped in JSON
+def test_a_reply_far_larger_than_the_request_is_refused(server, word):
+    prompt = word * 200_000  # 1 MB, echoed by the fallback 128 times, with log probabilities
     body = {**ASK, "messages": [{"role": "user", "content": prompt}], "n": 128}
     started = time.process_time()  # CPU time: other processes on the machine do not stretch it
     response = post_json(server, "/v1/chat/completions", {**body, "logprobs": True})

@@ -93,6 +93,14 @@ def test_sandbox_escapes_are_refused_at_load(tenant, template):
     assert "bad template" in response.json()["error"]["message"]
 
 
+def test_a_template_of_many_openings_is_refused_at_once(tenant):
+    started = time.process_time()
+    response = tenant.admin(
+        "POST", "/scenarios", {"name": "x", "reply": {"content": "{{" * 20_000}}
+    )
+    assert response.status == 400 and time.process_time() - started < 1
+
+
 def test_a_quote_left_open_is_refused_at_load(tenant):
     reply = {"content": "{{ model | default('open) }}"}
     response = tenant.admin("POST", "/scenarios", {"name": "open", "reply": reply})
@@ -492,7 +500,8 @@ def test_allowed_tools_of_other_kinds_are_read_without_a_fault(tenant):
     reply calling a tool outside the list is warned about, not a 500."""
     tenant.add({"name": "scripted", "priority": 10, "reply": CALLS})
     other = {"type": "function", "function": {"name": "lookup"}}
-    allowed = {"mode": "auto", "tools": [other, {"type": "custom", "custom": {"name": "zz"}}]}
+    odd = [{"type": "custom", "custom": {"name": "zz"}}, {"type": "function", "function": "x"}]
+    allowed = {"mode": "auto", "tools": [other, *odd]}
     asked = {**BODY, "tools": [STRICT_WEATHER, other]}
     response = tenant.post(
         {**asked, "tool_choice": {"type": "allowed_tools", "allowed_tools": allowed}}

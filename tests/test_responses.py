@@ -192,6 +192,12 @@ def test_a_call_the_request_does_not_offer_is_said_to_be_so(tenant, client):
     assert left_out.headers["x-mock-scenario-warning"] == (
         "the reply calls 'lookup', which allowed_tools leaves out (run)"
     )
+    odd = {**allowed, "tools": [{"type": "namespace", "name": ["crm"]}, {"type": "custom"}]}
+    assert client.responses.with_raw_response.create(
+        model=MODEL, input="Find Ada", tools=[crm, run], tool_choice=odd
+    ).headers["x-mock-scenario-warning"] == (
+        "the reply calls 'lookup', which allowed_tools leaves out (none)"
+    )
     forced = client.responses.with_raw_response.create(
         model=MODEL, input="Find Ada", tools=[crm, run], tool_choice=run
     )
@@ -199,7 +205,7 @@ def test_a_call_the_request_does_not_offer_is_said_to_be_so(tenant, client):
         "the reply calls 'lookup', but the request's tool_choice forces 'run'"
     )
     assert [bool(entry["warnings"]) for entry in tenant.requests()] == [
-        True, False, False, True, True,
+        True, False, False, True, True, True,
     ]  # fmt: skip
 
 
@@ -429,7 +435,9 @@ def test_a_resumed_stream_is_cut_as_its_creation_was(tenant, client):
     resumed = client.responses.retrieve(answered, stream=True, starting_after=4)
     assert [event.model_dump(exclude_unset=True) for event in resumed] == first[5:]
     assert not any("obfuscation" in event for event in first)
-    for bad in ("--1", "-1", "\u00b2", "1" * 30):
+    for past in (len(first), 10**30):  # past the last event: none
+        assert list(client.responses.retrieve(answered, stream=True, starting_after=past)) == []
+    for bad in ("--1", "-1", "\u00b2", "1e3"):
         with pytest.raises(openai.BadRequestError):
             list(
                 client.responses.retrieve(

@@ -9,8 +9,8 @@ else ``CannotGenerate``; then it is checked against the JSON Schema meta-schema
 (``"minItems": 3.0``, valid JSON Schema) become integers.
 
 After: the value is validated with at most ``MAX_CHECKS`` keyword evaluations (``uniqueItems``
-counting one more for every ``PAIRS_A_CHECK`` pairs of items it may compare, ``enum`` one more
-for every ``VALUES_A_CHECK`` values it may search), ``MAX_REF_NESTING``
+counting one more for every ``PAIRS_A_CHECK`` pairs of items it may compare, ``enum`` and
+``const`` one more for every ``DATA_A_CHECK`` bytes of their JSON), ``MAX_REF_NESTING``
 references followed one inside another and ``MAX_REQUEST_WAYS`` of backtracking, and without the
 patterns (``pattern``, ``patternProperties``) that would not run quickly on the value's longest
 string (see ``patterns``): those are named in a warning instead of run.
@@ -22,6 +22,8 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import orjson
+
 from .patterns import MAX_REQUEST_WAYS, MAX_WAYS, ways
 from .values import CannotGenerate, shown, where
 
@@ -30,7 +32,7 @@ MAX_NESTING = 64
 MAX_PATTERN_TEXT = 10_000  # characters in all the schema's patterns together
 MAX_CHECKS = 20_000  # keyword evaluations: 10 to 25 microseconds each
 PAIRS_A_CHECK = 64  # items that do not sort are compared pair by pair: some 0.3 microseconds each
-VALUES_A_CHECK = 64  # an ``enum`` is searched value by value, as a pair each
+DATA_A_CHECK = 256  # bytes of an ``enum``'s or a ``const``'s JSON a value is compared with
 MAX_REF_NESTING = 48
 # Keywords whose values are data, not subschemas, and those whose values map names to subschemas.
 DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
@@ -111,6 +113,7 @@ class _Meter:
         self.calls = 0
         self.nesting = 0
         self.searched = 0.0
+        self.sizes: dict[int, int] = {}  # ``data``'s, by the enum or const it measured
 
     def validator(self) -> Any:
         """A Draft 2020-12 validator class whose keywords spend from this meter."""
@@ -125,8 +128,8 @@ class _Meter:
             self.calls += 1
             if keyword == "uniqueItems" and isinstance(instance, list):
                 self.calls += len(instance) * (len(instance) - 1) // 2 // PAIRS_A_CHECK
-            elif keyword == "enum" and isinstance(wanted, list):
-                self.calls += len(wanted) // VALUES_A_CHECK
+            elif keyword in ("enum", "const"):
+                self.calls += self.data(wanted)
             if self.calls > MAX_CHECKS:
                 raise _OutOfChecks(f"it takes over {MAX_CHECKS} steps")
             self.searched += self.searches(keyword, wanted, instance, schema)
@@ -135,6 +138,14 @@ class _Meter:
             return check(validator, wanted, instance, schema)
 
         return run
+
+    def data(self, wanted: Any) -> int:
+        """The steps comparing a value with an ``enum``'s or a ``const``'s data costs beyond
+        the first: one for every ``DATA_A_CHECK`` bytes of its JSON (measured once)."""
+        found = self.sizes.get(id(wanted))
+        if found is None:
+            found = self.sizes[id(wanted)] = len(orjson.dumps(wanted)) // DATA_A_CHECK
+        return found
 
     def nested(self, check: Callable) -> Callable:
         def run(validator: Any, wanted: Any, instance: Any, schema: Any) -> Iterator[Any]:

@@ -67,8 +67,8 @@ def _demanded_tool(body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
     ]
     if isinstance(choice, dict) and choice.get("type") == "allowed_tools":
         allowed = choice.get("allowed_tools") or {}
-        names = _function_names(allowed.get("tools"))
-        functions = [(i, t) for i, t in functions if _function_names([t]) & names]
+        names = function_names(allowed.get("tools"))
+        functions = [(i, t) for i, t in functions if function_names([t]) & names]
         choice = allowed.get("mode")
     if isinstance(choice, dict):
         name = (choice.get("function") or {}).get("name")
@@ -78,7 +78,7 @@ def _demanded_tool(body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
     return None
 
 
-def _function_names(tools: Any) -> set[str]:
+def function_names(tools: Any) -> set[str]:
     """The names of the function tools a list names (any JSON: a client sends it)."""
     names = set()
     for tool in tools if isinstance(tools, list) else ():

@@ -21,6 +21,7 @@ from ..checks.client_schema_rules import format_schema, function_schemas
 from ..checks.responses import tool_names
 from ..reply import Message, for_header
 from .client_schemas import NotASchema, checked, doubts
+from .fallback import function_names
 from .reply_specs import ReplySpec
 from .request_view import RequestView
 from .values import CannotGenerate
@@ -63,7 +64,7 @@ def _message_warnings(view: RequestView, message: Message) -> Iterator[str]:
     if calls and choice == "none":
         yield "the reply calls a tool, but the request's tool_choice is 'none'"
     for call in calls:
-        if call.name not in offered:
+        if offered is not None and call.name not in offered:
             listed = ", ".join(sorted(offered)) or "none"
             yield f"the reply calls '{call.name}', which the request does not offer ({listed})"
         elif allowed is not None and call.name not in allowed:
@@ -94,17 +95,15 @@ def _api(view: RequestView) -> str:
     return "responses" if view.api == "responses" else "chat"
 
 
-def _offered(view: RequestView) -> set[str]:
+def _offered(view: RequestView) -> set[str] | None:
     """The names of the tools the request offers: its functions (a namespace's too) and, on
-    the Responses API, its custom tools."""
+    the Responses API, its custom tools; None when a ``prompt`` template may bring more."""
     tools = [tool for tool in view.sent.get("tools") or () if isinstance(tool, dict)]
-    if _api(view) == "responses":
-        return tool_names(tools, "function") | tool_names(tools, "custom")
-    return {
-        name
-        for client in function_schemas(view.sent, "chat")
-        if isinstance(name := client.name, str)
-    }
+    if _api(view) == "chat":
+        return function_names(tools)
+    if view.sent.get("prompt") is not None:
+        return None
+    return tool_names(tools, "function") | tool_names(tools, "custom")
 
 
 def _allowed(view: RequestView) -> set[str] | None:
@@ -114,15 +113,16 @@ def _allowed(view: RequestView) -> set[str] | None:
     if not isinstance(choice, dict) or choice.get("type") != "allowed_tools":
         return None
     if _api(view) == "chat":
-        listed = (choice.get("allowed_tools") or {}).get("tools") or ()
-        return {(tool.get("function") or {}).get("name") for tool in listed} - {None}
+        return function_names((choice.get("allowed_tools") or {}).get("tools"))
     listed = [tool for tool in choice.get("tools") or () if isinstance(tool, dict)]
-    namespaces = {tool.get("name") for tool in listed if tool.get("type") == "namespace"}
+    namespaces = {name for tool in listed if tool.get("type") == "namespace"
+                  if isinstance(name := tool.get("name"), str)}  # fmt: skip
     inside = [
         tool
         for tool in view.sent.get("tools") or ()
-        if tool.get("type") == "namespace" and tool.get("name") in namespaces
-    ]
+        if isinstance(tool, dict) and tool.get("type") == "namespace"
+        and tool.get("name") in namespaces
+    ]  # fmt: skip
     named = [tool for tool in listed if tool.get("type") != "namespace"]
     return {name for kind in ("function", "custom") for name in tool_names([*named, *inside], kind)}
 
@@ -163,7 +163,7 @@ def _breaks(schema: Any, text: str, subject: str) -> tuple[str, ...]:
     if len(schema_json) > CHECKED_BYTES:
         return (f"{subject} was not checked: its strict schema is over {CHECKED_BYTES:,} bytes",)
     key = (schema_json, text, subject)
-    small = len(schema_json) + len(text) <= CACHED_BYTES
+    small = len(schema_json) + len(text.encode("utf-8", "surrogatepass")) <= CACHED_BYTES
     return _cached_verdict(key) if small else _verdict(key)
 
 

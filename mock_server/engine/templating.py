@@ -104,14 +104,6 @@ class _Lookup:
         return value
 
 
-def _literal(text: str) -> str:
-    """Text between expressions, which opens none: a ``{{`` there has no ``}}`` (or a quote
-    in it is not closed)."""
-    if "{{" in text:
-        raise TemplateError("an opening '{{' has no closing '}}' (or a quote in it is not closed)")
-    return text
-
-
 class Template:
     """A compiled template; ``render(context)`` fills it in."""
 
@@ -125,12 +117,16 @@ class Template:
         self.source = source
         self._parts: list[str | _Lookup] = []
         position = 0
-        for found in _EXPRESSION.finditer(source):
-            self._parts.append(_literal(source[position : found.start()]))
+        while (start := source.find("{{", position)) >= 0:  # one pass, each '{{' read once
+            found = _EXPRESSION.match(source, start)
+            if found is None:
+                raise TemplateError(
+                    "an opening '{{' has no closing '}}' (or a quote in it is not closed)"
+                )
+            self._parts.append(source[position:start])
             self._parts.append(_compile_expression(found.group(1).strip()))
             position = found.end()
-        rest = _literal(source[position:])
-        self._parts.append(rest)
+        self._parts.append(source[position:])
         self.is_static = len(self._parts) == 1
 
     def render(self, context: Callable[[], dict[str, Any]]) -> str:

@@ -183,7 +183,12 @@ class ResponseObject:
         }
         if status is None:
             return done
-        return unfinished(done, status, error, request.get("service_tier") or "auto")
+        return unfinished(done, status, error, asked_tier(request))
+
+
+def asked_tier(request: dict[str, Any]) -> str:
+    """The service tier a request asks for, as a response reports it until it is done."""
+    return request.get("service_tier") or "auto"
 
 
 def unfinished(
@@ -213,7 +218,6 @@ class Restreamed:
         self.response = response
         self.tier = tier
         self.output: list[dict[str, Any]] = response["output"]
-        self.incomplete = response["status"] == "incomplete"
 
     def body(
         self, status: str | None = None, error: dict[str, Any] | None = None

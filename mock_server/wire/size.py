@@ -28,8 +28,11 @@ def estimated_size(
     errs high; building the reply costs memory in proportion); ``copies``: how many times the
     wire carries each text whole (a Responses stream repeats it in its ``done`` events)."""
     total = 0
+    sizes: dict[int, int] = {}  # ``n`` copies of one message are measured once
     for choice in choices:
-        text = choice.text_bytes()
+        text = sizes.get(id(choice))
+        if text is None:
+            text = sizes[id(choice)] = choice.text_bytes()
         tokens = text // BYTES_PER_TOKEN + 1
         total += CHOICE_BYTES + text * copies
         if top_logprobs is not None:

@@ -83,10 +83,12 @@ async def send_stream(
         if timeline is not None:
             timeline.extend(round((due - started) * 1000, 2) for due in schedule[:upto])
         sent = 0
-        if keepalive_interval and opening < len(events):  # the opening events, then comments
-            sent = min(opening, upto)
-            if sent:
-                await response.write(b"".join(event[0] for event in events[:sent]))
+        # Keep-alives until the first event after the opening ones, if one is to be sent: a
+        # fault before it strikes at once, as on a profile without keep-alives.
+        if keepalive_interval and opening < upto:
+            if opening:
+                await response.write(b"".join(event[0] for event in events[:opening]))
+                sent = opening
             await _keepalive_until(response, schedule[opening], keepalive_interval)
         while sent < upto:
             delay = schedule[sent] - loop.time()

@@ -47,6 +47,7 @@ from ...wire.responses import (
     OPENING_EVENTS,
     ResponseObject,
     Restreamed,
+    asked_tier,
     output_items,
     render_events,
     stream_wire,
@@ -66,7 +67,7 @@ ID_PREFIXES = {
     "reasoning": "rs",
 }
 LIST_LIMIT = (1, 100, 20)  # input_items: the least, most and default page size
-_SEQUENCE_NUMBER = re.compile(r"[0-9]{1,9}")  # starting_after
+_SEQUENCE_NUMBER = re.compile(r"[0-9]+")  # starting_after
 # A stream carries an answer's text whole five times: in its deltas, then in the text's, the
 # content part's and the output item's done events, and in the completed response.
 STREAM_TEXT_COPIES = 5
@@ -245,9 +246,7 @@ def _store(
     continued response are shared, not copied, but each stored response lists them all)."""
     size = _held(answer) + _held(exchange.raw or b"") + REFERENCE_BYTES * len(inputs)
     body = exchange.body
-    tier = body.get("service_tier")
-    tier = tier if isinstance(tier, str) else "auto"
-    stored = Stored(response, inputs, tier, shape, _padded(body))
+    stored = Stored(response, inputs, asked_tier(body), shape, _padded(body))
     exchange.tenant.store.put((Responses.name, response["id"]), stored, size)
 
 
@@ -540,7 +539,8 @@ def _retrieve(exchange: Exchange, request: web.Request) -> Outcome:
         raise _bad_query("starting_after", after, "Must be a non-negative integer.")
     restreamed = Restreamed(stored.response, stored.tier)
     events = render_events(restreamed, stored.shape, stored.padded)
-    events = events[int(after) + 1 :] if after is not None else events
+    if after is not None:  # a number of more digits than any stream has events: past them all
+        events = events[int(after) + 1 :] if len(after) <= 9 else []
     headers = answer_headers(exchange.profile, {}, exchange.request_id, exchange.started)
     wire = stream_wire(restreamed)
     return RESPONSES.stream(exchange, events, wire, DEFAULT_REPLY, headers, None)
