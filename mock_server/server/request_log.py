@@ -91,6 +91,8 @@ def _model(exchange: Exchange) -> str | None:
 def _printable(text: str) -> str:
     """``text`` with the control characters a client may send (a line break in a tenant's
     name, a terminal's escape in a model's) written as escapes: one request, one line."""
+    if text.isprintable():  # most text: one look, in C
+        return text
     return _CONTROL.sub(lambda found: ascii(found.group())[1:-1], text)
 
 
