@@ -79,7 +79,7 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
         + (len(near_miss) if near_miss else 0)
         + HEADER_BYTES * len(headers)
         + 8 * len(exchange.chunk_ms)
-        + sum(map(len, exchange.warnings)),
+        + (sum(map(len, exchange.warnings)) if exchange.warnings else 0),
     )
 
 

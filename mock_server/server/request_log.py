@@ -147,7 +147,7 @@ class RequestLog:
         now = self.clock()
         if self.json:
             return dumps(facts(exchange, now)).decode()
-        incoming, tenant = exchange.incoming, _printable(exchange.tenant.name)
+        incoming, tenant = exchange.incoming, exchange.tenant.name
         status = str(exchange.status or "---")
         said = _printable(outcome(exchange))
         start = f"{now} {incoming.method} {_printable(readable(incoming.path))}"
@@ -158,7 +158,7 @@ class RequestLog:
         return " ".join(
             (
                 start,
-                *((f"tenant={tenant}",) if tenant != DEFAULT_TENANT else ()),
+                *((f"tenant={_printable(tenant)}",) if tenant != DEFAULT_TENANT else ()),
                 exchange.profile.name,
                 _printable(_model(exchange) or "-"),
                 status,
