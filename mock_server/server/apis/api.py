@@ -81,7 +81,8 @@ class Api:
 
     def reads(self) -> list[tuple[str, str, Callable[[Exchange, web.Request], Outcome]]]:
         """The API's other routes: ``(method, path under its own, handler)``, each answered
-        at once from the tenant's state (``GET .../responses/{id}``); none by default."""
+        from the tenant's state, whole or as a stream (``GET .../responses/{id}``); none by
+        default."""
         return []
 
     def check(self, exchange: Exchange, raw: bytes) -> dict[str, Any]:
