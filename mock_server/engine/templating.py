@@ -24,13 +24,14 @@ from ..errors import ApiError
 
 MAX_RENDERED = 16 * 1024 * 1024  # characters one template may render to
 VARIABLES = ("request", "last_user_message", "model", "turn", "tool_calls", "tool_results")
+_QUOTED = r"'[^']*'|\"[^\"]*\""  # a quoted argument, which may hold '|' and braces
 # ``{{ ... }}``, a quoted argument inside it holding braces of its own (``default('}}')``).
-_EXPRESSION = re.compile(r"""\{\{((?:'[^']*'|"[^"]*"|[^'"}]|\}(?!\}))*)\}\}""")
+_EXPRESSION = re.compile(rf"""\{{\{{((?:{_QUOTED}|[^'"}}]|\}}(?!\}}))*)\}}\}}""")
 _PATH_STEP = re.compile(r"\.([A-Za-z0-9_-]+)|\[(-?\d+)\]|\[(['\"])(.*?)\3\]")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # One part of an expression between the '|' that separate its filters: a quoted argument may
 # hold a '|' (``join(' | ')``).
-_PIPE_PART = re.compile(r"""(?:'[^']*'|"[^"]*"|[^|'"])*""")
+_PIPE_PART = re.compile(rf"""(?:{_QUOTED}|[^|'"])*""")
 _FILTER = re.compile(r"([A-Za-z_]+)\s*(?:\(\s*(?:'([^']*)'|\"([^\"]*)\"|(-?\d+))\s*\))?\s*$")
 
 

@@ -280,9 +280,7 @@ def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
             )
         items.extend(stored.inputs)
         items.extend(stored.response["output"])
-    given = body.get("input")
-    if isinstance(given, str):
-        given = [{"type": "message", "role": "user", "content": given}]
+    given = _as_items(body.get("input"))
     ids = exchange.state.ids
     stored_items: dict[str, dict[str, Any]] | None = None  # indexed once, when first needed
     for index, item in enumerate(given or ()):
@@ -315,13 +313,18 @@ def _given_items(given: str | list[dict[str, Any]] | None) -> list[dict[str, Any
     """A checked request's own input items (a text as a user message; a message sent without
     its ``type`` with it; none when it continues another response alone); references to
     stored items, which only the store resolves, left out."""
-    if isinstance(given, str):
-        return [{"type": "message", "role": "user", "content": given}]
     return [
         {"type": "message", **item} if "type" not in item else item
-        for item in given or ()
+        for item in _as_items(given)
         if item.get("type") != "item_reference"
     ]
+
+
+def _as_items(given: str | list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """A request's ``input`` as items: a text is one user message."""
+    if isinstance(given, str):
+        return [{"type": "message", "role": "user", "content": given}]
+    return given or []
 
 
 def _check_calls_answered(items: list[dict[str, Any]]) -> None:
