@@ -141,7 +141,8 @@ _TEXTS = {
     "record_mode",
 }  # fmt: skip
 _SIMPLE = _LISTS | _INTS | _FLOATS | _BOOLS | _TEXTS
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+# The words a flag, a variable or a query may say yes or no with.
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 # Where a problem in some settings lies, for a message: from its path in them and whether
 # that path ends in an unknown key.
@@ -160,11 +161,11 @@ def _parsed(name: str, text: str, origin: str) -> Any:
             return int(text)
         if name in _FLOATS:
             return float(text)
-        if name in _BOOLS and text.lower() not in _TRUE + _FALSE:
+        if name in _BOOLS and text.lower() not in TRUE_WORDS + FALSE_WORDS:
             raise ValueError(text)
     except ValueError:
         raise ConfigError(f"{origin}: {name} has a bad value {text!r}") from None
-    return text.lower() in _TRUE if name in _BOOLS else text
+    return text.lower() in TRUE_WORDS if name in _BOOLS else text
 
 
 @functools.cache

@@ -197,17 +197,12 @@ class Locator:
         return (best.start_mark.line + 1, best.start_mark.column + 1)
 
 
-def close_matches(word: str, candidates: list[str], n: int = 1) -> list[str]:
-    """Did-you-mean suggestions for a mistyped key."""
-    import difflib  # only when there is a typo to explain
-
-    return difflib.get_close_matches(word, candidates, n=n)
-
-
 def did_you_mean(word: str, known: list[str], kind: str) -> str:
     """``did you mean 'x'?`` for a mistyped name, else the ``kind`` known (``known keys: a,
     b``)."""
-    close = close_matches(word, known)
+    import difflib  # only when there is a typo to explain
+
+    close = difflib.get_close_matches(word, known, n=1)
     return f"did you mean {close[0]!r}?" if close else f"known {kind}: {', '.join(known)}"
 
 

@@ -33,6 +33,7 @@ from .patterns import backtracks_without_bound
 from .reply_specs import build_reply
 from .scenario import Scenario
 from .templating import TemplateError
+from .values import shown
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -301,7 +302,7 @@ def check_profiles(scenarios: Iterable[Scenario], profiles: ProfileRegistry) -> 
     """Refuse scenarios that name a profile the server does not have (they could never match:
     a typo would lie dead); ``ScenarioProblems`` lists them."""
     problems = [
-        f"{s.source}: scenario {s.name!r}: {profiles.unknown(s.profile)}"
+        f"{s.source}: scenario {shown(s.name)}: {profiles.unknown(s.profile)}"
         for s in scenarios
         if s.profile is not None and profiles.get(s.profile) is None
     ]

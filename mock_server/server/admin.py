@@ -16,6 +16,7 @@ from aiohttp import web
 
 from ..caches import SHARED
 from ..checks.verdicts import fast_verdicts
+from ..config import FALSE_WORDS, TRUE_WORDS
 from ..engine.loading import ScenarioProblems, check_profiles, parse_scenarios
 from ..engine.scenario import Scenario
 from ..engine.values import shown
@@ -36,7 +37,7 @@ _COUNT = re.compile(r"[0-9]{1,9}")
 _FILTERS = {
     "limit": (_COUNT, "a number of entries"),
     "status": (re.compile(r"[0-9]{1,3}"), "an HTTP status such as 429 (0: no response)"),
-    "unmatched": (re.compile(r"1|true|yes|0|false|no", re.IGNORECASE), "true or false"),
+    "unmatched": (re.compile("|".join(TRUE_WORDS + FALSE_WORDS), re.IGNORECASE), "true or false"),
 }
 ADDED_SOURCE = "<admin>"  # what added scenarios' messages name as their file, unless told
 MAX_SOURCE_CHARS = 1000
@@ -170,7 +171,7 @@ def _filtered(request: web.Request, unmatched_only: bool = False) -> list[dict[s
             value = shown(query[name])
             raise web.HTTPBadRequest(reason=f"?{name}= must be {expected}, not {value}")
     entries = [entry(values) for values in _tenant(request).journal]
-    if unmatched_only or query.get("unmatched", "").lower() in ("1", "true", "yes"):
+    if unmatched_only or query.get("unmatched", "").lower() in TRUE_WORDS:
         entries = [e for e in entries if e["unmatched"]]
     if "scenario" in query:
         entries = [e for e in entries if e["scenario"] == query["scenario"]]
