@@ -22,7 +22,8 @@ from .bundled import bundled
 from .checks.schema import Check, Invalid, SchemaCompiler
 from .errors import ConfigError
 from .redaction import redact
-from .yamlio import Locator, YAMLError, did_you_mean, load_yaml, not_valid
+from .settings_file import problem, read_settings_file
+from .yamlio import Locator
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -234,21 +235,21 @@ def _plain(value: Any) -> Any:
     raise Invalid("invalid_value", lambda path: f"Invalid '{path}': expected {problem} instead.")
 
 
-def _checked(data: dict[str, Any], where: _Where, check: Check = _each_setting) -> dict[str, Any]:
+def _checked(
+    data: dict[str, Any], where: _Where, check: Check = _each_setting, named: bool = False
+) -> dict[str, Any]:
     """``data`` in the config file's form, checked against ``config.schema.json`` (by
-    ``check``); a problem is a ``ConfigError`` saying where (``where``) and what."""
+    ``check``); a problem is a ``ConfigError`` saying where (``where``) and what (after the
+    setting's path when ``named``: ``where`` does not say it)."""
     try:
         data = _plain(data)
         check(data)
     except Invalid as invalid:
         parts = list(reversed(invalid.reversed_path))
-        unknown = invalid.code == "unknown_parameter"
-        if unknown and len(parts) == 1:
-            hint = did_you_mean(str(parts[0]), sorted(_config_schema()["properties"]), "settings")
-            message = f"unknown setting {parts[0]!r}; {hint}"
-        else:
-            message = invalid.text
-        raise ConfigError(f"{where(parts, unknown)}: {message}") from None
+        message = problem(invalid, sorted(_config_schema()["properties"]), "setting", named=named)
+        raise ConfigError(
+            f"{where(parts, invalid.code == 'unknown_parameter')}: {message}"
+        ) from None
     return data
 
 
@@ -305,22 +306,14 @@ def settings_from(data: dict[str, Any], name: Callable[[str], str]) -> dict[str,
 def load_config_file(path: str | Path) -> dict[str, Any]:
     """Read and check a YAML config file; values ready for ``Settings``."""
     path = Path(path)
-    try:
-        text = path.read_bytes()
-        data = load_yaml(text) or {}
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
-    except YAMLError as exc:
-        raise ConfigError(not_valid(str(path), exc, text)) from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1:1: a config file holds a mapping of settings")
+    data, text = read_settings_file(path, "config")
     locator = Locator(text)
 
     def where(parts: list[str | int], unknown: bool) -> str:
         line, column = locator.find(parts, key=unknown)
         return f"{path}:{line}:{column}"
 
-    return _converted(_checked(data, where, _config_check()), path.parent)
+    return _converted(_checked(data, where, _config_check(), named=True), path.parent)
 
 
 def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:

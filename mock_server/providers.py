@@ -5,7 +5,7 @@ headers and ids, and the compiled checks of its requests. Loaded from profile fi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,13 +183,19 @@ def _reason_phrase(status: int) -> str:
         return f"HTTP error {status}"
 
 
+def unknown_profile(name: str, known: Iterable[str]) -> str:
+    """What to say of ``name`` a request, scenario or setting gives when no profile has it:
+    ``unknown profile 'opnai'; did you mean 'openai'?`` (the name cut to a readable length)."""
+    cut = name if len(name) <= MAX_NAME_SHOWN else name[:MAX_NAME_SHOWN] + "..."
+    return f"unknown profile {cut!r}; {did_you_mean(cut, sorted(known), 'profiles')}"
+
+
 class ProfileRegistry:
     """Every profile known to a server, by name."""
 
     def __init__(self, profiles: dict[str, Profile], default: str = DEFAULT_PROFILE) -> None:
         if default not in profiles:
-            known = ", ".join(sorted(profiles))
-            raise ConfigError(f"unknown profile {default!r}; known profiles: {known}")
+            raise ConfigError(unknown_profile(default, profiles))
         self.profiles = profiles
         self.default = profiles[default]
 
@@ -197,11 +203,8 @@ class ProfileRegistry:
         return self.profiles.get(name)
 
     def unknown(self, name: str) -> str:
-        """What to say of ``name`` a scenario or setting gives when no profile has it:
-        ``unknown profile 'opnai'; did you mean 'openai'?`` (the name cut to a readable
-        length)."""
-        cut = name if len(name) <= MAX_NAME_SHOWN else name[:MAX_NAME_SHOWN] + "..."
-        return f"unknown profile {cut!r}; {did_you_mean(cut, sorted(self.profiles), 'profiles')}"
+        """What to say of ``name`` when no profile has it (``unknown_profile``)."""
+        return unknown_profile(name, self.profiles)
 
     def __iter__(self):
         return iter(self.profiles.values())

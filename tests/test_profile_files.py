@@ -232,7 +232,7 @@ def test_unreadable_user_schema(tmp_path, profile_file):
 
 def test_unknown_default_profile():
     with pytest.raises(ConfigError) as caught:
-        load_profiles(default="nope")
+        load_profiles(default="nosuch")
     assert "known profiles: deepseek, gemini, gemini-tools, gomodel, google, openai" in str(
         caught.value
     )

@@ -30,7 +30,8 @@ from ..providers import (
     ProfileRegistry,
     RequestChecks,
 )
-from ..yamlio import Locator, YAMLError, did_you_mean, load_yaml, not_valid
+from ..settings_file import problem, read_settings_file
+from ..yamlio import Locator
 from .schema import Check, Invalid, SchemaCompiler
 from .verdicts import Verdicts
 
@@ -144,33 +145,15 @@ def _shape_check() -> Check:
 def _read_profile(path: Path) -> dict[str, Any]:
     """A profile file's settings, their shape checked; a profile that does not give its
     ``name`` is named after its file (``my-gateway.yaml``: ``my-gateway``)."""
-    try:
-        text = path.read_bytes()
-        data = load_yaml(text)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read profile: {exc.strerror}") from None
-    except YAMLError as exc:
-        raise ConfigError(not_valid(str(path), exc, text)) from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1:1: a profile file holds a mapping of settings")
+    data, text = read_settings_file(path, "profile")
     try:
         _shape_check()(data)
     except Invalid as invalid:
-        raise ConfigError(f"{path}:{_misshapen(invalid, text)}") from None
+        parts = list(reversed(invalid.reversed_path))
+        line, column = Locator(text).find(parts, key=invalid.code == "unknown_parameter")
+        message = problem(invalid, _KNOWN_KEYS, "profile key")
+        raise ConfigError(f"{path}:{line}:{column}: {message}") from None
     return {"name": path.stem, **data}
-
-
-def _misshapen(invalid: Invalid, text: bytes) -> str:
-    """``line:column: what is wrong`` for a profile that breaks ``PROFILE_SHAPE``."""
-    parts = list(reversed(invalid.reversed_path))
-    unknown = invalid.code == "unknown_parameter"
-    line, column = Locator(text).find(parts, key=unknown)
-    if unknown and len(parts) == 1:
-        hint = did_you_mean(str(parts[0]), _KNOWN_KEYS, "keys")
-        message = f"unknown profile key {parts[0]!r}; {hint}"
-    else:
-        message = invalid.named
-    return f"{line}:{column}: {message}"
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -28,12 +28,11 @@ def route_profile(
     name = request.profile
     profile = state.profiles.default if name is None else state.profiles.get(name)
     if profile is None:
-        known = ", ".join(sorted(p.name for p in state.profiles))
         raise ApiError(
             "404",
             message=(
-                f"Unknown profile '{readable(name)}' in {readable(request.path)}; "
-                f"known profiles: {known}."
+                f"Invalid URL ({request.method} {readable(request.path)}): "
+                f"{state.profiles.unknown(name)}"
             ),
             type="invalid_request_error",
             code="unknown_profile",

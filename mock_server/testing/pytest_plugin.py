@@ -200,12 +200,11 @@ def _checked_marker(marker: pytest.Mark) -> dict[str, Any]:
 def _check_profile(handle: TenantHandle, profile: str, named_by: str) -> None:
     """Fail the test's set-up when the server has no such profile (else its first request
     would meet a 404 that says less); ``named_by``: the marker or the ini option."""
-    from ..yamlio import did_you_mean
+    from ..providers import unknown_profile
 
-    known = sorted(p["name"] for p in handle.admin("GET", "/health")["profiles"])
+    known = [p["name"] for p in handle.admin("GET", "/health")["profiles"]]
     if profile not in known:
-        hint = did_you_mean(profile, known, "profiles")
-        pytest.fail(f"{named_by}: unknown profile {profile!r}; {hint}", pytrace=False)
+        pytest.fail(f"{named_by}: {unknown_profile(profile, known)}", pytrace=False)
 
 
 def _tenant_name(node: pytest.Item) -> str:
