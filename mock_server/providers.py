@@ -18,6 +18,8 @@ DEFAULT_APIS = ("chat_completions",)
 BASE_PATHS = ("/v1", "/api/v1", "/v1beta/openai")
 ENVELOPES = ("openai", "google")
 MAX_NAME_SHOWN = 80  # characters of an unknown profile's name a message repeats
+# The wait a rate-limited answer names when nothing else gives one (``retry-after: 1``).
+RETRY_AFTER_SECONDS = 1
 Check = Callable[[Any], None]
 
 
@@ -134,7 +136,7 @@ class Profile:
         entry = entry or ErrorEntry(status, "api_error", None, "{detail}")
         values = {
             "detail": error.detail, "model": "", "key": "", "key_tail": "", "name": "",
-            "suggestion": "", "retry": "1s", **(named or {}), **error.values,
+            "suggestion": "", "retry": f"{RETRY_AFTER_SECONDS}s", **(named or {}), **error.values,
         }  # fmt: skip
         if error.message is not None:
             message = error.message

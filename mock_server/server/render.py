@@ -13,14 +13,17 @@ from aiohttp import web
 from ..accounts.clock import format_duration
 from ..errors import ApiError
 from ..jsonio import COMPACT, JsonStyle
-from ..providers import Profile
+from ..providers import RETRY_AFTER_SECONDS, Profile
 from ..wire.answer import Answer
 from .headers import readable
 
 log = logging.getLogger("mock_server")
 
 JSON_HEADERS = {"Content-Type": "application/json"}
-RETRY_DEFAULTS = {"retry-after": "1", "retry-after-ms": "1000"}
+RETRY_DEFAULTS = {
+    "retry-after": str(RETRY_AFTER_SECONDS),
+    "retry-after-ms": str(RETRY_AFTER_SECONDS * 1000),
+}
 
 
 def json_answer(
