@@ -73,6 +73,9 @@ scenarios:
   - name: loop-step-3
     match: {last_message_role: tool, tool_result: {contains: "10:00"}}
     reply: {content: "Walk at 10:00: it is sunny."}
+  - name: filtered
+    match: {last_user_message: {equals: "Say something unsafe"}}
+    reply: {content: "I will not", finish_reason: content_filter}
   - name: two-choices
     match: {last_user_message: {equals: "Give me two options"}}
     reply:
@@ -820,6 +823,8 @@ def responses_kinds(server: MockServer) -> dict:
         tools=RESPONSES_TOOLS,
     )
     seen["chain"] = (call.name, [(c.type, getattr(c, "name", None)) for c in second.output])
+    filtered = sdk.responses.create(model="gpt-4o", input="Say something unsafe")
+    seen["filtered"] = (filtered.status, filtered.incomplete_details.reason)
     with pytest.raises(openai.RateLimitError) as limited:
         sdk.responses.create(model="gpt-4o", input="Too fast")
     seen["429"] = limited.value.response.headers["retry-after-ms"]
@@ -842,6 +847,7 @@ def test_responses_record_and_replay_plain_streamed_and_chained(upstream, tmp_pa
     assert replayed == recorded
     assert recorded["text"] == ("Hello from upstream! {{ not a template }}", 18, "completed")
     assert recorded["stream"] == "one two three four five six seven eight nine ten"
+    assert recorded["filtered"] == ("incomplete", "content_filter")
     assert [(name, args) for _, name, args in recorded["tools"]] == [
         ("get_weather", {"city": "Paris"}),
         ("get_weather", {"city": "Rome"}),

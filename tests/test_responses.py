@@ -933,6 +933,14 @@ def test_max_output_tokens_leaves_the_response_incomplete(tenant, client):
     assert [item.status for item in done] == ["incomplete"]
 
 
+def test_a_content_filter_leaves_the_response_incomplete(tenant, client):
+    reply = {"content": "cut", "finish_reason": "content_filter"}
+    tenant.add({"name": "filtered", "match": {"api": "responses"}, "reply": reply})
+    cut = client.responses.create(model=MODEL, input="x")
+    assert cut.status == "incomplete" and cut.incomplete_details.reason == "content_filter"
+    assert cut.output[0].status == "incomplete"
+
+
 def test_tenants_do_not_see_each_others_responses(server, tenant, client):
     created = client.responses.create(model=MODEL, input="mine")
     other = openai.OpenAI(
@@ -1113,14 +1121,20 @@ def test_input_items_are_the_sdks_item_models(tenant, client):
         input=[
             {"role": "user", "content": "hi"},
             {"role": "assistant", "content": "hello"},
+            {"role": "assistant", "content": [{"type": "output_text", "text": "and"}]},
             {"role": "user", "content": "again"},
         ],
     )
-    path = f"/t/{tenant.name}/v1/responses/{created.id}/input_items"
+    path = f"/t/{tenant.name}/v1/responses/{created.id}/input_items?order=asc"
     page = raw_request(tenant.server, "GET", path, headers=auth_headers(None)).json()
     items = ResponseItemList.model_validate(page, strict=False).data
-    assert [item.status for item in items] == ["completed"] * 3
-    assert items[1].content[0].annotations == []
+    assert [item.status for item in items] == ["completed"] * 4
+    # The API reference's OutputTextContent requires both, as on the model's own output.
+    said = [part for item in page["data"][1:3] for part in item["content"]]
+    assert said == [
+        {"type": "output_text", "annotations": [], "logprobs": [], "text": "hello"},
+        {"type": "output_text", "annotations": [], "logprobs": [], "text": "and"},
+    ]
 
 
 def test_a_chain_of_long_conversations_counts_against_the_store(tenant, client):

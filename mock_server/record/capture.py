@@ -18,6 +18,10 @@ from typing import Any
 from ..jsonio import compact_json
 from ..redaction import Scrubber
 from ..tokens import count_tokens
+from ..wire.responses import INCOMPLETE_REASONS
+
+# Why a response is incomplete, as the chat ``finish_reason`` a scenario writes.
+FINISH_REASONS = {reason: finish for finish, reason in INCOMPLETE_REASONS.items()}
 
 USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
 MAX_COUNT = 10**15  # a token count beyond this is not one (and would not read back as YAML)
@@ -253,7 +257,8 @@ def _completion_reply(body: Any, scrubber: Scrubber) -> tuple[dict[str, Any], Fa
 def _response_reply(body: dict[str, Any], scrubber: Scrubber) -> tuple[dict[str, Any], Facts]:
     """The ``reply:`` of a Responses API ``response``: its output items as one answer (texts
     joined, a ``function_call`` as a tool call whose id is its ``call_id``), ``incomplete`` as
-    ``finish_reason: length``, its usage as chat counts it."""
+    the ``finish_reason`` its reason gives (``length`` when it gives none), its usage as chat
+    counts it."""
     content: list[str] = []
     reasoning: list[str] = []
     refusal: list[str] = []
@@ -276,7 +281,10 @@ def _response_reply(body: dict[str, Any], scrubber: Scrubber) -> tuple[dict[str,
                     "arguments": item.get("arguments"),
                 }
             )
-    finish = "length" if body.get("status") == "incomplete" else None
+    finish = None
+    if body.get("status") == "incomplete":
+        reason = (body.get("incomplete_details") or {}).get("reason")
+        finish = FINISH_REASONS.get(reason, "length")
     answer = answer_fields(
         "".join(content) if content else None,
         "".join(reasoning) if reasoning else None,

@@ -197,12 +197,21 @@ def _checked_marker(marker: pytest.Mark) -> dict[str, Any]:
     return options
 
 
-def _check_profile(handle: TenantHandle, profile: str, named_by: str) -> None:
+# The profiles the session's server serves, asked once: they do not change.
+_PROFILES_SERVED = pytest.StashKey[list[str]]()
+
+
+def _check_profile(
+    config: pytest.Config, handle: TenantHandle, profile: str, named_by: str
+) -> None:
     """Fail the test's set-up when the server has no such profile (else its first request
     would meet a 404 that says less); ``named_by``: the marker or the ini option."""
     from ..providers import unknown_profile
 
-    known = [p["name"] for p in handle.admin("GET", "/health")["profiles"]]
+    known = config.stash.get(_PROFILES_SERVED, None)
+    if known is None:
+        known = [p["name"] for p in handle.admin("GET", "/health")["profiles"]]
+        config.stash[_PROFILES_SERVED] = known
     if profile not in known:
         pytest.fail(f"{named_by}: {unknown_profile(profile, known)}", pytrace=False)
 
@@ -224,7 +233,7 @@ def mock_server(request: pytest.FixtureRequest, mock_server_session) -> Iterator
     with mock_server_session.tenant(_tenant_name(request.node), profile) as handle:
         if profile is not None:
             named_by = f"{MARKER}(profile=...)" if options.get("profile") else "mock_server_profile"
-            _check_profile(handle, profile, named_by)
+            _check_profile(request.config, handle, profile, named_by)
         if options.get("strict") is not None:
             handle.set_strict(options["strict"])
         for path in files:

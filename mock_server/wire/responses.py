@@ -34,6 +34,9 @@ DEFAULT_VERBOSITY = "medium"
 # A reasoning model's effort when the request names none, as a response echoes it (OpenAI's
 # reasoning guide; an o3 response recorded by vercel/ai: "effort": "medium").
 DEFAULT_EFFORT = "medium"
+# A reply cut short, as a response says why (``incomplete_details.reason``, whose values the
+# API reference's ``Response`` schema lists): by its token limit or by a content filter.
+INCOMPLETE_REASONS = {"length": "max_output_tokens", "content_filter": "content_filter"}
 
 
 def output_items(
@@ -66,8 +69,8 @@ def output_items(
     else:
         part = None
     if part is not None:
-        # A message cut at max_output_tokens is itself incomplete, as the response is.
-        cut = message.finish_reason == "length"
+        # A message cut short is itself incomplete, as the response is.
+        cut = message.finish_reason in INCOMPLETE_REASONS
         items.append(
             {
                 "id": ids.item("msg"),
@@ -112,7 +115,7 @@ class ResponseObject:
         self.model = model
         self.request = request
         self.output = output
-        self.incomplete = message.finish_reason == "length"
+        self.incomplete_reason = INCOMPLETE_REASONS.get(message.finish_reason or "")
         reasoning = count_tokens(message.reasoning_content or "")
         output_tokens = answer_tokens(message) + reasoning
         input_tokens = usage_override.get("prompt_tokens", input_tokens)
@@ -127,7 +130,7 @@ class ResponseObject:
 
     @property
     def status(self) -> str:
-        return "incomplete" if self.incomplete else "completed"
+        return "incomplete" if self.incomplete_reason else "completed"
 
     def usage(self) -> dict[str, Any]:
         return self._usage
@@ -151,7 +154,9 @@ class ResponseObject:
             "completed_at": self.created,
             "error": None,
             "frequency_penalty": 0.0,
-            "incomplete_details": {"reason": "max_output_tokens"} if self.incomplete else None,
+            "incomplete_details": {"reason": self.incomplete_reason}
+            if self.incomplete_reason
+            else None,
             "instructions": request.get("instructions"),
             "max_output_tokens": request.get("max_output_tokens"),
             "max_tool_calls": request.get("max_tool_calls"),

@@ -361,11 +361,16 @@ def _with_id(item: dict[str, Any], ids: Any) -> dict[str, Any]:
     out = {"status": "completed", **item, "id": item.get("id") or ids.item(ID_PREFIXES[kind])}
     if kind == "message":
         content = item["content"]
+        said = item["role"] == "assistant"
         if isinstance(content, str):
-            text = {"type": "input_text", "text": content}
-            if item["role"] == "assistant":
-                text = {"type": "output_text", "text": content, "annotations": []}
-            content = [text]
+            content = [{"type": "output_text" if said else "input_text", "text": content}]
+        if said:  # as the model's own output is listed (``OutputTextContent``)
+            content = [
+                {"type": "output_text", "annotations": [], "logprobs": [], **part}
+                if part["type"] == "output_text"
+                else part
+                for part in content
+            ]
         out = {
             "id": out["id"], "type": "message", "status": out["status"], "role": item["role"],
             "content": content,
