@@ -5,8 +5,10 @@ browser cannot start."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 
 import openai
@@ -141,6 +143,23 @@ def test_save_as_scenario_lints_and_answers_the_same_request(page, served):
         again = client(served, "replayed").chat.completions.create(**ask)
         assert again.choices[0].message.content == first.choices[0].message.content
         assert replayed.requests[-1]["scenario"] == scenario.name
+
+
+def test_copy_as_curl_sends_the_same_request_with_the_shells_key(page):
+    ask = {"model": "gpt-4o", "messages": [{"role": "user", "content": "It's curl's turn"}]}
+    with MockServer(api_keys=["sk-only-this-one"]) as keyed:
+        sdk = made(openai.OpenAI(base_url=keyed.url + "/v1", api_key="sk-only-this-one"))
+        first = sdk.chat.completions.create(**ask)
+        open_inspector(page, keyed)
+        page.click("#requests tbody tr")
+        page.click("#copy-curl")
+        command = page.wait_for_selector("#output[data-filled]").inner_text()
+        environment = {**os.environ, "OPENAI_API_KEY": "sk-only-this-one"}
+        ran = subprocess.run(
+            ["bash", "-c", command], capture_output=True, text=True, env=environment, timeout=30
+        )
+    answer = json.loads(ran.stdout)  # the key checked: a 401 has no choices
+    assert answer["choices"][0]["message"]["content"] == first.choices[0].message.content
 
 
 def test_the_token_prompt_and_a_wrong_token_show_nothing(page):

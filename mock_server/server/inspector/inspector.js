@@ -220,7 +220,7 @@ function timingChart(times) {
 function curlOf(entry) {
   const quote = (text) => "'" + String(text).replace(/'/g, "'\\''") + "'";
   return ["curl -s " + quote(location.origin + entry.path),
-    "-H 'Content-Type: application/json'", "-H 'Authorization: Bearer $OPENAI_API_KEY'",
+    "-H 'Content-Type: application/json'", '-H "Authorization: Bearer $OPENAI_API_KEY"',  // the shell fills the key in
     "-d " + quote(JSON.stringify(entry.body))].join(" \\\n  ");
 }
 
