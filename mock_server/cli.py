@@ -127,7 +127,8 @@ def _parser() -> argparse.ArgumentParser:
         "--record-to",
         dest="record_to",
         metavar="PATH",
-        help="recording file, or folder for one file per profile (default recordings/)",
+        help="recording file, or folder for one file per profile (default recordings/; '' for"
+        " none: only tenants record, into the files they name)",
     )
     flag(
         "--record-mode",

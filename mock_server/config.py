@@ -287,11 +287,13 @@ def _converted(data: dict[str, Any], base: Path | None = None) -> dict[str, Any]
         values["chaos_profiles"] = {
             name: _chaos(spec) for name, spec in data["chaos"].get("profiles", {}).items()
         }
+    if values.get("record_to") == "":  # no recording file of the server's own
+        values["record_to"] = None
     if base is not None:
         for name in ("scenarios", "profile_files"):
             if name in values:
                 values[name] = [str(base / p) for p in values[name]]
-        if "record_to" in values:
+        if values.get("record_to") is not None:
             values["record_to"] = str(base / values["record_to"])
     return values
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 SCENARIOS = """scenarios:
   - name: hi
@@ -25,10 +26,15 @@ def free_port() -> int:
 
 @contextmanager
 def serving(
-    tmp_path, *flags: str, scenarios: str = SCENARIOS, env: dict[str, str] | None = None
+    tmp_path,
+    *flags: str,
+    scenarios: str = SCENARIOS,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[tuple[int, list[str]]]:
-    """A server process on its own port; yields the port and, once it has stopped, the lines
-    it printed (stdout and stderr) after its start-up banner."""
+    """A server process on its own port (in ``cwd``, else this one's working directory);
+    yields the port and, once it has stopped, the lines it printed (stdout and stderr) after
+    its start-up banner."""
     (tmp_path / "s.yaml").write_text(scenarios)
     port = free_port()
     command = [sys.executable, "-m", "mock_server", "--port", str(port)]
@@ -38,6 +44,7 @@ def serving(
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
+        cwd=cwd,
     )
     lines: list[str] = []
     try:

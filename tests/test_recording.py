@@ -23,7 +23,7 @@ from processes import serving
 from mock_server.config import build_settings
 from mock_server.engine.loading import load_paths
 from mock_server.testing.runner import MockServer
-from mock_server.testing.tenant_handle import AdminError
+from mock_server.testing.tenant_handle import AdminError, TenantHandle
 from mock_server.yamlio import load_yaml
 
 pytest_plugins = ["pytester"]
@@ -455,6 +455,21 @@ def test_a_request_refused_locally_never_reaches_the_upstream(upstream, tmp_path
             model="gpt-4o", messages=user("Say hello"), temperature=7
         )
     assert upstream.requests == []
+
+
+def test_with_no_recording_file_of_its_own_the_server_records_for_its_tenants(upstream, tmp_path):
+    """``--record-to ''``, as for the pytest plugin's ``MOCK_SERVER_URL``: the working
+    directory is the recording root, and only tenants record, each into the file it names."""
+    flags = ("--record", f"{upstream.url}/v1", "--record-to", "")
+    with serving(tmp_path, *flags, cwd=tmp_path) as (port, _lines):
+        with TenantHandle(f"http://127.0.0.1:{port}", "mine") as handle:
+            handle.record(tmp_path / "tests" / "mine.yaml")
+            sdk = made(openai.OpenAI(base_url=handle.url(), api_key="sk-test", max_retries=0))
+            sdk.chat.completions.create(model="gpt-4o", messages=user("Say hello"))
+            with pytest.raises(AdminError, match="recording root"):
+                handle.record(tmp_path.parent / "elsewhere.yaml")
+    assert "Say hello" in (tmp_path / "tests" / "mine.yaml").read_text()
+    assert not (tmp_path / "recordings").exists()
 
 
 def test_keys_reach_the_upstream_but_no_file_journal_log_or_error(upstream, tmp_path):
