@@ -76,6 +76,12 @@ scenarios:
   - name: filtered
     match: {last_user_message: {equals: "Say something unsafe"}}
     reply: {content: "I will not", finish_reason: content_filter}
+  - name: breaks-off
+    match: {last_user_message: {equals: "Break off"}}
+    reply:
+      content: "one two three four five"
+      stream: {chunk: word, size: 1}
+      fault: {type: disconnect, after_chunks: 2}
   - name: two-choices
     match: {last_user_message: {equals: "Give me two options"}}
     reply:
@@ -316,6 +322,19 @@ def test_a_stream_is_relayed_as_it_arrives(upstream, tmp_path):
         assert time.monotonic() - started > 0.8 and len(words) == 10
 
 
+def test_a_stream_the_upstream_breaks_off_is_broken_off_for_the_client(upstream, tmp_path):
+    with MockServer(record=upstreams(upstream), record_to=str(tmp_path)) as recorder:
+        stream = client(recorder).chat.completions.create(
+            model="gpt-4o", messages=user("Break off"), stream=True
+        )
+        words = []
+        with pytest.raises(openai.APIConnectionError):
+            words.extend(chunk.choices[0].delta.content for chunk in stream if chunk.choices)
+        assert recorder.requests[-1]["recorded"] is None
+    assert "".join(filter(None, words)) == "one"  # what came before the break
+    assert not (tmp_path / "openai.yaml").exists()
+
+
 def test_timing_can_be_left_out(upstream, tmp_path):
     settings = {"record": upstreams(upstream), "record_to": str(tmp_path), "record_timing": False}
     with MockServer(**settings) as recorder:
@@ -462,12 +481,13 @@ def test_with_no_recording_file_of_its_own_the_server_records_for_its_tenants(up
     directory is the recording root, and only tenants record, each into the file it names."""
     flags = ("--record", f"{upstream.url}/v1", "--record-to", "")
     with serving(tmp_path, *flags, cwd=tmp_path) as (port, _lines):
-        with TenantHandle(f"http://127.0.0.1:{port}", "mine") as handle:
-            handle.record(tmp_path / "tests" / "mine.yaml")
-            sdk = made(openai.OpenAI(base_url=handle.url(), api_key="sk-test", max_retries=0))
-            sdk.chat.completions.create(model="gpt-4o", messages=user("Say hello"))
-            with pytest.raises(AdminError, match="recording root"):
-                handle.record(tmp_path.parent / "elsewhere.yaml")
+        handle = TenantHandle(f"http://127.0.0.1:{port}", "mine")
+        handle.record(tmp_path / "tests" / "mine.yaml")
+        sdk = made(openai.OpenAI(base_url=handle.url(), api_key="sk-test", max_retries=0))
+        sdk.chat.completions.create(model="gpt-4o", messages=user("Say hello"))
+        with pytest.raises(AdminError, match="recording root"):
+            handle.record(tmp_path.parent / "elsewhere.yaml")
+        handle.close()
     assert "Say hello" in (tmp_path / "tests" / "mine.yaml").read_text()
     assert not (tmp_path / "recordings").exists()
 

@@ -45,6 +45,7 @@ from ..errors import ConfigError
 from ..jsonio import dumps
 from ..providers import ProfileRegistry
 from ..redaction import Scrubber
+from ..wire.faults import reset_connection
 from .capture import Facts, StreamCapture, completion_reply, error_reply
 from .identity import match_conditions, scenario_name
 from .store import RecordingFile
@@ -243,6 +244,7 @@ class Recorder:
             await out.write_eof()
         except (TimeoutError, ConnectionError, aiohttp.ClientError) as exc:
             log.warning("stream from %s cut short (%s): not recorded", step.upstream.endpoint, exc)
+            reset_connection(request)  # the client's stream is broken off too, not ended
         outcome.chunks = capture.events
         return outcome
 
