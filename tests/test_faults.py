@@ -39,6 +39,8 @@ def test_malformed_json(tenant):
         scripted(tenant, "malformed_json").chat.completions.create(**BODY)
     response = tenant.post(BODY)
     assert response.status == 200 and response.headers["x-request-id"].startswith("req_")
+    broken = tenant.requests()[0]  # the client got a 200 whose body breaks off: so says the journal
+    assert (broken["status"], broken["fault"]) == (200, "malformed_json")
 
 
 def test_hang_times_the_client_out(tenant):
@@ -62,6 +64,7 @@ def test_disconnect_after_chunks(tenant):
         for chunk in client.chat.completions.create(**BODY, stream=True):
             received.append(chunk)
     assert len(received) == 2
+    assert tenant.requests()[-1]["chunks"] == 2  # the journal counts what was sent
 
 
 def test_malformed_chunk(tenant):

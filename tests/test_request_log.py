@@ -51,7 +51,7 @@ def test_text_lines(tmp_path):
     # A tenant has its own sequence positions: its first match is step 1 again.
     assert "tenant=team-a" in stream and " hi#1 " in stream and " chunks " in stream
     assert " --- hi#2 fault: reset " in fault
-    assert " 400 error: missing_required_parameter " in refused
+    assert " openai gpt-4o 400 error: missing_required_parameter " in refused  # the model sent
     assert " warning: the reply calls no tool, but the request's tool_choice is 'required' " in (
         warned
     )

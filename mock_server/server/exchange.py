@@ -54,6 +54,8 @@ class Exchange:
     profile: Profile
     started: float
     raw: bytes | None = None  # the body as sent (decoded), for an upstream
+    # The JSON body, once read: as sent until the API's check passes it (a refused one is
+    # still there for the error's wording and the log line to name its model).
     body: dict[str, Any] | None = None
     checked: Any = None  # what the API's check made of the body, for its later stages
     key: str | None = None

@@ -373,7 +373,8 @@ def _deliver_now(
             raise ApiError(str(fault.status), status=fault.status)
         fault = fault.plain_equivalent()
     if fault is not None and not (streaming and fault.is_stream_fault):
-        exchange.status = 0  # no HTTP response reaches the client
+        # No HTTP response reaches the client, but for a malformed body's 200.
+        exchange.status = 200 if fault.type == "malformed_json" else 0
         exchange.fault = fault.type
         plain = fault
         return Later(lambda request: plain_fault(request, plain, headers))

@@ -75,9 +75,12 @@ class Api:
         return None
 
     def parsed(self, exchange: Exchange, raw: bytes) -> dict[str, Any]:
-        """``raw`` as a JSON object, read as its ``Content-Type`` says (``checks.body``)."""
+        """``raw`` as a JSON object, read as its ``Content-Type`` says (``checks.body``); it is
+        ``exchange.body`` from here on."""
         content_type = exchange.incoming.headers.get("Content-Type")
-        return parse_body(raw, readable(content_type) if content_type else None)
+        body = parse_body(raw, readable(content_type) if content_type else None)
+        exchange.body = body
+        return body
 
     def reads(self) -> list[tuple[str, str, Callable[[Exchange, web.Request], Outcome]]]:
         """The API's other routes: ``(method, path under its own, handler)``, each answered
@@ -140,7 +143,7 @@ class Api:
         profile's keep-alives and ``fault``; the exchange counts them. A stream whose events
         are all due at once, without a fault, can also be sent whole (``Later.at_once``)."""
         state, profile = exchange.state, exchange.profile
-        exchange.chunks = len(events)
+        exchange.chunks = len(events) if fault is None else fault.chunks_before(len(events))
         at_once = None
         if fault is None and reply.latency.all_at_once:
             at_once = WholeStream({**STREAM_HEADERS, **headers}, events, wire.end)
