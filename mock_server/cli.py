@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(flags: dict) -> int:
-    from .config import build_settings
+    from .config import build_settings, unknown_variables
     from .server.app import banner, create_app, server_options
     from .server.connection import run_app
 
@@ -210,6 +210,8 @@ def _serve(flags: dict) -> int:
     if settings.log_format is None:
         settings.log_format = "text"  # a server on its own logs its requests
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for problem in unknown_variables():
+        logging.getLogger("mock_server").warning("mock-server: %s", problem)
     app = create_app(settings)
     gc.freeze()
     gc.enable()

@@ -329,6 +329,29 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     return settings_from(given, lambda name: ENV_PREFIX + name.upper())
 
 
+# Variables read besides the settings': the config file's path, the recorder's upstream keys
+# (``UPSTREAM_KEY`` and ``UPSTREAM_KEY_<PROFILE>``), and the pytest plugin's.
+_OTHER_VARIABLES = ("CONFIG", "UPSTREAM_KEY", "URL", "API_KEY")
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """What to say of each ``MOCK_SERVER_*`` variable that nothing here reads (a typo would
+    lie dead): ``MOCK_SERVER_PROT: no such variable, ignored; did you mean MOCK_SERVER_PORT?``."""
+    import difflib  # only when there is a typo to explain
+
+    environ = os.environ if environ is None else environ
+    known = [*map(str.upper, _SIMPLE), *_OTHER_VARIABLES]
+    said = []
+    for name in sorted(environ):
+        given = name.removeprefix(ENV_PREFIX)
+        if given == name or given in known or given.startswith("UPSTREAM_KEY_"):
+            continue
+        close = difflib.get_close_matches(given, known, n=1)
+        hint = f"; did you mean {ENV_PREFIX}{close[0]}?" if close else ""
+        said.append(f"{name}: no such variable, ignored{hint}")
+    return said
+
+
 def build_settings(
     flags: dict[str, Any],
     config_file: str | None = None,

@@ -37,7 +37,7 @@ TESTED = release(aiohttp.__version__) >= connection.TESTED_SINCE
 async def test_the_shortcut_serves_a_plain_app_and_refuses_what_it_cannot():
     plain = refusal_of(create_app(Settings()))
     assert plain is None if TESTED else plain.startswith(f"aiohttp {aiohttp.__version__} is older")
-    assert refusal_of(create_app(Settings(shortcut=False))) == "turned off (--no-shortcut)"
+    assert refusal_of(create_app(Settings(shortcut=False))) == "turned off in the settings"
     hooked = create_app(Settings())
     hooked.on_response_prepare.append(lambda request, response: None)
     assert refusal_of(hooked) == "the application has on_response_prepare handlers"

@@ -13,7 +13,7 @@ import pytest
 from processes import free_port
 
 from mock_server import MockServer
-from mock_server.config import Limits, Settings
+from mock_server.config import Limits, Settings, unknown_variables
 from mock_server.errors import ConfigError
 
 HI = [{"role": "user", "content": "hi"}]
@@ -229,3 +229,30 @@ def test_a_flag_out_of_range_is_refused_at_start(flags, message):
 )
 def test_a_variable_out_of_range_is_refused_at_start(variable, value, message):
     assert refused_at_start(env={variable: value}) == (2, f"mock-server: {variable}: {message}\n")
+
+
+def test_a_variable_nothing_reads_is_said_to_be_ignored():
+    environ = {
+        "MOCK_SERVER_PROT": "1", "MOCK_SERVER_QUIET": "1", "MOCK_SERVER_PORT": "1",
+        "MOCK_SERVER_UPSTREAM_KEY_OPENAI": "sk-x", "MOCK_SERVER_URL": "http://x", "OTHER": "1",
+    }  # fmt: skip
+    assert unknown_variables(environ) == [
+        "MOCK_SERVER_PROT: no such variable, ignored; did you mean MOCK_SERVER_PORT?",
+        "MOCK_SERVER_QUIET: no such variable, ignored",
+    ]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mock_server", "--port", str(free_port())],
+        env={**os.environ, "MOCK_SERVER_SEDE": "7"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        first = server.stdout.readline()  # before the banner: it still starts
+        assert "serving on" in server.stdout.readline()
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+    assert first == "mock-server: MOCK_SERVER_SEDE: no such variable, ignored; did you mean " + (
+        "MOCK_SERVER_SEED?\n"
+    )

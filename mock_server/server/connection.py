@@ -85,7 +85,7 @@ def refusal(app: web.Application, server: web.Server) -> str | None:
     shortcut would skip them), an aiohttp it is not tested on, or a private name it uses that
     this aiohttp lacks or shapes differently."""
     if not app[STATE].settings.shortcut:
-        return "turned off (--no-shortcut)"
+        return "turned off in the settings"
     if app.middlewares:
         return "the application has middlewares"
     if app.on_response_prepare:
