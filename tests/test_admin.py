@@ -8,6 +8,7 @@ import pytest
 from conftest import raw_request
 
 from mock_server.testing.runner import MockServer
+from mock_server.testing.tenant_handle import AdminError, TenantHandle
 
 ASK = {"model": "gpt-4o", "messages": [{"role": "user", "content": "ping"}]}
 
@@ -155,3 +156,7 @@ def test_admin_token_and_no_overrides():
         )
         assert response.status == 200  # overrides are off: the header is ignored
         assert server.requests[0]["status"] == 200
+        tokenless = TenantHandle(server.url, None)
+        with pytest.raises(AdminError, match=r"has none: admin_token=\.\.\., or MOCK_SERVER_ADMIN"):
+            tokenless.requests  # noqa: B018 (a property that calls the admin API)
+        tokenless.close()

@@ -170,10 +170,32 @@ def test_marker_arguments_are_checked(pytester):
         @pytest.mark.mock_server(scenarios="weather.yaml", strict=True)
         def test_one_path(mock_server):
             assert [s["name"] for s in mock_server.scenarios] == ["weather"]
+
+        @pytest.mark.mock_server(scenarios=["missing.yaml"])
+        def test_missing_file(mock_server):
+            pass
+
+        @pytest.mark.mock_server(scenarios=["broken.yaml"])
+        def test_broken_file(mock_server):
+            pass
+
+        @pytest.mark.mock_server(record="new")
+        def test_record_without_upstream(mock_server):
+            pass
         """
     )
+    pytester.makefile(".yaml", broken=BROKEN)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, errors=5)
+    result.assert_outcomes(passed=1, errors=8)
+    output = result.stdout.str()
+    assert "Traceback" not in output and "def mock_server(" not in output  # what, not where
+    assert f"mock_server set-up: cannot read {pytester.path / 'missing.yaml'}: No such file" in (
+        output
+    )
+    assert f"broken.yaml:{PROBLEM}" in output
+    assert "@pytest.mark.mock_server(record='new'): recording (mode new) needs an upstream" in (
+        output
+    )
     result.stdout.fnmatch_lines(
         [
             "*ERROR at setup of test_typo*",
@@ -264,10 +286,47 @@ def test_a_reply_the_request_rules_out_is_a_warning_at_teardown(pytester):
             "*the reply calls 'lookup', which the request does not offer (none)",
         ]
     )
+    assert "test_a_reply_the_request_rules_out_is_a_warning_at_teardown.py:3: ScenarioWarning" in (
+        result.stdout.str()
+    )  # the test's own line, not the plugin's
     strict = pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", "-W", "error::mock_server.ScenarioWarning"
     )
     strict.assert_outcomes(passed=1, errors=1)
+
+
+def test_an_unmatched_request_and_a_warned_reply_are_reported_together(pytester):
+    """Under ``-W error``, the warning would be raised before the unmatched report: the one
+    failure says both."""
+    pytester.makepyfile(
+        """
+        import openai
+        import pytest
+
+        @pytest.mark.mock_server(strict=True)
+        def test_both(mock_server):
+            mock_server.add({"name": "calls", "match": {"last_user_message": {"equals": "hi"}},
+                             "reply": {"tool_calls": [{"name": "lookup"}]}})
+            client = openai.OpenAI(base_url=mock_server.base_url, api_key="sk-x", max_retries=0)
+            for text in ("hi", "bye"):
+                try:
+                    client.chat.completions.create(
+                        model="gpt-4o", messages=[{"role": "user", "content": text}]
+                    )
+                except openai.NotFoundError:
+                    pass
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-W", "error::mock_server.ScenarioWarning"
+    )
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*1 request(s) matched no scenario:*",
+            "*1 request(s) got a scripted reply the provider would not give:",
+        ]
+    )
 
 
 def test_ini_scenario_files_keep_their_names(pytester):

@@ -25,6 +25,7 @@ recording repeating, so an unmatched request fails the test as ever.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import uuid
@@ -35,7 +36,13 @@ from typing import Any
 
 import pytest
 
-from .tenant_handle import ScenarioWarning, TenantHandle, unmatched_report, warned_report
+from .tenant_handle import (
+    AdminError,
+    ScenarioWarning,
+    TenantHandle,
+    unmatched_report,
+    warned_report,
+)
 
 DEFAULT_RECORDINGS = "recordings"
 RECORD_MODES = ("new", "all", "none")
@@ -83,6 +90,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    mode = config.getoption("--mock-server-record")
+    if mode not in (None, "none") and (missing := _no_upstream(config, mode)):
+        raise pytest.UsageError(f"--mock-server-record {mode}: {missing}")
     folder = Path(config.getini("mock_server_recordings"))
     if folder.is_absolute() or ".." in folder.parts:
         raise pytest.UsageError(
@@ -148,12 +158,19 @@ def recording_file(node: pytest.Item, folder: str) -> Path:
 def _record_mode(request: pytest.FixtureRequest, options: dict) -> str:
     given = request.config.getoption("--mock-server-record")
     mode = given or options.get("record") or "none"
-    if mode != "none" and not os.environ.get("MOCK_SERVER_URL") and not _upstreams(request.config):
-        raise pytest.UsageError(
-            f"recording (mode {mode}) needs an upstream: --mock-server-upstream [PROFILE=]URL "
-            "or the ini option mock_server_upstream"
-        )
+    if mode != "none" and (missing := _no_upstream(request.config, mode)):
+        pytest.fail(f"{MARKER}(record={mode!r}): {missing}", pytrace=False)
     return mode
+
+
+def _no_upstream(config: pytest.Config, mode: str) -> str | None:
+    """Why recording in ``mode`` cannot work, for want of an upstream; None when it can."""
+    if os.environ.get("MOCK_SERVER_URL") or _upstreams(config):
+        return None
+    return (
+        f"recording (mode {mode}) needs an upstream: --mock-server-upstream [PROFILE=]URL "
+        "or the ini option mock_server_upstream"
+    )
 
 
 def _marker_options(marker: pytest.Mark | None) -> dict[str, Any]:
@@ -231,20 +248,39 @@ def mock_server(request: pytest.FixtureRequest, mock_server_session) -> Iterator
     recording = recording_file(request.node, request.config.getini("mock_server_recordings"))
     mode = _record_mode(request, options)
     with mock_server_session.tenant(_tenant_name(request.node), profile) as handle:
-        if profile is not None:
-            named_by = f"{MARKER}(profile=...)" if options.get("profile") else "mock_server_profile"
-            _check_profile(request.config, handle, profile, named_by)
-        if options.get("strict") is not None:
-            handle.set_strict(options["strict"])
-        for path in files:
-            handle.load(path)
-        if mode != "none":
-            handle.record(recording, mode, fresh=mode == "all")
-        elif recording.exists():
-            handle.load(recording)
+        try:
+            if profile is not None:
+                named_by = (
+                    f"{MARKER}(profile=...)" if options.get("profile") else "mock_server_profile"
+                )
+                _check_profile(request.config, handle, profile, named_by)
+            if options.get("strict") is not None:
+                handle.set_strict(options["strict"])
+            for path in files:
+                handle.load(path)
+            if mode != "none":
+                handle.record(recording, mode, fresh=mode == "all")
+            elif recording.exists():
+                handle.load(recording)
+        except (OSError, AdminError) as exc:  # a file missing or refused: say so, no traceback
+            with contextlib.suppress(OSError, AdminError):
+                handle.reset()
+            pytest.fail(f"mock_server set-up: {_said(exc)}", pytrace=False)
         yield handle
         unmatched, warned = handle.reset_with_report()  # one call: the report, a clean slate
-    if warned:
-        warnings.warn(ScenarioWarning(warned_report(warned)), stacklevel=1)
-    if unmatched and not options.get("allow_unmatched"):
-        pytest.fail(unmatched_report(unmatched), pytrace=False)
+    if unmatched and not options.get(
+        "allow_unmatched"
+    ):  # with the warnings in the same report: an error the warnings raise hides it
+        report = unmatched_report(unmatched)
+        pytest.fail(report + (f"\n\n{warned_report(warned)}" if warned else ""), pytrace=False)
+    if warned:  # at the test, not here
+        path, line, _ = request.node.reportinfo()
+        report = ScenarioWarning(warned_report(warned))
+        warnings.warn_explicit(report, ScenarioWarning, str(path), (line or 0) + 1)
+
+
+def _said(exc: OSError | AdminError) -> str:
+    """What is wrong with a set-up file, in a line: its path and the system's reason."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"cannot read {exc.filename}: {exc.strerror}"
+    return str(exc)

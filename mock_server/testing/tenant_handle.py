@@ -78,6 +78,8 @@ class TenantHandle:
             detail = answer.decode("utf-8", "replace")
             with contextlib.suppress(ValueError, KeyError, TypeError):
                 detail = json.loads(detail)["error"]["message"]
+            if status == 401 and not self._admin_token:
+                detail += " (this handle has none: admin_token=..., or MOCK_SERVER_ADMIN_TOKEN)"
             raise AdminError(f"{method} {path}: {status}: {detail}")
         return json.loads(answer or b"null")
 
