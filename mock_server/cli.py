@@ -41,7 +41,9 @@ def _parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="mock-server",
-        description="Emulate OpenAI-compatible chat-completions APIs from YAML scenarios.",
+        description="Emulate OpenAI-compatible APIs (chat completions, the Responses API,"
+        " embeddings) from YAML scenarios.",
+        epilog="Without a command, mock-server serves: `mock-server serve --help` lists its flags.",
     )
     parser.add_argument("--version", action=_Version, help="show the version and exit")
     commands = parser.add_subparsers(dest="command")
@@ -171,7 +173,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(flag_names=names)
     check = commands.add_parser("check", help="lint scenario files without serving")
-    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.add_argument(
+        "paths", nargs="+", metavar="PATH", help="a scenario file, or a folder of them; repeatable"
+    )
     return parser
 
 

@@ -69,10 +69,12 @@ def banner(app: web.Application, port: int) -> str:
         urls = ", ".join(f"{root}/{profile.name}{path}" for path in profile.paths)
         lines.append(f"  {profile.name:<13} {urls}")
     sources = state.scenario_paths()
-    shown = ", ".join(map(str, sources)) if sources else "nowhere"
     if settings.scenarios is None and state.recorder is None:
-        shown = "bundled scenarios/"
-    lines.append(f"  {len(state.engine.files)} scenario(s) from {shown}")
+        lines.append(f"  {len(state.engine.files)} scenario(s) from bundled scenarios/")
+    elif sources:
+        lines.append(f"  {len(state.engine.files)} scenario(s) from {', '.join(map(str, sources))}")
+    else:
+        lines.append("  no scenarios: tenants add their own")
     recorder = state.recorder
     if recorder is not None:
         for upstream in recorder.upstreams.values():
