@@ -214,6 +214,8 @@ def test_logprobs_when_requested(tenant, alternatives):
         top = [alternative["logprob"] for alternative in entry["top_logprobs"]]
         assert len(top) == alternatives and top == sorted(top, reverse=True)
         assert top[0] == entry["logprob"] and sum(math.exp(p) for p in top) <= 1
+        leading = entry["token"][: len(entry["token"]) - len(entry["token"].lstrip())]
+        assert all(a["token"].startswith(leading) for a in entry["top_logprobs"])  # " Paris_1"
     again = tenant.post(asked).json()
     assert again["choices"][0]["logprobs"] == body["choices"][0]["logprobs"]
 

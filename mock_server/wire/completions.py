@@ -42,12 +42,13 @@ def token_logprob(token: str, alternatives: int) -> dict[str, Any]:
     """One ``logprobs.content`` entry: the token's own log probability (derived from its text,
     so the same token always gets the same value, a probability of 0.78 to 1) and
     ``alternatives`` less likely ones, each with half the probability left by those before it:
-    distinct tokens at one position, whose probabilities never add up past 1."""
+    distinct tokens at one position, whose probabilities never add up past 1, each with the
+    token's leading space (`` How``: `` How_1``), as a tokenizer's neighbours share it."""
     logprob = -round((zlib.crc32(token.encode()) % 1000 + 1) / 4000, 6)
     top = [{"token": token, "logprob": logprob, "bytes": list(token.encode())}]
     left = math.log(-math.expm1(logprob))  # the log of what the token leaves to the others
     for rank in range(1, alternatives):
-        alternative = f"{token.strip() or token}_{rank}"
+        alternative = f"{token.rstrip() or token}_{rank}"
         top.append(
             {
                 "token": alternative,
