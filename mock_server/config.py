@@ -20,9 +20,9 @@ from typing import Any
 
 from .bundled import bundled
 from .checks.schema import Check, Invalid, SchemaCompiler
+from .checks.settings_file import problem, read_settings_file
 from .errors import ConfigError
 from .redaction import redact
-from .settings_file import problem, read_settings_file
 from .yamlio import Locator
 
 DEFAULT_HOST = "127.0.0.1"

@@ -30,9 +30,9 @@ from ..providers import (
     ProfileRegistry,
     RequestChecks,
 )
-from ..settings_file import problem, read_settings_file
 from ..yamlio import Locator
 from .schema import Check, Invalid, SchemaCompiler
+from .settings_file import problem, read_settings_file
 from .verdicts import Verdicts
 
 SCHEMA_DIR = bundled("schemas")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .checks.schema import Invalid
-from .errors import ConfigError
-from .yamlio import YAMLError, did_you_mean, load_yaml, not_valid
+from ..errors import ConfigError
+from ..yamlio import YAMLError, did_you_mean, load_yaml, not_valid
+from .schema import Invalid
 
 
 def read_settings_file(path: Path, kind: str) -> tuple[dict[str, Any], bytes]:
