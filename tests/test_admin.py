@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import TenantHandle as Tenant
 from conftest import raw_request
 
 from mock_server.testing.runner import MockServer
@@ -120,6 +121,23 @@ def test_a_report_misspelled_resets_nothing(tenant):
     tenant.post(ASK)
     refused = tenant.admin("POST", "/reset?report=unmached")
     assert (refused.status, len(tenant.requests())) == (400, 1)
+
+
+def test_a_request_holding_a_key_saved_as_a_scenario_matches_it_again(server, tenant):
+    """The journal shows the key redacted; the saved scenario matches the key's shape, as a
+    recording does, so it answers the same request again without writing the key."""
+    secret = "sk-live-" + "Q7x9" * 8
+    asked = {"model": "gpt-4o", "messages": [{"role": "user", "content": f"Log in with {secret}"}]}
+    tenant.post(asked)
+    (entry,) = tenant.requests()
+    text = tenant.admin("GET", f"/requests/{entry['id']}/scenario").body.decode()
+    assert secret not in text and secret[8:] not in text
+    again = Tenant(server, tenant.name + "-again")
+    again.add(text)
+    again.admin("POST", "/settings", {"strict": True})
+    assert again.post(asked).status == 200
+    (replayed,) = again.requests()
+    assert replayed["matched"] and f"name: {replayed['scenario']}" in text
 
 
 def test_a_refused_request_saved_as_a_scenario_loads(tenant):

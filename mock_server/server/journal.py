@@ -114,6 +114,12 @@ def entry_json(entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def sent_body(entry: dict[str, Any]) -> Any:
+    """A journal entry's request body as sent, credentials and all: only for conditions that
+    match it again, which ``record.identity`` writes as patterns, never the secrets."""
+    return _decoded(entry["body"])
+
+
 def _decoded(data: bytes | None) -> Any:
     """Stored bytes as JSON; as text when they are not JSON, or nest too deep to send on."""
     if data is None:
