@@ -475,6 +475,16 @@ TWO_CALLS = {"tool_calls": [CALLS["tool_calls"][0], {"name": "get_weather", "arg
             },
             "the content is not JSON (strict: true)",
         ),
+        (
+            {"choices": [{"content": "A"}, {"content": "B"}]},
+            {"n": 3},
+            "the reply has 2 choices, but the request asks for 3",
+        ),
+        (
+            {"choices": [{"content": "A"}, {"content": "B"}]},
+            {},
+            "the reply has 2 choices, but the request asks for 1",
+        ),
     ],
     ids=[
         "not offered",
@@ -484,6 +494,8 @@ TWO_CALLS = {"tool_calls": [CALLS["tool_calls"][0], {"name": "get_weather", "arg
         "parallel",
         "strict arguments",
         "strict content",
+        "choices past n",
+        "choices without n",
     ],
 )
 def test_a_reply_the_request_rules_out_goes_out_with_a_warning(tenant, reply, asked, warning):
@@ -520,6 +532,13 @@ def test_a_reply_the_request_allows_has_no_warning(tenant):
     response = tenant.post(asked)
     assert "x-mock-scenario-warning" not in response.headers
     assert tenant.requests()[-1]["warnings"] == []
+    two = {
+        "name": "two",
+        "priority": 20,
+        "reply": {"choices": [{"content": "A"}, {"content": "B"}]},
+    }
+    tenant.add(two)
+    assert "x-mock-scenario-warning" not in tenant.post({**BODY, "n": 2}).headers
 
 
 def test_a_strict_schema_past_the_checks_bounds_is_said_unchecked(tenant):

@@ -2,11 +2,12 @@
 
 A live model does not call a tool the request does not offer (or allow, with ``allowed_tools``),
 call one when ``tool_choice`` is ``none``, call another than the function it forces, answer in
-words when it must call a tool, make more than one call with ``parallel_tool_calls: false``, or
+words when it must call a tool, make more than one call with ``parallel_tool_calls: false``,
 write arguments or content that a strict schema refuses (``strict: true`` on a function tool or
-on ``response_format``/``text.format``). A scenario may script any of these: its reply goes out
-as scripted, with the warnings in the ``x-mock-scenario-warning`` header, the journal and the
-request log, since a test that passes on such a reply passes on what the provider never sends.
+on ``response_format``/``text.format``), or give other than ``n`` choices. A scenario may script
+any of these: its reply goes out as scripted, with the warnings in the
+``x-mock-scenario-warning`` header, the journal and the request log, since a test that passes on
+such a reply passes on what the provider never sends.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def may_warn(view: RequestView, reply: ReplySpec) -> bool:
     the request than a kept body's key."""
     if not reply.answers:  # the fallback's answer, which keeps to the request
         return False
-    if reply.calls_tools:
+    if reply.calls_tools or len(reply.answers) > 1:
         return True
     sent = view.sent
     if "tool_choice" not in sent and "response_format" not in sent and "text" not in sent:
@@ -52,6 +53,9 @@ def warnings(view: RequestView, messages: list[Message]) -> tuple[str, ...]:
     """Why ``messages`` (a scripted reply's) are not what the request allows, as a header
     carries them (``reply.for_header``)."""
     found: dict[str, None] = {}
+    asked = view.sent.get("n") or 1 if view.api == "chat_completions" else 1
+    if len(messages) != asked:  # scripted choices: a model gives as many as asked, no more
+        found[f"the reply has {len(messages)} choices, but the request asks for {asked}"] = None
     for message in {id(message): message for message in messages}.values():  # n: one each
         found.update(dict.fromkeys(_message_warnings(view, message)))
     return for_header(list(found))
