@@ -20,10 +20,10 @@ from typing import Any
 
 from .bundled import bundled
 from .checks.schema import Check, Invalid, SchemaCompiler
-from .checks.settings_file import problem, read_settings_file
+from .checks.settings_file import read_settings_file, what_is_wrong, wrong_in_file
 from .errors import ConfigError
 from .redaction import redact
-from .yamlio import Locator
+from .yamlio import closest
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -145,11 +145,9 @@ _SIMPLE = _LISTS | _INTS | _FLOATS | _BOOLS | _TEXTS
 # The words a flag, a variable or a query may say yes or no with.
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
+
 # Where a problem in some settings lies, for a message: from its path in them and whether
 # that path ends in an unknown key.
-_Where = Callable[[list[str | int], bool], str]
-
-
 def _parsed(name: str, text: str, origin: str) -> Any:
     """The value of setting ``name`` written as ``text`` (a variable's), in the config file's
     form; its ranges are checked with the file's."""
@@ -172,6 +170,11 @@ def _parsed(name: str, text: str, origin: str) -> Any:
 @functools.cache
 def _config_schema() -> dict[str, Any]:
     return json.loads((bundled("schemas") / "config.schema.json").read_text("utf-8"))
+
+
+def _known() -> list[str]:
+    """Every setting's name, for a did-you-mean."""
+    return sorted(_config_schema()["properties"])
 
 
 @functools.cache
@@ -236,20 +239,15 @@ def _plain(value: Any) -> Any:
 
 
 def _checked(
-    data: dict[str, Any], where: _Where, check: Check = _each_setting, named: bool = False
+    data: dict[str, Any], wrong: Callable[[Invalid], ConfigError], check: Check = _each_setting
 ) -> dict[str, Any]:
     """``data`` in the config file's form, checked against ``config.schema.json`` (by
-    ``check``); a problem is a ``ConfigError`` saying where (``where``) and what (after the
-    setting's path when ``named``: ``where`` does not say it)."""
+    ``check``); a problem is the ``ConfigError`` that ``wrong`` makes of it."""
     try:
         data = _plain(data)
         check(data)
     except Invalid as invalid:
-        parts = list(reversed(invalid.reversed_path))
-        message = problem(invalid, sorted(_config_schema()["properties"]), "setting", named=named)
-        raise ConfigError(
-            f"{where(parts, invalid.code == 'unknown_parameter')}: {message}"
-        ) from None
+        raise wrong(invalid) from None
     return data
 
 
@@ -302,20 +300,23 @@ def settings_from(data: dict[str, Any], name: Callable[[str], str]) -> dict[str,
     """Settings in the config file's form from one source (arguments, variables, flags),
     checked as the file is and ready for ``Settings``; a problem is a ``ConfigError`` that
     begins with ``name(setting)``, what that source calls the setting."""
-    return _converted(_checked(data, lambda parts, _unknown: name(str(parts[0]))))
+
+    def wrong(invalid: Invalid) -> ConfigError:
+        setting = name(str(invalid.reversed_path[-1]))
+        return ConfigError(f"{setting}: {what_is_wrong(invalid, _known(), 'setting', named=False)}")
+
+    return _converted(_checked(data, wrong))
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
     """Read and check a YAML config file; values ready for ``Settings``."""
     path = Path(path)
     data, text = read_settings_file(path, "config")
-    locator = Locator(text)
 
-    def where(parts: list[str | int], unknown: bool) -> str:
-        line, column = locator.find(parts, key=unknown)
-        return f"{path}:{line}:{column}"
+    def wrong(invalid: Invalid) -> ConfigError:
+        return wrong_in_file(path, text, invalid, _known(), "setting")
 
-    return _converted(_checked(data, where, _config_check(), named=True), path.parent)
+    return _converted(_checked(data, wrong, _config_check()), path.parent)
 
 
 def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -329,25 +330,31 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     return settings_from(given, lambda name: ENV_PREFIX + name.upper())
 
 
-# Variables read besides the settings': the config file's path, the recorder's upstream keys
-# (``UPSTREAM_KEY`` and ``UPSTREAM_KEY_<PROFILE>``), and the pytest plugin's.
-_OTHER_VARIABLES = ("CONFIG", "UPSTREAM_KEY", "URL", "API_KEY")
+# Variables the server reads besides the settings': the config file's path and the recorder's
+# upstream keys (``UPSTREAM_KEY`` and ``UPSTREAM_KEY_<PROFILE>``); and the pytest plugin's.
+_OTHER_VARIABLES = ("CONFIG", "UPSTREAM_KEY")
+_PLUGIN_VARIABLES = ("URL", "API_KEY")
 
 
 def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
-    """What to say of each ``MOCK_SERVER_*`` variable that nothing here reads (a typo would
-    lie dead): ``MOCK_SERVER_PROT: no such variable, ignored; did you mean MOCK_SERVER_PORT?``."""
-    import difflib  # only when there is a typo to explain
-
+    """What to say of each ``MOCK_SERVER_*`` variable the server does not read (a typo would
+    lie dead): ``MOCK_SERVER_PROT: no such variable, ignored; did you mean MOCK_SERVER_PORT?``.
+    An empty variable is unset; one of the pytest plugin's is said to be its, not the
+    server's, when it looks like a setting (``API_KEY``, the plugin's; ``API_KEYS``, ours)."""
     environ = os.environ if environ is None else environ
     known = [*map(str.upper, _SIMPLE), *_OTHER_VARIABLES]
     said = []
-    for name in sorted(environ):
+    for name, value in sorted(environ.items()):
         given = name.removeprefix(ENV_PREFIX)
-        if given == name or given in known or given.startswith("UPSTREAM_KEY_"):
+        if given == name or not value or given in known or given.startswith("UPSTREAM_KEY_"):
             continue
-        close = difflib.get_close_matches(given, known, n=1)
-        hint = f"; did you mean {ENV_PREFIX}{close[0]}?" if close else ""
+        close = closest(given, known)
+        if given in _PLUGIN_VARIABLES:
+            if close is not None:
+                reads = f"{ENV_PREFIX}{close}"
+                said.append(f"{name}: the pytest plugin's, not read by the server ({reads} is)")
+            continue
+        hint = f"; did you mean {ENV_PREFIX}{close}?" if close else ""
         said.append(f"{name}: no such variable, ignored{hint}")
     return said
 

@@ -197,13 +197,19 @@ class Locator:
         return (best.start_mark.line + 1, best.start_mark.column + 1)
 
 
-def did_you_mean(word: str, known: list[str], kind: str) -> str:
-    """``did you mean 'x'?`` for a mistyped name, else the ``kind`` known (``known keys: a,
-    b``)."""
+def closest(word: str, known: list[str]) -> str | None:
+    """The one of ``known`` that ``word`` most likely mistypes, if any is close."""
     import difflib  # only when there is a typo to explain
 
     close = difflib.get_close_matches(word, known, n=1)
-    return f"did you mean {close[0]!r}?" if close else f"known {kind}: {', '.join(known)}"
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, known: list[str], kind: str) -> str:
+    """``did you mean 'x'?`` for a mistyped name, else the ``kind`` known (``known keys: a,
+    b``)."""
+    close = closest(word, known)
+    return f"did you mean {close!r}?" if close else f"known {kind}: {', '.join(known)}"
 
 
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]

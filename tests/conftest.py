@@ -181,5 +181,5 @@ def tenant(server, request) -> TenantHandle:
 # purpose), not by this suite directly; and the real clients, which CI runs in a stage of their
 # own (tests/clients/weather.py).
 collect_ignore = ["plugin_project"]
-if not os.environ.get("MOCK_SERVER_CLIENT_TESTS"):
+if not os.environ.get("CLIENT_TESTS"):
     collect_ignore.append("clients")

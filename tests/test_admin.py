@@ -125,9 +125,13 @@ def test_a_report_misspelled_resets_nothing(tenant):
 
 def test_a_request_holding_a_key_saved_as_a_scenario_matches_it_again(server, tenant):
     """The journal shows the key redacted; the saved scenario matches the key's shape, as a
-    recording does, so it answers the same request again without writing the key."""
+    recording does, and pins the rest of the request as it was sent (its own earlier answer
+    included), so it answers the same request again without writing the key."""
     secret = "sk-live-" + "Q7x9" * 8
-    asked = {"model": "gpt-4o", "messages": [{"role": "user", "content": f"Log in with {secret}"}]}
+    said = [f"Keys like {secret} are secret.", f"Noted: {secret}", f"Log in with {secret}"]
+    roles = ["system", "assistant", "user"]
+    messages = [{"role": role, "content": text} for role, text in zip(roles, said, strict=True)]
+    asked = {"model": "gpt-4o", "messages": messages}
     tenant.post(asked)
     (entry,) = tenant.requests()
     text = tenant.admin("GET", f"/requests/{entry['id']}/scenario").body.decode()
@@ -175,6 +179,6 @@ def test_admin_token_and_no_overrides():
         assert response.status == 200  # overrides are off: the header is ignored
         assert server.requests[0]["status"] == 200
         tokenless = TenantHandle(server.url, None)
-        with pytest.raises(AdminError, match=r"has none: admin_token=\.\.\., or MOCK_SERVER_ADMIN"):
+        with pytest.raises(AdminError, match=r"has none: .*admin_token=.* MOCK_SERVER_ADMIN_TOKEN"):
             tokenless.requests  # noqa: B018 (a property that calls the admin API)
         tokenless.close()

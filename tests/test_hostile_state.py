@@ -290,6 +290,20 @@ def test_a_recording_file_inside_the_root_is_taken(recording_root):
     assert answer.status == 200 and answer.json()["loaded"] == 0
 
 
+@pytest.mark.parametrize("fresh", [False, True])
+def test_a_file_that_holds_no_scenarios_is_not_recorded_over(recording_root, fresh):
+    """Inside the root, a file of something else (a CI workflow, say) stays as it is, even
+    when the tenant asks to record afresh (mode ``all``)."""
+    recorder, root = recording_root
+    workflow = root / "sub" / "ci.yml"
+    workflow.write_text("on: push\njobs: {}\n")
+    spec = {"file": str(workflow), "mode": "all", "fresh": fresh}
+    refused = TenantHandle(recorder, "rec").admin("PUT", "/recording", spec)
+    assert refused.status == 400
+    assert "cannot record into it: no 'scenarios:' list" in error_of(refused)["message"]
+    assert workflow.read_text() == "on: push\njobs: {}\n"
+
+
 def test_the_plugin_keeps_recordings_in_the_tests_folder(pytester):
     pytester.makeini("[pytest]\nmock_server_recordings = ../shared-recordings\n")
     pytester.makepyfile("def test_it(mock_server):\n    pass\n")

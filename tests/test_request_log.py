@@ -92,6 +92,14 @@ def test_a_client_cannot_write_lines_of_its_own(tmp_path):
     assert " gpt\\n12:00:00 FAKE\\x1b[31m " in second
 
 
+def test_a_key_sent_as_the_model_is_not_logged(tmp_path):
+    secret = "sk-live-" + "Q7x9" * 8
+    with serving(tmp_path) as (port, lines):
+        post(port, {"model": secret})  # refused: no messages
+    (line,) = lines
+    assert secret not in line and " openai [REDACTED] 400 " in line
+
+
 def test_a_stored_response_read_is_answered_not_an_error(tmp_path):
     with serving(tmp_path) as (port, lines):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

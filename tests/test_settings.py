@@ -235,14 +235,20 @@ def test_a_variable_nothing_reads_is_said_to_be_ignored():
     environ = {
         "MOCK_SERVER_PROT": "1", "MOCK_SERVER_QUIET": "1", "MOCK_SERVER_PORT": "1",
         "MOCK_SERVER_UPSTREAM_KEY_OPENAI": "sk-x", "MOCK_SERVER_URL": "http://x", "OTHER": "1",
+        "MOCK_SERVER_API_KEY": "sk-x", "MOCK_SERVER_EMPTY": "",
     }  # fmt: skip
     assert unknown_variables(environ) == [
+        "MOCK_SERVER_API_KEY: the pytest plugin's, not read by the server (MOCK_SERVER_API_KEYS "
+        "is)",
         "MOCK_SERVER_PROT: no such variable, ignored; did you mean MOCK_SERVER_PORT?",
         "MOCK_SERVER_QUIET: no such variable, ignored",
     ]
     server = subprocess.Popen(
         [sys.executable, "-m", "mock_server", "--port", str(free_port())],
-        env={**os.environ, "MOCK_SERVER_SEDE": "7"},
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("MOCK_SERVER_")},
+            "MOCK_SERVER_SEDE": "7",
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

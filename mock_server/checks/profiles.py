@@ -30,9 +30,8 @@ from ..providers import (
     ProfileRegistry,
     RequestChecks,
 )
-from ..yamlio import Locator
 from .schema import Check, Invalid, SchemaCompiler
-from .settings_file import problem, read_settings_file
+from .settings_file import read_settings_file, wrong_in_file
 from .verdicts import Verdicts
 
 SCHEMA_DIR = bundled("schemas")
@@ -149,10 +148,7 @@ def _read_profile(path: Path) -> dict[str, Any]:
     try:
         _shape_check()(data)
     except Invalid as invalid:
-        parts = list(reversed(invalid.reversed_path))
-        line, column = Locator(text).find(parts, key=invalid.code == "unknown_parameter")
-        message = problem(invalid, _KNOWN_KEYS, "profile key")
-        raise ConfigError(f"{path}:{line}:{column}: {message}") from None
+        raise wrong_in_file(path, text, invalid, _KNOWN_KEYS, "profile key") from None
     return {"name": path.stem, **data}
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..yamlio import YAMLError, did_you_mean, load_yaml, not_valid
+from ..yamlio import Locator, YAMLError, did_you_mean, load_yaml, not_valid
 from .schema import Invalid
 
 
@@ -28,11 +28,20 @@ def read_settings_file(path: Path, kind: str) -> tuple[dict[str, Any], bytes]:
     return data, text
 
 
-def problem(invalid: Invalid, known: list[str], what: str, *, named: bool = True) -> str:
-    """What is wrong, in words: a name no ``what`` has (``unknown setting 'prot'; did you mean
+def what_is_wrong(invalid: Invalid, known: list[str], what: str, *, named: bool = True) -> str:
+    """``invalid`` in words: a name no ``what`` has (``unknown setting 'prot'; did you mean
     'port'?``), or what the schema says of a value, after its path when ``named`` (for a
     place that does not name it itself, as a line and column do not)."""
     parts = invalid.reversed_path
     if invalid.code == "unknown_parameter" and len(parts) == 1:
         return f"unknown {what} {parts[0]!r}; {did_you_mean(str(parts[0]), known, what + 's')}"
     return invalid.named if named else invalid.text
+
+
+def wrong_in_file(
+    path: Path, text: bytes, invalid: Invalid, known: list[str], what: str
+) -> ConfigError:
+    """``invalid``, found in the file ``path`` holding ``text``, at its line and column."""
+    parts = list(reversed(invalid.reversed_path))
+    line, column = Locator(text).find(parts, key=invalid.code == "unknown_parameter")
+    return ConfigError(f"{path}:{line}:{column}: {what_is_wrong(invalid, known, what)}")

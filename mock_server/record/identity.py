@@ -32,8 +32,12 @@ SLUG_WORDS = 6
 SLUG_CHARS = 40
 
 
-def match_conditions(view: RequestView, scrubber: Scrubber) -> dict[str, Any]:
-    """The ``match:`` mapping that holds for this request and its like."""
+def match_conditions(
+    view: RequestView, scrubber: Scrubber, replayed: bool = True
+) -> dict[str, Any]:
+    """The ``match:`` mapping that holds for this request and its like; its digest is of the
+    request as a replay of a recording sends it (``replayed``, see the module doc), or as it
+    was sent (for a request saved from the journal, whose client sends its own answers back)."""
     match: dict[str, Any] = {}
     if view.api != "chat_completions":
         match["api"] = view.api  # its answer is recorded in that API's terms
@@ -53,7 +57,7 @@ def match_conditions(view: RequestView, scrubber: Scrubber) -> dict[str, Any]:
             match["tool_call_id"] = view.tool_call_id
         else:
             match["tool_result"] = _exactly(view.tool_result, scrubber)
-    digest = RequestDigest(as_replayed(view.digested, scrubber))
+    digest = RequestDigest(as_replayed(view.digested, scrubber) if replayed else view.digested)
     match["request_digest"] = {"sha256": digest.sha256, "parts": digest.parts}
     return match
 

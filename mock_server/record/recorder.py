@@ -243,8 +243,11 @@ class Recorder:
                 await out.write(data)
             await out.write_eof()
         except (TimeoutError, ConnectionError, aiohttp.ClientError) as exc:
-            log.warning("stream from %s cut short (%s): not recorded", step.upstream.endpoint, exc)
-            reset_connection(request)  # the client's stream is broken off too, not ended
+            if not capture.done:  # after its end, the answer was whole (and is recorded)
+                log.warning(
+                    "stream from %s cut short (%s): not recorded", step.upstream.endpoint, exc
+                )
+                reset_connection(request)  # the client's stream is broken off too, not ended
         outcome.chunks = capture.events
         return outcome
 

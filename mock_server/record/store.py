@@ -43,8 +43,12 @@ class RecordingFile:
         self._blocks: dict[str, str] = {}  # each scenario's YAML with its comment lines
         self._lock = asyncio.Lock()
         self._dirty = False
-        if not fresh and path.exists():
-            self._read()
+        if path.exists():
+            self._read()  # a file that holds no scenarios is not one to write over, fresh or not
+            if fresh:
+                self.scenarios.clear()
+                self.comments.clear()
+                self._blocks.clear()
 
     def _read(self) -> None:
         text = self.path.read_text("utf-8")

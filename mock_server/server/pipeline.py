@@ -40,7 +40,7 @@ from ..engine.request_view import RequestView
 from ..errors import ApiError
 from ..redaction import shown_key
 from ..wire.answer import Answer, Later, Outcome, Written
-from ..wire.faults import plain_fault
+from ..wire.faults import NO_RESPONSE, plain_fault
 from ..wire.kept_bodies import KeptBody
 from .auth import authenticate
 from .exchange import Exchange, Incoming
@@ -230,7 +230,7 @@ def _named(exchange: Exchange) -> dict[str, str]:
 def gone(exchange: Exchange) -> web.Response:
     """The client hung up: nothing to send, or report."""
     exchange.status = 0
-    return web.Response(status=499)
+    return web.Response(status=NO_RESPONSE)
 
 
 def finish(exchange: Exchange, response: web.StreamResponse) -> web.StreamResponse:
@@ -373,11 +373,15 @@ def _deliver_now(
             raise ApiError(str(fault.status), status=fault.status)
         fault = fault.plain_equivalent()
     if fault is not None and not (streaming and fault.is_stream_fault):
-        # No HTTP response reaches the client, but for a malformed body's 200.
-        exchange.status = 200 if fault.type == "malformed_json" else 0
         exchange.fault = fault.type
         plain = fault
-        return Later(lambda request: plain_fault(request, plain, headers))
+
+        async def strike(request: web.Request) -> web.StreamResponse:
+            response = await plain_fault(request, plain, headers)
+            exchange.status = 0 if response.status == NO_RESPONSE else response.status
+            return response
+
+        return Later(strike)
     # A scripted reply the request may rule out is looked at each time (``engine.scripted``).
     looked_at = exchange.selection is not None and scripted.may_warn(view, reply)
     keyed = not (streaming or fault is not None or looked_at)

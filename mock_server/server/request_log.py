@@ -17,6 +17,7 @@ import time
 from typing import Any, TextIO
 
 from ..jsonio import dumps
+from ..redaction import Scrubber
 from .exchange import Exchange
 from .headers import readable
 from .tenants import DEFAULT_TENANT
@@ -79,13 +80,16 @@ def _duration_ms(exchange: Exchange) -> float:
     return round((time.monotonic() - exchange.started) * 1000, 1)
 
 
+_SCRUBBER = Scrubber()
+
+
 def _model(exchange: Exchange) -> str | None:
     """The model asked for, as sent (a refused request may send anything: only a short string
-    is shown)."""
+    is shown, a credential in it redacted)."""
     model = (exchange.body or {}).get("model")
     if not isinstance(model, str):
         return None
-    return readable(model if len(model) <= 80 else model[:77] + "...")
+    return readable(_SCRUBBER.text(model if len(model) <= 80 else model[:77] + "..."))
 
 
 def _printable(text: str) -> str:

@@ -32,7 +32,7 @@ def scenario_for(entry: dict[str, Any], view: RequestView, scripted: bool = True
             if failed
             else {},
         }
-    match = match_conditions(view, _SCRUBBER)
+    match = match_conditions(view, _SCRUBBER, replayed=False)
     response = entry.get("response")
     if entry["status"] >= 400:
         reply = error_reply(entry["status"], response, {}, _SCRUBBER)

@@ -262,24 +262,24 @@ def mock_server(request: pytest.FixtureRequest, mock_server_session) -> Iterator
                 handle.record(recording, mode, fresh=mode == "all")
             elif recording.exists():
                 handle.load(recording)
-        except (OSError, AdminError) as exc:  # a file missing or refused: say so, no traceback
+        except (OSError, ValueError, AdminError) as exc:  # a file missing or refused: no traceback
             with contextlib.suppress(OSError, AdminError):
                 handle.reset()
-            pytest.fail(f"mock_server set-up: {_said(exc)}", pytrace=False)
+            pytest.fail(f"mock_server set-up: {_set_up_problem(exc)}", pytrace=False)
         yield handle
         unmatched, warned = handle.reset_with_report()  # one call: the report, a clean slate
-    if unmatched and not options.get(
-        "allow_unmatched"
-    ):  # with the warnings in the same report: an error the warnings raise hides it
+    if unmatched and not options.get("allow_unmatched"):
+        # One report of both: the warnings, raised as an error, would hide the unmatched.
         report = unmatched_report(unmatched)
         pytest.fail(report + (f"\n\n{warned_report(warned)}" if warned else ""), pytrace=False)
     if warned:  # at the test, not here
         path, line, _ = request.node.reportinfo()
+        module = getattr(request.module, "__name__", None)
         report = ScenarioWarning(warned_report(warned))
-        warnings.warn_explicit(report, ScenarioWarning, str(path), (line or 0) + 1)
+        warnings.warn_explicit(report, ScenarioWarning, str(path), (line or 0) + 1, module)
 
 
-def _said(exc: OSError | AdminError) -> str:
+def _set_up_problem(exc: Exception) -> str:
     """What is wrong with a set-up file, in a line: its path and the system's reason."""
     if isinstance(exc, OSError) and exc.filename is not None:
         return f"cannot read {exc.filename}: {exc.strerror}"

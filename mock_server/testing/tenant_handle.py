@@ -79,7 +79,10 @@ class TenantHandle:
             with contextlib.suppress(ValueError, KeyError, TypeError):
                 detail = json.loads(detail)["error"]["message"]
             if status == 401 and not self._admin_token:
-                detail += " (this handle has none: admin_token=..., or MOCK_SERVER_ADMIN_TOKEN)"
+                detail += (
+                    " (this handle has none: TenantHandle(..., admin_token=...); the pytest"
+                    " plugin's, from MOCK_SERVER_ADMIN_TOKEN)"
+                )
             raise AdminError(f"{method} {path}: {status}: {detail}")
         return json.loads(answer or b"null")
 
@@ -110,7 +113,10 @@ class TenantHandle:
 
     def load(self, path: str | Path) -> list[str]:
         """Add the scenarios of a YAML or JSON file; messages about them name the file."""
-        text = Path(path).read_text("utf-8")
+        try:
+            text = Path(path).read_text("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path}: not UTF-8 text (byte {exc.start})") from None
         return self.admin("POST", f"/scenarios?source={quote(str(path), safe='/')}", text)["added"]
 
     def record(self, path: str | Path, mode: str = "new", fresh: bool = False) -> int:

@@ -22,6 +22,10 @@ PLAIN_FAULTS = ("reset", "empty", "malformed_json", "hang")
 STREAM_FAULTS = ("disconnect", "malformed_chunk", "stall", "error_event", "no_done")
 HANG_SECONDS = 3600.0
 
+# The status of the response object aiohttp needs when none reaches the client (a fault, a
+# client gone): nginx's "client closed request".
+NO_RESPONSE = 499
+
 
 @dataclass(frozen=True)
 class Fault:
@@ -98,5 +102,9 @@ async def plain_fault(
         reset_connection(request)
     elif request.transport is not None:  # empty
         request.transport.close()
-    # Nothing more reaches the client; aiohttp needs a response object all the same.
-    return web.Response(status=499)
+    return web.Response(status=NO_RESPONSE)
+
+
+def chunks_sent(fault: Fault | None, total: int) -> int:
+    """How many of a stream's ``total`` chunks go out: all of them, or those before ``fault``."""
+    return total if fault is None else fault.chunks_before(total)

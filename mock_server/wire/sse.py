@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from .delivery import Latency
-from .faults import Fault, reset_connection, wait_until_closed
+from .faults import Fault, chunks_sent, reset_connection, wait_until_closed
 from .pacer import Pacer
 
 STREAM_HEADERS = {
@@ -75,7 +75,7 @@ async def send_stream(
     response = web.StreamResponse(headers={**STREAM_HEADERS, **(headers or {})})
     loop = asyncio.get_running_loop()
     rng = rng or random.Random()
-    upto = len(events) if fault is None else fault.chunks_before(len(events))
+    upto = chunks_sent(fault, len(events))
     try:
         await response.prepare(request)
         started = loop.time()

@@ -1,5 +1,5 @@
 """The Vercel AI SDK's default ``openai(...)`` provider (node), plain and streamed, with a
-function tool, against a real server. ``MOCK_SERVER_VERCEL_DIR`` names a copy of ``vercel/``
+function tool, against a real server. ``CLIENT_TESTS_VERCEL_DIR`` names a copy of ``vercel/``
 where CI installed its packages (node finds them beside the script); by default, ``vercel/``
 itself."""
 
@@ -17,7 +17,7 @@ HERE = Path(__file__).parent / "vercel"
 
 def test_generate_text_and_stream_text_with_a_tool():
     with weather_server() as server:
-        installed = Path(os.environ.get("MOCK_SERVER_VERCEL_DIR", HERE))
+        installed = Path(os.environ.get("CLIENT_TESTS_VERCEL_DIR", HERE))
         done = subprocess.run(
             ["node", str(installed / "weather.mjs"), server.base_url, server.api_key],
             cwd=installed,

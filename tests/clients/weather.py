@@ -2,7 +2,7 @@
 
 Real clients of the Responses API, each against a real server: the Agents SDK, LangChain,
 pydantic-ai and the Vercel AI SDK (node). They install more than the suite needs, so they run
-in a CI stage of their own (``.ci/run``: ``MOCK_SERVER_CLIENT_TESTS=1 pytest tests/clients``),
+in a CI stage of their own (``.ci/run``: ``CLIENT_TESTS=1 pytest tests/clients``),
 which installs them at the versions in ``requirements.txt`` and ``vercel/package.json``; the
 main run leaves this folder out (``tests/conftest.py``)."""
 

@@ -18,6 +18,7 @@ from ...checks.body import parse_body
 from ...engine.request_view import RequestView
 from ...errors import ApiError
 from ...wire.answer import Later, WholeStream
+from ...wire.faults import chunks_sent
 from ...wire.sse import STREAM_HEADERS, Event, StreamWire, send_stream
 from ..headers import readable
 
@@ -143,7 +144,7 @@ class Api:
         profile's keep-alives and ``fault``; the exchange counts them. A stream whose events
         are all due at once, without a fault, can also be sent whole (``Later.at_once``)."""
         state, profile = exchange.state, exchange.profile
-        exchange.chunks = len(events) if fault is None else fault.chunks_before(len(events))
+        exchange.chunks = chunks_sent(fault, len(events))
         at_once = None
         if fault is None and reply.latency.all_at_once:
             at_once = WholeStream({**STREAM_HEADERS, **headers}, events, wire.end)

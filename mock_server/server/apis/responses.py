@@ -361,10 +361,10 @@ def _with_id(item: dict[str, Any], ids: Any) -> dict[str, Any]:
     out = {"status": "completed", **item, "id": item.get("id") or ids.item(ID_PREFIXES[kind])}
     if kind == "message":
         content = item["content"]
-        said = item["role"] == "assistant"
+        by_assistant = item["role"] == "assistant"
         if isinstance(content, str):
-            content = [{"type": "output_text" if said else "input_text", "text": content}]
-        if said:  # as the model's own output is listed (``OutputTextContent``)
+            content = [{"type": "output_text" if by_assistant else "input_text", "text": content}]
+        if by_assistant:  # as the model's own output is listed (``OutputTextContent``)
             content = [
                 {"type": "output_text", "annotations": [], "logprobs": [], **part}
                 if part["type"] == "output_text"
