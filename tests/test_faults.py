@@ -182,6 +182,9 @@ def test_client_leaving_mid_stream_costs_nothing(server, tenant, caplog):
         while not tenant.requests() and time.monotonic() < deadline:
             time.sleep(0.05)
     assert tenant.requests(), "the handler finished and journaled the request"
+    (left,) = tenant.requests()
+    assert left["client_left"] and left["status"] == 200
+    assert 2 <= left["chunks"] < 50 and len(left["chunk_ms"]) == left["chunks"]  # what was sent
     while (
         server.call(lambda: len(asyncio.all_tasks())) > tasks_before and time.monotonic() < deadline
     ):

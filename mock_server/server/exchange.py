@@ -70,6 +70,7 @@ class Exchange:
     status: int = 200  # 0: a fault left the client without a response
     written: Written | None = None  # what the API's encoder made of the reply
     chunks: int | None = None  # events sent, for a stream
+    client_left: bool = False  # the client hung up before the stream's end
     chunk_ms: list[float] = field(default_factory=list)  # when each chunk was due
     fault: str | None = None
     error_code: str | None = None  # the code (or kind) of an error answer, for the request log

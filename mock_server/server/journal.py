@@ -29,6 +29,7 @@ FIELDS = (
     "id", "time", "duration_ms", "tenant", "method", "path", "profile", "api", "headers", "body",
     "body_bytes", "status", "scenario", "step", "matched", "unmatched", "near_miss", "stream",
     "chunks", "fault", "response", "response_bytes", "chunk_ms", "recorded", "warnings",
+    "client_left",
 )  # fmt: skip
 
 
@@ -75,6 +76,7 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
             tuple(exchange.chunk_ms),
             exchange.recorded,
             exchange.warnings,
+            exchange.client_left,
         ),
         ENTRY_OVERHEAD
         + (body_size if kept_body is not None else 0)

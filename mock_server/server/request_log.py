@@ -31,7 +31,13 @@ _STATUS_COLOURS = {2: "\033[32m", 4: "\033[33m", 5: "\033[31m"}  # green, yellow
 
 
 def outcome(exchange: Exchange) -> str:
-    """What answered the request, in a few words."""
+    """What answered the request, in a few words (and whether its client left before the
+    end of a stream)."""
+    said = _answered(exchange)
+    return f"{said}, client hung up" if exchange.client_left else said
+
+
+def _answered(exchange: Exchange) -> str:
     if exchange.selection is not None:
         answer = f"{exchange.selection.scenario.name}#{exchange.selection.step + 1}"
         return f"{answer} fault: {exchange.fault}" if exchange.fault else answer
@@ -72,6 +78,7 @@ def facts(exchange: Exchange, now: str) -> dict[str, Any]:
         "fault": exchange.fault,
         "note": exchange.api.note(exchange),
         "warnings": list(exchange.warnings),
+        "client_left": exchange.client_left,
         "duration_ms": _duration_ms(exchange),
     }
 

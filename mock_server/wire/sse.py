@@ -68,7 +68,8 @@ async def send_stream(
     opening: int = 0,
 ) -> web.StreamResponse:
     """Send ``events`` on their schedule, injecting ``fault`` after its ``after_chunks``;
-    ``timeline``, when given, receives when each event was due (ms after the headers).
+    ``timeline``, when given, receives when each event was due (ms after the headers), and
+    holds only those sent when the client leaves before the end.
 
     The first chunks go out from here (which also sends the headers); the rest, when they are
     spread over time, from ``pacer``."""
@@ -76,13 +77,13 @@ async def send_stream(
     loop = asyncio.get_running_loop()
     rng = rng or random.Random()
     upto = chunks_sent(fault, len(events))
+    sent = 0
     try:
         await response.prepare(request)
         started = loop.time()
         schedule = _schedule(started, events, latency, rng, opening)
         if timeline is not None:
             timeline.extend(round((due - started) * 1000, 2) for due in schedule[:upto])
-        sent = 0
         # Keep-alives until the first event after the opening ones, if one is to be sent: a
         # fault before it strikes at once, as on a profile without keep-alives.
         if keepalive_interval and opening < upto:
@@ -106,14 +107,15 @@ async def send_stream(
                 data = [event[0] for event in events[:upto]]
                 sent = await pacer.send(request, response, data, schedule, sent)
                 if sent < upto:
-                    return response  # the client left
+                    raise ConnectionResetError  # the client left
         if fault is not None:
             return await _strike(request, response, fault, wire, error_body, upto)
         if wire.end:
             await response.write(wire.end)
         await response.write_eof()
-    except ConnectionError:
-        pass  # the client left before or during the stream: nothing to clean up or report
+    except ConnectionError:  # the client left before or during the stream
+        if timeline is not None:
+            del timeline[sent:]
     return response
 
 

@@ -156,8 +156,9 @@ class Api:
             if profile.keepalive
             else None
         )
-        return Later(
-            lambda request: send_stream(
+
+        async def send(request: web.Request) -> web.StreamResponse:
+            response = await send_stream(
                 request,
                 events,
                 wire=wire,
@@ -170,9 +171,13 @@ class Api:
                 pacer=state.pacer,
                 timeline=exchange.chunk_ms,
                 opening=self.opening_events,
-            ),
-            at_once,
-        )
+            )
+            if len(exchange.chunk_ms) < (exchange.chunks or 0):  # the client left before the end
+                exchange.chunks = len(exchange.chunk_ms)
+                exchange.client_left = True
+            return response
+
+        return Later(send, at_once)
 
     def relayed(self, exchange: Exchange, answer: bytes) -> None:
         """What an upstream answered a recording server (a whole JSON body, or a stream's
