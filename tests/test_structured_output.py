@@ -190,6 +190,20 @@ def test_generated_values_satisfy_their_schema(schema):
 
 
 @pytest.mark.parametrize(
+    "bounds, expected",
+    [
+        ({"minimum": -(2**53 - 1), "maximum": 2**53 - 1}, 0),  # zod's z.number().int()
+        ({"minimum": -5}, 0),
+        ({"minimum": 3, "maximum": 9}, 3),
+        ({"exclusiveMinimum": 0}, 1),
+        ({"minimum": -10, "maximum": -2}, -6),
+    ],
+)
+def test_integers_start_from_zero_when_their_range_holds_it(bounds, expected):
+    assert value_for({"type": "integer", **bounds}).value == expected
+
+
+@pytest.mark.parametrize(
     "pattern, low, high",
     [
         (r"^[A-Z]{3}-\d{4}$", 0, None),
