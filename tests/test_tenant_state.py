@@ -8,7 +8,7 @@ from mock_server.config import KeySpec, Limits
 from mock_server.engine.choosing import ScenarioState
 from mock_server.server.budget import SharedBudget
 from mock_server.server.tenant_state import KeyedStore
-from mock_server.server.tenants import Tenants
+from mock_server.server.tenants import Tenant, Tenants
 
 
 def test_a_sequence_advances_only_when_a_step_is_taken():
@@ -86,3 +86,38 @@ def test_a_forgotten_tenant_gives_back_what_it_held_and_counts_no_more():
     forgotten.store.put("late", "a request under way when it was forgotten", 700)
     forgotten.journal.append(("late",), 300)
     assert (tenants.store_budget.used, tenants.journal_budget.used) == (0, 0)
+
+
+def test_forgetting_a_tenant_costs_the_same_however_many_are_configured(monkeypatch):
+    """Configured tenants are never forgotten and are kept apart: a new tenant forgets the
+    least recently used of the others at once, without walking past the configured ones."""
+    tenants = Tenants(max_tenants=1_000)
+    for index in range(999):
+        configured = tenants.get(f"configured-{index}")
+        assert tenants.may_configure(configured)
+        tenants.hold(configured)
+        configured.strict = True
+    checked = []  # the tenants whose configuration forgetting looks at
+    real_held = Tenant.held
+    counted = property(lambda tenant: checked.append(tenant.name) or real_held.fget(tenant))
+    monkeypatch.setattr(Tenant, "held", counted)
+    for index in range(100):  # each new one forgets the one before it
+        tenants.get(f"passing-{index}")
+    monkeypatch.undo()
+    assert checked == [] and len(tenants) == 1_000
+    last = tenants.get("passing-99")
+    assert tenants.may_configure(last)  # 999 configured: room for one more
+    tenants.hold(last)
+    last.strict = True
+    assert not tenants.may_configure(tenants.get("late"))
+    tenants.get("configured-0").reset()  # forgettable again: room for one more
+    assert tenants.may_configure(tenants.get("late"))
+
+
+def test_the_only_tenant_besides_the_configured_is_never_forgotten_midway():
+    tenants = Tenants(max_tenants=1)
+    configured = tenants.get("configured")
+    tenants.hold(configured)
+    configured.strict = True
+    assert tenants.get(None).name == "default"  # one past the bound: nothing it may forget
+    assert tenants.get("configured") is configured

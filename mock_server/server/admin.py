@@ -87,6 +87,7 @@ def _beyond_bounds(
             f"{len(names):,}. Delete some first (DELETE /__admin/scenarios).",
             "too_many_scenarios",
         )  # fmt: skip
+    tenants.hold(tenant)
     return None
 
 

@@ -71,7 +71,9 @@ class Tenant:
 
 class Tenants:
     """Every tenant of a server, created on first use, the least recently used forgotten first
-    when there are more than ``max_tenants``."""
+    when there are more than ``max_tenants``. Configured tenants, which are never forgotten,
+    are kept apart from the others (``hold``), so that forgetting one costs the same however
+    many are configured."""
 
     def __init__(
         self,
@@ -85,36 +87,53 @@ class Tenants:
         self.journal_budget = SharedBudget(journal_total_bytes)
         self.store_budget = SharedBudget(MAX_STORED_TOTAL_BYTES)
         self.max_tenants = max_tenants
-        self._tenants: OrderedDict[str, Tenant] = OrderedDict()  # least recently used first
+        self._free: OrderedDict[str, Tenant] = OrderedDict()  # least recently used first
+        self._held: dict[str, Tenant] = {}  # configured through the admin API
 
     def get(self, name: str | None) -> Tenant:
         name = name or DEFAULT_TENANT
-        tenant = self._tenants.get(name)
-        if tenant is None:
-            journal = Journal(self.journal_budget, self.journal_size, self.journal_bytes)
-            store = KeyedStore(budget=self.store_budget)
-            tenant = self._tenants[name] = Tenant(name, journal, store=store)
-            if len(self._tenants) > self.max_tenants:
-                self._evict()
-        else:
-            self._tenants.move_to_end(name)
+        tenant = self._free.get(name)
+        if tenant is not None:
+            self._free.move_to_end(name)
+            return tenant
+        tenant = self._held.get(name)
+        if tenant is not None:
+            if not tenant.held:  # reset, or its configuration removed: forgettable again
+                self._free[name] = self._held.pop(name)
+            return tenant
+        journal = Journal(self.journal_budget, self.journal_size, self.journal_bytes)
+        store = KeyedStore(budget=self.store_budget)
+        tenant = self._free[name] = Tenant(name, journal, store=store)
+        if len(self) > self.max_tenants:
+            self._evict()
         return tenant
 
     def __len__(self) -> int:
-        return len(self._tenants)
+        return len(self._free) + len(self._held)
 
     def may_configure(self, tenant: Tenant) -> bool:
         """Whether the admin API may configure ``tenant``: it is configured already, or fewer
         than ``max_tenants`` tenants are."""
-        return tenant.held or sum(t.held for t in self._tenants.values()) < self.max_tenants
+        if tenant.name in self._held:
+            return True
+        if len(self._held) >= self.max_tenants:  # some may have lost their configuration
+            for name in [name for name, held in self._held.items() if not held.held]:
+                self._free[name] = self._held.pop(name)
+        return len(self._held) < self.max_tenants
+
+    def hold(self, tenant: Tenant) -> None:
+        """``tenant`` is being configured (``may_configure`` said it may be): never forget it
+        while it is."""
+        if self._free.pop(tenant.name, None) is not None:
+            self._held[tenant.name] = tenant
 
     def _evict(self) -> None:
-        newest = next(reversed(self._tenants))
-        for name, tenant in self._tenants.items():
-            if name == newest:
-                return  # every older tenant is held: none can go
-            if name != DEFAULT_TENANT and not tenant.held:
-                break
+        """Forget the least recently used tenant that is not configured, other than the default
+        and the one just created."""
+        newest = next(reversed(self._free))
+        name = next((name for name in self._free if name != DEFAULT_TENANT), newest)
+        if name == newest:
+            return  # every other tenant is configured, or the default one: none can go
+        tenant = self._free.pop(name)
         self.journal_budget.leave(tenant.journal)  # its bytes go back to the server's budgets
         self.store_budget.leave(tenant.store)
-        del self._tenants[name]
