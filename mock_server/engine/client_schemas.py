@@ -18,8 +18,10 @@ string (see ``patterns``): those are named in a warning instead of run.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -89,12 +91,15 @@ def doubts(schema: Any, value: Any, subject: str = "the generated value") -> lis
         schema = _rebuilt(schema, lambda node: _without_patterns(node, slow))
         cost = {p: math.inf if p in slow else w for p, w in cost.items()}
         cost = {p: cost[p] for p in _patterns(schema)}
+    spending = _METER.set(_Meter(cost))
     try:
-        error = next(iter(_Meter(cost).validator()(schema).iter_errors(value)), None)
+        error = next(iter(_metered()(schema).iter_errors(value)), None)
     except _OutOfChecks as stop:
         return [*notes, f"{subject} was not checked: {stop}"]
     except Exception as exc:  # e.g. a $ref elsewhere in the schema that cannot be resolved
         return [*notes, f"{subject} could not be verified: {exc}"]
+    finally:
+        _METER.reset(spending)
     if error is not None:
         at = where(tuple(error.absolute_path))
         notes.append(f"{subject} breaks the schema at {at}: {error.message}")
@@ -115,29 +120,18 @@ class _Meter:
         self.searched = 0.0
         self.sizes: dict[int, int] = {}  # ``data``'s, by the enum or const it measured
 
-    def validator(self) -> Any:
-        """A Draft 2020-12 validator class whose keywords spend from this meter."""
-        from jsonschema import Draft202012Validator, validators
-
-        keywords = {k: self.counted(k, c) for k, c in Draft202012Validator.VALIDATORS.items()}
-        keywords.update({k: self.nested(keywords[k]) for k in ("$ref", "$dynamicRef")})
-        return validators.extend(Draft202012Validator, keywords)
-
-    def counted(self, keyword: str, check: Callable) -> Callable:
-        def run(validator: Any, wanted: Any, instance: Any, schema: Any) -> Any:
-            self.calls += 1
-            if keyword == "uniqueItems" and isinstance(instance, list):
-                self.calls += len(instance) * (len(instance) - 1) // 2 // PAIRS_A_CHECK
-            elif keyword in ("enum", "const"):
-                self.calls += self.data(wanted)
-            if self.calls > MAX_CHECKS:
-                raise _OutOfChecks(f"it takes over {MAX_CHECKS} steps")
-            self.searched += self.searches(keyword, wanted, instance, schema)
-            if self.searched > MAX_REQUEST_WAYS:
-                raise _OutOfChecks("its patterns would run too long")
-            return check(validator, wanted, instance, schema)
-
-        return run
+    def spend(self, keyword: str, wanted: Any, instance: Any, schema: Any) -> None:
+        """Count one evaluation of ``keyword``; ``_OutOfChecks`` past a bound."""
+        self.calls += 1
+        if keyword == "uniqueItems" and isinstance(instance, list):
+            self.calls += len(instance) * (len(instance) - 1) // 2 // PAIRS_A_CHECK
+        elif keyword in ("enum", "const"):
+            self.calls += self.data(wanted)
+        if self.calls > MAX_CHECKS:
+            raise _OutOfChecks(f"it takes over {MAX_CHECKS} steps")
+        self.searched += self.searches(keyword, wanted, instance, schema)
+        if self.searched > MAX_REQUEST_WAYS:
+            raise _OutOfChecks("its patterns would run too long")
 
     def data(self, wanted: Any) -> int:
         """The steps comparing a value with an ``enum``'s or a ``const``'s data costs beyond
@@ -146,18 +140,6 @@ class _Meter:
         if found is None:
             found = self.sizes[id(wanted)] = len(orjson.dumps(wanted)) // DATA_A_CHECK
         return found
-
-    def nested(self, check: Callable) -> Callable:
-        def run(validator: Any, wanted: Any, instance: Any, schema: Any) -> Iterator[Any]:
-            self.nesting += 1
-            try:
-                if self.nesting > MAX_REF_NESTING:
-                    raise _OutOfChecks(f"it follows over {MAX_REF_NESTING} nested references")
-                yield from check(validator, wanted, instance, schema) or ()
-            finally:
-                self.nesting -= 1
-
-        return run
 
     def searches(self, keyword: str, wanted: Any, instance: Any, schema: Any) -> float:
         """A bound on the backtracking of the searches one keyword evaluation makes."""
@@ -171,6 +153,42 @@ class _Meter:
             found = schema.get("patternProperties") or ()
             return sum(self.cost.get(p, 0) for p in found) * len(instance)
         return self.everywhere * len(instance) if keyword == "unevaluatedProperties" else 0
+
+
+# The meter of the check under way: the validator class, built once, spends from it.
+_METER: ContextVar[_Meter] = ContextVar("meter")
+
+
+@functools.cache
+def _metered() -> Any:
+    """A Draft 2020-12 validator class whose keywords spend from the meter under way."""
+    from jsonschema import Draft202012Validator, validators
+
+    keywords = {k: _counted(k, c) for k, c in Draft202012Validator.VALIDATORS.items()}
+    keywords.update({k: _nested(keywords[k]) for k in ("$ref", "$dynamicRef")})
+    return validators.extend(Draft202012Validator, keywords)
+
+
+def _counted(keyword: str, check: Callable) -> Callable:
+    def run(validator: Any, wanted: Any, instance: Any, schema: Any) -> Any:
+        _METER.get().spend(keyword, wanted, instance, schema)
+        return check(validator, wanted, instance, schema)
+
+    return run
+
+
+def _nested(check: Callable) -> Callable:
+    def run(validator: Any, wanted: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        meter = _METER.get()
+        meter.nesting += 1
+        try:
+            if meter.nesting > MAX_REF_NESTING:
+                raise _OutOfChecks(f"it follows over {MAX_REF_NESTING} nested references")
+            yield from check(validator, wanted, instance, schema) or ()
+        finally:
+            meter.nesting -= 1
+
+    return run
 
 
 def _size(value: Any) -> tuple[int, int]:
