@@ -7,6 +7,7 @@ import http.client
 import io
 import json
 
+import pytest
 from conftest import API_KEY
 from processes import serving
 
@@ -141,3 +142,28 @@ def test_colour_on_a_terminal():
     assert RequestLog("text", Terminal()).colour
     assert not RequestLog("json", Terminal()).colour
     assert not RequestLog("text", io.StringIO()).colour
+
+
+SLOW = """scenarios:
+  - name: slow
+    reply:
+      content: one two three four five six seven eight nine ten
+      stream: {chunk: word, size: 1}
+      latency: {chunk_interval_ms: 500}
+"""
+
+
+def test_stopping_cuts_off_what_is_under_way(tmp_path):
+    """SIGTERM stops the server at once: a stream under way is cut off, not waited for, and
+    nothing is logged of it but its request."""
+    with serving(tmp_path, scenarios=SLOW) as (port, lines):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        body = json.dumps(ask("hi", stream=True))
+        headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+        connection.request("POST", "/v1/chat/completions", body, headers)
+        response = connection.getresponse()
+        assert response.status == 200 and response.fp.readline()  # the stream is under way
+    with pytest.raises(http.client.IncompleteRead):
+        response.read()  # 10 words 0.5 s apart: cut off long before its end
+    connection.close()
+    assert lines == [] or "POST /v1/chat/completions" in lines[-1]  # no traceback
