@@ -146,8 +146,6 @@ _SIMPLE = _LISTS | _INTS | _FLOATS | _BOOLS | _TEXTS
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
-# Where a problem in some settings lies, for a message: from its path in them and whether
-# that path ends in an unknown key.
 def _parsed(name: str, text: str, origin: str) -> Any:
     """The value of setting ``name`` written as ``text`` (a variable's), in the config file's
     form; its ranges are checked with the file's."""
