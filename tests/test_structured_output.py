@@ -196,11 +196,28 @@ def test_generated_values_satisfy_their_schema(schema):
         ({"minimum": -5}, 0),
         ({"minimum": 3, "maximum": 9}, 3),
         ({"exclusiveMinimum": 0}, 1),
-        ({"minimum": -10, "maximum": -2}, -6),
+        ({"minimum": -10, "maximum": -2}, -10),
+        ({"minimum": -5, "maximum": 0}, 0),
+        ({"minimum": 2, "multipleOf": 5}, 5),
+        ({"maximum": -3}, -7),
     ],
 )
 def test_integers_start_from_zero_when_their_range_holds_it(bounds, expected):
     assert value_for({"type": "integer", **bounds}).value == expected
+
+
+@pytest.mark.parametrize(
+    "bounds, expected",
+    [
+        ({"minimum": -1, "maximum": -0.5}, -1),
+        ({"exclusiveMinimum": -0.5, "maximum": -0.1}, -0.3),
+        ({"minimum": -10, "maximum": -9.5}, -10),
+        ({"exclusiveMinimum": 0, "maximum": 1}, 1),
+        ({"minimum": -(2**53 - 1), "maximum": 2**53 - 1}, 0),
+    ],
+)
+def test_numbers_within_narrow_ranges(bounds, expected):
+    assert value_for({"type": "number", **bounds}).value == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(

@@ -114,10 +114,16 @@ def test_forgetting_a_tenant_costs_the_same_however_many_are_configured(monkeypa
     assert tenants.may_configure(tenants.get("late"))
 
 
-def test_the_only_tenant_besides_the_configured_is_never_forgotten_midway():
-    tenants = Tenants(max_tenants=1)
-    configured = tenants.get("configured")
-    tenants.hold(configured)
-    configured.strict = True
-    assert tenants.get(None).name == "default"  # one past the bound: nothing it may forget
-    assert tenants.get("configured") is configured
+def test_a_configured_tenant_stays_until_it_is_reset():
+    tenants = Tenants(max_tenants=3)
+    kept = tenants.get("kept")
+    tenants.hold(kept)
+    kept.strict = True
+    for index in range(100):
+        tenants.get(f"passing-{index}")
+    assert tenants.get("kept") is kept and len(tenants) == 3
+    kept.reset()
+    tenants.get("kept")  # no longer configured: forgotten in its turn
+    for index in range(100):
+        tenants.get(f"later-{index}")
+    assert tenants.get("kept") is not kept

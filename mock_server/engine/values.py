@@ -325,10 +325,10 @@ def _child(node: Any, token: str) -> Any:
 
 
 def _numbers(schema: dict[str, Any], integer: bool) -> list[Any]:
-    """Up to eight allowed numbers, least first: from 0 when the range holds it (zod's
-    ``int()`` gives every integer a lower bound of ``-(2**53 - 1)``), else from the lower
-    bound above it, or the highest allowed below it. ``OverflowError`` for bounds past a
-    float's range."""
+    """Up to eight allowed numbers, least first: from 0 when it is allowed (zod's ``int()``
+    gives every integer a lower bound of ``-(2**53 - 1)``), else from the lower bound, or with
+    none, from the highest allowed below 0. ``OverflowError`` for bounds past a float's
+    range."""
     low, high = schema.get("minimum"), schema.get("maximum")
     low_open, high_open = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
     step = schema.get("multipleOf") or (1 if integer else None)
@@ -345,9 +345,10 @@ def _numbers(schema: dict[str, Any], integer: bool) -> list[Any]:
         )
 
     tops = [b for b in (high, high_open) if b is not None]
-    lows = [b for b in (low, low_open) if b is not None]
-    if lows and max(lows) > 0:
-        start = max(lows)
+    if fits(0):
+        start = 0
+    elif low is not None or low_open is not None:
+        start = max(b for b in (low, low_open) if b is not None)
     elif tops and min(tops) <= 0:  # below the top by a few steps, or by a little of its size
         start = min(tops) - max((step or 1) * 4, -min(tops) * 1e-9)
     else:

@@ -332,7 +332,7 @@ async def start_recording(request: web.Request) -> web.Response:
     """``PUT recording`` ``{"file": PATH, "mode": "new"|"all"|"none", "fresh": false}``: this
     tenant records what no scenario answers into a file of its own (inside the recording root,
     see ``record.recorder``), and replays that file's scenarios (loaded now, unless ``fresh``)."""
-    state, tenant = _state(request), _tenant(request)
+    state = _state(request)
     if state.recorder is None:
         return _admin_error(
             request, 409, "This server does not record: start it with --record [PROFILE=]URL.",
@@ -351,14 +351,20 @@ async def start_recording(request: web.Request) -> web.Response:
             "invalid_recording",
         )  # fmt: skip
     path, mode, fresh = Path(spec["file"]), spec.get("mode", "new"), spec.get("fresh", False)
+
+    def replay(found: list[Scenario]) -> None:
+        """Replay what was just recorded, while the tenant still records into this file (a
+        relay still under way when the tenant was reset leaves it be)."""
+        if tenant.recording is target:
+            tenant.scenarios.add(found)
+
     try:
-        target = await asyncio.to_thread(
-            state.recorder.tenant_target, mode, path, tenant.scenarios.add, fresh
-        )
+        target = await asyncio.to_thread(state.recorder.tenant_target, mode, path, replay, fresh)
         recorded = list(target.file.scenarios.values())
         scenarios = parse_scenarios({"scenarios": recorded}, str(path)) if recorded else []
     except (ValueError, ConfigError) as exc:  # a path or mode refused, a file that cannot be
         return _admin_error(request, 400, str(exc), "invalid_recording")  # read, or not linted
+    tenant = _tenant(request)  # after the awaits: the tenant as it is now, never a forgotten one
     refused = _beyond_bounds(request, tenant, scenarios)
     if refused is not None:
         return refused

@@ -122,10 +122,10 @@ class Tenants:
         return len(self._held) < self.max_tenants
 
     def hold(self, tenant: Tenant) -> None:
-        """``tenant`` is being configured (``may_configure`` said it may be): never forget it
-        while it is."""
-        if self._free.pop(tenant.name, None) is not None:
-            self._held[tenant.name] = tenant
+        """``tenant``, just got (``get``), is being configured (``may_configure`` said it may
+        be): never forget it while it is."""
+        self._free.pop(tenant.name, None)
+        self._held[tenant.name] = tenant
 
     def _evict(self) -> None:
         """Forget the least recently used tenant that is not configured, other than the default
