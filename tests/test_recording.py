@@ -335,6 +335,23 @@ def test_a_stream_the_upstream_breaks_off_is_broken_off_for_the_client(upstream,
     assert not (tmp_path / "openai.yaml").exists()
 
 
+def test_a_client_that_leaves_a_relayed_stream_is_journaled_so(upstream, tmp_path):
+    with MockServer(record=upstreams(upstream), record_to=str(tmp_path)) as recorder:
+        connection = http.client.HTTPConnection("127.0.0.1", recorder.port, timeout=10)
+        body = {"model": "gpt-4o", "messages": user("Stream slowly"), "stream": True}
+        headers = {"Authorization": "Bearer sk-test", "Content-Type": "application/json"}
+        connection.request("POST", "/v1/chat/completions", json.dumps(body), headers)
+        response = connection.getresponse()
+        assert response.status == 200 and response.fp.readline()
+        connection.close()  # hang up a second before the upstream's end
+        deadline = time.monotonic() + 10
+        while not recorder.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (left,) = recorder.requests
+    assert left["client_left"] and left["recorded"] is None
+    assert not (tmp_path / "openai.yaml").exists()
+
+
 def test_timing_can_be_left_out(upstream, tmp_path):
     settings = {"record": upstreams(upstream), "record_to": str(tmp_path), "record_timing": False}
     with MockServer(**settings) as recorder:

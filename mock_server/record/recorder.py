@@ -87,6 +87,7 @@ class Outcome:
     recorded: str | None = None  # the scenario written
     chunks: int | None = None
     summary: bytes | None = None  # a relayed stream's answer, whole
+    client_left: bool = False  # the client hung up before the relayed stream's end
 
 
 class Recorder:
@@ -243,7 +244,9 @@ class Recorder:
                 await out.write(data)
             await out.write_eof()
         except (TimeoutError, ConnectionError, aiohttp.ClientError) as exc:
-            if not capture.done:  # after its end, the answer was whole (and is recorded)
+            if request.transport is None or request.transport.is_closing():
+                outcome.client_left = True  # the client hung up, not the upstream
+            elif not capture.done:  # after its end, the answer was whole (and is recorded)
                 log.warning(
                     "stream from %s cut short (%s): not recorded", step.upstream.endpoint, exc
                 )

@@ -324,6 +324,7 @@ def _forwarded(
         )
         exchange.status = outcome.response.status
         exchange.recorded, exchange.chunks = outcome.recorded, outcome.chunks
+        exchange.client_left = outcome.client_left
         exchange.summary = outcome.summary
         relayed = outcome.response
         if relayed.status == 200:
