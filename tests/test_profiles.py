@@ -238,6 +238,25 @@ def test_seed_004_gemini_example(client_for):
     assert completion.system_fingerprint is None
 
 
+def test_seed_004_gemini_tool_call_is_answered_with_its_result(client_for):
+    """The call seed 004's example gets can be answered: an assistant's ``tool_calls`` and a
+    ``tool`` message, as Gemini's OpenAI-compatible endpoint takes them."""
+    client = client_for("gemini")
+    first = client.chat.completions.create(**SEED_004_GEMINI).choices[0].message
+    answered = [
+        *SEED_004_GEMINI["messages"],
+        first.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": first.tool_calls[0].id, "content": "12°C, sunny"},
+    ]
+    reply = client.chat.completions.create(**{**SEED_004_GEMINI, "messages": answered})
+    assert reply.choices[0].finish_reason in ("stop", "tool_calls")
+    with pytest.raises(openai.BadRequestError) as caught:  # other fields are still refused
+        client.chat.completions.create(
+            **{**SEED_004_GEMINI, "messages": [{**answered[-1], "is_error": True}]}
+        )
+    assert "is_error" in caught.value.body["message"]
+
+
 def test_gemini_served_at_google_openai_prefix(client_for):
     client = client_for("gemini", base="/v1beta/openai")
     assert client.chat.completions.create(**SEED_004_GEMINI).choices
@@ -660,8 +679,8 @@ INVALID = {
             with_(SEED_004_GEMINI, messages=[{"role": "tool", "content": "x"}]),
             400,
             "invalid_request_error",
-            "invalid_value",
-            "messages[0].role",
+            "missing_required_parameter",
+            "messages[0].tool_call_id",
         ),
         (
             with_(SEED_004_GEMINI, messages=[{"role": "developer", "content": "x"}]),
