@@ -221,6 +221,11 @@ def test_seed_003_full_example_streams_at_api_v1(client_for):
     assert "".join(d.content or "" for d in deltas) == "text"
     assert "".join(d.model_extra.get("reasoning_content") or "" for d in deltas) == "text"
     assert chunks[-1].choices[0].finish_reason == "stop"
+    # The seed's example asks for logprobs: each piece of the answer carries its own.
+    said = [c.choices[0] for c in chunks if c.choices[0].delta.content]
+    assert said and all(
+        "".join(t.token for t in choice.logprobs.content) == choice.delta.content for choice in said
+    )
 
 
 def test_seed_003_served_unprefixed_when_default_profile_is_deepseek(client_for):

@@ -95,7 +95,12 @@ _STRING_DELTA_OPENINGS = {
 _CLOSE_STRING_DELTA = b'},"logprobs":null,"finish_reason":null}'
 
 
-_WITH_LOGPROBS = ("content", "refusal")
+# The string deltas that carry log probabilities when asked for: their delta, and whose.
+_WITH_LOGPROBS = {
+    "content": lambda piece: {"content": piece},
+    "refusal": lambda piece: {"refusal": piece},
+    "answer_after_reasoning": lambda piece: {"content": piece, "reasoning_content": None},
+}
 
 
 def _render_delta(choice: int, delta: Any, completion: Completion) -> tuple[bytes, str]:
@@ -105,10 +110,12 @@ def _render_delta(choice: int, delta: Any, completion: Completion) -> tuple[byte
     ``569c877e….bin``)."""
     asked = completion.top_logprobs is not None
     if asked and isinstance(delta, tuple) and delta[0] in _WITH_LOGPROBS:
-        field, piece = delta[0], delta[1]
+        piece = delta[1]
+        said = _WITH_LOGPROBS[delta[0]](piece)
+        field = "refusal" if "refusal" in said else "content"
         body = {
             "index": choice,
-            "delta": {field: piece},
+            "delta": said,
             "logprobs": completion.logprobs(piece, field),
             "finish_reason": None,
         }
