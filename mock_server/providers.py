@@ -95,7 +95,6 @@ class Profile:
     api_checks: dict[str, RequestChecks] = field(default_factory=dict)  # by API name
     embedding_models: dict[str, EmbeddingModel] = field(default_factory=dict)
     reasoning_models: frozenset[str] = frozenset()  # with the snapshots they answer as
-    context_windows: dict[str, int] = field(default_factory=dict)  # tokens, by model and snapshot
 
     @property
     def id_style(self) -> str:

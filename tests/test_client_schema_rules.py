@@ -236,8 +236,7 @@ def test_a_schema_past_the_bound_is_answered_quickly(server):
     # 30,000 subschemas; the only rule broken lies past the 5,000 looked at.
     wide = {f"p{i}": {"type": "string"} for i in range(30_000)}
     wide["z"] = {"type": "array"}
-    # A model with no context window: 30,000 properties count past gpt-4o's.
-    body = {**chat_tools({"type": "object", "properties": wide}), "model": "my-model"}
+    body = chat_tools({"type": "object", "properties": wide})
     # CPU time of this process (the server's thread and the client's), which other processes
     # on a loaded machine do not stretch, as they stretch the clock.
     started = time.process_time()

@@ -159,7 +159,7 @@ EXPECTED = {
     "one of 'openai' or 'google'": ("error_envelope",),
     "an object": (
         "errors", "response", "model_aliases", "body_format", "error_format", "headers",
-        "api_request_schemas", "embedding_models", "context_windows",
+        "api_request_schemas", "embedding_models",
     ),
 }  # fmt: skip
 WRONG_TYPES = [(key, words) for words, keys in EXPECTED.items() for key in keys]

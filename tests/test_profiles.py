@@ -968,22 +968,3 @@ def test_a_reasoning_model_refuses_logprobs(client_for):
         "code": None,
     }
     post(client_for(), with_(OPENAI_BASIC, model="o4-mini", logprobs=False))
-
-
-def test_a_prompt_past_the_models_context_window_is_refused(client_for):
-    """``context_windows``: gpt-4's 8,192 tokens; the count is the server's heuristic."""
-    long = [{"role": "user", "content": "word " * 9000}]
-    with pytest.raises(openai.BadRequestError) as caught:
-        client_for("openai").chat.completions.create(model="gpt-4", messages=long)
-    assert caught.value.body == {
-        "message": "This model's maximum context length is 8192 tokens. However, your "
-        "messages resulted in 9007 tokens. Please reduce the length of the messages.",
-        "type": "invalid_request_error",
-        "param": "messages",
-        "code": "context_length_exceeded",
-    }
-    short = [{"role": "user", "content": "word " * 8000}]
-    assert client_for("openai").chat.completions.create(model="gpt-4", messages=short).choices
-    # A model without a window, and a profile without the error, are not checked.
-    assert client_for("openai").chat.completions.create(model="my-model", messages=long).choices
-    assert client_for("deepseek").chat.completions.create(model="gpt-4", messages=long).choices

@@ -122,10 +122,6 @@ PROFILE_SHAPE = _mapping(
             ),
         },
         "reasoning_models": _TEXTS,
-        "context_windows": {
-            "type": "object",
-            "additionalProperties": {"type": "integer", "minimum": 1},
-        },
     }
 )
 _KNOWN_KEYS = sorted(PROFILE_SHAPE["properties"])
@@ -165,7 +161,6 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
         "headers",
         "api_request_schemas",
         "embedding_models",
-        "context_windows",
     ):
         if key in base and key in override:
             merged[key] = {**base[key], **override[key]}
@@ -273,8 +268,6 @@ def _profile(
     aliases = {str(k): v for k, v in raw.get("model_aliases", {}).items()}
     reasoning = set(raw.get("reasoning_models", ()))
     reasoning |= {aliases[name] for name in reasoning if name in aliases}
-    windows = {str(name): tokens for name, tokens in raw.get("context_windows", {}).items()}
-    windows |= {aliases[name]: tokens for name, tokens in windows.items() if name in aliases}
     return Profile(
         name=raw["name"],
         description=raw.get("description", ""),
@@ -307,7 +300,6 @@ def _profile(
         api_checks=api_checks,
         embedding_models=embedding_models,
         reasoning_models=frozenset(reasoning),
-        context_windows=windows,
     )
 
 

@@ -12,7 +12,6 @@ from collections.abc import Hashable
 from typing import Any
 
 from ...accounts.rules import Cost
-from ...checks import context_window
 from ...checks.request import check_model
 from ...engine.fallback import fallback_message
 from ...engine.reply_specs import ReplySpec
@@ -43,7 +42,6 @@ class ChatCompletions(Api):
         exchange.state.passed_bodies.check(self.name, raw, body, profile)
         if profile.reject_unknown_models:
             check_model(body, profile)
-        context_window.check(body.get("model"), profile, len(raw), lambda: prompt_tokens(body))
         return body
 
     def view(self, exchange: Exchange) -> RequestView:

@@ -28,7 +28,7 @@ from typing import Any
 from aiohttp import web
 
 from ...accounts.rules import Cost
-from ...checks import context_window, reasoning
+from ...checks import reasoning
 from ...checks.request import check_model
 from ...checks.responses import check_assistant_parts, check_responses, counted_request
 from ...engine.fallback import fallback_message
@@ -122,10 +122,6 @@ class Responses(Api):
             check_model(body, exchange.profile)
         exchange.checked = _conversation(exchange, body)
         reasoning.check_responses(body, exchange.profile)  # after the stored state, as OpenAI
-        chat = exchange.checked.chat  # with the continued response's: no size bounds it
-        context_window.check(
-            body["model"], exchange.profile, None, lambda: prompt_tokens(chat), "input"
-        )
         return body
 
     def view(self, exchange: Exchange) -> RequestView:
