@@ -701,6 +701,13 @@ INVALID = {
             "missing_required_parameter",
             "messages[0].content",
         ),
+        (  # an assistant's message says something or calls a tool
+            with_(SEED_004_GEMINI, messages=[*SEED_004_GEMINI["messages"], {"role": "assistant"}]),
+            400,
+            "invalid_request_error",
+            "missing_required_parameter",
+            f"messages[{len(SEED_004_GEMINI['messages'])}].content",
+        ),
         (
             with_(
                 SEED_004_GEMINI,
