@@ -53,7 +53,7 @@ def warnings(view: RequestView, messages: list[Message]) -> tuple[str, ...]:
     """Why ``messages`` (a scripted reply's) are not what the request allows, as a header
     carries them (``reply.for_header``)."""
     found: dict[str, None] = {}
-    asked = view.sent.get("n") or 1 if view.api == "chat_completions" else 1
+    asked = (view.sent.get("n") or 1) if view.api == "chat_completions" else 1
     if len(messages) != asked:  # scripted choices: a model gives as many as asked, no more
         found[f"the reply has {len(messages)} choices, but the request asks for {asked}"] = None
     for message in {id(message): message for message in messages}.values():  # n: one each

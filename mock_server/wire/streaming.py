@@ -95,11 +95,12 @@ _STRING_DELTA_OPENINGS = {
 _CLOSE_STRING_DELTA = b'},"logprobs":null,"finish_reason":null}'
 
 
-# The string deltas that carry log probabilities when asked for: their delta, and whose.
-_WITH_LOGPROBS = {
-    "content": lambda piece: {"content": piece},
-    "refusal": lambda piece: {"refusal": piece},
-    "answer_after_reasoning": lambda piece: {"content": piece, "reasoning_content": None},
+# The string deltas that carry log probabilities when asked for: the field their text is in,
+# and what else their delta holds (DeepSeek's answer nulls its reasoning).
+_WITH_LOGPROBS: dict[str, tuple[str, dict[str, Any]]] = {
+    "content": ("content", {}),
+    "refusal": ("refusal", {}),
+    "answer_after_reasoning": ("content", {"reasoning_content": None}),
 }
 
 
@@ -111,11 +112,10 @@ def _render_delta(choice: int, delta: Any, completion: Completion) -> tuple[byte
     asked = completion.top_logprobs is not None
     if asked and isinstance(delta, tuple) and delta[0] in _WITH_LOGPROBS:
         piece = delta[1]
-        said = _WITH_LOGPROBS[delta[0]](piece)
-        field = "refusal" if "refusal" in said else "content"
+        field, beside = _WITH_LOGPROBS[delta[0]]
         body = {
             "index": choice,
-            "delta": said,
+            "delta": {field: piece, **beside},
             "logprobs": completion.logprobs(piece, field),
             "finish_reason": None,
         }
