@@ -1,6 +1,6 @@
 """Where a non-streaming request's time goes: each stage of the request path, in isolation.
 
-    python benchmarks/request_path.py [--repeat 20000]
+    python benchmarks/request_path.py [--repeat 20000] [--between KIB]
 
 Times, in one process and without sockets, the stages a chat-completions request passes through for
 the body ``throughput.py`` sends (answered by the bundled ``greeting`` scenario): parsing, schema
@@ -10,6 +10,10 @@ answers them (``server/connection.py``; the request log off): each with a body o
 same body again; and an agent's turn (12 messages of tool calls and results, 3 tools with JSON
 Schemas, the shared harness's workload E16), each body new. Figures are microseconds per call, best
 of three runs.
+
+``--between KIB`` writes to KIB kibibytes of memory between two whole requests (outside the
+timing), as a server under load finds its caches after the kernel's network stack and the
+other connections have run: what the same requests then cost.
 """
 
 from __future__ import annotations
@@ -90,6 +94,7 @@ AGENT = _agent_turn()
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20000)
+    parser.add_argument("--between", type=int, default=0, metavar="KIB")
     args = parser.parse_args()
 
     state = create_app()[STATE]
@@ -132,7 +137,10 @@ def main() -> None:
         ("agent turn, new body", AGENT, True),
     )
     for name, sent, distinct in wholes:
-        best = min(asyncio.run(_whole_requests(sent, args.repeat, distinct)) for _ in range(3))
+        best = min(
+            asyncio.run(_whole_requests(sent, args.repeat, distinct, args.between))
+            for _ in range(3)
+        )
         print(f"{name:<30} {best:8.2f}")
 
 
@@ -155,8 +163,9 @@ class _Transport:
         pass
 
 
-async def _whole_requests(sent: bytes, count: int, distinct: bool) -> float:
-    """µs a request (``sent``) takes from its parsed HTTP message to its answer's bytes."""
+async def _whole_requests(sent: bytes, count: int, distinct: bool, between: int = 0) -> float:
+    """µs a request (``sent``) takes from its parsed HTTP message to its answer's bytes, with
+    ``between`` KiB of memory written to before each (untimed)."""
     from aiohttp.http_parser import HttpRequestParser
 
     app = create_app()
@@ -173,11 +182,16 @@ async def _whole_requests(sent: bytes, count: int, distinct: bool) -> float:
         )
         messages.extend(parser.feed_data(head + body)[0])
     connection = _Connection()
-    started = time.perf_counter()
+    memory = bytearray(between * 1024)
+    lines = bytes(len(memory[::64]))
+    spent = 0.0
     for message, payload in messages:
+        memory[::64] = lines  # a byte of every cache line
+        started = time.perf_counter()
         route = shortcut.decide(message, payload)
         assert route is not None and shortcut.take(connection, message, payload, route)
-    return (time.perf_counter() - started) / count * 1e6
+        spent += time.perf_counter() - started
+    return spent / count * 1e6
 
 
 if __name__ == "__main__":

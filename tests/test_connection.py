@@ -194,6 +194,20 @@ def test_a_delayed_reply_is_handed_to_aiohttp_and_begun_once(tenant):
     assert [e["step"] for e in tenant.requests()] == [1, 2, 3]
 
 
+def test_an_answer_held_for_the_round_goes_out_before_one_aiohttp_sends(tenant):
+    """The shortcut's answers wait for the end of the loop's round (``server.outbox``); the
+    request behind one on its connection, which aiohttp answers (a query string) in that same
+    round, is still answered after it."""
+    tenant.add({"name": "seq", "sequence": [{"content": f"step {i}"} for i in range(1, 4)]})
+    path = f"/t/{tenant.name}/v1/chat/completions"
+    first, second = request_bytes(path), request_bytes(path + "?via=aiohttp")
+    before = shortcut(tenant.server).answered
+    responses = send(tenant.server, b"".join(first + second + first), responses=3)
+    assert shortcut(tenant.server).answered - before == 1  # the first; aiohttp the others
+    contents = [json.loads(r[2])["choices"][0]["message"]["content"] for r in responses]
+    assert contents == ["step 1", "step 2", "step 3"]
+
+
 def test_pipelined_requests_are_answered_in_order(tenant):
     tenant.add({"name": "seq", "sequence": [{"content": f"step {i}"} for i in range(1, 5)]})
     head, data = request_bytes(f"/t/{tenant.name}/v1/chat/completions")

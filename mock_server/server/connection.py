@@ -2,10 +2,11 @@
 
 A ``POST`` to an API (``.../chat/completions``) whose whole body has arrived, on a connection with
 nothing before it still waiting for an answer, is answered in the same call that read it: the
-pipeline runs on what aiohttp's parser made of the bytes, and the answer goes straight to the
-socket, as the bytes aiohttp would send for it (status line, the answer's headers, then
-Content-Length, Date and Server). That skips aiohttp's request and response objects, its router
-and a task per request: a third of what a request costs. A stream whose events are all due at
+pipeline runs on what aiohttp's parser made of the bytes, and the answer is written as the
+bytes aiohttp would send for it (status line, the answer's headers, then Content-Length, Date
+and Server), with the other answers of that round of the event loop (``outbox``). That skips
+aiohttp's request and response objects, its router and a task per request: a third of what a
+request costs. A stream whose events are all due at
 once, without a fault (``Later.at_once``), goes out the same way, as aiohttp sends a stream:
 ``Transfer-Encoding: chunked``, the events in one chunk, the last chunk.
 
@@ -44,6 +45,7 @@ from ..errors import ConfigError
 from ..wire.answer import Answer, WholeStream
 from .exchange import Exchange, Incoming
 from .headers import readable
+from .outbox import Outbox
 from .pipeline import Outcome, admit, guard, open_exchange, respond, sent, sent_whole
 from .routing import API_ROUTES
 from .state import STATE
@@ -144,6 +146,7 @@ class Shortcut:
         routes = BoundedCache("routes", ROUTE_CACHE_SIZE, registry=self._state.caches)
         self.route: Callable[[str], Route | None] = routes.memoize(self._routed)
         self.status = self._state.shortcut
+        self.outbox = Outbox()
 
     def decide(self, message: Any, payload: Any) -> Route | None:
         """Where ``message`` goes if the shortcut can answer it, with no side effect but the
@@ -360,6 +363,7 @@ class Connection(RequestHandler):
                 self._answered()
             except Exception:  # the connection's count of requests is in doubt: end it
                 shortcut.failed("keeping count of the connection's requests")
+                shortcut.outbox.flush()  # what was answered goes out before the end
                 self.force_close()
                 self.transport.close()
                 return ()
@@ -378,9 +382,10 @@ class Connection(RequestHandler):
         )
 
     def send(self, data: bytes) -> None:
-        """Write ``data`` to this connection's socket."""
+        """Write ``data`` to this connection's socket, with the other answers of this round of
+        the event loop (``outbox``)."""
         assert self.transport is not None
-        self.transport.write(data)
+        self._shortcut.outbox.write(self.transport, data)
 
     def hand_over(self, payload: Any, exchange: Exchange, outcome: Outcome) -> None:
         """Leave the rest of ``exchange`` to aiohttp's handler of ``payload``'s request."""
