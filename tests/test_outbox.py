@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
@@ -15,7 +15,7 @@ Pair = tuple[asyncio.Transport, socket.socket]
 
 
 @pytest.fixture
-async def pairs() -> AsyncIterator[list[Pair]]:
+async def pairs() -> AsyncIterator[Callable[[], Awaitable[Pair]]]:
     """Makes a transport of this loop and the socket at its other end, which the test reads
     without turning the loop."""
     made: list[Pair] = []

@@ -6,9 +6,9 @@ pipeline runs on what aiohttp's parser made of the bytes, and the answer is writ
 bytes aiohttp would send for it (status line, the answer's headers, then Content-Length, Date
 and Server), with the other answers of that round of the event loop (``outbox``). That skips
 aiohttp's request and response objects, its router and a task per request: a third of what a
-request costs. A stream whose events are all due at
-once, without a fault (``Later.at_once``), goes out the same way, as aiohttp sends a stream:
-``Transfer-Encoding: chunked``, the events in one chunk, the last chunk.
+request costs. A stream whose events are all due at once, without a fault (``Later.at_once``),
+goes out the same way, as aiohttp sends a stream: ``Transfer-Encoding: chunked``, the events in
+one chunk, the last chunk.
 
 Everything else goes through aiohttp as usual: another path or method, HTTP/1.0, a query string
 or percent-escapes, ``Connection: close``, ``Expect``, ``Content-Encoding``, a body still

@@ -40,8 +40,8 @@ class Outbox:
             self.flush()
 
     def flush(self) -> None:
-        """Write what is waiting, in order. A transport that refuses a write (it was shut for
-        writing) loses that answer alone: the client has gone, or is going."""
+        """Write what is waiting, in order. A transport that refuses a write (one shut for
+        writing raises) loses that answer alone, logged; the others are written."""
         waiting, self._waiting = self._waiting, []
         for transport, data in waiting:
             try:
