@@ -195,9 +195,9 @@ def test_a_delayed_reply_is_handed_to_aiohttp_and_begun_once(tenant):
 
 
 def test_an_answer_held_for_the_round_goes_out_before_one_aiohttp_sends(tenant):
-    """The shortcut's answers wait for the end of the loop's round (``server.outbox``); the
-    request behind one on its connection, which aiohttp answers (a query string) in that same
-    round, is still answered after it."""
+    """The shortcut's answers wait for the loop's next turn (``server.outbox``); the request
+    behind one on its connection, which the same round hands to aiohttp (a query string), is
+    still answered after it."""
     tenant.add({"name": "seq", "sequence": [{"content": f"step {i}"} for i in range(1, 4)]})
     path = f"/t/{tenant.name}/v1/chat/completions"
     first, second = request_bytes(path), request_bytes(path + "?via=aiohttp")

@@ -157,6 +157,7 @@ def test_a_connection_whose_state_is_in_doubt_is_closed(shortcut_server, monkeyp
     ) as sock:
         sock.sendall((head + data) * 2)  # two pipelined requests
         reader = sock.makefile("rb")
+        # The answer waiting in the outbox is written before the close (``force_close``).
         assert read_response(reader)[0] == "HTTP/1.1 200 OK"
         assert reader.read() == b""  # closed after exactly one answer
     assert shortcut_server.app[STATE].shortcut.failures == 1

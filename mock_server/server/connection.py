@@ -363,9 +363,7 @@ class Connection(RequestHandler):
                 self._answered()
             except Exception:  # the connection's count of requests is in doubt: end it
                 shortcut.failed("keeping count of the connection's requests")
-                shortcut.outbox.flush()  # what was answered goes out before the end
                 self.force_close()
-                self.transport.close()
                 return ()
         return ()
 
@@ -386,6 +384,12 @@ class Connection(RequestHandler):
         the event loop (``outbox``)."""
         assert self.transport is not None
         self._shortcut.outbox.write(self.transport, data)
+
+    def force_close(self) -> None:
+        """aiohttp's, once the answers waiting in the outbox are written: a transport closed
+        with nothing in its buffer drops what is written to it after."""
+        self._shortcut.outbox.flush()
+        super().force_close()
 
     def hand_over(self, payload: Any, exchange: Exchange, outcome: Outcome) -> None:
         """Leave the rest of ``exchange`` to aiohttp's handler of ``payload``'s request."""
