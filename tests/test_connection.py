@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import struct
 import time
 
 import pytest
@@ -206,6 +207,46 @@ def test_an_answer_held_for_the_round_goes_out_before_one_aiohttp_sends(tenant):
     assert shortcut(tenant.server).answered - before == 1  # the first; aiohttp the others
     contents = [json.loads(r[2])["choices"][0]["message"]["content"] for r in responses]
     assert contents == ["step 1", "step 2", "step 3"]
+
+
+def _hang_up_after(server: MockServer, data: bytes, reset: bool) -> None:
+    """Write ``data`` on a new connection and leave at once (``reset``: with a TCP reset)."""
+    with socket.create_connection((server.settings.host, server.port), timeout=10) as sock:
+        if reset:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.sendall(data)
+
+
+def _journaled(tenant, count: int) -> list[dict]:
+    deadline = time.monotonic() + 10
+    while len(entries := tenant.requests()) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return entries
+
+
+@pytest.mark.parametrize("reset", [False, True])
+def test_answers_to_a_client_that_left_are_not_written(tenant, caplog, reset):
+    """Twenty requests in one write, then the client leaves: each is answered and journaled,
+    and no answer is written to the connection once a write has found the client gone (the
+    transport then warns of every further write)."""
+    head, data = request_bytes(f"/t/{tenant.name}/v1/chat/completions")
+    _hang_up_after(tenant.server, (head + data) * 20, reset)
+    assert len(_journaled(tenant, 20)) == 20
+    # Another request answered: the loop has turned since, so the outbox has written.
+    (answer,) = send(tenant.server, b"".join(request_bytes("/v1/chat/completions")))
+    assert answer[0] == "HTTP/1.1 200 OK"
+    assert "socket.send() raised exception" not in caplog.text
+
+
+def test_a_request_whose_client_left_mid_body_is_journaled_as_such(tenant, caplog):
+    """A request still arriving when the client leaves (the two before it answered by the
+    shortcut) is a client that hung up, not an error of the server's."""
+    head, data = request_bytes(f"/t/{tenant.name}/v1/chat/completions")
+    for _ in range(5):  # when the client's leaving is seen varies: one of them finds it late
+        _hang_up_after(tenant.server, (head + data) * 2 + head + data[:20], reset=False)
+    entries = _journaled(tenant, 15)
+    assert sorted(e["status"] for e in entries) == [0] * 5 + [200] * 10
+    assert "Error handling request" not in caplog.text
 
 
 def test_pipelined_requests_are_answered_in_order(tenant):

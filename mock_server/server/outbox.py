@@ -41,11 +41,13 @@ class Outbox:
 
     def flush(self) -> None:
         """Write what is waiting, in order. A transport that refuses a write (one shut for
-        writing raises) loses that answer alone, logged; the others are written. (A transport
-        whose connection is lost takes the write and drops it, as it did before: the client
-        is gone. The connection writes what waits before it closes one: ``force_close``.)"""
+        writing raises) loses that answer alone, logged; the others are written. A transport
+        already closing is not written to: its client is gone (a failed write closes it), and
+        the connection writes what waits before it closes one itself (``force_close``)."""
         waiting, self._waiting = self._waiting, []
         for transport, data in waiting:
+            if transport.is_closing():  # its client is gone: nobody to write to
+                continue
             try:
                 transport.write(data)
             except Exception:

@@ -35,6 +35,10 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
         ) from None
     except ConnectionError:
         raise ClientGone from None
+    except RuntimeError:  # aiohttp's "Connection closed.": the read began after the client left
+        if request.transport is None or request.transport.is_closing():
+            raise ClientGone from None
+        raise
     encoding = request.headers.get("Content-Encoding")
     if encoding is None or encoding.strip().lower() == "identity":
         return data
