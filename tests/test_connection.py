@@ -270,6 +270,34 @@ def test_many_pipelined_requests_are_answered_in_order(tenant):
     assert contents == [f"n{i}" for i in range(300)]
 
 
+@pytest.mark.parametrize("before", [31, 40, 100])
+def test_nothing_after_a_request_that_closes_the_connection_is_read(tenant, before):
+    """RFC 9112 section 9.6: a server processes no request after one with ``Connection:
+    close``. Behind more requests than aiohttp's parser holds at once (32), that request
+    was answered with aiohttp's 400 "Data after `Connection: close`" when the shortcut let
+    aiohttp parse on."""
+    head, data = request_bytes(f"/t/{tenant.name}/v1/chat/completions")
+    closing, _ = request_bytes(f"/t/{tenant.name}/v1/chat/completions", Connection="close")
+    server = tenant.server
+    with socket.create_connection((server.settings.host, server.port), timeout=30) as sock:
+        sock.sendall((head + data) * before + closing + data + head + data)
+        reader = sock.makefile("rb")
+        statuses = [read_response(reader)[0] for _ in range(before + 1)]
+        assert reader.read() == b""  # then the server closed the connection
+    assert statuses == ["HTTP/1.1 200 OK"] * (before + 1)
+    assert len(tenant.requests()) == before + 1
+
+
+def test_a_request_that_closes_the_connection_may_send_its_body_later(tenant):
+    """The body of a request with ``Connection: close`` is still read when it comes after its
+    head; then the server closes the connection."""
+    head, data = request_bytes(f"/t/{tenant.name}/v1/chat/completions", Connection="close")
+    (answer,) = send(tenant.server, head, data[:10], data[10:], pause=0.1)
+    assert answer[0] == "HTTP/1.1 200 OK"
+    assert ("Connection", "close") in answer[1]
+    assert len(tenant.requests()) == 1
+
+
 @pytest.mark.parametrize("profile", ["", "/google", "/deepseek"])
 def test_a_stream_due_at_once_is_the_same_bytes_either_way(tenant, profile):
     tenant.add(

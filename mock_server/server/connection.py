@@ -294,17 +294,30 @@ _http_layer_tail = _HttpLayerTail()
 
 
 class _Parser:
-    """aiohttp's request parser, less the messages the shortcut answered."""
+    """aiohttp's request parser, less the messages the shortcut answered; nothing is parsed
+    after a request that closes the connection (``Connection: close``, or HTTP/1.0 without
+    keep-alive): RFC 9112 section 9.6, a server "MUST NOT process any further requests
+    received on that connection"."""
 
-    __slots__ = ("_connection", "_parser")
+    __slots__ = ("_closing", "_connection", "_parser")
 
     def __init__(self, parser: Any, connection: Connection) -> None:
         self._parser = parser
         self._connection = connection
+        self._closing: Any = None  # the body of a request that closes the connection
 
     def feed_data(self, data: bytes) -> tuple[Sequence[Any], bool, bytes]:
+        closing = self._closing
+        if closing is not None and closing.is_eof():
+            # Parsing on would only fail (llhttp refuses data after such a request), and
+            # aiohttp would queue its 400 before the answer still owed to that request.
+            return (), False, b""
         messages, upgraded, tail = self._parser.feed_data(data)
         if messages:
+            # llhttp stops after a request that closes the connection: it comes last.
+            message, payload = messages[-1]
+            if message.should_close:
+                self._closing = payload  # whose rest may still be on its way
             messages = self._connection.answer(messages)
         return messages, upgraded, tail
 
