@@ -366,7 +366,17 @@ def test_a_background_stream_is_resumed_where_it_broke_off(client):
     foreground = client.responses.create(model=MODEL, input="x")
     with pytest.raises(openai.NotFoundError):
         list(client.responses.retrieve(foreground.id, stream=True))
-    for bad in ({"stream": "yes"}, {"stream": "true", "starting_after": "x"}):
+    # The retrieval's own include_obfuscation (a query parameter in the API reference).
+    plain = client.responses.retrieve(answered["id"], stream=True, include_obfuscation=False)
+    assert [event.model_dump(exclude_unset=True) for event in plain] == [
+        event.model_dump(exclude_unset=True, exclude={"obfuscation"})
+        for event in client.responses.retrieve(answered["id"], stream=True)
+    ]
+    for bad in (
+        {"stream": "yes"},
+        {"stream": "true", "starting_after": "x"},
+        {"stream": "true", "include_obfuscation": "no"},
+    ):
         with pytest.raises(openai.BadRequestError):
             client.responses.retrieve(answered["id"], extra_query=bad)
 
@@ -437,6 +447,8 @@ def test_a_resumed_stream_is_cut_as_its_creation_was(tenant, client):
     assert not any("obfuscation" in event for event in first)
     for past in (len(first), 10**30):  # past the last event: none
         assert list(client.responses.retrieve(answered, stream=True, starting_after=past)) == []
+    padded = client.responses.retrieve(answered, stream=True, include_obfuscation=True)
+    assert any(event.model_dump(exclude_unset=True).get("obfuscation") for event in padded)
     for bad in ("--1", "-1", "\u00b2", "1e3"):
         with pytest.raises(openai.BadRequestError):
             list(
@@ -787,6 +799,30 @@ def test_what_openai_accepts_is_accepted(client):
 
 
 @pytest.mark.parametrize(
+    ("model", "reasoning", "echoed"),
+    [
+        (MODEL, None, {"context": None, "effort": None, "summary": None}),
+        (
+            "gpt-5",
+            None,
+            {"context": "current_turn", "effort": "medium", "mode": "standard", "summary": None},
+        ),
+        (
+            "o4-mini",
+            {"effort": "low", "context": "all_turns", "summary": "auto"},
+            {"context": "all_turns", "effort": "low", "mode": "standard", "summary": "auto"},
+        ),
+    ],
+)
+def test_the_reasoning_settings_are_echoed_as_the_live_api_does(tenant, model, reasoning, echoed):
+    """Live captures of 2026: gpt-4o-mini ``{"context": null, "effort": null, "summary":
+    null}``; gpt-5-nano, asked nothing, adds its effort, context and mode."""
+    body = {"model": model, "input": "hi", **({"reasoning": reasoning} if reasoning else {})}
+    answer = post_json(tenant.server, f"/t/{tenant.name}/v1/responses", body).json()
+    assert answer["reasoning"] == echoed
+
+
+@pytest.mark.parametrize(
     ("model", "extra", "param", "code"),
     [
         ("o3", {"temperature": 0.5}, "temperature", None),
@@ -931,6 +967,8 @@ def test_max_output_tokens_leaves_the_response_incomplete(tenant, client):
     assert streamed[-1].type == "response.incomplete"
     done = [event.item for event in streamed if event.type == "response.output_item.done"]
     assert [item.status for item in done] == ["incomplete"]
+    # Only a completed response has a completion time (live captures of 2026).
+    assert cut.completed_at is None and streamed[-1].response.completed_at is None
 
 
 def test_a_content_filter_leaves_the_response_incomplete(tenant, client):
@@ -1135,6 +1173,24 @@ def test_input_items_are_the_sdks_item_models(tenant, client):
         {"type": "output_text", "annotations": [], "logprobs": [], "text": "hello"},
         {"type": "output_text", "annotations": [], "logprobs": [], "text": "and"},
     ]
+
+
+def test_an_image_is_listed_with_its_detail(client):
+    """``InputImageContent`` requires ``detail`` in what the API returns ("Defaults to auto"):
+    without it the SDK reads the user's message as model output."""
+    image = {"type": "input_image", "image_url": "https://example.com/a.png"}
+    content = [{"type": "input_text", "text": "what is this"}, image]
+    created = client.responses.create(
+        model=MODEL,
+        input=[
+            {"role": "user", "content": content},
+            {"role": "user", "content": [{**image, "detail": "low"}]},
+        ],
+    )
+    first, second = client.responses.input_items.list(created.id, order="asc").data
+    assert first.type == "message" and type(first).__name__ == "ResponseInputMessageItem"
+    assert first.content[1].detail == "auto"
+    assert second.content[0].detail == "low"
 
 
 def test_a_chain_of_long_conversations_counts_against_the_store(tenant, client):

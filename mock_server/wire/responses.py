@@ -145,13 +145,16 @@ class ResponseObject:
         request = self.request
         reasoning = request.get("reasoning") or {}
         text = request.get("text") or {}
+        status_done = self.status
         done = {
             "id": self.id,
             "object": "response",
             "created_at": self.created,
-            "status": self.status,
+            "status": status_done,
             "background": bool(request.get("background")),
-            "completed_at": self.created,
+            # Only a completed response has one (an incomplete one's is null: live captures of
+            # 2026, and the reference's ``Response.completed_at``).
+            "completed_at": self.created if status_done == "completed" else None,
             "error": None,
             "frequency_penalty": 0.0,
             "incomplete_details": {"reason": self.incomplete_reason}
@@ -168,7 +171,7 @@ class ResponseObject:
             "previous_response_id": request.get("previous_response_id"),
             "prompt_cache_key": request.get("prompt_cache_key"),
             "prompt_cache_retention": request.get("prompt_cache_retention"),
-            "reasoning": {"effort": self.effort, "summary": reasoning.get("summary")},
+            "reasoning": _reasoning(reasoning, self.effort),
             "safety_identifier": request.get("safety_identifier"),
             "service_tier": served_tier(request),
             "store": _or(request.get("store"), True),
@@ -189,6 +192,22 @@ class ResponseObject:
         if status is None:
             return done
         return unfinished(done, status, error, asked_tier(request))
+
+
+def _reasoning(asked: dict[str, Any], effort: str | None) -> dict[str, Any]:
+    """The ``reasoning`` a response echoes: a model that reasons (``effort`` set) has a
+    ``context`` (``current_turn`` unless asked) and a ``mode`` (``standard``), one that does not
+    has neither. Live captures of 2026: gpt-4o-mini ``{"context": null, "effort": null,
+    "summary": null}``, gpt-5-nano asked nothing ``{"context": "current_turn", "effort":
+    "medium", "mode": "standard", "summary": null}``."""
+    if effort is None:
+        return {"context": asked.get("context"), "effort": None, "summary": asked.get("summary")}
+    return {
+        "context": asked.get("context") or "current_turn",
+        "effort": effort,
+        "mode": asked.get("mode") or "standard",
+        "summary": asked.get("summary"),
+    }
 
 
 def asked_tier(request: dict[str, Any]) -> str:

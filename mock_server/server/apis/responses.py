@@ -364,18 +364,25 @@ def _with_id(item: dict[str, Any], ids: Any) -> dict[str, Any]:
         by_assistant = item["role"] == "assistant"
         if isinstance(content, str):
             content = [{"type": "output_text" if by_assistant else "input_text", "text": content}]
-        if by_assistant:  # as the model's own output is listed (``OutputTextContent``)
-            content = [
-                {"type": "output_text", "annotations": [], "logprobs": [], **part}
-                if part["type"] == "output_text"
-                else part
-                for part in content
-            ]
+        content = [_listed_part(part) for part in content]
         out = {
             "id": out["id"], "type": "message", "status": out["status"], "role": item["role"],
             "content": content,
         }  # fmt: skip
     return out
+
+
+def _listed_part(part: dict[str, Any]) -> dict[str, Any]:
+    """A message's content part as ``input_items`` lists it: model output text as the model's
+    own output is listed (``OutputTextContent``), an image with its ``detail`` (``auto`` when
+    the request left it out: ``InputImageContent`` requires it in what the API returns, and
+    the SDK reads a message without it as model output)."""
+    kind = part["type"]
+    if kind == "output_text":
+        return {"type": "output_text", "annotations": [], "logprobs": [], **part}
+    if kind == "input_image" and "detail" not in part:
+        return {**part, "detail": "auto"}
+    return part
 
 
 def _stored_items(store: KeyedStore) -> dict[str, dict[str, Any]]:
@@ -545,8 +552,15 @@ def _retrieve(exchange: Exchange, request: web.Request) -> Outcome:
     after = query.get("starting_after")
     if after is not None and not _SEQUENCE_NUMBER.fullmatch(after):
         raise _bad_query("starting_after", after, "Must be a non-negative integer.")
+    # The retrieval's own ``include_obfuscation`` (the reference's query parameter of ``GET
+    # /responses/{response_id}``), else what the creation asked.
+    padded = query.get("include_obfuscation")
+    if padded not in (None, "true", "false"):
+        raise _bad_query("include_obfuscation", padded, "Supported values are: 'true' and 'false'.")
     restreamed = Restreamed(stored.response, stored.tier)
-    events = render_events(restreamed, stored.shape, stored.padded)
+    events = render_events(
+        restreamed, stored.shape, stored.padded if padded is None else padded == "true"
+    )
     if after is not None:  # a number of more digits than any stream has events: past them all
         events = events[int(after) + 1 :] if len(after) <= 9 else []
     headers = answer_headers(exchange.profile, {}, exchange.request_id, exchange.started)
