@@ -34,13 +34,13 @@ class JsonStyle:
             | (orjson.OPT_SORT_KEYS if self.sort_keys else 0)
             | (orjson.OPT_APPEND_NEWLINE if self.newline else 0)
         )
-        return orjson.dumps(value, option=option) if option else orjson.dumps(value)
+        return dumps(value, option)
 
     def member(self, value: Any) -> bytes:
         """``value`` as it is written as a member of a top-level object in this style: indented
         one level deeper (a line break is never inside a JSON string, so it is all layout)."""
         if not self.indent:
-            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if self.sort_keys else 0)
+            return dumps(value, orjson.OPT_SORT_KEYS if self.sort_keys else 0)
         nested = replace(self, newline=False).encode(value)
         step = 4 if self.indent == 4 else 2  # as ``encode`` indents
         return nested.replace(b"\n", b"\n" + b" " * step)
@@ -49,9 +49,22 @@ class JsonStyle:
 COMPACT = JsonStyle()
 
 
-def dumps(value: Any) -> bytes:
-    """Compact JSON, UTF-8 encoded."""
-    return orjson.dumps(value)
+def dumps(value: Any, option: int = 0) -> bytes:
+    """Compact JSON, UTF-8 encoded (``option``: orjson's indentation, sorted keys, trailing
+    newline). An integer past 64 bits, which orjson refuses and a client may send (``1e20``
+    where an integer is asked for is one), is written by the standard library's encoder."""
+    try:
+        return orjson.dumps(value, option=option)
+    except orjson.JSONEncodeError:  # what the standard library cannot write either, it raises
+        indent = 2 if option & orjson.OPT_INDENT_2 else None
+        text = json.dumps(
+            value,
+            ensure_ascii=False,
+            indent=indent,
+            separators=None if indent else (",", ":"),
+            sort_keys=bool(option & orjson.OPT_SORT_KEYS),
+        )
+        return text.encode() + (b"\n" if option & orjson.OPT_APPEND_NEWLINE else b"")
 
 
 def loads(data: bytes | str) -> Any:

@@ -68,6 +68,22 @@ def test_integral_decimals_are_integers(server, extra, choices):
         assert len(body["choices"][0]["logprobs"]["content"][0]["top_logprobs"]) == 2
 
 
+@pytest.mark.parametrize("number", ["1e20", "18446744073709551616"])
+def test_an_integer_past_64_bits_is_echoed_not_a_500(server, tenant, number):
+    """orjson writes no integer past 64 bits: a Responses body echoes ``max_output_tokens``
+    and ``max_tool_calls`` (streamed too), and a scenario's usage may hold one."""
+    for fields in (f'"max_output_tokens":{number}', f'"max_tool_calls":{number},"stream":true'):
+        body = f'{{"model":"gpt-4o","input":"x",{fields}}}'.encode()
+        response = raw_request(server, "POST", "/v1/responses", body, auth_headers())
+        assert response.status == 200, response.body
+    huge = int(float(number))
+    assert str(huge).encode() in response.body
+    tenant.add({"name": "big", "reply": {"content": "x", "usage": {"prompt_tokens": huge}}})
+    chat = post_json(server, f"/t/{tenant.name}/v1/chat/completions", ASK)
+    assert chat.status == 200 and chat.json()["usage"]["prompt_tokens"] == huge, chat.body
+    assert tenant.requests()[0]["status"] == 200
+
+
 # 2. Every count that sizes a reply is bounded.
 
 

@@ -24,8 +24,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
-import orjson
-
+from ..jsonio import dumps
 from .patterns import MAX_REQUEST_WAYS, MAX_WAYS, ways
 from .values import CannotGenerate, shown, where
 
@@ -138,7 +137,7 @@ class _Meter:
         the first: one for every ``DATA_A_CHECK`` bytes of its JSON (measured once)."""
         found = self.sizes.get(id(wanted))
         if found is None:
-            found = self.sizes[id(wanted)] = len(orjson.dumps(wanted)) // DATA_A_CHECK
+            found = self.sizes[id(wanted)] = len(dumps(wanted)) // DATA_A_CHECK
         return found
 
     def searches(self, keyword: str, wanted: Any, instance: Any, schema: Any) -> float:

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from ..jsonio import JSONDecodeError, loads, nests_deeper_than
+from ..jsonio import JSONDecodeError, dumps, loads, nests_deeper_than
 from ..lazy_property import lazy
 from .request_view import RequestView
 
@@ -91,7 +91,7 @@ def canonical_request(body: dict[str, Any]) -> dict[str, Any]:
 
 def canonical_json(value: Any) -> bytes:
     """JSON with sorted keys, no spaces, text as UTF-8 (not ``\\u`` escapes)."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    return dumps(value, orjson.OPT_SORT_KEYS)
 
 
 def _message(message: dict[str, Any]) -> dict[str, Any]:

@@ -19,12 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from ..caches import SHARED, BoundedCache
 from ..checks.client_schema_rules import ClientSchema, chat_format, chat_function
 from ..errors import ApiError
-from ..jsonio import compact_json, loads
+from ..jsonio import compact_json, dumps, loads
 from ..messages import last_user_text
 from ..reply import Message, ToolCall, for_header
 from .client_schemas import NotASchema, checked, doubts
@@ -95,7 +93,7 @@ def _generated(client: ClientSchema) -> tuple[str, tuple[str, ...]]:
     what, param = client.what, client.param
     # Kept by the schema as written: a value's keys come in the order its schema gives them,
     # as a model with Structured Outputs writes them (OpenAI's guide, "Key ordering").
-    key = orjson.dumps(_or_object(client.schema))
+    key = dumps(_or_object(client.schema))
     build = _from_schema_cached if len(key) <= CACHED_SCHEMA_BYTES else _from_schema
     not_a_schema, cannot, text, warnings = build(key)
     if not_a_schema is not None:

@@ -20,6 +20,7 @@ import orjson
 from ..caches import SHARED, BoundedCache
 from ..checks.client_schema_rules import format_schema, function_schemas
 from ..checks.responses import tool_names
+from ..jsonio import dumps
 from ..reply import Message, for_header
 from .client_schemas import NotASchema, checked, doubts
 from .fallback import function_names
@@ -163,7 +164,7 @@ def _strict_format(view: RequestView) -> Any:
 def _breaks(schema: Any, text: str, subject: str) -> tuple[str, ...]:
     """Why ``text`` (``subject``) is not a value the strict ``schema`` allows; a schema over
     ``CHECKED_BYTES`` of JSON is not looked at (its meta-schema check alone grows with it)."""
-    schema_json = orjson.dumps(schema)
+    schema_json = dumps(schema)
     if len(schema_json) > CHECKED_BYTES:
         return (f"{subject} was not checked: its strict schema is over {CHECKED_BYTES:,} bytes",)
     key = (schema_json, text, subject)
