@@ -55,16 +55,19 @@ def dumps(value: Any, option: int = 0) -> bytes:
     where an integer is asked for is one), is written by the standard library's encoder."""
     try:
         return orjson.dumps(value, option=option)
-    except orjson.JSONEncodeError:  # what the standard library cannot write either, it raises
+    except orjson.JSONEncodeError as refused:
         indent = 2 if option & orjson.OPT_INDENT_2 else None
-        text = json.dumps(
-            value,
-            ensure_ascii=False,
-            indent=indent,
-            separators=None if indent else (",", ":"),
-            sort_keys=bool(option & orjson.OPT_SORT_KEYS),
-        )
-        return text.encode() + (b"\n" if option & orjson.OPT_APPEND_NEWLINE else b"")
+        try:
+            text = json.dumps(
+                value,
+                ensure_ascii=False,
+                indent=indent,
+                separators=None if indent else (",", ":"),
+                sort_keys=bool(option & orjson.OPT_SORT_KEYS),
+            )
+            return text.encode() + (b"\n" if option & orjson.OPT_APPEND_NEWLINE else b"")
+        except (TypeError, ValueError):  # not JSON text either (half a surrogate pair, ...)
+            raise refused from None
 
 
 def loads(data: bytes | str) -> Any:

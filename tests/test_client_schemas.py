@@ -361,3 +361,39 @@ def test_a_scenario_regex_is_not_run_on_text_longer_than_it_can_search_quickly(t
     assert answer.status == 200 and time.monotonic() - started < 1
     (miss,) = [m for m in tenant.requests()[-1]["near_miss"] if m["scenario"] == "cubic"]
     assert "200,000 characters, more than this regex is run on" in miss["failed"][0]
+
+
+@pytest.mark.parametrize(
+    ("regex", "text", "longest"),
+    [
+        # A backreference compares what its group took: up to the whole text, each try.
+        (r"(.*)\1x", "a" * 9_000, 1_000),
+        # A repeat of a group goes round the engine's general loop; case ignored costs more.
+        ("(?i)(A|a)+c", "a" * 12_000, 3_000),
+    ],
+)
+def test_what_a_regex_step_costs_bounds_the_text_it_searches(tenant, regex, text, longest):
+    """The slower steps count as such: these searches took 39 s and 2.2 s on these texts,
+    while every other request waited."""
+    assert patterns.longest_searched(regex) < longest
+    tenant.add({"name": "slow", "match": {"last_user_message": {"regex": regex}}})
+    started = time.monotonic()
+    answer = tenant.post({"model": "gpt-4o", "messages": [{"role": "user", "content": text}]})
+    assert answer.status == 200 and time.monotonic() - started < 1
+
+
+def test_a_pattern_that_folds_wide_ranges_is_refused_before_it_is_compiled(tenant):
+    """Compiling ``(?i)`` with a character class over all of Unicode folds each code point in
+    turn (7 ms a class): the meta-schema check compiled every pattern while the server waited."""
+    wide = "(?i)" + "[\x00-\U0010fffe]" * 300
+    schema = {"type": "object", "properties": {"a": {"type": "string", "pattern": wide}}}
+    format_ = {"type": "json_schema", "json_schema": {"name": "s", "schema": schema}}
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]}
+    started = time.monotonic()
+    answer = tenant.post({**body, "response_format": format_})
+    assert answer.status == 400 and time.monotonic() - started < 1
+    assert "ignore case over character ranges" in answer.json()["error"]["message"]
+    two = "(?i)" + "[\\x00-\\U0010fffe]" * 2  # 2.2 million code points
+    scenario = {"name": "wide", "match": {"last_user_message": {"regex": two}}}
+    refused = tenant.admin("POST", "/scenarios", {"scenarios": [scenario]})
+    assert refused.status == 400 and "narrow the ranges" in refused.json()["error"]["message"]

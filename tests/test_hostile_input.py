@@ -11,6 +11,7 @@ import logging
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import aiohttp
@@ -134,6 +135,25 @@ def test_a_template_cannot_amplify_a_large_body(tenant):
     started = time.process_time()
     response = tenant.post(big)
     assert response.status == 400
+    assert error_of(response)["code"] == "response_too_large"
+    assert time.process_time() - started < 2
+
+
+@pytest.mark.parametrize(
+    "reply, messages",
+    [
+        # A long separator between many items: sized before it is joined (it built 3 GB).
+        ({"content": "{{ request.messages | join('%s') }}" % ("-" * 1_000_000)}, 3_000),
+        # Many choices, each under the bound: together they are bounded too.
+        ({"choices": [{"content": "{{ request | json }}"}] * 1_000}, 100),
+    ],
+)
+def test_templates_are_sized_before_they_are_built(tenant, reply, messages):
+    tenant.add({"name": "amplify", "reply": reply})
+    long = [{"role": "user", "content": "x" * 1_000}] * messages
+    started = time.process_time()
+    response = tenant.post({**ASK, "messages": long})
+    assert response.status == 400, response.body
     assert error_of(response)["code"] == "response_too_large"
     assert time.process_time() - started < 2
 
@@ -395,6 +415,10 @@ def test_odd_paths_get_json_errors(server, method, path):
 # 10. Scenario documents: JSON-compatible YAML only, bounded, problems located.
 
 TOOL_REPLY = "scenarios:\n  - name: s\n    reply:\n      tool_calls:\n        - name: f\n          arguments: {when: %s}\n"
+# A reply's headers go out as written: each must be one a client can read, and none may frame
+# the answer (a line break in a value ended the connection without an answer; Content-Length
+# cut the body).
+HEADERS_REPLY = "scenarios:\n  - name: s\n    reply:\n      content: x\n      headers: %s\n"
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "\n".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]" for i in range(9)
 )
@@ -408,6 +432,9 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "\n".join(
         (TOOL_REPLY % "!!binary aGVsbG8=", "binary"),
         (TOOL_REPLY % ("9" * 5000), "5000 digits"),
         (TOOL_REPLY % ".nan", "finite number"),
+        (HEADERS_REPLY % '{x-a: "b\\r\\nSet-Cookie: x"}', "no control characters"),
+        (HEADERS_REPLY % '{"bad name": x}', "not an HTTP token"),
+        (HEADERS_REPLY % "{Content-Length: '5'}", "frames the answer"),
         (
             json.dumps({"scenarios": [{"name": "d", "reply": {"content": "x"}}]})[:-1]
             + ', "x": '
@@ -455,6 +482,32 @@ def test_a_header_condition_on_authorization_does_not_leak_the_key():
             assert secret not in text and "abcdefghijklmnopqrstuvwxyz" not in text
             assert "sk-other-key-0000" not in text
         assert "headers.authorization" in response.body.decode()
+
+
+def test_a_large_scenario_document_does_not_hold_other_tenants(server, tenant):
+    """A document of 200,000 sequence steps takes seconds to check and build: it is built
+    beside the event loop, and other tenants' requests are answered meanwhile (each waited for
+    all of it before)."""
+    document = {"scenarios": [{"name": "long", "sequence": [{"content": "x"}] * 200_000}]}
+    added = {}
+
+    def add() -> None:
+        started = time.monotonic()
+        added["response"] = tenant.admin("POST", "/scenarios", document)
+        added["took"] = time.monotonic() - started
+
+    adding = threading.Thread(target=add)
+    adding.start()
+    answered_meanwhile, slowest = 0, 0.0
+    while adding.is_alive():
+        started = time.monotonic()
+        response = post_json(server, "/t/someone-else/v1/chat/completions", ASK)
+        assert response.status == 200
+        slowest = max(slowest, time.monotonic() - started)
+        answered_meanwhile += adding.is_alive()
+    adding.join()
+    assert added["response"].status == 201, added["response"].body
+    assert answered_meanwhile > 1 and slowest < added["took"] / 2, (answered_meanwhile, slowest)
 
 
 # 12. Memory bounds: tenants, journal bytes, stored bodies, slow clients.

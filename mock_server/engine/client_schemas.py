@@ -25,7 +25,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from ..jsonio import dumps
-from .patterns import MAX_REQUEST_WAYS, MAX_WAYS, ways
+from .patterns import MAX_FOLDED, MAX_REQUEST_WAYS, MAX_WAYS, folded, ways
 from .values import CannotGenerate, shown, where
 
 MAX_OBJECTS = 1_000
@@ -65,8 +65,15 @@ def checked(schema: Any) -> Any:
         raise CannotGenerate(f"the schema holds more than {MAX_OBJECTS} objects and booleans", ())
     if nesting > MAX_NESTING:
         raise CannotGenerate(f"the schema nests more than {MAX_NESTING} levels deep", ())
-    if sum(map(len, _patterns(schema))) > MAX_PATTERN_TEXT:
+    patterns = list(_patterns(schema))
+    if sum(map(len, patterns)) > MAX_PATTERN_TEXT:
         raise CannotGenerate(f"the schema's patterns are over {MAX_PATTERN_TEXT} characters", ())
+    if sum(map(folded, patterns)) > MAX_FOLDED:
+        raise CannotGenerate(
+            f"the schema's patterns ignore case over character ranges of more than {MAX_FOLDED} "
+            "characters in all, which compiling them folds one by one",
+            (),
+        )
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:

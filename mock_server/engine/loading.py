@@ -29,13 +29,14 @@ from ..yamlio import (
     not_valid,
 )
 from .conditions import build_conditions
-from .patterns import backtracks_without_bound
+from .patterns import MAX_FOLDED, backtracks_without_bound, folded
 from .reply_specs import build_reply
 from .scenario import Scenario
 from .templating import TemplateError
 from .values import shown
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
+MAX_REGEX_TEXT = 10_000  # characters of a condition's regex, as of a client schema's patterns
 
 
 class _Checker:
@@ -206,6 +207,26 @@ def _describe(invalid: Invalid, path: list[str | int]) -> str:
     return invalid.named
 
 
+def _check_regex(regex: str, where: list[str | int]) -> None:
+    """A condition's regex is bounded before it is compiled: its length, and the code points
+    compiling it case-folds (``patterns.folded``); then it must compile."""
+    quoted = repr(regex[:80]) + ("..." if len(regex) > 80 else "")
+    if len(regex) > MAX_REGEX_TEXT:
+        raise _Problem(f"regex of {len(regex)} characters: at most {MAX_REGEX_TEXT}", where)
+    if folded(regex) > MAX_FOLDED:
+        raise _Problem(
+            f"regex {quoted} ignores case over character ranges of more than {MAX_FOLDED} "
+            "characters in all, which compiling it folds one by one; narrow the ranges",
+            where,
+        )
+    try:
+        re.compile(regex)
+    except re.error as exc:
+        raise _Problem(f"bad regex {quoted}: {exc}", where) from None
+    except RecursionError:
+        raise _Problem(f"regex {quoted} nests too deeply to compile", where) from None
+
+
 def _build(raw: Any, source: Any, order: int) -> Scenario:
     _get_checker().check_scenario(raw)
     if "reply" in raw and "sequence" in raw:
@@ -213,12 +234,7 @@ def _build(raw: Any, source: Any, order: int) -> Scenario:
     match = raw.get("match") or {}
     for key, spec in match.items():
         if isinstance(spec, dict) and "regex" in spec:
-            try:
-                re.compile(spec["regex"])
-            except re.error as exc:
-                raise _Problem(
-                    f"bad regex {spec['regex']!r}: {exc}", ["match", key, "regex"]
-                ) from None
+            _check_regex(spec["regex"], ["match", key, "regex"])
             if backtracks_without_bound(spec["regex"]):
                 raise _Problem(
                     f"regex {spec['regex']!r} may backtrack without bound on a long message (a "

@@ -39,6 +39,9 @@ MAX_CONDITION_WAYS = 1e12
 # judged: beyond it, any pattern that is not linear would pass the budget anyway.
 MAX_CONDITION_SEARCH = 3e8
 MAX_TEXT_SEARCHED = 1 << 27
+# Code points compiling a pattern may case-fold one by one (ranges of its character classes
+# where case is ignored, ``regex_cost.folded``): some 13 ms.
+MAX_FOLDED = 2_000_000
 
 
 class Budget:
@@ -62,17 +65,27 @@ def ways(pattern: str, length: int) -> float:
 
 
 def longest_searched(pattern: str) -> float:
-    """The longest text a scenario's regex condition searches: the worst case of a longer one
-    passes ``MAX_CONDITION_SEARCH`` (``inf``: any length, or no way to tell)."""
-    if regex_text is None or _ways(pattern, MAX_TEXT_SEARCHED) <= MAX_CONDITION_SEARCH:
+    """The longest text a scenario's regex condition searches: the worst case of a longer one,
+    each way weighted by what its step costs, passes ``MAX_CONDITION_SEARCH`` (``inf``: any
+    length, or no way to tell)."""
+
+    def within(length: int) -> bool:
+        return _ways(pattern, length, weighted=True) <= MAX_CONDITION_SEARCH
+
+    if regex_text is None or within(MAX_TEXT_SEARCHED):
         return math.inf
     low, high = 0, MAX_TEXT_SEARCHED  # ways grow with the length: the last one within budget
     while low < high:
         middle = (low + high + 1) // 2
-        low, high = (
-            (middle, high) if _ways(pattern, middle) <= MAX_CONDITION_SEARCH else (low, middle - 1)
-        )
+        low, high = (middle, high) if within(middle) else (low, middle - 1)
     return low
+
+
+def folded(pattern: str) -> int:
+    """How many code points compiling ``pattern`` case-folds one by one (0 when it cannot be
+    parsed, or without the regex parser)."""
+    tree = _tree(pattern)
+    return 0 if tree is None else regex_cost.folded(tree)
 
 
 def backtracks_without_bound(pattern: str) -> bool:
@@ -82,18 +95,18 @@ def backtracks_without_bound(pattern: str) -> bool:
     return regex_text is not None and _ways(pattern, 100) > MAX_CONDITION_WAYS
 
 
-def _ways(pattern: str, length: int) -> float:
-    return _cached_ways((pattern, length))
+def _ways(pattern: str, length: int, weighted: bool = False) -> float:
+    return _cached_ways((pattern, length, weighted))
 
 
 @BoundedCache("regex_costs", 1024, registry=SHARED).memoize
-def _cached_ways(key: tuple[str, int]) -> float:
-    pattern, length = key
+def _cached_ways(key: tuple[str, int, bool]) -> float:
+    pattern, length, weighted = key
     tree = _parsed(pattern)
     if tree is None:
         return math.inf
     try:
-        return regex_cost.ways(tree, length)
+        return regex_cost.ways(tree, length, weighted)
     except RecursionError:
         return math.inf
 

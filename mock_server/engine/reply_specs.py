@@ -9,6 +9,7 @@ Templates are compiled when the scenario loads, so a broken one never reaches a 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from ..reply import Message, ToolCall
 from ..wire.delivery import Latency, StreamShape
 from ..wire.faults import Fault
 from .request_view import RequestView
-from .templating import Template
+from .templating import MAX_RENDERED, Template, too_large
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,13 @@ class ReplySpec:
             def context() -> dict[str, Any]:
                 return view.template_context
 
-            rendered = [answer.render(context) for answer in self.answers]
+            rendered, size = [], 0
+            for answer in self.answers:  # the templates of all its choices, together bounded
+                message = answer.render(context)
+                size += _rendered_size(message)
+                if size > MAX_RENDERED:
+                    raise too_large()
+                rendered.append(message)
         wanted = view.body.get("n") or 1
         if len(rendered) == 1 and wanted > 1:
             rendered = rendered * wanted
@@ -149,6 +156,39 @@ def _answer(data: dict[str, Any], verbatim: bool) -> AnswerSpec:
 ANSWER_KEYS = ("content", "reasoning_content", "refusal", "tool_calls", "finish_reason")
 
 
+# RFC 9110 section 5.6.2: a field name is a token; a value holds no control character but a tab.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f]*")
+MAX_HEADER_VALUE = 8192  # characters: what common HTTP clients read in one header line
+_FRAMING = ("content-length", "transfer-encoding", "connection")  # the server's to write
+
+
+def _rendered_size(message: Message) -> int:
+    """The characters of ``message``'s texts and tool call arguments."""
+    texts = (message.content, message.reasoning_content, message.refusal)
+    return sum(len(text) for text in texts if text) + sum(
+        len(call.name) + len(call.arguments) for call in message.tool_calls
+    )
+
+
+def _headers(given: dict[str, Any]) -> dict[str, str]:
+    """A reply's ``headers``, each one a client can read and none the server frames the
+    answer with; raises ``ValueError`` naming the first that is not."""
+    headers = {str(name): str(value) for name, value in given.items()}
+    for name, value in headers.items():
+        shown = name[:80]  # repr() shows any control character escaped
+        if not _HEADER_NAME.fullmatch(name):
+            raise ValueError(f"header name {shown!r} is not an HTTP token (RFC 9110)")
+        if name.lower() in _FRAMING:
+            raise ValueError(f"header {shown!r} is the server's to write: it frames the answer")
+        if len(value) > MAX_HEADER_VALUE or not _HEADER_VALUE.fullmatch(value):
+            raise ValueError(
+                f"header {shown!r}: a value holds no control characters (a line break ends the "
+                f"header) and at most {MAX_HEADER_VALUE} characters"
+            )
+    return headers
+
+
 def build_reply(data: dict[str, Any]) -> ReplySpec:
     """A ``ReplySpec`` from a schema-checked ``reply:`` mapping; raises ``ValueError`` (with
     a ``TemplateError`` among them) for what the schema cannot catch."""
@@ -177,7 +217,7 @@ def build_reply(data: dict[str, Any]) -> ReplySpec:
         usage=dict(data.get("usage") or {}),
         status=data.get("status"),
         error=dict(data.get("error") or {}),
-        headers={str(k): str(v) for k, v in (data.get("headers") or {}).items()},
+        headers=_headers(data.get("headers") or {}),
         latency=Latency(**(data.get("latency") or {})),
         stream=StreamShape(**(data.get("stream") or {})),
         fault=fault,

@@ -77,10 +77,28 @@ FILTERS: dict[str, Filter] = {
     "default": Filter(
         lambda v, fallback="": v if v not in (None, "", [], {}) else fallback, (str, int)
     ),
-    "join": Filter(
-        lambda v, sep=", ": sep.join(map(_text, v)) if isinstance(v, list) else _text(v), (str,)
-    ),
+    "join": Filter(lambda v, sep=", ": _join(v, sep), (str,)),
 }
+
+
+def _join(value: Any, separator: str) -> str:
+    """A list's items as text, ``separator`` between them: sized before it is built (a long
+    separator between many items would build gigabytes)."""
+    if not isinstance(value, list):
+        return _text(value)
+    texts = [_text(item) for item in value]
+    if sum(map(len, texts)) + len(separator) * max(len(texts) - 1, 0) > MAX_RENDERED:
+        raise too_large()
+    return separator.join(texts)
+
+
+def too_large() -> ApiError:
+    """The refusal of a reply whose templates render more than ``MAX_RENDERED`` characters."""
+    return ApiError(
+        "400",
+        f"A reply template renders to more than {MAX_RENDERED:,} characters for this request.",
+        code="response_too_large",
+    )
 
 
 @dataclass(frozen=True)
@@ -140,12 +158,7 @@ class Template:
             piece = part if isinstance(part, str) else _text(part.evaluate(context))
             size += len(piece)
             if size > MAX_RENDERED:  # e.g. {{ request | json }} many times over a large body
-                raise ApiError(
-                    "400",
-                    f"A reply template renders to more than {MAX_RENDERED:,} characters for "
-                    "this request.",
-                    code="response_too_large",
-                )
+                raise too_large()
             pieces.append(piece)
         return "".join(pieces)
 

@@ -276,7 +276,9 @@ async def add_scenarios(request: web.Request) -> web.Response:
             "invalid_scenario",
         )  # fmt: skip
     try:
-        scenarios = parse_scenarios(body, source=source)
+        # Parsed beside the event loop, which keeps serving every tenant meanwhile: a large
+        # document (a long sequence, many tool calls) takes seconds to check and build.
+        scenarios = await asyncio.to_thread(parse_scenarios, body, source=source)
         check_profiles(scenarios, _state(request).profiles)
     except ScenarioProblems as exc:
         return _admin_error(request, 400, str(exc), "invalid_scenario")
