@@ -484,30 +484,56 @@ def test_a_header_condition_on_authorization_does_not_leak_the_key():
         assert "headers.authorization" in response.body.decode()
 
 
+def _latency_while(server, work) -> tuple[int, float, float]:
+    """How many requests of another tenant were answered while ``work`` ran in a thread, the
+    slowest of them, and how long ``work`` took (seconds)."""
+    done = {}
+
+    def timed() -> None:
+        started = time.monotonic()
+        done["result"] = work()
+        done["took"] = time.monotonic() - started
+
+    running = threading.Thread(target=timed)
+    running.start()
+    answered_meanwhile, slowest = 0, 0.0
+    while running.is_alive():
+        started = time.monotonic()
+        assert post_json(server, "/t/someone-else/v1/chat/completions", ASK).status == 200
+        slowest = max(slowest, time.monotonic() - started)
+        answered_meanwhile += running.is_alive()
+    running.join()
+    return answered_meanwhile, slowest, done
+
+
 def test_a_large_scenario_document_does_not_hold_other_tenants(server, tenant):
     """A document of 200,000 sequence steps takes seconds to check and build: it is built
     beside the event loop, and other tenants' requests are answered meanwhile (each waited for
     all of it before)."""
     document = {"scenarios": [{"name": "long", "sequence": [{"content": "x"}] * 200_000}]}
-    added = {}
+    meanwhile, slowest, done = _latency_while(
+        server, lambda: tenant.admin("POST", "/scenarios", document)
+    )
+    assert done["result"].status == 201, done["result"].body
+    assert meanwhile > 1 and slowest < done["took"] / 2, (meanwhile, slowest)
 
-    def add() -> None:
-        started = time.monotonic()
-        added["response"] = tenant.admin("POST", "/scenarios", document)
-        added["took"] = time.monotonic() - started
 
-    adding = threading.Thread(target=add)
-    adding.start()
-    answered_meanwhile, slowest = 0, 0.0
-    while adding.is_alive():
-        started = time.monotonic()
-        response = post_json(server, "/t/someone-else/v1/chat/completions", ASK)
-        assert response.status == 200
-        slowest = max(slowest, time.monotonic() - started)
-        answered_meanwhile += adding.is_alive()
-    adding.join()
-    assert added["response"].status == 201, added["response"].body
-    assert answered_meanwhile > 1 and slowest < added["took"] / 2, (answered_meanwhile, slowest)
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/requests"), ("POST", "/reset?report=unmatched")]
+)
+def test_a_large_journal_is_read_back_beside_the_event_loop(server, tenant, method, path):
+    """Unmatched requests of 6,500 messages each: reading them back, near-miss reports and
+    all, takes seconds (the pytest plugin's teardown asks for that report); other tenants'
+    requests are answered meanwhile."""
+    tenant.add({"name": "far", "match": {"last_user_message": "nothing like it"}})
+    many = {**ASK, "messages": [{"role": "user", "content": "word"}] * 6_500}
+    for _ in range(60):
+        assert tenant.post(many).status == 200
+    meanwhile, slowest, done = _latency_while(server, lambda: tenant.admin(method, path))
+    assert done["result"].status == 200, done["result"].body
+    reported = done["result"].json()
+    assert len(reported["requests" if method == "GET" else "unmatched"]) == 60
+    assert meanwhile > 1 and slowest < done["took"] / 2, (meanwhile, slowest)
 
 
 # 12. Memory bounds: tenants, journal bytes, stored bodies, slow clients.

@@ -199,13 +199,20 @@ def _explained(request: web.Request, entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+async def _all_explained(request: web.Request, entries: list[dict[str, Any]]) -> list[Any]:
+    """``entries`` explained (``_explained``) beside the event loop, which keeps serving every
+    tenant meanwhile: a large body takes milliseconds to read back, and an unmatched one's
+    near-miss report more (the journal is read on the loop, where it is written)."""
+    return await asyncio.to_thread(lambda: [_explained(request, e) for e in entries])
+
+
 async def list_requests(request: web.Request) -> web.Response:
-    entries = [_explained(request, e) for e in _filtered(request)]
+    entries = await _all_explained(request, _filtered(request))
     return _reply(request, {"count": len(entries), "requests": entries})
 
 
 async def unmatched_requests(request: web.Request) -> web.Response:
-    entries = [_explained(request, e) for e in _filtered(request, unmatched_only=True)]
+    entries = await _all_explained(request, _filtered(request, unmatched_only=True))
     return _reply(request, {"count": len(entries), "requests": entries})
 
 
@@ -398,6 +405,11 @@ async def advance_clock(request: web.Request) -> web.Response:
     return _reply(request, {"now": state.clock.now()})
 
 
+def _reported(entry: dict[str, Any]) -> bool:
+    """Whether ``reset?report=unmatched`` reports a journal entry: unmatched, or warned."""
+    return bool(entry["unmatched"] or entry["warnings"])
+
+
 async def reset(request: web.Request) -> web.Response:
     """Reset the tenant; with ``?report=unmatched``, answer with its unmatched requests first,
     and those a scenario answered with a reply the request rules out (``warned``)."""
@@ -406,7 +418,13 @@ async def reset(request: web.Request) -> web.Response:
     if report is not None and report != "unmatched":  # a report misspelled: nothing is reset
         raise web.HTTPBadRequest(reason=f"?report= must be unmatched, not {shown(report)}")
     if report == "unmatched":
-        unmatched = [_explained(request, e) for e in _filtered(request, unmatched_only=True)]
-        warned = [entry_json(e) for e in _filtered(request) if e["warnings"]]
+        entries = _filtered(request)
+        reported = await _all_explained(request, [e for e in entries if _reported(e)])
+        # What came in while the report was made is reported too, before the journal goes.
+        seen = {e["id"] for e in entries}
+        late = [e for e in _filtered(request) if e["id"] not in seen and _reported(e)]
+        reported += [_explained(request, e) for e in late]
+        unmatched = [e for e in reported if e["unmatched"]]
+        warned = [e for e in reported if e["warnings"]]
     _tenant(request).reset()
     return _reply(request, {"reset": True, "unmatched": unmatched, "warned": warned})
