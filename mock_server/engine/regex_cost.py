@@ -1,5 +1,6 @@
 """How much work ``re.search`` may do: an upper bound, read from a pattern's parse tree, on the
-ways backtracking can try to match it against a string of a given length.
+ways backtracking can try to match it against a string of a given length (and, ``folded``, how
+much compiling it may: the code points its case-ignoring character classes span).
 
 A sequence multiplies the ways of its parts, alternatives add theirs (or take the largest, when
 their first characters exclude one another: ``(a|bc)``), and a repeat multiplies by how many
@@ -8,7 +9,9 @@ of its count, ``(a+)+`` being the classic case, unless each round is pinned: it 
 character nothing else in it matches, and each run inside it stops where the next part must
 begin (``(-[a-z]+)*``), or each round ends with such a character (``([^,]*,)*``), so a string
 splits into rounds one way only. A search that is not
-anchored at the start tries every position.
+anchored at the start tries every position. A backreference counts as many ways as the string
+is long: it compares what its group took. Weighted, each way counts at what its step costs the
+engine: a round of a repeat of more than one character ten, a step with case ignored six.
 
 Characters are compared by their ASCII members, and beyond ASCII by kind (decimal digit, other
 word character, space, anything else), which the character classes ``\\d``, ``\\w`` and ``\\s``
