@@ -55,19 +55,35 @@ def dumps(value: Any, option: int = 0) -> bytes:
     where an integer is asked for is one), is written by the standard library's encoder."""
     try:
         return orjson.dumps(value, option=option)
-    except orjson.JSONEncodeError as refused:
-        indent = 2 if option & orjson.OPT_INDENT_2 else None
-        try:
-            text = json.dumps(
-                value,
-                ensure_ascii=False,
-                indent=indent,
-                separators=None if indent else (",", ":"),
-                sort_keys=bool(option & orjson.OPT_SORT_KEYS),
-            )
-            return text.encode() + (b"\n" if option & orjson.OPT_APPEND_NEWLINE else b"")
-        except (TypeError, ValueError):  # not JSON text either (half a surrogate pair, ...)
-            raise refused from None
+    except orjson.JSONEncodeError:
+        if not _holds_big_integer(value):
+            raise
+    indent = 2 if option & orjson.OPT_INDENT_2 else None
+    text = json.dumps(
+        value,
+        ensure_ascii=False,
+        allow_nan=False,
+        indent=indent,
+        separators=None if indent else (",", ":"),
+        sort_keys=bool(option & orjson.OPT_SORT_KEYS),
+    )
+    return text.encode() + (b"\n" if option & orjson.OPT_APPEND_NEWLINE else b"")
+
+
+def _holds_big_integer(value: Any) -> bool:
+    """Whether ``value`` holds an integer past 64 bits (walked level by level)."""
+    level = [value]
+    while level:
+        deeper = []
+        for item in level:
+            if type(item) is int and not -(2**63) <= item < 2**64:
+                return True
+            if isinstance(item, dict):
+                deeper.extend(item.values())
+            elif isinstance(item, (list, tuple)):
+                deeper.extend(item)
+        level = deeper
+    return False
 
 
 def loads(data: bytes | str) -> Any:

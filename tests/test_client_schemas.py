@@ -7,6 +7,8 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import math
+import re
 import threading
 import time
 import uuid
@@ -380,6 +382,42 @@ def test_what_a_regex_step_costs_bounds_the_text_it_searches(tenant, regex, text
     started = time.monotonic()
     answer = tenant.post({"model": "gpt-4o", "messages": [{"role": "user", "content": text}]})
     assert answer.status == 200 and time.monotonic() - started < 1
+
+
+def test_what_the_weights_leave_alone():
+    """A backreference to a group of one character compares one; a weight counts once for the
+    whole pattern, however its parts nest."""
+    assert patterns.longest_searched(r"(\w)(\w)(\w)\3\2\1") == math.inf
+    nested = patterns.longest_searched("(?:(?i:ab))+c")
+    assert nested == patterns.longest_searched("(?i)(?:ab)+c") > 3_000
+
+
+def test_a_regex_nested_deeper_than_the_stack_is_judged_without_error(tenant):
+    """The walk that sizes what compiling a pattern folds does not recurse: a pattern that
+    compiles (340 groups deep) is no 500, in a client's schema or in a scenario (whose cost
+    cannot be bounded that deep: a 400 saying so)."""
+    deep = "(?i)" + "(a|" * 340 + "[a-z]" + ")" * 340
+    schema = {"type": "object", "properties": {"a": {"type": "string", "pattern": deep}}}
+    format_ = {"type": "json_schema", "json_schema": {"name": "s", "schema": schema}}
+    tenant.add({"name": "any", "match": {"last_user_message": "deep"}, "reply": {"content": "{}"}})
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "deep"}]}
+    assert tenant.post({**body, "response_format": format_}).status == 200
+    scenario = {"name": "deep", "match": {"last_user_message": {"regex": deep}}}
+    refused = tenant.admin("POST", "/scenarios", {"scenarios": [scenario]})
+    assert refused.status == 400 and "may backtrack" in refused.json()["error"]["message"]
+
+
+def test_a_long_literal_regex_is_taken(tenant):
+    """The recorder writes a prompt holding something like a key as a regex of the whole text,
+    escaped: however long, it loads."""
+    text = "Use sk-your-key-here. " + "word " * 3_000
+    scenario = {
+        "name": "recorded",
+        "match": {"last_user_message": {"regex": f"^{re.escape(text)}$"}},
+    }
+    tenant.add({**scenario, "reply": {"content": "taken"}})
+    answer = tenant.post({"model": "gpt-4o", "messages": [{"role": "user", "content": text}]})
+    assert answer.json()["choices"][0]["message"]["content"] == "taken"
 
 
 def test_a_pattern_that_folds_wide_ranges_is_refused_before_it_is_compiled(tenant):

@@ -154,7 +154,9 @@ def test_templates_are_sized_before_they_are_built(tenant, reply, messages):
     started = time.process_time()
     response = tenant.post({**ASK, "messages": long})
     assert response.status == 400, response.body
-    assert error_of(response)["code"] == "response_too_large"
+    error = error_of(response)
+    assert error["code"] == "response_too_large"
+    assert error["message"].startswith("A reply template renders to more than"), error
     assert time.process_time() - started < 2
 
 

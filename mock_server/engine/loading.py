@@ -36,7 +36,6 @@ from .templating import TemplateError
 from .values import shown
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
-MAX_REGEX_TEXT = 10_000  # characters of a condition's regex, as of a client schema's patterns
 
 
 class _Checker:
@@ -208,11 +207,9 @@ def _describe(invalid: Invalid, path: list[str | int]) -> str:
 
 
 def _check_regex(regex: str, where: list[str | int]) -> None:
-    """A condition's regex is bounded before it is compiled: its length, and the code points
-    compiling it case-folds (``patterns.folded``); then it must compile."""
+    """A condition's regex is bounded before it is compiled, by the code points compiling it
+    case-folds (``patterns.folded``); then it must compile."""
     quoted = repr(regex[:80]) + ("..." if len(regex) > 80 else "")
-    if len(regex) > MAX_REGEX_TEXT:
-        raise _Problem(f"regex of {len(regex)} characters: at most {MAX_REGEX_TEXT}", where)
     if folded(regex) > MAX_FOLDED:
         raise _Problem(
             f"regex {quoted} ignores case over character ranges of more than {MAX_FOLDED} "

@@ -9,9 +9,11 @@ of its count, ``(a+)+`` being the classic case, unless each round is pinned: it 
 character nothing else in it matches, and each run inside it stops where the next part must
 begin (``(-[a-z]+)*``), or each round ends with such a character (``([^,]*,)*``), so a string
 splits into rounds one way only. A search that is not
-anchored at the start tries every position. A backreference counts as many ways as the string
-is long: it compares what its group took. Weighted, each way counts at what its step costs the
-engine: a round of a repeat of more than one character ten, a step with case ignored six.
+anchored at the start tries every position. Weighted, the ways count at what the slowest kind
+of step the pattern has costs the engine, once for the whole pattern: ten where it repeats more
+than one character, six again where it ignores case, and where it has a backreference, as many
+again as the widest referenced group may be long (at most the string: it compares what its
+group took).
 
 Characters are compared by their ASCII members, and beyond ASCII by kind (decimal digit, other
 word character, space, anything else), which the character classes ``\\d``, ``\\w`` and ``\\s``
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from re import _constants as _c
 from typing import Any
@@ -75,8 +78,8 @@ _NEWLINE = _Chars(1 << 10, frozenset())  # what ``$`` lets through before the en
 
 def ways(tree: Any, length: int, weighted: bool = False) -> float:
     """An upper bound on the ways ``re.search`` may try to match the parsed ``tree`` against a
-    string ``length`` characters long (``inf`` when past counting); ``weighted``: each counted
-    at what its step costs the regex engine (``_ROUND_STEP``, ``_NOCASE_STEP``)."""
+    string ``length`` characters long (``inf`` when past counting); ``weighted``: counted at
+    what the pattern's slowest kind of step costs the regex engine (``_step_cost``)."""
     flags = tree.state.flags
     first = next(iter(tree), None)
     anchored = first == (_c.AT, _c.AT_BEGINNING_STRING) or (
@@ -84,19 +87,28 @@ def ways(tree: Any, length: int, weighted: bool = False) -> float:
     )
     starts = 1 if anchored else length + 1
     nocase = bool(flags & _c.SRE_FLAG_IGNORECASE)
-    counter = _Ways(length, weighted)
-    return starts * counter.sequence(tree, nocase, True) * counter.nocase_step(nocase, False)
+    found = starts * _Ways(length).sequence(tree, nocase, True)
+    return found * _step_cost(tree, length) if weighted else found
+
+
+def _step_cost(tree: Any, length: int) -> int:
+    """What a step of the slowest kind the pattern has costs the engine, against a run of one
+    character with case kept (once for the whole pattern, however its parts nest); a
+    backreference's, the characters it may compare (its group's width, at most ``length``)."""
+    nodes = list(_nodes(tree))
+    general = any(op in REPEATS and not _one_character(arg[2]) for op, arg, _ in nodes)
+    nocase = any(nocase for _, _, nocase in nodes)
+    widths = tree.state.groupwidths
+    compared = max(
+        (min(widths[arg][1], length) for op, arg, _ in nodes if op is _c.GROUPREF and widths[arg]),
+        default=1,
+    )
+    return (_ROUND_STEP if general else 1) * (_NOCASE_STEP if nocase else 1) * max(compared, 1)
 
 
 class _Ways:
-    def __init__(self, length: int, weighted: bool) -> None:
+    def __init__(self, length: int) -> None:
         self.length = length
-        self.weighted = weighted
-
-    def nocase_step(self, nocase: bool, outside: bool) -> int:
-        """What ignoring case (``nocase``) multiplies a step by, where it was not ignored
-        ``outside``."""
-        return _NOCASE_STEP if self.weighted and nocase and not outside else 1
 
     def sequence(self, items: Any, nocase: bool, ends_pattern: bool = False) -> float:
         """Each part multiplies the ways of the parts after it, except a run of one character
@@ -120,13 +132,10 @@ class _Ways:
         return total
 
     def item(self, op: Any, arg: Any, nocase: bool) -> float:
-        if op in (_c.LITERAL, _c.NOT_LITERAL, _c.ANY, _c.IN, _c.AT):
+        if op in (_c.LITERAL, _c.NOT_LITERAL, _c.ANY, _c.IN, _c.AT, _c.GROUPREF):
             return 1.0
-        if op is _c.GROUPREF:  # compares what its group took: up to the whole string
-            return float(max(self.length, 1))
         if op is _c.SUBPATTERN:
-            inner = _nocase(arg, nocase)
-            return self.sequence(arg[3], inner) * self.nocase_step(inner, nocase)
+            return self.sequence(arg[3], _nocase(arg, nocase))
         if op is _c.ATOMIC_GROUP:
             return self.sequence(arg, nocase)
         if op in (_c.ASSERT, _c.ASSERT_NOT):
@@ -145,20 +154,17 @@ class _Ways:
         beyond = self.length // max(body.getwidth()[0], 1) + 1
         top = low + beyond if high is _c.MAXREPEAT else min(high, low + beyond)
         counts = top - low + 1
-        # A repeat of more than one character goes round the regex engine's general loop,
-        # some ten times slower a round than a run of one character.
-        step = _ROUND_STEP if self.weighted and not _one_character(body) else 1
         inner = self.sequence(body, nocase)
         if inner <= 1 or _pinned(body, nocase):
-            return step * counts * inner
+            return counts * inner
         if top * math.log(inner) > math.log(_HUGE):
             return math.inf
-        return step * counts * inner**top
+        return counts * inner**top
 
 
 def _one_character(body: Any) -> bool:
     """Whether a repeat's body is one character (a literal, a class, any): the engine's fast
-    loop."""
+    loop; another goes round its general loop, some ten times slower a round."""
     return len(body) == 1 and body[0][0] in (_c.LITERAL, _c.NOT_LITERAL, _c.ANY, _c.IN)
 
 
@@ -333,26 +339,35 @@ def _bits(value: int) -> list[int]:
     return [code for code in range(128) if value >> code & 1]
 
 
-def folded(tree: Any, nocase: bool | None = None) -> int:
+def folded(tree: Any) -> int:
     """How many code points compiling the parsed ``tree`` case-folds one by one: those the
     ranges of its character classes span where case is ignored (some 6 ns each on CPython 3.11:
     ``(?i)[\\x00-\\U0010ffff]`` spans 1.1 million, 7 ms)."""
-    if nocase is None:
-        nocase = bool(tree.state.flags & _c.SRE_FLAG_IGNORECASE)
-    total = 0
-    for op, arg in tree:
-        if op is _c.IN and nocase:
-            total += sum(span[1] - span[0] + 1 for kind, span in arg if kind is _c.RANGE)
-        elif op is _c.SUBPATTERN:
-            total += folded(arg[3], _nocase(arg, nocase))
-        elif op is _c.BRANCH:
-            total += sum(folded(branch, nocase) for branch in arg[1])
-        elif op in REPEATS:
-            total += folded(arg[2], nocase)
-        elif op in (_c.ASSERT, _c.ASSERT_NOT):
-            total += folded(arg[1], nocase)
-        elif op is _c.ATOMIC_GROUP:
-            total += folded(arg, nocase)
-        elif op is _c.GROUPREF_EXISTS:
-            total += folded(arg[1], nocase) + folded(arg[2] or (), nocase)
-    return total
+    return sum(
+        sum(span[1] - span[0] + 1 for kind, span in arg if kind is _c.RANGE)
+        for op, arg, nocase in _nodes(tree)
+        if op is _c.IN and nocase
+    )
+
+
+def _nodes(tree: Any) -> Iterator[tuple[Any, Any, bool]]:
+    """Every part of the parsed ``tree``, the parts of its groups, alternatives, repeats and
+    assertions included, with whether case is ignored there (walked without recursion: a
+    pattern may nest deeper than the stack)."""
+    waiting = [(tree, bool(tree.state.flags & _c.SRE_FLAG_IGNORECASE))]
+    while waiting:
+        items, nocase = waiting.pop()
+        for op, arg in items:
+            yield op, arg, nocase
+            if op is _c.SUBPATTERN:
+                waiting.append((arg[3], _nocase(arg, nocase)))
+            elif op is _c.BRANCH:
+                waiting.extend((branch, nocase) for branch in arg[1])
+            elif op in REPEATS:
+                waiting.append((arg[2], nocase))
+            elif op in (_c.ASSERT, _c.ASSERT_NOT):
+                waiting.append((arg[1], nocase))
+            elif op is _c.ATOMIC_GROUP:
+                waiting.append((arg, nocase))
+            elif op is _c.GROUPREF_EXISTS:
+                waiting.extend((part, nocase) for part in arg[1:] if part)

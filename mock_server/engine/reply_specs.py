@@ -160,7 +160,7 @@ ANSWER_KEYS = ("content", "reasoning_content", "refusal", "tool_calls", "finish_
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HEADER_VALUE = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f]*")
 MAX_HEADER_VALUE = 8192  # characters: what common HTTP clients read in one header line
-_FRAMING = ("content-length", "transfer-encoding", "connection")  # the server's to write
+_FRAMING = ("content-length", "transfer-encoding")  # the server's to write
 
 
 def _rendered_size(message: Message) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -187,23 +188,31 @@ def _filtered(request: web.Request, unmatched_only: bool = False) -> list[dict[s
     return entries
 
 
-def _explained(request: web.Request, entry: dict[str, Any]) -> dict[str, Any]:
-    """An entry as JSON; an unmatched one gets its near-miss report, worked out now (requests
-    answered by the fallback do not pay for it when they are served)."""
-    out = entry_json(entry)
-    if entry["unmatched"] and out["near_miss"] is None and isinstance(out["body"], dict):
-        tenant = _tenant(request)
-        view = _apis(request)[entry["api"]].journal_view(out, tenant)
-        misses = _state(request).engine.near_misses(view, tenant.scenarios)
-        out["near_miss"] = [miss.as_dict() for miss in misses]
-    return out
+def _explainer(request: web.Request) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """What turns an entry into JSON: an unmatched one gets its near-miss report, worked out
+    now (requests answered by the fallback do not pay for it when they are served). The tenant,
+    the APIs and the engine are looked up here, on the event loop, so that it may run beside
+    it (``Tenants.get`` reorders the tenants)."""
+    tenant, apis, engine = _tenant(request), _apis(request), _state(request).engine
+
+    def explained(entry: dict[str, Any]) -> dict[str, Any]:
+        out = entry_json(entry)
+        if entry["unmatched"] and out["near_miss"] is None and isinstance(out["body"], dict):
+            view = apis[entry["api"]].journal_view(out, tenant)
+            out["near_miss"] = [
+                miss.as_dict() for miss in engine.near_misses(view, tenant.scenarios)
+            ]
+        return out
+
+    return explained
 
 
 async def _all_explained(request: web.Request, entries: list[dict[str, Any]]) -> list[Any]:
-    """``entries`` explained (``_explained``) beside the event loop, which keeps serving every
+    """``entries`` as JSON (``_explainer``), beside the event loop, which keeps serving every
     tenant meanwhile: a large body takes milliseconds to read back, and an unmatched one's
     near-miss report more (the journal is read on the loop, where it is written)."""
-    return await asyncio.to_thread(lambda: [_explained(request, e) for e in entries])
+    explained = _explainer(request)
+    return await asyncio.to_thread(lambda: [explained(entry) for entry in entries])
 
 
 async def list_requests(request: web.Request) -> web.Response:
@@ -423,7 +432,7 @@ async def reset(request: web.Request) -> web.Response:
         # What came in while the report was made is reported too, before the journal goes.
         seen = {e["id"] for e in entries}
         late = [e for e in _filtered(request) if e["id"] not in seen and _reported(e)]
-        reported += [_explained(request, e) for e in late]
+        reported += map(_explainer(request), late)
         unmatched = [e for e in reported if e["unmatched"]]
         warned = [e for e in reported if e["warnings"]]
     _tenant(request).reset()
