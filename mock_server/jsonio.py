@@ -4,6 +4,7 @@ body, about nine times faster than the standard library's encoder (docs/performa
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -71,19 +72,18 @@ def dumps(value: Any, option: int = 0) -> bytes:
 
 
 def _holds_big_integer(value: Any) -> bool:
-    """Whether ``value`` holds an integer past 64 bits (walked level by level)."""
-    level = [value]
-    while level:
-        deeper = []
-        for item in level:
-            if type(item) is int and not -(2**63) <= item < 2**64:
-                return True
-            if isinstance(item, dict):
-                deeper.extend(item.values())
-            elif isinstance(item, (list, tuple)):
-                deeper.extend(item)
-        level = deeper
-    return False
+    """Whether ``value`` holds an integer past 64 bits."""
+    return _big(value) or any(
+        _big(member)
+        for level in _levels(value)
+        for container in level
+        for member in _members(container)
+    )
+
+
+def _big(value: Any) -> bool:
+    """Whether ``value`` is an integer orjson cannot write."""
+    return type(value) is int and not -(2**63) <= value < 2**64
 
 
 def loads(data: bytes | str) -> Any:
@@ -96,17 +96,23 @@ def compact_json(value: Any) -> str:
 
 
 def nests_deeper_than(value: Any, limit: int = MAX_NESTING) -> bool:
-    """Whether arrays and objects in ``value`` nest more than ``limit`` levels deep (walked
-    level by level, so a deep value cannot exhaust the stack)."""
-    level = [value] if isinstance(value, (dict, list)) else []
-    depth = 0
+    """Whether arrays and objects in ``value`` nest more than ``limit`` levels deep."""
+    return any(depth > limit for depth, _ in enumerate(_levels(value), 1))
+
+
+def _levels(value: Any) -> Iterator[list[Any]]:
+    """The arrays and objects of ``value``, level by level (walked so, a deep value cannot
+    exhaust the stack)."""
+    level = [value] if isinstance(value, _CONTAINERS) else []
     while level:
-        depth += 1
-        if depth > limit:
-            return True
-        deeper = []
-        for container in level:
-            children = container.values() if isinstance(container, dict) else container
-            deeper.extend(c for c in children if isinstance(c, (dict, list)))
-        level = deeper
-    return False
+        yield level
+        level = [
+            m for container in level for m in _members(container) if isinstance(m, _CONTAINERS)
+        ]
+
+
+def _members(container: Any) -> Any:
+    return container.values() if isinstance(container, dict) else container
+
+
+_CONTAINERS = (dict, list, tuple)

@@ -104,9 +104,10 @@ class ReplySpec:
                 return view.template_context
 
             rendered, size = [], 0
-            for answer in self.answers:  # the templates of all its choices, together bounded
+            # The templates of all its choices, together bounded (by their texts' JSON bytes).
+            for answer in self.answers:
                 message = answer.render(context)
-                size += _rendered_size(message)
+                size += message.text_bytes()
                 if size > MAX_RENDERED:
                     raise too_large()
                 rendered.append(message)
@@ -161,14 +162,6 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HEADER_VALUE = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f]*")
 MAX_HEADER_VALUE = 8192  # characters: what common HTTP clients read in one header line
 _FRAMING = ("content-length", "transfer-encoding")  # the server's to write
-
-
-def _rendered_size(message: Message) -> int:
-    """The characters of ``message``'s texts and tool call arguments."""
-    texts = (message.content, message.reasoning_content, message.refusal)
-    return sum(len(text) for text in texts if text) + sum(
-        len(call.name) + len(call.arguments) for call in message.tool_calls
-    )
 
 
 def _headers(given: dict[str, Any]) -> dict[str, str]:
