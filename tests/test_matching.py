@@ -13,6 +13,11 @@ from mock_server.server.app import create_app
 
 BASE = {"model": "gpt-4o", "messages": [{"role": "user", "content": "What is the time?"}]}
 TOOL = {"type": "function", "function": {"name": "clock", "parameters": {"type": "object"}}}
+JSON_MODE = {
+    **BASE,
+    "messages": [{"role": "user", "content": "What is the time, in JSON?"}],
+    "response_format": {"type": "json_object"},
+}
 
 
 def content(response) -> str:
@@ -73,6 +78,13 @@ CONDITIONS = [
         {**BASE, "tools": [TOOL]},
     ),
     ({"stream": False}, BASE, {**BASE, "stream": True}),
+    ({"response_format": "text"}, {**BASE, "response_format": {"type": "text"}}, JSON_MODE),
+    ({"response_format": "json_object"}, JSON_MODE, BASE),
+    (
+        {"response_format": "json_schema"},
+        {**BASE, "response_format": {"type": "json_schema", "json_schema": {"name": "t"}}},
+        JSON_MODE,
+    ),
     (
         {"turn": 2},
         {
@@ -247,4 +259,4 @@ def test_strict_near_miss_report_matches_golden_file(tenant):
     golden = Path(__file__).parent / "golden" / "near_miss.txt"
     assert error["message"] + "\n" == golden.read_text()
     journal = tenant.requests(unmatched="true")
-    assert journal[-1]["near_miss"][0]["scenario"] == "weather"
+    assert journal[-1]["near_miss"][1]["scenario"] == "weather"

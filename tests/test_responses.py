@@ -253,6 +253,35 @@ def test_the_fallback_calls_a_demanded_tool_and_parses_into_a_model(client):
     assert isinstance(parsed.output_parsed, Person)
 
 
+def test_the_bundled_greeting_leaves_structured_output_to_the_fallback(client):
+    class Person(BaseModel):
+        name: str
+        age: int
+
+    assert client.responses.create(model=MODEL, input="Hello").output_text == (
+        "Hello! How can I help you today?"
+    )
+    parsed = client.responses.parse(model=MODEL, input="Hello", text_format=Person)
+    assert isinstance(parsed.output_parsed, Person)
+
+
+def test_a_scenario_matches_the_text_format_asked_for(tenant, client):
+    tenant.add(
+        {
+            "name": "json-only",
+            "match": {"api": "responses", "response_format": "json_object"},
+            "reply": {"content": '{"answer": 42}'},
+        }
+    )
+    asked = client.responses.create(
+        model=MODEL, input="Answer in JSON.", text={"format": {"type": "json_object"}}
+    )
+    assert asked.output_text == '{"answer": 42}'
+    assert client.responses.create(model=MODEL, input="Answer in JSON.").output_text != (
+        '{"answer": 42}'
+    )
+
+
 def test_the_sdks_stream_helper_and_create_stream(tenant, client):
     tenant.add({"name": "s", "match": {"api": "responses"}, "reply": {"content": "One two three."}})
     with client.responses.stream(model=MODEL, input="go") as stream:

@@ -85,6 +85,16 @@ def test_parse_gets_a_valid_instance(client, model):
     assert isinstance(parsed, model)
 
 
+def test_the_bundled_greeting_leaves_structured_output_to_the_fallback(client):
+    hello = [{"role": "user", "content": "Hello"}]
+    greeted = client.chat.completions.create(model="gpt-4o", messages=hello)
+    assert greeted.choices[0].message.content == "Hello! How can I help you today?"
+    completion = client.chat.completions.parse(
+        model="gpt-4o", messages=hello, response_format=Person
+    )
+    assert isinstance(completion.choices[0].message.parsed, Person)
+
+
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 def test_streamed_parse_gets_a_valid_instance(client, model):
     with client.chat.completions.stream(

@@ -99,7 +99,7 @@ class TextCondition(Condition):
 
 class ValueCondition(Condition):
     """Equality with one fact: ``api``, ``last_message_role``, ``tool_choice``, ``stream``,
-    ``turn``, ``tool_call_id``."""
+    ``response_format``, ``turn``, ``tool_call_id``."""
 
     def __init__(self, key: str, value: Any) -> None:
         self.key = key
@@ -185,6 +185,11 @@ class DigestCondition(Condition):
         return {"condition": self.key, "wanted": self.wanted(), "actual": actual}
 
 
+VALUE_KEYS = (
+    "api", "last_message_role", "tool_choice", "stream", "response_format", "turn", "tool_call_id",
+)  # fmt: skip
+
+
 def build_conditions(match: dict[str, Any]) -> list[Condition]:
     """Condition objects for a scenario's ``match:`` mapping (already schema-checked)."""
     conditions: list[Condition] = []
@@ -197,7 +202,7 @@ def build_conditions(match: dict[str, Any]) -> list[Condition]:
             else:
                 for operator, operand in spec.items():
                     conditions.append(TextCondition(key, operator, operand))
-    for key in ("api", "last_message_role", "tool_choice", "stream", "turn", "tool_call_id"):
+    for key in VALUE_KEYS:
         if key in match:
             conditions.append(ValueCondition(key, match[key]))
     if "tools" in match:

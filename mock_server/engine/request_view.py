@@ -97,6 +97,13 @@ class RequestView:
     def stream(self) -> bool:
         return bool(self.body.get("stream"))
 
+    @property
+    def response_format(self) -> str:
+        """The kind of answer asked for: ``text`` (the default), ``json_object`` or
+        ``json_schema`` (chat's ``response_format``, the Responses API's ``text.format``)."""
+        kind = (self.body.get("response_format") or {}).get("type")
+        return kind if isinstance(kind, str) else "text"
+
     @lazy
     def last_tool_message(self) -> dict[str, Any]:
         """The last ``tool`` message (a tool result), or an empty one."""
