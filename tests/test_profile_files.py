@@ -195,6 +195,19 @@ def test_a_value_of_the_wrong_type_is_refused_for_every_key(tmp_path, key, words
             "extends: openai\nrequest_schema: nowhere.json\n",
             f": request_schema 'nowhere.json' is not in {SCHEMA_DIR}",
         ),
+        (  # a line break would end the header and start another one
+            'extends: openai\nheaders: {x-team: "ops\\r\\nSet-Cookie: a=b"}\n',
+            ": headers: header 'x-team': a value holds no control characters (a line break "
+            "ends the header) and at most 8192 characters",
+        ),
+        (
+            "extends: openai\nheaders: {Content-Length: '5'}\n",
+            ": headers: header 'Content-Length' is the server's to write: it frames the answer",
+        ),
+        (
+            "extends: openai\nheaders: {x team: a}\n",
+            ": headers: header name 'x team' is not an HTTP token (RFC 9110)",
+        ),
     ],
 )
 def test_profile_file_mistakes_are_reported(tmp_path, text, expected):

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..bundled import bundled
 from ..errors import ConfigError
+from ..header_fields import checked_headers
 from ..jsonio import JsonStyle
 from ..providers import (
     BASE_PATHS,
@@ -215,6 +216,10 @@ class _Builder:
                 f"{origin}: profile is missing {', '.join(missing)} (neither given nor inherited "
                 "through extends)"
             )
+        try:
+            headers = checked_headers(raw.get("headers", {}))
+        except ValueError as exc:
+            raise ConfigError(f"{origin}: headers: {exc}") from None
         reject = raw.get("unknown_fields", "accept") == "reject"
 
         def checks(key: str, schema_id: str, now: bool) -> tuple[Check, frozenset[str]]:
@@ -225,7 +230,7 @@ class _Builder:
             str(api): RequestChecks(*checks(f"api_request_schemas.{api}", schema_id, eager_apis))
             for api, schema_id in raw.get("api_request_schemas", {}).items()
         }
-        return _profile(raw, check, self.read_fields, known, api_checks)
+        return _profile(raw, check, self.read_fields, known, api_checks, headers)
 
     def _checks(
         self, key: str, schema_id: str, reject: bool, origin: str, eager: bool
@@ -252,6 +257,7 @@ def _profile(
     read_fields: Check,
     known: frozenset[str],
     api_checks: dict[str, RequestChecks],
+    headers: dict[str, str],
 ) -> Profile:
     errors = {}
     for key, entry in raw["errors"].items():
@@ -290,7 +296,7 @@ def _profile(
         error_envelope=raw.get("error_envelope", "openai"),
         body_format=JsonStyle(**raw.get("body_format", {})),
         error_format=JsonStyle(**raw.get("error_format", {})),
-        headers={str(k): str(v) for k, v in raw.get("headers", {}).items()},
+        headers=headers,
         trace_headers=tuple(raw.get("trace_headers", ())),
         processing_ms_header=raw.get("processing_ms_header"),
         retry_headers=bool(raw.get("retry_headers", True)),

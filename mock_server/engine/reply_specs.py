@@ -9,12 +9,12 @@ Templates are compiled when the scenario loads, so a broken one never reaches a 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ApiError
+from ..header_fields import checked_headers
 from ..jsonio import compact_json
 from ..lazy_property import lazy
 from ..reply import Message, ToolCall
@@ -157,31 +157,6 @@ def _answer(data: dict[str, Any], verbatim: bool) -> AnswerSpec:
 ANSWER_KEYS = ("content", "reasoning_content", "refusal", "tool_calls", "finish_reason")
 
 
-# RFC 9110 section 5.6.2: a field name is a token; a value holds no control character but a tab.
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_HEADER_VALUE = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f]*")
-MAX_HEADER_VALUE = 8192  # characters: what common HTTP clients read in one header line
-_FRAMING = ("content-length", "transfer-encoding")  # the server's to write
-
-
-def _headers(given: dict[str, Any]) -> dict[str, str]:
-    """A reply's ``headers``, each one a client can read and none the server frames the
-    answer with; raises ``ValueError`` naming the first that is not."""
-    headers = {str(name): str(value) for name, value in given.items()}
-    for name, value in headers.items():
-        shown = name[:80]  # repr() shows any control character escaped
-        if not _HEADER_NAME.fullmatch(name):
-            raise ValueError(f"header name {shown!r} is not an HTTP token (RFC 9110)")
-        if name.lower() in _FRAMING:
-            raise ValueError(f"header {shown!r} is the server's to write: it frames the answer")
-        if len(value) > MAX_HEADER_VALUE or not _HEADER_VALUE.fullmatch(value):
-            raise ValueError(
-                f"header {shown!r}: a value holds no control characters (a line break ends the "
-                f"header) and at most {MAX_HEADER_VALUE} characters"
-            )
-    return headers
-
-
 def build_reply(data: dict[str, Any]) -> ReplySpec:
     """A ``ReplySpec`` from a schema-checked ``reply:`` mapping; raises ``ValueError`` (with
     a ``TemplateError`` among them) for what the schema cannot catch."""
@@ -210,7 +185,7 @@ def build_reply(data: dict[str, Any]) -> ReplySpec:
         usage=dict(data.get("usage") or {}),
         status=data.get("status"),
         error=dict(data.get("error") or {}),
-        headers=_headers(data.get("headers") or {}),
+        headers=checked_headers(data.get("headers") or {}),
         latency=Latency(**(data.get("latency") or {})),
         stream=StreamShape(**(data.get("stream") or {})),
         fault=fault,
