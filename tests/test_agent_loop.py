@@ -73,3 +73,42 @@ def test_rate_limit_scenario_retries_through_the_sdk(tenant):
     )
     assert completion.choices[0].message.content == "Succeeded after the retry."
     assert [entry["status"] for entry in tenant.requests()] == [429, 200]
+
+
+STRICT_CITY_WEATHER = {  # as the Agents SDK sends a function tool get_weather(city: str)
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "strict": True,
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+            "additionalProperties": False,
+        },
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("tools", "tool_choice"),
+    [([STRICT_CITY_WEATHER], None), (TOOLS, "none")],
+    ids=["arguments the schema refuses", "tool_choice none"],
+)
+def test_the_bundled_weather_loop_steps_aside_for_a_request_that_rules_it_out(
+    tenant, tools, tool_choice
+):
+    """The bundled weather scenario calls get_weather with a location: a request whose tool
+    takes a city (strictly), or that asks for no tool call, gets the fallback instead of a
+    call a live model would not make."""
+    client = tenant.client()
+    messages = [{"role": "user", "content": "What's the weather in Paris?"}]
+    choice = {} if tool_choice is None else {"tool_choice": tool_choice}
+    raw = client.chat.completions.with_raw_response.create(
+        model="gpt-4o", messages=messages, tools=tools, **choice
+    )
+    answer = raw.parse().choices[0]
+    assert answer.message.tool_calls is None
+    assert answer.message.content == "This is a mock response to: What's the weather in Paris?"
+    assert "x-mock-scenario-warning" not in raw.headers
+    assert tenant.requests()[-1]["scenario"] is None

@@ -43,6 +43,7 @@ STAGES = (
         "bundled",
         "caches",
         "errors",
+        "header_fields",
         "jsonio",
         "lazy_property",
         "messages",

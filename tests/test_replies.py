@@ -428,76 +428,77 @@ CALLS = {"tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}]}
 TWO_CALLS = {"tool_calls": [CALLS["tool_calls"][0], {"name": "get_weather", "arguments": {"city": "Rome"}}]}  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("reply", "asked", "warning"),
-    [
-        (CALLS, {}, "the reply calls 'get_weather', which the request does not offer (none)"),
-        (
-            CALLS,
-            {"tools": [STRICT_WEATHER], "tool_choice": "none"},
-            "the reply calls a tool, but the request's tool_choice is 'none'",
-        ),
-        (
-            {"content": "Sunny."},
-            {"tools": [STRICT_WEATHER], "tool_choice": "required"},
-            "the reply calls no tool, but the request's tool_choice is 'required'",
-        ),
-        (
-            {"content": "Sunny."},
-            {
-                "tools": [STRICT_WEATHER],
-                "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
-            },
-            "the reply calls no tool, but the request's tool_choice forces 'get_weather'",
-        ),
-        (
-            TWO_CALLS,
-            {"tools": [STRICT_WEATHER], "parallel_tool_calls": False},
-            "the reply makes 2 tool calls, but the request sets parallel_tool_calls to false",
-        ),
-        (
-            {"tool_calls": [{"name": "get_weather", "arguments": {"location": "Oslo"}}]},
-            {"tools": [STRICT_WEATHER]},
-            "the call to 'get_weather' breaks the schema at the root: 'city' is a required "
-            "property (strict: true)",
-        ),
-        (
-            {"content": "not json"},
-            {
-                "response_format": {
-                    "type": "json_schema",
-                    "json_schema": {
-                        "name": "a",
-                        "strict": True,
-                        "schema": STRICT_WEATHER["function"]["parameters"],
-                    },
-                }
-            },
-            "the content is not JSON (strict: true)",
-        ),
-        (
-            {"choices": [{"content": "A"}, {"content": "B"}]},
-            {"n": 3},
-            "the reply has 2 choices, but the request asks for 3",
-        ),
-        (
-            {"choices": [{"content": "A"}, {"content": "B"}]},
-            {},
-            "the reply has 2 choices, but the request asks for 1",
-        ),
-    ],
-    ids=[
-        "not offered",
-        "none",
-        "required",
-        "forced",
-        "parallel",
-        "strict arguments",
-        "strict content",
-        "choices past n",
-        "choices without n",
-    ],
-)
+# (a scripted reply, what the request asks besides BODY, the warning it gets)
+RULED_OUT = [
+    (CALLS, {}, "the reply calls 'get_weather', which the request does not offer (none)"),
+    (
+        CALLS,
+        {"tools": [STRICT_WEATHER], "tool_choice": "none"},
+        "the reply calls a tool, but the request's tool_choice is 'none'",
+    ),
+    (
+        {"content": "Sunny."},
+        {"tools": [STRICT_WEATHER], "tool_choice": "required"},
+        "the reply calls no tool, but the request's tool_choice is 'required'",
+    ),
+    (
+        {"content": "Sunny."},
+        {
+            "tools": [STRICT_WEATHER],
+            "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+        },
+        "the reply calls no tool, but the request's tool_choice forces 'get_weather'",
+    ),
+    (
+        TWO_CALLS,
+        {"tools": [STRICT_WEATHER], "parallel_tool_calls": False},
+        "the reply makes 2 tool calls, but the request sets parallel_tool_calls to false",
+    ),
+    (
+        {"tool_calls": [{"name": "get_weather", "arguments": {"location": "Oslo"}}]},
+        {"tools": [STRICT_WEATHER]},
+        "the call to 'get_weather' breaks the schema at the root: 'city' is a required "
+        "property (strict: true)",
+    ),
+    (
+        {"content": "not json"},
+        {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": "a",
+                    "strict": True,
+                    "schema": STRICT_WEATHER["function"]["parameters"],
+                },
+            }
+        },
+        "the content is not JSON (strict: true)",
+    ),
+    (
+        {"choices": [{"content": "A"}, {"content": "B"}]},
+        {"n": 3},
+        "the reply has 2 choices, but the request asks for 3",
+    ),
+    (
+        {"choices": [{"content": "A"}, {"content": "B"}]},
+        {},
+        "the reply has 2 choices, but the request asks for 1",
+    ),
+]
+RULED_OUT_IDS = [
+    "not offered",
+    "none",
+    "required",
+    "forced",
+    "parallel",
+    "strict arguments",
+    "strict content",
+    "choices past n",
+    "choices without n",
+]
+
+
+@pytest.mark.parametrize(("reply", "asked", "warning"), RULED_OUT, ids=RULED_OUT_IDS)
 def test_a_reply_the_request_rules_out_goes_out_with_a_warning(tenant, reply, asked, warning):
     """A scripted reply the live API could not give for this request is sent as scripted, and
     said to be so: in a header, the journal and the request log."""
@@ -507,6 +508,49 @@ def test_a_reply_the_request_rules_out_goes_out_with_a_warning(tenant, reply, as
         assert response.status == 200, response.body
         assert response.headers["x-mock-scenario-warning"] == warning
     assert tenant.requests()[-1]["warnings"] == [warning]
+
+
+@pytest.mark.parametrize(("reply", "asked", "warning"), RULED_OUT, ids=RULED_OUT_IDS)
+def test_a_scenario_may_step_aside_for_a_request_that_rules_its_reply_out(
+    tenant, reply, asked, warning
+):
+    """With ``on_ruled_out: no_match``, a reply the request rules out is not sent: the scenario
+    does not match (the next one, or the fallback, answers), its step is not taken, and strict
+    mode's near-miss report says why."""
+    tenant.add(
+        [
+            {"name": "scripted", "priority": 10, "on_ruled_out": "no_match", "reply": reply},
+            {"name": "next", "priority": 5, "reply": {"content": "next in line"}},
+        ]
+    )
+    asked = {**BODY, **asked}
+    response = tenant.post(asked)
+    assert response.status == 200, response.body
+    assert tenant.requests()[-1]["scenario"] == "next"  # which answers as scripted, warned or not
+    tenant.admin("DELETE", "/scenarios/next")
+    tenant.admin("POST", "/settings", {"strict": True})
+    refused = tenant.post(asked)
+    assert refused.status == 404
+    assert (
+        f"reply ruled out (on_ruled_out: no_match): {warning}" in refused.json()["error"]["message"]
+    )
+    listed = {s["name"]: s for s in tenant.admin("GET", "/scenarios").json()["scenarios"]}
+    assert (listed["scripted"]["served"], listed["scripted"]["on_ruled_out"]) == (0, "no_match")
+
+
+def test_a_scenario_stepping_aside_keeps_its_place_in_its_sequence(tenant):
+    tenant.add(
+        {
+            "name": "weather",
+            "on_ruled_out": "no_match",
+            "sequence": [CALLS, {"content": "It is sunny."}],
+        }
+    )
+    tools = {**BODY, "tools": [STRICT_WEATHER]}
+    fallback = tenant.post({**tools, "tool_choice": "none"}).json()["choices"][0]["message"]
+    assert fallback["content"].startswith("This is a mock response to")
+    called = tenant.post(tools).json()["choices"][0]["message"]
+    assert called["tool_calls"][0]["function"]["arguments"] == '{"city":"Oslo"}'
 
 
 def test_allowed_tools_of_other_kinds_are_read_without_a_fault(tenant):

@@ -95,6 +95,23 @@ def test_the_bundled_greeting_leaves_structured_output_to_the_fallback(client):
     assert isinstance(completion.choices[0].message.parsed, Person)
 
 
+class Verdict(BaseModel):  # what an agent's guardrail asks for
+    is_homework: bool
+    reasoning: str
+
+
+def test_the_bundled_extraction_example_leaves_other_schemas_to_the_fallback(client):
+    ask = [{"role": "user", "content": "Extract the person: Ada"}]
+    completion = client.chat.completions.parse(model="gpt-4o", messages=ask, response_format=Order)
+    assert isinstance(completion.choices[0].message.parsed, Order)
+
+
+def test_generated_flags_are_false_so_a_guardrail_lets_its_input_through(client):
+    hello = [{"role": "user", "content": "Hello"}]
+    parsed = client.chat.completions.parse(model="gpt-4o", messages=hello, response_format=Verdict)
+    assert parsed.choices[0].message.parsed.is_homework is False
+
+
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 def test_streamed_parse_gets_a_valid_instance(client, model):
     with client.chat.completions.stream(

@@ -23,6 +23,7 @@ from .matching import NearMiss, ScenarioIndex, near_misses
 from .reply_specs import ReplySpec
 from .request_view import RequestView
 from .scenario import Scenario
+from .scripted import ruled_out
 
 # The order scenarios are added in at run time, which settles ties among them.
 _ADDED_ORDER = itertools.count()
@@ -114,11 +115,24 @@ class ScenarioEngine:
         return state.added.by_name.get(name) or self.files.by_name.get(name)
 
     def advance(
-        self, scenario: Scenario, state: ScenarioState, recording: bool = False
+        self,
+        scenario: Scenario,
+        state: ScenarioState,
+        recording: bool = False,
+        view: RequestView | None = None,
     ) -> Selection | None:
         """Take the next step of ``scenario``'s sequence (None when exhausted: see
-        ``Scenario.reply_at``)."""
-        taken = state.take(scenario.name, lambda step: scenario.reply_at(step, recording))
+        ``Scenario.reply_at``). Given the request's ``view``, a scenario with ``on_ruled_out:
+        no_match`` takes no step whose reply the request rules out (None, as when exhausted)."""
+        steps_aside = view is not None and scenario.on_ruled_out == "no_match"
+
+        def reply_at(step: int) -> ReplySpec | None:
+            reply = scenario.reply_at(step, recording)
+            if steps_aside and reply is not None and ruled_out(view, reply):
+                return None
+            return reply
+
+        taken = state.take(scenario.name, reply_at)
         return None if taken is None else Selection(scenario, *taken)
 
     def choose(
@@ -134,8 +148,8 @@ class ScenarioEngine:
         candidates = chain(added.candidates(view), files) if len(added) else files
         for scenario in candidates:
             if scenario.matches(view):
-                selection = self.advance(scenario, state, recording)
-                if selection is not None:  # else exhausted (no_match, or record)
+                selection = self.advance(scenario, state, recording, view)
+                if selection is not None:  # else exhausted (no_match, or record) or ruled out
                     return selection
         return None
 
@@ -144,21 +158,30 @@ class ScenarioEngine:
     ) -> list[NearMiss]:
         scenarios = self.visible(state)
         misses = near_misses(scenarios, view, limit)
-        exhausted = [
-            NearMiss(
-                s.name,
-                s.source,
-                len(s.conditions),
-                [f"sequence exhausted after {len(s.replies)} replies (on_exhausted: no_match)"],
-                [
-                    {
-                        "condition": "sequence",
-                        "wanted": "a reply left",
-                        "actual": f"all {len(s.replies)} replies served (on_exhausted: no_match)",
-                    }
-                ],
-            )
+        aside = [
+            miss
             for s in scenarios
-            if s.matches(view) and s.reply_at(state.served.get(s.name, 0)) is None
+            if s.matches(view) and (miss := _stepped_aside(s, view, state)) is not None
         ]
-        return list(chain(exhausted, misses))[:limit]
+        return list(chain(aside, misses))[:limit]
+
+
+def _stepped_aside(scenario: Scenario, view: RequestView, state: ScenarioState) -> NearMiss | None:
+    """Why ``scenario``, whose conditions ``view`` meets, did not answer it: its sequence is
+    exhausted (``on_exhausted: no_match``), or the request rules out its reply (``on_ruled_out:
+    no_match``); None when it would answer."""
+    reply = scenario.reply_at(state.served.get(scenario.name, 0))
+    if reply is None:
+        served = len(scenario.replies)
+        failed = f"sequence exhausted after {served} replies (on_exhausted: no_match)"
+        failure = {
+            "condition": "sequence",
+            "wanted": "a reply left",
+            "actual": f"all {served} replies served (on_exhausted: no_match)",
+        }
+    elif scenario.on_ruled_out == "no_match" and (why := ruled_out(view, reply)):
+        failed = f"reply ruled out (on_ruled_out: no_match): {why[0]}"
+        failure = {"condition": "reply", "wanted": "a reply the request allows", "actual": why[0]}
+    else:
+        return None
+    return NearMiss(scenario.name, scenario.source, len(scenario.conditions), [failed], [failure])

@@ -256,6 +256,7 @@ def _build(raw: Any, source: Any, order: int) -> Scenario:
         conditions=build_conditions(match),
         replies=tuple(replies),
         on_exhausted=raw.get("on_exhausted", "repeat_last"),
+        on_ruled_out=raw.get("on_ruled_out", "answer"),
         priority=raw.get("priority", 0),
         profile=raw.get("profile"),
         location=source,

@@ -92,11 +92,12 @@ class ReplySpec:
         return bool(self.answers) and all(answer.is_static for answer in self.answers)
 
     def messages(
-        self, view: RequestView, fallback: Callable[[RequestView], Message]
+        self, view: RequestView, fallback: Callable[[RequestView], Message] | None
     ) -> list[Message]:
-        """The answer's messages (``fallback``'s when it scripts none); one answer is
-        replicated to fill ``n``."""
+        """The answer's messages (``fallback``'s when it scripts none: None only for a reply
+        that scripts its answer); one answer is replicated to fill ``n``."""
         if not self.answers:  # e.g. a reply that only sets latency: the default answer
+            assert fallback is not None
             rendered = [fallback(view)]
         else:
 

@@ -20,6 +20,7 @@ class Scenario:
     conditions: list[Condition]
     replies: tuple[ReplySpec, ...]
     on_exhausted: str = "repeat_last"
+    on_ruled_out: str = "answer"  # or no_match: a reply the request rules out steps aside
     priority: int = 0
     profile: str | None = None
     location: Any = ""  # str() gives file:line:column

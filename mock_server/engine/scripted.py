@@ -50,6 +50,14 @@ def may_warn(view: RequestView, reply: ReplySpec) -> bool:
     return _choice(view) not in (None, "auto", "none") or _strict_format(view) is not None
 
 
+def ruled_out(view: RequestView, reply: ReplySpec) -> tuple[str, ...]:
+    """What the request rules out of ``reply``'s scripted answer, as ``warnings`` words it
+    (nothing for a reply that leaves its answer to the fallback)."""
+    if not may_warn(view, reply):
+        return ()
+    return warnings(view, reply.messages(view, None))
+
+
 def warnings(view: RequestView, messages: list[Message]) -> tuple[str, ...]:
     """Why ``messages`` (a scripted reply's) are not what the request allows, as a header
     carries them (``reply.for_header``)."""

@@ -127,8 +127,8 @@ class _Builder:
             return self.number(schema, path, kind == "integer", variant)
         if kind == "string":
             return self.string(schema, path, variant)
-        if kind == "boolean":
-            return variant % 2 == 0
+        if kind == "boolean":  # false first, as the zero of its kind (a flag left unraised)
+            return variant % 2 == 1
         return None
 
     def resolved(self, schema: dict[str, Any], path: tuple, depth: int) -> dict[str, Any]:

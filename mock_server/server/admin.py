@@ -267,6 +267,7 @@ async def list_scenarios(request: web.Request) -> web.Response:
                     "served": scenarios.served.get(s.name, 0),
                     "served_per_step": s.served_per_step(scenarios.served.get(s.name, 0)),
                     "on_exhausted": s.on_exhausted,
+                    "on_ruled_out": s.on_ruled_out,
                 }
                 for s in state.engine.visible(scenarios)
             ]
