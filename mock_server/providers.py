@@ -141,7 +141,7 @@ class Profile:
         if error.message is not None:
             message = error.message
         else:
-            message = entry.message.format_map(values)
+            message = entry.message.format_map(_Fields(values))
             if not error.detail and message.endswith(": "):
                 message = message[:-2]
             if not message.strip():  # a scripted status the catalog words only by its detail
@@ -152,7 +152,7 @@ class Profile:
             # no type or param; several unknown fields make one error, a line each.
             if error.kind == "unknown_field" and error.values.get("names"):
                 message = "\n".join(
-                    entry.message.format_map({**values, "name": name})
+                    entry.message.format_map(_Fields({**values, "name": name}))
                     for name in error.values["names"]
                 )
             # The status is a gRPC name (INVALID_ARGUMENT ...): an error's own OpenAI-style
@@ -174,6 +174,14 @@ class Profile:
 
     def serves(self, base_path: str) -> bool:
         return base_path in self.paths
+
+
+class _Fields(dict):
+    """An error's values for its message: a field the error does not give (a profile file's
+    typo) is shown as written."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
 
 
 def _reason_phrase(status: int) -> str:

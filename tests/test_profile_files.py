@@ -81,6 +81,67 @@ def test_invalid_user_schema_is_refused(tmp_path, profile_file):
     assert "not a valid JSON Schema" in str(caught.value)
 
 
+def _nested(levels: int) -> dict:
+    schema: dict = {"type": "object"}
+    for _ in range(levels):
+        schema = {"type": "object", "properties": {"a": schema}}
+    return schema
+
+
+@pytest.mark.parametrize(
+    ("schema", "expected"),
+    [
+        (
+            {"$ref": "https://example.com/request.json"},
+            "cannot read JSON Schema: $ref 'https://example.com/request.json': only schema files "
+            "beside the profile file, and the bundled ones, are read",
+        ),
+        (True, "cannot read JSON Schema: a request schema is a JSON object"),
+        (_nested(200), "cannot read JSON Schema: it nests more than 128 levels deep"),
+        (
+            '{"properties": {"a": ' * 3000 + "{}" + "}}" * 3000,
+            "cannot read JSON Schema: it nests more than 128 levels deep",
+        ),
+        (
+            {"$ref": "#/$defs/a", "$defs": {"a": {"$ref": "#/$defs/a"}}},
+            "cannot read JSON Schema: $ref '#/$defs/a' leads back to itself without checking "
+            "any part of the value",
+        ),
+        (
+            {
+                "type": "object",
+                "properties": {"x": {"$ref": "#/$defs/a"}},
+                "$defs": {"a": {"anyOf": [{"$ref": "#/$defs/a"}, {"type": "string"}]}},
+            },
+            "cannot read JSON Schema: $ref '#/$defs/a' leads back to itself without checking "
+            "any part of the value",
+        ),
+    ],
+    ids=[
+        "fetched",
+        "not an object",
+        "deep",
+        "deeper than the parser goes",
+        "cycle",
+        "cycle in anyOf",
+    ],
+)
+def test_a_user_schema_that_would_stop_its_checks_is_refused(
+    tmp_path, profile_file, schema, expected
+):
+    text = schema if isinstance(schema, str) else json.dumps(schema)  # a str: written as is
+    (tmp_path / "my-gateway.request.json").write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_profiles([profile_file])
+    assert str(caught.value) == f"{tmp_path / 'my-gateway.request.json'}: {expected}"
+
+
+def test_a_recursive_user_schema_that_checks_as_it_goes_is_taken(tmp_path, profile_file):
+    tree = {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#"}}}}
+    (tmp_path / "my-gateway.request.json").write_text(json.dumps(tree))
+    assert load_profiles([profile_file]).get("my-gateway") is not None
+
+
 def test_unsupported_schema_keyword_is_refused(tmp_path, profile_file):
     (tmp_path / "my-gateway.request.json").write_text(
         json.dumps({**SCHEMA, "patternProperties": {}})
@@ -203,6 +264,15 @@ def test_a_value_of_the_wrong_type_is_refused_for_every_key(tmp_path, key, words
         (
             "extends: openai\nheaders: {Content-Length: '5'}\n",
             ": headers: header 'Content-Length' is the server's to write: it frames the answer",
+        ),
+        (
+            'extends: openai\nerrors: {"429": {type: x, message: "slow down {"}}\n',
+            ": errors.429.message: Single '{' encountered in format string (write a literal "
+            "brace as '{{' or '}}')",
+        ),
+        (
+            'extends: openai\nerrors: {"429": {type: x, message: "{0} {}"}}\n',
+            ": errors.429.message: {0} is not a name (a field is written {model}, {detail} ...)",
         ),
         (
             "extends: openai\nheaders: {x team: a}\n",

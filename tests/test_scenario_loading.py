@@ -34,6 +34,40 @@ def test_check_missing_path(capsys):
     assert "no such file or folder" in capsys.readouterr().err
 
 
+BAD_REGEX = """\
+scenarios:
+  - name: big-repeat
+    match: {last_user_message: {regex: "a{99999999999}"}}
+"""
+
+
+def test_check_reports_every_path_it_cannot_read_and_lints_the_others(tmp_path, capsys):
+    """A path that names no file (missing, a FIFO, which would be read forever) is a problem of
+    its own: the other files are still linted; a file named twice is read once."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD_REGEX)
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    good = bundled("scenarios") / "defaults.yaml"
+    paths = [str(tmp_path / "missing.yaml"), str(fifo), str(bad), str(good), str(good)]
+    assert main(["check", *paths]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{tmp_path / 'missing.yaml'}: no such file or folder",
+        f"{fifo}: not a file or folder of scenarios",
+        f"{bad}:3:40: scenario 'big-repeat': bad regex 'a{{99999999999}}': the repetition "
+        "number is too large",
+        "3 problem(s) found",
+    ]
+    assert main(["check", str(good), str(good)]) == 0
+
+
+def test_serve_refuses_a_regex_past_the_engines_repeat_bound(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD_REGEX)
+    assert main(["serve", "--scenarios", str(bad), "--port", "0"]) == 2
+    assert "the repetition number is too large" in capsys.readouterr().err
+
+
 def test_serve_refuses_a_bad_scenario_file(capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     assert main(["serve", "--scenarios", str(GOLDEN / "typos.yaml"), "--port", "0"]) == 2

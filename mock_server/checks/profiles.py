@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+import string
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..bundled import bundled
 from ..errors import ConfigError
 from ..header_fields import checked_headers
-from ..jsonio import JsonStyle
+from ..jsonio import MAX_NESTING, JsonStyle, nests_deeper_than
 from ..providers import (
     BASE_PATHS,
     DEFAULT_APIS,
@@ -220,6 +222,10 @@ class _Builder:
             headers = checked_headers(raw.get("headers", {}))
         except ValueError as exc:
             raise ConfigError(f"{origin}: headers: {exc}") from None
+        for key, entry in raw["errors"].items():
+            problem = _message_problem(entry["message"])
+            if problem:
+                raise ConfigError(f"{origin}: errors.{key}.message: {problem}")
         reject = raw.get("unknown_fields", "accept") == "reject"
 
         def checks(key: str, schema_id: str, now: bool) -> tuple[Check, frozenset[str]]:
@@ -249,6 +255,21 @@ class _Builder:
             return self._compiled(schema, schema_id), known
         except ValueError as exc:
             raise ConfigError(f"{origin}: {exc}") from None
+
+
+def _message_problem(message: str) -> str | None:
+    """What is wrong with an error's ``message`` as a template (None: nothing): its fields are
+    names (``{model}``), filled in when the error is answered."""
+    try:
+        fields = [
+            field for _, field, _, _ in string.Formatter().parse(message) if field is not None
+        ]
+    except ValueError as exc:  # a lone brace
+        return f"{exc} (write a literal brace as '{{{{' or '}}}}')"
+    for field in fields:
+        if not field.isidentifier():
+            return f"{{{field}}} is not a name (a field is written {{model}}, {{detail}} ...)"
+    return None
 
 
 def _profile(
@@ -335,7 +356,11 @@ def load_profiles(
             raise ConfigError(f"{origin}: extends unknown or circular profile {parent!r}")
         return _merge(resolved(parent, (*seen, name)), data)
 
-    builder = _Builder(documents)
+    try:
+        builder = _Builder(documents)
+    except ValueError as exc:  # a reference the fast verdicts' registry cannot resolve
+        files = ", ".join(str(Path(extra)) for extra in extra_files) or "the bundled profiles"
+        raise ConfigError(f"{files}: a request schema refers to what is not there: {exc}") from None
     # A profile file's schemas are compiled now, so that a mistake in them stops start-up; of
     # the bundled ones (which the test suite compiles), only the default profile's chat schema.
     user_files = {str(Path(extra)) for extra in extra_files}
@@ -349,16 +374,84 @@ def load_profiles(
 
 
 def _read_user_schema(path: Path) -> dict[str, Any]:
-    """A user's JSON Schema, checked against the meta-schema."""
+    """A user's JSON Schema, checked against the meta-schema, and for what would stop its
+    checks: a reference that could only be fetched, nesting past the stack, a reference that
+    leads back to itself with no part of the value checked between."""
     # jsonschema is imported only here: bundled schemas are checked by the test suite, and the
     # import would cost a tenth of a second of every start-up.
     from jsonschema import Draft202012Validator, SchemaError
 
     try:
-        schema = json.loads(path.read_text("utf-8"))
+        try:
+            schema = json.loads(path.read_text("utf-8"))
+        except RecursionError:  # the parser's own bound, some thousand levels
+            raise ValueError(f"it nests more than {MAX_NESTING} levels deep") from None
+        if not isinstance(schema, dict):
+            raise ValueError("a request schema is a JSON object")
+        if nests_deeper_than(schema):
+            raise ValueError(f"it nests more than {MAX_NESTING} levels deep")
         Draft202012Validator.check_schema(schema)
+        _check_references(schema)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: cannot read JSON Schema: {exc}") from None
     except SchemaError as exc:
         raise ConfigError(f"{path}: not a valid JSON Schema: {exc.message}") from None
     return schema
+
+
+def _check_references(schema: dict[str, Any]) -> None:
+    """Raise ``ValueError`` for a ``$ref`` to another place than a schema file here or bundled
+    (nothing is fetched), or one that comes back to where it started through ``$ref``s and
+    ``allOf``/``anyOf``/``oneOf`` alone, which would check the same value forever."""
+    done: set[str] = set()
+
+    def visit(node: Any, pointer: str, path: tuple[str, ...]) -> None:
+        if pointer in path:
+            raise ValueError(
+                f"$ref {'#' + pointer!r} leads back to itself without checking any part of the "
+                "value"
+            )
+        if pointer in done or not isinstance(node, dict):
+            return
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            if urlsplit(ref).scheme or ref.startswith("/"):
+                raise ValueError(
+                    f"$ref {ref!r}: only schema files beside the profile file, and the bundled "
+                    "ones, are read"
+                )
+            if ref.startswith("#"):
+                visit(_pointed(schema, ref[1:]), ref[1:], (*path, pointer))
+        for key in ("allOf", "anyOf", "oneOf"):
+            for index, branch in enumerate(node.get(key) or ()):
+                visit(branch, f"{pointer}/{key}/{index}", (*path, pointer))
+        done.add(pointer)
+
+    for pointer, node in _subschemas(schema, ""):
+        visit(node, pointer, ())
+
+
+def _subschemas(node: Any, pointer: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every mapping in ``node`` (a schema and all it holds), with its JSON pointer."""
+    waiting = [(pointer, node)]
+    while waiting:
+        pointer, node = waiting.pop()
+        if isinstance(node, dict):
+            yield pointer, node
+            members = node.items()
+        elif isinstance(node, list):
+            members = enumerate(node)
+        else:
+            continue
+        for key, member in members:
+            token = str(key).replace("~", "~0").replace("/", "~1")
+            waiting.append((f"{pointer}/{token}", member))
+
+
+def _pointed(schema: dict[str, Any], pointer: str) -> Any:
+    """What the JSON pointer ``pointer`` points at in ``schema`` (None: nothing)."""
+    node: Any = schema
+    for token in filter(None, pointer.split("/")):
+        token = token.replace("~1", "/").replace("~0", "~")
+        node = node.get(token) if isinstance(node, dict) else None
+    return node

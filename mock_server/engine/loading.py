@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -210,15 +211,15 @@ def _check_regex(regex: str, where: list[str | int]) -> None:
     """A condition's regex is bounded before it is compiled, by the code points compiling it
     case-folds (``patterns.folded``); then it must compile."""
     quoted = repr(regex[:80]) + ("..." if len(regex) > 80 else "")
-    if folded(regex) > MAX_FOLDED:
-        raise _Problem(
-            f"regex {quoted} ignores case over character ranges of more than {MAX_FOLDED} "
-            "characters in all, which compiling it folds one by one; narrow the ranges",
-            where,
-        )
     try:
+        if folded(regex) > MAX_FOLDED:
+            raise _Problem(
+                f"regex {quoted} ignores case over character ranges of more than {MAX_FOLDED} "
+                "characters in all, which compiling it folds one by one; narrow the ranges",
+                where,
+            )
         re.compile(regex)
-    except re.error as exc:
+    except (re.error, OverflowError) as exc:  # OverflowError: a repeat count past 2**32 - 1
         raise _Problem(f"bad regex {quoted}: {exc}", where) from None
     except RecursionError:
         raise _Problem(f"regex {quoted} nests too deeply to compile", where) from None
@@ -265,18 +266,44 @@ def _build(raw: Any, source: Any, order: int) -> Scenario:
 
 
 def scenario_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files named by ``paths``: files as given, folders by their scenario files, sorted. An
-    empty path names nothing (``Path("")`` would be the working directory, venv and all)."""
+    """Files named by ``paths`` (``listed``); raises ``ScenarioProblems`` when a path names
+    none."""
+    files, problems = listed(paths)
+    if problems:
+        raise ScenarioProblems(problems)
+    yield from files
+
+
+def listed(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
+    """Files named by ``paths`` (files as given, folders by their scenario files, sorted; each
+    file once), and a problem for each path that names none: an empty path (``Path("")`` would
+    be the working directory, venv and all), a missing one, a folder that cannot be listed, or
+    what is not a regular file (a FIFO or a device would be read forever)."""
+    files: dict[Path, Path] = {}  # as given, by where it is
+    problems: list[str] = []
     for entry in paths:
         if not str(entry).strip():
-            raise ScenarioProblems(["an empty path: name a scenario file or folder"])
+            problems.append("an empty path: name a scenario file or folder")
+            continue
         path = Path(entry)
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.suffix in SCENARIO_SUFFIXES)
+            found = []
+            for folder, _, names in os.walk(path, onerror=lambda exc: problems.append(_why(exc))):
+                found += [Path(folder, n) for n in names if Path(n).suffix in SCENARIO_SUFFIXES]
+            for file in sorted(found):
+                files.setdefault(file.resolve(), file)
+        elif path.is_file():
+            files.setdefault(path.resolve(), path)
         elif path.exists():
-            yield path
+            problems.append(f"{path}: not a file or folder of scenarios")
         else:
-            raise ScenarioProblems([f"{path}: no such file or folder"])
+            problems.append(f"{path}: no such file or folder")
+    return list(files.values()), problems
+
+
+def _why(error: OSError) -> str:
+    """A file or folder that could not be read, in the system's words."""
+    return f"{error.filename}: cannot be read: {error.strerror or error}"
 
 
 def _shown(path: Path) -> str:
@@ -294,10 +321,15 @@ def _shown(path: Path) -> str:
 def load_paths(paths: Iterable[str | Path]) -> list[Scenario]:
     """Every scenario in ``paths``, in file order; raises ``ScenarioProblems`` on any problem."""
     scenarios: list[Scenario] = []
-    problems: list[str] = []
+    files, problems = listed(paths)
     seen: dict[str, str] = {}
-    for path in scenario_files(paths):
-        found, file_problems = parse_document(path.read_bytes(), _shown(path), len(scenarios))
+    for path in files:
+        try:
+            text = path.read_bytes()
+        except OSError as exc:
+            problems.append(_why(exc))
+            continue
+        found, file_problems = parse_document(text, _shown(path), len(scenarios))
         problems.extend(file_problems)
         for scenario in found:
             if scenario.name in seen:
@@ -341,12 +373,11 @@ def bundled_scenarios_dir() -> Path:
 def check_paths(paths: list[str]) -> int:
     """``mock-server check``: lint files, print every problem, exit non-zero on any."""
     try:
-        files = list(scenario_files(paths))
-        scenarios = load_paths(files)
+        scenarios = load_paths(paths)
     except ScenarioProblems as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
         return 1
-    print(f"ok: {len(scenarios)} scenario(s) in {len(files)} file(s)")
+    print(f"ok: {len(scenarios)} scenario(s) in {len(listed(paths)[0])} file(s)")
     return 0

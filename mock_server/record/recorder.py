@@ -111,7 +111,7 @@ class Recorder:
         self.timing = settings.record_timing
         try:
             self.scrubber = Scrubber(settings.redact)
-        except re.error as exc:
+        except (re.error, OverflowError) as exc:  # OverflowError: a repeat count past 2**32 - 1
             raise ConfigError(f"--redact: bad regex: {exc}") from None
         self.client = UpstreamClient(settings.upstream_timeout)
         # None: no recording file of the server's own, only tenants' (the pytest plugin).

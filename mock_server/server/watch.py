@@ -76,6 +76,9 @@ async def _watch(app: web.Application, seen: dict[Path, Stamp]) -> None:
         except ConfigError as exc:
             log.warning("scenario files changed but were not reloaded:\n%s", exc)
             continue
+        except Exception:  # a fault of ours: the last good set stays, and the watch goes on
+            log.exception("scenario files changed but could not be reloaded")
+            continue
         state.engine.replace(scenarios)
         log.info("reloaded %d scenario(s)", len(scenarios))
 
