@@ -275,6 +275,23 @@ def test_a_value_of_the_wrong_type_is_refused_for_every_key(tmp_path, key, words
             ": errors.429.message: {0} is not a name (a field is written {model}, {detail} ...)",
         ),
         (
+            "extends: openai\nerrors: {rate_limt: {type: x, message: m}}\n",
+            ": errors: unknown key 'rate_limt'. Did you mean 'rate_limit'?",
+        ),
+        (
+            "extends: openai\nerrors: {'999': {type: x, message: m}}\n",
+            ": errors: unknown key '999'. A status is from 100 to 599.",
+        ),
+        (
+            "extends: openai\nresponse: {obfuscaton: true}\n",
+            ": response: unknown key 'obfuscaton'. Did you mean 'obfuscation'?",
+        ),
+        (
+            "name: bad/name\nextends: openai\n",
+            ": profile name 'bad/name': a name is part of its routes' paths (/NAME/v1/...): "
+            "letters, digits, '.', '_' and '-'",
+        ),
+        (
             "extends: openai\nheaders: {x team: a}\n",
             ": headers: header name 'x team' is not an HTTP token (RFC 9110)",
         ),

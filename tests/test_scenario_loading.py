@@ -61,6 +61,14 @@ def test_check_reports_every_path_it_cannot_read_and_lints_the_others(tmp_path, 
     assert main(["check", str(good), str(good)]) == 0
 
 
+def test_a_json_file_that_only_yaml_would_take_is_not_valid_json():
+    with pytest.raises(ScenarioProblems) as caught:  # a trailing comma: YAML takes it
+        parse_scenarios('{"scenarios": [{"name": "a", "reply": {"content": "x",}}]}', "s.json")
+    assert caught.value.problems == [
+        "s.json:1:55: not valid JSON: Expecting property name enclosed in double quotes"
+    ]
+
+
 def test_serve_refuses_a_regex_past_the_engines_repeat_bound(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text(BAD_REGEX)

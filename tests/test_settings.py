@@ -193,6 +193,12 @@ def refused_at_start(*flags: str, env: dict[str, str] | None = None) -> tuple[in
             "--api-key: Invalid 'api_keys[0]': empty string. Expected a string with minimum "
             "length 1, but got an empty string instead.",
         ),
+        # Not every interface, which an empty host would listen on.
+        (
+            ["--host", ""],
+            "--host: Invalid 'host': empty string. Expected a string with minimum length 1, but "
+            "got an empty string instead.",
+        ),
         # Not the working directory, with whatever YAML a venv holds.
         (
             ["--scenarios", ""],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import string
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,7 +34,7 @@ from ..providers import (
     ProfileRegistry,
     RequestChecks,
 )
-from .schema import Check, Invalid, SchemaCompiler
+from .schema import Check, Invalid, SchemaCompiler, did_you_mean
 from .settings_file import read_settings_file, wrong_in_file
 from .verdicts import Verdicts
 
@@ -153,6 +154,30 @@ def _read_profile(path: Path) -> dict[str, Any]:
     except Invalid as invalid:
         raise wrong_in_file(path, text, invalid, _KNOWN_KEYS, "profile key") from None
     return {"name": path.stem, **data}
+
+
+# A profile's name is a segment of its routes' paths (``/NAME/v1/chat/completions``).
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _check_known_keys(data: dict[str, Any], known: dict[str, frozenset[str]], path: Path) -> None:
+    """Refuse a profile file's name that cannot be a path segment, and a key of its ``errors``
+    (other than a status) or ``response`` that no profile uses: it would never be read."""
+    if not _PROFILE_NAME.fullmatch(data["name"]):
+        raise ConfigError(
+            f"{path}: profile name {data['name']!r}: a name is part of its routes' paths "
+            "(/NAME/v1/...): letters, digits, '.', '_' and '-'"
+        )
+    for key, names in known.items():
+        for name in data.get(key, {}):
+            name = str(name)
+            if (key == "errors" and name.isdecimal() and 100 <= int(name) <= 599) or name in names:
+                continue
+            if name.isdecimal():
+                hint = " A status is from 100 to 599."
+            else:
+                hint = did_you_mean(name, names, {}) or f" Known: {', '.join(sorted(names))}."
+            raise ConfigError(f"{path}: {key}: unknown key {name!r}.{hint}")
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -339,9 +364,13 @@ def load_profiles(
     for path in sorted(PROFILE_DIR.glob("*.yaml")):
         data = _read_profile(path)
         raw[data["name"]] = (data, str(path))
+    # The catalog's cases and the response's switches a profile file may set: the bundled ones.
+    known = {key: frozenset(k for data, _ in raw.values() for k in data.get(key, {}))
+             for key in ("errors", "response")}  # fmt: skip
     for extra in extra_files:
         path = Path(extra)
         data = _read_profile(path)
+        _check_known_keys(data, known, path)
         for schema_path in path.parent.glob("*.json"):
             if schema_path.name not in documents:
                 documents[schema_path.name] = _read_user_schema(schema_path)

@@ -90,6 +90,8 @@ def parse_document(
         data = _parse(text)
     except YAMLError as exc:
         return [], [not_valid(source, exc, text)]
+    except json.JSONDecodeError as exc:
+        return [], [f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}"]
     except (RecursionError, ValueError) as exc:  # nesting past the stack, or a huge integer
         reason = TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
         return [], [f"{source}:1:1: not usable: {reason}"]
@@ -147,7 +149,10 @@ def _parse(text: str | bytes) -> Any:
     if looks_like_json(text):
         try:
             return json.loads(text, parse_constant=_not_a_number, object_pairs_hook=_unique)
-        except ValueError:
+        except json.JSONDecodeError:
+            load_yaml(text)  # YAML's words for where it breaks, when YAML finds it broken too
+            raise  # what YAML takes and JSON does not (a trailing comma)
+        except ValueError:  # a key written twice, NaN: YAML says where
             pass
     return load_yaml(text)
 
@@ -249,7 +254,7 @@ def _build(raw: Any, source: Any, order: int) -> Scenario:
         try:
             replies.append(build_reply(reply))
         except TemplateError as exc:
-            raise _Problem(f"bad template: {exc}", where) from None
+            raise _Problem(f"bad template: {exc}", [*where, *exc.path]) from None
         except ValueError as exc:
             raise _Problem(str(exc), where) from None
     return Scenario(

@@ -21,7 +21,7 @@ from ..reply import Message, ToolCall
 from ..wire.delivery import Latency, StreamShape
 from ..wire.faults import Fault
 from .request_view import RequestView
-from .templating import MAX_RENDERED, Template, too_large
+from .templating import MAX_RENDERED, Template, TemplateError, too_large
 
 
 @dataclass(frozen=True)
@@ -136,20 +136,28 @@ class ReplySpec:
 DEFAULT_REPLY = ReplySpec()  # the fallback's: its answer, at once
 
 
-def _answer(data: dict[str, Any], verbatim: bool) -> AnswerSpec:
-    def template(value: Any) -> Template | None:
-        return None if value is None else Template(str(value), verbatim)
+def _answer(data: dict[str, Any], verbatim: bool, at: tuple[str | int, ...] = ()) -> AnswerSpec:
+    """One answer of a reply; ``at``: where in the reply it is written (a ``TemplateError``
+    says where its template is)."""
+
+    def template(value: Any, *path: str | int) -> Template | None:
+        try:
+            return None if value is None else Template(str(value), verbatim)
+        except TemplateError as exc:
+            exc.path = (*at, *path)
+            raise
 
     calls = []
-    for call in data.get("tool_calls") or ():
+    for index, call in enumerate(data.get("tool_calls") or ()):
         arguments = call.get("arguments", {})
         if not isinstance(arguments, str):
             arguments = compact_json(arguments)
-        calls.append(ToolCallSpec(call["name"], Template(arguments, verbatim), call.get("id", "")))
+        arguments = template(arguments, "tool_calls", index, "arguments")
+        calls.append(ToolCallSpec(call["name"], arguments, call.get("id", "")))
     return AnswerSpec(
-        content=template(data.get("content")),
-        reasoning_content=template(data.get("reasoning_content")),
-        refusal=template(data.get("refusal")),
+        content=template(data.get("content"), "content"),
+        reasoning_content=template(data.get("reasoning_content"), "reasoning_content"),
+        refusal=template(data.get("refusal"), "refusal"),
         tool_calls=tuple(calls),
         finish_reason=data.get("finish_reason"),
     )
@@ -174,7 +182,8 @@ def build_reply(data: dict[str, Any]) -> ReplySpec:
     verbatim = bool(data.get("verbatim"))
     if "choices" in data:
         answers: tuple[AnswerSpec, ...] = tuple(
-            _answer(choice, verbatim) for choice in data["choices"]
+            _answer(choice, verbatim, ("choices", index))
+            for index, choice in enumerate(data["choices"])
         )
     elif any(key in data for key in ANSWER_KEYS):
         answers = (_answer(data, verbatim),)

@@ -36,7 +36,10 @@ _FILTER = re.compile(r"([A-Za-z_]+)\s*(?:\(\s*(?:'([^']*)'|\"([^\"]*)\"|(-?\d+))
 
 
 class TemplateError(ValueError):
-    """A template that cannot be used; the message says what is wrong."""
+    """A template that cannot be used; the message says what is wrong, ``path`` where in the
+    reply it is written (``("tool_calls", 0, "arguments")``), when known."""
+
+    path: tuple[str | int, ...] = ()
 
 
 def _text(value: Any) -> str:
