@@ -83,6 +83,33 @@ def test_external_server_via_environment(pytester, server, monkeypatch):
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://127.0.0.1:1", "no server answers there (Connection refused)"),
+        ("127.0.0.1:8000", "not an http:// URL (http://127.0.0.1:8000, say)"),
+    ],
+)
+def test_an_external_server_that_cannot_be_reached_is_said_so_once(
+    pytester, monkeypatch, url, problem
+):
+    monkeypatch.setenv("MOCK_SERVER_URL", url)
+    pytester.makepyfile(
+        """
+        def test_one(mock_server):
+            pass
+
+        def test_two(mock_server):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=2)
+    output = result.stdout.str()
+    assert output.count(f"mock_server: MOCK_SERVER_URL={url!r}: {problem}") == 2
+    assert "Traceback" not in output and "socket" not in output
+
+
 def test_fifty_parallel_tenants_see_only_their_own_state(server):
     """50 'tests' at once on one server: each sees its own journal and sequence positions."""
     failures: list[str] = []
@@ -189,6 +216,7 @@ def test_marker_arguments_are_checked(pytester):
     result.assert_outcomes(passed=1, errors=8)
     output = result.stdout.str()
     assert "Traceback" not in output and "def mock_server(" not in output  # what, not where
+    assert "During handling" not in output and "POST /scenarios" not in output  # once, plainly
     assert f"mock_server set-up: cannot read {pytester.path / 'missing.yaml'}: No such file" in (
         output
     )
@@ -256,7 +284,7 @@ def test_scenario_files_keep_their_names(pytester):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1, errors=2)
     output = result.stdout.str()
-    assert f": 400: {pytester.path / 'broken.yaml'}:{PROBLEM}" in output  # the marker's
+    assert f"mock_server set-up: {pytester.path / 'broken.yaml'}:{PROBLEM}" in output  # marker's
     assert f": 400: broken.yaml:{PROBLEM}" in output  # load()'s, as it was given
     assert f"    closest: ok ({pytester.path / 'only_gpt5.yaml'}:2:5)" in output
 
@@ -293,6 +321,7 @@ def test_a_reply_the_request_rules_out_is_a_warning_at_teardown(pytester):
         "-p", "no:cacheprovider", "-W", "error::mock_server.ScenarioWarning"
     )
     strict.assert_outcomes(passed=1, errors=1)
+    assert "def mock_server(" not in strict.stdout.str()  # the report, not the fixture's code
 
 
 def test_an_unmatched_request_and_a_warned_reply_are_reported_together(pytester):
@@ -335,7 +364,7 @@ def test_ini_scenario_files_keep_their_names(pytester):
     pytester.makepyfile("def test_it(mock_server):\n    pass\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
-    assert f": 400: {pytester.path / 'broken.yaml'}:{PROBLEM}" in result.stdout.str()
+    assert f"mock_server set-up: {pytester.path / 'broken.yaml'}:{PROBLEM}" in result.stdout.str()
 
 
 def test_the_source_of_added_scenarios_is_a_label_only(server):

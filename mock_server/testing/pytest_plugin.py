@@ -28,11 +28,13 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import socket
 import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -124,6 +126,19 @@ class _ExternalServer:
         )
 
 
+def _unreachable(url: str) -> str | None:
+    """Why no server answers at ``url`` (None: one does, whatever it answers)."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        return "not an http:// URL (http://127.0.0.1:8000, say)"
+    try:
+        port = parts.port
+        with socket.create_connection((parts.hostname, port or 80), timeout=5):
+            return None
+    except (OSError, ValueError) as exc:  # ValueError: a port out of range
+        return f"no server answers there ({getattr(exc, 'strerror', None) or exc})"
+
+
 def _upstreams(config: pytest.Config) -> list[str]:
     return config.getoption("--mock-server-upstream") or config.getini("mock_server_upstream")
 
@@ -133,6 +148,9 @@ def mock_server_session(request: pytest.FixtureRequest) -> Iterator[object]:
     """The session's server: started once, in a background thread, on an ephemeral port."""
     url = os.environ.get("MOCK_SERVER_URL")
     if url:
+        problem = _unreachable(url)
+        if problem is not None:  # said once, in a line, for each test that needs the server
+            pytest.fail(f"mock_server: MOCK_SERVER_URL={url!r}: {problem}", pytrace=False)
         yield _ExternalServer(url)
         return
     from ..config import Settings
@@ -247,7 +265,9 @@ def mock_server(request: pytest.FixtureRequest, mock_server_session) -> Iterator
     files += [Path(request.path).parent / p for p in options.get("scenarios") or ()]
     recording = recording_file(request.node, request.config.getini("mock_server_recordings"))
     mode = _record_mode(request, options)
+    __tracebackhide__ = True  # a report raised here (a warning made an error) shows no fixture
     with mock_server_session.tenant(_tenant_name(request.node), profile) as handle:
+        problem = None
         try:
             if profile is not None:
                 named_by = (
@@ -265,7 +285,9 @@ def mock_server(request: pytest.FixtureRequest, mock_server_session) -> Iterator
         except (OSError, ValueError, AdminError) as exc:  # a file missing or refused: no traceback
             with contextlib.suppress(OSError, AdminError):
                 handle.reset()
-            pytest.fail(f"mock_server set-up: {_set_up_problem(exc)}", pytrace=False)
+            problem = _set_up_problem(exc)
+        if problem is not None:  # failed outside the handler: one message, no chained exception
+            pytest.fail(f"mock_server set-up: {problem}", pytrace=False)
         yield handle
         unmatched, warned = handle.reset_with_report()  # one call: the report, a clean slate
     if unmatched and not options.get("allow_unmatched"):
@@ -283,4 +305,6 @@ def _set_up_problem(exc: Exception) -> str:
     """What is wrong with a set-up file, in a line: its path and the system's reason."""
     if isinstance(exc, OSError) and exc.filename is not None:
         return f"cannot read {exc.filename}: {exc.strerror}"
+    if isinstance(exc, AdminError):  # the server's words, which name the file
+        return exc.detail
     return str(exc)

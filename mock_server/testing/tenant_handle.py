@@ -83,7 +83,7 @@ class TenantHandle:
                     " (this handle has none: TenantHandle(..., admin_token=...); the pytest"
                     " plugin's, from MOCK_SERVER_ADMIN_TOKEN)"
                 )
-            raise AdminError(f"{method} {path}: {status}: {detail}")
+            raise AdminError(f"{method} {path}: {status}: {detail}", detail)
         return json.loads(answer or b"null")
 
     def _exchange(
@@ -166,7 +166,12 @@ class TenantHandle:
 
 
 class AdminError(RuntimeError):
-    """The admin API refused a call; the message carries its reason."""
+    """The admin API refused a call; the message carries its reason, ``detail`` the reason
+    alone, in the server's words."""
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class ScenarioWarning(UserWarning):
