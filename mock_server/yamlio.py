@@ -141,6 +141,18 @@ def not_valid(source: str, exc: YAMLError, text: str | bytes) -> str:
     JSON), as a data file's parse errors read; a file that is not UTF-8 has no line to point
     at, so its byte is named."""
     kind = "JSON" if looks_like_json(text) else "YAML"
+    if isinstance(text, bytes):
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError as bad:  # where the first byte that is not UTF-8 is
+            line_start = text.rfind(b"\n", 0, bad.start) + 1
+            line = text.count(b"\n", 0, bad.start) + 1
+            column = len(text[line_start : bad.start].decode("utf-8", "replace")) + 1
+            byte = text[bad.start]
+            return (
+                f"{source}:{line}:{column}: not valid {kind}: byte 0x{byte:02x} is not UTF-8 "
+                f"({bad.reason}); save the file as UTF-8"
+            )
     if isinstance(exc, yaml.reader.ReaderError):
         reason = str(exc).splitlines()[0]
         return f"{source}: not valid {kind}: {reason}, at byte {exc.position + 1}; save it as UTF-8"

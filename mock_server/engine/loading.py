@@ -212,10 +212,17 @@ def _describe(invalid: Invalid, path: list[str | int]) -> str:
     return invalid.named
 
 
+def _shown_regex(regex: str) -> str:
+    """``regex`` quoted as written (its first 80 characters), backslashes single; a control
+    character in it escaped."""
+    short = regex[:80] + ("..." if len(regex) > 80 else "")
+    return f"'{short}'" if short.isprintable() else repr(short)
+
+
 def _check_regex(regex: str, where: list[str | int]) -> None:
     """A condition's regex is bounded before it is compiled, by the code points compiling it
     case-folds (``patterns.folded``); then it must compile."""
-    quoted = repr(regex[:80]) + ("..." if len(regex) > 80 else "")
+    quoted = _shown_regex(regex)
     try:
         if folded(regex) > MAX_FOLDED:
             raise _Problem(
@@ -240,7 +247,8 @@ def _build(raw: Any, source: Any, order: int) -> Scenario:
             _check_regex(spec["regex"], ["match", key, "regex"])
             if backtracks_without_bound(spec["regex"]):
                 raise _Problem(
-                    f"regex {spec['regex']!r} may backtrack without bound on a long message (a "
+                    f"regex {_shown_regex(spec['regex'])} may backtrack without bound on a long "
+                    "message (a "
                     "repeat inside a repeat whose rounds can overlap, like (a+)+); rewrite it "
                     "so that each round starts with a character the others cannot match",
                     ["match", key, "regex"],
