@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -62,11 +63,13 @@ def test_check_reports_every_path_it_cannot_read_and_lints_the_others(tmp_path, 
 
 
 def test_a_json_file_that_only_yaml_would_take_is_not_valid_json():
-    with pytest.raises(ScenarioProblems) as caught:  # a trailing comma: YAML takes it
-        parse_scenarios('{"scenarios": [{"name": "a", "reply": {"content": "x",}}]}', "s.json")
-    assert caught.value.problems == [
-        "s.json:1:55: not valid JSON: Expecting property name enclosed in double quotes"
-    ]
+    text = '{"scenarios": [{"name": "a", "reply": {"content": "x",}}]}'  # YAML takes it
+    with pytest.raises(json.JSONDecodeError) as refused:
+        json.loads(text)
+    with pytest.raises(ScenarioProblems) as caught:
+        parse_scenarios(text, "s.json")
+    where, why = f"{refused.value.lineno}:{refused.value.colno}", refused.value.msg  # by Python
+    assert caught.value.problems == [f"s.json:{where}: not valid JSON: {why}"]
 
 
 def test_serve_refuses_a_regex_past_the_engines_repeat_bound(tmp_path, capsys):
