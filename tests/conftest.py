@@ -16,6 +16,20 @@ from mock_server.testing.runner import MockServer
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "sk-test-0123456789abcdef"
+# A function tool get_weather(city: str) as the Agents SDK sends one: strict.
+STRICT_WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "strict": True,
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+            "additionalProperties": False,
+        },
+    },
+}
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import STRICT_WEATHER
 
 TOOLS = [
     {
@@ -75,24 +76,9 @@ def test_rate_limit_scenario_retries_through_the_sdk(tenant):
     assert [entry["status"] for entry in tenant.requests()] == [429, 200]
 
 
-STRICT_CITY_WEATHER = {  # as the Agents SDK sends a function tool get_weather(city: str)
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "strict": True,
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-            "additionalProperties": False,
-        },
-    },
-}
-
-
 @pytest.mark.parametrize(
     ("tools", "tool_choice"),
-    [([STRICT_CITY_WEATHER], None), (TOOLS, "none")],
+    [([STRICT_WEATHER], None), (TOOLS, "none")],
     ids=["arguments the schema refuses", "tool_choice none"],
 )
 def test_the_bundled_weather_loop_steps_aside_for_a_request_that_rules_it_out(

@@ -9,6 +9,7 @@ import time
 import jsonschema
 import openai
 import pytest
+from conftest import STRICT_WEATHER
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -411,19 +412,6 @@ def test_function_names_as_the_live_api_bounds_them(tenant, name, message):
         assert response.json()["error"]["message"] == message
 
 
-STRICT_WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "strict": True,
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-            "additionalProperties": False,
-        },
-    },
-}
 CALLS = {"tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}]}
 TWO_CALLS = {"tool_calls": [CALLS["tool_calls"][0], {"name": "get_weather", "arguments": {"city": "Rome"}}]}  # fmt: skip
 
