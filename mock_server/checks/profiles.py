@@ -423,6 +423,8 @@ def _read_user_schema(path: Path) -> dict[str, Any]:
         _check_references(schema)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: cannot read JSON Schema: {exc}") from None
+    except RecursionError:  # references chained past the stack
+        raise ConfigError(f"{path}: cannot read JSON Schema: its $refs chain too deep") from None
     except SchemaError as exc:
         raise ConfigError(f"{path}: not a valid JSON Schema: {exc.message}") from None
     return schema

@@ -248,9 +248,9 @@ def _build(raw: Any, source: Any, order: int) -> Scenario:
             if backtracks_without_bound(spec["regex"]):
                 raise _Problem(
                     f"regex {_shown_regex(spec['regex'])} may backtrack without bound on a long "
-                    "message (a "
-                    "repeat inside a repeat whose rounds can overlap, like (a+)+); rewrite it "
-                    "so that each round starts with a character the others cannot match",
+                    "message (a repeat inside a repeat whose rounds can overlap, like (a+)+); "
+                    "rewrite it so that each round starts with a character the others cannot "
+                    "match",
                     ["match", key, "regex"],
                 )
     replies = []
@@ -279,15 +279,15 @@ def _build(raw: Any, source: Any, order: int) -> Scenario:
 
 
 def scenario_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files named by ``paths`` (``listed``); raises ``ScenarioProblems`` when a path names
+    """Files named by ``paths`` (``_listed``); raises ``ScenarioProblems`` when a path names
     none."""
-    files, problems = listed(paths)
+    files, problems = _listed(paths)
     if problems:
         raise ScenarioProblems(problems)
     yield from files
 
 
-def listed(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
+def _listed(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     """Files named by ``paths`` (files as given, folders by their scenario files, sorted; each
     file once), and a problem for each path that names none: an empty path (``Path("")`` would
     be the working directory, venv and all), a missing one, a folder that cannot be listed, or
@@ -334,7 +334,7 @@ def _shown(path: Path) -> str:
 def load_paths(paths: Iterable[str | Path]) -> list[Scenario]:
     """Every scenario in ``paths``, in file order; raises ``ScenarioProblems`` on any problem."""
     scenarios: list[Scenario] = []
-    files, problems = listed(paths)
+    files, problems = _listed(paths)
     seen: dict[str, str] = {}
     for path in files:
         try:
@@ -392,5 +392,5 @@ def check_paths(paths: list[str]) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
         return 1
-    print(f"ok: {len(scenarios)} scenario(s) in {len(listed(paths)[0])} file(s)")
+    print(f"ok: {len(scenarios)} scenario(s) in {len(_listed(paths)[0])} file(s)")
     return 0

@@ -169,9 +169,9 @@ class AdminError(RuntimeError):
     """The admin API refused a call; the message carries its reason, ``detail`` the reason
     alone, in the server's words."""
 
-    def __init__(self, message: str, detail: str) -> None:
+    def __init__(self, message: str, detail: str | None = None) -> None:
         super().__init__(message)
-        self.detail = detail
+        self.detail = message if detail is None else detail
 
 
 class ScenarioWarning(UserWarning):
