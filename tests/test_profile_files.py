@@ -136,6 +136,12 @@ def test_a_user_schema_that_would_stop_its_checks_is_refused(
     assert str(caught.value) == f"{tmp_path / 'my-gateway.request.json'}: {expected}"
 
 
+def test_values_in_a_user_schema_are_not_read_as_references(tmp_path, profile_file):
+    schema = {**SCHEMA, "examples": [{"$ref": "https://example.com/x"}]}  # a value, not a schema
+    (tmp_path / "my-gateway.request.json").write_text(json.dumps(schema))
+    assert load_profiles([profile_file]).get("my-gateway") is not None
+
+
 def test_a_recursive_user_schema_that_checks_as_it_goes_is_taken(tmp_path, profile_file):
     tree = {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#"}}}}
     (tmp_path / "my-gateway.request.json").write_text(json.dumps(tree))

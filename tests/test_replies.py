@@ -576,8 +576,16 @@ def test_a_reply_the_request_allows_has_no_warning(tenant):
 def test_a_strict_schema_past_the_checks_bounds_is_said_unchecked(tenant):
     """A strict schema too large for the check of a scripted reply (1,000 objects, or an
     ``enum`` searched 450 times over) is not a 500 nor a stalled server: the reply goes out
-    with a warning that it was not checked."""
-    tenant.add({"name": "scripted", "priority": 10, "reply": {"content": '{"k0": "x"}'}})
+    with a warning that it was not checked; not checked is not ruled out, so a scenario that
+    steps aside for a reply the request rules out answers all the same."""
+    tenant.add(
+        {
+            "name": "scripted",
+            "priority": 10,
+            "on_ruled_out": "no_match",
+            "reply": {"content": '{"k0": "x"}'},
+        }
+    )
     wide = {f"k{i}": {"type": "string"} for i in range(1000)}
     names = {"type": "string", "enum": [f"name {i}" for i in range(4000)]}
     chain = {"anyOf": [{"$ref": "#/$defs/names"}] * 450}
@@ -602,3 +610,4 @@ def test_a_strict_schema_past_the_checks_bounds_is_said_unchecked(tenant):
         assert time.process_time() - started < 2
         assert response.status == 200, response.body[:300]
         assert response.headers["x-mock-scenario-warning"].startswith(said)
+        assert tenant.requests()[-1]["scenario"] == "scripted"

@@ -72,6 +72,22 @@ def test_a_json_file_that_only_yaml_would_take_is_not_valid_json():
     assert caught.value.problems == [f"s.json:{where}: not valid JSON: {why}"]
 
 
+def test_yaml_in_flow_style_is_yaml_wherever_it_is_not_a_json_file():
+    text = "{scenarios: [{name: a, reply: {content: hi}}]}"  # not JSON: keys unquoted
+    assert [s.name for s in parse_scenarios(text, "s.yaml")] == ["a"]
+    assert [s.name for s in parse_scenarios("[{name: b, reply: {content: hi}}]")] == ["b"]
+
+
+def test_a_fifo_inside_a_folder_is_a_problem_not_a_wait(tmp_path, capsys):
+    (tmp_path / "ok.yaml").write_text("scenarios: []\n")
+    os.mkfifo(tmp_path / "pipe.yaml")
+    assert main(["check", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{tmp_path / 'pipe.yaml'}: not a file or folder of scenarios",
+        "1 problem(s) found",
+    ]
+
+
 def test_serve_refuses_a_regex_past_the_engines_repeat_bound(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text(BAD_REGEX)

@@ -171,9 +171,10 @@ def _check_known_keys(data: dict[str, Any], known: dict[str, frozenset[str]], pa
     for key, names in known.items():
         for name in data.get(key, {}):
             name = str(name)
-            if (key == "errors" and name.isdecimal() and 100 <= int(name) <= 599) or name in names:
+            status = key == "errors" and name.isdecimal()
+            if (status and 100 <= int(name) <= 599) or name in names:
                 continue
-            if name.isdecimal():
+            if status:
                 hint = " A status is from 100 to 599."
             else:
                 hint = did_you_mean(name, names, {}) or f" Known: {', '.join(sorted(names))}."
@@ -462,14 +463,20 @@ def _check_references(schema: dict[str, Any]) -> None:
         visit(node, pointer, ())
 
 
+_VALUES = frozenset(
+    ("const", "enum", "default", "examples")
+)  # keywords holding values, not schemas
+
+
 def _subschemas(node: Any, pointer: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every mapping in ``node`` (a schema and all it holds), with its JSON pointer."""
+    """Every mapping in ``node`` (a schema and all it holds but values), with its JSON
+    pointer."""
     waiting = [(pointer, node)]
     while waiting:
         pointer, node = waiting.pop()
         if isinstance(node, dict):
             yield pointer, node
-            members = node.items()
+            members = [(key, member) for key, member in node.items() if key not in _VALUES]
         elif isinstance(node, list):
             members = enumerate(node)
         else:

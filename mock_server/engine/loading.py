@@ -87,7 +87,7 @@ def parse_document(
 ) -> tuple[list[Scenario], list[str]]:
     """Scenarios of one YAML/JSON document and the problems found in it."""
     try:
-        data = _parse(text)
+        data = _parse(text, strict_json=source.endswith(".json"))
     except YAMLError as exc:
         return [], [not_valid(source, exc, text)]
     except json.JSONDecodeError as exc:
@@ -143,7 +143,7 @@ TOO_DEEP = f"arrays and mappings nest more than {MAX_NESTING} levels deep"
 HALF_A_PAIR = "a string holds half a surrogate pair (a \\ud800 to \\udfff escape alone): not text"
 
 
-def _parse(text: str | bytes) -> Any:
+def _parse(text: str | bytes, strict_json: bool = False) -> Any:
     """JSON when it looks like JSON (much faster to parse), else YAML (which also reports
     where broken JSON breaks, and refuses what JSON cannot hold or a key written twice)."""
     if looks_like_json(text):
@@ -151,7 +151,8 @@ def _parse(text: str | bytes) -> Any:
             return json.loads(text, parse_constant=_not_a_number, object_pairs_hook=_unique)
         except json.JSONDecodeError:
             load_yaml(text)  # YAML's words for where it breaks, when YAML finds it broken too
-            raise  # what YAML takes and JSON does not (a trailing comma)
+            if strict_json:  # a .json file that only YAML takes (a trailing comma)
+                raise
         except ValueError:  # a key written twice, NaN: YAML says where
             pass
     return load_yaml(text)
@@ -216,7 +217,7 @@ def _shown_regex(regex: str) -> str:
     """``regex`` quoted as written (its first 80 characters), backslashes single; a control
     character in it escaped."""
     short = regex[:80] + ("..." if len(regex) > 80 else "")
-    return f"'{short}'" if short.isprintable() else repr(short)
+    return f"'{short}'" if short.isprintable() and "'" not in short else repr(short)
 
 
 def _check_regex(regex: str, where: list[str | int]) -> None:
@@ -304,14 +305,21 @@ def _listed(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
             for folder, _, names in os.walk(path, onerror=lambda exc: problems.append(_why(exc))):
                 found += [Path(folder, n) for n in names if Path(n).suffix in SCENARIO_SUFFIXES]
             for file in sorted(found):
-                files.setdefault(file.resolve(), file)
+                if file.is_file():
+                    files.setdefault(file.resolve(), file)
+                else:  # a FIFO or device, a link to nothing
+                    problems.append(_not_a_file(file))
         elif path.is_file():
             files.setdefault(path.resolve(), path)
-        elif path.exists():
-            problems.append(f"{path}: not a file or folder of scenarios")
         else:
-            problems.append(f"{path}: no such file or folder")
+            problems.append(_not_a_file(path))
     return list(files.values()), problems
+
+
+def _not_a_file(path: Path) -> str:
+    if path.exists():
+        return f"{path}: not a file or folder of scenarios"
+    return f"{path}: no such file or folder"
 
 
 def _why(error: OSError) -> str:
@@ -333,8 +341,12 @@ def _shown(path: Path) -> str:
 
 def load_paths(paths: Iterable[str | Path]) -> list[Scenario]:
     """Every scenario in ``paths``, in file order; raises ``ScenarioProblems`` on any problem."""
+    return _load(*_listed(paths))
+
+
+def _load(files: list[Path], problems: list[str]) -> list[Scenario]:
+    """Every scenario in ``files``, after the ``problems`` of listing them."""
     scenarios: list[Scenario] = []
-    files, problems = _listed(paths)
     seen: dict[str, str] = {}
     for path in files:
         try:
@@ -385,12 +397,13 @@ def bundled_scenarios_dir() -> Path:
 
 def check_paths(paths: list[str]) -> int:
     """``mock-server check``: lint files, print every problem, exit non-zero on any."""
+    files, problems = _listed(paths)
     try:
-        scenarios = load_paths(paths)
+        scenarios = _load(files, problems)
     except ScenarioProblems as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
         return 1
-    print(f"ok: {len(scenarios)} scenario(s) in {len(_listed(paths)[0])} file(s)")
+    print(f"ok: {len(scenarios)} scenario(s) in {len(files)} file(s)")
     return 0

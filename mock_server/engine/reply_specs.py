@@ -97,7 +97,8 @@ class ReplySpec:
         """The answer's messages (``fallback``'s when it scripts none: None only for a reply
         that scripts its answer); one answer is replicated to fill ``n``."""
         if not self.answers:  # e.g. a reply that only sets latency: the default answer
-            assert fallback is not None
+            if fallback is None:
+                raise TypeError("a reply that scripts no answer is answered by the fallback")
             rendered = [fallback(view)]
         else:
 

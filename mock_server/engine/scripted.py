@@ -32,6 +32,7 @@ SCENARIO_WARNING_HEADER = "x-mock-scenario-warning"
 CACHED_CHECKS = 1024  # (schema, value) pairs whose verdict is kept
 CACHED_BYTES = 64 * 1024  # a larger schema and value are checked afresh, not kept
 CHECKED_BYTES = 64 * 1024  # a larger strict schema is not checked at all
+UNCHECKED = " was not checked: "  # in a note that a reply is past what is checked, not wrong
 _FREE = (None, "auto", "none", "required")  # tool choices that force no one tool
 
 
@@ -52,10 +53,12 @@ def may_warn(view: RequestView, reply: ReplySpec) -> bool:
 
 def ruled_out(view: RequestView, reply: ReplySpec) -> tuple[str, ...]:
     """What the request rules out of ``reply``'s scripted answer, as ``warnings`` words it
-    (nothing for a reply that leaves its answer to the fallback)."""
+    (nothing for a reply that leaves its answer to the fallback; a note that part of it was
+    past what is checked rules nothing out)."""
     if not may_warn(view, reply):
         return ()
-    return warnings(view, reply.messages(view, None))
+    said = warnings(view, reply.messages(view, None))
+    return tuple(warning for warning in said if UNCHECKED not in warning)
 
 
 def warnings(view: RequestView, messages: list[Message]) -> tuple[str, ...]:
@@ -174,7 +177,7 @@ def _breaks(schema: Any, text: str, subject: str) -> tuple[str, ...]:
     ``CHECKED_BYTES`` of JSON is not looked at (its meta-schema check alone grows with it)."""
     schema_json = dumps(schema)
     if len(schema_json) > CHECKED_BYTES:
-        return (f"{subject} was not checked: its strict schema is over {CHECKED_BYTES:,} bytes",)
+        return (f"{subject}{UNCHECKED}its strict schema is over {CHECKED_BYTES:,} bytes",)
     key = (schema_json, text, subject)
     small = len(schema_json) + len(text.encode("utf-8", "surrogatepass")) <= CACHED_BYTES
     return _cached_verdict(key) if small else _verdict(key)
@@ -194,7 +197,7 @@ def _verdict(key: tuple[bytes, str, str]) -> tuple[str, ...]:
     except NotASchema:
         return ()
     except CannotGenerate as past:  # past the bounds of what is checked
-        return (f"{subject} was not checked: {past}",)
+        return (f"{subject}{UNCHECKED}{past}",)
     return tuple(f"{reason} (strict: true)" for reason in doubts(schema, value, subject))
 
 
