@@ -72,6 +72,39 @@ def test_a_json_file_that_only_yaml_would_take_is_not_valid_json():
     assert caught.value.problems == [f"s.json:{where}: not valid JSON: {why}"]
 
 
+MANY_MISTAKES = """\
+scenarios:
+  - name: multi
+    priority: high
+    match: {modle: x, turn: -1}
+    reply: {content: x, contnet: y}
+    on_exhausted: explode
+  - name: seq
+    sequence:
+      - {content: ok, finish_reason: sideways}
+      - {fault: [reset]}
+  - priority: 1
+"""
+
+
+def test_every_mistake_of_a_scenario_is_said_at_once(tmp_path, capsys):
+    path = tmp_path / "s.yaml"
+    path.write_text(MANY_MISTAKES)
+    assert main(["check", str(path)]) == 1
+    said = [line.split(": ", 1) for line in capsys.readouterr().err.splitlines()[:-1]]
+    assert [(where.removeprefix(f"{path}:"), what.split(": ")[0]) for where, what in said] == [
+        ("3:15", "scenario 'multi'"),
+        ("4:13", "scenario 'multi'"),
+        ("4:29", "scenario 'multi'"),
+        ("5:25", "scenario 'multi'"),
+        ("6:19", "scenario 'multi'"),
+        ("9:38", "scenario 'seq'"),
+        ("10:17", "scenario 'seq'"),
+        ("11:5", "scenario #3"),
+    ]  # priority, modle, turn, contnet, on_exhausted; finish_reason, fault; a missing name
+    assert "Missing required parameter: 'name'." in said[-1][1]
+
+
 def test_yaml_in_flow_style_is_yaml_wherever_it_is_not_a_json_file():
     text = "{scenarios: [{name: a, reply: {content: hi}}]}"  # not JSON: keys unquoted
     assert [s.name for s in parse_scenarios(text, "s.yaml")] == ["a"]

@@ -7,6 +7,7 @@ that is both an answer and an error. A file with any problem is refused whole.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
@@ -124,13 +125,15 @@ def parse_document(
             continue
         if isinstance(name, str):
             seen[name] = where
-        try:
-            scenario = _build(raw, where, first_order + index)
-        except Invalid as invalid:
+        invalid_parts = _schema_problems(raw)
+        for invalid in invalid_parts:
             parts = list(reversed(invalid.reversed_path))
             line, column = locator.find(path + parts, key=invalid.code == "unknown_parameter")
             problems.append(f"{source}:{line}:{column}: {label}: {_describe(invalid, parts)}")
+        if invalid_parts:
             continue
+        try:
+            scenario = _build(raw, where, first_order + index)
         except _Problem as problem:
             line, column = locator.find(path + problem.path)
             problems.append(f"{source}:{line}:{column}: {label}: {problem}")
@@ -204,6 +207,57 @@ class _Problem(ValueError):
         self.path = path
 
 
+MAX_SCHEMA_PROBLEMS = 20  # a scenario's, reported at once
+
+
+def _schema_problems(raw: Any) -> list[Invalid]:
+    """What a scenario breaks of the scenario schema, each part once: a problem found, the value
+    it is in is left out and the rest checked again (up to ``MAX_SCHEMA_PROBLEMS``)."""
+    check = _get_checker().check_scenario
+    try:
+        check(raw)
+    except Invalid:
+        pass
+    else:
+        return []  # most scenarios: checked once, nothing copied
+    rest, found = copy.deepcopy(raw), []
+    left_out: set[tuple[str | int, ...]] = set()
+    while len(found) < MAX_SCHEMA_PROBLEMS:
+        try:
+            check(rest)
+        except Invalid as invalid:
+            where = tuple(reversed(invalid.reversed_path))
+            if invalid.code == "missing_required_parameter" and where in left_out:
+                break  # the value left out for an earlier problem
+            found.append(invalid)
+            if invalid.code == "missing_required_parameter" or not _leave_out(rest, where):
+                break
+            left_out.add(where)
+        else:
+            break
+    return found
+
+
+def _leave_out(data: Any, path: tuple[str | int, ...]) -> bool:
+    """Take the value at ``path`` out of ``data`` (an item of a list becomes an empty mapping,
+    so the others keep their places); False when there is none to take."""
+    *outer, last = path or (None,)
+    for part in outer:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    if isinstance(data, dict) and last in data:
+        del data[last]
+        return True
+    if isinstance(data, list) and isinstance(last, int) and 0 <= last < len(data):
+        if data[last] == {}:
+            return False  # already as little as an item can be
+        data[last] = {}
+        return True
+    return False
+
+
 def _describe(invalid: Invalid, path: list[str | int]) -> str:
     if invalid.code == "unknown_parameter":
         unknown = str(path[-1])
@@ -239,7 +293,7 @@ def _check_regex(regex: str, where: list[str | int]) -> None:
 
 
 def _build(raw: Any, source: Any, order: int) -> Scenario:
-    _get_checker().check_scenario(raw)
+    """The scenario ``raw`` (which passes the scenario schema: ``_schema_problems``)."""
     if "reply" in raw and "sequence" in raw:
         raise _Problem("give either 'reply' or 'sequence', not both", ["sequence"])
     match = raw.get("match") or {}
