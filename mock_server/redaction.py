@@ -51,10 +51,23 @@ CREDENTIAL_PATTERNS = (
     r"\bBearer\s+[A-Za-z0-9._~+/\-]{8,}=*",
 )
 PLACEHOLDER = "[REDACTED]"
-# Values of keys named like these are secrets whatever they look like.
-_SECRET_KEY = re.compile(
-    r"(?:^|[_-])(?:api[_-]?key|token|secret|password|credentials?)$", re.IGNORECASE
+# Values of keys named like these are secrets whatever they look like: a name's last word, or
+# its last two, in any case and any spelling of words (``access_token``, ``accessToken``,
+# ``X-Api-Key``, ``private_key``).
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_SECRET_WORDS = frozenset(
+    {"token", "secret", "password", "passwd", "pwd", "passphrase", "credential", "credentials",
+     "cookie", "auth", "authorization", "apikey", "privatekey"}
+)  # fmt: skip
+_SECRET_PAIRS = frozenset(
+    {("api", "key"), ("private", "key"), ("access", "key"), ("secret", "key")}
 )
+
+
+def secret_name(name: str) -> bool:
+    """Whether a value under the key ``name`` is a secret, whatever it looks like."""
+    words = [word.lower() for word in _WORDS.findall(name)]
+    return bool(words) and (words[-1] in _SECRET_WORDS or tuple(words[-2:]) in _SECRET_PAIRS)
 
 
 class Scrubber:
@@ -76,20 +89,23 @@ class Scrubber:
             return [self.value(item) for item in value]
         if isinstance(value, dict):
             return {
-                key: _hidden(item) if _SECRET_KEY.search(str(key)) else self.value(item)
+                key: _hidden(item) if secret_name(str(key)) else self.value(item)
                 for key, item in value.items()
             }
         return value
 
     def pattern(self, text: str) -> str | None:
         """A regex matching exactly ``text`` with each credential in it replaced by the shape
-        it has (so a match condition holds for the next request without storing the secret);
-        None when ``text`` holds none."""
+        it has (so a match condition holds for the next request without storing the secret):
+        a built-in credential's pattern, and any text for what a pattern of one's own found
+        (``--redact Oslo`` would write ``Oslo`` again); None when ``text`` holds none."""
         if not self._any.search(text):
             return None
+        shapes = self.patterns[: len(CREDENTIAL_PATTERNS)]
         parts, position = [], 0
         for found in self._any.finditer(text):
-            shape = next((p.pattern for p in self.patterns if p.fullmatch(found.group())), r"\S+?")
+            matched = found.group()
+            shape = next((p.pattern for p in shapes if p.fullmatch(matched)), r"[\s\S]+?")
             parts += [_escaped(text[position : found.start()]), f"(?:{shape})"]
             position = found.end()
         return "^" + "".join(parts) + _escaped(text[position:]) + "$"

@@ -615,7 +615,8 @@ def test_bad_upstream_flags_say_what_is_wrong(tmp_path):
     for flags, said in [
         (["--record", "ftp://example.com"], "must be an http:// or https:// URL"),
         (["--record", "nosuch=http://127.0.0.1:9/v1"], "no profile 'nosuch'"),
-        (["--record", "http://user:pw@127.0.0.1:9/v1"], "without credentials"),
+        (["--record", "http://user:pw-S3CRET@127.0.0.1:9/v1"], "without credentials"),
+        (["--record", "http://127.0.0.1:9/v1?key=S3CRET"], "without credentials"),
         (["--record", "http://127.0.0.1:9/v1", "--redact", "(unclosed"], "--redact: bad regex"),
         (["--record", "deepseek=http://127.0.0.1:9/v1"], "MOCK_SERVER_UPSTREAM_KEY_DEEPSEEK: not"),
     ]:
@@ -628,6 +629,7 @@ def test_bad_upstream_flags_say_what_is_wrong(tmp_path):
         )
         assert result.returncode == 2 and said in result.stderr, result.stderr
         assert "sk-a" not in result.stderr  # the bad key is not shown either
+        assert "S3CRET" not in result.stderr  # nor what a refused URL holds besides its place
 
 
 def test_a_header_that_is_not_utf8_is_left_behind_and_the_rest_goes_on(upstream, tmp_path):
@@ -723,7 +725,18 @@ def test_patterns_of_your_own_and_secret_named_fields_are_redacted(upstream, tmp
             "name": "secret-tool",
             "match": {"last_user_message": {"contains": "sign in"}},
             "reply": {
-                "tool_calls": [{"name": "login", "arguments": {"user": "ann", "api_key": "k1"}}]
+                "tool_calls": [
+                    {
+                        "name": "login",
+                        "arguments": {
+                            "user": "ann",
+                            "api_key": "k1",
+                            "accessToken": "t0k3n",  # the spellings JavaScript clients use
+                            "clientSecret": "s3cr3t",
+                            "privateKey": "pk9",
+                        },
+                    }
+                ]
             },
         }
     )
@@ -755,7 +768,8 @@ def test_patterns_of_your_own_and_secret_named_fields_are_redacted(upstream, tmp
     assert again.choices[0].message.content.endswith("[REDACTED]")  # the recording does not
     text = (tmp_path / "openai.yaml").read_text()
     assert "cust-12345" not in text and "k1" not in text
-    assert "regex: ^Order for (?:cust-[0-9]+)$" in text
+    assert "t0k3n" not in text and "s3cr3t" not in text and "pk9" not in text
+    assert "regex: ^Order for (?:[\\s\\S]+?)$" in text  # not the pattern: it may be the word
     assert "api_key: '[REDACTED]'" in text and "user: ann" in text
     assert "hunter2" not in text and "p9" not in text and "user: bob" in text
 

@@ -18,6 +18,7 @@ import openai
 import pytest
 
 from mock_server.cli import main
+from mock_server.redaction import secret_name
 from mock_server.testing.runner import MockServer
 from mock_server.yamlio import dump_yaml, load_yaml
 
@@ -428,3 +429,22 @@ def test_the_pytest_plugin_records_from_any_working_directory(pytester, numbered
     )
     result.assert_outcomes(passed=1)
     checked(tests / "recordings" / "test_suite" / "test_asks_again.yaml")
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        *((name, True) for name in (
+            "api_key", "apiKey", "X-Api-Key", "access_token", "accessToken", "TOKEN",
+            "clientSecret", "client_secret", "password", "passwd", "pwd", "privateKey",
+            "private_key", "AWS_SECRET_ACCESS_KEY", "auth", "Authorization", "cookie",
+            "credentials",
+        )),
+        *((name, False) for name in (
+            "max_tokens", "prompt_tokens", "token_count", "key", "author", "authority",
+            "secretary", "monkey", "city",
+        )),
+    ],
+)  # fmt: skip
+def test_secret_names_in_any_spelling(name, secret):
+    assert secret_name(name) is secret

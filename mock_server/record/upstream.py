@@ -69,9 +69,12 @@ def parse_upstreams(
                 "(optionally PROFILE=URL)"
             )
         if parts.query or parts.fragment or "@" in parts.netloc:
+            # Said without what may be a secret: the user part, the query and the fragment.
+            shown = parts._replace(netloc=parts.netloc.rpartition("@")[2], query="", fragment="")
+            named = spec[: len(spec) - len(url)]  # PROFILE=, if given
             raise ConfigError(
-                f"--record {spec!r}: give the upstream's base URL, without credentials, query "
-                "or fragment (keys go in MOCK_SERVER_UPSTREAM_KEY)"
+                f"--record {named + shown.geturl()!r}: give the upstream's base URL, without "
+                "credentials, query or fragment (keys go in MOCK_SERVER_UPSTREAM_KEY)"
             )
         if profile in upstreams:
             raise ConfigError(f"--record {spec!r}: profile {profile!r} already has an upstream")
@@ -157,8 +160,10 @@ class UpstreamClient:
                 "504", f"upstream {upstream.endpoint} sent no answer within {self.timeout:g} s"
             ) from None
         except aiohttp.ClientError as exc:
+            # Not reached at all, or reached and then gone (a reset, a closed connection).
+            what = "is unreachable" if isinstance(exc, aiohttp.ClientConnectorError) else "failed"
             raise upstream_error(
-                "502", f"upstream {upstream.endpoint} is unreachable: {type(exc).__name__}: {exc}"
+                "502", f"upstream {upstream.endpoint} {what}: {type(exc).__name__}: {exc}"
             ) from None
 
     async def close(self) -> None:

@@ -43,8 +43,13 @@ def _answered(exchange: Exchange) -> str:
         return f"{answer} fault: {exchange.fault}" if exchange.fault else answer
     if exchange.recorded:
         return f"recorded as {exchange.recorded}"
-    if exchange.forwarded:
-        return "relayed from the upstream, not recorded"
+    if exchange.forwarded:  # an error of ours is the upstream failing (502, 504)
+        failed = exchange.error_code
+        return (
+            f"the upstream failed ({failed})"
+            if failed
+            else "relayed from the upstream, not recorded"
+        )
     if exchange.fault:
         return f"fault: {exchange.fault}"
     if exchange.status == 200 and exchange.written is not None:
