@@ -123,6 +123,18 @@ def test_a_report_misspelled_resets_nothing(tenant):
     assert (refused.status, len(tenant.requests())) == (400, 1)
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["report=unmatched&limit=1", "report=unmatched&scenario=x", "report=unmatched&report=x"],
+)
+def test_a_report_with_a_filter_resets_nothing(tenant, query):
+    """A journal filter would leave requests out of the report the journal's reset loses."""
+    tenant.post(ASK)
+    refused = tenant.admin("POST", f"/reset?{query}")
+    assert (refused.status, len(tenant.requests())) == (400, 1)
+    assert "reset takes ?report=unmatched alone" in refused.body.decode()
+
+
 def test_a_request_holding_a_key_saved_as_a_scenario_matches_it_again(server, tenant):
     """The journal shows the key redacted; the saved scenario matches the key's shape, as a
     recording does, and pins the rest of the request as it was sent (its own earlier answer

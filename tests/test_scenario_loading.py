@@ -105,6 +105,14 @@ def test_every_mistake_of_a_scenario_is_said_at_once(tmp_path, capsys):
     assert "Missing required parameter: 'name'." in said[-1][1]
 
 
+def test_an_integer_too_long_is_refused_in_json_as_in_yaml():
+    long = "1" + "0" * 4000
+    for text in (f'{{"name": "a", "priority": {long}}}', f"name: a\npriority: {long}\n"):
+        with pytest.raises(ScenarioProblems) as caught:
+            parse_scenarios(text)
+        assert "an integer of 4001 digits; write it as a string" in caught.value.problems[0]
+
+
 def test_yaml_in_flow_style_is_yaml_wherever_it_is_not_a_json_file():
     text = "{scenarios: [{name: a, reply: {content: hi}}]}"  # not JSON: keys unquoted
     assert [s.name for s in parse_scenarios(text, "s.yaml")] == ["a"]

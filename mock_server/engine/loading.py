@@ -23,6 +23,7 @@ from ..errors import ConfigError
 from ..jsonio import MAX_NESTING, dumps, nests_deeper_than
 from ..providers import ProfileRegistry
 from ..yamlio import (
+    MAX_INTEGER_DIGITS,
     Locator,
     YAMLError,
     did_you_mean,
@@ -151,7 +152,9 @@ def _parse(text: str | bytes, strict_json: bool = False) -> Any:
     where broken JSON breaks, and refuses what JSON cannot hold or a key written twice)."""
     if looks_like_json(text):
         try:
-            return json.loads(text, parse_constant=_not_a_number, object_pairs_hook=_unique)
+            return json.loads(
+                text, parse_constant=_not_a_number, parse_int=_integer, object_pairs_hook=_unique
+            )
         except json.JSONDecodeError:
             load_yaml(text)  # YAML's words for where it breaks, when YAML finds it broken too
             if strict_json:  # a .json file that only YAML takes (a trailing comma)
@@ -184,6 +187,13 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(mapping) < len(pairs):
         raise ValueError("a key written twice")
     return mapping
+
+
+def _integer(digits: str) -> int:
+    """An integer of JSON, as long as YAML's reading allows (else YAML says where it is)."""
+    if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise ValueError("an integer too long")
+    return int(digits)
 
 
 def _not_a_number(constant: str) -> Any:

@@ -424,6 +424,10 @@ async def reset(request: web.Request) -> web.Response:
     """Reset the tenant; with ``?report=unmatched``, answer with its unmatched requests first,
     and those a scenario answered with a reply the request rules out (``warned``)."""
     unmatched = warned = None
+    others = sorted(set(request.query) - {"report"})
+    if others or len(request.query.getall("report", ())) > 1:  # a filter would under-report
+        asked = ", ".join(f"?{name}=" for name in others) or "?report= twice"
+        raise web.HTTPBadRequest(reason=f"reset takes ?report=unmatched alone, not {shown(asked)}")
     report = request.query.get("report")
     if report is not None and report != "unmatched":  # a report misspelled: nothing is reset
         raise web.HTTPBadRequest(reason=f"?report= must be unmatched, not {shown(report)}")
