@@ -283,6 +283,15 @@ def _source(request: web.Request) -> str | None:
     return source if 0 < len(source) <= MAX_SOURCE_CHARS and source.isprintable() else None
 
 
+def _placed_scenarios(body: str | bytes, source: str) -> list[Scenario]:
+    """``parse_scenarios``, with where each scenario is written worked out too: that composes
+    the document, seconds for a long one, which listing them would do on the event loop."""
+    scenarios = parse_scenarios(body, source=source)
+    for scenario in scenarios:
+        scenario.location = str(scenario.location)
+    return scenarios
+
+
 async def add_scenarios(request: web.Request) -> web.Response:
     body, source = await _body(request), _source(request)
     if source is None:
@@ -295,7 +304,7 @@ async def add_scenarios(request: web.Request) -> web.Response:
     try:
         # Parsed beside the event loop, which keeps serving every tenant meanwhile: a large
         # document (a long sequence, many tool calls) takes seconds to check and build.
-        scenarios = await asyncio.to_thread(parse_scenarios, body, source=source)
+        scenarios = await asyncio.to_thread(_placed_scenarios, body, source)
         check_profiles(scenarios, _state(request).profiles)
     except ScenarioProblems as exc:
         return _admin_error(request, 400, str(exc), "invalid_scenario")
