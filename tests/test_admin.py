@@ -194,3 +194,11 @@ def test_admin_token_and_no_overrides():
         with pytest.raises(AdminError, match=r"has none: .*admin_token=.* MOCK_SERVER_ADMIN_TOKEN"):
             tokenless.requests  # noqa: B018 (a property that calls the admin API)
         tokenless.close()
+
+
+def test_a_tenant_name_holding_a_percent_sign_is_no_tenant(server):
+    """A byte that is not UTF-8 stays percent-encoded in the decoded path: ``%ff`` and ``%25ff``
+    would be one tenant under two spellings."""
+    for path in ("/t/%ff%fe/__admin/scenarios", "/t/%25ff%25fe/__admin/scenarios"):
+        assert raw_request(server, "GET", path).status == 404
+    assert raw_request(server, "GET", "/t/caf%C3%A9/__admin/scenarios").status == 200

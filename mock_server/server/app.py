@@ -157,7 +157,9 @@ def create_app(
         app.cleanup_ctx.append(watch_scenarios)
     page = load_files()
     app[API_ROUTES] = {}
-    for tenant in ("", "/t/{tenant}"):
+    # A tenant's name holds no "%": a byte that is not UTF-8 stays percent-encoded in the path
+    # aiohttp decodes, where it would be the same name as its encoded "%25" spelling.
+    for tenant in ("", "/t/{tenant:[^{}/%]+}"):
         add_admin_routes(app, tenant)
         add_inspector_routes(app, tenant, page)
         for profile in ("", "/{profile}"):
