@@ -138,8 +138,8 @@ def looks_like_json(text: str | bytes) -> bool:
 
 def not_valid(source: str, exc: YAMLError, text: str | bytes) -> str:
     """``source:line:column: not valid YAML: reason`` (``JSON`` when ``text`` is written as
-    JSON), as a data file's parse errors read; a file that is not UTF-8 has no line to point
-    at, so its byte is named."""
+    JSON), as a data file's parse errors read; a file that is not UTF-8, at its first byte that
+    is not, that byte named."""
     kind = "JSON" if looks_like_json(text) else "YAML"
     if isinstance(text, bytes):
         try:

@@ -105,6 +105,18 @@ def test_every_mistake_of_a_scenario_is_said_at_once(tmp_path, capsys):
     assert "Missing required parameter: 'name'." in said[-1][1]
 
 
+def test_a_large_scenario_is_checked_once_however_many_its_mistakes():
+    """Each further check walks the whole scenario again: past 64 KB of it, the first mistake
+    alone is said (a document the admin API is sent is client data)."""
+    steps = [{"content": "z" * 100} for _ in range(1000)] + [{"bogus": 1}, {"bogus": 2}]
+    with pytest.raises(ScenarioProblems) as caught:
+        parse_scenarios({"name": "long", "sequence": steps})
+    assert len(caught.value.problems) == 1 and "unknown key 'bogus'" in caught.value.problems[0]
+    with pytest.raises(ScenarioProblems) as caught:
+        parse_scenarios({"name": "short", "sequence": steps[-2:]})
+    assert len(caught.value.problems) == 2
+
+
 def test_an_integer_too_long_is_refused_in_json_as_in_yaml():
     long = "1" + "0" * 4000
     for text in (f'{{"name": "a", "priority": {long}}}', f"name: a\npriority: {long}\n"):
