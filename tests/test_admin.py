@@ -202,3 +202,26 @@ def test_a_tenant_name_holding_a_percent_sign_is_no_tenant(server):
     for path in ("/t/%ff%fe/__admin/scenarios", "/t/%25ff%25fe/__admin/scenarios"):
         assert raw_request(server, "GET", path).status == 404
     assert raw_request(server, "GET", "/t/caf%C3%A9/__admin/scenarios").status == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("GET", "/__admin/reset", "POST"),
+        ("PUT", "/t/team-a/__admin/scenarios", "DELETE, GET, POST"),
+        ("POST", "/__admin", "GET, HEAD"),
+    ],
+)
+def test_an_admin_path_called_with_another_method_is_405_naming_its_methods(
+    server, method, path, allowed
+):
+    response = raw_request(server, method, path)
+    assert response.status == 405
+    assert response.headers["allow"] == allowed
+    error = response.json()["error"]
+    assert error["type"] == "method_not_allowed"
+    assert error["message"] == f"{method} is not a method of {path}; it takes {allowed}."
+
+
+def test_an_unknown_admin_path_is_still_404(server):
+    assert raw_request(server, "PUT", "/__admin/nothing-here").status == 404

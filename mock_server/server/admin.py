@@ -24,7 +24,7 @@ from ..engine.values import shown
 from ..errors import ConfigError
 from ..jsonio import loads
 from .apis.api import Api
-from .headers import raw
+from .headers import raw, readable
 from .journal import entry, entry_json, sent_body
 from .render import as_api_error, json_response
 from .request_body import ClientGone, read_body
@@ -65,6 +65,19 @@ def _admin_error(request: web.Request, status: int, message: str, kind: str) -> 
     return _reply(
         request, {"error": {"message": message, "type": kind, "param": None, "code": None}}, status
     )
+
+
+def method_not_allowed(request: web.Request, allowed: list[str]) -> web.Response:
+    """405 for an admin path called with a method it does not take, naming those it does."""
+    methods = ", ".join(allowed)
+    response = _admin_error(
+        request, 405,
+        f"{readable(request.method)} is not a method of {readable(request.path)}; it takes "
+        f"{methods}.",
+        "method_not_allowed",
+    )  # fmt: skip
+    response.headers["Allow"] = methods
+    return response
 
 
 def _beyond_bounds(

@@ -3,7 +3,7 @@ the first admin call, so a server nobody administers never pays for it at start-
 
 from __future__ import annotations
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 # (method, path under [/t/{tenant}]/__admin, handler in server.admin)
 ROUTES = (
@@ -45,3 +45,19 @@ def _on_first_use(name: str):
         return await handler(request)
 
     return admin_call
+
+
+async def wrong_method(request: web.Request) -> web.Response | None:
+    """405, with ``Allow``, for an admin path called with a method it does not take; None for
+    any other request (the API's paths answer 404 there, as OpenAI does)."""
+    if "/__admin" not in request.path:
+        return None
+    allowed: set[str] = set()
+    for resource in request.app.router.resources():
+        allowed.update((await resource.resolve(request))[1])
+    allowed.discard(hdrs.METH_ANY)  # the catch-all route, which sent this request here
+    if not allowed:
+        return None
+    from . import admin
+
+    return admin.method_not_allowed(request, sorted(allowed))

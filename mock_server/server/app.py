@@ -29,7 +29,7 @@ from ..errors import ApiError, ConfigError
 from ..providers import BASE_PATHS, Profile, ProfileRegistry
 from ..wire.ids import Ids
 from ..wire.pacer import Pacer
-from .admin_routes import add_admin_routes
+from .admin_routes import add_admin_routes, wrong_method
 from .apis import DEFAULT_APIS, Api
 from .auth import authenticate
 from .exchange import Incoming
@@ -240,6 +240,9 @@ def _model(profile: Profile, model: str) -> dict[str, Any]:
 
 
 async def not_found(request: web.Request) -> web.Response:
+    wrong = await wrong_method(request)
+    if wrong is not None:
+        return wrong
     state = request.app[STATE]
     error = ApiError(
         "404",
