@@ -217,12 +217,12 @@ def test_a_failing_stream_does_not_stop_the_others(caplog):
 @pytest.mark.parametrize(
     "body, rule",
     [
-        (b'{"seconds": NaN}', "seconds must be a number"),
-        (b'{"seconds": Infinity}', "seconds must be a number"),
-        (b'{"seconds": 1e400}', "seconds must be a number"),
+        (b'{"seconds": NaN}', "the body is not JSON"),
+        (b'{"seconds": Infinity}', "the body is not JSON"),
+        (b'{"seconds": 1e400}', "the body is not JSON (number is infinity"),
         (b'{"seconds": "5"}', "seconds must be a number"),
         (b'{"seconds": true}', "seconds must be a number"),
-        (b'{"seconds": 5, "minutes": 1}', "seconds must be a number"),
+        (b'{"seconds": 5, "minutes": 1}', "'minutes' is not a key this call takes"),
         (b'{"seconds": -1}', "from 0 to 31,622,400 (a year)"),
         (b'{"seconds": 1e12}', "from 0 to 31,622,400 (a year)"),
     ],
@@ -245,7 +245,28 @@ def test_the_manual_clock_takes_finite_numbers_only(body, rule):
 )
 def test_tenant_settings_take_booleans_only(tenant, body):
     refused = tenant.admin("POST", "/settings", body)
-    assert refused.status == 400 and "true, false or null" in error_of(refused)["message"]
+    assert refused.status == 400 and error_of(refused)["type"] == "invalid_settings"
+    assert tenant.admin("POST", "/settings", b"{}").json() == {"strict": None}
+
+
+@pytest.mark.parametrize(
+    "path, body, problem",
+    [
+        (
+            "/settings",
+            b'{"strikt": true}',
+            "'strikt' is not a key this call takes; did you mean 'strict'?",
+        ),
+        ("/settings", b'{"strict": "yes"}', 'strict must be true, false or null, not "yes"'),
+        ("/settings", b"[true]", "the body is an array, not an object"),
+        ("/settings", b"{", "the body is not JSON (unexpected end of data"),
+        ("/clock", b"{}", "seconds is missing"),
+        ("/clock", b'{"second": 5}', "did you mean 'seconds'?"),
+    ],
+)
+def test_an_admin_body_refused_says_what_is_wrong_with_it(tenant, path, body, problem):
+    refused = tenant.admin("POST", path, body)
+    assert refused.status == 400 and problem in error_of(refused)["message"]
 
 
 # 4. Recording files stay inside the recording root.
@@ -281,6 +302,21 @@ def test_recording_files_outside_the_root_are_refused(recording_root, relative, 
     assert rule in error["message"] and error["type"] == "invalid_recording"
     assert not list((root.parent / "elsewhere").iterdir())
     assert not (root.parent / "outside.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    "body, problem",
+    [
+        (b'{"mode": "new"}', "file is missing"),
+        (b'{"file": "a.yaml", "fresh": "no"}', 'fresh must be true or false, not "no"'),
+        (b'{"file": "a.yaml", "mood": "new"}', "did you mean 'mode'?"),
+    ],
+)
+def test_a_recording_body_refused_says_what_is_wrong_with_it(recording_root, body, problem):
+    refused = TenantHandle(recording_root[0], "rec").admin("PUT", "/recording", body)
+    error = error_of(refused)
+    assert refused.status == 400 and error["type"] == "invalid_recording"
+    assert problem in error["message"]
 
 
 def test_a_recording_file_inside_the_root_is_taken(recording_root):

@@ -22,7 +22,7 @@ from ..engine.loading import ScenarioProblems, check_profiles, parse_scenarios
 from ..engine.scenario import Scenario
 from ..engine.values import shown
 from ..errors import ConfigError
-from ..jsonio import loads
+from .admin_body import FLAG, FLAG_OR_NULL, NUMBER, TEXT, Field, read_fields
 from .apis.api import Api
 from .headers import raw, readable
 from .journal import entry, entry_json, sent_body
@@ -111,14 +111,24 @@ async def _body(request: web.Request) -> bytes:
     return await read_body(request, settings.max_body_bytes, settings.body_timeout)
 
 
-async def _object(request: web.Request) -> dict[str, Any] | None:
-    """The request body as a JSON object (an empty body is ``{}``), read as request bodies are
-    (``NaN`` and ``Infinity`` are not JSON); None when it is not one."""
+async def _fields(
+    request: web.Request, usage: str, kind: str, fields: dict[str, Field], *required: str
+) -> dict[str, Any]:
+    """The request body as a JSON object of ``fields`` (``admin_body.read_fields``); any other
+    is a 400 of type ``kind`` whose message gives ``usage`` (the body as it should be) and what
+    is wrong."""
     try:
-        value = loads(await _body(request) or b"{}")
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
+        return read_fields(await _body(request), fields, required)
+    except ValueError as exc:
+        raise Refused(400, f"expected {usage}: {exc}", kind) from None
+
+
+class Refused(Exception):
+    """An admin call refused: answered ``status``, with ``message`` and its ``kind``."""
+
+    def __init__(self, status: int, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.status, self.message, self.kind = status, message, kind
 
 
 def _authorized(request: web.Request) -> bool:
@@ -142,6 +152,8 @@ def guarded(handler):
             )
         try:
             return await handler(request)
+        except Refused as exc:
+            return _admin_error(request, exc.status, exc.message, exc.kind)
         except web.HTTPException as exc:
             return _admin_error(request, exc.status, exc.reason, "invalid_request")
         except (ClientGone, ConnectionError):  # the client hung up
@@ -350,16 +362,10 @@ async def reset_sequences(request: web.Request) -> web.Response:
 
 async def update_settings(request: web.Request) -> web.Response:
     """Per-tenant settings; today ``strict`` (true, false, or null for the server's)."""
-    changes = await _object(request)
-    if (
-        changes is None
-        or set(changes) - {"strict"}
-        or not isinstance(changes.get("strict", False), (bool, type(None)))
-    ):
-        return _admin_error(
-            request, 400, 'expected a JSON object like {"strict": true} (true, false or null)',
-            "invalid_settings",
-        )  # fmt: skip
+    changes = await _fields(
+        request, '{"strict": true}', "invalid_settings",
+        {"strict": FLAG_OR_NULL},
+    )  # fmt: skip
     tenant = _tenant(request)
     refused = _beyond_bounds(request, tenant, []) if changes.get("strict") is not None else None
     if refused is not None:
@@ -379,18 +385,10 @@ async def start_recording(request: web.Request) -> web.Response:
             request, 409, "This server does not record: start it with --record [PROFILE=]URL.",
             "not_recording",
         )  # fmt: skip
-    spec = await _object(request)
-    if (
-        spec is None
-        or set(spec) - {"file", "mode", "fresh"}
-        or not isinstance(spec.get("file"), str)
-        or not isinstance(spec.get("mode", "new"), str)
-        or not isinstance(spec.get("fresh", False), bool)
-    ):
-        return _admin_error(
-            request, 400, 'expected {"file": "PATH.yaml", "mode": "new", "fresh": false}',
-            "invalid_recording",
-        )  # fmt: skip
+    spec = await _fields(
+        request, '{"file": "PATH.yaml", "mode": "new", "fresh": false}', "invalid_recording",
+        {"file": TEXT, "mode": TEXT, "fresh": FLAG}, "file",
+    )  # fmt: skip
     path, mode, fresh = Path(spec["file"]), spec.get("mode", "new"), spec.get("fresh", False)
 
     def replay(found: list[Scenario]) -> None:
@@ -424,14 +422,12 @@ async def list_accounts(request: web.Request) -> web.Response:
 async def advance_clock(request: web.Request) -> web.Response:
     """Move a manual clock forward: ``{"seconds": 1.5}``."""
     state = _state(request)
-    spec = await _object(request) or {}
-    seconds = spec.get("seconds")
+    usage = '{"seconds": N}'
+    spec = await _fields(request, usage, "invalid_clock", {"seconds": NUMBER}, "seconds")
     try:
-        if set(spec) != {"seconds"} or type(seconds) not in (int, float):  # bool is no number
-            raise ValueError("seconds must be a number")
-        state.clock.advance(seconds)
+        state.clock.advance(spec["seconds"])
     except ValueError as exc:
-        return _admin_error(request, 400, f'expected {{"seconds": N}}: {exc}', "invalid_clock")
+        return _admin_error(request, 400, f"expected {usage}: {exc}", "invalid_clock")
     except RuntimeError as exc:
         return _admin_error(request, 409, str(exc), "real_clock")
     return _reply(request, {"now": state.clock.now()})
