@@ -42,6 +42,8 @@ def test_journal_filters_count_and_delete(tenant):
         ("limit=abc", "?limit= must be a number of entries, not 'abc'"),
         ("status=abc", "?status= must be an HTTP status such as 429 (0: no response), not 'abc'"),
         ("unmatched=maybe", "?unmatched= must be true or false, not 'maybe'"),
+        ("limit=2&limit=abc", "?limit= is given more than once"),
+        ("scenario=a&scenario=b", "?scenario= is given more than once"),
     ],
 )
 def test_a_filter_it_cannot_read_is_refused_not_ignored(tenant, query, message):

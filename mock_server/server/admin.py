@@ -40,6 +40,7 @@ _FILTERS = {
     "status": (re.compile(r"[0-9]{1,3}"), "an HTTP status such as 429 (0: no response)"),
     "unmatched": (re.compile("|".join(TRUE_WORDS + FALSE_WORDS), re.IGNORECASE), "true or false"),
 }
+_FILTER_NAMES = (*_FILTERS, "scenario", "after")
 ADDED_SOURCE = "<admin>"  # what added scenarios' messages name as their file, unless told
 MAX_SOURCE_CHARS = 1000
 
@@ -193,6 +194,9 @@ def _filtered(request: web.Request, unmatched_only: bool = False) -> list[dict[s
     """The tenant's journal as the query filters it; a filter's value it cannot read is a 400
     (rather than a filter silently not applied)."""
     query = request.query
+    for name in _FILTER_NAMES:
+        if len(query.getall(name, ())) > 1:  # which one would apply is anybody's guess
+            raise web.HTTPBadRequest(reason=f"?{name}= is given more than once")
     for name, (pattern, expected) in _FILTERS.items():
         if name in query and not pattern.fullmatch(query[name]):
             value = shown(query[name])
