@@ -150,6 +150,16 @@ def test_status_header_override(tenant):
     assert (headers["retry-after"], headers["retry-after-ms"]) == ("1", "1000")
 
 
+def test_a_quota_error_scripted_by_its_code_is_worded_and_sent_as_openai_does(tenant):
+    """OpenAI's insufficient_quota 429 carries no retry headers, and its own wording."""
+    tenant.add({"name": "broke", "reply": {"status": 429, "error": {"code": "insufficient_quota"}}})
+    with pytest.raises(openai.RateLimitError) as caught:
+        tenant.client(max_retries=0).chat.completions.create(**BODY)
+    assert (caught.value.code, caught.value.type) == ("insufficient_quota", "insufficient_quota")
+    assert caught.value.body["message"].startswith("You exceeded your current quota")
+    assert not {"retry-after", "retry-after-ms"} & caught.value.response.headers.keys()
+
+
 def test_bad_override_header(tenant):
     response = tenant.post(BODY, headers={"X-Mock-Fault": "explode"})
     assert response.status == 400

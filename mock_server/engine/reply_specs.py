@@ -123,8 +123,11 @@ class ReplySpec:
         if self.status is None:
             return None
         error = self.error
+        # A quota error scripted by its code is worded as the catalog's quota error (and, as
+        # OpenAI sends it, without retry headers), not as the status's usual rate limit.
+        quota = error.get("code") == "insufficient_quota"
         return ApiError(
-            str(self.status),
+            "insufficient_quota" if quota else str(self.status),
             status=self.status,
             message=error.get("message"),
             type=error.get("type"),
