@@ -166,6 +166,18 @@ def test_bad_override_header(tenant):
     assert "X-Mock-Fault" in response.json()["error"]["message"]
 
 
+def test_a_client_that_times_out_during_a_delay_is_journaled_as_gone(tenant):
+    """The client gave up before the answer was due: nothing is sent, status 0 says so."""
+    tenant.add({"name": "slow", "reply": {"content": "late", "latency": {"delay_ms": 800}}})
+    with pytest.raises(openai.APITimeoutError):
+        tenant.client(timeout=0.2, max_retries=0).chat.completions.create(**BODY)
+    deadline = time.monotonic() + 5
+    while not tenant.requests() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (gave_up,) = tenant.requests()
+    assert (gave_up["status"], gave_up["fault"], gave_up["scenario"]) == (0, None, "slow")
+
+
 def test_client_leaving_mid_stream_costs_nothing(server, tenant, caplog):
     tenant.add(
         {

@@ -351,6 +351,8 @@ def deliver(exchange: Exchange, reply: ReplySpec, view: RequestView) -> Outcome:
 
     async def delayed(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(reply.latency.delay_ms / 1000)
+        if request.transport is None or request.transport.is_closing():
+            raise ClientGone  # it gave up waiting (a client's timeout): nobody to answer
         outcome = _deliver_now(exchange, reply, view, headers, streaming)
         return outcome.response() if isinstance(outcome, Answer) else await outcome.run(request)
 
