@@ -950,6 +950,12 @@ def test_error_body_shape(client_for):
             "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
             "'max_completion_tokens' instead.",
         ),
+        (
+            {"model": "gpt-4o", "reasoning_effort": "low"},
+            "reasoning_effort",
+            "unsupported_parameter",
+            "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+        ),
     ],
 )
 def test_a_reasoning_model_refuses_sampling_settings(client_for, extra, param, code, message):
@@ -961,6 +967,8 @@ def test_a_reasoning_model_refuses_sampling_settings(client_for, extra, param, c
     assert caught.value.body["message"] == message
     post(client_for(), with_(OPENAI_BASIC, model="o3", temperature=1, top_p=1.0))
     post(client_for(), with_(OPENAI_BASIC, model="gpt-4o", temperature=0.7, max_tokens=32))
+    post(client_for(), with_(OPENAI_BASIC, model="o3", reasoning_effort="high"))
+    post(client_for(), with_(OPENAI_BASIC, model="my-own-model", reasoning_effort="high"))
 
 
 def test_a_reasoning_model_refuses_logprobs(client_for):

@@ -9,7 +9,10 @@ each API's words as OpenAI's users quote them:
   ``Unsupported parameter: 'max_tokens' is not supported with this model. Use
   'max_completion_tokens' instead.`` (code ``unsupported_parameter``); ``logprobs`` asked for is
   a 403, ``You are not allowed to request logprobs from this model`` (code null: an o4-mini
-  answer quoted in confident-ai/deepeval#2184, 2025);
+  answer quoted in confident-ai/deepeval#2184, 2025); and for a model the profile lists that
+  does not reason, ``Unsupported parameter: 'reasoning_effort' is not supported with this
+  model.`` (param ``reasoning_effort``, code ``unsupported_parameter``, as client libraries'
+  tests quote the live answer);
 - Responses: ``Unsupported parameter: 'temperature' is not supported with this model.`` (code
   null: vercel/ai's recorded answer ``reasoning-model-temperature-error.json``), and for a model
   the profile lists that does not reason, ``Unsupported parameter: 'reasoning.effort' is not
@@ -30,8 +33,11 @@ SAMPLING_DEFAULTS = {"temperature": 1, "top_p": 1}
 
 
 def check_chat(body: dict[str, Any], profile: Profile) -> None:
-    """A chat request to a reasoning model, checked for what it does not take."""
-    if not profile.reasons(body.get("model")):
+    """A chat request checked for what its model does not take."""
+    model = body.get("model")
+    if not profile.reasons(model):
+        if model in profile.models and body.get("reasoning_effort") is not None:
+            raise _unsupported("reasoning_effort", "unsupported_parameter")
         return
     if body.get("max_tokens") is not None:
         raise ApiError(
