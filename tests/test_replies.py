@@ -158,6 +158,31 @@ def test_finish_reason_length_truncates_to_max_tokens(tenant):
     assert body["usage"]["completion_tokens"] == 2
 
 
+@pytest.mark.parametrize(
+    ("stop", "max_tokens", "content", "finish_reason"),
+    [
+        (
+            ["four", " two"],
+            None,
+            "one",
+            "stop",
+        ),  # the first in the text ends it, not the first listed
+        ("three", None, "one two ", "stop"),
+        ("three", 1, "one", "length"),  # the token limit comes first
+        ("eleven", None, "one two three four five", "stop"),
+    ],
+)
+def test_a_stop_sequence_ends_the_content_before_it(
+    tenant, stop, max_tokens, content, finish_reason
+):
+    body = {**BODY, "stop": stop, "max_tokens": max_tokens}
+    answer = reply_to(tenant, {"content": "one two three four five"}, body)
+    choice = answer["choices"][0]
+    assert (choice["message"]["content"], choice["finish_reason"]) == (content, finish_reason)
+    streamed = tenant.client().chat.completions.create(**{**body, "stream": True})
+    assert "".join(c.choices[0].delta.content or "" for c in streamed if c.choices) == content
+
+
 def test_explicit_finish_reason(tenant):
     body = reply_to(tenant, {"content": "...", "finish_reason": "content_filter"})
     assert body["choices"][0]["finish_reason"] == "content_filter"

@@ -82,6 +82,26 @@ def max_completion_tokens(body: dict[str, Any]) -> int | None:
     return value if value is not None else body.get("max_tokens")
 
 
+def stop_sequences(body: dict[str, Any]) -> list[str]:
+    """The texts ``stop`` asks the model to end before (a string, or a list of them)."""
+    stop = body.get("stop")
+    given = [stop] if isinstance(stop, str) else stop if isinstance(stop, list) else []
+    return [text for text in given if isinstance(text, str) and text]
+
+
+def stopped(message: Message, stops: list[str]) -> Message:
+    """``message`` with its content ended before the first of ``stops`` in it (the sequence
+    itself is not returned), as a model ends there: with finish_reason ``stop``, as any answer
+    that is not cut to its token limit. A scripted ``finish_reason`` says how the reply ended
+    already: its content is kept whole."""
+    if not stops or message.content is None or message.tool_calls or message.finish_reason:
+        return message
+    ends = [at for at in map(message.content.find, stops) if at >= 0]
+    if not ends:
+        return message
+    return replace(message, content=message.content[: min(ends)])
+
+
 @dataclass(eq=False)
 class Completion:
     """A reply to one request, ready to be rendered whole or as a stream."""
@@ -239,14 +259,14 @@ def new_completion(
 ) -> Completion:
     """A completion answering ``body``: ids filled in, token limits applied; ``hint`` is a
     gateway's provider routing hint, echoed as ``provider`` by profiles that have that field."""
-    limit = max_completion_tokens(body)
+    limit, stops = max_completion_tokens(body), stop_sequences(body)
     style = profile.id_style
     finished = []
     for choice in choices:
         if any(not call.id for call in choice.tool_calls):
             calls = [c if c.id else replace(c, id=ids.tool_call(style)) for c in choice.tool_calls]
             choice = replace(choice, tool_calls=calls)
-        finished.append(cut_to(choice, limit))
+        finished.append(cut_to(stopped(choice, stops), limit))
     provider = None
     if profile.response.get("provider_field"):
         provider = hint or profile.default_provider
