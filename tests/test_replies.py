@@ -183,6 +183,13 @@ def test_a_stop_sequence_ends_the_content_before_it(
     assert "".join(c.choices[0].delta.content or "" for c in streamed if c.choices) == content
 
 
+def test_a_body_kept_for_one_stop_sequence_is_not_answered_to_another(tenant):
+    tenant.add({"name": "fixed", "reply": {"content": "one two three"}})
+    for stop, content in ((" two", "one"), (None, "one two three"), (" three", "one two")):
+        answer = tenant.client().chat.completions.create(**BODY, stop=stop)
+        assert answer.choices[0].message.content == content
+
+
 def test_explicit_finish_reason(tenant):
     body = reply_to(tenant, {"content": "...", "finish_reason": "content_filter"})
     assert body["choices"][0]["finish_reason"] == "content_filter"

@@ -23,6 +23,7 @@ from ...wire.completions import (
     new_completion,
     requested_top_logprobs,
     served_tier,
+    stop_sequences,
 )
 from ...wire.faults import Fault
 from ...wire.size import estimated_size, refuse_if_too_large
@@ -60,7 +61,10 @@ class ChatCompletions(Api):
         hint = exchange.hints.get("provider")
         if reply.fixed and (hint is None or isinstance(hint, str)):
             # The fields ``encode`` reads; the prompt's count is spliced in (wire.kept_bodies).
-            read = (max_completion_tokens(body), body.get("n"), requested_top_logprobs(body))
+            read = (
+                max_completion_tokens(body), tuple(stop_sequences(body)), body.get("n"),
+                requested_top_logprobs(body),
+            )  # fmt: skip
             model = str(body.get("model", ""))
             return (self.name, profile.name, model, *read, served_tier(body), hint)
         return (self.name, profile.name, exchange.raw)
