@@ -13,10 +13,12 @@ import functools
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .bundled import bundled
 from .checks.schema import Check, Invalid, SchemaCompiler
@@ -240,13 +242,55 @@ def _checked(
     data: dict[str, Any], wrong: Callable[[Invalid], ConfigError], check: Check = _each_setting
 ) -> dict[str, Any]:
     """``data`` in the config file's form, checked against ``config.schema.json`` (by
-    ``check``); a problem is the ``ConfigError`` that ``wrong`` makes of it."""
+    ``check``) and for what the schema cannot say (``_check_items``); a problem is the
+    ``ConfigError`` that ``wrong`` makes of it."""
     try:
         data = _plain(data)
         check(data)
+        _check_items(data)
     except Invalid as invalid:
         raise wrong(invalid) from None
     return data
+
+
+def upstream_problem(spec: str) -> str | None:
+    """What is wrong with an upstream to record from (``[PROFILE=]URL``), or None. Said without
+    the spec itself, which may hold a secret (a user part, a query)."""
+    url = spec.partition("=")[2] if "=" in spec.split("://")[0] else spec
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed [IPv6] host, say
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        return "the upstream must be an http:// or https:// URL (optionally PROFILE=URL)"
+    if parts.query or parts.fragment or "@" in parts.netloc:
+        return (
+            "give the upstream's base URL, without credentials, query or fragment (keys go in "
+            f"{ENV_PREFIX}UPSTREAM_KEY)"
+        )
+    return None
+
+
+def regex_problem(pattern: str) -> str | None:
+    """What is wrong with a regex to scrub from recordings (``redact``), or None."""
+    try:
+        re.compile(pattern)
+    except (re.error, OverflowError) as exc:  # OverflowError: a repeat count past 2**32 - 1
+        return f"not a regex: {exc}"
+    return None
+
+
+def _check_items(data: dict[str, Any]) -> None:
+    """Each item of the list settings whose items have a form the schema does not say."""
+    for name, problem in (("record", upstream_problem), ("redact", regex_problem)):
+        for index, item in enumerate(data.get(name) or ()):
+            said = problem(item)
+            if said is not None:
+                invalid = Invalid(
+                    "invalid_value", lambda path, said=said: f"Invalid '{path}': {said}."
+                )
+                invalid.reversed_path += [index, name]
+                raise invalid
 
 
 def _chaos(data: dict[str, Any]) -> Chaos:

@@ -218,10 +218,12 @@ def test_seed_003_full_example_streams_at_api_v1(client_for):
     chunks = list(stream)
     assert chunks[0].choices[0].delta.role == "assistant"
     deltas = [c.choices[0].delta for c in chunks]
-    assert "".join(d.content or "" for d in deltas) == "text"
+    assert "".join(d.content or "" for d in deltas) == ""  # its stop sequence, "text", ends it
     assert "".join(d.model_extra.get("reasoning_content") or "" for d in deltas) == "text"
     assert chunks[-1].choices[0].finish_reason == "stop"
     # The seed's example asks for logprobs: each piece of the answer carries its own.
+    chunks = list(client.chat.completions.create(**{**SEED_003_DEEPSEEK, "stop": None}))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == "text"
     said = [c.choices[0] for c in chunks if c.choices[0].delta.content]
     assert said and all(
         "".join(t.token for t in choice.logprobs.content) == choice.delta.content for choice in said

@@ -22,6 +22,7 @@ from processes import serving
 
 from mock_server.config import build_settings
 from mock_server.engine.loading import load_paths
+from mock_server.errors import ConfigError
 from mock_server.testing.runner import MockServer
 from mock_server.testing.tenant_handle import AdminError, TenantHandle
 from mock_server.yamlio import load_yaml
@@ -617,7 +618,11 @@ def test_bad_upstream_flags_say_what_is_wrong(tmp_path):
         (["--record", "nosuch=http://127.0.0.1:9/v1"], "no profile 'nosuch'"),
         (["--record", "http://user:pw-S3CRET@127.0.0.1:9/v1"], "without credentials"),
         (["--record", "http://127.0.0.1:9/v1?key=S3CRET"], "without credentials"),
-        (["--record", "http://127.0.0.1:9/v1", "--redact", "(unclosed"], "--redact: bad regex"),
+        (["--record", "http://[::1"], "--record: Invalid 'record[0]': the upstream must be"),
+        (
+            ["--record", "http://127.0.0.1:9/v1", "--redact", "(unclosed"],
+            "--redact: Invalid 'redact[0]': not a regex",
+        ),
         (["--record", "deepseek=http://127.0.0.1:9/v1"], "MOCK_SERVER_UPSTREAM_KEY_DEEPSEEK: not"),
     ]:
         result = subprocess.run(
@@ -630,6 +635,17 @@ def test_bad_upstream_flags_say_what_is_wrong(tmp_path):
         assert result.returncode == 2 and said in result.stderr, result.stderr
         assert "sk-a" not in result.stderr  # the bad key is not shown either
         assert "S3CRET" not in result.stderr  # nor what a refused URL holds besides its place
+
+
+def test_a_bad_upstream_in_a_config_file_is_pointed_at_there(tmp_path):
+    config = tmp_path / "mock-server.yaml"
+    config.write_text('record: ["http://127.0.0.1:9/v1", "http://u:S3CRET@x/v1"]\n')
+    with pytest.raises(ConfigError) as caught:
+        build_settings({}, str(config), environ={})
+    assert str(caught.value) == (
+        f"{config}:1:35: Invalid 'record[1]': give the upstream's base URL, without "
+        "credentials, query or fragment (keys go in MOCK_SERVER_UPSTREAM_KEY)."
+    )
 
 
 def test_a_header_that_is_not_utf8_is_left_behind_and_the_rest_goes_on(upstream, tmp_path):

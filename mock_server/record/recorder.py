@@ -24,7 +24,6 @@ import asyncio
 import itertools
 import json
 import logging
-import re
 import time
 import weakref
 from collections.abc import Callable
@@ -36,7 +35,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from ..config import RECORD_MODES, Settings
+from ..config import RECORD_MODES, Settings, regex_problem
 from ..engine.choosing import ScenarioState
 from ..engine.loading import ScenarioProblems, parse_scenarios
 from ..engine.request_view import RequestView
@@ -103,16 +102,17 @@ class Recorder:
         for name in self.upstreams:
             if profiles.get(name) is None:
                 known = ", ".join(sorted(p.name for p in profiles))
-                raise ConfigError(f"--record {name}=...: no profile {name!r}; known: {known}")
+                raise ConfigError(f"record {name}=...: no profile {name!r}; known: {known}")
         mode = settings.record_mode or ("none" if settings.strict else "new")
         if mode not in RECORD_MODES:
             raise ConfigError(f"record_mode must be one of {', '.join(RECORD_MODES)}, not {mode!r}")
         self.mode = mode
         self.timing = settings.record_timing
-        try:
-            self.scrubber = Scrubber(settings.redact)
-        except (re.error, OverflowError) as exc:  # OverflowError: a repeat count past 2**32 - 1
-            raise ConfigError(f"--redact: bad regex: {exc}") from None
+        for pattern in settings.redact:  # checked already, unless Settings were made directly
+            problem = regex_problem(pattern)
+            if problem is not None:
+                raise ConfigError(f"redact: {problem}")
+        self.scrubber = Scrubber(settings.redact)
         self.client = UpstreamClient(settings.upstream_timeout)
         # None: no recording file of the server's own, only tenants' (the pytest plugin).
         self.record_to = Path(settings.record_to) if settings.record_to else None

@@ -13,10 +13,10 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import aiohttp
 
+from ..config import upstream_problem
 from ..errors import ApiError, ConfigError
 
 KEY_VARIABLE = "MOCK_SERVER_UPSTREAM_KEY"
@@ -62,22 +62,11 @@ def parse_upstreams(
     for spec in specs:
         profile, _, url = spec.partition("=") if "=" in spec.split("://")[0] else ("", "", spec)
         profile = profile or default_profile
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(
-                f"--record {spec!r}: the upstream must be an http:// or https:// URL "
-                "(optionally PROFILE=URL)"
-            )
-        if parts.query or parts.fragment or "@" in parts.netloc:
-            # Said without what may be a secret: the user part, the query and the fragment.
-            shown = parts._replace(netloc=parts.netloc.rpartition("@")[2], query="", fragment="")
-            named = spec[: len(spec) - len(url)]  # PROFILE=, if given
-            raise ConfigError(
-                f"--record {named + shown.geturl()!r}: give the upstream's base URL, without "
-                "credentials, query or fragment (keys go in MOCK_SERVER_UPSTREAM_KEY)"
-            )
+        problem = upstream_problem(spec)
+        if problem is not None:
+            raise ConfigError(f"record: {problem}")
         if profile in upstreams:
-            raise ConfigError(f"--record {spec!r}: profile {profile!r} already has an upstream")
+            raise ConfigError(f"record {spec!r}: profile {profile!r} already has an upstream")
         suffix = profile.upper().replace("-", "_")
         variable = (
             f"{KEY_VARIABLE}_{suffix}" if environ.get(f"{KEY_VARIABLE}_{suffix}") else KEY_VARIABLE
