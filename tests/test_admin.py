@@ -158,14 +158,31 @@ def test_a_request_holding_a_key_saved_as_a_scenario_matches_it_again(server, te
     assert replayed["matched"] and f"name: {replayed['scenario']}" in text
 
 
-def test_a_refused_request_saved_as_a_scenario_loads(tenant):
+def test_a_refused_request_saved_as_a_scenario_loads_and_says_it_was_refused(tenant):
     """A request refused before scenarios saw it (not JSON) still saves as a scenario the
-    server takes back (no ``turn: 0`` condition, which no request meets)."""
+    server takes back (no ``turn: 0`` condition, which no request meets), which says that the
+    server answered it first; a request a scenario answered says nothing of the kind."""
     path = tenant.url().removeprefix(tenant.server.url) + "/chat/completions"
-    raw_request(tenant.server, "POST", path, b"{not json")
-    (entry,) = tenant.requests()
-    text = tenant.admin("GET", f"/requests/{entry['id']}/scenario").body.decode()
+    raw_request(tenant.server, "POST", path, b"{not json", {"Authorization": "Bearer sk-test"})
+    tenant.post(ASK)
+    refused, answered = tenant.requests()
+    text = tenant.admin("GET", f"/requests/{refused['id']}/scenario").body.decode()
+    assert text.startswith("# The server answered this request (400) before any scenario")
     assert tenant.admin("POST", "/scenarios", text).status == 201
+    text = tenant.admin("GET", f"/requests/{answered['id']}/scenario").body.decode()
+    assert text.startswith("scenarios:")
+
+
+def test_a_request_whose_body_the_journal_did_not_keep_is_no_scenario(tenant):
+    asked = {**ASK, "messages": [{"role": "user", "content": "x" * 300_000}]}
+    assert tenant.post(asked).status == 200
+    (entry,) = tenant.requests()
+    refused = tenant.admin("GET", f"/requests/{entry['id']}/scenario")
+    assert refused.status == 409
+    assert refused.json()["error"]["message"] == (
+        f"request {entry['id']!r} had a body of {entry['body_bytes']:,} bytes, more than the "
+        "journal keeps (262,144): no scenario can be built to match it"
+    )
 
 
 def test_admin_token_and_no_overrides():

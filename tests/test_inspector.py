@@ -145,6 +145,19 @@ def test_save_as_scenario_lints_and_answers_the_same_request(page, served):
         assert replayed.requests[-1]["scenario"] == scenario.name
 
 
+def test_save_as_scenario_says_why_a_request_cannot_be_one(page, served):
+    ask = {"model": "gpt-4o", "messages": [{"role": "user", "content": "x" * 300_000}]}
+    client(served, "too-big").chat.completions.create(**ask)
+    open_inspector(page, served, "too-big")
+    page.click("#requests tbody tr")
+    page.click("#save-scenario")
+    said = page.wait_for_selector("#output[data-filled]").inner_text()
+    assert ": 409 request 'req_" in said
+    assert said.endswith(
+        "more than the journal keeps (262,144): no scenario can be built to match it"
+    )
+
+
 def test_copy_as_curl_sends_the_same_request_with_the_shells_key(page):
     ask = {"model": "gpt-4o", "messages": [{"role": "user", "content": "It's curl's turn"}]}
     with MockServer(api_keys=["sk-only-this-one"]) as keyed:

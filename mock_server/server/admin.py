@@ -25,7 +25,7 @@ from ..errors import ConfigError
 from .admin_body import FLAG, FLAG_OR_NULL, NUMBER, TEXT, Field, read_fields
 from .apis.api import Api
 from .headers import raw, readable
-from .journal import entry, entry_json, sent_body
+from .journal import BODY_LIMIT, entry, entry_json, sent_body
 from .render import as_api_error, json_response
 from .request_body import ClientGone, read_body
 from .routing import API_ROUTES
@@ -260,14 +260,38 @@ async def request_as_scenario(request: web.Request) -> web.Response:
     for values in _tenant(request).journal:
         found = entry(values)
         if found["id"] == wanted:
+            if found["body"] is None and found["body_bytes"] > BODY_LIMIT:
+                return _admin_error(
+                    request, 409,
+                    f"request {wanted!r} had a body of {found['body_bytes']:,} bytes, more than "
+                    f"the journal keeps ({BODY_LIMIT:,}): no scenario can be built to match it",
+                    "body_not_kept",
+                )  # fmt: skip
             api = _apis(request)[found["api"]]
             as_json = entry_json(found)
             # Conditions on the request as sent: a credential in it becomes a pattern, as the
             # recorder writes it, where the redacted text would match nothing.
             view = api.journal_view({**as_json, "body": sent_body(found)}, _tenant(request))
-            text = scenario_yaml(as_json, view, api.needs_scenario)
+            text = _answered_first(as_json) + scenario_yaml(as_json, view, api.needs_scenario)
             return web.Response(text=text, content_type="application/yaml")
     return _admin_error(request, 404, f"no request {wanted!r} in this journal", "not_found")
+
+
+def _answered_first(entry: dict[str, Any]) -> str:
+    """A YAML comment saying that the server answered ``entry``'s request before any scenario
+    was asked (a key missing, a body refused, a rate limit), so that a scenario made of it
+    answers that request only where it gets past that check; nothing for any other request."""
+    response = entry["response"]
+    error = response.get("error") if isinstance(response, dict) else None
+    no_match = isinstance(error, dict) and error.get("code") == "mock_no_match"
+    asked = entry["matched"] or entry["unmatched"] or entry["recorded"] or no_match
+    if asked or not 400 <= entry["status"] < 500:
+        return ""
+    return (
+        f"# The server answered this request ({entry['status']}) before any scenario was asked:\n"
+        "# this scenario answers it only where it gets that far (with a key the server takes,\n"
+        "# within its limits, as a valid request).\n"
+    )
 
 
 async def count_requests(request: web.Request) -> web.Response:

@@ -34,7 +34,10 @@ async function api(path, options = {}) {
   if (token) headers["X-Admin-Token"] = token;
   const response = await fetch(adminBase() + path, Object.assign({}, options, { headers }));
   if (response.status === 401) throw new Unauthorized();
-  if (!response.ok) throw new Error(path + ": " + response.status);
+  if (!response.ok) {
+    const said = await response.json().then((body) => body.error.message, () => "");
+    throw new Error(path + ": " + response.status + (said ? " " + said : ""));
+  }
   const type = response.headers.get("Content-Type") || "";
   return type.includes("json") ? response.json() : response.text();
 }
@@ -260,7 +263,12 @@ function select(entry) {
     if (navigator.clipboard) navigator.clipboard.writeText(text).catch(() => {});
   }
   async function saveScenario() {
-    show_(await api("/requests/" + encodeURIComponent(entry.id) + "/scenario"));
+    try {
+      show_(await api("/requests/" + encodeURIComponent(entry.id) + "/scenario"));
+    } catch (error) {
+      if (error instanceof Unauthorized) throw error;
+      show_(error.message);  // why no scenario can be made of it
+    }
   }
 }
 
