@@ -468,6 +468,43 @@ def test_a_miss_is_forwarded_once_then_replayed(upstream, tmp_path):
     assert len(upstream.requests) == 3
 
 
+def test_reasoning_and_cached_token_counts_are_recorded_and_replayed(upstream, tmp_path):
+    """What the upstream counted that the server would not (its reasoning, its prompt cache)
+    is kept, on both APIs, so a test of what a call cost reads the same figures again."""
+    counted = {"reasoning_tokens": 12, "cached_tokens": 5, "prompt_tokens": 40}
+    thrifty = {"last_user_message": "Count my tokens"}
+    upstream.add(
+        {
+            "name": "thrifty",
+            "priority": 100,
+            "match": thrifty,
+            "reply": {"content": "Counted.", "usage": counted},
+        }
+    )
+
+    def figures(server: MockServer) -> list[tuple[int, int]]:
+        sdk = client(server)
+        chat = sdk.chat.completions.create(model="gpt-4o", messages=user("Count my tokens"))
+        answer = sdk.responses.create(model="gpt-4o", input="Count my tokens")
+        return [
+            (
+                chat.usage.completion_tokens_details.reasoning_tokens,
+                chat.usage.prompt_tokens_details.cached_tokens,
+            ),
+            (
+                answer.usage.output_tokens_details.reasoning_tokens,
+                answer.usage.input_tokens_details.cached_tokens,
+            ),
+        ]
+
+    with MockServer(record=upstreams(upstream), record_to=str(tmp_path)) as recorder:
+        assert figures(recorder) == [(12, 5), (12, 5)]
+    upstream.stop()
+    assert "reasoning_tokens: 12" in (tmp_path / "openai.yaml").read_text()
+    with MockServer(scenarios=[str(tmp_path)], strict=True) as replayer:
+        assert figures(replayer) == [(12, 5), (12, 5)]
+
+
 def test_replay_only_mode_forwards_nothing(upstream, tmp_path):
     settings = {"record": upstreams(upstream), "record_to": str(tmp_path), "record_mode": "none"}
     with MockServer(**settings) as recorder:

@@ -206,6 +206,18 @@ def test_explicit_choices(tenant):
     assert [c["message"]["content"] for c in body["choices"]] == ["A", "B"]
 
 
+@pytest.mark.parametrize("profile", ["openai", "deepseek"])
+def test_reasoning_and_cached_tokens_are_scripted(tenant, profile):
+    usage = {"prompt_tokens": 30, "reasoning_tokens": 9, "cached_tokens": 20}
+    body = reply_to(tenant, {"content": "Hi", "usage": usage}, profile=profile)["usage"]
+    assert (body["prompt_tokens"], body["completion_tokens"]) == (30, 1 + 9)
+    if profile == "openai":
+        assert body["completion_tokens_details"]["reasoning_tokens"] == 9
+        assert body["prompt_tokens_details"]["cached_tokens"] == 20
+    else:  # DeepSeek's own fields
+        assert (body["prompt_cache_hit_tokens"], body["prompt_cache_miss_tokens"]) == (20, 10)
+
+
 def test_usage_is_consistent_and_overridable(tenant):
     body = reply_to(tenant, {"content": "Paris is the capital of France."})
     usage = body["usage"]

@@ -23,7 +23,9 @@ from ..wire.responses import INCOMPLETE_REASONS
 # Why a response is incomplete, as the chat ``finish_reason`` a scenario writes.
 FINISH_REASONS = {reason: finish for finish, reason in INCOMPLETE_REASONS.items()}
 
-USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
+USAGE_FIELDS = (
+    "prompt_tokens", "completion_tokens", "total_tokens", "reasoning_tokens", "cached_tokens"
+)  # fmt: skip
 MAX_COUNT = 10**15  # a token count beyond this is not one (and would not read back as YAML)
 _TEMPLATE_MARKS = ("{{", "{%", "{#")
 
@@ -251,7 +253,21 @@ def _completion_reply(body: Any, scrubber: Scrubber) -> tuple[dict[str, Any], Fa
             )
         )
     facts = Facts(body.get("model"), body.get("system_fingerprint"))
-    return _reply(answers, body.get("usage")), facts
+    usage = body.get("usage")
+    if isinstance(usage, dict):
+        usage = {
+            **usage,
+            "reasoning_tokens": _detail(usage, "completion_tokens_details", "reasoning_tokens"),
+            "cached_tokens": _detail(usage, "prompt_tokens_details", "cached_tokens"),
+        }
+    return _reply(answers, usage), facts
+
+
+def _detail(usage: dict[str, Any], details: str, name: str) -> Any:
+    """One count of a usage's details object (``completion_tokens_details.reasoning_tokens``);
+    None when it is not there, or 0 (what the server counts by itself, not worth a line)."""
+    found = usage.get(details)
+    return (found.get(name) or None) if isinstance(found, dict) else None
 
 
 def _response_reply(body: dict[str, Any], scrubber: Scrubber) -> tuple[dict[str, Any], Facts]:
@@ -298,6 +314,8 @@ def _response_reply(body: dict[str, Any], scrubber: Scrubber) -> tuple[dict[str,
         "prompt_tokens": usage.get("input_tokens"),
         "completion_tokens": usage.get("output_tokens"),
         "total_tokens": usage.get("total_tokens"),
+        "reasoning_tokens": _detail(usage, "output_tokens_details", "reasoning_tokens"),
+        "cached_tokens": _detail(usage, "input_tokens_details", "cached_tokens"),
     }
     return _reply([answer], counts), Facts(body.get("model"))
 

@@ -125,18 +125,22 @@ class Completion:
 
     @lazy
     def _usage(self) -> dict[str, Any]:
-        reasoning = sum(count_tokens(c.reasoning_content or "") for c in self.choices)
+        given = self.usage_override
+        reasoning = given.get("reasoning_tokens")
+        if reasoning is None:
+            reasoning = sum(count_tokens(c.reasoning_content or "") for c in self.choices)
         completion = sum(map(answer_tokens, self.choices)) + reasoning
-        prompt = self.usage_override.get("prompt_tokens", self.prompt_tokens)
-        completion = self.usage_override.get("completion_tokens", completion)
+        prompt = given.get("prompt_tokens", self.prompt_tokens)
+        completion = given.get("completion_tokens", completion)
+        cached = min(given.get("cached_tokens", 0), prompt)
         usage: dict[str, Any] = {
             "prompt_tokens": prompt,
             "completion_tokens": completion,
-            "total_tokens": self.usage_override.get("total_tokens", prompt + completion),
+            "total_tokens": given.get("total_tokens", prompt + completion),
         }
         extras = self.profile.response
         if extras.get("usage_details"):
-            usage["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": 0}
+            usage["prompt_tokens_details"] = {"cached_tokens": cached, "audio_tokens": 0}
             usage["completion_tokens_details"] = {
                 "reasoning_tokens": reasoning,
                 "audio_tokens": 0,
@@ -144,8 +148,8 @@ class Completion:
                 "rejected_prediction_tokens": 0,
             }
         if extras.get("cache_hit_tokens"):
-            usage["prompt_cache_hit_tokens"] = 0
-            usage["prompt_cache_miss_tokens"] = prompt
+            usage["prompt_cache_hit_tokens"] = cached
+            usage["prompt_cache_miss_tokens"] = prompt - cached
         if extras.get("raw_usage"):
             usage["raw_usage"] = {"input_tokens": prompt, "output_tokens": completion}
         return usage

@@ -116,13 +116,16 @@ class ResponseObject:
         self.request = request
         self.output = output
         self.incomplete_reason = INCOMPLETE_REASONS.get(message.finish_reason or "")
-        reasoning = count_tokens(message.reasoning_content or "")
+        reasoning = usage_override.get("reasoning_tokens")
+        if reasoning is None:
+            reasoning = count_tokens(message.reasoning_content or "")
         output_tokens = answer_tokens(message) + reasoning
         input_tokens = usage_override.get("prompt_tokens", input_tokens)
         output_tokens = usage_override.get("completion_tokens", output_tokens)
+        cached = min(usage_override.get("cached_tokens", 0), input_tokens)
         self._usage = {
             "input_tokens": input_tokens,
-            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+            "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": 0},
             "output_tokens": output_tokens,
             "output_tokens_details": {"reasoning_tokens": reasoning},
             "total_tokens": usage_override.get("total_tokens", input_tokens + output_tokens),
