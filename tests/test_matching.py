@@ -29,6 +29,15 @@ def only(match: dict, name: str = "it") -> dict:
     return {"name": name, "match": match, "reply": {"content": "matched"}}
 
 
+def answered(function: str) -> list[dict]:
+    """An assistant's call to ``function`` and its result, as a conversation holds them."""
+    call = {"id": "call_1", "type": "function", "function": {"name": function, "arguments": "{}"}}
+    return [
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "12:00"},
+    ]
+
+
 CONDITIONS = [
     # (match, a body that matches, a body that does not)
     ({"model": "gpt-4o*"}, BASE, {**BASE, "model": "o3-mini"}),
@@ -84,6 +93,11 @@ CONDITIONS = [
         {"response_format": "json_schema"},
         {**BASE, "response_format": {"type": "json_schema", "json_schema": {"name": "t"}}},
         JSON_MODE,
+    ),
+    (
+        {"tool_name": "clock"},
+        {**BASE, "tools": [TOOL], "messages": [*BASE["messages"], *answered("clock")]},
+        {**BASE, "tools": [TOOL], "messages": [*BASE["messages"], *answered("calendar")]},
     ),
     (
         {"turn": 2},
@@ -260,3 +274,16 @@ def test_strict_near_miss_report_matches_golden_file(tenant):
     assert error["message"] + "\n" == golden.read_text()
     journal = tenant.requests(unmatched="true")
     assert journal[-1]["near_miss"][1]["scenario"] == "weather"
+
+
+def test_tool_name_reads_a_responses_conversation(tenant):
+    tenant.add(only({"tool_name": "clock"}))
+    call = {"type": "function_call", "call_id": "call_9", "name": "clock", "arguments": "{}"}
+    result = {"type": "function_call_output", "call_id": "call_9", "output": "12:00"}
+    asked = {"role": "user", "content": "What is the time?"}
+    answer = tenant.client().responses.create(model="gpt-4o", input=[asked, call, result])
+    assert answer.output_text == "matched"
+    other = tenant.client().responses.create(
+        model="gpt-4o", input=[asked, {**call, "name": "calendar"}, result]
+    )
+    assert other.output_text != "matched"

@@ -99,7 +99,7 @@ class TextCondition(Condition):
 
 class ValueCondition(Condition):
     """Equality with one fact: ``api``, ``last_message_role``, ``tool_choice``, ``stream``,
-    ``response_format``, ``turn``, ``tool_call_id``."""
+    ``response_format``, ``turn``, ``tool_call_id``, ``tool_name``."""
 
     def __init__(self, key: str, value: Any) -> None:
         self.key = key
@@ -187,6 +187,7 @@ class DigestCondition(Condition):
 
 VALUE_KEYS = (
     "api", "last_message_role", "tool_choice", "stream", "response_format", "turn", "tool_call_id",
+    "tool_name",
 )  # fmt: skip
 
 

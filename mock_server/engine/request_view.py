@@ -117,6 +117,17 @@ class RequestView:
         """Which tool call the last tool result answers."""
         return str(self.last_tool_message.get("tool_call_id") or "")
 
+    @lazy
+    def tool_name(self) -> str:
+        """The function whose result the last tool result is: the name of the call it answers,
+        among the assistant's calls before it."""
+        wanted = self.tool_call_id
+        for message in reversed(self.messages) if wanted else ():
+            for call in message.get("tool_calls") or ():
+                if isinstance(call, dict) and call.get("id") == wanted:
+                    return str((call.get("function") or {}).get("name") or "")
+        return ""
+
     @property
     def tool_result(self) -> str:
         """The text of the last tool result."""
