@@ -209,11 +209,25 @@ def test_marker_arguments_are_checked(pytester):
         @pytest.mark.mock_server(record="new")
         def test_record_without_upstream(mock_server):
             pass
+
+        @pytest.mark.mock_server(strict=True)
+        def test_marked_without_the_fixture():
+            pass
+
+        @pytest.mark.mock_server(strict=True)
+        class TestMarkedWithItsClass:
+            def test_without_the_fixture(self):
+                pass
         """
     )
     pytester.makefile(".yaml", broken=BROKEN)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, errors=8)
+    result.assert_outcomes(passed=2, errors=9)
+    assert (
+        "test_marked_without_the_fixture: @pytest.mark.mock_server configures the mock_server "
+        "fixture, which this test does not use: add a mock_server argument, or take the marker "
+        "away"
+    ) in result.stdout.str()
     output = result.stdout.str()
     assert "Traceback" not in output and "def mock_server(" not in output  # what, not where
     assert "During handling" not in output and "POST /scenarios" not in output  # once, plainly

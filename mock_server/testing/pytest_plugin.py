@@ -109,6 +109,19 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked ``mock_server`` itself that does not use the fixture fails its set-up: the
+    marker configures the fixture's tenant, and would be left unread. (Marked with its module
+    or class, a test may leave the fixture out.)"""
+    marked = any(mark.name == "mock_server" for mark in getattr(item, "own_markers", ()))
+    if marked and "mock_server" not in getattr(item, "fixturenames", ()):
+        pytest.fail(
+            f"{item.name}: @pytest.mark.mock_server configures the mock_server fixture, which "
+            "this test does not use: add a mock_server argument, or take the marker away",
+            pytrace=False,
+        )
+
+
 class _ExternalServer:
     """A server someone else started (``MOCK_SERVER_URL``)."""
 
