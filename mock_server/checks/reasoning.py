@@ -36,7 +36,7 @@ def check_chat(body: dict[str, Any], profile: Profile) -> None:
     """A chat request checked for what its model does not take."""
     model = body.get("model")
     if not profile.reasons(model):
-        if model in profile.models and body.get("reasoning_effort") is not None:
+        if body.get("reasoning_effort") is not None and model in profile.models:
             raise _unsupported("reasoning_effort", "unsupported_parameter")
         return
     if body.get("max_tokens") is not None:
