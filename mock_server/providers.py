@@ -95,6 +95,8 @@ class Profile:
     api_checks: dict[str, RequestChecks] = field(default_factory=dict)  # by API name
     embedding_models: dict[str, EmbeddingModel] = field(default_factory=dict)
     reasoning_models: frozenset[str] = frozenset()  # with the snapshots they answer as
+    # The reasoning efforts a model takes, by model (and snapshot); one not named takes any.
+    reasoning_efforts: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def id_style(self) -> str:
@@ -106,6 +108,11 @@ class Profile:
     def reasons(self, model: Any) -> bool:
         """Whether ``model`` is one of the profile's reasoning models (``checks.reasoning``)."""
         return isinstance(model, str) and model in self.reasoning_models
+
+    def does_not_reason(self, model: Any) -> bool:
+        """Whether ``model`` is one the profile lists and knows not to reason: it names its
+        reasoning models, and this is not one of them."""
+        return bool(self.reasoning_models) and model in self.models and not self.reasons(model)
 
     def answer_model(self, model: str) -> str:
         """The model a response names: the dated snapshot an alias stands for, if any."""

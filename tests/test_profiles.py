@@ -958,6 +958,26 @@ def test_error_body_shape(client_for):
             "unsupported_parameter",
             "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
         ),
+        (
+            {"model": "o4-mini", "stop": ["\n"]},
+            "stop",
+            "unsupported_parameter",
+            "Unsupported parameter: 'stop' is not supported with this model.",
+        ),
+        (
+            {"model": "o3-2025-04-16", "reasoning_effort": "minimal"},
+            "reasoning_effort",
+            "unsupported_value",
+            "Unsupported value: 'reasoning_effort' does not support 'minimal' with this model. "
+            "Supported values are: 'low', 'medium', and 'high'.",
+        ),
+        (
+            {"model": "gpt-5", "reasoning_effort": "none"},
+            "reasoning_effort",
+            "unsupported_value",
+            "Unsupported value: 'reasoning_effort' does not support 'none' with this model. "
+            "Supported values are: 'minimal', 'low', 'medium', and 'high'.",
+        ),
     ],
 )
 def test_a_reasoning_model_refuses_sampling_settings(client_for, extra, param, code, message):
@@ -970,7 +990,22 @@ def test_a_reasoning_model_refuses_sampling_settings(client_for, extra, param, c
     post(client_for(), with_(OPENAI_BASIC, model="o3", temperature=1, top_p=1.0))
     post(client_for(), with_(OPENAI_BASIC, model="gpt-4o", temperature=0.7, max_tokens=32))
     post(client_for(), with_(OPENAI_BASIC, model="o3", reasoning_effort="high"))
+    post(client_for(), with_(OPENAI_BASIC, model="gpt-5-mini", reasoning_effort="minimal"))
     post(client_for(), with_(OPENAI_BASIC, model="my-own-model", reasoning_effort="high"))
+
+
+@pytest.mark.parametrize(
+    ("profile", "model"),
+    [
+        ("deepseek", "deepseek-reasoner"),
+        ("deepseek", "deepseek-chat"),
+        ("google", "gemini-2.5-pro"),
+    ],
+)
+def test_a_profile_naming_no_reasoning_models_takes_an_effort_for_any(client_for, profile, model):
+    """Only a profile that names its reasoning models knows which of its models do not reason."""
+    asked = {"model": model, "messages": [{"role": "user", "content": "Hello"}]}
+    post(client_for(profile), {**asked, "reasoning_effort": "low"})
 
 
 def test_a_reasoning_model_refuses_logprobs(client_for):

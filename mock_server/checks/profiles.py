@@ -126,6 +126,7 @@ PROFILE_SHAPE = _mapping(
             ),
         },
         "reasoning_models": _TEXTS,
+        "reasoning_efforts": {"type": "object", "additionalProperties": _TEXTS},
     }
 )
 _KNOWN_KEYS = sorted(PROFILE_SHAPE["properties"])
@@ -321,6 +322,8 @@ def _profile(
     aliases = {str(k): v for k, v in raw.get("model_aliases", {}).items()}
     reasoning = set(raw.get("reasoning_models", ()))
     reasoning |= {aliases[name] for name in reasoning if name in aliases}
+    efforts = {str(name): tuple(v) for name, v in raw.get("reasoning_efforts", {}).items()}
+    efforts |= {aliases[name]: v for name, v in efforts.items() if name in aliases}
     return Profile(
         name=raw["name"],
         description=raw.get("description", ""),
@@ -353,6 +356,7 @@ def _profile(
         api_checks=api_checks,
         embedding_models=embedding_models,
         reasoning_models=frozenset(reasoning),
+        reasoning_efforts=efforts,
     )
 
 

@@ -7,19 +7,25 @@ each API's words as OpenAI's users quote them:
 - chat completions: ``Unsupported value: 'temperature' does not support 0.7 with this model.
   Only the default (1) value is supported.`` (code ``unsupported_value``; ``top_p`` alike), and
   ``Unsupported parameter: 'max_tokens' is not supported with this model. Use
-  'max_completion_tokens' instead.`` (code ``unsupported_parameter``); ``logprobs`` asked for is
+  'max_completion_tokens' instead.`` (code ``unsupported_parameter``; ``stop`` alike, ``Unsupported
+  parameter: 'stop' is not supported with this model.``, as users of gpt-5 and the o-series
+  quote it); ``logprobs`` asked for is
   a 403, ``You are not allowed to request logprobs from this model`` (code null: an o4-mini
   answer quoted in confident-ai/deepeval#2184, 2025); and for a model the profile lists that
   does not reason, ``Unsupported parameter: 'reasoning_effort' is not supported with this
   model.`` (param ``reasoning_effort``, code ``unsupported_parameter``, as client libraries'
-  tests quote the live answer);
+  tests quote the live answer); a reasoning effort the model does not take
+  (``reasoning_efforts``), ``Unsupported value: 'reasoning_effort' does not support 'minimal'
+  with this model. Supported values are: 'low', 'medium', and 'high'.`` (code
+  ``unsupported_value``; an o-series answer quoted in client libraries' tests; on Responses
+  ``'reasoning.effort'``);
 - Responses: ``Unsupported parameter: 'temperature' is not supported with this model.`` (code
   null: vercel/ai's recorded answer ``reasoning-model-temperature-error.json``), and for a model
   the profile lists that does not reason, ``Unsupported parameter: 'reasoning.effort' is not
   supported with this model.`` (code ``unsupported_parameter``).
 
 Models a profile does not list are not checked: a name it does not know may be a model that
-takes them.
+takes them; nor are any of a profile that names no reasoning models (its models may all reason).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import Any
 
 from ..errors import ApiError
 from ..providers import Profile
+from .schema import supported_values
 
 SAMPLING_DEFAULTS = {"temperature": 1, "top_p": 1}
 
@@ -36,7 +43,7 @@ def check_chat(body: dict[str, Any], profile: Profile) -> None:
     """A chat request checked for what its model does not take."""
     model = body.get("model")
     if not profile.reasons(model):
-        if body.get("reasoning_effort") is not None and model in profile.models:
+        if body.get("reasoning_effort") is not None and profile.does_not_reason(model):
             raise _unsupported("reasoning_effort", "unsupported_parameter")
         return
     if body.get("max_tokens") is not None:
@@ -47,6 +54,9 @@ def check_chat(body: dict[str, Any], profile: Profile) -> None:
             param="max_tokens",
             code="unsupported_parameter",
         )
+    if body.get("stop") is not None:
+        raise _unsupported("stop", "unsupported_parameter")
+    _check_effort(body.get("reasoning_effort"), model, profile, "reasoning_effort")
     changed = _changed_sampling(body)
     if changed:
         name, value, default = changed[0]
@@ -71,11 +81,27 @@ def check_responses(body: dict[str, Any], profile: Profile) -> None:
     """A Responses request checked for what its model does not take."""
     model = body.get("model")
     if profile.reasons(model):
+        effort = (body.get("reasoning") or {}).get("effort")
+        _check_effort(effort, model, profile, "reasoning.effort")
         changed = _changed_sampling(body)
         if changed:
             raise _unsupported(changed[0][0], None)
-    elif model in profile.models and (body.get("reasoning") or {}).get("effort") is not None:
+    elif (body.get("reasoning") or {}).get("effort") is not None and profile.does_not_reason(model):
         raise _unsupported("reasoning.effort", "unsupported_parameter")
+
+
+def _check_effort(effort: Any, model: str, profile: Profile, name: str) -> None:
+    """A reasoning ``effort`` the model does not take (``Profile.reasoning_efforts``) refused."""
+    takes = profile.reasoning_efforts.get(model)
+    if effort is not None and takes and effort not in takes:
+        raise ApiError(
+            "400",
+            message=f"Unsupported value: '{name}' does not support '{effort}' with this model. "
+            f"Supported values are: {supported_values(list(takes))}.",
+            type="invalid_request_error",
+            param=name,
+            code="unsupported_value",
+        )
 
 
 def _changed_sampling(body: dict[str, Any]) -> list[tuple[str, str, int]]:

@@ -172,7 +172,8 @@ def _quoted(values: list[Any]) -> list[str]:
     return [f"'{_show(v)}'" for v in values if v is not None]
 
 
-def _supported(values: list[Any]) -> str:
+def supported_values(values: list[Any]) -> str:
+    """``'a', 'b', and 'c'``: values as OpenAI's messages list those a field takes."""
     return _listed(_quoted(values), "and")
 
 
@@ -487,7 +488,7 @@ def _enum_check(values: list[Any]) -> Check:
 
 
 def _enum_error(values: list[Any], value: Any) -> Invalid:
-    supported = _supported(values)
+    supported = supported_values(values)
     return Invalid(
         "invalid_value",
         lambda path: f"Invalid value: '{_show(value)}'. Supported values are: {supported}.",
