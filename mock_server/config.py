@@ -24,7 +24,7 @@ from .bundled import bundled
 from .checks.schema import Check, Invalid, SchemaCompiler
 from .checks.settings_file import read_settings_file, what_is_wrong, wrong_in_file
 from .errors import ConfigError
-from .redaction import redact
+from .redaction import Scrubber, redact
 from .yamlio import closest
 
 DEFAULT_HOST = "127.0.0.1"
@@ -272,9 +272,10 @@ def upstream_problem(spec: str) -> str | None:
 
 
 def regex_problem(pattern: str) -> str | None:
-    """What is wrong with a regex to scrub from recordings (``redact``), or None."""
+    """What is wrong with a regex to scrub from recordings (``redact``), or None: it is tried
+    as the recorder uses it, one branch of a union with the built-in patterns."""
     try:
-        re.compile(pattern)
+        Scrubber([pattern])
     except (re.error, OverflowError) as exc:  # OverflowError: a repeat count past 2**32 - 1
         return f"not a regex: {exc}"
     return None

@@ -75,7 +75,7 @@ class Scrubber:
 
     def __init__(self, extra_patterns: Iterable[str] = ()) -> None:
         self.patterns = [re.compile(p) for p in (*CREDENTIAL_PATTERNS, *extra_patterns)]
-        self._any = re.compile("|".join(f"(?:{p.pattern})" for p in self.patterns))
+        self._any = re.compile("|".join(_joinable(p.pattern) for p in self.patterns))
 
     def text(self, text: str) -> str:
         return self._any.sub(PLACEHOLDER, text)
@@ -109,6 +109,19 @@ class Scrubber:
             parts += [_escaped(text[position : found.start()]), f"(?:{shape})"]
             position = found.end()
         return "^" + "".join(parts) + _escaped(text[position:]) + "$"
+
+
+_GLOBAL_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
+
+
+def _joinable(pattern: str) -> str:
+    """``pattern`` as one branch of a union: a group, its leading global flags (``(?i)``, which
+    a union may hold only at its start) made the group's own (``(?i:...)``)."""
+    flags = ""
+    while found := _GLOBAL_FLAGS.match(pattern):
+        flags, pattern = flags + found.group(1), pattern[found.end() :]
+    end = "\n" if "x" in flags else ""  # a verbose pattern's last line may be a comment
+    return f"(?{flags}:{pattern}{end})"
 
 
 def _hidden(value: Any) -> Any:

@@ -660,6 +660,10 @@ def test_bad_upstream_flags_say_what_is_wrong(tmp_path):
             ["--record", "http://127.0.0.1:9/v1", "--redact", "(unclosed"],
             "--redact: Invalid 'redact[0]': not a regex",
         ),
+        (
+            ["--record", "http://127.0.0.1:9/v1", "--redact", "(?P<k>a)", "--redact", "(?P<k>b)"],
+            "redact: these patterns cannot be used together: redefinition of group name 'k'",
+        ),
         (["--record", "deepseek=http://127.0.0.1:9/v1"], "MOCK_SERVER_UPSTREAM_KEY_DEEPSEEK: not"),
     ]:
         result = subprocess.run(

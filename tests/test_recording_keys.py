@@ -18,7 +18,7 @@ import openai
 import pytest
 
 from mock_server.cli import main
-from mock_server.redaction import secret_name
+from mock_server.redaction import Scrubber, secret_name
 from mock_server.testing.runner import MockServer
 from mock_server.yamlio import dump_yaml, load_yaml
 
@@ -448,3 +448,16 @@ def test_the_pytest_plugin_records_from_any_working_directory(pytester, numbered
 )  # fmt: skip
 def test_secret_names_in_any_spelling(name, secret):
     assert secret_name(name) is secret
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "scrubbed"),
+    [
+        ("(?i)oslo", "Rain in OSLO today", "Rain in [REDACTED] today"),
+        ("(?x) os lo  # a city, spaced out", "Rain in oslo", "Rain in [REDACTED]"),
+        ("(?i)(?s)a.b", "A\nB and a-b", "[REDACTED] and [REDACTED]"),
+    ],
+)
+def test_a_pattern_of_ones_own_may_set_its_flags_as_python_allows(pattern, text, scrubbed):
+    """Its leading flags are its own, though it is used within a union of patterns."""
+    assert Scrubber([pattern]).text(text) == scrubbed

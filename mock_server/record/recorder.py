@@ -24,6 +24,7 @@ import asyncio
 import itertools
 import json
 import logging
+import re
 import time
 import weakref
 from collections.abc import Callable
@@ -35,7 +36,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from ..config import RECORD_MODES, Settings, regex_problem
+from ..config import RECORD_MODES, Settings
 from ..engine.choosing import ScenarioState
 from ..engine.loading import ScenarioProblems, parse_scenarios
 from ..engine.request_view import RequestView
@@ -108,11 +109,10 @@ class Recorder:
             raise ConfigError(f"record_mode must be one of {', '.join(RECORD_MODES)}, not {mode!r}")
         self.mode = mode
         self.timing = settings.record_timing
-        for pattern in settings.redact:  # checked already, unless Settings were made directly
-            problem = regex_problem(pattern)
-            if problem is not None:
-                raise ConfigError(f"redact: {problem}")
-        self.scrubber = Scrubber(settings.redact)
+        try:  # each pattern was checked with the settings; together they may still clash
+            self.scrubber = Scrubber(settings.redact)
+        except (re.error, OverflowError) as exc:  # a group name used twice, say
+            raise ConfigError(f"redact: these patterns cannot be used together: {exc}") from None
         self.client = UpstreamClient(settings.upstream_timeout)
         # None: no recording file of the server's own, only tenants' (the pytest plugin).
         self.record_to = Path(settings.record_to) if settings.record_to else None
