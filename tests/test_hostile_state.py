@@ -262,6 +262,7 @@ def test_tenant_settings_take_booleans_only(tenant, body):
         ("/settings", b"{", "the body is not JSON (unexpected end of data"),
         ("/clock", b"{}", "seconds is missing"),
         ("/clock", b'{"second": 5}', "did you mean 'seconds'?"),
+        ("/clock", b'{"seconds": ' + b"[" * 1000 + b"]" * 1000 + b"}", "not an array"),
     ],
 )
 def test_an_admin_body_refused_says_what_is_wrong_with_it(tenant, path, body, problem):

@@ -46,9 +46,16 @@ def read_fields(
             raise ValueError(f"{key} is missing")
     for key, field in fields.items():
         if key in value and not field.accepts(value[key]):
-            given = shown(compact_json(value[key]))[1:-1]  # JSON, escaped and cut, not quoted
-            raise ValueError(f"{key} must be {field.words}, not {given}")
+            raise ValueError(f"{key} must be {field.words}, not {_given(value[key])}")
     return value
+
+
+def _given(value: Any) -> str:
+    """A value as a message shows it: a scalar as its JSON (escaped, cut), anything else by
+    its type (an array may nest as deep as a body may: it is not written out)."""
+    if isinstance(value, (dict, list)):
+        return _a(json_type(value))
+    return shown(compact_json(value))[1:-1]
 
 
 def _a(type_name: str) -> str:
