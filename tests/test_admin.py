@@ -227,8 +227,9 @@ def test_a_tenant_name_holding_a_percent_sign_is_no_tenant(server):
     ("method", "path", "allowed"),
     [
         ("GET", "/__admin/reset", "POST"),
-        ("PUT", "/t/team-a/__admin/scenarios", "DELETE, GET, POST"),
+        ("PUT", "/t/team-a/__admin/scenarios", "DELETE, GET, HEAD, POST"),
         ("POST", "/__admin", "GET, HEAD"),
+        ("POST", "/__admin/health", "GET, HEAD"),
     ],
 )
 def test_an_admin_path_called_with_another_method_is_405_naming_its_methods(
@@ -242,5 +243,19 @@ def test_an_admin_path_called_with_another_method_is_405_naming_its_methods(
     assert error["message"] == f"{method} is not a method of {path}; it takes {allowed}."
 
 
-def test_an_unknown_admin_path_is_still_404(server):
-    assert raw_request(server, "PUT", "/__admin/nothing-here").status == 404
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/__admin/nothing-here",
+        "/t/__admin-team/v1/chat/completions",  # a tenant named so: an API path
+        "/__admin/v1/chat/completions",  # a profile named so, which the server does not have
+        "/v1/models/__admin",
+    ],
+)
+def test_a_path_that_is_no_admin_path_is_still_404(server, path):
+    assert raw_request(server, "PUT", path).status == 404
+
+
+def test_an_admin_read_answers_head_as_get(server):
+    answer = raw_request(server, "HEAD", "/__admin/health")
+    assert (answer.status, answer.body) == (200, b"")

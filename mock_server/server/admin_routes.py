@@ -3,7 +3,9 @@ the first admin call, so a server nobody administers never pays for it at start-
 
 from __future__ import annotations
 
-from aiohttp import hdrs, web
+import re
+
+from aiohttp import web
 
 # (method, path under [/t/{tenant}]/__admin, handler in server.admin)
 ROUTES = (
@@ -30,7 +32,10 @@ def add_admin_routes(app: web.Application, prefix: str = "") -> None:
     """Register the admin API under ``prefix`` (``""`` or ``/t/{tenant}``)."""
     base = prefix + "/__admin"
     for method, path, name in ROUTES:
-        app.router.add_route(method, base + path, _on_first_use(name))
+        if method == "GET":
+            app.router.add_get(base + path, _on_first_use(name))  # HEAD too, as for any GET
+        else:
+            app.router.add_route(method, base + path, _on_first_use(name))
 
 
 def _on_first_use(name: str):
@@ -47,15 +52,19 @@ def _on_first_use(name: str):
     return admin_call
 
 
+# A path under [/t/{tenant}]/__admin (a tenant's name is one segment).
+_ADMIN_PATH = re.compile(r"(?:/t/[^/]+)?/__admin(?:/|$)")
+
+
 async def wrong_method(request: web.Request) -> web.Response | None:
     """405, with ``Allow``, for an admin path called with a method it does not take; None for
     any other request (the API's paths answer 404 there, as OpenAI does)."""
-    if "/__admin" not in request.path:
+    if not _ADMIN_PATH.match(request.path):
         return None
     allowed: set[str] = set()
     for resource in request.app.router.resources():
-        allowed.update((await resource.resolve(request))[1])
-    allowed.discard(hdrs.METH_ANY)  # the catch-all route, which sent this request here
+        if "/__admin" in resource.canonical:  # not /{profile}/..., for a profile "__admin"
+            allowed.update((await resource.resolve(request))[1])
     if not allowed:
         return None
     from . import admin
