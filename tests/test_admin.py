@@ -171,6 +171,20 @@ def test_a_refused_request_saved_as_a_scenario_loads_and_says_it_was_refused(ten
     assert tenant.admin("POST", "/scenarios", text).status == 201
     text = tenant.admin("GET", f"/requests/{answered['id']}/scenario").body.decode()
     assert text.startswith("scenarios:")
+    assert (refused["asked"], answered["asked"]) == (False, True)
+
+
+@pytest.mark.parametrize("profile", ["openai", "deepseek", "google"])
+def test_a_strict_miss_saved_as_a_scenario_is_not_said_to_be_refused(server, profile):
+    """Scenarios were asked, and none came near: whatever the profile's error envelope."""
+    strict = Tenant(server, f"strict-{profile}")
+    strict.admin("POST", "/settings", {"strict": True})
+    model = {"openai": "gpt-4o", "deepseek": "deepseek-chat", "google": "gemini-2.5-flash"}
+    assert strict.post({**ASK, "model": model[profile]}, profile=profile).status == 404
+    (miss,) = strict.requests()
+    assert miss["asked"] and not miss["matched"]
+    text = strict.admin("GET", f"/requests/{miss['id']}/scenario").body.decode()
+    assert text.startswith("scenarios:")
 
 
 def test_a_request_whose_body_the_journal_did_not_keep_is_no_scenario(tenant):
@@ -181,7 +195,18 @@ def test_a_request_whose_body_the_journal_did_not_keep_is_no_scenario(tenant):
     assert refused.status == 409
     assert refused.json()["error"]["message"] == (
         f"request {entry['id']!r} had a body of {entry['body_bytes']:,} bytes, more than the "
-        "journal keeps (262,144): no scenario can be built to match it"
+        "journal keeps (262,144): no scenario can be built that matches it"
+    )
+
+
+def test_a_request_whose_answer_the_journal_did_not_keep_is_no_scenario(tenant):
+    tenant.add({"name": "long", "reply": {"content": "word " * 60_000}})
+    assert tenant.post(ASK).status == 200
+    (entry,) = tenant.requests()
+    refused = tenant.admin("GET", f"/requests/{entry['id']}/scenario")
+    assert refused.status == 409
+    assert refused.json()["error"]["message"].endswith(
+        "more than the journal keeps (262,144): no scenario can be built that answers it as it was"
     )
 
 

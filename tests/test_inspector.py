@@ -154,7 +154,7 @@ def test_save_as_scenario_says_why_a_request_cannot_be_one(page, served):
     said = page.wait_for_selector("#output[data-filled]").inner_text()
     assert ": 409 request 'req_" in said
     assert said.endswith(
-        "more than the journal keeps (262,144): no scenario can be built to match it"
+        "more than the journal keeps (262,144): no scenario can be built that matches it"
     )
 
 

@@ -260,13 +260,15 @@ async def request_as_scenario(request: web.Request) -> web.Response:
     for values in _tenant(request).journal:
         found = entry(values)
         if found["id"] == wanted:
-            if found["body"] is None and found["body_bytes"] > BODY_LIMIT:
-                return _admin_error(
-                    request, 409,
-                    f"request {wanted!r} had a body of {found['body_bytes']:,} bytes, more than "
-                    f"the journal keeps ({BODY_LIMIT:,}): no scenario can be built to match it",
-                    "body_not_kept",
-                )  # fmt: skip
+            for part, that in (("body", "matches it"), ("response", "answers it as it was")):
+                size = found[f"{part}_bytes"]
+                if found[part] is None and size > BODY_LIMIT:
+                    return _admin_error(
+                        request, 409,
+                        f"request {wanted!r} had a {part} of {size:,} bytes, more than the journal "
+                        f"keeps ({BODY_LIMIT:,}): no scenario can be built that {that}",
+                        "body_not_kept",
+                    )  # fmt: skip
             api = _apis(request)[found["api"]]
             as_json = entry_json(found)
             # Conditions on the request as sent: a credential in it becomes a pattern, as the
@@ -281,11 +283,7 @@ def _answered_first(entry: dict[str, Any]) -> str:
     """A YAML comment saying that the server answered ``entry``'s request before any scenario
     was asked (a key missing, a body refused, a rate limit), so that a scenario made of it
     answers that request only where it gets past that check; nothing for any other request."""
-    response = entry["response"]
-    error = response.get("error") if isinstance(response, dict) else None
-    no_match = isinstance(error, dict) and error.get("code") == "mock_no_match"
-    asked = entry["matched"] or entry["unmatched"] or entry["recorded"] or no_match
-    if asked or not 400 <= entry["status"] < 500:
+    if entry["asked"] or not 400 <= entry["status"] < 500:
         return ""
     return (
         f"# The server answered this request ({entry['status']}) before any scenario was asked:\n"

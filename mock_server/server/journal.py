@@ -29,7 +29,7 @@ FIELDS = (
     "id", "time", "duration_ms", "tenant", "method", "path", "profile", "api", "headers", "body",
     "body_bytes", "status", "scenario", "step", "matched", "unmatched", "near_miss", "stream",
     "chunks", "fault", "response", "response_bytes", "chunk_ms", "recorded", "warnings",
-    "client_left",
+    "client_left", "asked",
 )  # fmt: skip
 
 
@@ -77,6 +77,8 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
             exchange.recorded,
             exchange.warnings,
             exchange.client_left,
+            # Scenarios were asked (or, recording, the upstream): the request got that far.
+            selection is not None or exchange.placeholder or exchange.forwarded,
         ),
         ENTRY_OVERHEAD
         + (body_size if kept_body is not None else 0)
