@@ -253,17 +253,32 @@ def _checked(
     return data
 
 
+def split_upstream(spec: str) -> tuple[str, str]:
+    """An upstream to record from, ``[PROFILE=]URL``, as its profile ("" when it names none)
+    and its URL."""
+    if "=" not in spec.split("://")[0]:
+        return "", spec
+    profile, _, url = spec.partition("=")
+    return profile, url
+
+
 def upstream_problem(spec: str) -> str | None:
     """What is wrong with an upstream to record from (``[PROFILE=]URL``), or None. Said without
     the spec itself, which may hold a secret (a user part, a query)."""
-    url = spec.partition("=")[2] if "=" in spec.split("://")[0] else spec
+    url = split_upstream(spec)[1]
     try:
         parts = urlsplit(url)
-    except ValueError:  # an unclosed [IPv6] host, say
+        parts.port  # noqa: B018 (a port that is no number, or out of range, raises)
+    except ValueError:  # that, or an unclosed [IPv6] host
         parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() for c in url)
+    ):
         return "the upstream must be an http:// or https:// URL (optionally PROFILE=URL)"
-    if parts.query or parts.fragment or "@" in parts.netloc:
+    if parts.query or parts.fragment or "@" in parts.netloc or url.endswith(("?", "#")):
         return (
             "give the upstream's base URL, without credentials, query or fragment (keys go in "
             f"{ENV_PREFIX}UPSTREAM_KEY)"

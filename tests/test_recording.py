@@ -656,6 +656,9 @@ def test_bad_upstream_flags_say_what_is_wrong(tmp_path):
         (["--record", "http://user:pw-S3CRET@127.0.0.1:9/v1"], "without credentials"),
         (["--record", "http://127.0.0.1:9/v1?key=S3CRET"], "without credentials"),
         (["--record", "http://[::1"], "--record: Invalid 'record[0]': the upstream must be"),
+        (["--record", "http://127.0.0.1:99999/v1"], "must be an http:// or https:// URL"),
+        (["--record", "http://:80/v1"], "must be an http:// or https:// URL"),
+        (["--record", "http://127.0.0.1:9/v1?"], "without credentials, query or fragment"),
         (
             ["--record", "http://127.0.0.1:9/v1", "--redact", "(unclosed"],
             "--redact: Invalid 'redact[0]': not a regex",

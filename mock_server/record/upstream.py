@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from ..config import upstream_problem
+from ..config import split_upstream, upstream_problem
 from ..errors import ApiError, ConfigError
 
 KEY_VARIABLE = "MOCK_SERVER_UPSTREAM_KEY"
@@ -60,7 +60,7 @@ def parse_upstreams(
     environ = os.environ if environ is None else environ
     upstreams: dict[str, Upstream] = {}
     for spec in specs:
-        profile, _, url = spec.partition("=") if "=" in spec.split("://")[0] else ("", "", spec)
+        profile, url = split_upstream(spec)
         profile = profile or default_profile
         problem = upstream_problem(spec)
         if problem is not None:
