@@ -35,7 +35,11 @@ async function api(path, options = {}) {
   const response = await fetch(adminBase() + path, Object.assign({}, options, { headers }));
   if (response.status === 401) throw new Unauthorized();
   if (!response.ok) {
-    const said = await response.json().then((body) => body.error.message, () => "");
+    // An admin error is {"error": {...}}; the catch-all's 404 is in the profile's envelope.
+    const said = await response.json().then((body) => {
+      const error = Array.isArray(body) ? (body[0] || {}).error : (body || {}).error;
+      return (error && error.message) || "";
+    }, () => "");
     throw new Error(path + ": " + response.status + (said ? " " + said : ""));
   }
   const type = response.headers.get("Content-Type") || "";
