@@ -1020,3 +1020,19 @@ def test_a_reasoning_model_refuses_logprobs(client_for):
         "code": None,
     }
     post(client_for(), with_(OPENAI_BASIC, model="o4-mini", logprobs=False))
+
+
+def test_parallel_tool_calls_without_tools_is_refused_in_openais_words(client_for):
+    """As OpenAI's users quote it (LiteLLM sends the field with no tools); with tools it
+    passes, and a profile that does not know OpenAI's rules takes it."""
+    with pytest.raises(openai.BadRequestError) as caught:
+        post(client_for(), with_(OPENAI_BASIC, parallel_tool_calls=False))
+    assert caught.value.body == {
+        "message": "Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only "
+        "allowed when 'tools' are specified.",
+        "type": "invalid_request_error",
+        "param": "parallel_tool_calls",
+        "code": None,
+    }
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+    post(client_for(), with_(OPENAI_BASIC, parallel_tool_calls=False, tools=[tool]))

@@ -38,6 +38,7 @@ def check_request(body: dict[str, Any], profile: Profile) -> tuple[str, ...]:
     check_semantics(body)
     if "invalid_schema" in profile.errors:  # OpenAI's rules for a client's schemas
         client_schema_rules.check_chat(body)
+        _check_parallel_tool_calls(body)
     if "response_format" in body and "json_word_missing" in profile.errors:
         _check_json_mode(body)
     if "prompt_cache_retention" in profile.known_fields:
@@ -234,6 +235,18 @@ def _require_answers(open_calls: dict[str, int], since: int | None) -> None:
             "to each 'tool_call_id'. The following tool_call_ids did not have response messages: "
             + ", ".join(map(str, open_calls)),
             param=f"messages[{since}].role",
+            code=None,
+        )
+
+
+def _check_parallel_tool_calls(body: dict[str, Any]) -> None:
+    """OpenAI's rule, as its users quote the answer (LiteLLM sends the field without tools)."""
+    if body.get("parallel_tool_calls") is not None and not body.get("tools"):
+        raise ApiError(
+            "400",
+            "Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only allowed when "
+            "'tools' are specified.",
+            param="parallel_tool_calls",
             code=None,
         )
 
