@@ -63,9 +63,18 @@ def test_a_scenario_answers_and_the_body_is_a_valid_response(tenant, client):
     path = tenant.url().removeprefix(tenant.server.url) + "/responses"
     body = post_json(tenant.server, path, {"model": MODEL, "input": "good day"}).json()
     Response.model_validate(body)  # the SDK's own model of a response
-    # The live API's order (its answers of 2026 add completed_at and frequency_penalty here).
-    head = ["id", "object", "created_at", "status", "background", "completed_at", "error"]
-    assert list(body)[:8] == [*head, "frequency_penalty"]
+    # The live API's order (its answers of 2026 add billing, completed_at and frequency_penalty
+    # here, and write default numbers as integers: vercel/ai's recorded answers).
+    head = ["id", "object", "created_at", "status", "background", "billing", "completed_at"]
+    assert list(body)[:9] == [*head, "error", "frequency_penalty"]
+    assert body["billing"] == {"payer": "developer"}
+    streamed = post_json(tenant.server, path, {"model": MODEL, "input": "good day", "stream": True})
+    events = [
+        json.loads(line[6:]) for line in streamed.body.decode().splitlines() if line[:6] == "data: "
+    ]
+    assert events[-1]["type"] == "response.completed"
+    assert "billing" not in events[-1]["response"]  # a JSON answer's, never an event's
+    assert (body["temperature"], body["top_p"], body["frequency_penalty"]) == (1, 1, 0)
     assert body["completed_at"] >= body["created_at"] and body["service_tier"] == "default"
     assert list(body)[-3:] == ["usage", "user", "metadata"]
     assert list(body["output"][0]) == ["id", "type", "status", "content", "role"]

@@ -142,9 +142,10 @@ class ResponseObject:
         return self.body()
 
     def body(
-        self, status: str | None = None, error: dict[str, Any] | None = None
+        self, status: str | None = None, error: dict[str, Any] | None = None, whole: bool = False
     ) -> dict[str, Any]:
-        """The response object; ``status``: as it stands before it is done (``unfinished``)."""
+        """The response object; ``status``: as it stands before it is done (``unfinished``);
+        ``whole``: as a JSON answer (not an event) gives it, with its ``billing``."""
         request = self.request
         reasoning = request.get("reasoning") or {}
         text = request.get("text") or {}
@@ -155,11 +156,13 @@ class ResponseObject:
             "created_at": self.created,
             "status": status_done,
             "background": bool(request.get("background")),
+            # In every JSON answer captured from Oct 2025 (vercel/ai's fixtures), never in events.
+            **({"billing": {"payer": "developer"}} if whole else {}),
             # Only a completed response has one (an incomplete one's is null: live captures of
             # 2026, and the reference's ``Response.completed_at``).
             "completed_at": self.created if status_done == "completed" else None,
             "error": None,
-            "frequency_penalty": 0.0,
+            "frequency_penalty": 0,  # integers, as captures of 2026 write them
             "incomplete_details": {"reason": self.incomplete_reason}
             if self.incomplete_reason
             else None,
@@ -170,7 +173,7 @@ class ResponseObject:
             "moderation": None,
             "output": self.output,
             "parallel_tool_calls": _or(request.get("parallel_tool_calls"), True),
-            "presence_penalty": 0.0,
+            "presence_penalty": 0,
             "previous_response_id": request.get("previous_response_id"),
             "prompt_cache_key": request.get("prompt_cache_key"),
             "prompt_cache_retention": request.get("prompt_cache_retention"),
@@ -178,7 +181,7 @@ class ResponseObject:
             "safety_identifier": request.get("safety_identifier"),
             "service_tier": served_tier(request),
             "store": _or(request.get("store"), True),
-            "temperature": _or(request.get("temperature"), 1.0),
+            "temperature": _or(request.get("temperature"), 1),
             "text": {
                 "format": _format(text.get("format")),
                 "verbosity": text.get("verbosity") or DEFAULT_VERBOSITY,
@@ -186,7 +189,7 @@ class ResponseObject:
             "tool_choice": _or(request.get("tool_choice"), "auto"),
             "tools": [_tool(tool) for tool in request.get("tools") or ()],
             "top_logprobs": _or(request.get("top_logprobs"), 0),
-            "top_p": _or(request.get("top_p"), 1.0),
+            "top_p": _or(request.get("top_p"), 1),
             "truncation": _or(request.get("truncation"), "disabled"),
             "usage": self._usage,
             "user": request.get("user"),
@@ -247,12 +250,16 @@ class Restreamed:
         self.output: list[dict[str, Any]] = response["output"]
 
     def body(
-        self, status: str | None = None, error: dict[str, Any] | None = None
+        self, status: str | None = None, error: dict[str, Any] | None = None, whole: bool = False
     ) -> dict[str, Any]:
-        """The response object as stored; ``status``: as it stood before it was done."""
+        """The response object as stored (an event's without its ``billing``); ``status``: as
+        it stood before it was done."""
+        response = self.response
+        if not whole:
+            response = {key: value for key, value in response.items() if key != "billing"}
         if status is None:
-            return self.response
-        return unfinished(self.response, status, error, self.tier)
+            return response
+        return unfinished(response, status, error, self.tier)
 
 
 def sealed_reasoning(item_id: str) -> str:

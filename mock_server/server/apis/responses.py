@@ -212,13 +212,13 @@ class Responses(Api):
         # A stream a fault breaks off never completes: it is not stored.
         stored = body.get("store") is not False and fault is None
         if not streaming:
-            whole = response.body()
+            whole = response.body(whole=True)
             answer = json_answer(whole, headers=headers, style=profile.body_format)
             if stored:
                 _store(exchange, whole, conversation.items, answer.body, reply.stream)
             return Encoded(response, answer)
         if stored:
-            whole = response.body()
+            whole = response.body(whole=True)
             _store(exchange, whole, conversation.items, dumps(whole), reply.stream)
         events = render_events(response, reply.stream, _padded(body))
         if fault is not None and fault.type == "no_done":
