@@ -322,8 +322,18 @@ def error_event(error_body: dict[str, Any] | None, sent: int) -> bytes:
     zendev-sh/goai#88) and as the openai SDK reads them to raise ``APIError``
     (``openai/_streaming.py``)."""
     kind, fields = _error_fields(error_body)
-    data = {"type": "error", "sequence_number": sent, **fields, "error": {"type": kind, **fields}}
+    data = _event("error", {**fields, "error": {"type": kind, **fields}}, sent)
     return b"event: error\ndata: " + dumps(data) + b"\n\n"
+
+
+def _event(kind: str, fields: dict[str, Any], number: int) -> dict[str, Any]:
+    """An event as the live API has written them since February 2026 (vercel/ai's recorded
+    streams of 2026): ``type``, its fields in alphabetical order, ``sequence_number`` last."""
+    return {
+        "type": kind,
+        **{name: fields[name] for name in sorted(fields)},
+        "sequence_number": number,
+    }
 
 
 def stream_wire(response: ResponseObject | Restreamed) -> StreamWire:
@@ -335,7 +345,7 @@ def stream_wire(response: ResponseObject | Restreamed) -> StreamWire:
     def error(error_body: dict[str, Any] | None, sent: int) -> bytes:
         _, fields = _error_fields(error_body)
         failed = response.body("failed", {"code": fields["code"], "message": fields["message"]})
-        data = {"type": "response.failed", "sequence_number": sent + 1, "response": failed}
+        data = _event("response.failed", {"response": failed}, sent + 1)
         ending = b"event: response.failed\ndata: " + dumps(data) + b"\n\n"
         return error_event(error_body, sent) + ending
 
@@ -353,10 +363,11 @@ class _Events:
         self.out: list[Event] = []
 
     def add(self, kind: str, fields: dict[str, Any], text: str = "", delta: bool = False) -> None:
-        data = {"type": kind, "sequence_number": len(self.out), **fields}
-        encoded = dumps(data)
         if delta and self.padded:
-            encoded = encoded[:-1] + b',"obfuscation":"' + padding(len(encoded)) + b'"}'
+            # As long as makes the delta and it a multiple of 16 characters, as OpenAI's are.
+            size = len(fields["delta"]) % 16
+            fields = {**fields, "obfuscation": padding(15 - size).decode()}
+        encoded = dumps(_event(kind, fields, len(self.out)))
         self.out.append((b"event: " + kind.encode() + b"\ndata: " + encoded + b"\n\n", text))
 
 
