@@ -3,6 +3,7 @@ outputs, conversation state, streams, validation, errors and faults (docs/respon
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 
@@ -975,7 +976,9 @@ def test_reasoning_comes_sealed_and_goes_back_sealed_or_by_a_stored_id(tenant, c
     )  # fmt: skip
     unstored = client.responses.create(model=MODEL, input="think", store=False)
     reasoning = unstored.output[0].model_dump(exclude_none=True)
-    assert reasoning["encrypted_content"].startswith("gAAAAA")
+    # Shaped as OpenAI's Fernet token: version 0x80, then the time it was made.
+    token = base64.urlsafe_b64decode(reasoning["encrypted_content"])
+    assert token[0] == 0x80 and int.from_bytes(token[1:9], "big") == unstored.created_at
     turn = [{"role": "user", "content": "think"}, reasoning, {"role": "user", "content": "more"}]
     assert client.responses.create(model=MODEL, input=turn, store=False).output_text == "42"
     turn[1] = {**reasoning, "encrypted_content": None, "content": None}

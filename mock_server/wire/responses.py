@@ -40,11 +40,12 @@ INCOMPLETE_REASONS = {"length": "max_output_tokens", "content_filter": "content_
 
 
 def output_items(
-    message: Message, ids: Ids, reasons: bool = False, summarised: bool = False
+    message: Message, ids: Ids, created: int, reasons: bool = False, summarised: bool = False
 ) -> list[dict[str, Any]]:
-    """``message`` as the Responses API's output items: a ``reasoning`` item when the model
-    ``reasons`` or the reply scripts reasoning (with its ``encrypted_content``, which the API of
-    2026 fills by default: openai-python's ``ResponseReasoningItem``; its summary the scripted
+    """``message`` as the Responses API's output items, made at ``created``: a ``reasoning``
+    item when the model ``reasons`` or the reply scripts reasoning (with its
+    ``encrypted_content``, which the API of 2026 fills by default: openai-python's
+    ``ResponseReasoningItem``; its summary the scripted
     reasoning when the request asks for one, ``summarised``, else empty, as the API leaves it), a
     ``message`` for its text or refusal, a ``function_call`` per tool call (the scripted id as
     its ``call_id``)."""
@@ -53,7 +54,7 @@ def output_items(
         text = message.reasoning_content
         summary = [{"type": REASONING_SUMMARY, "text": text}] if summarised and text else []
         item_id = ids.item("rs")
-        sealed = sealed_reasoning(item_id)
+        sealed = sealed_reasoning(item_id, created)
         items.append(
             {"id": item_id, "type": "reasoning", "encrypted_content": sealed, "summary": summary}
         )
@@ -262,11 +263,14 @@ class Restreamed:
         return unfinished(response, status, error, self.tier)
 
 
-def sealed_reasoning(item_id: str) -> str:
-    """An opaque stand-in for a reasoning item's ``encrypted_content`` (OpenAI's is a Fernet
-    token, ``gAAAAA...``): what a stateless client sends back, which the server takes as it is."""
+def sealed_reasoning(item_id: str, created: int) -> str:
+    """An opaque stand-in for a reasoning item's ``encrypted_content``, shaped as OpenAI's
+    Fernet token is (``gAAAAA...==``): a version byte, the time it was made (``created``, in 8
+    bytes), a 16-byte IV, the ciphertext in 16-byte blocks and a 32-byte HMAC, in URL-safe
+    base64. What a stateless client sends back, which the server takes as it is."""
     digest = hashlib.sha256(item_id.encode()).digest()
-    return "gAAAAA" + base64.urlsafe_b64encode(digest * 3).decode()
+    token = b"\x80" + created.to_bytes(8, "big") + digest[:16] + digest * 2 + digest
+    return base64.urlsafe_b64encode(token).decode()
 
 
 def _or(value: Any, default: Any) -> Any:

@@ -198,12 +198,14 @@ class Responses(Api):
             DEFAULT_EFFORT if profile.reasons(body["model"]) else None
         )
         reasons = effort not in (None, "none")
+        created = int(time.time())
+        summarised = reasoning_asked.get("summary") is not None
         response = ResponseObject(
             state.ids.item("resp"),
-            int(time.time()),
+            created,
             profile.answer_model(str(body["model"])),
             body,
-            output_items(message, state.ids, reasons, reasoning_asked.get("summary") is not None),
+            output_items(message, state.ids, created, reasons, summarised),
             prompt_tokens(conversation.chat),
             message,
             reply.usage,
