@@ -10,7 +10,7 @@ import time
 import openai
 import pytest
 import yaml
-from conftest import TenantHandle, auth_headers, post_json, raw_request
+from conftest import TenantHandle, auth_headers, made, post_json, raw_request
 from openai.types.responses import Response, ResponseItemList
 from pydantic import BaseModel
 
@@ -1288,3 +1288,20 @@ def test_a_stream_is_sized_by_every_copy_of_what_it_carries(text, instructions):
             with pytest.raises(openai.BadRequestError) as caught:
                 sdk.responses.create(**asked, stream=True)
     assert caught.value.body["code"] == "response_too_large"
+
+
+def test_a_strict_miss_on_the_responses_api_saves_as_a_scenario_that_answers_it():
+    """Scenarios were asked, and none was loaded to come near: the saved scenario is on the
+    conversation as they saw it, so it answers the same request."""
+    with MockServer(strict=True) as strict:
+        client = made(openai.OpenAI(base_url=strict.base_url, api_key=strict.api_key))
+        asked = [{"role": "user", "content": "second turn"}]
+        with pytest.raises(openai.NotFoundError):
+            client.responses.create(model=MODEL, input=asked)
+        (miss,) = strict.requests
+        assert miss["asked"] and not miss["unmatched"]
+        text = raw_request(strict, "GET", f"/__admin/requests/{miss['id']}/scenario").body.decode()
+        (saved,) = yaml.safe_load(text)["scenarios"]
+        assert saved["match"]["last_user_message"] == {"equals": "second turn"}
+        strict.add({**saved, "reply": {"content": "found"}})
+        assert client.responses.create(model=MODEL, input=asked).output_text == "found"

@@ -63,6 +63,7 @@ class Exchange:
     headers: dict[str, str] = field(default_factory=dict)  # e.g. x-ratelimit-*, on every answer
     chaos: Fault | None = None
     selection: Selection | None = None
+    asked: bool = False  # scenarios (or, recording, the upstream) were asked: it got that far
     # No scenario answered and a placeholder did (the fallback reply, or strict mode's 404).
     placeholder: bool = False
     near_miss: list[dict[str, Any]] | None = None

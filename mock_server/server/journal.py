@@ -77,8 +77,7 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
             exchange.recorded,
             exchange.warnings,
             exchange.client_left,
-            # Scenarios were asked (or, recording, the upstream): the request got that far.
-            selection is not None or exchange.placeholder or exchange.forwarded,
+            exchange.asked,
         ),
         ENTRY_OVERHEAD
         + (body_size if kept_body is not None else 0)

@@ -257,6 +257,7 @@ def answer(exchange: Exchange) -> Outcome:
     overrides = read_overrides(headers) if state.settings.overrides else NONE
     if overrides.status is not None:
         raise ApiError(str(overrides.status), status=overrides.status)
+    exchange.asked = True
     recording = _recording(exchange) if state.recorder is not None else None
     if overrides.scenario is not None:
         forced = state.engine.find(overrides.scenario, exchange.tenant.scenarios)

@@ -135,8 +135,7 @@ class Responses(Api):
         conversation), else its own input alone; a request refused before scenarios saw it,
         as its body (which may not even be a request)."""
         body, response = entry["body"], entry["response"]
-        seen = entry["matched"] or entry["unmatched"]
-        if not (seen and isinstance(body, dict) and "model" in body):  # or kept as its size
+        if not (entry["asked"] and isinstance(body, dict) and "model" in body):  # or its size
             return super().journal_view(entry, tenant)
         stored = None
         if isinstance(response, dict) and isinstance(response.get("id"), str):
