@@ -268,13 +268,14 @@ def upstream_problem(spec: str) -> str | None:
     url = split_upstream(spec)[1]
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 (a port that is no number, or out of range, raises)
+        port = parts.port  # a port that is no number, or out of range, raises
     except ValueError:  # that, or an unclosed [IPv6] host
-        parts = None
+        parts, port = None, None
     if (
         parts is None
         or parts.scheme not in ("http", "https")
         or not parts.hostname
+        or port == 0
         or any(c.isspace() for c in url)
     ):
         return "the upstream must be an http:// or https:// URL (optionally PROFILE=URL)"
@@ -290,9 +291,12 @@ def regex_problem(pattern: str) -> str | None:
     """What is wrong with a regex to scrub from recordings (``redact``), or None: it is tried
     as the recorder uses it, one branch of a union with the built-in patterns."""
     try:
-        Scrubber([pattern])
-    except (re.error, OverflowError) as exc:  # OverflowError: a repeat count past 2**32 - 1
+        scrubber = Scrubber([pattern])
+    # OverflowError: a repeat count past 2**32 - 1; ValueError: flags that exclude each other
+    except (re.error, OverflowError, ValueError) as exc:
         return f"not a regex: {exc}"
+    if scrubber.patterns[-1].fullmatch(""):
+        return "matches empty text, so it would scrub between every two characters"
     return None
 
 

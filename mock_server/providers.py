@@ -110,9 +110,10 @@ class Profile:
         return isinstance(model, str) and model in self.reasoning_models
 
     def does_not_reason(self, model: Any) -> bool:
-        """Whether ``model`` is one the profile lists and knows not to reason: it names its
-        reasoning models, and this is not one of them."""
-        return bool(self.reasoning_models) and model in self.models and not self.reasons(model)
+        """Whether ``model`` is one the profile lists (or the snapshot one answers as) and
+        knows not to reason: it names its reasoning models, and this is not one of them."""
+        listed = model in self.models or model in self.model_aliases.values()
+        return bool(self.reasoning_models) and listed and not self.reasons(model)
 
     def answer_model(self, model: str) -> str:
         """The model a response names: the dated snapshot an alias stands for, if any."""

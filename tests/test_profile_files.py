@@ -360,3 +360,14 @@ def test_every_bundled_profile_compiles_whichever_is_the_default():
                 verdicts.add(None)
         assert len(verdicts) == 1, (name, verdicts)
     assert None not in verdicts  # the last profile refuses it (and so was compiled)
+
+
+def test_a_profile_extending_another_adds_to_its_reasoning_efforts(tmp_path):
+    path = tmp_path / "house.yaml"
+    path.write_text(
+        "name: house\nextends: openai\nreasoning_models: [o3, my-reasoner]\n"
+        "reasoning_efforts: {my-reasoner: [high]}\n"
+    )
+    house = load_profiles([path]).get("house")
+    assert house.reasoning_efforts["my-reasoner"] == ("high",)
+    assert house.reasoning_efforts["o3"] == ("low", "medium", "high")  # openai's, kept

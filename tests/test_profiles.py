@@ -992,6 +992,8 @@ def test_a_reasoning_model_refuses_sampling_settings(client_for, extra, param, c
     post(client_for(), with_(OPENAI_BASIC, model="o3", reasoning_effort="high"))
     post(client_for(), with_(OPENAI_BASIC, model="gpt-5-mini", reasoning_effort="minimal"))
     post(client_for(), with_(OPENAI_BASIC, model="my-own-model", reasoning_effort="high"))
+    with pytest.raises(openai.BadRequestError):  # a snapshot as its alias
+        post(client_for(), with_(OPENAI_BASIC, model="gpt-4o-2024-08-06", reasoning_effort="low"))
 
 
 @pytest.mark.parametrize(

@@ -658,6 +658,7 @@ def test_bad_upstream_flags_say_what_is_wrong(tmp_path):
         (["--record", "http://[::1"], "--record: Invalid 'record[0]': the upstream must be"),
         (["--record", "http://127.0.0.1:99999/v1"], "must be an http:// or https:// URL"),
         (["--record", "http://:80/v1"], "must be an http:// or https:// URL"),
+        (["--record", "http://127.0.0.1:0/v1"], "must be an http:// or https:// URL"),
         (["--record", "http://127.0.0.1:9/v1?"], "without credentials, query or fragment"),
         (
             ["--record", "http://127.0.0.1:9/v1", "--redact", "(unclosed"],

@@ -18,6 +18,7 @@ import openai
 import pytest
 
 from mock_server.cli import main
+from mock_server.config import regex_problem
 from mock_server.redaction import Scrubber, secret_name
 from mock_server.testing.runner import MockServer
 from mock_server.yamlio import dump_yaml, load_yaml
@@ -461,3 +462,15 @@ def test_secret_names_in_any_spelling(name, secret):
 def test_a_pattern_of_ones_own_may_set_its_flags_as_python_allows(pattern, text, scrubbed):
     """Its leading flags are its own, though it is used within a union of patterns."""
     assert Scrubber([pattern]).text(text) == scrubbed
+
+
+@pytest.mark.parametrize(
+    ("pattern", "problem"),
+    [
+        ("(?i)", "matches empty text"),
+        ("a*", "matches empty text"),
+        ("(?a)(?u)x", "not a regex: ASCII and UNICODE flags are incompatible"),
+    ],
+)
+def test_a_pattern_of_ones_own_that_cannot_scrub_is_refused(pattern, problem):
+    assert problem in regex_problem(pattern)

@@ -191,6 +191,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
         "headers",
         "api_request_schemas",
         "embedding_models",
+        "reasoning_efforts",
     ):
         if key in base and key in override:
             merged[key] = {**base[key], **override[key]}

@@ -120,7 +120,7 @@ class RequestView:
     @lazy
     def tool_name(self) -> str:
         """The function whose result the last tool result is: the name of the call it answers,
-        among the assistant's calls before it."""
+        among the assistant's calls."""
         wanted = self.tool_call_id
         for message in reversed(self.messages) if wanted else ():
             for call in message.get("tool_calls") or ():

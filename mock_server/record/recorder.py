@@ -111,7 +111,7 @@ class Recorder:
         self.timing = settings.record_timing
         try:  # each pattern was checked with the settings; together they may still clash
             self.scrubber = Scrubber(settings.redact)
-        except (re.error, OverflowError) as exc:  # a group name used twice, say
+        except (re.error, OverflowError, ValueError) as exc:  # a group name used twice, say
             raise ConfigError(f"redact: these patterns cannot be used together: {exc}") from None
         self.client = UpstreamClient(settings.upstream_timeout)
         # None: no recording file of the server's own, only tenants' (the pytest plugin).

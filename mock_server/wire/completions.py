@@ -132,7 +132,8 @@ class Completion:
         completion = sum(map(answer_tokens, self.choices)) + reasoning
         prompt = given.get("prompt_tokens", self.prompt_tokens)
         completion = given.get("completion_tokens", completion)
-        cached = min(given.get("cached_tokens", 0), prompt)
+        # Details are parts of their totals: at most what the totals say.
+        reasoning, cached = min(reasoning, completion), min(given.get("cached_tokens", 0), prompt)
         usage: dict[str, Any] = {
             "prompt_tokens": prompt,
             "completion_tokens": completion,

@@ -123,6 +123,8 @@ class ResponseObject:
         output_tokens = answer_tokens(message) + reasoning
         input_tokens = usage_override.get("prompt_tokens", input_tokens)
         output_tokens = usage_override.get("completion_tokens", output_tokens)
+        # Details are parts of their totals: at most what the totals say.
+        reasoning = min(reasoning, output_tokens)
         cached = min(usage_override.get("cached_tokens", 0), input_tokens)
         self._usage = {
             "input_tokens": input_tokens,
