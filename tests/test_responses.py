@@ -1305,3 +1305,15 @@ def test_a_strict_miss_on_the_responses_api_saves_as_a_scenario_that_answers_it(
         assert saved["match"]["last_user_message"] == {"equals": "second turn"}
         strict.add({**saved, "reply": {"content": "found"}})
         assert client.responses.create(model=MODEL, input=asked).output_text == "found"
+
+
+def test_a_read_of_a_stored_response_is_no_scenario(tenant, client):
+    made_one = client.responses.create(model=MODEL, input="keep me")
+    client.responses.retrieve(made_one.id)
+    created, read = tenant.requests()
+    assert tenant.admin("GET", f"/requests/{created['id']}/scenario").status == 200
+    refused = tenant.admin("GET", f"/requests/{read['id']}/scenario")
+    assert refused.status == 409
+    assert refused.json()["error"]["message"].endswith(
+        "reads what the server keeps; scenarios answer only the requests that make an answer"
+    )

@@ -260,6 +260,14 @@ async def request_as_scenario(request: web.Request) -> web.Response:
     for values in _tenant(request).journal:
         found = entry(values)
         if found["id"] == wanted:
+            api = _apis(request)[found["api"]]
+            if found["method"] != "POST" or not found["path"].endswith(api.path):
+                return _admin_error(
+                    request, 409,
+                    f"request {wanted!r} ({found['method']} {readable(found['path'])}) reads what "
+                    "the server keeps; scenarios answer only the requests that make an answer",
+                    "not_answered_by_scenarios",
+                )  # fmt: skip
             for part, that in (("body", "matches it"), ("response", "answers it as it was")):
                 size = found[f"{part}_bytes"]
                 if found[part] is None and size > BODY_LIMIT:
@@ -269,7 +277,6 @@ async def request_as_scenario(request: web.Request) -> web.Response:
                         f"keeps ({BODY_LIMIT:,}): no scenario can be built that {that}",
                         "body_not_kept",
                     )  # fmt: skip
-            api = _apis(request)[found["api"]]
             as_json = entry_json(found)
             # Conditions on the request as sent: a credential in it becomes a pattern, as the
             # recorder writes it, where the redacted text would match nothing.
