@@ -111,15 +111,17 @@ class Scrubber:
         return "^" + "".join(parts) + _escaped(text[position:]) + "$"
 
 
-_GLOBAL_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
+# What may come before a pattern's first character: global flags, and comments.
+_LEADING = re.compile(r"\(\?([aiLmsux]+)\)|\(\?#[^)]*\)")
 
 
 def _joinable(pattern: str) -> str:
     """``pattern`` as one branch of a union: a group, its leading global flags (``(?i)``, which
-    a union may hold only at its start) made the group's own (``(?i:...)``)."""
+    a union may hold only at its start) made the group's own (``(?i:...)``), and comments or,
+    once verbose, white space before them left out."""
     flags = ""
-    while found := _GLOBAL_FLAGS.match(pattern):
-        flags, pattern = flags + found.group(1), pattern[found.end() :]
+    while found := _LEADING.match(rest := pattern.lstrip() if "x" in flags else pattern):
+        pattern, flags = rest[found.end() :], flags + (found.group(1) or "")
     end = "\n" if "x" in flags else ""  # a verbose pattern's last line may be a comment
     return f"(?{flags}:{pattern}{end})"
 

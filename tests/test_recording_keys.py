@@ -457,6 +457,8 @@ def test_secret_names_in_any_spelling(name, secret):
         ("(?i)oslo", "Rain in OSLO today", "Rain in [REDACTED] today"),
         ("(?x) os lo  # a city, spaced out", "Rain in oslo", "Rain in [REDACTED]"),
         ("(?i)(?s)a.b", "A\nB and a-b", "[REDACTED] and [REDACTED]"),
+        ("(?#a city)(?i)oslo", "Rain in OSLO", "Rain in [REDACTED]"),
+        ("(?x)\n  (?i)oslo", "Rain in OSLO", "Rain in [REDACTED]"),
     ],
 )
 def test_a_pattern_of_ones_own_may_set_its_flags_as_python_allows(pattern, text, scrubbed):
