@@ -134,3 +134,18 @@ def test_health_shows_the_caches_and_their_hits(server, tenant):
     # route cache is listed when it is on, its hits are not counted on here.
     shortcut_on = raw_request(server, "GET", "/__admin/health").json()["shortcut"]["on"]
     assert ("routes" in after) == shortcut_on
+
+
+def test_a_body_whose_key_holds_long_stop_sequences_is_not_kept(server, tenant):
+    """Stop sequences are part of a kept body's key, and count against what a key may hold."""
+
+    def kept() -> int:
+        response = raw_request(server, "GET", f"/t/{tenant.name}/__admin/health")
+        return response.json()["caches"]["kept_bodies"]["hits"]
+
+    tenant.add({"name": "fixed", "reply": {"content": "Fixed."}})
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+    for stop, kept_after in ((["x" * 5000, "y" * 5000], False), (["zz"], True)):
+        before = kept()
+        assert [tenant.post({**body, "stop": stop}).status for _ in range(3)] == [200] * 3
+        assert (kept() > before) is kept_after

@@ -101,8 +101,13 @@ class KeptBody:
 
 
 def _held(key: tuple[Hashable, ...]) -> int:
-    """What a cache key holds of the request (its bytes and strings), as the bounds count it."""
-    return sum(len(part) for part in key if isinstance(part, bytes | str))
+    """What a cache key holds of the request (its bytes and strings, in tuples of them too, such
+    as the stop sequences), as the bounds count it."""
+    return sum(
+        len(part) if isinstance(part, bytes | str) else _held(part)
+        for part in key
+        if isinstance(part, bytes | str | tuple)
+    )
 
 
 Key = tuple[Hashable, int]  # the API's cache key (request body, profile ...), reply spec's id
