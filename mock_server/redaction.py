@@ -75,7 +75,11 @@ class Scrubber:
 
     def __init__(self, extra_patterns: Iterable[str] = ()) -> None:
         self.patterns = [re.compile(p) for p in (*CREDENTIAL_PATTERNS, *extra_patterns)]
-        self._any = re.compile("|".join(_joinable(p.pattern) for p in self.patterns))
+        branches, groups = [], 0
+        for compiled in self.patterns:  # a branch's groups are numbered after those before it
+            branches.append(_joinable(_renumbered(compiled.pattern, groups)))
+            groups += compiled.groups
+        self._any = re.compile("|".join(branches))
 
     def text(self, text: str) -> str:
         return self._any.sub(PLACEHOLDER, text)
@@ -124,6 +128,31 @@ def _joinable(pattern: str) -> str:
         pattern, flags = rest[found.end() :], flags + (found.group(1) or "")
     end = "\n" if "x" in flags else ""  # a verbose pattern's last line may be a comment
     return f"(?{flags}:{pattern}{end})"
+
+
+# A numbered reference (``\\1``, ``(?(1)``), an escape, or a character class, whose escapes are
+# characters: read in that order, a pattern's references are told from what only looks like one.
+_REFERENCE = re.compile(r"\\([1-9][0-9]?)|\(\?\(([0-9]+)\)|\\.|\[\^?\]?(?:\\.|[^\]\\])*\]", re.S)
+_OCTAL = frozenset("01234567")
+
+
+def _renumbered(pattern: str, offset: int) -> str:
+    """``pattern`` with its numbered group references moved up by ``offset``, for a union in
+    which ``offset`` groups come before its own; three octal digits (``\\101``) stay the
+    character Python reads them as."""
+
+    def moved(found: re.Match[str]) -> str:
+        backward, conditional = found.groups()
+        if conditional is not None:
+            return f"(?({int(conditional) + offset})"
+        third = pattern[found.end() : found.end() + 1]
+        if backward is None or (len(backward) == 2 and third and set(backward + third) <= _OCTAL):
+            return found.group()
+        if int(backward) + offset > 99:  # Python reads \\100 as a character
+            raise re.error(f"the reference \\{backward} would be to group {int(backward) + offset}")
+        return f"\\{int(backward) + offset}"
+
+    return _REFERENCE.sub(moved, pattern) if offset else pattern
 
 
 def _hidden(value: Any) -> Any:

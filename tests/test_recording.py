@@ -649,6 +649,9 @@ def test_a_silent_upstream_answers_504_in_the_profiles_words(upstream, tmp_path)
     assert "within 0.5 s" in deepseek_timeout.value.body["message"]
 
 
+BACK_45 = "(b)" * 45 + r"\45"  # its 45th group again: its 105th beside 60 groups before it
+
+
 def test_bad_upstream_flags_say_what_is_wrong(tmp_path):
     for flags, said in [
         (["--record", "ftp://example.com"], "must be an http:// or https:// URL"),
@@ -667,6 +670,11 @@ def test_bad_upstream_flags_say_what_is_wrong(tmp_path):
         (
             ["--record", "http://127.0.0.1:9/v1", "--redact", "(?P<k>a)", "--redact", "(?P<k>b)"],
             "redact: these patterns cannot be used together: redefinition of group name 'k'",
+        ),
+        (
+            ["--record", "http://127.0.0.1:9/v1", "--redact", "(a)" * 60, "--redact", BACK_45],
+            "redact: these patterns cannot be used together: the reference \\45 would be to "
+            "group 105",
         ),
         (["--record", "deepseek=http://127.0.0.1:9/v1"], "MOCK_SERVER_UPSTREAM_KEY_DEEPSEEK: not"),
     ]:
@@ -833,6 +841,22 @@ def test_patterns_of_your_own_and_secret_named_fields_are_redacted(upstream, tmp
     assert "regex: ^Order for (?:[\\s\\S]+?)$" in text  # not the pattern: it may be the word
     assert "api_key: '[REDACTED]'" in text and "user: ann" in text
     assert "hunter2" not in text and "p9" not in text and "user: bob" in text
+
+
+def test_a_pattern_of_your_own_keeps_its_group_references_beside_others(upstream, tmp_path):
+    # The patterns are tried as one union, where the second's group is the union's second.
+    settings = {
+        "record": upstreams(upstream),
+        "record_to": str(tmp_path),
+        "redact": ["(ext)-[0-9]+", r"\b(\d)\1{3}\b", r"(pin)?:(?(1)[0-9]+|never)"],
+    }
+    with MockServer(**settings) as recorder:
+        client(recorder).chat.completions.create(
+            model="gpt-4o", messages=user("Call 5555 or 1234, ext-77, pin:4321")
+        )
+    text = (tmp_path / "openai.yaml").read_text()
+    assert "5555" not in text and "ext-77" not in text and "4321" not in text
+    assert "1234" in text
 
 
 def test_a_tenant_records_only_on_a_recording_server(tmp_path):
