@@ -1020,6 +1020,65 @@ def test_responses_record_and_replay_plain_streamed_and_chained(upstream, tmp_pa
         assert sdk.responses.create(model="gpt-4o", input="Say hello", background=True).output_text
 
 
+CAT = {"type": "input_image", "image_url": "https://example.com/cat.png"}
+DOG = {"type": "input_image", "image_url": "https://example.com/dog.png"}
+
+
+def asked_with(image: dict, question: str = "What animal is this?") -> list[dict]:
+    return [{"role": "user", "content": [{"type": "input_text", "text": question}, image]}]
+
+
+def test_a_response_recorded_for_one_image_is_not_another_images(upstream, tmp_path):
+    with MockServer(record=upstreams(upstream), record_to=str(tmp_path)) as recorder:
+        sdk = client(recorder)
+        sdk.responses.create(model="gpt-4o", input=asked_with(CAT))
+        sdk.responses.create(model="gpt-4o", input=asked_with(DOG))  # forwarded: another request
+        first = sdk.responses.create(
+            model="gpt-4o", input="Plan my walk in Oslo", tools=RESPONSES_TOOLS
+        )
+        call = next(item for item in first.output if item.type == "function_call")
+        for image in (CAT, DOG):  # a tool's output holding an image, as the Agents SDK sends it
+            output = [{"type": "input_text", "text": "a photo:"}, image]
+            answer = {"type": "function_call_output", "call_id": call.call_id, "output": output}
+            sdk.responses.create(
+                model="gpt-4o", input=[answer], previous_response_id=first.id, tools=RESPONSES_TOOLS
+            )
+        assert sum(entry["recorded"] is not None for entry in recorder.requests) == 5
+    with MockServer(scenarios=[str(tmp_path)], strict=True) as replayer:
+        sdk = client(replayer)
+        assert sdk.responses.create(model="gpt-4o", input=asked_with(CAT)).output_text
+        with pytest.raises(openai.NotFoundError, match="last message differs"):
+            bird = {"type": "input_image", "image_url": "https://example.com/owl.png"}
+            sdk.responses.create(model="gpt-4o", input=asked_with(bird))
+
+
+def test_an_answer_in_several_messages_is_the_one_answer_its_replay_gives(upstream, tmp_path):
+    # A stateless client sends an upstream's answer back as it came: here in two message items.
+    # The recording answers with their text joined, in one message, which its replay sends back.
+    def turn(*answers: str) -> list[dict]:
+        said = [{"role": "assistant", "content": text} for text in answers]
+        return [*user("Say hello"), *said, *user("And again?")]
+
+    with MockServer(record=upstreams(upstream), record_to=str(tmp_path)) as recorder:
+        recorded = client(recorder).responses.create(model="gpt-4o", input=turn("Hello ", "there"))
+    with MockServer(scenarios=[str(tmp_path)], strict=True) as replayer:
+        sdk = client(replayer)
+        assert sdk.responses.create(model="gpt-4o", input=turn("Hello there")).output_text == (
+            recorded.output_text
+        )
+        with pytest.raises(openai.NotFoundError, match="earlier messages differ"):
+            sdk.responses.create(model="gpt-4o", input=turn("Hello", "there"))
+
+
+def test_a_recorded_response_stream_names_the_model_that_answered(upstream, tmp_path):
+    with (
+        MockServer(record=upstreams(upstream), record_to=str(tmp_path)) as recorder,
+        client(recorder).responses.stream(model="gpt-4o", input="Say hello") as stream,
+    ):
+        stream.get_final_response()
+    assert "# answered by model gpt-4o-2024-08-06" in (tmp_path / "openai.yaml").read_text()
+
+
 def test_embeddings_are_relayed_not_recorded(upstream, tmp_path):
     recordings = tmp_path / "recordings"
     with MockServer(record=upstreams(upstream), record_to=str(recordings)) as recorder:

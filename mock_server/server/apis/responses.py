@@ -429,7 +429,12 @@ def _chat_body(body: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, A
     for item in items:
         kind = item["type"]
         if kind == "message":
-            messages.append({"role": item["role"], "content": _text(item["content"])})
+            content = _content(item["content"])
+            last = messages[-1] if messages else {}
+            if _answer_goes_on(last, item) and isinstance(content, str):
+                last["content"] += content
+            else:
+                messages.append({"role": item["role"], "content": content})
         elif kind == "function_call":
             call = {
                 "id": item["call_id"],
@@ -447,7 +452,7 @@ def _chat_body(body: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, A
                 {
                     "role": "tool",
                     "tool_call_id": item["call_id"],
-                    "content": output if isinstance(output, str) else _text(output),
+                    "content": _content(output),
                 }
             )
     chat: dict[str, Any] = {"model": body["model"], "messages": messages}
@@ -506,12 +511,28 @@ def _as_responses(error: ApiError) -> None:
         error.param = error.param.replace(".function.parameters", ".parameters")
 
 
-def _text(content: Any) -> str:
-    """The text of a message's content: a string, or its text parts joined."""
+def _answer_goes_on(last: dict[str, Any], item: dict[str, Any]) -> bool:
+    """Whether an assistant message goes on the answer ``last`` began: a response may answer
+    with several messages, which a chat answer, and the recorder, hold as one text."""
+    return (
+        item["role"] == "assistant"
+        and last.get("role") == "assistant"
+        and not last.get("tool_calls")
+        and isinstance(last.get("content"), str)
+    )
+
+
+def _content(content: Any) -> str | list[dict[str, Any]]:
+    """A message's (or a function call output's) content as chat holds it: its text, its text
+    parts joined; or, when it holds more than text (an image, a file), its parts, a text part
+    as chat's and the others as sent, so that they count in matching and the request digest.
+    A refusal part is left out, as chat leaves out a refusal sent back."""
     if isinstance(content, str):
         return content
-    parts = [{"type": "text", "text": part.get("text", "")} for part in content if "text" in part]
-    return content_text(parts)
+    kept = [part for part in content if part.get("type") != "refusal"]
+    if all("text" in part for part in kept):
+        return content_text(kept)
+    return [{"type": "text", "text": part["text"]} if "text" in part else part for part in kept]
 
 
 # --- reading stored responses --------------------------------------------------------------------
