@@ -1079,6 +1079,21 @@ def test_a_recorded_response_stream_names_the_model_that_answered(upstream, tmp_
     assert "# answered by model gpt-4o-2024-08-06" in (tmp_path / "openai.yaml").read_text()
 
 
+def test_a_turn_continuing_a_replayed_response_is_relayed_not_recorded(upstream, tmp_path, caplog):
+    settings = {"record": upstreams(upstream), "record_to": str(tmp_path)}
+    with MockServer(**settings) as recorder:
+        client(recorder).responses.create(model="gpt-4o", input="Say hello")
+    with MockServer(**settings) as recorder:  # the first turn replays, with an id of ours
+        sdk = client(recorder)
+        first = sdk.responses.create(model="gpt-4o", input="Say hello")
+        for _ in range(2):  # not recorded, so asked of the upstream each time
+            with pytest.raises(openai.BadRequestError, match="Previous response with id"):
+                sdk.responses.create(model="gpt-4o", input="And?", previous_response_id=first.id)
+        assert [entry["recorded"] for entry in recorder.requests][1:] == [None, None]
+    assert "And?" not in (tmp_path / "openai.yaml").read_text()
+    assert "does not hold the response this request continues" in caplog.text
+
+
 def test_embeddings_are_relayed_not_recorded(upstream, tmp_path):
     recordings = tmp_path / "recordings"
     with MockServer(record=upstreams(upstream), record_to=str(recordings)) as recorder:

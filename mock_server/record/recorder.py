@@ -10,7 +10,9 @@ for a tenant recording into a file of its own, that tenant's). Recorded scenario
 one beyond the last step is forwarded again and its answer appended as the next step. The
 tenant that sent the request counts the steps recorded so far as served, so its next identical
 request asks for the step after. Answers to ``401``/``403`` are relayed but not kept: they say
-something about the key, not the request.
+something about the key, not the request; nor is an upstream's ``previous_response_not_found``:
+the server answers that itself for a response it does not hold, so the upstream says it only of
+one the server holds and the upstream never gave (a replayed one), which would stand for ever.
 
 A tenant's recording file (``PUT /__admin/recording``) lies inside the recording root: the
 ``--record-to`` folder (the folder of ``--record-to`` when that names a file), or the working
@@ -215,7 +217,13 @@ class Recorder:
             body = data.decode("utf-8", "replace")
         if status == 200:
             return completion_reply(body, self.scrubber)
-        if status >= 400 and status not in NOT_KEPT:
+        if _lost_chain(body):
+            log.warning(
+                "recording: the upstream does not hold the response this request continues "
+                "(one replayed from a recording?); its refusal is relayed, not recorded: record "
+                "the conversation afresh (--record-mode all)"
+            )
+        elif status >= 400 and status not in NOT_KEPT:
             return error_reply(status, body, headers, self.scrubber), Facts()
         return None
 
@@ -323,6 +331,12 @@ def _open(path: Path, fresh: bool) -> RecordingFile:
         return RecordingFile(path, fresh)
     except (OSError, ValueError) as exc:
         raise ConfigError(str(exc)) from None
+
+
+def _lost_chain(body: Any) -> bool:
+    """Whether an upstream's error says it never gave the response a request continues."""
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, dict) and error.get("code") == "previous_response_not_found"
 
 
 def _cut(upstream: Upstream, exc: BaseException, timeout: float):
