@@ -84,6 +84,18 @@ def test_error_event_is_raised_with_the_profile_message(tenant):
     assert caught.value.message == "The server is overloaded or not ready yet."
 
 
+def test_error_event_names_the_model_as_the_same_error_answered_whole_does(tenant):
+    client = scripted(tenant, {"type": "error_event", "after_chunks": 2, "status": 429})
+    with pytest.raises(openai.APIError) as streamed:
+        stream_all(client)
+    tenant.add({"name": "limited", "priority": 20, "reply": {"status": 429}})
+    with pytest.raises(openai.RateLimitError) as whole:
+        client.chat.completions.create(**BODY)
+    said = whole.value.body["message"]
+    assert said.startswith(f"Rate limit reached for {BODY['model']} in organization")
+    assert streamed.value.message == said
+
+
 def test_error_event_wire_format(tenant):
     scripted(tenant, {"type": "error_event", "after_chunks": 1})
     response = tenant.post({**BODY, "stream": True})

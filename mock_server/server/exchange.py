@@ -10,6 +10,7 @@ from multidict import CIMultiDictProxy
 
 from ..engine.choosing import Selection
 from ..providers import Profile
+from ..redaction import shown_key
 from ..wire.answer import Written
 from ..wire.faults import Fault
 from .state import ServerState
@@ -40,6 +41,9 @@ class Incoming:
             match.get("tenant"),
             match.get("profile"),
         )
+
+
+MAX_NAMED_MODEL = 256  # the longest model name an error's wording names
 
 
 @dataclass(slots=True, eq=False)
@@ -78,3 +82,12 @@ class Exchange:
     forwarded: bool = False  # answered by an upstream (recording)
     recorded: str | None = None  # the scenario the upstream's answer was recorded as
     summary: bytes | None = None  # a relayed stream's answer as one completion, for the journal
+
+    def named(self) -> dict[str, str]:
+        """What an error's wording may name of the request: the model it asked for (a name of
+        up to ``MAX_NAMED_MODEL`` characters), its key as providers show keys."""
+        named = shown_key(self.key) if self.key else {}
+        model = self.body.get("model") if isinstance(self.body, dict) else None
+        if isinstance(model, str) and len(model) <= MAX_NAMED_MODEL:
+            named["model"] = model
+        return named

@@ -38,7 +38,6 @@ from ..engine.matching import format_near_misses
 from ..engine.reply_specs import DEFAULT_REPLY, ReplySpec
 from ..engine.request_view import RequestView
 from ..errors import ApiError
-from ..redaction import shown_key
 from ..wire.answer import Answer, Later, Outcome, Written
 from ..wire.faults import NO_RESPONSE, plain_fault
 from ..wire.kept_bodies import KeptBody
@@ -57,7 +56,6 @@ if TYPE_CHECKING:
     from .apis.api import Api
 
 
-MAX_NAMED_MODEL = 256
 FALLBACK_WARNING_HEADER = "x-mock-fallback-warning"
 
 
@@ -209,22 +207,11 @@ def guard(exchange: Exchange, exc: Exception) -> Answer:
         exchange.request_id,
         exchange.headers if error is exc else None,
         exchange.started,
-        _named(exchange),
+        exchange.named(),
     )
     exchange.status = out.status
     exchange.error_code = error.code if isinstance(error.code, str) else error.kind
     return out
-
-
-def _named(exchange: Exchange) -> dict[str, str]:
-    """What an error's wording may name of ``exchange``'s request: the model it asked for (a
-    name of up to ``MAX_NAMED_MODEL`` characters), its key as providers show keys."""
-    named = shown_key(exchange.key) if exchange.key else {}
-    body = exchange.body
-    model = body.get("model") if isinstance(body, dict) else None
-    if isinstance(model, str) and len(model) <= MAX_NAMED_MODEL:
-        named["model"] = model
-    return named
 
 
 def gone(exchange: Exchange) -> web.Response:

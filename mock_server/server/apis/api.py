@@ -150,7 +150,8 @@ class Api:
             at_once = WholeStream({**STREAM_HEADERS, **headers}, events, wire.end)
         error_body = None
         if fault is not None and fault.type == "error_event":
-            error_body = profile.error_body(ApiError(str(fault.status), status=fault.status))[1]
+            error = ApiError(str(fault.status), status=fault.status)
+            error_body = profile.error_body(error, exchange.named())[1]
         keepalive = (
             (state.settings.keepalive_interval or profile.keepalive_interval)
             if profile.keepalive
