@@ -15,6 +15,7 @@ import threading
 import time
 
 import aiohttp
+import openai
 import pytest
 from conftest import API_KEY, auth_headers, post_json, raw_request
 
@@ -220,6 +221,31 @@ def test_client_schemas_are_checked_as_openai_checks_them(server, schema, senten
         "tools[0].function.parameters",
     )
     assert error["message"] == f"Invalid schema for function 'f': {sentence}"
+
+
+def test_a_client_schema_that_is_no_schema_is_refused_whatever_answers(tenant):
+    # A scenario answers in words, so nothing is built from the schema: it is refused anyway,
+    # as the API refuses it before any model reads it.
+    tenant.add({"name": "words", "reply": {"content": "In words."}})
+    bad = {"type": "object", "required": None}
+    tool = {"type": "function", "function": {"name": "f", "parameters": bad}}
+    with pytest.raises(openai.BadRequestError) as chat:
+        tenant.client().chat.completions.create(**ASK, tools=[tool])
+    assert (
+        chat.value.body["message"]
+        == "Invalid schema for function 'f': None is not of type 'array'."
+    )
+    text = {"format": {"type": "json_schema", "name": "x", "schema": bad}}
+    with pytest.raises(openai.BadRequestError) as responses:
+        tenant.client().responses.create(model="gpt-4o", input="Hi", text=text)
+    assert (responses.value.body["param"], responses.value.body["code"]) == (
+        "text.format.schema",
+        "invalid_json_schema",
+    )
+    # One past the bound is not judged on every request: some 0.15 ms an object.
+    wide = {"type": "object", "required": None, "properties": {f"p{i}": {} for i in range(200)}}
+    tool = {"type": "function", "function": {"name": "f", "parameters": wide}}
+    assert tenant.client().chat.completions.create(**ASK, tools=[tool]).choices
 
 
 @pytest.mark.parametrize(

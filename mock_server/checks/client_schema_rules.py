@@ -26,15 +26,21 @@ written (``properties``, ``items``, ``anyOf``, the definitions); ``$ref`` is not
 ``format`` is read on strings only. Sources: the error bodies users quote from live answers in
 client projects' issues and OpenAI's forum (2024-2026), OpenAI's Structured Outputs guide.
 
-Not checked: the JSON Schema meta-schema (the fallback checks it when it builds a value from a
-schema, ``engine.client_schemas``), strict mode's size limits, and past ``MAX_SUBSCHEMAS``
-subschemas and names (``Budget``). A client's name or value an error repeats is cut to
+Then, a schema the rules take is checked against the JSON Schema meta-schema, whose first
+error is the API's sentence (``None is not of type 'array'.``); formats are not (a ``pattern``
+that is no regex: the fallback checks them when it builds a value, ``engine.client_schemas``),
+nor is a schema of more than ``MAX_META_OBJECTS`` objects and booleans or nested more than
+``MAX_META_NESTING`` levels (the check costs some 0.15 ms an object).
+
+Not checked: strict mode's size limits, and past ``MAX_SUBSCHEMAS`` subschemas and names
+(``Budget``). A client's name or value an error repeats is cut to
 ``MAX_SHOWN`` characters. The verdict on a tools list or a format is kept by its JSON, so an
 agent loop that repeats its tools pays for it once.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any, NamedTuple, TypeVar
@@ -46,6 +52,8 @@ from ..jsonio import dumps, loads
 T = TypeVar("T")
 MAX_SUBSCHEMAS = 5_000  # subschemas and names taken up in a tools list or a format (some 8 ms)
 MAX_SHOWN = 200  # characters of a client's name or value an error repeats
+MAX_META_OBJECTS = 200  # the most objects and booleans a schema checked against the meta-schema
+MAX_META_NESTING = 64  # holds, and the deepest it nests
 CACHED_BYTES = 64 * 1024  # a larger tools list or format is checked afresh, not kept
 DEFINITIONS = ("$defs", "definitions")
 TOP_LEVEL = ("oneOf", "anyOf", "allOf", "enum", "not")  # not at a function's root
@@ -248,7 +256,40 @@ def _problem(
         broken = _rule_broken(node, strict, budget)
         if broken is not None:
             return f"In context={_bounded(context)}, {broken}"
-    return None
+    return _not_a_schema(schema)
+
+
+def _not_a_schema(schema: dict[str, Any]) -> str | None:
+    """The meta-schema's first error in ``schema`` (see the module docstring), or None."""
+    objects, depth = schema_size(schema, MAX_META_OBJECTS, MAX_META_NESTING)
+    if objects > MAX_META_OBJECTS or depth > MAX_META_NESTING:
+        return None
+    error = next(_meta_validator().iter_errors(schema), None)  # as check_schema takes it
+    return None if error is None else f"{error.message}."
+
+
+@functools.cache
+def _meta_validator() -> Any:
+    from jsonschema import Draft202012Validator  # imported on the first schema: 0.06 s
+
+    return Draft202012Validator(Draft202012Validator.META_SCHEMA)
+
+
+def schema_size(value: Any, max_objects: int, max_nesting: int) -> tuple[int, int]:
+    """How many objects and booleans ``value`` holds and how deep its objects and arrays nest
+    (walked level by level, and only while within ``max_objects`` and ``max_nesting``)."""
+    level = [value] if isinstance(value, (dict, list)) else []
+    objects = depth = 0
+    while level and objects <= max_objects and depth <= max_nesting:
+        depth += 1
+        objects += sum(isinstance(node, dict) for node in level)
+        deeper = []
+        for node in level:
+            children = node.values() if isinstance(node, dict) else node
+            deeper.extend(c for c in children if isinstance(c, (dict, list)))
+            objects += sum(type(c) is bool for c in children)
+        level = deeper
+    return objects, depth
 
 
 def _rule_broken(node: dict[str, Any], strict: bool, budget: Budget) -> str | None:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
+from ..checks.client_schema_rules import schema_size
 from ..jsonio import dumps
 from .patterns import MAX_FOLDED, MAX_REQUEST_WAYS, MAX_WAYS, folded, ways
 from .values import CannotGenerate, shown, where
@@ -60,7 +61,7 @@ def checked(schema: Any) -> Any:
     # jsonschema is imported on the first schema only: it costs a tenth of a second.
     from jsonschema import Draft202012Validator, SchemaError
 
-    objects, nesting = _size(schema)
+    objects, nesting = schema_size(schema, MAX_OBJECTS, MAX_NESTING)
     if objects > MAX_OBJECTS:
         raise CannotGenerate(f"the schema holds more than {MAX_OBJECTS} objects and booleans", ())
     if nesting > MAX_NESTING:
@@ -195,23 +196,6 @@ def _nested(check: Callable) -> Callable:
             meter.nesting -= 1
 
     return run
-
-
-def _size(value: Any) -> tuple[int, int]:
-    """How many objects and booleans ``value`` holds and how deep its objects and arrays nest
-    (walked level by level, and only while within the bounds)."""
-    level = [value] if isinstance(value, (dict, list)) else []
-    objects = depth = 0
-    while level and objects <= MAX_OBJECTS and depth <= MAX_NESTING:
-        depth += 1
-        objects += sum(isinstance(node, dict) for node in level)
-        deeper = []
-        for node in level:
-            children = node.values() if isinstance(node, dict) else node
-            deeper.extend(c for c in children if isinstance(c, (dict, list)))
-            objects += sum(type(c) is bool for c in children)
-        level = deeper
-    return objects, depth
 
 
 def _rebuilt(schema: Any, change: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
