@@ -95,8 +95,10 @@ class Profile:
     api_checks: dict[str, RequestChecks] = field(default_factory=dict)  # by API name
     embedding_models: dict[str, EmbeddingModel] = field(default_factory=dict)
     reasoning_models: frozenset[str] = frozenset()  # with the snapshots they answer as
-    # The reasoning efforts a model takes, by model (and snapshot); one not named takes any.
+    # The reasoning efforts and verbosities a model takes, by model (and snapshot); one not
+    # named takes any.
     reasoning_efforts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    verbosities: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def id_style(self) -> str:

@@ -226,7 +226,7 @@ EXPECTED = {
     "one of 'openai' or 'google'": ("error_envelope",),
     "an object": (
         "errors", "response", "model_aliases", "body_format", "error_format", "headers",
-        "api_request_schemas", "embedding_models", "reasoning_efforts",
+        "api_request_schemas", "embedding_models", "reasoning_efforts", "verbosities",
     ),
 }  # fmt: skip
 WRONG_TYPES = [(key, words) for words, keys in EXPECTED.items() for key in keys]

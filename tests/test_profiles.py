@@ -978,6 +978,20 @@ def test_error_body_shape(client_for):
             "Unsupported value: 'reasoning_effort' does not support 'none' with this model. "
             "Supported values are: 'minimal', 'low', 'medium', and 'high'.",
         ),
+        (
+            {"model": "gpt-4o-2024-08-06", "verbosity": "low"},
+            "verbosity",
+            "unsupported_value",
+            "Unsupported value: 'verbosity' does not support 'low' with this model. Supported "
+            "values are: 'medium'.",
+        ),
+        (
+            {"model": "o4-mini", "verbosity": "high"},
+            "verbosity",
+            "unsupported_value",
+            "Unsupported value: 'verbosity' does not support 'high' with this model. Supported "
+            "values are: 'medium'.",
+        ),
     ],
 )
 def test_a_reasoning_model_refuses_sampling_settings(client_for, extra, param, code, message):
@@ -992,6 +1006,9 @@ def test_a_reasoning_model_refuses_sampling_settings(client_for, extra, param, c
     post(client_for(), with_(OPENAI_BASIC, model="o3", reasoning_effort="high"))
     post(client_for(), with_(OPENAI_BASIC, model="gpt-5-mini", reasoning_effort="minimal"))
     post(client_for(), with_(OPENAI_BASIC, model="my-own-model", reasoning_effort="high"))
+    post(client_for(), with_(OPENAI_BASIC, model="gpt-5-nano", verbosity="low"))
+    post(client_for(), with_(OPENAI_BASIC, model="gpt-4o", verbosity="medium"))
+    post(client_for(), with_(OPENAI_BASIC, model="my-own-model", verbosity="high"))
     with pytest.raises(openai.BadRequestError):  # a snapshot as its alias
         post(client_for(), with_(OPENAI_BASIC, model="gpt-4o-2024-08-06", reasoning_effort="low"))
 

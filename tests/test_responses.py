@@ -890,6 +890,19 @@ def test_what_a_model_does_not_take_is_refused(client, model, extra, param, code
     assert client.responses.create(model="gpt-9-unlisted", input="x", temperature=0.2).status
 
 
+def test_a_verbosity_the_model_does_not_take_is_refused(client):
+    """Only GPT-5 models take ``low`` and ``high`` (a sweep of the live API, 2026)."""
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model="gpt-4.1", input="x", text={"verbosity": "low"})
+    assert caught.value.body == {
+        "message": "Unsupported value: 'text.verbosity' does not support 'low' with this model. "
+        "Supported values are: 'medium'.",
+        "type": "invalid_request_error", "param": "text.verbosity", "code": "unsupported_value",
+    }  # fmt: skip
+    answer = client.responses.create(model="gpt-5-mini", input="x", text={"verbosity": "low"})
+    assert answer.text.verbosity == "low"
+
+
 def test_fields_of_2026_are_taken_and_echoed(tenant, client):
     """What openai-python's ``ResponseCreateParams`` has, taken; ``service_tier`` the tier asked
     for while the response is in progress (``auto`` unless named), then the tier that served it

@@ -127,6 +127,7 @@ PROFILE_SHAPE = _mapping(
         },
         "reasoning_models": _TEXTS,
         "reasoning_efforts": {"type": "object", "additionalProperties": _TEXTS},
+        "verbosities": {"type": "object", "additionalProperties": _TEXTS},
     }
 )
 _KNOWN_KEYS = sorted(PROFILE_SHAPE["properties"])
@@ -192,6 +193,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
         "api_request_schemas",
         "embedding_models",
         "reasoning_efforts",
+        "verbosities",
     ):
         if key in base and key in override:
             merged[key] = {**base[key], **override[key]}
@@ -323,8 +325,6 @@ def _profile(
     aliases = {str(k): v for k, v in raw.get("model_aliases", {}).items()}
     reasoning = set(raw.get("reasoning_models", ()))
     reasoning |= {aliases[name] for name in reasoning if name in aliases}
-    efforts = {str(name): tuple(v) for name, v in raw.get("reasoning_efforts", {}).items()}
-    efforts |= {aliases[name]: v for name, v in efforts.items() if name in aliases}
     return Profile(
         name=raw["name"],
         description=raw.get("description", ""),
@@ -357,8 +357,15 @@ def _profile(
         api_checks=api_checks,
         embedding_models=embedding_models,
         reasoning_models=frozenset(reasoning),
-        reasoning_efforts=efforts,
+        reasoning_efforts=_by_model(raw.get("reasoning_efforts", {}), aliases),
+        verbosities=_by_model(raw.get("verbosities", {}), aliases),
     )
+
+
+def _by_model(values: dict[str, list[str]], aliases: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """The values each model takes of a setting, by model and by the snapshot it answers as."""
+    taken = {str(model): tuple(named) for model, named in values.items()}
+    return taken | {aliases[model]: named for model, named in taken.items() if model in aliases}
 
 
 def load_profiles(

@@ -1,4 +1,5 @@
-"""What a reasoning model does not take, refused as the live API refuses it.
+"""What a model does not take (a reasoning model's settings, a verbosity), refused as the live
+API refuses it.
 
 A profile names its reasoning models (``reasoning_models``: ``o1``, ``o3``, ``gpt-5`` ... and the
 dated snapshots they answer as). Sampling settings other than their defaults are refused, in
@@ -24,6 +25,11 @@ each API's words as OpenAI's users quote them:
   the profile lists that does not reason, ``Unsupported parameter: 'reasoning.effort' is not
   supported with this model.`` (code ``unsupported_parameter``).
 
+Any model the profile names in ``verbosities``, reasoning or not, refuses a verbosity it does not
+take: ``Unsupported value: 'verbosity' does not support 'low' with this model. Supported values
+are: 'medium'.`` (code ``unsupported_value``, as client libraries' tests quote the live answer; on
+Responses ``'text.verbosity'``, by the reasoning effort's example).
+
 Models a profile does not list are not checked: a name it does not know may be a model that
 takes them; nor are any of a profile that names no reasoning models (its models may all reason).
 """
@@ -42,6 +48,7 @@ SAMPLING_DEFAULTS = {"temperature": 1, "top_p": 1}
 def check_chat(body: dict[str, Any], profile: Profile) -> None:
     """A chat request checked for what its model does not take."""
     model = body.get("model")
+    _check_taken(body.get("verbosity"), profile.verbosities.get(model), "verbosity")
     if not profile.reasons(model):
         if body.get("reasoning_effort") is not None and profile.does_not_reason(model):
             raise _unsupported("reasoning_effort", "unsupported_parameter")
@@ -56,7 +63,8 @@ def check_chat(body: dict[str, Any], profile: Profile) -> None:
         )
     if body.get("stop") is not None:
         raise _unsupported("stop", "unsupported_parameter")
-    _check_effort(body.get("reasoning_effort"), model, profile, "reasoning_effort")
+    takes = profile.reasoning_efforts.get(model)
+    _check_taken(body.get("reasoning_effort"), takes, "reasoning_effort")
     changed = _changed_sampling(body)
     if changed:
         name, value, default = changed[0]
@@ -80,9 +88,11 @@ def check_chat(body: dict[str, Any], profile: Profile) -> None:
 def check_responses(body: dict[str, Any], profile: Profile) -> None:
     """A Responses request checked for what its model does not take."""
     model = body.get("model")
+    verbosity = (body.get("text") or {}).get("verbosity")
+    _check_taken(verbosity, profile.verbosities.get(model), "text.verbosity")
     if profile.reasons(model):
         effort = (body.get("reasoning") or {}).get("effort")
-        _check_effort(effort, model, profile, "reasoning.effort")
+        _check_taken(effort, profile.reasoning_efforts.get(model), "reasoning.effort")
         changed = _changed_sampling(body)
         if changed:
             raise _unsupported(changed[0][0], None)
@@ -90,13 +100,13 @@ def check_responses(body: dict[str, Any], profile: Profile) -> None:
         raise _unsupported("reasoning.effort", "unsupported_parameter")
 
 
-def _check_effort(effort: Any, model: str, profile: Profile, name: str) -> None:
-    """A reasoning ``effort`` the model does not take (``Profile.reasoning_efforts``) refused."""
-    takes = profile.reasoning_efforts.get(model)
-    if effort is not None and takes and effort not in takes:
+def _check_taken(value: Any, takes: tuple[str, ...] | None, name: str) -> None:
+    """A setting's ``value`` the model does not take (``takes``: those it takes, or None for
+    any: ``Profile.reasoning_efforts``, ``Profile.verbosities``) refused."""
+    if value is not None and takes and value not in takes:
         raise ApiError(
             "400",
-            message=f"Unsupported value: '{name}' does not support '{effort}' with this model. "
+            message=f"Unsupported value: '{name}' does not support '{value}' with this model. "
             f"Supported values are: {supported_values(list(takes))}.",
             type="invalid_request_error",
             param=name,
