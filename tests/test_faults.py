@@ -72,6 +72,13 @@ def test_malformed_chunk(tenant):
         stream_all(scripted(tenant, {"type": "malformed_chunk", "after_chunks": 3}))
 
 
+def test_malformed_json_on_a_stream_is_a_chunk_that_is_not_json(tenant):
+    # A body that is not JSON would not be read as events: the SDK would see an empty stream.
+    with pytest.raises(json.JSONDecodeError):
+        stream_all(scripted(tenant, "malformed_json"))
+    assert tenant.requests()[-1]["chunks"] == 0
+
+
 def test_stall_times_the_client_out(tenant):
     with pytest.raises(openai.APITimeoutError):
         stream_all(scripted(tenant, {"type": "stall", "after_chunks": 1}))

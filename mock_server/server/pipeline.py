@@ -359,10 +359,10 @@ def _deliver_now(
     error = reply.api_error()
     if error is not None:
         raise error
-    if fault is not None and not streaming:
-        if fault.type == "error_event":  # without a stream, the error is the whole answer
+    if fault is not None:
+        if fault.type == "error_event" and not streaming:  # the error is the whole answer
             raise ApiError(str(fault.status), status=fault.status)
-        fault = fault.plain_equivalent()
+        fault = fault.as_asked(streaming)
     if fault is not None and not (streaming and fault.is_stream_fault):
         exchange.fault = fault.type
         plain = fault

@@ -57,8 +57,12 @@ class Fault:
     def is_stream_fault(self) -> bool:
         return self.type in STREAM_FAULTS
 
-    def plain_equivalent(self) -> Fault | None:
-        """What a stream fault does to a request that did not ask for a stream."""
+    def as_asked(self, streaming: bool) -> Fault | None:
+        """This fault as it strikes a request that asks for a stream or not: a stream fault
+        without one is its plain twin (``no_done``, none); ``malformed_json`` on a stream is a
+        first chunk that is not JSON (a body that is not JSON would not be read as events)."""
+        if streaming:
+            return Fault("malformed_chunk", 0) if self.type == "malformed_json" else self
         if not self.is_stream_fault:
             return self
         mapped = {"disconnect": "reset", "malformed_chunk": "malformed_json", "stall": "hang"}
