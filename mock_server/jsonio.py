@@ -111,6 +111,30 @@ def _levels(value: Any) -> Iterator[list[Any]]:
         ]
 
 
+def size_within(
+    value: Any, max_values: int, max_depth: int, kinds: tuple[type, ...] = (object,)
+) -> tuple[int, int]:
+    """How many values of ``kinds`` ``value`` holds (itself included, when it is an array or
+    an object) and how many levels its arrays and objects nest; walked level by level, and
+    only while both are within their bounds (past one, the figure is past it, not exact)."""
+    count = depth = 0
+    level = [value] if isinstance(value, _CONTAINERS) else []
+    while level and depth <= max_depth:
+        depth += 1
+        deeper = []
+        for container in level:
+            count += isinstance(container, kinds)
+            for member in _members(container):
+                if isinstance(member, _CONTAINERS):
+                    deeper.append(member)
+                else:
+                    count += isinstance(member, kinds)
+                if count > max_values:
+                    return count, depth
+        level = deeper
+    return count, depth
+
+
 def _members(container: Any) -> Any:
     return container.values() if isinstance(container, dict) else container
 

@@ -242,10 +242,28 @@ def test_a_client_schema_that_is_no_schema_is_refused_whatever_answers(tenant):
         "text.format.schema",
         "invalid_json_schema",
     )
-    # One past the bound is not judged on every request: some 0.15 ms an object.
-    wide = {"type": "object", "required": None, "properties": {f"p{i}": {} for i in range(200)}}
+    # Past the bound, jsonschema does not read it: some 0.3 ms a subschema.
+    wide = {"type": "object", "required": None, "properties": {f"p{i}": {} for i in range(300)}}
     tool = {"type": "function", "function": {"name": "f", "parameters": wide}}
     assert tenant.client().chat.completions.create(**ASK, tools=[tool]).choices
+
+
+def test_a_long_client_schema_that_is_no_schema_is_answered_at_once(tenant):
+    # The meta-schema's check reads a bounded part of a request's schemas, and what it says of
+    # a client's value is cut: 400,000 values in one list are not read, a long name is cut.
+    tenant.add({"name": "words", "reply": {"content": "In words."}})
+    client = tenant.client(timeout=30)
+    long_type = {"type": "object", "properties": {"a": {"type": ["string", 1] * 200_000}}}
+    named = {"type": "object", "properties": {"a": {"type": "x" * 100_000}}}
+    started = time.monotonic()
+    tool = {"type": "function", "function": {"name": "f", "parameters": long_type}}
+    assert client.chat.completions.create(**ASK, tools=[tool]).choices
+    tool = {"type": "function", "function": {"name": "f", "parameters": named}}
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(**ASK, tools=[tool])
+    assert time.monotonic() - started < 3
+    said = refused.value.body["message"]
+    assert said.startswith("Invalid schema for function 'f': 'xxx") and len(said) < 300
 
 
 @pytest.mark.parametrize(

@@ -27,10 +27,13 @@ written (``properties``, ``items``, ``anyOf``, the definitions); ``$ref`` is not
 client projects' issues and OpenAI's forum (2024-2026), OpenAI's Structured Outputs guide.
 
 Then, a schema the rules take is checked against the JSON Schema meta-schema, whose first
-error is the API's sentence (``None is not of type 'array'.``); formats are not (a ``pattern``
-that is no regex: the fallback checks them when it builds a value, ``engine.client_schemas``),
-nor is a schema of more than ``MAX_META_OBJECTS`` objects and booleans or nested more than
-``MAX_META_NESTING`` levels (the check costs some 0.15 ms an object).
+error is the API's sentence (``None is not of type 'array'.``): by ``jsonschema-rs`` first,
+where the ``fast`` extra installed it (some 0.1 ms for a hundred properties), and by
+``jsonschema`` for the words of a schema it finds invalid, or alone without the extra. That
+costs up to 0.3 ms a subschema, so the schemas ``jsonschema`` reads for one request hold at
+most ``MAX_META_VALUES`` values together, nested at most ``MAX_META_NESTING`` levels; a schema
+past them is not read. Formats are not checked (a ``pattern`` that is no regex: the fallback
+checks them when it builds a value, ``engine.client_schemas``).
 
 Not checked: strict mode's size limits, and past ``MAX_SUBSCHEMAS`` subschemas and names
 (``Budget``). A client's name or value an error repeats is cut to
@@ -47,13 +50,14 @@ from typing import Any, NamedTuple, TypeVar
 
 from ..caches import SHARED, BoundedCache
 from ..errors import ApiError
-from ..jsonio import dumps, loads
+from ..jsonio import dumps, loads, size_within
+from .verdicts import meta_valid
 
 T = TypeVar("T")
 MAX_SUBSCHEMAS = 5_000  # subschemas and names taken up in a tools list or a format (some 8 ms)
 MAX_SHOWN = 200  # characters of a client's name or value an error repeats
-MAX_META_OBJECTS = 200  # the most objects and booleans a schema checked against the meta-schema
-MAX_META_NESTING = 64  # holds, and the deepest it nests
+MAX_META_VALUES = 300  # values of a request's schemas jsonschema reads for the meta-schema
+MAX_META_NESTING = 64  # and the deepest one of them may nest
 CACHED_BYTES = 64 * 1024  # a larger tools list or format is checked afresh, not kept
 DEFINITIONS = ("$defs", "definitions")
 TOP_LEVEL = ("oneOf", "anyOf", "allOf", "enum", "not")  # not at a function's root
@@ -221,12 +225,14 @@ _format_problem = BoundedCache("client_format_schemas", 256, registry=SHARED).me
 
 class Budget:
     """What the schemas of one request may still take up: subschemas visited and names
-    compared (``MAX_SUBSCHEMAS`` in all), so that no schema, however wide, costs more."""
+    compared (``MAX_SUBSCHEMAS`` in all), and values read for the meta-schema
+    (``MAX_META_VALUES``), so that no schema, however wide, costs more."""
 
-    __slots__ = ("left",)
+    __slots__ = ("left", "meta")
 
     def __init__(self) -> None:
         self.left = MAX_SUBSCHEMAS
+        self.meta = MAX_META_VALUES  # values jsonschema may still read for the meta-schema
 
     def take(self, items: Iterable[T]) -> list[T]:
         """As many of ``items`` as are left, taken from the budget."""
@@ -256,40 +262,34 @@ def _problem(
         broken = _rule_broken(node, strict, budget)
         if broken is not None:
             return f"In context={_bounded(context)}, {broken}"
-    return _not_a_schema(schema)
+    return _not_a_schema(schema, budget)
 
 
-def _not_a_schema(schema: dict[str, Any]) -> str | None:
+def _not_a_schema(schema: dict[str, Any], budget: Budget) -> str | None:
     """The meta-schema's first error in ``schema`` (see the module docstring), or None."""
-    objects, depth = schema_size(schema, MAX_META_OBJECTS, MAX_META_NESTING)
-    if objects > MAX_META_OBJECTS or depth > MAX_META_NESTING:
+    if meta_valid(schema):
         return None
-    error = next(_meta_validator().iter_errors(schema), None)  # as check_schema takes it
-    return None if error is None else f"{error.message}."
+    values, depth = size_within(schema, budget.meta, MAX_META_NESTING)
+    if values > budget.meta or depth > MAX_META_NESTING:
+        return None
+    budget.meta -= values
+    return meta_schema_error(schema)
+
+
+def meta_schema_error(schema: Any, formats: bool = False) -> str | None:
+    """The JSON Schema meta-schema's first error in ``schema``, as the API words it (the
+    validator's sentence, without a path, cut to ``MAX_SHOWN`` characters), or None;
+    ``formats``: its formats checked too, as ``check_schema`` checks them."""
+    error = next(_meta_validator(formats).iter_errors(schema), None)
+    return None if error is None else _bounded(f"{error.message}.")
 
 
 @functools.cache
-def _meta_validator() -> Any:
-    from jsonschema import Draft202012Validator  # imported on the first schema: 0.06 s
+def _meta_validator(formats: bool) -> Any:
+    from jsonschema import Draft202012Validator  # imported on first use: 0.06 s
 
-    return Draft202012Validator(Draft202012Validator.META_SCHEMA)
-
-
-def schema_size(value: Any, max_objects: int, max_nesting: int) -> tuple[int, int]:
-    """How many objects and booleans ``value`` holds and how deep its objects and arrays nest
-    (walked level by level, and only while within ``max_objects`` and ``max_nesting``)."""
-    level = [value] if isinstance(value, (dict, list)) else []
-    objects = depth = 0
-    while level and objects <= max_objects and depth <= max_nesting:
-        depth += 1
-        objects += sum(isinstance(node, dict) for node in level)
-        deeper = []
-        for node in level:
-            children = node.values() if isinstance(node, dict) else node
-            deeper.extend(c for c in children if isinstance(c, (dict, list)))
-            objects += sum(type(c) is bool for c in children)
-        level = deeper
-    return objects, depth
+    checker = Draft202012Validator.FORMAT_CHECKER if formats else None
+    return Draft202012Validator(Draft202012Validator.META_SCHEMA, format_checker=checker)
 
 
 def _rule_broken(node: dict[str, Any], strict: bool, budget: Budget) -> str | None:

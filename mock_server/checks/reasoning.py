@@ -31,7 +31,8 @@ are: 'medium'.`` (code ``unsupported_value``, as client libraries' tests quote t
 Responses ``'text.verbosity'``, by the reasoning effort's example).
 
 Models a profile does not list are not checked: a name it does not know may be a model that
-takes them; nor are any of a profile that names no reasoning models (its models may all reason).
+takes them; nor are a reasoning model's settings on a profile that names no reasoning models (its
+models may all reason).
 """
 
 from __future__ import annotations

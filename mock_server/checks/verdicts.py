@@ -31,6 +31,17 @@ def fast_verdicts() -> str | None:
     return "jsonschema-rs" if jsonschema_rs is not None else None
 
 
+def meta_valid(schema: Any) -> bool | None:
+    """The fast validator's verdict on ``schema`` against the JSON Schema meta-schema; None
+    without it, or when it cannot judge."""
+    if jsonschema_rs is None:
+        return None
+    try:
+        return jsonschema_rs.meta.is_valid(schema)
+    except (ValueError, OverflowError):
+        return None
+
+
 class Verdicts:
     """Fast validators for the schema ``documents`` (which ``$ref`` one another by ``$id``)."""
 

@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from ..checks.client_schema_rules import schema_size
-from ..jsonio import dumps
+from ..checks.client_schema_rules import meta_schema_error
+from ..jsonio import dumps, size_within
 from .patterns import MAX_FOLDED, MAX_REQUEST_WAYS, MAX_WAYS, folded, ways
 from .values import CannotGenerate, shown, where
 
@@ -58,10 +58,7 @@ class _OutOfChecks(Exception):
 
 def checked(schema: Any) -> Any:
     """``schema`` bounded, checked against the meta-schema, and normalised."""
-    # jsonschema is imported on the first schema only: it costs a tenth of a second.
-    from jsonschema import Draft202012Validator, SchemaError
-
-    objects, nesting = schema_size(schema, MAX_OBJECTS, MAX_NESTING)
+    objects, nesting = size_within(schema, MAX_OBJECTS, MAX_NESTING, (dict, bool))
     if objects > MAX_OBJECTS:
         raise CannotGenerate(f"the schema holds more than {MAX_OBJECTS} objects and booleans", ())
     if nesting > MAX_NESTING:
@@ -75,10 +72,9 @@ def checked(schema: Any) -> Any:
             "characters in all, which compiling them folds one by one",
             (),
         )
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as error:
-        raise NotASchema(f"{error.message}.") from None
+    problem = meta_schema_error(schema, formats=True)
+    if problem is not None:
+        raise NotASchema(problem)
     return _rebuilt(schema, _integral_counts)
 
 

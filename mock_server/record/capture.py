@@ -137,7 +137,8 @@ class StreamCapture:
             self.delta_text.append(event["delta"])
         elif kind in ("response.completed", "response.incomplete"):
             self.response = event.get("response")
-            self.facts.model = (self.response or {}).get("model")
+            if isinstance(self.response, dict):
+                self.facts.model = self.response.get("model")
             self.done = True
         elif kind in ("response.failed", "error"):
             self.broken = True

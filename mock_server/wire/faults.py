@@ -1,10 +1,11 @@
 """Transport faults: what a broken provider or network does to a client.
 
 Plain faults replace the whole response: ``reset`` (the connection is reset, no response),
-``empty`` (closed with no bytes), ``malformed_json`` (a 200 whose body is not JSON), ``hang``
-(never answers). Stream faults strike after ``after_chunks`` chunks of a stream:
-``disconnect``, ``malformed_chunk``, ``stall``, ``error_event`` and ``no_done``; without a count,
-at once, but for ``no_done``, which sends the whole stream without its end.
+``empty`` (closed with no bytes), ``malformed_json`` (a 200 whose body is not JSON; on a request
+that streams, a first chunk that is not JSON), ``hang`` (never answers). Stream faults strike
+after ``after_chunks`` chunks of a stream: ``disconnect``, ``malformed_chunk``, ``stall``,
+``error_event`` and ``no_done``; without a count, at once, but for ``no_done``, which sends the
+whole stream without its end.
 """
 
 from __future__ import annotations

@@ -8,13 +8,15 @@ input, ``item_reference`` items replaced by the stored items they name, and so a
 items sent back by id without their ``encrypted_content`` (an unknown one is OpenAI's 404
 ``Item with id '...' not found. Items are not persisted when `store` is set to false. ...``).
 Scenarios see that conversation as chat messages: ``instructions`` as the system message,
-input messages by their role, ``function_call`` items as an assistant's tool calls,
-``function_call_output`` items as tool results answering their ``call_id``; function tools by
-name, ``tool_choice`` and ``text.format`` as chat's ``tool_choice`` and ``response_format``.
-The reply is written as a ``response`` object or its event stream (``wire.responses``) and,
-unless ``store`` is false, kept in the tenant's store (``tenant_state.KeyedStore``: at most
-1,000 responses and 16 MiB a tenant, 256 MiB for every tenant together, the oldest dropped
-first) for retrieval, deletion, ``input_items`` and continuation.
+input messages by their role (their text, or their parts when they hold more than text;
+consecutive assistant messages as one answer), ``function_call`` items as an assistant's tool
+calls, ``function_call_output`` items as tool results answering their ``call_id``; function
+tools by name, ``tool_choice`` and ``text.format`` as chat's ``tool_choice`` and
+``response_format``. The reply is written as a ``response`` object or its event stream
+(``wire.responses``) and, unless ``store`` is false, kept in the tenant's store
+(``tenant_state.KeyedStore``: at most 1,000 responses and 16 MiB a tenant, 256 MiB for every
+tenant together, the oldest dropped first) for retrieval, deletion, ``input_items`` and
+continuation.
 """
 
 from __future__ import annotations
