@@ -32,8 +32,10 @@ where the ``fast`` extra installed it (some 0.1 ms for a hundred properties), an
 ``jsonschema`` for the words of a schema it finds invalid, or alone without the extra. That
 costs up to 0.3 ms a subschema, so the schemas ``jsonschema`` reads for one request hold at
 most ``MAX_META_VALUES`` values together, nested at most ``MAX_META_NESTING`` levels; a schema
-past them is not read. Formats are not checked (a ``pattern`` that is no regex: the fallback
-checks them when it builds a value, ``engine.client_schemas``).
+past them is not read, nor are the schemas of a tools list or format too large to keep its
+verdict (``CACHED_BYTES``), which would pay for it again on every request. Formats are not
+checked (a ``pattern`` that is no regex: the fallback checks them when it builds a value,
+``engine.client_schemas``).
 
 Not checked: strict mode's size limits, and past ``MAX_SUBSCHEMAS`` subschemas and names
 (``Budget``). A client's name or value an error repeats is cut to
@@ -167,7 +169,7 @@ def _check_tools(tools: Any, api: str) -> None:
         return
     key = dumps(tools)
     small = len(key) <= CACHED_BYTES
-    found = _tools_problem((api, key)) if small else _first_in_tools(tools, api)
+    found = _tools_problem((api, key)) if small else _first_in_tools(tools, api, Budget(meta=0))
     if found is not None:
         (index, inner), problem = found
         tool = tools[index] if inner is None else tools[index]["tools"][inner]
@@ -179,7 +181,11 @@ def _check_format(client: ClientSchema | None) -> None:
         return
     key = dumps([client.schema, client.strict])
     small = len(key) <= CACHED_BYTES
-    found = _format_problem(key) if small else _problem(client.schema, client.strict)
+    found = (
+        _format_problem(key)
+        if small
+        else _problem(client.schema, client.strict, budget=Budget(meta=0))
+    )
     if found is not None:
         raise _refusal(client, found)
 
@@ -189,11 +195,13 @@ def _refusal(client: ClientSchema, problem: str) -> ApiError:
     return ApiError("invalid_schema", param=client.param, code=client.code, values=values)
 
 
-def _first_in_tools(tools: list[Any], api: str) -> tuple[tuple[int, int | None], str] | None:
+def _first_in_tools(
+    tools: list[Any], api: str, budget: Budget | None = None
+) -> tuple[tuple[int, int | None], str] | None:
     """Where the first function tool whose parameters break a rule is (its index, and its
     index inside a namespace tool, if it is in one), and the rule's sentence (what is kept:
     not the schema itself)."""
-    budget = Budget()
+    budget = budget or Budget()
     for index, inner, tool in _functions(tools):
         client = FUNCTIONS[api](index, tool, inner)
         problem = _problem(client.schema, client.strict, at_function_root=True, budget=budget)
@@ -230,9 +238,9 @@ class Budget:
 
     __slots__ = ("left", "meta")
 
-    def __init__(self) -> None:
+    def __init__(self, meta: int = MAX_META_VALUES) -> None:
         self.left = MAX_SUBSCHEMAS
-        self.meta = MAX_META_VALUES  # values jsonschema may still read for the meta-schema
+        self.meta = meta  # values jsonschema may still read for the meta-schema
 
     def take(self, items: Iterable[T]) -> list[T]:
         """As many of ``items`` as are left, taken from the budget."""
