@@ -890,6 +890,32 @@ def test_what_a_model_does_not_take_is_refused(client, model, extra, param, code
     assert client.responses.create(model="gpt-9-unlisted", input="x", temperature=0.2).status
 
 
+def test_a_function_tool_is_strict_unless_it_says_otherwise(tenant, client):
+    """The Responses API holds a function's arguments to its schema by default (the response
+    echoes ``strict: true``), so a scenario whose call another schema would take steps aside;
+    ``strict: false`` lets it answer."""
+    tenant.add(
+        {
+            "name": "someone-elses-weather",
+            "on_ruled_out": "no_match",
+            "match": {"tools": ["get_weather"]},
+            "reply": {"tool_calls": [{"name": "get_weather", "arguments": {"location": "Oslo"}}]},
+        }
+    )
+    parameters = {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    }
+    tool = {"type": "function", "name": "get_weather", "parameters": parameters}
+    ask = {"model": MODEL, "input": "Weather in Oslo?", "tool_choice": "required"}
+    answer = client.responses.create(**ask, tools=[tool])
+    assert answer.tools[0].strict is True
+    assert json.loads(answer.output[0].arguments) == {"city": "example"}  # the fallback's
+    answer = client.responses.create(**ask, tools=[{**tool, "strict": False}])
+    assert json.loads(answer.output[0].arguments) == {"location": "Oslo"}  # the scenario's
+
+
 def test_a_verbosity_the_model_does_not_take_is_refused(client):
     """Only GPT-5 models take ``low`` and ``high`` (a sweep of the live API, 2026)."""
     with pytest.raises(openai.BadRequestError) as caught:

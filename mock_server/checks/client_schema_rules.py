@@ -78,7 +78,7 @@ class ClientSchema(NamedTuple):
     """A JSON Schema a client sent, and how the API names it in an error."""
 
     schema: Any
-    strict: bool
+    strict: bool | None  # as the request says; None when it does not
     what: str  # "function 'get_weather'", "response_format 'answer'"
     param: str
     code: str | None
@@ -112,7 +112,7 @@ def responses_format(text_format: dict[str, Any]) -> ClientSchema:
 def _function(function: dict[str, Any], place: str) -> ClientSchema:
     name = function.get("name", "")
     what = f"function '{_bounded(name)}'"
-    strict = function.get("strict") is True
+    strict = function.get("strict") if isinstance(function.get("strict"), bool) else None
     parameters = function.get("parameters")
     return ClientSchema(
         parameters, strict, what, f"{place}.parameters", "invalid_function_parameters", name

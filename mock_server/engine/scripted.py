@@ -158,11 +158,15 @@ def _choice(view: RequestView) -> str | None:
 
 
 def _strict_parameters(view: RequestView) -> dict[str, Any]:
-    """The parameters schema of each function the request marks ``strict: true``, by name."""
+    """The parameters schema of each function whose arguments the API holds to it, by name:
+    one marked ``strict: true``, and on the Responses API one not marked ``strict: false``
+    (strict is its default, as a response echoes the tool)."""
+    api = _api(view)
     return {
         client.name: client.schema or {}
-        for client in function_schemas(view.sent, _api(view))
-        if client.strict and isinstance(client.name, str)
+        for client in function_schemas(view.sent, api)
+        if isinstance(client.name, str)
+        and (client.strict or (client.strict is None and api == "responses"))
     }
 
 
