@@ -110,15 +110,46 @@ def answer_tokens(message: Message) -> int:
     )
 
 
-def cut_to(message: Message, limit: int | None) -> Message:
-    """``message`` with its content cut to ``limit`` tokens (finish_reason ``length``), as a
-    model stops at its output limit. A scripted ``finish_reason`` says how the reply ended
-    already: its content is kept whole."""
-    if limit is None or message.content is None or message.tool_calls or message.finish_reason:
+def cut_to(message: Message, limit: int | None, reasoning_counts: bool = False) -> Message:
+    """``message`` cut to ``limit`` output tokens (finish_reason ``length``), as a model stops
+    at its output limit: its reasoning first, when the limit holds it (``reasoning_counts``:
+    OpenAI's ``max_completion_tokens`` and ``max_output_tokens`` do), then its text, then its
+    tool calls, counted as usage counts them (one cut short keeps the arguments written so far;
+    those after it are not made). A scripted ``finish_reason`` says how the reply ended
+    already: it is kept whole."""
+    if limit is None or message.finish_reason:
         return message
-    if len(message.content) <= limit:  # a token is at least one character: nothing to cut
-        return message
-    pieces = split_tokens(message.content)
-    if len(pieces) <= limit:
-        return message
-    return replace(message, content="".join(pieces[:limit]), finish_reason="length")
+    left = limit
+    if reasoning_counts:
+        reasoning, left, cut = _within(message.reasoning_content, left)
+        if cut:  # the answer never began
+            return replace(
+                message,
+                reasoning_content=reasoning,
+                content="",
+                tool_calls=[],
+                finish_reason="length",
+            )
+    content, left, cut = _within(message.content, left)
+    if cut:
+        return replace(message, content=content, tool_calls=[], finish_reason="length")
+    calls = []
+    for call in message.tool_calls:
+        arguments, left, cut = _within(call.arguments, left - count_tokens(call.name))
+        if cut:
+            if arguments:  # the call began: its arguments so far
+                calls.append(replace(call, arguments=arguments))
+            return replace(message, tool_calls=calls, finish_reason="length")
+        calls.append(call)
+    return message
+
+
+def _within(text: str | None, left: int) -> tuple[str | None, int, bool]:
+    """As much of ``text`` as ``left`` tokens hold, the tokens left after it, and whether it
+    was cut."""
+    if not text:
+        return text, left, False
+    count = count_tokens(text)
+    if count <= left:
+        return text, left - count, False
+    return "".join(split_tokens(text)[: max(left, 0)]), 0, True

@@ -158,6 +158,38 @@ def test_finish_reason_length_truncates_to_max_tokens(tenant):
     assert body["usage"]["completion_tokens"] == 2
 
 
+REASONED = {"reasoning_content": "step " * 30, "content": "The answer."}
+LOOKUP = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}
+
+
+def test_max_completion_tokens_hold_the_reasoning_and_the_calls(tenant):
+    # OpenAI's max_completion_tokens counts reasoning: spent on it, there is no answer.
+    tenant.add({"name": "reasoned", "match": {"model": "o4-mini"}, "reply": REASONED})
+    client = tenant.client()
+    asked = {"model": "o4-mini", "messages": BODY["messages"], "max_completion_tokens": 16}
+    answer = client.chat.completions.create(**asked)
+    assert (answer.choices[0].message.content, answer.choices[0].finish_reason) == ("", "length")
+    assert answer.usage.completion_tokens_details.reasoning_tokens == 16
+    assert answer.usage.completion_tokens == 16
+    # A call's arguments are output too: cut short, the call keeps what it wrote.
+    calls = [{"name": "lookup", "arguments": {"query": "alpha " * 20}}, {"name": "lookup"}]
+    tenant.add({"name": "calls", "priority": 5, "reply": {"tool_calls": calls}})
+    answer = client.chat.completions.create(**BODY, tools=[LOOKUP], max_tokens=10)
+    (call,) = answer.choices[0].message.tool_calls
+    assert answer.choices[0].finish_reason == "length"
+    assert call.function.arguments == '{"query":"alpha alpha alpha'
+
+
+def test_max_tokens_holds_no_reasoning_as_deepseek_reads_it(tenant):
+    tenant.add({"name": "reasoned", "reply": REASONED})
+    asked = {"model": "deepseek-reasoner", "messages": BODY["messages"], "max_tokens": 3}
+    answer = tenant.client("deepseek").chat.completions.create(**asked)
+    assert (answer.choices[0].message.content, answer.choices[0].finish_reason) == (
+        "The answer.",
+        "stop",
+    )
+
+
 @pytest.mark.parametrize(
     ("stop", "max_tokens", "content", "finish_reason"),
     [

@@ -1059,6 +1059,19 @@ def test_max_output_tokens_leaves_the_response_incomplete(tenant, client):
     assert cut.completed_at is None and streamed[-1].response.completed_at is None
 
 
+def test_reasoning_that_takes_the_whole_limit_leaves_no_message(tenant, client):
+    """``max_output_tokens`` holds reasoning too (openai-python's docstring): spent on it, the
+    response is incomplete with its reasoning alone."""
+    reply = {"reasoning_content": "step " * 30, "content": "The answer."}
+    tenant.add({"name": "reasoned", "match": {"api": "responses"}, "reply": reply})
+    cut = client.responses.create(model="o4-mini", input="x", max_output_tokens=16)
+    assert (cut.status, cut.incomplete_details.reason) == ("incomplete", "max_output_tokens")
+    assert [item.type for item in cut.output] == ["reasoning"] and cut.output_text == ""
+    assert cut.usage.output_tokens == cut.usage.output_tokens_details.reasoning_tokens == 16
+    whole = client.responses.create(model="o4-mini", input="x", max_output_tokens=40)
+    assert whole.status == "completed" and whole.output_text == "The answer."
+
+
 def test_a_content_filter_leaves_the_response_incomplete(tenant, client):
     reply = {"content": "cut", "finish_reason": "content_filter"}
     tenant.add({"name": "filtered", "match": {"api": "responses"}, "reply": reply})

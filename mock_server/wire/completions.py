@@ -82,6 +82,12 @@ def max_completion_tokens(body: dict[str, Any]) -> int | None:
     return value if value is not None else body.get("max_tokens")
 
 
+def limit_holds_reasoning(body: dict[str, Any]) -> bool:
+    """Whether the request's token limit holds reasoning too: OpenAI's
+    ``max_completion_tokens`` does; ``max_tokens``, as DeepSeek reads it, does not."""
+    return body.get("max_completion_tokens") is not None
+
+
 def stop_sequences(body: dict[str, Any]) -> list[str]:
     """The texts ``stop`` asks the model to end before (a string, or a list of them)."""
     stop = body.get("stop")
@@ -265,13 +271,14 @@ def new_completion(
     """A completion answering ``body``: ids filled in, token limits applied; ``hint`` is a
     gateway's provider routing hint, echoed as ``provider`` by profiles that have that field."""
     limit, stops = max_completion_tokens(body), stop_sequences(body)
+    reasoning_counts = limit_holds_reasoning(body)
     style = profile.id_style
     finished = []
     for choice in choices:
         if any(not call.id for call in choice.tool_calls):
             calls = [c if c.id else replace(c, id=ids.tool_call(style)) for c in choice.tool_calls]
             choice = replace(choice, tool_calls=calls)
-        finished.append(cut_to(stopped(choice, stops), limit))
+        finished.append(cut_to(stopped(choice, stops), limit, reasoning_counts))
     provider = None
     if profile.response.get("provider_field"):
         provider = hint or profile.default_provider

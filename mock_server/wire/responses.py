@@ -58,9 +58,11 @@ def output_items(
         items.append(
             {"id": item_id, "type": "reasoning", "encrypted_content": sealed, "summary": summary}
         )
+    # A reply cut short before its text began (its reasoning took the limit) has no message.
+    begun = message.content or message.tool_calls or message.finish_reason != "length"
     if message.refusal is not None:
         part: dict[str, Any] | None = {"type": "refusal", "refusal": message.refusal}
-    elif message.content is not None or not message.tool_calls:
+    elif begun and (message.content is not None or not message.tool_calls):
         part = {
             "type": "output_text",
             "annotations": [],

@@ -192,7 +192,7 @@ class Responses(Api):
         size += len(exchange.raw or b"") * (STREAM_ECHOES if streaming else 1)
         asked = ["stream=true"] if streaming else []
         refuse_if_too_large(size, state.settings.max_response_bytes, asked)
-        message = cut_to(messages[0], body.get("max_output_tokens"))
+        message = cut_to(messages[0], body.get("max_output_tokens"), reasoning_counts=True)
         conversation: Conversation = exchange.checked
         reasoning_asked = body.get("reasoning") or {}
         effort = reasoning_asked.get("effort") or (
