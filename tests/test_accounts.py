@@ -132,12 +132,25 @@ def test_rate_limit_headers_request_by_request_on_a_driven_clock(account_server,
 
 
 def test_token_limit_counts_the_estimate_before_serving(account_server, account):
-    big = {**ASK, "max_tokens": 500}
-    response = account.post(big, headers={"Authorization": "Bearer sk-limited-0002"})
-    assert response.status == 429
+    key = {"Authorization": "Bearer sk-limited-0002"}
+    # Larger than the window itself: no wait lets it through, so no retry headers either.
+    response = account.post({**ASK, "max_tokens": 500}, headers=key)
+    assert response.status == 429 and "retry-after" not in response.headers
     error = response.json()["error"]
-    assert error["type"] == "tokens"
-    assert "on tokens per min (TPM): Limit 200, Used 0, Requested" in error["message"]
+    assert (error["type"], error["code"]) == ("tokens", "rate_limit_exceeded")
+    assert error["message"].startswith(
+        "Request too large for gpt-4o in organization org-mock on tokens per min (TPM): Limit 200, "
+        "Requested 5"
+    )
+    assert (
+        "The input or output tokens must be reduced in order to run successfully."
+        in (error["message"])
+    )
+    # Within the window, but past what is left of it: a wait lets it through.
+    assert account.post({**ASK, "max_tokens": 150}, headers=key).status == 200
+    response = account.post({**ASK, "max_tokens": 150}, headers=key)
+    assert response.status == 429 and response.headers["retry-after"]
+    assert "on tokens per min (TPM): Limit 200, Used 1" in response.json()["error"]["message"]
 
 
 def test_sdk_retries_a_429_with_retry_after_ms(account):

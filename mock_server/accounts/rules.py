@@ -101,12 +101,14 @@ class AccountRules:
     ) -> ApiError:
         window = account.windows[name]
         wait = window.reset_in(now)
-        headers = {
-            **account.limit_headers(now),
-            "retry-after": str(max(1, math.ceil(wait))),
-            "retry-after-ms": str(max(1, math.ceil(wait * 1000))),
-        }
-        kind = next((k for k in (f"rate_limit_{name}", "rate_limit") if k in profile.errors), "429")
+        headers = account.limit_headers(now)
+        kinds = [f"rate_limit_{name}", "rate_limit"]
+        if requested > window.limit and "request_too_large" in profile.errors:
+            kinds.insert(0, "request_too_large")  # no wait lets it through
+        else:
+            headers["retry-after"] = str(max(1, math.ceil(wait)))
+            headers["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
+        kind = next((k for k in kinds if k in profile.errors), "429")
         return ApiError(
             kind,
             status=429,

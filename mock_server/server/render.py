@@ -20,6 +20,9 @@ from .headers import readable
 log = logging.getLogger("mock_server")
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+# Refusals no wait would lift (a quota spent, one request larger than a window): OpenAI sends
+# no retry headers with its quota error.
+NEVER_BY_WAITING = frozenset({"insufficient_quota", "request_too_large"})
 RETRY_DEFAULTS = {
     "retry-after": str(RETRY_AFTER_SECONDS),
     "retry-after-ms": str(RETRY_AFTER_SECONDS * 1000),
@@ -83,7 +86,7 @@ def error_answer(
     # that says otherwise (either header) is left as it is.
     if (
         status == 429
-        and error.kind != "insufficient_quota"
+        and error.kind not in NEVER_BY_WAITING
         and not {name.lower() for name in headers} & RETRY_DEFAULTS.keys()
     ):
         headers.update(RETRY_DEFAULTS)
