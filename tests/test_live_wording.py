@@ -62,6 +62,8 @@ CHAT = [
     ("tool_choice bogus", {"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}], "tool_choice": "bogus"}, "tool_choice", "invalid_value", "Invalid value: 'bogus'. Supported values are: 'none', 'auto', and 'required'."),
     ("rf no type", {"response_format": {}}, "response_format.type", "missing_required_parameter", "Missing required parameter: 'response_format.type'."),
     ("function no name", {"functions": [{"parameters": {}}]}, "functions[0].name", "missing_required_parameter", "Missing required parameter: 'functions[0].name'."),
+    # continuedev/continue#3370 (gpt-4o, 2024), dnakov/anon-kode#20 (2025).
+    ("tools empty", {"tools": []}, "tools", "empty_array", "Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead."),
     ("tool no function", {"tools": [{"type": "function"}]}, "tools[0].function", "missing_required_parameter", "Missing required parameter: 'tools[0].function'."),
     ("tool fn no name", {"tools": [{"type": "function", "function": {"parameters": {}}}]}, "tools[0].function.name", "missing_required_parameter", "Missing required parameter: 'tools[0].function.name'."),
     ("tool_choice obj no fn", {"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}], "tool_choice": {"type": "bogus"}}, "tool_choice.function", "missing_required_parameter", "Missing required parameter: 'tool_choice.function'."),
