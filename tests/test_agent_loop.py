@@ -98,3 +98,27 @@ def test_the_bundled_weather_loop_steps_aside_for_a_request_that_rules_it_out(
     assert answer.message.content == "This is a mock response to: What's the weather in Paris?"
     assert "x-mock-scenario-warning" not in raw.headers
     assert tenant.requests()[-1]["scenario"] is None
+
+
+def test_a_required_call_goes_on_to_a_function_not_called_yet(tenant):
+    # LangChain's ToolStrategy offers its output type as a last tool and requires a call each
+    # turn: the fallback calls the lookup first, then, with its result, the output tool.
+    def tool(name: str) -> dict:
+        parameters = {"type": "object", "properties": {"q": {"type": "string"}}}
+        return {"type": "function", "function": {"name": name, "parameters": parameters}}
+
+    client = tenant.client()
+    asked = {
+        "model": "gpt-4o",
+        "tools": [tool("lookup"), tool("Answer")],
+        "tool_choice": "required",
+    }
+    messages = [{"role": "user", "content": "Find it, then answer."}]
+    first = client.chat.completions.create(**asked, messages=messages).choices[0].message
+    assert [call.function.name for call in first.tool_calls] == ["lookup"]
+    messages += [
+        first.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": first.tool_calls[0].id, "content": "found"},
+    ]
+    second = client.chat.completions.create(**asked, messages=messages).choices[0].message
+    assert [call.function.name for call in second.tool_calls] == ["Answer"]

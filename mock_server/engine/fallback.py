@@ -55,8 +55,8 @@ def _or_object(schema: Any) -> Any:
 
 def _demanded_tool(body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
     """The function tool ``tool_choice`` demands, with its index in ``tools``: the one it
-    names, or the first it allows when it requires one (``required``, or ``allowed_tools`` in
-    mode ``required``)."""
+    names, or, when it requires one (``required``, or ``allowed_tools`` in mode ``required``),
+    the next it allows (``_next_to_call``)."""
     choice = body.get("tool_choice")
     functions = [
         (index, tool)
@@ -72,8 +72,25 @@ def _demanded_tool(body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
         name = (choice.get("function") or {}).get("name")
         return next(((i, t) for i, t in functions if t["function"].get("name") == name), None)
     if choice == "required" and functions:
-        return functions[0]
+        return _next_to_call(body, functions)
     return None
+
+
+def _next_to_call(
+    body: dict[str, Any], functions: list[tuple[int, dict[str, Any]]]
+) -> tuple[int, dict[str, Any]]:
+    """The function a required call makes: the first the conversation has not called yet, as
+    an agent goes on to its next step (a structured-output tool after the lookup it needed),
+    else the last offered."""
+    called = {
+        (call.get("function") or {}).get("name")
+        for message in body.get("messages") or ()
+        if isinstance(message, dict) and message.get("role") == "assistant"
+        for call in message.get("tool_calls") or ()
+        if isinstance(call, dict)
+    }
+    fresh = (pair for pair in functions if pair[1]["function"].get("name") not in called)
+    return next(fresh, functions[-1])
 
 
 def function_names(tools: Any) -> set[str]:

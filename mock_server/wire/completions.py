@@ -82,10 +82,11 @@ def max_completion_tokens(body: dict[str, Any]) -> int | None:
     return value if value is not None else body.get("max_tokens")
 
 
-def limit_holds_reasoning(body: dict[str, Any]) -> bool:
+def limit_holds_reasoning(body: dict[str, Any], profile: Profile) -> bool:
     """Whether the request's token limit holds reasoning too: OpenAI's
-    ``max_completion_tokens`` does; ``max_tokens``, as DeepSeek reads it, does not."""
-    return body.get("max_completion_tokens") is not None
+    ``max_completion_tokens`` does, on a profile that knows reasoning models as OpenAI's
+    (``reasoning_models``); ``max_tokens``, as DeepSeek reads it, does not."""
+    return body.get("max_completion_tokens") is not None and bool(profile.reasoning_models)
 
 
 def stop_sequences(body: dict[str, Any]) -> list[str]:
@@ -271,7 +272,7 @@ def new_completion(
     """A completion answering ``body``: ids filled in, token limits applied; ``hint`` is a
     gateway's provider routing hint, echoed as ``provider`` by profiles that have that field."""
     limit, stops = max_completion_tokens(body), stop_sequences(body)
-    reasoning_counts = limit_holds_reasoning(body)
+    reasoning_counts = limit_holds_reasoning(body, profile)
     style = profile.id_style
     finished = []
     for choice in choices:

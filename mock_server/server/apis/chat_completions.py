@@ -63,7 +63,7 @@ class ChatCompletions(Api):
         if reply.fixed and (hint is None or isinstance(hint, str)):
             # The fields ``encode`` reads; the prompt's count is spliced in (wire.kept_bodies).
             read = (
-                max_completion_tokens(body), limit_holds_reasoning(body),
+                max_completion_tokens(body), limit_holds_reasoning(body, profile),
                 tuple(stop_sequences(body)), body.get("n"), requested_top_logprobs(body),
             )  # fmt: skip
             model = str(body.get("model", ""))
