@@ -1377,3 +1377,18 @@ def test_a_read_of_a_stored_response_is_no_scenario(tenant, client):
     assert refused.json()["error"]["message"].endswith(
         "reads what the server keeps; scenarios answer only the requests that make an answer"
     )
+
+
+def test_a_required_call_no_function_can_make_is_answered_in_words_with_a_warning(client):
+    """Hosted tools are never called: a request that requires a call of one gets words, and the
+    header says why (LangChain's built-in tools with ``tool_choice="any"``)."""
+    answered = client.responses.with_raw_response.create(
+        model=MODEL,
+        input="Look it up",
+        tools=[{"type": "web_search_preview"}],
+        tool_choice="required",
+    )
+    assert answered.parse().output_text == "This is a mock response to: Look it up"
+    assert answered.headers["x-mock-fallback-warning"] == (
+        "tool_choice asks for a call, but the fallback calls function tools only"
+    )

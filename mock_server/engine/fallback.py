@@ -45,7 +45,18 @@ def fallback_message(body: dict[str, Any]) -> Message:
     said = last_user_text(body.get("messages"))
     if response_format.get("type") == "json_object":
         return Message(content=compact_json({"reply": said}))
-    return Message(content=f"This is a mock response to: {said}")
+    warnings = ()
+    if _asks_for_a_call(body.get("tool_choice")):  # of a tool that is no function (hosted)
+        warnings = ("tool_choice asks for a call, but the fallback calls function tools only",)
+    return Message(content=f"This is a mock response to: {said}", warnings=warnings)
+
+
+def _asks_for_a_call(choice: Any) -> bool:
+    """Whether ``tool_choice`` asks for a call: ``required``, a tool it names, or
+    ``allowed_tools`` in mode ``required``."""
+    if isinstance(choice, dict) and choice.get("type") == "allowed_tools":
+        choice = (choice.get("allowed_tools") or {}).get("mode")
+    return choice == "required" or isinstance(choice, dict)
 
 
 def _or_object(schema: Any) -> Any:
