@@ -113,10 +113,10 @@ def answer_tokens(message: Message) -> int:
 def cut_to(message: Message, limit: int | None, reasoning_counts: bool = False) -> Message:
     """``message`` cut to ``limit`` output tokens (finish_reason ``length``), as a model stops
     at its output limit: its reasoning first, when the limit holds it (``reasoning_counts``:
-    OpenAI's ``max_completion_tokens`` and ``max_output_tokens`` do), then its text, then its
-    tool calls, counted as usage counts them (one cut short keeps the arguments written so far;
-    those after it are not made). A scripted ``finish_reason`` says how the reply ended
-    already: it is kept whole."""
+    OpenAI's ``max_completion_tokens`` and ``max_output_tokens`` do), then its text, its
+    refusal and its tool calls (one cut short keeps the arguments written so far; those after
+    it are not made). A scripted ``finish_reason`` says how the reply ended already: it is
+    kept whole."""
     if limit is None or message.finish_reason:
         return message
     left = limit
@@ -127,17 +127,24 @@ def cut_to(message: Message, limit: int | None, reasoning_counts: bool = False) 
                 message,
                 reasoning_content=reasoning,
                 content="",
+                refusal=None,
                 tool_calls=[],
                 finish_reason="length",
             )
     content, left, cut = _within(message.content, left)
     if cut:
-        return replace(message, content=content, tool_calls=[], finish_reason="length")
+        return replace(
+            message, content=content, refusal=None, tool_calls=[], finish_reason="length"
+        )
+    refusal, left, cut = _within(message.refusal, left)
+    if cut:
+        return replace(message, refusal=refusal, tool_calls=[], finish_reason="length")
     calls = []
     for call in message.tool_calls:
-        arguments, left, cut = _within(call.arguments, left - count_tokens(call.name))
-        if cut:
-            if arguments:  # the call began: its arguments so far
+        left -= count_tokens(call.name)
+        arguments, left, cut = _within(call.arguments, left)
+        if cut or left < 0:
+            if arguments and left >= 0:  # the call began: its arguments so far
                 calls.append(replace(call, arguments=arguments))
             return replace(message, tool_calls=calls, finish_reason="length")
         calls.append(call)

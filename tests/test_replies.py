@@ -180,7 +180,34 @@ def test_max_completion_tokens_hold_the_reasoning_and_the_calls(tenant):
     assert call.function.arguments == '{"query":"alpha alpha alpha'
 
 
-def test_max_tokens_holds_no_reasoning_as_deepseek_reads_it(tenant):
+def test_a_limit_holds_a_refusal_and_a_calls_name_too(tenant):
+    client = tenant.client()
+    refusing = {"reasoning_content": "step " * 30, "refusal": "I can't help with that."}
+    tenant.add({"name": "refusing", "match": {"model": "o4-mini"}, "reply": refusing})
+    asked = {"model": "o4-mini", "messages": BODY["messages"], "max_completion_tokens": 5}
+    answer = client.chat.completions.create(**asked)
+    assert (answer.choices[0].message.refusal, answer.usage.completion_tokens) == (None, 5)
+    named = {"tool_calls": [{"name": "a_very_long_function_name_here_x", "arguments": ""}]}
+    tenant.add({"name": "named", "priority": 5, "match": {"model": "gpt-4o"}, "reply": named})
+    answer = client.chat.completions.create(**BODY, max_tokens=2)
+    assert answer.choices[0].finish_reason == "length"
+    assert not answer.choices[0].message.tool_calls
+
+
+def test_an_answer_kept_for_one_kind_of_limit_is_not_the_others(tenant):
+    # max_completion_tokens holds the reasoning and max_tokens does not: two answers, two keys.
+    tenant.add({"name": "reasoned", "reply": REASONED})
+    client = tenant.client()
+
+    def ask(**limit) -> tuple:
+        choice = client.chat.completions.create(**BODY, **limit).choices[0]
+        return choice.message.content, choice.finish_reason
+
+    holding = [ask(max_completion_tokens=16), ask(max_tokens=16), ask(max_completion_tokens=16)]
+    assert holding == [("", "length"), ("The answer.", "stop"), ("", "length")]
+
+
+def test_max_tokens_holds_no_reasoning(tenant):
     tenant.add({"name": "reasoned", "reply": REASONED})
     asked = {"model": "deepseek-reasoner", "messages": BODY["messages"], "max_tokens": 3}
     answer = tenant.client("deepseek").chat.completions.create(**asked)

@@ -1072,6 +1072,15 @@ def test_reasoning_that_takes_the_whole_limit_leaves_no_message(tenant, client):
     assert whole.status == "completed" and whole.output_text == "The answer."
 
 
+def test_a_function_call_cut_short_is_the_incomplete_item(tenant, client):
+    reply = {"content": "Let me look.", "tool_calls": [{"name": "lookup", "arguments": "x " * 40}]}
+    tenant.add({"name": "long-call", "match": {"api": "responses"}, "reply": reply})
+    cut = client.responses.create(model=MODEL, input="x", max_output_tokens=16)
+    message, call = cut.output
+    assert (message.status, call.status, cut.status) == ("completed", "incomplete", "incomplete")
+    assert ("x " * 40).startswith(call.arguments) and call.arguments != "x " * 40
+
+
 def test_a_content_filter_leaves_the_response_incomplete(tenant, client):
     reply = {"content": "cut", "finish_reason": "content_filter"}
     tenant.add({"name": "filtered", "match": {"api": "responses"}, "reply": reply})
@@ -1382,13 +1391,12 @@ def test_a_read_of_a_stored_response_is_no_scenario(tenant, client):
 def test_a_required_call_no_function_can_make_is_answered_in_words_with_a_warning(client):
     """Hosted tools are never called: a request that requires a call of one gets words, and the
     header says why (LangChain's built-in tools with ``tool_choice="any"``)."""
-    answered = client.responses.with_raw_response.create(
-        model=MODEL,
-        input="Look it up",
-        tools=[{"type": "web_search_preview"}],
-        tool_choice="required",
-    )
-    assert answered.parse().output_text == "This is a mock response to: Look it up"
-    assert answered.headers["x-mock-fallback-warning"] == (
-        "tool_choice asks for a call, but the fallback calls function tools only"
-    )
+    search = {"type": "web_search_preview"}
+    for choice in ("required", search):
+        answered = client.responses.with_raw_response.create(
+            model=MODEL, input="Look it up", tools=[search], tool_choice=choice
+        )
+        assert answered.parse().output_text == "This is a mock response to: Look it up"
+        assert answered.headers["x-mock-fallback-warning"].startswith(
+            "tool_choice asks for a call the fallback cannot make"
+        )

@@ -46,8 +46,11 @@ def fallback_message(body: dict[str, Any]) -> Message:
     if response_format.get("type") == "json_object":
         return Message(content=compact_json({"reply": said}))
     warnings = ()
-    if _asks_for_a_call(body.get("tool_choice")):  # of a tool that is no function (hosted)
-        warnings = ("tool_choice asks for a call, but the fallback calls function tools only",)
+    if _asks_for_a_call(body.get("tool_choice")):  # of no function tool the fallback calls
+        warnings = (
+            "tool_choice asks for a call the fallback cannot make: it calls the request's own "
+            "function tools only (not hosted, custom or namespaced ones)",
+        )
     return Message(content=f"This is a mock response to: {said}", warnings=warnings)
 
 

@@ -160,7 +160,8 @@ def _choice(view: RequestView) -> str | None:
 def _strict_parameters(view: RequestView) -> dict[str, Any]:
     """The parameters schema of each function whose arguments the API holds to it, by name:
     one marked ``strict: true``, and on the Responses API one not marked ``strict: false``
-    (strict is its default, as a response echoes the tool)."""
+    (strict is its default, which a response echoes; the schema is read as written, where the
+    API would make it strict if it can: ``checks.client_schema_rules``)."""
     api = _api(view)
     return {
         client.name: client.schema or {}

@@ -84,8 +84,8 @@ def max_completion_tokens(body: dict[str, Any]) -> int | None:
 
 def limit_holds_reasoning(body: dict[str, Any], profile: Profile) -> bool:
     """Whether the request's token limit holds reasoning too: OpenAI's
-    ``max_completion_tokens`` does, on a profile that knows reasoning models as OpenAI's
-    (``reasoning_models``); ``max_tokens``, as DeepSeek reads it, does not."""
+    ``max_completion_tokens`` does, on a profile that names its reasoning models as OpenAI's
+    does (``reasoning_models``); ``max_tokens`` does not here."""
     return body.get("max_completion_tokens") is not None and bool(profile.reasoning_models)
 
 

@@ -72,13 +72,11 @@ def output_items(
     else:
         part = None
     if part is not None:
-        # A message cut short is itself incomplete, as the response is.
-        cut = message.finish_reason in INCOMPLETE_REASONS
         items.append(
             {
                 "id": ids.item("msg"),
                 "type": "message",
-                "status": "incomplete" if cut else "completed",
+                "status": "completed",
                 "content": [part],
                 "role": "assistant",
             }
@@ -94,6 +92,9 @@ def output_items(
                 "name": call.name,
             }
         )
+    # The item a reply was cut short in is itself incomplete, as the response is.
+    if message.finish_reason in INCOMPLETE_REASONS and items and "status" in items[-1]:
+        items[-1]["status"] = "incomplete"
     return items
 
 

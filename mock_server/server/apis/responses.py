@@ -486,6 +486,8 @@ def _chat_body(body: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, A
             "type": "allowed_tools",
             "allowed_tools": {"mode": choice["mode"], "tools": allowed},
         }
+    elif isinstance(choice, dict):  # a hosted or custom tool's, as sent
+        chat["tool_choice"] = choice
     text_format = (body.get("text") or {}).get("format") or {}
     if text_format.get("type") == "json_schema":
         chat["response_format"] = {
