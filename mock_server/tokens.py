@@ -6,7 +6,8 @@ a run of whitespace. English prose comes out close to what OpenAI's tokenizers c
 completion streamed token by token has exactly ``usage.completion_tokens`` content pieces.
 
 Prompt tokens follow OpenAI's published accounting for chat messages: 3 tokens of framing per
-message, 1 more for a ``name``, and 3 to prime the reply; tool definitions count as their JSON.
+message, 1 more for a ``name``, and 3 to prime the reply; tool definitions count as their JSON,
+and an image as a low-detail image does (``IMAGE_TOKENS``).
 
 A text longer than ``EXACT_CHARS`` is counted on its first ``EXACT_CHARS`` characters, scaled to
 its length: an estimate where no model would take the text (a million characters is several
@@ -29,6 +30,10 @@ TOKEN = re.compile(r" ?[A-Za-z]{1,8}| ?[0-9]{1,3}|\s+|[^\sA-Za-z0-9]")
 PER_MESSAGE = 3
 PER_NAME = 1
 REPLY_PRIMING = 3
+# An image costs what OpenAI's vision guide charges at least, a low-detail image's tokens (the
+# server fetches no image, so its size, which a high-detail image's tiles follow, is not known).
+IMAGE_TOKENS = 85
+IMAGE_PARTS = frozenset({"image_url", "input_image"})
 
 
 def split_tokens(text: str) -> list[str]:
@@ -74,7 +79,10 @@ def prompt_tokens(body: dict[str, Any]) -> int:
             continue
         content = message.get("content")
         if content:
-            total += count_tokens(content if type(content) is str else content_text(content))
+            if type(content) is str:
+                total += count_tokens(content)
+            else:
+                total += count_tokens(content_text(content)) + IMAGE_TOKENS * _images(content)
         if message.get("name"):
             total += PER_NAME
         calls = message.get("tool_calls")
@@ -86,6 +94,13 @@ def prompt_tokens(body: dict[str, Any]) -> int:
     if tools:
         total += _json_tokens(dumps(tools))
     return total
+
+
+def _images(parts: Any) -> int:
+    """How many image parts a message's content holds (chat's and the Responses API's)."""
+    if type(parts) is not list:
+        return 0
+    return sum(type(part) is dict and part.get("type") in IMAGE_PARTS for part in parts)
 
 
 def _json_tokens(data: bytes) -> int:

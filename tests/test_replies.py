@@ -194,20 +194,19 @@ def test_a_limit_holds_a_refusal_and_a_calls_name_too(tenant):
     assert not answer.choices[0].message.tool_calls
 
 
-def test_an_answer_kept_for_one_kind_of_limit_is_not_the_others(tenant):
-    # max_completion_tokens holds the reasoning and max_tokens does not: two answers, two keys.
+def test_either_limit_holds_the_reasoning_on_the_openai_profile(tenant):
+    # Scripted reasoning counts in max_tokens as in max_completion_tokens: a chat answer then
+    # ends as a response to the same limit does, never past it.
     tenant.add({"name": "reasoned", "reply": REASONED})
     client = tenant.client()
-
-    def ask(**limit) -> tuple:
-        choice = client.chat.completions.create(**BODY, **limit).choices[0]
-        return choice.message.content, choice.finish_reason
-
-    holding = [ask(max_completion_tokens=16), ask(max_tokens=16), ask(max_completion_tokens=16)]
-    assert holding == [("", "length"), ("The answer.", "stop"), ("", "length")]
+    for limit in ({"max_tokens": 16}, {"max_completion_tokens": 16}):
+        answer = client.chat.completions.create(**BODY, **limit)
+        assert (answer.choices[0].message.content, answer.usage.completion_tokens) == ("", 16)
+    response = client.responses.create(model="gpt-4o", input="x", max_output_tokens=16)
+    assert (response.output_text, response.usage.output_tokens) == ("", 16)
 
 
-def test_max_tokens_holds_no_reasoning(tenant):
+def test_a_limit_holds_no_reasoning_where_the_profile_names_no_reasoning_models(tenant):
     tenant.add({"name": "reasoned", "reply": REASONED})
     asked = {"model": "deepseek-reasoner", "messages": BODY["messages"], "max_tokens": 3}
     answer = tenant.client("deepseek").chat.completions.create(**asked)

@@ -82,13 +82,6 @@ def max_completion_tokens(body: dict[str, Any]) -> int | None:
     return value if value is not None else body.get("max_tokens")
 
 
-def limit_holds_reasoning(body: dict[str, Any], profile: Profile) -> bool:
-    """Whether the request's token limit holds reasoning too: OpenAI's
-    ``max_completion_tokens`` does, on a profile that names its reasoning models as OpenAI's
-    does (``reasoning_models``); ``max_tokens`` does not here."""
-    return body.get("max_completion_tokens") is not None and bool(profile.reasoning_models)
-
-
 def stop_sequences(body: dict[str, Any]) -> list[str]:
     """The texts ``stop`` asks the model to end before (a string, or a list of them)."""
     stop = body.get("stop")
@@ -272,7 +265,10 @@ def new_completion(
     """A completion answering ``body``: ids filled in, token limits applied; ``hint`` is a
     gateway's provider routing hint, echoed as ``provider`` by profiles that have that field."""
     limit, stops = max_completion_tokens(body), stop_sequences(body)
-    reasoning_counts = limit_holds_reasoning(body, profile)
+    # A limit holds the reasoning too, as OpenAI's do (its reference says so of
+    # max_completion_tokens; its reasoning models refuse max_tokens), on a profile that names
+    # its reasoning models as OpenAI's does.
+    reasoning_counts = bool(profile.reasoning_models)
     style = profile.id_style
     finished = []
     for choice in choices:

@@ -19,7 +19,6 @@ from ...engine.request_view import RequestView
 from ...reply import Message
 from ...tokens import prompt_tokens
 from ...wire.completions import (
-    limit_holds_reasoning,
     max_completion_tokens,
     new_completion,
     requested_top_logprobs,
@@ -63,8 +62,8 @@ class ChatCompletions(Api):
         if reply.fixed and (hint is None or isinstance(hint, str)):
             # The fields ``encode`` reads; the prompt's count is spliced in (wire.kept_bodies).
             read = (
-                max_completion_tokens(body), limit_holds_reasoning(body, profile),
-                tuple(stop_sequences(body)), body.get("n"), requested_top_logprobs(body),
+                max_completion_tokens(body), tuple(stop_sequences(body)), body.get("n"),
+                requested_top_logprobs(body),
             )  # fmt: skip
             model = str(body.get("model", ""))
             return (self.name, profile.name, model, *read, served_tier(body), hint)
