@@ -194,6 +194,23 @@ def test_a_limit_holds_a_refusal_and_a_calls_name_too(tenant):
     assert not answer.choices[0].message.tool_calls
 
 
+def test_an_image_counts_as_a_low_detail_image(tenant):
+    client = tenant.client()
+    text = {"type": "text", "text": "What is this?"}
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}
+
+    def prompt(*parts: dict) -> int:
+        messages = [{"role": "user", "content": list(parts)}]
+        return client.chat.completions.create(model="gpt-4o", messages=messages).usage.prompt_tokens
+
+    assert prompt(text, image, image) - prompt(text) == 2 * 85
+    responses_image = {"type": "input_image", "image_url": "https://example.com/cat.png"}
+    asked = [{"role": "user", "content": [{"type": "input_text", "text": "What is this?"}]}]
+    plain = client.responses.create(model="gpt-4o", input=asked).usage.input_tokens
+    asked[0]["content"].append(responses_image)
+    assert client.responses.create(model="gpt-4o", input=asked).usage.input_tokens == plain + 85
+
+
 def test_either_limit_holds_the_reasoning_on_the_openai_profile(tenant):
     # Scripted reasoning counts in max_tokens as in max_completion_tokens: a chat answer then
     # ends as a response to the same limit does, never past it.
