@@ -368,7 +368,7 @@ def _deliver_now(
         plain = fault
 
         async def strike(request: web.Request) -> web.StreamResponse:
-            response = await plain_fault(request, plain, headers)
+            response = await plain_fault(request, plain, headers, api.broken_body)
             exchange.status = 0 if response.status == NO_RESPONSE else response.status
             return response
 

@@ -92,15 +92,13 @@ async def wait_until_closed(request: web.Request, limit: float = HANG_SECONDS) -
 
 
 async def plain_fault(
-    request: web.Request, fault: Fault, headers: dict[str, str]
+    request: web.Request, fault: Fault, headers: dict[str, str], broken: bytes
 ) -> web.StreamResponse:
-    """Answer a request with a plain fault instead of a response; ``headers`` go with the one
-    fault that sends any (``malformed_json``)."""
+    """Answer a request with a plain fault instead of a response; ``headers`` and ``broken``
+    (the start of an answer of the request's API) go with the one fault that sends any
+    (``malformed_json``)."""
     if fault.type == "malformed_json":
-        return web.Response(
-            body=b'{"id": "chatcmpl-broken", "object": "chat.completion", "choices": [',
-            headers={**headers, "Content-Type": "application/json"},
-        )
+        return web.Response(body=broken, headers={**headers, "Content-Type": "application/json"})
     if fault.type == "hang":
         await wait_until_closed(request)
     elif fault.type == "reset":

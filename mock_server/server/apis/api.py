@@ -67,6 +67,8 @@ class Api:
     viewed_as_sent: ClassVar[bool] = True
     # How many events a stream sends as soon as it starts, before the first-token delay.
     opening_events: ClassVar[int] = 0
+    # The start of an answer that breaks off (the ``malformed_json`` fault), in the API's shape.
+    broken_body: ClassVar[bytes] = b'{"object": '
 
     def unusable(self, profile: Profile) -> str | None:
         """Why ``profile``, which names this API, cannot serve it (its data lacks what the

@@ -36,6 +36,7 @@ from .api import Api, Encoded
 class ChatCompletions(Api):
     name = "chat_completions"
     path = "/chat/completions"
+    broken_body = b'{"id": "chatcmpl-broken", "object": "chat.completion", "choices": ['
 
     def check(self, exchange: Exchange, raw: bytes) -> dict[str, Any]:
         body = self.parsed(exchange, raw)

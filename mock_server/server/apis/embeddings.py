@@ -53,6 +53,7 @@ NO_MESSAGE = Message(content="")
 class Embeddings(Api):
     name = "embeddings"
     path = "/embeddings"
+    broken_body = b'{"object": "list", "data": ['
     summarised = True
     recorded = False
     needs_schema = True

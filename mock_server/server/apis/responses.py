@@ -101,6 +101,7 @@ class Stored:
 class Responses(Api):
     name = "responses"
     path = "/responses"
+    broken_body = b'{"id": "resp_broken", "object": "response", "output": ['
     needs_schema = True
     viewed_as_sent = False  # scenarios see the conversation put together, as chat
     opening_events = OPENING_EVENTS
