@@ -17,6 +17,7 @@ a 10 MiB prompt took 0.4 s, twice (its echo too), while no other request was ans
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import replace
 from typing import Any
@@ -174,4 +175,13 @@ def _within(text: str | None, left: int) -> tuple[str | None, int, bool]:
     count = count_tokens(text)
     if count <= left:
         return text, left - count, False
-    return "".join(split_tokens(text)[: max(left, 0)]), 0, True
+    return _first_tokens(text, left), 0, True
+
+
+def _first_tokens(text: str, wanted: int) -> str:
+    """The first ``wanted`` tokens of ``text`` (found one by one: no more of a long text is
+    read than they take)."""
+    end = 0
+    for found in itertools.islice(TOKEN.finditer(text), max(wanted, 0)):
+        end = found.end()
+    return text[:end]

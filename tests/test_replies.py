@@ -211,6 +211,20 @@ def test_an_image_counts_as_a_low_detail_image(tenant):
     assert client.responses.create(model="gpt-4o", input=asked).usage.input_tokens == plain + 85
 
 
+def test_a_long_answer_cut_to_a_few_tokens_is_not_read_to_its_end(tenant):
+    # Cutting takes the first tokens one by one: 4 MB cut to one token costs less than sending
+    # them (it tokenised the whole text first).
+    tenant.add({"name": "long", "reply": {"content": ". " * 2_000_000}})
+    client = tenant.client(timeout=60)
+
+    def timed(**limit) -> float:
+        started = time.monotonic()
+        client.chat.completions.create(**BODY, **limit)
+        return time.monotonic() - started
+
+    assert timed(max_tokens=1) < timed()
+
+
 def test_either_limit_holds_the_reasoning_on_the_openai_profile(tenant):
     # Scripted reasoning counts in max_tokens as in max_completion_tokens: a chat answer then
     # ends as a response to the same limit does, never past it.

@@ -1243,6 +1243,21 @@ def test_many_item_references_are_resolved_in_one_pass(tenant, client):
     assert timed(newest.output[0].id) < 2.5 * alone
 
 
+def test_an_answer_in_many_messages_is_joined_in_one_pass(tenant):
+    """60,000 assistant messages in a row cost about as much as 60,000 that alternate with the
+    user's: joining each to the text before it would copy that text again every time."""
+    path = tenant.url().removeprefix(tenant.server.url) + "/responses"
+
+    def timed(roles: tuple[str, ...]) -> float:
+        said = [{"role": roles[i % len(roles)], "content": "x" * 40} for i in range(60_000)]
+        body = {"model": MODEL, "input": [*said, {"role": "user", "content": "and?"}]}
+        started = time.monotonic()
+        assert post_json(tenant.server, path, {**body, "store": False}).status == 200
+        return time.monotonic() - started
+
+    assert timed(("assistant",)) < 2 * timed(("user", "assistant"))
+
+
 def test_a_stream_error_event_raises_in_the_sdk(tenant, client):
     tenant.add(
         {
@@ -1312,20 +1327,25 @@ def test_an_image_is_listed_with_its_detail(client):
 
 
 def test_a_chain_of_long_conversations_counts_against_the_store(tenant, client):
-    """Each stored response lists its whole conversation: that counts, so a long chain pushes
-    out the oldest responses instead of growing past the tenant's bound."""
+    """Each stored response keeps its whole conversation alive, the items it shares with the
+    responses before it too: that counts, so a chain pushes out the oldest responses, and one
+    whose conversation outgrows the tenant's bound is not stored."""
     store = tenant.server.app[STATE].tenants.get(tenant.name).store
-    store.max_bytes = 500_000  # the tenant's bound, lowered to keep the test short
+    store.max_bytes = 1_000_000  # the tenant's bound, lowered to keep the test short
     many = [{"role": "user", "content": f"m{index}"} for index in range(1_000)]
-    first = client.responses.create(model=MODEL, input=many)  # about 350 KB in memory
+    first = client.responses.create(model=MODEL, input=many)  # some 360 KB in memory
     previous = first.id
-    for _ in range(30):  # 30 x 1,000 listed items x 8 bytes, and 30 answers: past the bound
+    for _ in range(2):  # each some 360 KB too, with the items it shares: past the bound
         previous = client.responses.create(
             model=MODEL, input="more", previous_response_id=previous
         ).id
     with pytest.raises(openai.NotFoundError):
         client.responses.retrieve(first.id)
     assert client.responses.retrieve(previous).id == previous
+    grown = client.responses.create(model=MODEL, input=many * 2, previous_response_id=previous)
+    with pytest.raises(openai.BadRequestError, match="not found"):  # over the bound alone
+        client.responses.create(model=MODEL, input="more", previous_response_id=grown.id)
+    assert store.bytes <= store.max_bytes
 
 
 def test_a_request_of_many_small_items_is_stored_by_what_it_holds_in_memory(tenant, client):

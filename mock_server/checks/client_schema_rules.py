@@ -203,6 +203,8 @@ def _first_in_tools(
     not the schema itself)."""
     budget = budget or Budget()
     for index, inner, tool in _functions(tools):
+        if not budget.take((tool,)):  # each tool is a name; past the bound, none is looked at
+            break
         client = FUNCTIONS[api](index, tool, inner)
         problem = _problem(client.schema, client.strict, at_function_root=True, budget=budget)
         if problem is not None:

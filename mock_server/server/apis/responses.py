@@ -14,9 +14,9 @@ calls, ``function_call_output`` items as tool results answering their ``call_id`
 tools by name, ``tool_choice`` and ``text.format`` as chat's ``tool_choice`` and
 ``response_format``. The reply is written as a ``response`` object or its event stream
 (``wire.responses``) and, unless ``store`` is false, kept in the tenant's store
-(``tenant_state.KeyedStore``: at most 1,000 responses and 16 MiB a tenant, 256 MiB for every
-tenant together, the oldest dropped first) for retrieval, deletion, ``input_items`` and
-continuation.
+(``tenant_state.KeyedStore``: at most 1,000 responses and 16 MiB a tenant, each counting the
+conversation it keeps alive, 256 MiB for every tenant together, the oldest dropped first) for
+retrieval, deletion, ``input_items`` and continuation.
 """
 
 from __future__ import annotations
@@ -79,10 +79,12 @@ STREAM_ECHOES = 3  # and the response object itself three times: created, in pro
 @dataclass(frozen=True, slots=True)
 class Conversation:
     """A Responses request put together: every input item (the continued response's input and
-    output first), with ids, and the same as a chat-completions body, for scenarios."""
+    output first), with ids, and the same as a chat-completions body, for scenarios; ``shared``:
+    what the items it takes from stored responses hold in memory (see ``_store``)."""
 
     items: list[dict[str, Any]]
     chat: dict[str, Any]
+    shared: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,7 @@ class Stored:
     tier: str
     shape: StreamShape
     padded: bool
+    held: int  # what it keeps in memory, its whole conversation's items included (``_store``)
 
 
 class Responses(Api):
@@ -174,7 +177,7 @@ class Responses(Api):
             and response.get("object") == "response"
             and isinstance(response.get("id"), str)
         ):
-            _store(exchange, response, exchange.checked.items, answer, DEFAULT_REPLY.stream)
+            _store(exchange, response, answer, DEFAULT_REPLY.stream)
 
     def encode(
         self,
@@ -219,11 +222,11 @@ class Responses(Api):
             whole = response.body(whole=True)
             answer = json_answer(whole, headers=headers, style=profile.body_format)
             if stored:
-                _store(exchange, whole, conversation.items, answer.body, reply.stream)
+                _store(exchange, whole, answer.body, reply.stream)
             return Encoded(response, answer)
         if stored:
             whole = response.body(whole=True)
-            _store(exchange, whole, conversation.items, dumps(whole), reply.stream)
+            _store(exchange, whole, dumps(whole), reply.stream)
         events = render_events(response, reply.stream, _padded(body))
         if fault is not None and fault.type == "no_done":
             events = events[:-1]  # the stream ends without its last event
@@ -231,26 +234,22 @@ class Responses(Api):
         return Encoded(response, stream)
 
 
-REFERENCE_BYTES = 8  # what listing one shared item costs a stored response
 # What a JSON object or array costs in memory beyond its text: 320 to 640 bytes an input item
 # (a dict, its content parts, the id the store gives it), measured with tracemalloc.
 OBJECT_BYTES = 320
 
 
-def _store(
-    exchange: Exchange,
-    response: dict[str, Any],
-    inputs: list[dict[str, Any]],
-    answer: bytes,
-    shape: StreamShape,
-) -> None:
-    """Keep ``response`` (answering ``inputs``, its texts cut by ``shape`` in a stream) in the
-    tenant's store, by its id; its size is what the answer and the request (its new input
-    items) hold in memory, and a reference for each item of the conversation (the items of a
-    continued response are shared, not copied, but each stored response lists them all)."""
-    size = _held(answer) + _held(exchange.raw or b"") + REFERENCE_BYTES * len(inputs)
+def _store(exchange: Exchange, response: dict[str, Any], answer: bytes, shape: StreamShape) -> None:
+    """Keep ``response`` (its texts cut by ``shape`` in a stream) in the tenant's store, by its
+    id, with the conversation it answers; its size is what it keeps in memory: the answer, the
+    request (its new input items) and the items it shares with the stored responses it goes on
+    from, which it keeps alive once they are dropped. So a chain of responses is counted as
+    often as it is stored (the oldest go first), and one whose conversation outgrows the
+    tenant's bound is not stored."""
+    conversation: Conversation = exchange.checked
+    size = conversation.shared + _held(answer) + _held(exchange.raw or b"")
     body = exchange.body
-    stored = Stored(response, inputs, asked_tier(body), shape, _padded(body))
+    stored = Stored(response, conversation.items, asked_tier(body), shape, _padded(body), size)
     exchange.tenant.store.put((Responses.name, response["id"]), stored, size)
 
 
@@ -271,6 +270,7 @@ def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
     docstring), each with an id, and the chat body scenarios see."""
     store = exchange.tenant.store
     items: list[dict[str, Any]] = []
+    shared = 0
     previous = body.get("previous_response_id")
     if previous is not None:
         stored = store.get((Responses.name, previous))
@@ -284,6 +284,7 @@ def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
             )
         items.extend(stored.inputs)
         items.extend(stored.response["output"])
+        shared = stored.held
     given = _as_items(body.get("input"))
     ids = exchange.state.ids
     stored_items: dict[str, dict[str, Any]] | None = None  # indexed once, when first needed
@@ -293,6 +294,7 @@ def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
             if stored_items is None:
                 stored_items = _stored_items(store)
             items.append(_referenced(stored_items, item["id"], index))
+            shared += _held(dumps(items[-1]))
         else:
             if item.get("role") == "assistant":
                 check_assistant_parts(item, index)
@@ -310,7 +312,7 @@ def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
             )
         seen.add(item["id"])
     _check_calls_answered(items)
-    return Conversation(items, _chat_body(body, items))
+    return Conversation(items, _chat_body(body, items), shared)
 
 
 def _given_items(given: str | list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -429,13 +431,14 @@ def _chat_body(body: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, A
     messages: list[dict[str, Any]] = []
     if body.get("instructions"):
         messages.append({"role": "system", "content": body["instructions"]})
+    answers: dict[int, list[str]] = {}  # the texts of an answer in several messages, by message
     for item in items:
         kind = item["type"]
         if kind == "message":
             content = _content(item["content"])
             last = messages[-1] if messages else {}
             if _answer_goes_on(last, item) and isinstance(content, str):
-                last["content"] += content
+                answers.setdefault(id(last), [last["content"]]).append(content)
             else:
                 messages.append({"role": item["role"], "content": content})
         elif kind == "function_call":
@@ -458,6 +461,9 @@ def _chat_body(body: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, A
                     "content": _content(output),
                 }
             )
+    for message in messages if answers else ():  # joined once each: linear in their length
+        if id(message) in answers:
+            message["content"] = "".join(answers[id(message)])
     chat: dict[str, Any] = {"model": body["model"], "messages": messages}
     tools = [  # in the request's order (hosted tools as sent), so indices name the same tool
         {
