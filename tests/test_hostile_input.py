@@ -248,6 +248,19 @@ def test_a_client_schema_that_is_no_schema_is_refused_whatever_answers(tenant):
     assert tenant.client().chat.completions.create(**ASK, tools=[tool]).choices
 
 
+def test_a_client_schema_naming_its_own_meta_schema_is_judged_here(tenant):
+    # A $schema is data to the check, never a document to fetch (a URL a client chooses).
+    tenant.add({"name": "words", "reply": {"content": "In words."}})
+    client = tenant.client()
+    for named in ("http://127.0.0.1:9/meta", "http://json-schema.org/draft-07/schema#"):
+        parameters = {"$schema": named, "type": "object", "properties": {"a": {"type": "string"}}}
+        tool = {"type": "function", "function": {"name": "f", "parameters": parameters}}
+        assert client.chat.completions.create(**ASK, tools=[tool]).choices
+        tool["function"]["parameters"] = {**parameters, "required": None}
+        with pytest.raises(openai.BadRequestError, match="None is not of type 'array'"):
+            client.chat.completions.create(**ASK, tools=[tool])
+
+
 def test_a_long_client_schema_that_is_no_schema_is_answered_at_once(tenant):
     # The meta-schema's check reads a bounded part of a request's schemas, and what it says of
     # a client's value is cut: 400,000 values in one list are not read, a long name is cut.

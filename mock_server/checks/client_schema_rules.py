@@ -27,8 +27,9 @@ written (``properties``, ``items``, ``anyOf``, the definitions); ``$ref`` is not
 client projects' issues and OpenAI's forum (2024-2026), OpenAI's Structured Outputs guide.
 
 Then, a schema the rules take is checked against the JSON Schema meta-schema, whose first
-error is the API's sentence (``None is not of type 'array'.``): by ``jsonschema-rs`` first,
-where the ``fast`` extra installed it (some 0.1 ms for a hundred properties), and by
+error is the API's sentence (``None is not of type 'array'.``), draft 2020-12's whatever
+``$schema`` the schema names (never fetched): by ``jsonschema-rs`` first, where the ``fast``
+extra installed it and the schema names none (some 0.1 ms for a hundred properties), and by
 ``jsonschema`` for the words of a schema it finds invalid, or alone without the extra. That
 costs up to 0.3 ms a subschema, so the schemas ``jsonschema`` reads for one request hold at
 most ``MAX_META_VALUES`` values together, nested at most ``MAX_META_NESTING`` levels; a schema

@@ -32,13 +32,15 @@ def fast_verdicts() -> str | None:
 
 
 def meta_valid(schema: Any) -> bool | None:
-    """The fast validator's verdict on ``schema`` against the JSON Schema meta-schema; None
-    without it, or when it cannot judge."""
-    if jsonschema_rs is None:
+    """The fast validator's verdict on ``schema`` against the JSON Schema meta-schema (draft
+    2020-12); None without it, or when it cannot judge. A schema naming its own ``$schema`` is
+    not given to it: it would take another draft's meta-schema for that one, and fetch an
+    unknown one over the network."""
+    if jsonschema_rs is None or "$schema" in schema:
         return None
     try:
         return jsonschema_rs.meta.is_valid(schema)
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError, jsonschema_rs.ReferencingError):
         return None
 
 
