@@ -10,7 +10,7 @@ import time
 import aiohttp
 import openai
 import pytest
-from conftest import API_KEY, sse_data
+from conftest import API_KEY, post_json, sse_data
 
 BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "one two three four five"}]}
 
@@ -77,6 +77,23 @@ def test_malformed_json_on_a_stream_is_a_chunk_that_is_not_json(tenant):
     with pytest.raises(json.JSONDecodeError):
         stream_all(scripted(tenant, "malformed_json"))
     assert tenant.requests()[-1]["chunks"] == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "begins"),
+    [
+        (
+            "/responses",
+            {"model": "gpt-4o", "input": "x"},
+            b'{"id": "resp_broken", "object": "response"',
+        ),
+        ("/embeddings", {"model": "text-embedding-3-small", "input": "x"}, b'{"object": "list"'),
+    ],
+)
+def test_malformed_json_breaks_off_an_answer_of_the_requests_own_api(tenant, path, body, begins):
+    where = tenant.url().removeprefix(tenant.server.url) + path
+    response = post_json(tenant.server, where, body, {"X-Mock-Fault": "malformed_json"})
+    assert response.status == 200 and response.body.startswith(begins)
 
 
 def test_stall_times_the_client_out(tenant):
