@@ -101,7 +101,7 @@ def _images(parts: Any) -> int:
     """How many image parts a message's content holds (chat's and the Responses API's)."""
     if type(parts) is not list:
         return 0
-    return sum(type(part) is dict and part.get("type") in IMAGE_PARTS for part in parts)
+    return sum(type(part) is dict and str(part.get("type")) in IMAGE_PARTS for part in parts)
 
 
 def _json_tokens(data: bytes) -> int:

@@ -58,7 +58,8 @@ def _asks_for_a_call(choice: Any) -> bool:
     """Whether ``tool_choice`` asks for a call: ``required``, a tool it names, or
     ``allowed_tools`` in mode ``required``."""
     if isinstance(choice, dict) and choice.get("type") == "allowed_tools":
-        choice = (choice.get("allowed_tools") or {}).get("mode")
+        allowed = choice.get("allowed_tools")
+        choice = allowed.get("mode") if isinstance(allowed, dict) else None
     return choice == "required" or isinstance(choice, dict)
 
 
@@ -97,11 +98,13 @@ def _next_to_call(
     an agent goes on to its next step (a structured-output tool after the lookup it needed),
     else the last offered."""
     called = {
-        (call.get("function") or {}).get("name")
+        call["function"].get("name")
         for message in body.get("messages") or ()
         if isinstance(message, dict) and message.get("role") == "assistant"
         for call in message.get("tool_calls") or ()
         if isinstance(call, dict)
+        and isinstance(call.get("function"), dict)
+        and isinstance(call["function"].get("name"), str)
     }
     fresh = (pair for pair in functions if pair[1]["function"].get("name") not in called)
     return next(fresh, functions[-1])

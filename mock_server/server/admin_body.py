@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from ..checks.schema import json_type
+from ..checks.schema import describe_type
 from ..engine.values import shown
 from ..jsonio import compact_json, loads
 from ..yamlio import did_you_mean
@@ -36,7 +36,7 @@ def read_fields(
     except ValueError as exc:
         raise ValueError(f"the body is not JSON ({exc})") from None
     if not isinstance(value, dict):
-        raise ValueError(f"the body is {_a(json_type(value))}, not an object")
+        raise ValueError(f"the body is {describe_type(value)}, not an object")
     for key in value:
         if key not in fields:
             hint = did_you_mean(key, list(fields), "keys")
@@ -54,9 +54,5 @@ def _given(value: Any) -> str:
     """A value as a message shows it: a scalar as its JSON (escaped, cut), anything else by
     its type (an array may nest as deep as a body may: it is not written out)."""
     if isinstance(value, (dict, list)):
-        return _a(json_type(value))
+        return describe_type(value)
     return shown(compact_json(value))[1:-1]
-
-
-def _a(type_name: str) -> str:
-    return f"an {type_name}" if type_name[0] in "aeiou" else f"a {type_name}"
