@@ -44,11 +44,7 @@ COUNTED_FIELDS = frozenset((
 
 def check_responses(body: dict[str, Any], profile: Profile) -> None:
     """``body`` checked against ``profile``'s Responses schema; raises ``ApiError``."""
-    items = body.get("input")
-    if isinstance(items, list):
-        for item in items:
-            if isinstance(item, dict) and "type" not in item and "role" in item:
-                item["type"] = "message"
+    typed_messages(body.get("input"))
     checks = profile.api_checks["responses"]
     try:
         checks.check(body)
@@ -79,15 +75,39 @@ def check_responses(body: dict[str, Any], profile: Profile) -> None:
             param=None,
             code="mutually_exclusive_parameters",
         )
-    if body.get("conversation") is not None:
+    wanted = conversation_id(body)
+    if wanted is not None:
+        check_conversation_id(wanted, "conversation")
+
+
+def conversation_id(body: dict[str, Any]) -> str | None:
+    """The conversation a checked request goes on in (``conversation``: its id, or an object
+    with the id), or None."""
+    given = body.get("conversation")
+    return given["id"] if isinstance(given, dict) else given
+
+
+def check_conversation_id(wanted: str, param: str) -> None:
+    """Refuse an id that is no conversation id, in the live API's words (``Invalid
+    'conversation': 'wa_10_...'. Expected an ID that begins with 'conv'.``, ``invalid_value``,
+    as a client project quotes it, 2026)."""
+    if not wanted.startswith("conv"):
         raise ApiError(
             "400",
-            message="The Conversations API is not emulated: 'conversation' is not supported here; "
-            "chain responses with 'previous_response_id'.",
+            message=f"Invalid '{param}': '{wanted}'. Expected an ID that begins with 'conv'.",
             type="invalid_request_error",
-            param="conversation",
-            code="unsupported_parameter",
+            param=param,
+            code="invalid_value",
         )
+
+
+def typed_messages(items: Any) -> None:
+    """Give each input message in ``items`` (a list, else nothing) sent without its ``type``
+    (an easy input message, ``{"role": ..., "content": ...}``) the type ``message``."""
+    if isinstance(items, list):
+        for item in items:
+            if isinstance(item, dict) and "type" not in item and "role" in item:
+                item["type"] = "message"
 
 
 def counted_request(body: dict[str, Any], profile: Profile) -> dict[str, Any]:

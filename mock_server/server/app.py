@@ -169,8 +169,9 @@ def create_app(
                     route = app.router.add_post(prefix + api.path, api_route(api, base))
                     app[API_ROUTES][route.resource.canonical] = (api, base)
                     for method, path, handle in api.reads():
-                        where = prefix + api.path + path
-                        app.router.add_route(method, where, api_read_route(api, base, handle))
+                        app.router.add_route(
+                            method, prefix + path, api_read_route(api, base, handle)
+                        )
                 app.router.add_get(prefix + "/models", models_route(base))
                 # A model id may hold a slash (``openai/gpt-4o`` at a gateway).
                 app.router.add_get(prefix + "/models/{model:.+}", models_route(base))

@@ -99,7 +99,8 @@ def output_items(
 
 
 class ResponseObject:
-    """One response: its id, time, model and output, with the request's settings echoed."""
+    """One response: its id, time, model and output, with the request's settings echoed;
+    ``conversation``: the id of the conversation it is made in, if any."""
 
     def __init__(
         self,
@@ -112,9 +113,11 @@ class ResponseObject:
         message: Message,
         usage_override: dict[str, int],
         effort: str | None = None,
+        conversation: str | None = None,
     ) -> None:
         self.id = id
         self.effort = effort
+        self.conversation = conversation  # the id of the conversation it is made in
         self.created = created_at
         self.model = model
         self.request = request
@@ -167,6 +170,9 @@ class ResponseObject:
             # Only a completed response has one (an incomplete one's is null: live captures of
             # 2026, and the reference's ``Response.completed_at``).
             "completed_at": self.created if status_done == "completed" else None,
+            # A response made in a conversation names it (``Response.conversation``); others
+            # are left as they were captured, without the field.
+            **({"conversation": {"id": self.conversation}} if self.conversation else {}),
             "error": None,
             "frequency_penalty": 0,  # integers, as captures of 2026 write them
             "incomplete_details": {"reason": self.incomplete_reason}

@@ -86,9 +86,9 @@ class Api:
         return body
 
     def reads(self) -> list[tuple[str, str, Callable[[Exchange, web.Request], Outcome]]]:
-        """The API's other routes: ``(method, path under its own, handler)``, each answered
-        from the tenant's state, whole or as a stream (``GET .../responses/{id}``); none by
-        default."""
+        """The API's other routes: ``(method, path under the base path, handler)``, each
+        answered from the tenant's state, whole or as a stream (``GET .../responses/{id}``);
+        none by default."""
         return []
 
     def check(self, exchange: Exchange, raw: bytes) -> dict[str, Any]:

@@ -32,7 +32,12 @@ from aiohttp import web
 from ...accounts.rules import Cost
 from ...checks import reasoning
 from ...checks.request import check_model
-from ...checks.responses import check_assistant_parts, check_responses, counted_request
+from ...checks.responses import (
+    check_assistant_parts,
+    check_responses,
+    conversation_id,
+    counted_request,
+)
 from ...engine.fallback import fallback_message
 from ...engine.reply_specs import DEFAULT_REPLY, ReplySpec
 from ...engine.request_view import RequestView
@@ -56,19 +61,14 @@ from ...wire.responses import (
 )
 from ...wire.size import estimated_size, refuse_if_too_large
 from ..exchange import Exchange
-from ..headers import readable
 from ..render import answer_headers, json_answer
 from ..tenant_state import KeyedStore
 from ..tenants import Tenant
+from . import conversations
 from .api import Api, Encoded
+from .conversations import StoredConversation
+from .items import bad_query, held_by, json_read, listed, not_found, page
 
-ID_PREFIXES = {
-    "message": "msg",
-    "function_call": "fc",
-    "function_call_output": "fco",
-    "reasoning": "rs",
-}
-LIST_LIMIT = (1, 100, 20)  # input_items: the least, most and default page size
 _SEQUENCE_NUMBER = re.compile(r"[0-9]+")  # starting_after
 # A stream carries an answer's text whole five times: in its deltas, then in the text's, the
 # content part's and the output item's done events, and in the completed response.
@@ -80,11 +80,14 @@ STREAM_ECHOES = 3  # and the response object itself three times: created, in pro
 class Conversation:
     """A Responses request put together: every input item (the continued response's input and
     output first), with ids, and the same as a chat-completions body, for scenarios; ``shared``:
-    what the items it takes from stored responses hold in memory (see ``_store``)."""
+    what the items it takes from stored responses or its conversation hold in memory (see
+    ``_store``)."""
 
     items: list[dict[str, Any]]
     chat: dict[str, Any]
     shared: int
+    goes_on_in: StoredConversation | None  # the conversation (``conversation``) it goes on in
+    own_from: int  # where the request's own input items begin
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +114,12 @@ class Responses(Api):
 
     def reads(self) -> list[tuple[str, str, Callable[[Exchange, web.Request], Outcome]]]:
         return [
-            ("GET", "/{id}", _retrieve),
-            ("DELETE", "/{id}", _delete),
-            ("GET", "/{id}/input_items", _input_items),
-            ("POST", "/{id}/cancel", _cancel),
-            ("POST", "/input_tokens", _count_input_tokens),
+            ("GET", self.path + "/{id}", _retrieve),
+            ("DELETE", self.path + "/{id}", _delete),
+            ("GET", self.path + "/{id}/input_items", _input_items),
+            ("POST", self.path + "/{id}/cancel", _cancel),
+            ("POST", self.path + "/input_tokens", _count_input_tokens),
+            *conversations.ROUTES,
         ]
 
     def check(self, exchange: Exchange, raw: bytes) -> dict[str, Any]:
@@ -215,8 +219,13 @@ class Responses(Api):
             message,
             reply.usage,
             effort,
+            conversation.goes_on_in.id if conversation.goes_on_in is not None else None,
         )
-        # A stream a fault breaks off never completes: it is not stored.
+        # A stream a fault breaks off never completes: it is neither stored nor added to its
+        # conversation.
+        if conversation.goes_on_in is not None and fault is None:
+            own = conversation.items[conversation.own_from :]
+            conversations.extend(exchange, conversation.goes_on_in, [*own, *response.output])
         stored = body.get("store") is not False and fault is None
         if not streaming:
             whole = response.body(whole=True)
@@ -234,11 +243,6 @@ class Responses(Api):
         return Encoded(response, stream)
 
 
-# What a JSON object or array costs in memory beyond its text: 320 to 640 bytes an input item
-# (a dict, its content parts, the id the store gives it), measured with tracemalloc.
-OBJECT_BYTES = 320
-
-
 def _store(exchange: Exchange, response: dict[str, Any], answer: bytes, shape: StreamShape) -> None:
     """Keep ``response`` (its texts cut by ``shape`` in a stream) in the tenant's store, by its
     id, with the conversation it answers; its size is what it keeps in memory: the answer, the
@@ -247,7 +251,7 @@ def _store(exchange: Exchange, response: dict[str, Any], answer: bytes, shape: S
     often as it is stored (the oldest go first), and one whose conversation outgrows the
     tenant's bound is not stored."""
     conversation: Conversation = exchange.checked
-    size = conversation.shared + _held(answer) + _held(exchange.raw or b"")
+    size = conversation.shared + held_by(answer) + held_by(exchange.raw or b"")
     body = exchange.body
     stored = Stored(response, conversation.items, asked_tier(body), shape, _padded(body), size)
     exchange.tenant.store.put((Responses.name, response["id"]), stored, size)
@@ -257,12 +261,6 @@ def _padded(body: dict[str, Any]) -> bool:
     """Whether a stream's deltas carry ``obfuscation`` padding (unless the request turns it
     off: ``stream_options.include_obfuscation: false``)."""
     return (body.get("stream_options") or {}).get("include_obfuscation") is not False
-
-
-def _held(data: bytes) -> int:
-    """A bound on what JSON text ``data`` holds in memory once parsed: its bytes, and
-    ``OBJECT_BYTES`` for each bracket that may open an object or an array."""
-    return len(data) + OBJECT_BYTES * (data.count(b"{") + data.count(b"["))
 
 
 def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
@@ -285,6 +283,13 @@ def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
         items.extend(stored.inputs)
         items.extend(stored.response["output"])
         shared = stored.held
+    wanted = conversation_id(body)
+    goes_on_in = None
+    if wanted is not None:
+        goes_on_in = conversations.held(exchange, wanted)
+        items.extend(goes_on_in.items)
+        shared = goes_on_in.held
+    own_from = len(items)
     given = _as_items(body.get("input"))
     ids = exchange.state.ids
     stored_items: dict[str, dict[str, Any]] | None = None  # indexed once, when first needed
@@ -294,11 +299,11 @@ def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
             if stored_items is None:
                 stored_items = _stored_items(store)
             items.append(_referenced(stored_items, item["id"], index))
-            shared += _held(dumps(items[-1]))
+            shared += held_by(dumps(items[-1]))
         else:
             if item.get("role") == "assistant":
                 check_assistant_parts(item, index)
-            items.append(_with_id(item, ids))
+            items.append(listed(item, ids))
     seen: set[str] = set()
     for item in items:
         if item["id"] in seen:  # one item twice: input_items could not page past it
@@ -312,7 +317,7 @@ def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
             )
         seen.add(item["id"])
     _check_calls_answered(items)
-    return Conversation(items, _chat_body(body, items), shared)
+    return Conversation(items, _chat_body(body, items), shared, goes_on_in, own_from)
 
 
 def _given_items(given: str | list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -361,45 +366,20 @@ def _input_error(message: str) -> ApiError:
     return ApiError("400", message=message, type="invalid_request_error", param="input", code=None)
 
 
-def _with_id(item: dict[str, Any], ids: Any) -> dict[str, Any]:
-    """An input item as ``input_items`` lists it: with an id, a message's content as parts."""
-    kind = item["type"]
-    out = {"status": "completed", **item, "id": item.get("id") or ids.item(ID_PREFIXES[kind])}
-    if kind == "message":
-        content = item["content"]
-        by_assistant = item["role"] == "assistant"
-        if isinstance(content, str):
-            content = [{"type": "output_text" if by_assistant else "input_text", "text": content}]
-        content = [_listed_part(part) for part in content]
-        out = {
-            "id": out["id"], "type": "message", "status": out["status"], "role": item["role"],
-            "content": content,
-        }  # fmt: skip
-    return out
-
-
-def _listed_part(part: dict[str, Any]) -> dict[str, Any]:
-    """A message's content part as ``input_items`` lists it: model output text as the model's
-    own output is listed (``OutputTextContent``), an image with its ``detail`` (``auto`` when
-    the request left it out: ``InputImageContent`` requires it in what the API returns, and
-    the SDK reads a message without it as model output)."""
-    kind = part["type"]
-    if kind == "output_text":
-        return {"type": "output_text", "annotations": [], "logprobs": [], **part}
-    if kind == "input_image" and "detail" not in part:
-        return {**part, "detail": "auto"}
-    return part
-
-
 def _stored_items(store: KeyedStore) -> dict[str, dict[str, Any]]:
-    """Every item of every response this tenant stored, by id (one pass, however many
-    references a request holds)."""
+    """Every item of every response and conversation this tenant stored, by id (one pass,
+    however many references a request holds)."""
     found: dict[str, dict[str, Any]] = {}
     for key in store:
         stored = store.get(key)
-        if key[0] == Responses.name and stored is not None:
-            for item in (*stored.inputs, *stored.response["output"]):
-                found.setdefault(item.get("id"), item)
+        if key[0] == Responses.name:
+            held_items = (*stored.inputs, *stored.response["output"])
+        elif key[0] == conversations.KIND:
+            held_items = stored.items
+        else:
+            continue
+        for item in held_items:
+            found.setdefault(item.get("id"), item)
     return found
 
 
@@ -553,18 +533,8 @@ def _stored(exchange: Exchange, request: web.Request) -> tuple[str, Stored]:
     wanted = request.match_info["id"]
     stored = exchange.tenant.store.get((Responses.name, wanted))
     if stored is None:
-        raise _not_found(wanted)
+        raise not_found("Response", wanted)
     return wanted, stored
-
-
-def _not_found(wanted: str) -> ApiError:
-    return ApiError(
-        "404",
-        message=f"Response with id '{wanted}' not found.",
-        type="invalid_request_error",
-        param=None,
-        code=None,
-    )
 
 
 def _retrieve(exchange: Exchange, request: web.Request) -> Outcome:
@@ -577,19 +547,19 @@ def _retrieve(exchange: Exchange, request: web.Request) -> Outcome:
     query = request.query
     streamed = query.get("stream", "false")
     if streamed not in ("true", "false"):
-        raise _bad_query("stream", streamed, "Supported values are: 'true' and 'false'.")
+        raise bad_query("stream", streamed, "Supported values are: 'true' and 'false'.")
     if streamed == "false":
-        return _json(exchange, stored.response)
+        return json_read(exchange, stored.response)
     if not stored.response.get("background"):
-        raise _not_found(wanted)
+        raise not_found("Response", wanted)
     after = query.get("starting_after")
     if after is not None and not _SEQUENCE_NUMBER.fullmatch(after):
-        raise _bad_query("starting_after", after, "Must be a non-negative integer.")
+        raise bad_query("starting_after", after, "Must be a non-negative integer.")
     # The retrieval's own ``include_obfuscation`` (the reference's query parameter of ``GET
     # /responses/{response_id}``), else what the creation asked.
     padded = query.get("include_obfuscation")
     if padded not in (None, "true", "false"):
-        raise _bad_query("include_obfuscation", padded, "Supported values are: 'true' and 'false'.")
+        raise bad_query("include_obfuscation", padded, "Supported values are: 'true' and 'false'.")
     restreamed = Restreamed(stored.response, stored.tier)
     events = render_events(
         restreamed, stored.shape, stored.padded if padded is None else padded == "true"
@@ -604,7 +574,7 @@ def _retrieve(exchange: Exchange, request: web.Request) -> Outcome:
 def _delete(exchange: Exchange, request: web.Request) -> Answer:
     wanted, _ = _stored(exchange, request)
     exchange.tenant.store.delete((Responses.name, wanted))
-    return _json(exchange, {"id": wanted, "object": "response", "deleted": True})
+    return json_read(exchange, {"id": wanted, "object": "response", "deleted": True})
 
 
 def _cancel(exchange: Exchange, request: web.Request) -> Answer:
@@ -620,7 +590,7 @@ def _cancel(exchange: Exchange, request: web.Request) -> Answer:
             param=None,
             code=None,
         )
-    return _json(exchange, stored.response)
+    return json_read(exchange, stored.response)
 
 
 def _count_input_tokens(exchange: Exchange, request: web.Request) -> Answer:
@@ -635,59 +605,13 @@ def _count_input_tokens(exchange: Exchange, request: web.Request) -> Answer:
         body["model"] = exchange.profile.models[0]
     exchange.body = RESPONSES.checked(exchange, body)
     counted = prompt_tokens(exchange.checked.chat)
-    return _json(exchange, {"object": "response.input_tokens", "input_tokens": counted})
+    return json_read(exchange, {"object": "response.input_tokens", "input_tokens": counted})
 
 
 def _input_items(exchange: Exchange, request: web.Request) -> Answer:
-    """A page of the stored response's input items: ``order`` ``desc`` (OpenAI's default) or
-    ``asc``, ``limit`` 1 to 100 (20), ``after`` the id of the last item of the page before."""
+    """A page of the stored response's input items (``items.page``)."""
     _, stored = _stored(exchange, request)
-    query = request.query
-    order = query.get("order", "desc")
-    if order not in ("asc", "desc"):
-        raise _bad_query("order", order, "Supported values are: 'asc' and 'desc'.")
-    least, most, default = LIST_LIMIT
-    try:
-        limit = int(query.get("limit", default))
-    except ValueError:
-        limit = 0
-    if not least <= limit <= most:
-        raise _bad_query("limit", query.get("limit"), f"Must be between {least} and {most}.")
-    items = stored.inputs if order == "asc" else stored.inputs[::-1]
-    after = query.get("after")
-    if after is not None:
-        ids = [item["id"] for item in items]
-        if after not in ids:
-            raise _bad_query("after", after, "No input item has that id.")
-        items = items[ids.index(after) + 1 :]
-    page = items[:limit]
-    return _json(
-        exchange,
-        {
-            "object": "list",
-            "data": page,
-            "first_id": page[0]["id"] if page else None,
-            "last_id": page[-1]["id"] if page else None,
-            "has_more": len(items) > limit,
-        },
-    )
-
-
-def _bad_query(name: str, value: Any, why: str) -> ApiError:
-    return ApiError(
-        "400",
-        message=f"Invalid value for '{name}': {readable(str(value))!r}. {why}",
-        type="invalid_request_error",
-        param=name,
-        code=None,
-    )
-
-
-def _json(exchange: Exchange, payload: Any) -> Answer:
-    """``payload`` as the profile writes a body, with its headers (processing time too)."""
-    profile = exchange.profile
-    headers = answer_headers(profile, {}, exchange.request_id, exchange.started)
-    return json_answer(payload, headers=headers, style=profile.body_format)
+    return json_read(exchange, page(stored.inputs, request.query))
 
 
 RESPONSES = Responses()
