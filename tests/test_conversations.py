@@ -91,9 +91,10 @@ def test_a_streamed_response_adds_its_items_and_a_broken_one_does_not(tenant, cl
             },
         }
     )
-    with pytest.raises(openai.APIError), client.responses.stream(
-        model=MODEL, input="Break", conversation=conversation.id
-    ) as stream:
+    with (
+        pytest.raises(openai.APIError),
+        client.responses.stream(model=MODEL, input="Break", conversation=conversation.id) as stream,
+    ):
         stream.get_final_response()
     assert len(client.conversations.items.list(conversation.id).data) == 2
 

@@ -171,3 +171,15 @@ def test_chat_completions(server, name, fragment, param, code, message):
 def test_responses(server, name, fragment, param, code, message):
     error = _answer(server, "/v1/responses", RESPONSES_BODY, fragment)
     assert (error["param"], error["code"], error["message"]) == (param, code, message)
+
+
+def test_a_functions_result_may_be_null(server):
+    """The missing-content rule spares a ``function`` message, whose result may be null
+    (openai-python's ``ChatCompletionFunctionMessageParam``: ``content: Required[Optional[str]]``)."""
+    messages = [
+        {"role": "user", "content": "a"},
+        {"role": "assistant", "content": None, "function_call": {"name": "f", "arguments": "{}"}},
+        {"role": "function", "name": "f", "content": None},
+    ]
+    answered = post_json(server, "/v1/chat/completions", {**CHAT_BODY, "messages": messages})
+    assert answered.status == 200, answered.body[:300]

@@ -1004,6 +1004,21 @@ def test_a_reasoning_item_and_a_refusal(tenant, client):
     assert unasked.usage.output_tokens_details.reasoning_tokens > 0
     refused = client.responses.create(model=MODEL, input="bad")
     assert refused.output[0].content[0].type == "refusal"
+    tenant.add(
+        {"name": "both", "match": {"last_user_message": "both"}, "reply": {"content": "Partly.", "refusal": "No more."}}
+    )  # fmt: skip
+    with client.responses.stream(model=MODEL, input="both") as stream:
+        streamed = stream.get_final_response()
+    for answer in (client.responses.create(model=MODEL, input="both"), streamed):
+        # A text and a refusal: one message of both parts, as chat answers both.
+        parts = [
+            part.model_dump(include={"type", "text", "refusal"})
+            for part in answer.output[0].content
+        ]
+        assert parts == [
+            {"type": "output_text", "text": "Partly."},
+            {"type": "refusal", "refusal": "No more."},
+        ]
 
 
 def test_reasoning_comes_sealed_and_goes_back_sealed_or_by_a_stored_id(tenant, client):
@@ -1157,15 +1172,18 @@ def test_a_schema_the_fallback_cannot_build_is_named_by_its_place(client):
     assert caught.value.body["message"].startswith("Invalid schema for response_format 'n': ")
 
 
-@pytest.mark.parametrize("kind", ["error_event", "no_done", "malformed_chunk"])
-def test_stream_faults_in_the_responses_wire(tenant, kind):
+@pytest.mark.parametrize(
+    "kind, status",
+    [("error_event", 503), ("error_event", 401), ("no_done", 503), ("malformed_chunk", 503)],
+)
+def test_stream_faults_in_the_responses_wire(tenant, kind, status):
     tenant.add(
         {
             "name": "faulty",
             "match": {"api": "responses"},
             "reply": {
                 "content": "a b c",
-                "fault": {"type": kind, "after_chunks": 2, "status": 503},
+                "fault": {"type": kind, "after_chunks": 2, "status": status},
             },
         }
     )
@@ -1181,7 +1199,11 @@ def test_stream_faults_in_the_responses_wire(tenant, kind):
         assert (error["type"], error["sequence_number"]) == ("error", 2)
         assert error["message"] and "code" in error and "param" in error
         assert failed["sequence_number"] == 3 and failed["response"]["status"] == "failed"
-        assert failed["response"]["error"] == {"code": error["code"], "message": error["message"]}
+        # A response fails on one of the codes its reference lists (``ResponseErrorCode``):
+        # a key's error is none of them.
+        code = "server_error" if status == 401 else error["code"]
+        assert failed["response"]["error"] == {"code": code, "message": error["message"]}
+        assert error["code"] == ("invalid_api_key" if status == 401 else "server_error")
         assert failed["response"]["output"] == [] and failed["response"]["usage"] is None
     elif kind == "no_done":  # every event but the last
         assert kinds[:2] == ["response.created", "response.in_progress"] and len(kinds) == 2
@@ -1421,3 +1443,47 @@ def test_a_required_call_no_function_can_make_is_answered_in_words_with_a_warnin
         assert answered.headers["x-mock-fallback-warning"].startswith(
             "tool_choice asks for a call the fallback cannot make"
         )
+
+
+def test_a_history_of_any_items_a_response_may_hold_is_taken(tenant, client):
+    """An agent sends a response's output back whatever its items: a web search, a custom
+    tool's call and its output, an MCP approval, a call's output that holds an image. OpenAI
+    takes every item its reference lists (openai/openai-openapi's ``Item``); so does the server,
+    giving an id to each that has none and listing each as sent, an image part with its
+    ``detail``. Scenarios see none of the hosted tools' items."""
+    tenant.add(
+        {"name": "two", "match": {"api": "responses", "turn": 2}, "reply": {"content": "Rain."}}
+    )
+    history = [
+        {"role": "user", "content": "Weather?"},
+        {"type": "web_search_call", "id": "ws_1", "status": "completed", "action": {"type": "search", "query": "w"}},
+        {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed", "content": [{"type": "output_text", "text": "Sunny", "annotations": []}]},
+        {"type": "custom_tool_call", "call_id": "c1", "name": "run", "input": "ls"},
+        {"type": "custom_tool_call_output", "call_id": "c1", "output": "a.txt"},
+        {"type": "mcp_approval_response", "approve": True, "approval_request_id": "mcpr_1"},
+        {"type": "function_call", "call_id": "c2", "name": "look", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c2", "output": [{"type": "input_image", "image_url": "https://example.com/a.png"}]},
+        {"role": "user", "content": "And tomorrow?"},
+    ]  # fmt: skip
+    answered = client.responses.create(model=MODEL, input=history, tools=[{"type": "web_search"}])
+    assert answered.output_text == "Rain."  # two user messages: the hosted items unseen
+    listed = client.responses.input_items.list(answered.id, order="asc").data
+    assert [item.type for item in listed] == [item.get("type", "message") for item in history]
+    assert listed[1].id == "ws_1" and listed[3].id.startswith("ctc_")
+    assert listed[7].output[0].detail == "auto"  # ``InputImageContent`` requires it
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model=MODEL, input=[{"type": "web_search"}])
+    assert "'web_search_call'" in caught.value.body["message"]  # among the types OpenAI takes
+
+
+@pytest.mark.parametrize("kind", [None, "absent"], ids=["type null", "no type"])
+def test_an_item_reference_may_leave_out_its_type(client, kind):
+    """``ItemReferenceParam``: its ``type`` may be null or left out (the reference's
+    ``anyOf[item_reference, null]``, openai-python's ``Optional[Literal["item_reference"]]``)."""
+    first = client.responses.create(model=MODEL, input="Hi")
+    reference = {"id": first.output[0].id} | ({} if kind == "absent" else {"type": None})
+    went_on = client.responses.create(
+        model=MODEL, input=[reference, {"role": "user", "content": "More"}]
+    )
+    listed = client.responses.input_items.list(went_on.id, order="asc").data
+    assert listed[0].id == first.output[0].id

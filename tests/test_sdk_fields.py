@@ -40,9 +40,7 @@ def test_the_schema_knows_every_field_the_sdk_sends(api):
 
 # What the SDK can send inside its fields that the schemas refuse on purpose, each as the docs say
 # (docs/profiles.md, docs/responses.md): values the live API's own message leaves out, a
-# deprecated field it refuses, chat's custom tools, and Responses input items of the kinds that
-# are not emulated (every kind but messages, function calls and their outputs, reasoning and
-# item references).
+# deprecated field it refuses, chat's custom tools.
 REFUSED_ON_PURPOSE = {
     "chat_completions": {
         "service_tier: value 'scale' is refused",
@@ -57,7 +55,6 @@ REFUSED_ON_PURPOSE = {
     },
     "embeddings": set(),
 }
-EMULATED_ITEMS = {"message", "function_call", "function_call_output", "reasoning", "item_reference"}
 
 
 def _document(name: str) -> dict:
@@ -94,7 +91,7 @@ def _json_types(node: dict) -> set[str] | None:
 
 def _takes(node: dict, document: dict, value: object) -> bool:
     """Whether ``node`` allows the literal ``value`` (by its ``const``, ``enum`` or type)."""
-    kind = {bool: "boolean", str: "string", int: "integer"}[type(value)]
+    kind = {bool: "boolean", str: "string", int: "integer", type(None): "null"}[type(value)]
     for leaf, _ in _branches(node, document):
         if "const" in leaf or "enum" in leaf:
             if value in (leaf["enum"] if "enum" in leaf else [leaf["const"]]):
@@ -114,6 +111,16 @@ def _members(annotation: object) -> list[object]:
     if origin in (typing.Union, types.UnionType):
         return [member for arg in typing.get_args(annotation) for member in _members(arg)]
     return [] if annotation is type(None) else [annotation]
+
+
+def _nullable(annotation: object) -> bool:
+    """Whether an SDK annotation allows None (``Optional[str]``)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Required, typing.NotRequired, typing.Annotated):
+        return _nullable(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_nullable(arg) for arg in typing.get_args(annotation))
+    return annotation is type(None)
 
 
 def _literals(annotation: object) -> list[object]:
@@ -200,8 +207,8 @@ def _object_refusals(
 @pytest.mark.parametrize("api", SDK_PARAMS)
 def test_the_schema_takes_what_the_sdk_sends_inside_its_fields(api):
     """Every field and value the SDK's types allow, at any depth (a tool's ``defer_loading``,
-    a text part's ``prompt_cache_breakpoint``, a new tool type), is taken, but for what the
-    schema refuses on purpose."""
+    a text part's ``prompt_cache_breakpoint``, a new tool type, every kind of input item), is
+    taken, but for what the schema refuses on purpose."""
     name = {"chat_completions": "openai.request.json"}.get(api, f"openai.{api}.request.json")
     document = _document(name)
     found = set()
@@ -210,6 +217,21 @@ def test_the_schema_takes_what_the_sdk_sends_inside_its_fields(api):
             found |= {
                 field + r for r in refusals(annotation, document["properties"][field], document, {})
             }
-    not_emulated = {r for r in found if r.startswith("input[].type: value ")}
-    assert {r.split("'")[1] for r in not_emulated}.isdisjoint(EMULATED_ITEMS)
-    assert found - not_emulated <= REFUSED_ON_PURPOSE[api]  # an older SDK sends less
+    assert found <= REFUSED_ON_PURPOSE[api]  # an older SDK sends less
+
+
+@pytest.mark.parametrize("api", SDK_PARAMS)
+def test_the_schema_takes_null_where_the_sdk_sends_it(api):
+    """A field the SDK types as nullable (``prompt_cache_key: Optional[str]``) goes out as JSON
+    null when a caller passes None, and the live API takes it."""
+    name = {"chat_completions": "openai.request.json"}.get(api, f"openai.{api}.request.json")
+    document = _document(name)
+    hints = typing.get_type_hints(SDK_PARAMS[api], include_extras=True)
+    refused = [
+        field
+        for field, annotation in hints.items()
+        if field in document["properties"]
+        and _nullable(annotation)
+        and not _takes(document["properties"][field], document, None)
+    ]
+    assert refused == []

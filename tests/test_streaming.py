@@ -336,6 +336,29 @@ def test_a_refusal_streams_as_openai_streams_one(tenant):
     assert (plain.choices[0].message.content, plain.choices[0].message.refusal) == (None, refusal)
 
 
+def test_a_text_with_tool_calls_opens_as_a_text(tenant):
+    """The first delta says ``"content":""`` when text comes first, tool calls after it;
+    ``null`` only when the answer is tool calls alone (docs/streaming.md)."""
+    call = {"id": "call_1", "name": "get_weather", "arguments": {"city": "Oslo"}}
+    tenant.add(
+        {"name": "both", "priority": 10, "reply": {"content": "Let me look.", "tool_calls": [call]}}
+    )
+    tenant.add(
+        {
+            "name": "calls",
+            "priority": 20,
+            "match": {"last_user_message": "calls"},
+            "reply": {"tool_calls": [call]},
+        }
+    )
+    body = {"model": "gpt-4o", "messages": ASK, "stream": True}
+    both = [json.loads(p)["choices"][0]["delta"] for p in sse_data(tenant.post(body).body)[:-1]]
+    assert both[0] == {"role": "assistant", "content": "", "refusal": None}
+    alone = {**body, "messages": [{"role": "user", "content": "calls"}]}
+    first = json.loads(sse_data(tenant.post(alone).body)[0])["choices"][0]["delta"]
+    assert first["content"] is None and first["tool_calls"][0]["id"] == "call_1"
+
+
 def test_the_first_delta_opens_the_logprobs_of_a_text(tenant):
     """``{"content":[],"refusal":null}`` on the role's delta (``83b060ba….bin``)."""
     tenant.add({"name": "hi", "priority": 10, "reply": {"content": "Foo!"}})

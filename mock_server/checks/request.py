@@ -125,15 +125,17 @@ def schema_error(
 
 def _check_contents(messages: Any) -> None:
     """A message without content, but an assistant's with a tool call, function call, refusal or
-    audio in its place (none of them null): the catalog's ``missing_content``, ``param``
-    ``messages.[i].content`` as OpenAI writes it, after every other rule (client projects'
-    measurements, 2026). A profile's schema may require content itself (OpenAI's developer
-    message does)."""
+    audio in its place (none of them null), and a function's result: the catalog's
+    ``missing_content``, ``param`` ``messages.[i].content`` as OpenAI writes it, after every
+    other rule (client projects' measurements, 2026). A profile's schema may require content
+    itself (OpenAI's developer message does)."""
     for index, message in enumerate(messages):
         if type(message) is not dict or message.get("content") is not None:
             continue
         if message.get("role") == "assistant" and _stands_in(message):
             continue
+        if message.get("role") == "function":  # its result may be null (openai-python's
+            continue  # ChatCompletionFunctionMessageParam: ``content: Required[Optional[str]]``)
         raise ApiError("missing_content", param=f"messages.[{index}].content")
 
 

@@ -44,7 +44,7 @@ COUNTED_FIELDS = frozenset((
 
 def check_responses(body: dict[str, Any], profile: Profile) -> None:
     """``body`` checked against ``profile``'s Responses schema; raises ``ApiError``."""
-    typed_messages(body.get("input"))
+    typed_items(body.get("input"))
     checks = profile.api_checks["responses"]
     try:
         checks.check(body)
@@ -101,13 +101,19 @@ def check_conversation_id(wanted: str, param: str) -> None:
         )
 
 
-def typed_messages(items: Any) -> None:
-    """Give each input message in ``items`` (a list, else nothing) sent without its ``type``
-    (an easy input message, ``{"role": ..., "content": ...}``) the type ``message``."""
+def typed_items(items: Any) -> None:
+    """Give the input items in ``items`` (a list, else nothing) that leave out their ``type``
+    the one OpenAI reads them as: an easy input message (``{"role": ..., "content": ...}``)
+    ``message``; an item with an ``id`` alone, or a null ``type``, ``item_reference`` (the
+    reference's ``ItemReferenceParam``, whose ``type`` may be left out or null)."""
     if isinstance(items, list):
         for item in items:
-            if isinstance(item, dict) and "type" not in item and "role" in item:
-                item["type"] = "message"
+            if not isinstance(item, dict) or item.get("type") is not None:
+                continue
+            if "role" in item:
+                item.setdefault("type", "message")
+            elif "id" in item:
+                item["type"] = "item_reference"
 
 
 def counted_request(body: dict[str, Any], profile: Profile) -> dict[str, Any]:

@@ -47,7 +47,7 @@ def output_items(
     ``encrypted_content``, which the API of 2026 fills by default: openai-python's
     ``ResponseReasoningItem``; its summary the scripted
     reasoning when the request asks for one, ``summarised``, else empty, as the API leaves it), a
-    ``message`` for its text or refusal, a ``function_call`` per tool call (the scripted id as
+    ``message`` for its text and refusal, a ``function_call`` per tool call (the scripted id as
     its ``call_id``)."""
     items: list[dict[str, Any]] = []
     if reasons or message.reasoning_content is not None:
@@ -60,24 +60,26 @@ def output_items(
         )
     # A reply cut short before its text began (its reasoning took the limit) has no message.
     begun = message.content or message.tool_calls or message.finish_reason != "length"
-    if message.refusal is not None:
-        part: dict[str, Any] | None = {"type": "refusal", "refusal": message.refusal}
-    elif begun and (message.content is not None or not message.tool_calls):
-        part = {
-            "type": "output_text",
-            "annotations": [],
-            "logprobs": [],
-            "text": message.content or "",
-        }
-    else:
-        part = None
-    if part is not None:
+    parts: list[dict[str, Any]] = []
+    texts = begun and (message.content is not None or not message.tool_calls)
+    if message.content or (texts and message.refusal is None):
+        parts.append(
+            {
+                "type": "output_text",
+                "annotations": [],
+                "logprobs": [],
+                "text": message.content or "",
+            }
+        )
+    if message.refusal is not None:  # after the text a reply scripts beside it
+        parts.append({"type": "refusal", "refusal": message.refusal})
+    if parts:
         items.append(
             {
                 "id": ids.item("msg"),
                 "type": "message",
                 "status": "completed",
-                "content": [part],
+                "content": parts,
                 "role": "assistant",
             }
         )
@@ -351,15 +353,29 @@ def _event(kind: str, fields: dict[str, Any], number: int) -> dict[str, Any]:
     }
 
 
+# The codes a response fails on (``ResponseError.code``: openai/openai-openapi's
+# ``ResponseErrorCode``, openai-python's ``types/responses/response_error.py``).
+FAILURE_CODES = frozenset((
+    "server_error", "rate_limit_exceeded", "invalid_prompt", "data_residency_mismatch",
+    "bio_policy", "vector_store_timeout", "invalid_image", "invalid_image_format",
+    "invalid_base64_image", "invalid_image_url", "image_too_large", "image_too_small",
+    "image_parse_error", "image_content_policy_violation", "invalid_image_mode",
+    "image_file_too_large", "unsupported_image_media_type", "empty_image_file",
+    "failed_to_download_image", "image_file_not_found",
+))  # fmt: skip
+
+
 def stream_wire(response: ResponseObject | Restreamed) -> StreamWire:
     """How ``response``'s stream ends (its last event: no ``[DONE]``) and breaks: after an
     ``error`` event comes ``response.failed``, the response failed on that error's code and
     message, as the live API sends them (vercel/ai's recorded stream
-    ``packages/openai/src/responses/__fixtures__/openai-error.1.chunks.txt``)."""
+    ``packages/openai/src/responses/__fixtures__/openai-error.1.chunks.txt``); a code a
+    response cannot fail on (``invalid_api_key``) as ``server_error``."""
 
     def error(error_body: dict[str, Any] | None, sent: int) -> bytes:
         _, fields = _error_fields(error_body)
-        failed = response.body("failed", {"code": fields["code"], "message": fields["message"]})
+        code = fields["code"] if fields["code"] in FAILURE_CODES else "server_error"
+        failed = response.body("failed", {"code": code, "message": fields["message"]})
         data = _event("response.failed", {"response": failed}, sent + 1)
         ending = b"event: response.failed\ndata: " + dumps(data) + b"\n\n"
         return error_event(error_body, sent) + ending

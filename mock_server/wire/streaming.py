@@ -44,13 +44,13 @@ def _choice_deltas(choice: Message, shape: StreamShape, extras: dict[str, bool])
     reasoning = choice.reasoning_content is not None and extras.get("reasoning_content")
     # A refusal opens with ``"content":null,"refusal":""`` (openai-python's recorded streams,
     # ``.inline-snapshot/external/569c877e….bin``).
+    calls_first = bool(choice.tool_calls) and not choice.content and not choice.refusal
     first: dict[str, Any] = {
         "role": "assistant",
-        "content": None if choice.tool_calls or choice.refuses else "",
+        "content": None if calls_first or choice.refuses else "",
     }
     if reasoning and extras.get("reasoning_null_in_answer"):  # DeepSeek's reasoning streams
         first = {"role": "assistant", "content": None, "reasoning_content": ""}
-    calls_first = bool(choice.tool_calls) and not choice.content and not choice.refusal
     if calls_first:
         first["tool_calls"] = [_call_opening(0, choice.tool_calls[0])]
     if extras.get("message_extras"):

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from ...checks.body import parse_body
 from ...checks.request import schema_error
-from ...checks.responses import check_conversation_id, typed_messages
+from ...checks.responses import check_conversation_id, typed_items
 from ...checks.schema import Invalid
 from ...errors import ApiError
 from ...jsonio import dumps
@@ -109,7 +109,7 @@ def _checked(exchange: Exchange, schema: str, allow_empty: bool = False) -> dict
     content_type = exchange.incoming.headers.get("Content-Type")
     body = parse_body(raw, readable(content_type) if content_type else None)
     exchange.body = body
-    typed_messages(body.get("items"))
+    typed_items(body.get("items"))
     try:
         checks.check(body)
     except Invalid as invalid:

@@ -14,11 +14,22 @@ from ..exchange import Exchange
 from ..headers import readable
 from ..render import answer_headers, json_answer
 
+# The ids OpenAI gives items: their prefixes (other kinds sent without an id get the initials
+# of their type: ``custom_tool_call_output``, ``ctco_...``).
 ID_PREFIXES = {
     "message": "msg",
     "function_call": "fc",
     "function_call_output": "fco",
     "reasoning": "rs",
+    "web_search_call": "ws",
+    "file_search_call": "fs",
+    "computer_call": "cu",
+    "image_generation_call": "ig",
+    "code_interpreter_call": "ci",
+    "mcp_call": "mcp",
+    "mcp_list_tools": "mcpl",
+    "mcp_approval_request": "mcpr",
+    "custom_tool_call": "ctc",
 }
 LIST_LIMIT = (1, 100, 20)  # a page: the least, most and default number of items
 # What a JSON object or array costs in memory beyond its text: 320 to 640 bytes an input item
@@ -28,10 +39,13 @@ OBJECT_BYTES = 320
 
 def listed(item: dict[str, Any], ids: Ids) -> dict[str, Any]:
     """An input item as the API lists it: with an id (a new one unless it has one), a
-    message's content as parts."""
+    message's content as parts, each part as listed (a function call output's too)."""
     kind = item["type"]
-    out = {"status": "completed", **item, "id": item.get("id") or ids.item(ID_PREFIXES[kind])}
-    if kind == "message":
+    prefix = ID_PREFIXES.get(kind) or "".join(word[0] for word in kind.split("_"))
+    out = {"status": "completed", **item, "id": item.get("id") or ids.item(prefix)}
+    if kind == "function_call_output" and isinstance(item["output"], list):
+        out["output"] = [_listed_part(part) for part in item["output"]]
+    elif kind == "message":
         content = item["content"]
         by_assistant = item["role"] == "assistant"
         if isinstance(content, str):
@@ -45,10 +59,10 @@ def listed(item: dict[str, Any], ids: Ids) -> dict[str, Any]:
 
 
 def _listed_part(part: dict[str, Any]) -> dict[str, Any]:
-    """A message's content part as the API lists it: model output text as the model's own
-    output is listed (``OutputTextContent``), an image with its ``detail`` (``auto`` when the
-    request left it out: ``InputImageContent`` requires it in what the API returns, and the SDK
-    reads a message without it as model output)."""
+    """A message's content part (or a function call output's) as the API lists it: model
+    output text as the model's own output is listed (``OutputTextContent``), an image with its
+    ``detail`` (``auto`` when the request left it out: ``InputImageContent`` requires it in what
+    the API returns, and the SDK reads a message without it as model output)."""
     kind = part["type"]
     if kind == "output_text":
         return {"type": "output_text", "annotations": [], "logprobs": [], **part}
