@@ -8,6 +8,7 @@ import asyncio
 from agents import (
     Agent,
     ModelSettings,
+    OpenAIConversationsSession,
     Runner,
     function_tool,
     set_default_openai_client,
@@ -82,6 +83,38 @@ def test_the_agents_sdk_without_storage_sends_its_reasoning_back_sealed():
         sent_back = server.requests[1]["body"]["input"]
         (reasoning,) = [item for item in sent_back if item.get("type") == "reasoning"]
         assert reasoning["encrypted_content"].startswith("gAAAAA")
+
+
+def test_the_agents_sdk_keeps_history_in_a_conversation():
+    """``OpenAIConversationsSession`` (the Conversations API: the session's items created, listed
+    and added), then ``conversation_id`` (the conversation named in each response request): the
+    second run of each goes on from the first's items."""
+    set_tracing_disabled(True)
+
+    async def run(server) -> tuple[list[str], list[str]]:
+        client, agent = weather_agent(server, model="gpt-4o")
+        session = OpenAIConversationsSession(openai_client=client)
+        first = await Runner.run(agent, "Weather in Oslo?", session=session)
+        second = await Runner.run(agent, "Weather in Oslo?", session=session)
+        kept = [item.get("type", "message") for item in await session.get_items()]
+        conversation = await client.conversations.create()
+        by_id = [
+            (
+                await Runner.run(agent, "Weather in Oslo?", conversation_id=conversation.id)
+            ).final_output
+            for _ in range(2)
+        ]
+        await client.close()
+        return [first.final_output, second.final_output, *by_id], kept
+
+    with weather_server() as server:
+        answers, kept = asyncio.run(run(server))
+        assert answers == ["It is sunny in Oslo."] * 4
+        # Each run: the question, the call, its output, the answer.
+        assert kept == ["message", "function_call", "function_call_output", "message"] * 2
+        # The model's turns; the session's own requests (the Conversations API) answer no
+        # scenario.
+        assert [entry for entry in answered(server) if entry[1] is not None] == LOOP * 4
 
 
 def test_langchain_with_use_responses_api():
