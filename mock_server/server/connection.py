@@ -12,8 +12,8 @@ one chunk, the last chunk.
 
 Everything else goes through aiohttp as usual: another path or method, HTTP/1.0, a query string
 or percent-escapes, ``Connection: close``, ``Expect``, ``Content-Encoding``, a body still
-arriving or over the size limit, a request behind one still being answered, a connection whose
-writes are backed up. So does an answer that takes time to send (a delay, a stream spread over
+arriving or over the size limit, a request behind one still being answered, a request whose
+client has yet to read more than a transport's high-water mark of the answers before it. So does an answer that takes time to send (a delay, a stream spread over
 time, a fault, an upstream), or one whose headers the HTTP layer would rewrite: the connection
 hands aiohttp the request together with the exchange already begun, so nothing is done twice.
 """
@@ -58,6 +58,10 @@ log = logging.getLogger("mock_server")
 ROUTE_CACHE_SIZE = 4096  # distinct request paths whose route is remembered
 HEADER_CACHE_SIZE = 4096  # distinct sets of answer header names judged
 MAX_ROUTED_PATH = 256  # longer paths (no API's path is) go through aiohttp
+# What may wait for a connection's client to read before its next request goes to aiohttp,
+# which writes each answer once the client has taken the last: asyncio's default high-water
+# mark of a transport's write buffer.
+WRITE_HIGH_WATER = 64 * 1024
 # Headers the HTTP layer sets or rewrites: an answer that has one is sent by aiohttp.
 _HTTP_LAYER_HEADERS = frozenset(
     ("content-length", "transfer-encoding", "date", "server", "connection", "set-cookie")
@@ -203,7 +207,8 @@ class Shortcut:
 
     def _routed(self, path: str) -> Route | None:
         """``resolve(path)``, for ``route`` to remember."""
-        if "?" in path or "%" in path or not path.startswith("/"):
+        # aiohttp reads a path's query and fragment apart, and decodes its escapes.
+        if "?" in path or "#" in path or "%" in path or not path.startswith("/"):
             return None
         try:
             return resolve(self._router, self._api_routes, path)
@@ -363,6 +368,8 @@ class Connection(RequestHandler):
         shortcut = self._shortcut
         while queue:
             message, payload = queue[0]
+            if self._backed_up():  # aiohttp answers the rest, each once the client reads
+                return list(queue)
             try:
                 route = shortcut.decide(message, payload)
                 taken = route is not None and shortcut.take(self, message, payload, route)
@@ -391,6 +398,15 @@ class Connection(RequestHandler):
             and not self._close
             and not self._force_close
         )
+
+    def _backed_up(self) -> bool:
+        """Whether more is waiting to reach the client than a transport holds before it pauses
+        its writer: the answers of a client that sends many requests and reads slowly (or
+        never) then wait for it, as aiohttp's do, rather than all pile up in memory."""
+        transport = self.transport
+        assert transport is not None
+        waiting = transport.get_write_buffer_size() + self._shortcut.outbox.held(transport)
+        return waiting > WRITE_HIGH_WATER
 
     def send(self, data: bytes) -> None:
         """Write ``data`` to this connection's socket, with the other answers of this round of

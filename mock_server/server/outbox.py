@@ -25,10 +25,11 @@ MAX_WAITING = 64  # answers held back at most: the first of them waits for no mo
 class Outbox:
     """Writes held back to the event loop's next turn (``flush``)."""
 
-    __slots__ = ("_waiting",)
+    __slots__ = ("_held", "_waiting")
 
     def __init__(self) -> None:
         self._waiting: list[tuple[asyncio.Transport, bytes]] = []
+        self._held: dict[asyncio.Transport, int] = {}  # the bytes waiting, by transport
 
     def write(self, transport: asyncio.Transport, data: bytes) -> None:
         """Write ``data`` to ``transport`` with the other writes of this round."""
@@ -36,8 +37,13 @@ class Outbox:
         if not waiting:
             asyncio.get_running_loop().call_soon(self.flush)
         waiting.append((transport, data))
+        self._held[transport] = self._held.get(transport, 0) + len(data)
         if len(waiting) >= MAX_WAITING:
             self.flush()
+
+    def held(self, transport: asyncio.Transport) -> int:
+        """The bytes waiting to be written to ``transport``."""
+        return self._held.get(transport, 0)
 
     def flush(self) -> None:
         """Write what is waiting, in order. A transport that refuses a write (one shut for
@@ -45,6 +51,7 @@ class Outbox:
         already closing is not written to: its client is gone (a failed write closes it), and
         the connection writes what waits before it closes one itself (``force_close``)."""
         waiting, self._waiting = self._waiting, []
+        self._held.clear()
         for transport, data in waiting:
             if transport.is_closing():  # its client is gone: nobody to write to
                 continue
