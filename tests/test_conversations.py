@@ -3,9 +3,11 @@ responses made in a conversation, errors, bounds (docs/responses.md, "Conversati
 
 from __future__ import annotations
 
+import threading
+
 import openai
 import pytest
-from conftest import post_json, raw_request
+from conftest import post_json, raw_request, wait_for
 from openai.types.conversations import Conversation, ConversationItemList, Message
 
 from mock_server.server.state import STATE
@@ -232,3 +234,97 @@ def test_a_profile_without_conversation_schemas_serves_none(tmp_path):
         refused = post_json(server, base, {})
         assert refused.status == 404
         assert f"Invalid URL (POST {base})" in refused.body.decode()  # google's envelope
+        headers = {"Authorization": "Bearer sk-test"}
+        for method, path in (("GET", "/conv_1"), ("DELETE", "/conv_1"), ("GET", "/conv_1/items")):
+            answered = raw_request(server, method, base + path, headers=headers)
+            assert f"Invalid URL ({method} {base}{path})" in answered.body.decode()
+
+
+def test_items_are_taken_as_a_responses_input_is(tenant, client):
+    """References resolved (an unknown one is the live 404), an assistant's parts checked, no
+    id twice, an id a string, a made item's id required: as for a response's ``input``."""
+    answered = client.responses.create(model=MODEL, input="Hi")
+    made = answered.output[0]
+    conversation = client.conversations.create(items=[{"type": "item_reference", "id": made.id}])
+    (listed,) = client.conversations.items.list(conversation.id).data
+    assert listed.model_dump() == made.model_dump()  # the item itself, not the reference
+    refused = [
+        ([{"id": "msg_none"}], 404, "items[0].id", "Item with id 'msg_none' not found."),
+        (
+            [{"role": "assistant", "content": [{"type": "input_text", "text": "a"}]}],
+            400, "items[0].content[0]", "Supported values are: 'output_text' and 'refusal'.",
+        ),
+        (
+            [{"type": "message", "id": "msg_1", "role": "user", "content": "a"}] * 2,
+            400, "items", "Duplicate item found with id msg_1.",
+        ),
+        (
+            [{"type": "message", "id": made.id, "role": "user", "content": "a"}],
+            400, "items", f"Duplicate item found with id {made.id}.",
+        ),
+        (
+            [{"type": "web_search_call", "status": "completed", "action": {"type": "search"}}],
+            400, "items[0].id", "Missing required parameter: 'items[0].id'.",
+        ),
+        (
+            [{"type": "web_search_call", "id": [1], "status": "completed", "action": {}}],
+            400, "items[0].id", "Invalid type for 'items[0].id'",
+        ),
+    ]  # fmt: skip
+    for items, status, param, words in refused:
+        with pytest.raises(openai.APIStatusError) as caught:
+            client.conversations.items.create(conversation.id, items=items)
+        assert caught.value.status_code == status, items
+        assert caught.value.body["param"] == param and words in caught.value.body["message"]
+    assert len(client.conversations.items.list(conversation.id).data) == 1
+    # An item of a hosted tool that says it is an assistant's is no message: taken.
+    hosted = {"type": "web_search_call", "id": "ws_1", "status": "completed", "action": {}}
+    client.conversations.items.create(conversation.id, items=[{**hosted, "role": "assistant"}])
+
+
+def test_a_conversation_deleted_while_a_response_is_made_in_it_stays_deleted(tenant, client):
+    tenant.add({"name": "slow", "reply": {"content": "Late.", "latency": {"delay_ms": 600}}})
+    conversation = client.conversations.create()
+    answered = []
+    late = threading.Thread(
+        target=lambda: answered.append(
+            client.responses.create(model=MODEL, input="Hi", conversation=conversation.id)
+        )
+    )
+    late.start()
+    wait_for(lambda: tenant.admin("GET", "/accounts").json()["in_flight"])
+    client.conversations.delete(conversation.id)
+    late.join()
+    assert answered[0].output_text == "Late."
+    with pytest.raises(openai.NotFoundError):
+        client.conversations.retrieve(conversation.id)
+
+
+def test_a_turn_is_refused_when_its_stored_response_would_push_its_conversation_out(tenant, client):
+    """A stored response counts the conversation it holds: the two are kept together, or the
+    turn is refused and the conversation keeps what it held (it was dropped, unseen)."""
+    store = tenant.server.app[STATE].tenants.get(tenant.name).store
+    store.max_bytes = 200_000  # the tenant's bound, lowered to keep the test short
+    small = client.conversations.create(items=[{"role": "user", "content": "x" * 30_000}])
+    for _ in range(2):
+        client.responses.create(model=MODEL, input="more", conversation=small.id)
+    assert len(client.conversations.items.list(small.id).data) == 5
+    large = client.conversations.create(items=[{"role": "user", "content": "x" * 110_000}])
+    with pytest.raises(openai.BadRequestError, match="would hold more than"):
+        client.responses.create(model=MODEL, input="more", conversation=large.id)
+    assert len(client.conversations.items.list(large.id).data) == 1
+    unstored = client.responses.create(
+        model=MODEL, input="more", conversation=large.id, store=False
+    )
+    assert unstored.conversation.id == large.id  # not stored, it needs no room beside it
+    assert len(client.conversations.items.list(large.id).data) == 3
+
+
+def test_metadata_counts_in_the_store(tenant, client):
+    store = tenant.server.app[STATE].tenants.get(tenant.name).store
+    bare = client.conversations.create()
+    held = store.bytes
+    client.conversations.update(bare.id, metadata={f"k{i}": "v" * 512 for i in range(16)})
+    assert store.bytes - held > 16 * 512
+    client.conversations.update(bare.id, metadata={})
+    assert store.bytes == held

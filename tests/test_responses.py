@@ -1474,6 +1474,17 @@ def test_a_history_of_any_items_a_response_may_hold_is_taken(tenant, client):
     with pytest.raises(openai.BadRequestError) as caught:
         client.responses.create(model=MODEL, input=[{"type": "web_search"}])
     assert "'web_search_call'" in caught.value.body["message"]  # among the types OpenAI takes
+    # What the API made has its id (the live 400, openai/openai-agents-python#3267), a string.
+    search = {"type": "web_search_call", "status": "completed", "action": {}}
+    for item, param, words in (
+        (search, "input[0].id", "Missing required parameter: 'input[0].id'."),
+        ({**search, "id": [1]}, "input[0].id", "Invalid type for 'input[0].id'"),
+    ):
+        with pytest.raises(openai.BadRequestError) as caught:
+            client.responses.create(model=MODEL, input=[item, {"role": "user", "content": "?"}])
+        assert caught.value.body["param"] == param and words in caught.value.body["message"]
+    said = {**search, "id": "ws_2", "role": "assistant"}  # no message for all its role
+    assert client.responses.create(model=MODEL, input=[said, *history[-1:]]).status == "completed"
 
 
 @pytest.mark.parametrize("kind", [None, "absent"], ids=["type null", "no type"])

@@ -164,11 +164,12 @@ def _unknown_parameter(name: str, body: dict[str, Any], known: frozenset[str]) -
     )
 
 
-def check_assistant_parts(message: dict[str, Any], index: int) -> None:
-    """An assistant's message (input item ``index``) holds what a model says, ``output_text``
-    or ``refusal`` parts: an ``input_text`` there (a chat history converted part by part) is
-    refused as the live API refuses it, ``param`` the part (users quote ``input[1].content[0]``).
-    Called for each assistant message as the API reads the input (``server.apis.responses``)."""
+def check_assistant_parts(message: dict[str, Any], where: str) -> None:
+    """An assistant's message (the input item at ``where``, ``input[1]``) holds what a model
+    says, ``output_text`` or ``refusal`` parts: an ``input_text`` there (a chat history
+    converted part by part) is refused as the live API refuses it, ``param`` the part (users
+    quote ``input[1].content[0]``). Called for each assistant message as the API reads the input
+    (``server.apis.items.taken``)."""
     content = message["content"]
     if isinstance(content, list):
         for position, part in enumerate(content):
@@ -178,7 +179,7 @@ def check_assistant_parts(message: dict[str, Any], index: int) -> None:
                     message=f"Invalid value: '{part['type']}'. Supported values are: "
                     "'output_text' and 'refusal'.",
                     type="invalid_request_error",
-                    param=f"input[{index}].content[{position}]",
+                    param=f"{where}.content[{position}]",
                     code="invalid_value",
                 )
 

@@ -13,8 +13,9 @@ one chunk, the last chunk.
 Everything else goes through aiohttp as usual: another path or method, HTTP/1.0, a query string
 or percent-escapes, ``Connection: close``, ``Expect``, ``Content-Encoding``, a body still
 arriving or over the size limit, a request behind one still being answered, a request whose
-client has yet to read more than a transport's high-water mark of the answers before it. So does an answer that takes time to send (a delay, a stream spread over
-time, a fault, an upstream), or one whose headers the HTTP layer would rewrite: the connection
+client has yet to read more than a transport's high-water mark of the answers before it. So
+does an answer that takes time to send (a delay, a stream spread over time, a fault, an
+upstream), or one whose headers the HTTP layer would rewrite: the connection
 hands aiohttp the request together with the exchange already begun, so nothing is done twice.
 """
 

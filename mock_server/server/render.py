@@ -6,7 +6,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -16,6 +16,9 @@ from ..jsonio import COMPACT, JsonStyle
 from ..providers import RETRY_AFTER_SECONDS, Profile
 from ..wire.answer import Answer
 from .headers import readable
+
+if TYPE_CHECKING:
+    from .exchange import Exchange
 
 log = logging.getLogger("mock_server")
 
@@ -105,3 +108,10 @@ def answer_headers(
         elapsed = str(max(1, round((time.monotonic() - started) * 1000)))
         out.setdefault(profile.processing_ms_header, elapsed)  # a scenario's own value wins
     return out
+
+
+def json_read(exchange: Exchange, payload: Any) -> Answer:
+    """``payload`` as the profile writes a body, with its headers (processing time too)."""
+    profile = exchange.profile
+    headers = answer_headers(profile, {}, exchange.request_id, exchange.started)
+    return json_answer(payload, headers=headers, style=profile.body_format)

@@ -3,11 +3,12 @@
 .../conversations/{id}/items``; ``GET`` and ``DELETE .../conversations/{id}/items/{item_id}``.
 
 A conversation is kept in the tenant's store (``tenant_state.KeyedStore``) beside its stored
-responses, counting what its items hold; a response created with ``conversation`` goes on from
-its items, and adds its input and output items to it once answered (``responses``). Request
-bodies are checked against the profile's schemas ``conversations`` (create),
-``conversation_update`` and ``conversation_items``; a profile that gives none serves no
-conversations (404 ``Invalid URL``, as for any path it does not serve). Ids and errors as
+responses, counting what its items and metadata hold; a response created with
+``conversation`` goes on from its items, and adds its input and output items to it once
+answered (``responses``). Items are taken as a response's input is (``items.taken``: references
+resolved, an assistant's parts checked, each with an id, none twice); bodies are checked against
+the profile's schemas (``checks.conversations``), and a profile that gives none serves no
+conversations (404 ``Invalid URL``, as for a path it does not serve). Ids and errors as
 OpenAI's: ``conv_`` and 48 hex digits; an unknown id is a 404 ``Conversation with id '...' not
 found.`` (live answers recorded by client projects, 2025-2026); an id that is no conversation
 id, a 400 ``Expected an ID that begins with 'conv'``.
@@ -22,20 +23,20 @@ from typing import Any
 
 from aiohttp import web
 
-from ...checks.body import parse_body
-from ...checks.request import schema_error
-from ...checks.responses import check_conversation_id, typed_items
-from ...checks.schema import Invalid
+from ...checks.conversations import check_conversation_body, serves_conversations
+from ...checks.responses import check_conversation_id
 from ...errors import ApiError
 from ...jsonio import dumps
 from ...wire.answer import Answer
 from ..exchange import Exchange
 from ..headers import readable
-from .items import held_by, json_read, listed, listing, not_found, page
+from ..render import json_read
+from ..tenant_state import KeyedStore, held_by
+from .items import check_unique, listing, not_found, page, taken
 
 KIND = "conversations"  # their keys in a tenant's store: (KIND, id)
 PATH = "/conversations"
-# What a conversation holds in memory beyond its items' JSON text (its object, its list).
+# What a conversation holds in memory beyond its items and metadata (its object, its list).
 BASE_BYTES = 1024
 
 
@@ -48,7 +49,7 @@ class StoredConversation:
     created_at: int
     metadata: dict[str, str]
     items: list[dict[str, Any]]
-    held: int = BASE_BYTES
+    held: int
 
     def resource(self) -> dict[str, Any]:
         """The conversation object as the API answers it."""
@@ -59,6 +60,10 @@ class StoredConversation:
             "metadata": self.metadata,
         }
 
+    def held_items(self) -> list[dict[str, Any]]:
+        """Its items, which an ``item_reference`` may name."""
+        return self.items
+
 
 def held(exchange: Exchange, wanted: str) -> StoredConversation:
     """The tenant's conversation ``wanted``; an unknown one is the live API's 404."""
@@ -68,12 +73,26 @@ def held(exchange: Exchange, wanted: str) -> StoredConversation:
     return found
 
 
-def extend(exchange: Exchange, conversation: StoredConversation, items: list[dict]) -> None:
-    """``items`` (with their ids) added to ``conversation``, which is stored again as the newest;
-    one that would outgrow the tenant's store is refused, and keeps what it held."""
+def extend(
+    exchange: Exchange, conversation: StoredConversation, items: list[dict], beside: int = 0
+) -> None:
+    """``items`` (with their ids) added to ``conversation``, if the tenant still keeps it (one
+    deleted, reset or dropped while a response was made in it is not brought back); see
+    ``_kept``."""
     store = exchange.tenant.store
+    if store.get((KIND, conversation.id)) is conversation:
+        _kept(store, conversation, items, beside)
+
+
+def _kept(
+    store: KeyedStore, conversation: StoredConversation, items: list[dict], beside: int = 0
+) -> None:
+    """``conversation`` stored as the newest, ``items`` added; refused when it would outgrow
+    the tenant's store with ``beside`` bytes next to it (the response that is stored with it,
+    which counts the conversation it holds), so that neither pushes the other out. A refused
+    conversation keeps what it held."""
     size = conversation.held + sum(_held(item) for item in items)
-    if size > store.max_bytes:
+    if size + beside > store.max_bytes:
         raise ApiError(
             "400",
             message=f"Conversation with id '{conversation.id}' would hold more than this "
@@ -87,15 +106,24 @@ def extend(exchange: Exchange, conversation: StoredConversation, items: list[dic
     store.put((KIND, conversation.id), conversation, size)
 
 
-def _held(item: dict[str, Any]) -> int:
-    return held_by(dumps(item))
+def _held(value: Any) -> int:
+    """What a JSON value (an item, metadata) holds in memory, as the store counts it."""
+    return held_by(dumps(value))
 
 
-def _checked(exchange: Exchange, schema: str, allow_empty: bool = False) -> dict[str, Any]:
-    """The request's body, checked against the profile's schema ``schema`` (one it does not
-    give: the profile serves no conversations)."""
-    checks = exchange.profile.api_checks.get(schema)
-    if checks is None:
+def _body(exchange: Exchange, schema: str) -> dict[str, Any]:
+    """The request's body, checked against the profile's schema ``schema`` (an empty body is
+    an empty object: creating a conversation needs nothing)."""
+    raw = exchange.raw or b""
+    body = exchange.api.parsed(exchange, raw if raw.strip() else b"{}")
+    check_conversation_body(body, exchange.profile, schema)
+    return body
+
+
+def _served(exchange: Exchange) -> None:
+    """A profile that gives no conversation schemas serves no conversations: 404 ``Invalid
+    URL``, as for any path it does not serve."""
+    if not serves_conversations(exchange.profile):
         incoming = exchange.incoming
         raise ApiError(
             "404",
@@ -103,35 +131,32 @@ def _checked(exchange: Exchange, schema: str, allow_empty: bool = False) -> dict
             type="invalid_request_error",
             code=None,
         )
-    raw = exchange.raw or b""
-    if allow_empty and not raw.strip():
-        raw = b"{}"
-    content_type = exchange.incoming.headers.get("Content-Type")
-    body = parse_body(raw, readable(content_type) if content_type else None)
-    exchange.body = body
-    typed_items(body.get("items"))
-    try:
-        checks.check(body)
-    except Invalid as invalid:
-        raise schema_error(invalid, exchange.profile, body, checks.known_fields) from None
-    return body
 
 
-def _new_items(exchange: Exchange, given: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    ids = exchange.state.ids
-    return [listed(item, ids) for item in given or ()]
+def _new_items(
+    exchange: Exchange, given: list[dict[str, Any]] | None, before: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The items a request adds to a conversation holding ``before``, as they are kept."""
+    items, _ = taken(given or [], exchange.tenant.store, exchange.state.ids, "items")
+    check_unique([*before, *items], "items")
+    return items
 
 
 def _create(exchange: Exchange, request: web.Request) -> Answer:
-    body = _checked(exchange, "conversations", allow_empty=True)
+    _served(exchange)
+    body = _body(exchange, "conversations")
+    metadata = body.get("metadata") or {}
     conversation = StoredConversation(
-        exchange.state.ids.item("conv"), int(time.time()), body.get("metadata") or {}, []
+        exchange.state.ids.item("conv"), int(time.time()), metadata, [], BASE_BYTES
     )
-    extend(exchange, conversation, _new_items(exchange, body.get("items")))
+    conversation.held += _held(metadata)
+    items = _new_items(exchange, body.get("items"), [])
+    _kept(exchange.tenant.store, conversation, items)
     return json_read(exchange, conversation.resource())
 
 
 def _named(exchange: Exchange, request: web.Request) -> StoredConversation:
+    _served(exchange)
     wanted = request.match_info["conversation_id"]
     check_conversation_id(wanted, "conversation_id")
     return held(exchange, wanted)
@@ -142,8 +167,12 @@ def _retrieve(exchange: Exchange, request: web.Request) -> Answer:
 
 
 def _update(exchange: Exchange, request: web.Request) -> Answer:
+    """Its metadata replaced."""
     conversation = _named(exchange, request)
-    conversation.metadata = _checked(exchange, "conversation_update")["metadata"] or {}
+    metadata = _body(exchange, "conversation_update")["metadata"] or {}
+    conversation.held += _held(metadata) - _held(conversation.metadata)
+    conversation.metadata = metadata
+    _kept(exchange.tenant.store, conversation, [])
     return json_read(exchange, conversation.resource())
 
 
@@ -159,7 +188,8 @@ def _add_items(exchange: Exchange, request: web.Request) -> Answer:
     """Items added at the end (at most 20 at a time, as the reference says); the answer lists
     them, oldest first."""
     conversation = _named(exchange, request)
-    added = _new_items(exchange, _checked(exchange, "conversation_items")["items"])
+    given = _body(exchange, "conversation_items")["items"]
+    added = _new_items(exchange, given, conversation.items)
     extend(exchange, conversation, added)
     return json_read(exchange, listing(added))
 
@@ -170,6 +200,7 @@ def _list_items(exchange: Exchange, request: web.Request) -> Answer:
 
 
 def _item(exchange: Exchange, request: web.Request) -> tuple[StoredConversation, int]:
+    """The conversation a path names and where in it the item it names is."""
     conversation = _named(exchange, request)
     wanted = request.match_info["item_id"]
     for index, item in enumerate(conversation.items):
@@ -186,9 +217,8 @@ def _retrieve_item(exchange: Exchange, request: web.Request) -> Answer:
 def _delete_item(exchange: Exchange, request: web.Request) -> Answer:
     """The item removed; the answer is the conversation (the reference's ``Conversation``)."""
     conversation, index = _item(exchange, request)
-    removed = conversation.items.pop(index)
-    conversation.held -= _held(removed)
-    exchange.tenant.store.put((KIND, conversation.id), conversation, conversation.held)
+    conversation.held -= _held(conversation.items.pop(index))
+    _kept(exchange.tenant.store, conversation, [])
     return json_read(exchange, conversation.resource())
 
 

@@ -1,18 +1,18 @@
-"""Items as the Responses and Conversations APIs list them: with an id, a message's content as
-parts; pages of them (``GET .../responses/{id}/input_items``, ``GET
-.../conversations/{id}/items``); and the JSON answers of those reads."""
+"""Input items as the Responses and Conversations APIs take and list them: references to stored
+items resolved, each with an id, a message's content as parts, no id twice; and pages of them
+(``GET .../responses/{id}/input_items``, ``GET .../conversations/{id}/items``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from ...checks.responses import check_assistant_parts
 from ...errors import ApiError
-from ...wire.answer import Answer
+from ...jsonio import dumps
 from ...wire.ids import Ids
-from ..exchange import Exchange
 from ..headers import readable
-from ..render import answer_headers, json_answer
+from ..tenant_state import KeyedStore, held_by
 
 # The ids OpenAI gives items: their prefixes (other kinds sent without an id get the initials
 # of their type: ``custom_tool_call_output``, ``ctco_...``).
@@ -32,9 +32,80 @@ ID_PREFIXES = {
     "custom_tool_call": "ctc",
 }
 LIST_LIMIT = (1, 100, 20)  # a page: the least, most and default number of items
-# What a JSON object or array costs in memory beyond its text: 320 to 640 bytes an input item
-# (a dict, its content parts, the id the store gives it), measured with tracemalloc.
-OBJECT_BYTES = 320
+
+
+def taken(
+    given: list[dict[str, Any]], store: KeyedStore, ids: Ids, field: str
+) -> tuple[list[dict[str, Any]], int]:
+    """The checked input items ``given`` (sent as ``field``: ``input``, ``items``) as they are
+    kept: an ``item_reference``, or a reasoning item sent back by its id alone, as the stored
+    item it names (``store``'s responses and conversations; an unknown one is the live API's
+    404); an assistant's message with its parts checked; each with an id (``listed``). And what
+    the stored items it names hold in memory."""
+    items: list[dict[str, Any]] = []
+    referenced = 0
+    stored: dict[str, dict[str, Any]] | None = None  # indexed once, when first needed
+    for index, item in enumerate(given):
+        where = f"{field}[{index}]"
+        if item["type"] == "item_reference" or _by_id_alone(item):
+            if stored is None:
+                stored = _stored_items(store)
+            items.append(_referenced(stored, item["id"], where))
+            referenced += held_by(dumps(items[-1]))
+        else:
+            if item["type"] == "message" and item["role"] == "assistant":
+                check_assistant_parts(item, where)
+            items.append(listed(item, ids))
+    return items, referenced
+
+
+def check_unique(items: list[dict[str, Any]], field: str) -> None:
+    """Refuse an item that comes twice (``items`` of one conversation, with those it goes on
+    from): a page could not go on past it. In the live API's words, ``param`` ``field``."""
+    seen: set[str] = set()
+    for item in items:
+        if item["id"] in seen:
+            raise ApiError(
+                "400",
+                message=f"Duplicate item found with id {item['id']}. Remove duplicate items "
+                "from your input and try again.",
+                type="invalid_request_error",
+                param=field,
+                code=None,
+            )
+        seen.add(item["id"])
+
+
+def _stored_items(store: KeyedStore) -> dict[str, dict[str, Any]]:
+    """Every item of every response and conversation this tenant stored, by id (one pass,
+    however many references a request holds)."""
+    found: dict[str, dict[str, Any]] = {}
+    for key in store:
+        for item in store.get(key).held_items():
+            found.setdefault(item["id"], item)
+    return found
+
+
+def _by_id_alone(item: dict[str, Any]) -> bool:
+    """A reasoning item sent back by its id without its ``encrypted_content``: the API must have
+    stored it (one with neither is taken as it is)."""
+    return item["type"] == "reasoning" and not item.get("encrypted_content") and "id" in item
+
+
+def _referenced(stored: dict[str, dict[str, Any]], wanted: str, where: str) -> dict[str, Any]:
+    """The stored item ``wanted`` names (the input item at ``where``); one never stored is a 404
+    in the live API's words (vercel/ai#7543, can1357/oh-my-pi#41: a reasoning item sent back by
+    id after ``store: false``)."""
+    if wanted in stored:
+        return stored[wanted]
+    raise ApiError(
+        "404",
+        message=f"Item with id '{wanted}' not found. Items are not persisted when `store` is set "
+        "to false. Try again with `store` set to true, or remove this item from your input.",
+        type="invalid_request_error",
+        param=f"{where}.id",
+        code=None,
+    )
 
 
 def listed(item: dict[str, Any], ids: Ids) -> dict[str, Any]:
@@ -118,6 +189,7 @@ def not_found(kind: str, wanted: str) -> ApiError:
 
 
 def bad_query(name: str, value: Any, why: str) -> ApiError:
+    """A query parameter's value refused, as the API words it."""
     return ApiError(
         "400",
         message=f"Invalid value for '{name}': {readable(str(value))!r}. {why}",
@@ -125,16 +197,3 @@ def bad_query(name: str, value: Any, why: str) -> ApiError:
         param=name,
         code=None,
     )
-
-
-def json_read(exchange: Exchange, payload: Any) -> Answer:
-    """``payload`` as the profile writes a body, with its headers (processing time too)."""
-    profile = exchange.profile
-    headers = answer_headers(profile, {}, exchange.request_id, exchange.started)
-    return json_answer(payload, headers=headers, style=profile.body_format)
-
-
-def held_by(data: bytes) -> int:
-    """A bound on what JSON text ``data`` holds in memory once parsed: its bytes, and
-    ``OBJECT_BYTES`` for each bracket that may open an object or an array."""
-    return len(data) + OBJECT_BYTES * (data.count(b"{") + data.count(b"["))

@@ -3,10 +3,12 @@
 
 A request is checked as OpenAI checks it (``checks.responses``), then its conversation is put
 together: the stored input and output of ``previous_response_id`` (400
-``previous_response_not_found`` when the tenant has no such stored response), then the new
-input, ``item_reference`` items replaced by the stored items they name, and so are reasoning
-items sent back by id without their ``encrypted_content`` (an unknown one is OpenAI's 404
-``Item with id '...' not found. Items are not persisted when `store` is set to false. ...``).
+``previous_response_not_found`` when the tenant has no such stored response), or the items of
+its ``conversation`` (``conversations``; the response's own input and output are added to it
+once answered), then the new input (``items.taken``: ``item_reference`` items replaced by the
+stored items they name, and so are reasoning items sent back by id without their
+``encrypted_content``; an unknown one is OpenAI's 404 ``Item with id '...' not found. Items are
+not persisted when `store` is set to false. ...``).
 Scenarios see that conversation as chat messages: ``instructions`` as the system message,
 input messages by their role (their text, or their parts when they hold more than text;
 consecutive assistant messages as one answer), ``function_call`` items as an assistant's tool
@@ -33,7 +35,6 @@ from ...accounts.rules import Cost
 from ...checks import reasoning
 from ...checks.request import check_model
 from ...checks.responses import (
-    check_assistant_parts,
     check_responses,
     conversation_id,
     counted_request,
@@ -61,13 +62,13 @@ from ...wire.responses import (
 )
 from ...wire.size import estimated_size, refuse_if_too_large
 from ..exchange import Exchange
-from ..render import answer_headers, json_answer
-from ..tenant_state import KeyedStore
+from ..render import answer_headers, json_answer, json_read
+from ..tenant_state import held_by
 from ..tenants import Tenant
 from . import conversations
 from .api import Api, Encoded
 from .conversations import StoredConversation
-from .items import bad_query, held_by, json_read, listed, not_found, page
+from .items import bad_query, check_unique, not_found, page, taken
 
 _SEQUENCE_NUMBER = re.compile(r"[0-9]+")  # starting_after
 # A stream carries an answer's text whole five times: in its deltas, then in the text's, the
@@ -102,6 +103,10 @@ class Stored:
     shape: StreamShape
     padded: bool
     held: int  # what it keeps in memory, its whole conversation's items included (``_store``)
+
+    def held_items(self) -> tuple[dict[str, Any], ...]:
+        """Its items, which an ``item_reference`` may name: its input, then its output."""
+        return (*self.inputs, *self.response["output"])
 
 
 class Responses(Api):
@@ -181,7 +186,7 @@ class Responses(Api):
             and response.get("object") == "response"
             and isinstance(response.get("id"), str)
         ):
-            _store(exchange, response, answer, DEFAULT_REPLY.stream)
+            _store(exchange, response, _stored_size(exchange, answer), DEFAULT_REPLY.stream)
 
     def encode(
         self,
@@ -223,19 +228,19 @@ class Responses(Api):
         )
         # A stream a fault breaks off never completes: it is neither stored nor added to its
         # conversation.
-        if conversation.goes_on_in is not None and fault is None:
-            own = conversation.items[conversation.own_from :]
-            conversations.extend(exchange, conversation.goes_on_in, [*own, *response.output])
         stored = body.get("store") is not False and fault is None
+        whole = response.body(whole=True) if stored or not streaming else {}
         if not streaming:
-            whole = response.body(whole=True)
             answer = json_answer(whole, headers=headers, style=profile.body_format)
-            if stored:
-                _store(exchange, whole, answer.body, reply.stream)
-            return Encoded(response, answer)
+        size = _stored_size(exchange, answer.body if not streaming else dumps(whole))
+        if conversation.goes_on_in is not None and fault is None:
+            added = [*conversation.items[conversation.own_from :], *response.output]
+            beside = size if stored else 0  # stored next to it, the two must fit together
+            conversations.extend(exchange, conversation.goes_on_in, added, beside)
         if stored:
-            whole = response.body(whole=True)
-            _store(exchange, whole, dumps(whole), reply.stream)
+            _store(exchange, whole, size, reply.stream)
+        if not streaming:
+            return Encoded(response, answer)
         events = render_events(response, reply.stream, _padded(body))
         if fault is not None and fault.type == "no_done":
             events = events[:-1]  # the stream ends without its last event
@@ -243,15 +248,21 @@ class Responses(Api):
         return Encoded(response, stream)
 
 
-def _store(exchange: Exchange, response: dict[str, Any], answer: bytes, shape: StreamShape) -> None:
-    """Keep ``response`` (its texts cut by ``shape`` in a stream) in the tenant's store, by its
-    id, with the conversation it answers; its size is what it keeps in memory: the answer, the
-    request (its new input items) and the items it shares with the stored responses it goes on
-    from, which it keeps alive once they are dropped. So a chain of responses is counted as
-    often as it is stored (the oldest go first), and one whose conversation outgrows the
-    tenant's bound is not stored."""
+def _stored_size(exchange: Exchange, answer: bytes) -> int:
+    """What a response keeps in memory once stored: the ``answer``, the request (its new input
+    items) and the items it shares with the stored responses it goes on from, or its
+    conversation, which it keeps alive once they are dropped. So a chain of responses is
+    counted as often as it is stored (the oldest go first), and one whose conversation outgrows
+    the tenant's bound is not stored."""
     conversation: Conversation = exchange.checked
-    size = conversation.shared + held_by(answer) + held_by(exchange.raw or b"")
+    return conversation.shared + held_by(answer) + held_by(exchange.raw or b"")
+
+
+def _store(exchange: Exchange, response: dict[str, Any], size: int, shape: StreamShape) -> None:
+    """Keep ``response`` (its texts cut by ``shape`` in a stream; ``size`` bytes, as
+    ``_stored_size`` counts them) in the tenant's store, by its id, with the conversation it
+    answers."""
+    conversation: Conversation = exchange.checked
     body = exchange.body
     stored = Stored(response, conversation.items, asked_tier(body), shape, _padded(body), size)
     exchange.tenant.store.put((Responses.name, response["id"]), stored, size)
@@ -290,34 +301,11 @@ def _conversation(exchange: Exchange, body: dict[str, Any]) -> Conversation:
         items.extend(goes_on_in.items)
         shared = goes_on_in.held
     own_from = len(items)
-    given = _as_items(body.get("input"))
-    ids = exchange.state.ids
-    stored_items: dict[str, dict[str, Any]] | None = None  # indexed once, when first needed
-    for index, item in enumerate(given or ()):
-        kind = item["type"]
-        if kind == "item_reference" or _by_id_alone(item):
-            if stored_items is None:
-                stored_items = _stored_items(store)
-            items.append(_referenced(stored_items, item["id"], index))
-            shared += held_by(dumps(items[-1]))
-        else:
-            if item.get("role") == "assistant":
-                check_assistant_parts(item, index)
-            items.append(listed(item, ids))
-    seen: set[str] = set()
-    for item in items:
-        if item["id"] in seen:  # one item twice: input_items could not page past it
-            raise ApiError(
-                "400",
-                message=f"Duplicate item found with id {item['id']}. Remove duplicate items "
-                "from your input and try again.",
-                type="invalid_request_error",
-                param="input",
-                code=None,
-            )
-        seen.add(item["id"])
+    own, referenced = taken(_as_items(body.get("input")), store, exchange.state.ids, "input")
+    items.extend(own)
+    check_unique(items, "input")
     _check_calls_answered(items)
-    return Conversation(items, _chat_body(body, items), shared, goes_on_in, own_from)
+    return Conversation(items, _chat_body(body, items), shared + referenced, goes_on_in, own_from)
 
 
 def _given_items(given: str | list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -364,45 +352,6 @@ def _check_calls_answered(items: list[dict[str, Any]]) -> None:
 
 def _input_error(message: str) -> ApiError:
     return ApiError("400", message=message, type="invalid_request_error", param="input", code=None)
-
-
-def _stored_items(store: KeyedStore) -> dict[str, dict[str, Any]]:
-    """Every item of every response and conversation this tenant stored, by id (one pass,
-    however many references a request holds)."""
-    found: dict[str, dict[str, Any]] = {}
-    for key in store:
-        stored = store.get(key)
-        if key[0] == Responses.name:
-            held_items = (*stored.inputs, *stored.response["output"])
-        elif key[0] == conversations.KIND:
-            held_items = stored.items
-        else:
-            continue
-        for item in held_items:
-            found.setdefault(item.get("id"), item)
-    return found
-
-
-def _by_id_alone(item: dict[str, Any]) -> bool:
-    """A reasoning item sent back by its id without its ``encrypted_content``: the API must have
-    stored it (one with neither is taken as it is)."""
-    return item["type"] == "reasoning" and not item.get("encrypted_content") and "id" in item
-
-
-def _referenced(stored_items: dict[str, dict[str, Any]], wanted: Any, index: int) -> dict[str, Any]:
-    """The stored item ``wanted`` names; one never stored is a 404 in the live API's words
-    (vercel/ai#7543, can1357/oh-my-pi#41: a reasoning item sent back by id after ``store:
-    false``)."""
-    if wanted in stored_items:
-        return stored_items[wanted]
-    raise ApiError(
-        "404",
-        message=f"Item with id '{wanted}' not found. Items are not persisted when `store` is set "
-        "to false. Try again with `store` set to true, or remove this item from your input.",
-        type="invalid_request_error",
-        param=f"input[{index}].id",
-        code=None,
-    )
 
 
 def _chat_body(body: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
