@@ -34,11 +34,7 @@ from aiohttp import web
 from ...accounts.rules import Cost
 from ...checks import reasoning
 from ...checks.request import check_model
-from ...checks.responses import (
-    check_responses,
-    conversation_id,
-    counted_request,
-)
+from ...checks.responses import check_responses, conversation_id, counted_request
 from ...engine.fallback import fallback_message
 from ...engine.reply_specs import DEFAULT_REPLY, ReplySpec
 from ...engine.request_view import RequestView
@@ -80,9 +76,9 @@ STREAM_ECHOES = 3  # and the response object itself three times: created, in pro
 @dataclass(frozen=True, slots=True)
 class Conversation:
     """A Responses request put together: every input item (the continued response's input and
-    output first), with ids, and the same as a chat-completions body, for scenarios; ``shared``:
-    what the items it takes from stored responses or its conversation hold in memory (see
-    ``_store``)."""
+    output, or its conversation's items, first), with ids, and the same as a chat-completions
+    body, for scenarios; ``shared``: what the items it takes from stored responses or its
+    conversation hold in memory (see ``_stored_size``)."""
 
     items: list[dict[str, Any]]
     chat: dict[str, Any]
@@ -232,11 +228,13 @@ class Responses(Api):
         whole = response.body(whole=True) if stored or not streaming else {}
         if not streaming:
             answer = json_answer(whole, headers=headers, style=profile.body_format)
-        size = _stored_size(exchange, answer.body if not streaming else dumps(whole))
+        size = 0
+        if stored:
+            size = _stored_size(exchange, answer.body if not streaming else dumps(whole))
         if conversation.goes_on_in is not None and fault is None:
+            # Stored next to it, the response and its conversation must fit together.
             added = [*conversation.items[conversation.own_from :], *response.output]
-            beside = size if stored else 0  # stored next to it, the two must fit together
-            conversations.extend(exchange, conversation.goes_on_in, added, beside)
+            conversations.extend(exchange, conversation.goes_on_in, added, size)
         if stored:
             _store(exchange, whole, size, reply.stream)
         if not streaming:
