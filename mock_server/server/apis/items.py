@@ -82,7 +82,7 @@ def _stored_items(store: KeyedStore) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for key in store:
         for item in store.get(key).held_items():
-            found.setdefault(item["id"], item)
+            found.setdefault(item.get("id"), item)
     return found
 
 
