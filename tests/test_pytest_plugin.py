@@ -68,6 +68,47 @@ def test_ini_options(pytester):
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
+def test_the_ini_options_scenarios_are_every_tests_and_none_of_its_own(pytester):
+    """``assert_all_consumed`` leaves out what every test shares (the ini option's scenarios);
+    a strict 404 is an unmatched request whatever is loaded to come near it, so a test that
+    expects one says so, with or without shared scenarios."""
+    pytester.makefile(
+        ".yaml", shared="scenarios:\n  - name: ping\n    match: {last_user_message: ping}\n"
+    )
+    pytester.makeini("[pytest]\nmock_server_scenarios = shared.yaml\n")
+    pytester.makepyfile(
+        """
+        import openai, pytest
+
+        def ask(mock_server):
+            client = openai.OpenAI(
+                base_url=mock_server.base_url, api_key=mock_server.api_key, max_retries=0
+            )
+            return client.chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
+            )
+
+        def test_consumed(mock_server):
+            mock_server.add({"name": "hi", "match": {"last_user_message": "hi"}})
+            ask(mock_server)
+            mock_server.assert_all_consumed()
+
+        @pytest.mark.mock_server(strict=True)
+        def test_strict_miss_fails(mock_server):
+            with pytest.raises(openai.NotFoundError):
+                ask(mock_server)
+
+        @pytest.mark.mock_server(strict=True, allow_unmatched=True)
+        def test_strict_miss_expected(mock_server):
+            with pytest.raises(openai.NotFoundError):
+                ask(mock_server)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_strict_miss_fails*"])
+
+
 def test_external_server_via_environment(pytester, server, monkeypatch):
     monkeypatch.setenv("MOCK_SERVER_URL", server.base_url)
     pytester.makepyfile(

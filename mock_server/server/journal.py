@@ -61,12 +61,10 @@ def record(exchange: Exchange, raw_body: bytes | None, response_body: bytes | No
             selection.scenario.name if selection else None,
             selection.step + 1 if selection else None,
             selection is not None,
-            # A placeholder answered a valid request: the fallback reply, or strict mode's 404
-            # (with a near-miss report; not when nothing is loaded to come near); a fault asked
-            # for (``X-Mock-Fault``, chaos) answers it in the reply's stead.
-            exchange.placeholder
-            and exchange.fault is None
-            and (exchange.status == 200 or bool(exchange.near_miss)),
+            # A placeholder answered a valid request: the fallback reply, or strict mode's 404,
+            # whatever is loaded to come near it; a fault asked for (``X-Mock-Fault``, chaos)
+            # answers it in the reply's stead.
+            exchange.placeholder and exchange.fault is None,
             near_miss,
             exchange.chunks is not None,
             exchange.chunks,

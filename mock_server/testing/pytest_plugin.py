@@ -274,8 +274,8 @@ def mock_server(request: pytest.FixtureRequest, mock_server_session) -> Iterator
     """This test's tenant on the session server."""
     options = _marker_options(request.node.get_closest_marker("mock_server"))
     profile = options.get("profile") or request.config.getini("mock_server_profile") or None
-    files: list[str | Path] = [*request.config.getini("mock_server_scenarios")]
-    files += [Path(request.path).parent / p for p in options.get("scenarios") or ()]
+    shared: list[str | Path] = [*request.config.getini("mock_server_scenarios")]
+    marked = [Path(request.path).parent / p for p in options.get("scenarios") or ()]
     recording = recording_file(request.node, request.config.getini("mock_server_recordings"))
     mode = _record_mode(request, options)
     __tracebackhide__ = True  # a report raised here (a warning made an error) shows no fixture
@@ -289,7 +289,8 @@ def mock_server(request: pytest.FixtureRequest, mock_server_session) -> Iterator
                 _check_profile(request.config, handle, profile, named_by)
             if options.get("strict") is not None:
                 handle.set_strict(options["strict"])
-            for path in files:
+            handle.shared = frozenset(name for path in shared for name in handle.load(path))
+            for path in marked:
                 handle.load(path)
             if mode != "none":
                 handle.record(recording, mode, fresh=mode == "all")

@@ -33,6 +33,9 @@ class TenantHandle:
         self.profile = profile
         self._admin_token = admin_token
         self._connection: Any = None  # one kept-alive connection for admin calls
+        # Scenarios every test shares (the ini option's), which ``assert_all_consumed`` leaves
+        # to the tests that use them.
+        self.shared: frozenset[str] = frozenset()
 
     def close(self) -> None:
         """Close the admin connection (a later call opens a new one)."""
@@ -155,11 +158,12 @@ class TenantHandle:
         return done["unmatched"], done["warned"]
 
     def assert_all_consumed(self) -> None:
-        """Fail unless every added scenario was used, and every sequence to its last step."""
+        """Fail unless every added scenario (but those in ``shared``) was used, and every
+        sequence to its last step."""
         left = [
             f"{s['name']}: served {s['served']} of {s['steps']} step(s)"
             for s in self.scenarios
-            if s["origin"] == "added" and s["served"] < s["steps"]
+            if s["origin"] == "added" and s["served"] < s["steps"] and s["name"] not in self.shared
         ]
         if left:
             raise AssertionError("Scenarios not consumed:\n  " + "\n  ".join(left))
