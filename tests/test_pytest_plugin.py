@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import openai
@@ -207,6 +208,39 @@ def test_library_use_without_pytest():
     assert str(caught.value) == (
         "MockServer(strickt=...): unknown setting 'strickt'; did you mean 'strict'?"
     )
+
+
+def test_a_server_stops_without_waiting_for_a_reply_nobody_reads_and_starts_again():
+    """A stream still being sent when the server stops (a test broke off reading it, or was
+    interrupted) is cut after ``SHUTDOWN_SECONDS``: it held the end of the run for 10 s. A server
+    stopped starts again, serving."""
+    from mock_server import MockServer
+    from mock_server.testing.runner import SHUTDOWN_SECONDS
+
+    slow = {
+        "name": "slow",
+        "reply": {"content": "a b c d e f", "latency": {"chunk_interval_ms": 5000}},
+    }
+    server = MockServer(scenarios=[]).start()
+    server.add(slow)
+    with openai.OpenAI(base_url=server.base_url, api_key=server.api_key) as client:
+        stream = client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "x"}], stream=True
+        )
+        next(iter(stream))  # the stream has begun; its next piece is 5 s away
+        started = time.monotonic()
+        server.stop()
+        assert time.monotonic() - started < SHUTDOWN_SECONDS + 2
+    server.start()
+    try:
+        server.add(slow | {"reply": {"content": "again"}})
+        with openai.OpenAI(base_url=server.base_url, api_key=server.api_key) as client:
+            reply = client.chat.completions.create(
+                model="m", messages=[{"role": "user", "content": "x"}]
+            )
+        assert reply.choices[0].message.content == "again"
+    finally:
+        server.stop()
 
 
 def test_marker_arguments_are_checked(pytester):

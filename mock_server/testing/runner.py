@@ -34,6 +34,9 @@ from ..server.connection import AppRunner
 from ..server.state import STATE
 from .tenant_handle import DEFAULT_API_KEY, TenantHandle
 
+# What requests still open get to finish when the server stops (aiohttp's default is a minute):
+# a test's server stops when its session ends or is interrupted, and no test waits for them.
+SHUTDOWN_SECONDS = 0.5
 # Settings no config file holds, taken as given.
 _AS_GIVEN = frozenset({"recording_root", "chaos_profiles"})
 # Settings that may be None (``admin_token=None``: no token), which None sets as it is.
@@ -120,6 +123,10 @@ class MockServer:
         return self.url + "/v1"
 
     def start(self) -> MockServer:
+        """Serve, once the socket is bound (again, after ``stop``: on a new port unless one was
+        given)."""
+        self._ready.clear()
+        self._error = None
         self._thread = threading.Thread(target=self._run, name="mock-server", daemon=True)
         self._thread.start()
         self._ready.wait()
@@ -143,7 +150,12 @@ class MockServer:
 
     async def _serve(self) -> None:
         self.app = create_app(self.settings)
-        self._runner = AppRunner(self.app, handle_signals=False, **server_options(self.settings))
+        self._runner = AppRunner(
+            self.app,
+            handle_signals=False,
+            shutdown_timeout=SHUTDOWN_SECONDS,
+            **server_options(self.settings),
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         await site.start()
@@ -158,8 +170,10 @@ class MockServer:
         return asyncio.run_coroutine_threadsafe(invoke(), self._loop).result()
 
     def stop(self) -> None:
+        """Stop serving; requests still open get ``SHUTDOWN_SECONDS`` to finish."""
         if self._default_handle is not None:
             self._default_handle.close()
+            self._default_handle = None  # a start again may serve on another port
         if self._loop is not None and self._thread is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)

@@ -72,6 +72,7 @@ class TenantHandle:
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         """Call ``[/t/{tenant}]/__admin{path}``; the decoded JSON answer, or ``AdminError``."""
+        __tracebackhide__ = True  # a refusal shows the test's line, not this one
         data = None
         if body is not None:
             data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
@@ -112,10 +113,12 @@ class TenantHandle:
 
     def add(self, scenario: Any) -> list[str]:
         """Add scenarios: one mapping, a list, ``{"scenarios": [...]}``, or YAML/JSON text."""
+        __tracebackhide__ = True  # a refusal shows the test's line, not this one
         return self.admin("POST", "/scenarios", scenario)["added"]
 
     def load(self, path: str | Path) -> list[str]:
         """Add the scenarios of a YAML or JSON file; messages about them name the file."""
+        __tracebackhide__ = True  # a refusal shows the test's line, not this one
         try:
             text = Path(path).read_text("utf-8")
         except UnicodeDecodeError as exc:
