@@ -14,10 +14,10 @@ import sys
 import openai
 import pytest
 import yaml
-from conftest import post_json
+from conftest import made, post_json
 
 from mock_server.config import Settings
-from mock_server.engine.loading import parse_scenarios
+from mock_server.engine.loading import ScenarioProblems, load_paths, parse_scenarios
 from mock_server.errors import ConfigError
 from mock_server.server.app import create_app
 from mock_server.testing.runner import MockServer
@@ -172,6 +172,9 @@ def test_the_same_text_gives_the_same_vector_in_another_process(client):
         ({"input": "x", "encoding_format": "md5"},
          "Invalid value for 'encoding_format' = md5. Supported values: ['float', 'base64']."),
         ({"input": "word " * 9000}, "Invalid 'input': maximum context length is 8192 tokens."),
+        ({"input": [1, -1]}, INVALID_INPUT),
+        ({"input": [[1], [2**31]]}, INVALID_INPUT),
+        ({"input": [1e308]}, INVALID_INPUT),  # a 309-digit word: a thousand times the work
     ],
 )  # fmt: skip
 def test_what_openai_refuses_is_refused_in_its_words(server, body, message):
@@ -366,3 +369,34 @@ def test_an_embeddings_request_saved_as_a_scenario_is_one_for_embeddings(tenant,
         (scenario,) = yaml.safe_load(text)["scenarios"]
         assert scenario["match"] == {"api": "embeddings", "model": SMALL}
         assert {k: v for k, v in scenario["reply"].items() if k == "status"} == reply
+
+
+def test_the_models_list_has_the_embedding_models():
+    """``GET .../models`` lists the embedding models the profile serves, and with unknown
+    models refused ``GET .../models/{id}`` knows them."""
+    with MockServer(unknown_models="reject") as server:
+        sdk = made(openai.OpenAI(base_url=server.base_url, api_key=server.api_key))
+        listed = [model.id for model in sdk.models.list()]
+        assert "text-embedding-3-small" in listed and "gpt-4o" in listed
+        assert len(listed) == len(set(listed))
+        assert sdk.models.retrieve("text-embedding-3-large").id == "text-embedding-3-large"
+        with pytest.raises(openai.NotFoundError):
+            sdk.models.retrieve("text-embedding-4-none")
+
+
+def test_a_scripted_vector_is_held_to_what_32_bit_floats_hold(tmp_path):
+    """A vector is sent as 32-bit floats: a scripted value past their range would be sent as
+    ``null`` (or ``inf`` in base64); the file is refused, in one problem at its place."""
+    path = tmp_path / "big.yaml"
+    path.write_text(
+        "scenarios:\n  - name: big\n    match: {api: embeddings}\n"
+        "    reply: {embeddings: [[1.0e+39, 0.5]]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioProblems) as caught:
+        load_paths([str(path)])
+    (problem,) = caught.value.problems
+    assert problem.endswith(
+        "Invalid 'reply.embeddings[0][0]': decimal above maximum value. Expected a value "
+        "<= 3.4028234663852886e+38, but got 1e+39 instead."
+    )

@@ -23,7 +23,8 @@ its answers show them:
 - with ``unknown_models: reject``, a model the profile does not list: 404 ``model_not_found``.
 
 Token arrays are made integers only once their number and lengths are known to be within
-bounds, so a hostile body costs no more than an accepted one.
+bounds, so a hostile body costs no more than an accepted one; a token id below 0 or from
+``MAX_TOKEN_ID`` on is an input of a shape the API does not take (the 400 above).
 
 Each 400 has ``param`` and ``code`` null, as OpenAI sends them.
 """
@@ -41,6 +42,9 @@ from .schema import Invalid
 
 MAX_INPUTS = 2048
 MAX_REQUEST_TOKENS = 300_000
+# Above any tokenizer's ids (cl100k_base has 100,277, o200k_base 200,019): a token id is a
+# vector's word, and one of 300 digits (``1e308``) cost a thousand times a real one.
+MAX_TOKEN_ID = 2**31
 ENCODINGS = ("float", "base64")
 INVALID_INPUT = (
     "'$.input' is invalid. Please check the API reference: "
@@ -118,6 +122,9 @@ def check_embeddings(body: dict[str, Any], profile: Profile) -> EmbeddingsReques
         )
     # Integral decimals (2.0) count as integers, as for chat.
     inputs = [item if isinstance(item, str) else list(map(int, item)) for item in items]
+    if any(not isinstance(item, str) and not 0 <= min(item) <= max(item) < MAX_TOKEN_ID
+           for item in inputs):  # fmt: skip
+        raise _invalid_input()
     return EmbeddingsRequest(inputs, tokens, model, spec, dimensions or spec.dimensions, encoding)
 
 

@@ -237,8 +237,8 @@ def _schema_problems(raw: Any) -> list[Invalid]:
             check(rest)
         except Invalid as invalid:
             where = tuple(reversed(invalid.reversed_path))
-            if invalid.code == "missing_required_parameter" and where in left_out:
-                break  # the value left out for an earlier problem
+            if where in left_out:
+                break  # the value left out for an earlier problem, or what stands in its place
             found.append(invalid)
             if invalid.code == "missing_required_parameter":
                 break

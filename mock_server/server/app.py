@@ -207,9 +207,9 @@ def _request_log(log_format: str | None) -> RequestLog | None:
 
 
 def models_route(base: str):
-    """``GET .../models``, the profile's models, and ``GET .../models/{model}``, one of them
-    (any model, unless the profile refuses models it does not list: then 404
-    ``model_not_found``), as OpenAI's model objects."""
+    """``GET .../models``, the profile's models (its embedding models too), and ``GET
+    .../models/{model}``, one of them (any model, unless the profile refuses models it does not
+    list: then 404 ``model_not_found``), as OpenAI's model objects."""
 
     async def handle_models(request: web.Request) -> web.Response:
         state = request.app[STATE]
@@ -221,9 +221,10 @@ def models_route(base: str):
             profile = route_profile(state, incoming, base)
             authenticate(state, incoming, profile)
             if wanted is None:
-                body = {"object": "list", "data": [_model(profile, m) for m in profile.models]}
+                listed = dict.fromkeys([*profile.models, *profile.embedding_models])
+                body = {"object": "list", "data": [_model(profile, m) for m in listed]}
             else:
-                if profile.reject_unknown_models:
+                if profile.reject_unknown_models and wanted not in profile.embedding_models:
                     check_model({"model": wanted}, profile)
                 body = _model(profile, wanted)
         except Exception as exc:

@@ -146,6 +146,7 @@ class MockServer:
         self._ready.set()
         self._loop.run_forever()
         self._loop.run_until_complete(self._runner.cleanup())
+        self._loop.run_until_complete(_cancel_the_rest())
         self._loop.close()
 
     async def _serve(self) -> None:
@@ -183,3 +184,12 @@ class MockServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+async def _cancel_the_rest() -> None:
+    """Cancel what the shutdown cut short (a handler still waiting on its client), and let it
+    end, so that the loop closes with no task pending."""
+    left = asyncio.all_tasks() - {asyncio.current_task()}
+    for task in left:
+        task.cancel()
+    await asyncio.gather(*left, return_exceptions=True)
