@@ -53,6 +53,20 @@ def test_content_is_templated_from_the_request(tenant):
     assert body["choices"][0]["message"]["content"] == "GPT-4O on 'Tell me about Paris' (turn 1)"
 
 
+def test_arguments_written_as_a_mapping_stay_json_whatever_a_template_brings(tenant):
+    """Each text of a mapping is filled in, then the mapping written as JSON: a quote, a
+    backslash or a line break the request brings is escaped where it lands."""
+    arguments = {"city": "{{ last_user_message }}", "days": 2, "tags": ["{{ model }}"]}
+    tenant.add({"name": "call", "reply": {"tool_calls": [{"name": "f", "arguments": arguments}]}})
+    said = 'Paris "the city"\nback\\slash'
+    client = tenant.client()
+    answer = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": said}]
+    )
+    written = answer.choices[0].message.tool_calls[0].function.arguments
+    assert json.loads(written) == {"city": said, "days": 2, "tags": ["gpt-4o"]}
+
+
 def test_template_reads_tool_call_arguments_and_results(tenant):
     messages = [
         {"role": "user", "content": "weather?"},

@@ -15,13 +15,12 @@ from typing import Any
 
 from ..errors import ApiError
 from ..header_fields import checked_headers
-from ..jsonio import compact_json
 from ..lazy_property import lazy
 from ..reply import Message, ToolCall
 from ..wire.delivery import Latency, StreamShape
 from ..wire.faults import Fault
 from .request_view import RequestView
-from .templating import MAX_RENDERED, Template, TemplateError, too_large
+from .templating import MAX_RENDERED, JsonTemplate, Template, TemplateError, too_large
 
 
 @dataclass(frozen=True)
@@ -144,9 +143,9 @@ def _answer(data: dict[str, Any], verbatim: bool, at: tuple[str | int, ...] = ()
     """One answer of a reply; ``at``: where in the reply it is written (a ``TemplateError``
     says where its template is)."""
 
-    def template(value: Any, *path: str | int) -> Template | None:
+    def template(value: Any, *path: str | int, kind: type = Template) -> Any:
         try:
-            return None if value is None else Template(str(value), verbatim)
+            return None if value is None else kind(value, verbatim)
         except TemplateError as exc:
             exc.path = (*at, *path)
             raise
@@ -154,9 +153,9 @@ def _answer(data: dict[str, Any], verbatim: bool, at: tuple[str | int, ...] = ()
     calls = []
     for index, call in enumerate(data.get("tool_calls") or ()):
         arguments = call.get("arguments", {})
-        if not isinstance(arguments, str):
-            arguments = compact_json(arguments)
-        arguments = template(arguments, "tool_calls", index, "arguments")
+        # Arguments written as JSON: each text filled in, then the whole written as JSON.
+        kind = Template if isinstance(arguments, str) else JsonTemplate
+        arguments = template(arguments, "tool_calls", index, "arguments", kind=kind)
         calls.append(ToolCallSpec(call["name"], arguments, call.get("id", "")))
     return AnswerSpec(
         content=template(data.get("content"), "content"),

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ApiError
+from ..jsonio import compact_json
 
 MAX_RENDERED = 16 * 1024 * 1024  # characters one template may render to
 VARIABLES = ("request", "last_user_message", "model", "turn", "tool_calls", "tool_results")
@@ -167,6 +168,64 @@ class Template:
 
     def __repr__(self) -> str:
         return f"Template({self.source!r})"
+
+
+class JsonTemplate:
+    """A JSON value whose texts are templates (a tool call's ``arguments`` written as a
+    mapping): each text filled in as a value of its own, then the whole written as compact
+    JSON, so that what a template brings (a quote, a line break) is escaped where it lands."""
+
+    def __init__(self, value: Any, verbatim: bool = False) -> None:
+        self.source = compact_json(value)
+        self._value = _compiled(value, verbatim)
+        self.is_static = all(template.is_static for template in _templates(self._value))
+
+    def render(self, context: Callable[[], dict[str, Any]]) -> str:
+        """The value, its texts filled in, as compact JSON."""
+        if self.is_static:
+            return self.source
+        given: list[dict[str, Any]] = []  # the context, made once, when first asked
+
+        def once() -> dict[str, Any]:
+            if not given:
+                given.append(context())
+            return given[0]
+
+        rendered = compact_json(_filled(self._value, once))
+        if len(rendered) > MAX_RENDERED:
+            raise too_large()
+        return rendered
+
+    def __repr__(self) -> str:
+        return f"JsonTemplate({self.source!r})"
+
+
+def _compiled(value: Any, verbatim: bool) -> Any:
+    """``value`` with each of its texts compiled into a ``Template``."""
+    if isinstance(value, str):
+        return Template(value, verbatim)
+    if isinstance(value, dict):
+        return {key: _compiled(item, verbatim) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_compiled(item, verbatim) for item in value]
+    return value
+
+
+def _templates(value: Any) -> list[Template]:
+    if isinstance(value, Template):
+        return [value]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return [template for item in items for template in _templates(item)]
+
+
+def _filled(value: Any, context: Callable[[], dict[str, Any]]) -> Any:
+    if isinstance(value, Template):
+        return value.render(context)
+    if isinstance(value, dict):
+        return {key: _filled(item, context) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_filled(item, context) for item in value]
+    return value
 
 
 def _pipe_parts(expression: str) -> list[str]:
