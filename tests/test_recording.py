@@ -1104,3 +1104,41 @@ def test_embeddings_are_relayed_not_recorded(upstream, tmp_path):
     assert relayed.data[0].embedding == direct.data[0].embedding
     assert entry["api"] == "embeddings" and entry["recorded"] is None
     assert not recordings.exists() or not list(recordings.iterdir())
+
+
+def test_a_recording_file_that_cannot_be_written_is_refused_when_named(upstream, tmp_path):
+    """Where no file can be written (under a file, in a folder this process may not write), the
+    server's own file stops start-up and a tenant's is a 400, both saying why: every forwarded
+    request got a 500 and a traceback, its log line blaming the upstream."""
+    (tmp_path / "plain.yaml").write_text("scenarios: []\n", encoding="utf-8")
+    under_a_file = str(tmp_path / "plain.yaml" / "x.yaml")
+    with pytest.raises(ConfigError, match="is not a folder"):
+        MockServer(record=[f"{upstream.url}/v1"], record_to=under_a_file).start()
+    with (
+        MockServer(record=[f"{upstream.url}/v1"], record_to=str(tmp_path)) as recorder,
+        recorder.tenant("q") as handle,
+        pytest.raises(AdminError, match=r"cannot record into .* is not a folder"),
+    ):
+        handle.record(tmp_path / "plain.yaml" / "x.yaml")
+
+
+def test_a_link_made_after_a_recording_file_is_named_leads_nowhere_outside(
+    upstream, tmp_path, caplog
+):
+    """The path is checked again when the file is written: a folder made a link to elsewhere
+    after the tenant named its file is refused then; the upstream's answer is relayed all the
+    same, and the log says it was not written."""
+    root = tmp_path / "recordings"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    with MockServer(record=[f"{upstream.url}/v1"], record_to=str(root)) as recorder:
+        handle = recorder.tenant("late-link")
+        handle.record(root / "later" / "x.yaml")
+        root.mkdir(exist_ok=True)
+        (root / "later").symlink_to(outside, target_is_directory=True)
+        sdk = made(openai.OpenAI(base_url=handle.url(), api_key="sk-test", max_retries=0))
+        answer = sdk.chat.completions.create(model="gpt-4o", messages=user("Say hello"))
+        assert answer.choices[0].message.content
+        handle.close()
+    assert list(outside.iterdir()) == []
+    assert "replays, but is not written" in caplog.text and "recording root" in caplog.text

@@ -50,7 +50,7 @@ from ..redaction import Scrubber
 from ..wire.faults import reset_connection
 from .capture import Facts, StreamCapture, completion_reply, error_reply
 from .identity import match_conditions, scenario_name
-from .store import RecordingFile
+from .store import RecordingFile, confined
 from .upstream import Upstream, UpstreamClient, parse_upstreams, relayed_headers, upstream_error
 
 log = logging.getLogger("mock_server")
@@ -135,12 +135,13 @@ class Recorder:
                 file = self._file(self.server_file(name), fresh=False)
                 self._server_targets[name] = RecordingTarget(self.mode, file, replay)
 
-    def _file(self, path: Path, fresh: bool) -> RecordingFile:
-        """The recording file at ``path``: the one already open there, unless ``fresh``."""
+    def _file(self, path: Path, fresh: bool, root: Path | None = None) -> RecordingFile:
+        """The recording file at ``path``: the one already open there, unless ``fresh``;
+        ``root``: the folder it must stay inside (a tenant's)."""
         resolved = path.resolve()
         file = self._files.get(resolved)
         if file is None or fresh:
-            file = self._files[resolved] = _open(path, fresh)
+            file = self._files[resolved] = _open(path, fresh, root)
         return file
 
     def server_file(self, profile: str) -> Path:
@@ -167,7 +168,9 @@ class Recorder:
             raise ValueError(f"mode must be one of {', '.join(RECORD_MODES)}, not {mode!r}")
         if path.suffix not in RECORDING_SUFFIXES:
             raise ValueError(f"a recording file ends in .yaml or .yml, not {path.name!r}")
-        return RecordingTarget(mode, self._file(confined(path, self.root), fresh), replay)
+        return RecordingTarget(
+            mode, self._file(confined(path, self.root), fresh, self.root), replay
+        )
 
     def upstream(self, profile: str) -> Upstream | None:
         return self.upstreams.get(profile)
@@ -297,7 +300,11 @@ class Recorder:
             parse_scenarios(stored, str(target.file.path), first_order=next(_RECORDED_ORDER))
         )
         step.progress.recorded(name, steps)
-        await target.file.save()
+        try:
+            await target.file.save()
+        except (OSError, ValueError) as exc:  # the answer is relayed all the same
+            log.warning("answer from %s replays, but is not written: %s", upstream.endpoint, exc)
+            return None
         return name
 
     async def close(self, _app: object = None) -> None:
@@ -312,23 +319,9 @@ def recording_root(record_to: Path | None) -> Path:
     return folder.resolve()
 
 
-def confined(path: Path, root: Path) -> Path:
-    """``path`` resolved (symbolic links followed), or ``ValueError`` naming the rule when it
-    climbs with ``..`` or resolves outside ``root``."""
-    if ".." in path.parts:
-        raise ValueError(f"a recording file's path may not contain '..': {str(path)!r}")
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root):
-        raise ValueError(
-            f"a recording file must lie inside the recording root {str(root)!r}; "
-            f"{str(path)!r} resolves to {str(resolved)!r}"
-        )
-    return resolved
-
-
-def _open(path: Path, fresh: bool) -> RecordingFile:
+def _open(path: Path, fresh: bool, root: Path | None) -> RecordingFile:
     try:
-        return RecordingFile(path, fresh)
+        return RecordingFile(path, fresh, root)
     except (OSError, ValueError) as exc:
         raise ConfigError(str(exc)) from None
 

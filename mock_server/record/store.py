@@ -35,8 +35,15 @@ _COMMENT = re.compile(r"^  (#.*)$")
 class RecordingFile:
     """The scenarios of one recording file, by name, in file order."""
 
-    def __init__(self, path: Path, fresh: bool = False) -> None:
+    def __init__(self, path: Path, fresh: bool = False, root: Path | None = None) -> None:
+        """The file at ``path`` (``fresh``: its scenarios not kept); ``root``: the folder it
+        must stay inside when written (a tenant's file). ``ValueError`` or ``OSError`` when it
+        cannot be read, or could not be written there."""
+        problem = unwritable(path)
+        if problem is not None:
+            raise ValueError(f"cannot record into {str(path)!r}: {problem}")
         self.path = path
+        self.root = root
         self.scenarios: dict[str, dict[str, Any]] = {}
         self.comments: dict[str, list[str]] = {}
         self._this_run: set[str] = set()
@@ -140,7 +147,7 @@ class RecordingFile:
             if not self._dirty:
                 return  # a write that started after our change already carried it
             self._dirty = False
-            await asyncio.to_thread(write_atomically, self.path, self.render())
+            await asyncio.to_thread(write_atomically, self.path, self.render(), self.root)
 
 
 def _digest(scenario: dict[str, Any]) -> str | None:
@@ -159,8 +166,12 @@ def _steps(scenario: dict[str, Any]) -> list[Any]:
     return [scenario["reply"]] if "reply" in scenario else []
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """``text`` into ``path`` through a temporary file and a rename."""
+def write_atomically(path: Path, text: str, root: Path | None = None) -> None:
+    """``text`` into ``path`` through a temporary file and a rename; with a ``root``, only if
+    the path, its links followed now, still lies inside it (a link made since it was given
+    could lead elsewhere)."""
+    if root is not None:
+        confined(path, root)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -173,3 +184,32 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def confined(path: Path, root: Path) -> Path:
+    """``path`` resolved (symbolic links followed), or ``ValueError`` naming the rule when it
+    climbs with ``..`` or resolves outside ``root``."""
+    if ".." in path.parts:
+        raise ValueError(f"a recording file's path may not contain '..': {str(path)!r}")
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root):
+        raise ValueError(
+            f"a recording file must lie inside the recording root {str(root)!r}; "
+            f"{str(path)!r} resolves to {str(resolved)!r}"
+        )
+    return resolved
+
+
+def unwritable(path: Path) -> str | None:
+    """Why a file could not be written at ``path`` (its nearest folder that exists is no
+    folder, or one this process may not write into), or None."""
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{str(folder)!r} is not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"this process may not write into {str(folder)!r}"
+    if path.is_dir():
+        return "it is a folder"
+    return None
