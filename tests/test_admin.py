@@ -51,6 +51,18 @@ def test_a_filter_it_cannot_read_is_refused_not_ignored(tenant, query, message):
     assert (refused.status, refused.json()["error"]["message"]) == (400, message)
 
 
+def test_a_filter_misspelt_is_refused_and_a_delete_takes_none(tenant):
+    """A filter the journal does not know would be one left out: the whole journal counted,
+    or, on a delete, cleared."""
+    tenant.post(ASK)
+    for path in ("/requests/count?scenaro=hi", "/requests?Limit=1"):
+        refused = tenant.admin("GET", path)
+        assert refused.status == 400 and "Did you mean" in refused.json()["error"]["message"]
+    refused = tenant.admin("DELETE", "/requests?scenario=hi")
+    assert refused.status == 400 and "no filter" in refused.json()["error"]["message"]
+    assert len(tenant.requests()) == 1
+
+
 def test_journal_entry_contents_and_redaction(tenant):
     tenant.add({"name": "hi", "priority": 5, "reply": {"content": "hello"}})
     tenant.post({**ASK, "stream": True})

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from ..caches import SHARED
+from ..checks.schema import did_you_mean
 from ..checks.verdicts import fast_verdicts
 from ..config import FALSE_WORDS, TRUE_WORDS
 from ..engine.loading import ScenarioProblems, check_profiles, parse_scenarios
@@ -190,10 +191,22 @@ async def health(request: web.Request) -> web.Response:
     )
 
 
+def _journal(request: web.Request) -> list[dict[str, Any]]:
+    """The tenant's journal entries, oldest first."""
+    return [entry(values) for values in _tenant(request).journal]
+
+
 def _filtered(request: web.Request, unmatched_only: bool = False) -> list[dict[str, Any]]:
     """The tenant's journal as the query filters it; a filter's value it cannot read is a 400
     (rather than a filter silently not applied)."""
     query = request.query
+    for name in query:
+        if name not in _FILTER_NAMES:  # a filter misspelt would be a filter left out
+            hint = did_you_mean(name, frozenset(_FILTER_NAMES), {})
+            raise web.HTTPBadRequest(
+                reason=f"?{readable(name)}= is no filter of the journal's.{hint} It takes "
+                + ", ".join(f"?{known}=" for known in _FILTER_NAMES)
+            )
     for name in _FILTER_NAMES:
         if len(query.getall(name, ())) > 1:  # which one would apply is anybody's guess
             raise web.HTTPBadRequest(reason=f"?{name}= is given more than once")
@@ -201,7 +214,7 @@ def _filtered(request: web.Request, unmatched_only: bool = False) -> list[dict[s
         if name in query and not pattern.fullmatch(query[name]):
             value = shown(query[name])
             raise web.HTTPBadRequest(reason=f"?{name}= must be {expected}, not {value}")
-    entries = [entry(values) for values in _tenant(request).journal]
+    entries = _journal(request)
     if unmatched_only or query.get("unmatched", "").lower() in TRUE_WORDS:
         entries = [e for e in entries if e["unmatched"]]
     if "scenario" in query:
@@ -304,6 +317,10 @@ async def count_requests(request: web.Request) -> web.Response:
 
 
 async def delete_requests(request: web.Request) -> web.Response:
+    """Clear the tenant's journal, all of it: a filter asked for is a 400, not a filter left
+    out of a delete."""
+    if request.query:
+        raise web.HTTPBadRequest(reason="DELETE .../requests clears the whole journal: no filter")
     _tenant(request).journal.clear()
     return _reply(request, {"deleted": True})
 
@@ -483,11 +500,11 @@ async def reset(request: web.Request) -> web.Response:
     if report is not None and report != "unmatched":  # a report misspelled: nothing is reset
         raise web.HTTPBadRequest(reason=f"?report= must be unmatched, not {shown(report)}")
     if report == "unmatched":
-        entries = _filtered(request)
+        entries = _journal(request)
         reported = await _all_explained(request, [e for e in entries if _reported(e)])
         # What came in while the report was made is reported too, before the journal goes.
         seen = {e["id"] for e in entries}
-        late = [e for e in _filtered(request) if e["id"] not in seen and _reported(e)]
+        late = [e for e in _journal(request) if e["id"] not in seen and _reported(e)]
         reported += map(_explainer(request), late)
         unmatched = [e for e in reported if e["unmatched"]]
         warned = [e for e in reported if e["warnings"]]
