@@ -155,7 +155,10 @@ def _parsed(name: str, text: str, origin: str) -> Any:
         if name in _LISTS and name in _LIST_SEPARATORS:
             return [v for v in text.split(_LIST_SEPARATORS[name]) if v.strip()]
         if name in _LISTS:
-            return [v for v in text.replace(",", os.pathsep).split(os.pathsep) if v]
+            items = [v.strip() for v in text.replace(",", os.pathsep).split(os.pathsep)]
+            if text.strip() and not any(items):  # "," would configure no key at all
+                raise ValueError(text)
+            return [v for v in items if v]
         if name in _INTS:
             return int(text)
         if name in _FLOATS:

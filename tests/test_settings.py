@@ -13,7 +13,7 @@ import pytest
 from processes import free_port
 
 from mock_server import MockServer
-from mock_server.config import Limits, Settings, unknown_variables
+from mock_server.config import Limits, Settings, build_settings, unknown_variables
 from mock_server.errors import ConfigError
 
 HI = [{"role": "user", "content": "hi"}]
@@ -231,6 +231,14 @@ def test_a_flag_out_of_range_is_refused_at_start(flags, message):
             "Invalid 'idle_timeout': expected a finite number, but got inf instead.",
         ),
         ("MOCK_SERVER_MAX_TENANTS", "many", "max_tenants has a bad value 'many'"),
+        # No key at all (any key would then be taken), or one no header can carry.
+        ("MOCK_SERVER_API_KEYS", ",", "api_keys has a bad value ','"),
+        (
+            "MOCK_SERVER_ADMIN_TOKEN",
+            "x\ty",
+            "Invalid 'admin_token': string does not match pattern. Expected a string that "
+            "matches the pattern '^[^\\u0000-\\u001f\\u007f]+$'.",
+        ),
     ],
 )
 def test_a_variable_out_of_range_is_refused_at_start(variable, value, message):
@@ -269,3 +277,10 @@ def test_a_variable_nothing_reads_is_said_to_be_ignored():
         server.communicate(timeout=10)
     warning = "mock-server: MOCK_SERVER_SEDE: no such variable, ignored; did you mean "
     assert warning + "MOCK_SERVER_SEED?\n" in said
+
+
+def test_keys_listed_in_a_variable_are_taken_without_the_spaces_around_them():
+    """``MOCK_SERVER_API_KEYS="sk-a, sk-b"``: the second key was " sk-b", which no client
+    sends."""
+    settings = build_settings({}, None, environ={"MOCK_SERVER_API_KEYS": "sk-a, sk-b"})
+    assert [spec.key for spec in settings.api_keys] == ["sk-a", "sk-b"]
