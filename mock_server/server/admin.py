@@ -204,7 +204,7 @@ def _filtered(request: web.Request, unmatched_only: bool = False) -> list[dict[s
         if name not in _FILTER_NAMES:  # a filter misspelt would be a filter left out
             hint = did_you_mean(name, frozenset(_FILTER_NAMES), {})
             raise web.HTTPBadRequest(
-                reason=f"?{readable(name)}= is no filter of the journal's.{hint} It takes "
+                reason=f"the journal has no filter {shown(name)}.{hint} It takes "
                 + ", ".join(f"?{known}=" for known in _FILTER_NAMES)
             )
     for name in _FILTER_NAMES:
