@@ -280,6 +280,11 @@ def test_a_value_of_the_wrong_type_is_refused_for_every_key(tmp_path, key, words
             'extends: openai\nerrors: {"429": {type: x, message: "{0} {}"}}\n',
             ": errors.429.message: {0} is not a name (a field is written {model}, {detail} ...)",
         ),
+        (  # a width of 10**8 made every 400 a 100 MB answer, a longer one a 500
+            'extends: openai\nerrors: {"400": {type: x, message: "{detail!r:>99999999}"}}\n',
+            ": errors.400.message: {detail} is written with a conversion or format: a field is "
+            "its name alone",
+        ),
         (
             "extends: openai\nerrors: {rate_limt: {type: x, message: m}}\n",
             ": errors: unknown key 'rate_limt'. Did you mean 'rate_limit'?",

@@ -292,13 +292,17 @@ def _message_problem(message: str) -> str | None:
     names (``{model}``), filled in when the error is answered."""
     try:
         fields = [
-            field for _, field, _, _ in string.Formatter().parse(message) if field is not None
+            (field, spec, conversion)
+            for _, field, spec, conversion in string.Formatter().parse(message)
+            if field is not None
         ]
     except ValueError as exc:  # a lone brace
         return f"{exc} (write a literal brace as '{{{{' or '}}}}')"
-    for field in fields:
+    for field, spec, conversion in fields:
         if not field.isidentifier():
             return f"{{{field}}} is not a name (a field is written {{model}}, {{detail}} ...)"
+        if spec or conversion:  # a width of 10**8 would make every answer 100 MB
+            return f"{{{field}}} is written with a conversion or format: a field is its name alone"
     return None
 
 
