@@ -224,7 +224,7 @@ def _serve(flags: dict) -> int:
         settings.host,
         settings.port,
         # Said once the socket is bound, so whoever reads it can connect straight away.
-        lambda: print(banner(app, settings.port), flush=True),
+        lambda port: print(banner(app, port), flush=True),
         **server_options(settings),
     )
     return 0

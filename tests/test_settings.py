@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import urllib.request
 
 import openai
 import pytest
@@ -284,3 +285,22 @@ def test_keys_listed_in_a_variable_are_taken_without_the_spaces_around_them():
     sends."""
     settings = build_settings({}, None, environ={"MOCK_SERVER_API_KEYS": "sk-a, sk-b"})
     assert [spec.key for spec in settings.api_keys] == ["sk-a", "sk-b"]
+
+
+def test_the_banner_names_the_port_the_system_chose():
+    """``--port 0``: the banner said ``:0`` in every URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mock_server", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        first = process.stdout.readline()
+        url = first.split("serving on ", 1)[1].split()[0]
+        assert not url.startswith("http://127.0.0.1:0/")
+        with urllib.request.urlopen(url.removesuffix("/v1") + "/__admin/health") as answer:
+            assert answer.status == 200
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)

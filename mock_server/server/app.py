@@ -59,10 +59,12 @@ if not any(isinstance(f, _QuietProtocolErrors) for f in _PROTOCOL_LOG.filters):
 
 
 def banner(app: web.Application, port: int) -> str:
-    """What the server says when it starts: where each profile is served, what it loaded."""
+    """What the server says when it starts: where each profile is served (``port``: the one it
+    listens on), what it loaded."""
     state = app[STATE]
     settings = state.settings
-    root = f"http://{settings.host}:{port}"
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host  # IPv6: bracketed
+    root = f"http://{host}:{port}"
     default = state.profiles.default
     lines = [f"mock-server: serving on {root}{default.paths[0]} (profile {default.name})"]
     for profile in sorted(state.profiles, key=lambda p: p.name):

@@ -481,11 +481,12 @@ def _reason(error: OSError) -> str:
 
 
 def run_app(
-    app: web.Application, host: str, port: int, on_started: Callable[[], None], **options: Any
+    app: web.Application, host: str, port: int, on_started: Callable[[int], None], **options: Any
 ) -> None:
     """Serve ``app`` until SIGINT or SIGTERM, as aiohttp's ``web.run_app`` does, through
-    ``AppRunner``; ``on_started`` is called once the socket is bound. An address that cannot be
-    listened on is a ``ConfigError`` saying why."""
+    ``AppRunner``; ``on_started`` is called with the port listened on (``port`` 0: one the
+    system chose) once the socket is bound. An address that cannot be listened on is a
+    ``ConfigError`` saying why."""
 
     async def serve() -> None:
         runner = AppRunner(app, handle_signals=True, **options)
@@ -496,7 +497,7 @@ def run_app(
             except OSError as exc:
                 address = f"[{host}]" if ":" in host else host
                 raise ConfigError(f"cannot listen on {address}:{port}: {_reason(exc)}") from None
-            on_started()
+            on_started(runner.addresses[0][1])
             await asyncio.Event().wait()  # until a signal ends the loop
         finally:
             await runner.cleanup()
