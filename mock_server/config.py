@@ -300,14 +300,6 @@ def regex_problem(pattern: str) -> str | None:
         return f"not a regex: {exc}"
     if scrubber.patterns[-1].fullmatch(""):
         return "matches empty text, so it would scrub between every two characters"
-    from .engine.patterns import backtracks_without_bound  # the regex parser, when needed
-
-    if backtracks_without_bound(pattern):  # it searches what clients and upstreams send
-        return (
-            "may backtrack without bound on a long text (a repeat inside a repeat whose rounds "
-            "can overlap, like (a+)+): rewrite it so that each round starts with a character "
-            "the others cannot match"
-        )
     return None
 
 
