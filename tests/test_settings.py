@@ -232,6 +232,12 @@ def test_a_flag_out_of_range_is_refused_at_start(flags, message):
             "Invalid 'idle_timeout': expected a finite number, but got inf instead.",
         ),
         ("MOCK_SERVER_MAX_TENANTS", "many", "max_tenants has a bad value 'many'"),
+        (  # a keep-alive comment every 1e-300 s: 1.4 MB of them in 2 s
+            "MOCK_SERVER_KEEPALIVE_INTERVAL",
+            "1e-300",
+            "Invalid 'keepalive_interval': decimal below minimum value. Expected a value >= "
+            "0.01, but got 1e-300 instead.",
+        ),
         # No key at all (any key would then be taken), or one no header can carry.
         ("MOCK_SERVER_API_KEYS", ",", "api_keys has a bad value ','"),
         (
