@@ -1114,6 +1114,9 @@ def test_a_recording_file_that_cannot_be_written_is_refused_when_named(upstream,
     under_a_file = str(tmp_path / "plain.yaml" / "x.yaml")
     with pytest.raises(ConfigError, match="is not a folder"):
         MockServer(record=[f"{upstream.url}/v1"], record_to=under_a_file).start()
+    # Only replayed, it is never written: where it lies is no matter.
+    replayed = MockServer(record=[f"{upstream.url}/v1"], record_to=under_a_file, record_mode="none")
+    replayed.start().stop()
     with (
         MockServer(record=[f"{upstream.url}/v1"], record_to=str(tmp_path)) as recorder,
         recorder.tenant("q") as handle,

@@ -51,7 +51,7 @@ from ..redaction import Scrubber
 from ..wire.faults import reset_connection
 from .capture import Facts, StreamCapture, completion_reply, error_reply
 from .identity import match_conditions, scenario_name
-from .store import RecordingFile, confined
+from .store import RecordingFile, check_writable, confined
 from .upstream import Upstream, UpstreamClient, parse_upstreams, relayed_headers, upstream_error
 
 log = logging.getLogger("mock_server")
@@ -140,6 +140,8 @@ class Recorder:
         self._server_targets: dict[str, RecordingTarget] = {}
         if self.record_to is not None:
             for name in self.upstreams:
+                if mode != "none":  # a file only replayed may lie where nothing is written
+                    _writable(self.server_file(name))
                 file = self._file(self.server_file(name), fresh=False)
                 self._server_targets[name] = RecordingTarget(self.mode, file, replay)
 
@@ -176,9 +178,10 @@ class Recorder:
             raise ValueError(f"mode must be one of {', '.join(RECORD_MODES)}, not {mode!r}")
         if path.suffix not in RECORDING_SUFFIXES:
             raise ValueError(f"a recording file ends in .yaml or .yml, not {path.name!r}")
-        return RecordingTarget(
-            mode, self._file(confined(path, self.root), fresh, self.root), replay
-        )
+        resolved = confined(path, self.root)
+        if mode != "none":
+            check_writable(resolved)
+        return RecordingTarget(mode, self._file(resolved, fresh, self.root), replay)
 
     def upstream(self, profile: str) -> Upstream | None:
         return self.upstreams.get(profile)
@@ -325,6 +328,14 @@ def recording_root(record_to: Path | None) -> Path:
         return Path.cwd()
     folder = record_to.parent if record_to.suffix in RECORDING_SUFFIXES else record_to
     return folder.resolve()
+
+
+def _writable(path: Path) -> None:
+    """``check_writable``, as a ``ConfigError`` (the server's own file, at start-up)."""
+    try:
+        check_writable(path)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _open(path: Path, fresh: bool, root: Path | None) -> RecordingFile:

@@ -38,10 +38,7 @@ class RecordingFile:
     def __init__(self, path: Path, fresh: bool = False, root: Path | None = None) -> None:
         """The file at ``path`` (``fresh``: its scenarios not kept); ``root``: the folder it
         must stay inside when written (a tenant's file). ``ValueError`` or ``OSError`` when it
-        cannot be read, or could not be written there."""
-        problem = unwritable(path)
-        if problem is not None:
-            raise ValueError(f"cannot record into {str(path)!r}: {problem}")
+        cannot be read."""
         self.path = path
         self.root = root
         self.scenarios: dict[str, dict[str, Any]] = {}
@@ -200,9 +197,15 @@ def confined(path: Path, root: Path) -> Path:
     return resolved
 
 
-def unwritable(path: Path) -> str | None:
-    """Why a file could not be written at ``path`` (its nearest folder that exists is no
-    folder, or one this process may not write into), or None."""
+def check_writable(path: Path) -> None:
+    """``ValueError`` saying why a file could not be written at ``path`` (its nearest folder
+    that exists is no folder, or one this process may not write into), if it could not."""
+    problem = _unwritable(path)
+    if problem is not None:
+        raise ValueError(f"cannot record into {str(path)!r}: {problem}")
+
+
+def _unwritable(path: Path) -> str | None:
     folder = path.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
