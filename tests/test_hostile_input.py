@@ -494,6 +494,8 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "\n".join(
         (HEADERS_REPLY % '{x-a: "b\\r\\nSet-Cookie: x"}', "no control characters"),
         (HEADERS_REPLY % '{"bad name": x}', "not an HTTP token"),
         (HEADERS_REPLY % "{Content-Length: '5'}", "frames the answer"),
+        # It went out beside the server's own: two Content-Types.
+        (HEADERS_REPLY % "{content-type: text/plain}", "says what the body is"),
         (
             json.dumps({"scenarios": [{"name": "d", "reply": {"content": "x"}}]})[:-1]
             + ', "x": '
