@@ -177,8 +177,14 @@ class JsonTemplate:
 
     def __init__(self, value: Any, verbatim: bool = False) -> None:
         self.source = compact_json(value)
-        self._value = _compiled(value, verbatim)
-        self.is_static = all(template.is_static for template in _templates(self._value))
+        templates: list[Template] = []
+
+        def compiled(text: str) -> Template:
+            templates.append(Template(text, verbatim))
+            return templates[-1]
+
+        self._value = _mapped(value, str, compiled)
+        self.is_static = all(template.is_static for template in templates)
 
     def render(self, context: Callable[[], dict[str, Any]]) -> str:
         """The value, its texts filled in, as compact JSON."""
@@ -191,8 +197,18 @@ class JsonTemplate:
                 given.append(context())
             return given[0]
 
-        rendered = compact_json(_filled(self._value, once))
-        if len(rendered) > MAX_RENDERED:
+        size = 0
+
+        def filled(leaf: Template) -> str:  # bounded as it goes, not once all are made
+            nonlocal size
+            text = leaf.render(once)
+            size += len(text)
+            if size > MAX_RENDERED:
+                raise too_large()
+            return text
+
+        rendered = compact_json(_mapped(self._value, Template, filled))
+        if len(rendered) > MAX_RENDERED:  # escapes may lengthen what was within bounds
             raise too_large()
         return rendered
 
@@ -200,31 +216,14 @@ class JsonTemplate:
         return f"JsonTemplate({self.source!r})"
 
 
-def _compiled(value: Any, verbatim: bool) -> Any:
-    """``value`` with each of its texts compiled into a ``Template``."""
-    if isinstance(value, str):
-        return Template(value, verbatim)
+def _mapped(value: Any, kind: type, change: Callable[[Any], Any]) -> Any:
+    """``value`` (JSON) with each leaf of type ``kind`` in it replaced by ``change(leaf)``."""
+    if isinstance(value, kind):
+        return change(value)
     if isinstance(value, dict):
-        return {key: _compiled(item, verbatim) for key, item in value.items()}
+        return {key: _mapped(item, kind, change) for key, item in value.items()}
     if isinstance(value, list):
-        return [_compiled(item, verbatim) for item in value]
-    return value
-
-
-def _templates(value: Any) -> list[Template]:
-    if isinstance(value, Template):
-        return [value]
-    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-    return [template for item in items for template in _templates(item)]
-
-
-def _filled(value: Any, context: Callable[[], dict[str, Any]]) -> Any:
-    if isinstance(value, Template):
-        return value.render(context)
-    if isinstance(value, dict):
-        return {key: _filled(item, context) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_filled(item, context) for item in value]
+        return [_mapped(item, kind, change) for item in value]
     return value
 
 
