@@ -266,6 +266,17 @@ def test_folders_load_in_file_order(tmp_path):
     assert [s.name for s in load_paths([tmp_path])] == ["first", "second"]
 
 
+def test_a_folder_reads_scenario_files_whatever_the_case_of_their_suffix(tmp_path):
+    (tmp_path / "1-shouted.YAML").write_text("scenarios:\n  - name: shouted\n")
+    (tmp_path / "2-short.YML").write_text("scenarios:\n  - name: short\n")
+    (tmp_path / "3-strict.JSON").write_text('{"scenarios": [{"name": "strict",}]}')
+    with pytest.raises(ScenarioProblems) as caught:  # a .JSON file is JSON: no trailing comma
+        load_paths([tmp_path])
+    assert "3-strict.JSON:1:" in str(caught.value) and "not valid JSON" in str(caught.value)
+    (tmp_path / "3-strict.JSON").write_text('{"scenarios": [{"name": "strict"}]}')
+    assert [s.name for s in load_paths([tmp_path])] == ["shouted", "short", "strict"]
+
+
 def test_one_scenario_mapping_and_json_text_are_accepted():
     assert parse_scenarios({"name": "solo", "reply": {"content": "x"}})[0].name == "solo"
     assert parse_scenarios('{"scenarios": [{"name": "j"}]}')[0].name == "j"

@@ -89,7 +89,7 @@ def parse_document(
 ) -> tuple[list[Scenario], list[str]]:
     """Scenarios of one YAML/JSON document and the problems found in it."""
     try:
-        data = _parse(text, strict_json=source.endswith(".json"))
+        data = _parse(text, strict_json=source.lower().endswith(".json"))
     except YAMLError as exc:
         return [], [not_valid(source, exc, text)]
     except json.JSONDecodeError as exc:
@@ -373,7 +373,7 @@ def _listed(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
         if path.is_dir():
             found = []
             for folder, _, names in os.walk(path, onerror=lambda exc: problems.append(_why(exc))):
-                found += [Path(folder, n) for n in names if Path(n).suffix in SCENARIO_SUFFIXES]
+                found += [Path(folder, n) for n in names if Path(n).suffix.lower() in SCENARIO_SUFFIXES]
             for file in sorted(found):
                 if file.is_file():
                     files.setdefault(file.resolve(), file)
