@@ -376,3 +376,19 @@ def test_a_profile_extending_another_adds_to_its_reasoning_efforts(tmp_path):
     house = load_profiles([path]).get("house")
     assert house.reasoning_efforts["my-reasoner"] == ("high",)
     assert house.reasoning_efforts["o3"] == ("low", "medium", "high")  # openai's, kept
+
+
+def test_two_profile_files_of_one_name_stop_the_server(tmp_path, capsys):
+    first, second = tmp_path / "a" / "house.yaml", tmp_path / "b" / "house.yaml"
+    for path, wording in ((first, "A"), (second, "B")):
+        path.parent.mkdir()
+        path.write_text(
+            f'extends: openai\nerrors: {{"429": {{type: slow, message: "{wording}"}}}}\n'
+        )
+    assert load_profiles([first, first]).get("house") is not None  # one file named twice
+    argv = ["serve", "--profile-file", str(first), "--profile-file", str(second), "--port", "0"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"mock-server: {second}: profile 'house' is given by {first} too: "
+        "each profile file needs a name of its own\n"
+    )

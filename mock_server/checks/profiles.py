@@ -384,10 +384,17 @@ def load_profiles(
     # The catalog's cases and the response's switches a profile file may set: the bundled ones.
     known = {key: frozenset(k for data, _ in raw.values() for k in data.get(key, {}))
              for key in ("errors", "response")}  # fmt: skip
+    given: dict[str, Path] = {}  # a profile file's name, by the file that gave it first
     for extra in extra_files:
         path = Path(extra)
         data = _read_profile(path)
         _check_known_keys(data, known, path)
+        first = given.setdefault(data["name"], path)
+        if first != path:
+            raise ConfigError(
+                f"{path}: profile {data['name']!r} is given by {first} too: "
+                "each profile file needs a name of its own"
+            )
         for schema_path in path.parent.glob("*.json"):
             if schema_path.name not in documents:
                 documents[schema_path.name] = _read_user_schema(schema_path)
