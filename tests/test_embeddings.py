@@ -345,8 +345,11 @@ def test_a_user_profile_turns_embeddings_on_and_must_give_their_schema(tmp_path)
 def test_the_log_line_says_how_many_vectors_of_what_size(capsys):
     with MockServer(log_format="text") as logged:
         post_json(logged, "/v1/embeddings", {"model": SMALL, "input": ["a", "b"], "dimensions": 64})
-    (line,) = capsys.readouterr().out.splitlines()  # the log is flushed as the server stops
-    assert "POST /v1/embeddings openai text-embedding-3-small 200 fallback 2 vectors of 64" in line
+        logged.add({"name": "fixed", "reply": {"embeddings": [[1, 0, 0]]}})
+        post_json(logged, "/v1/embeddings", {"model": SMALL, "input": ["a", "b"]})
+    first, scripted = capsys.readouterr().out.splitlines()  # flushed as the server stops
+    assert "POST /v1/embeddings openai text-embedding-3-small 200 fallback 2 vectors of 64" in first
+    assert " 200 fixed#1 2 vectors of 3 " in scripted  # the scenario's vectors, as sent
 
 
 def test_integral_decimals_count_as_integers(server):

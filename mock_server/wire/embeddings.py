@@ -30,6 +30,11 @@ class EmbeddingList:
         self.prompt_tokens = prompt_tokens
         self.encoding = encoding
 
+    @property
+    def dimensions(self) -> int:
+        """The numbers of a vector (those of a scenario's vectors are as it gives them)."""
+        return len(self.vectors[0]) if self.vectors else 0
+
     def usage(self) -> dict[str, Any]:
         return {"prompt_tokens": self.prompt_tokens, "total_tokens": self.prompt_tokens}
 
@@ -38,7 +43,7 @@ class EmbeddingList:
         return {
             "object": "list",
             "vectors": len(self.vectors),
-            "dimensions": len(self.vectors[0]) if self.vectors else 0,
+            "dimensions": self.dimensions,
             "encoding_format": self.encoding,
             "model": self.model,
             "usage": self.usage(),

@@ -78,10 +78,10 @@ class Embeddings(Api):
         return NO_MESSAGE  # the vectors are the answer
 
     def note(self, exchange: Exchange) -> str | None:
-        request: EmbeddingsRequest | None = exchange.checked
-        if request is None or exchange.written is None:
+        written: EmbeddingList | None = exchange.written
+        if written is None or not written.vectors:
             return None
-        return f"{len(request.inputs)} vectors of {request.dimensions}"
+        return f"{len(written.vectors)} vectors of {written.dimensions}"
 
     def encode(
         self,
