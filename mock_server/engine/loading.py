@@ -373,7 +373,9 @@ def _listed(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
         if path.is_dir():
             found = []
             for folder, _, names in os.walk(path, onerror=lambda exc: problems.append(_why(exc))):
-                found += [Path(folder, n) for n in names if Path(n).suffix.lower() in SCENARIO_SUFFIXES]
+                found += [
+                    Path(folder, n) for n in names if Path(n).suffix.lower() in SCENARIO_SUFFIXES
+                ]
             for file in sorted(found):
                 if file.is_file():
                     files.setdefault(file.resolve(), file)
