@@ -105,6 +105,24 @@ def test_every_mistake_of_a_scenario_is_said_at_once(tmp_path, capsys):
     assert "Missing required parameter: 'name'." in said[-1][1]
 
 
+def test_the_mistakes_of_a_scenarios_regexes_and_replies_are_said_together():
+    scenario = {
+        "name": "two",
+        "match": {"last_user_message": {"regex": "(a"}, "system_message": {"regex": "(b"}},
+        "sequence": [{"content": "{{ foo"}, {"content": "fine"}, {"refusal": "{{ bar"}],
+    }
+    with pytest.raises(ScenarioProblems) as caught:
+        parse_scenarios(scenario)
+    said = [problem.split(": scenario 'two': ")[1] for problem in caught.value.problems]
+    assert [what.split(" ")[:2] for what in said] == [
+        ["bad", "regex"], ["bad", "regex"], ["bad", "template:"], ["bad", "template:"]
+    ]  # fmt: skip
+    many = {"name": "many", "sequence": [{"content": "{{ x"}] * 100}
+    with pytest.raises(ScenarioProblems) as caught:
+        parse_scenarios(many)
+    assert len(caught.value.problems) == 20  # as many as a scenario's shape is said with
+
+
 def test_a_large_scenario_is_checked_once_however_many_its_mistakes():
     """Each further check walks the whole scenario again: past 64 KB of it, the first mistake
     alone is said (a document the admin API is sent is client data)."""

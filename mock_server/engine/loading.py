@@ -135,9 +135,10 @@ def parse_document(
             continue
         try:
             scenario = _build(raw, where, first_order + index)
-        except _Problem as problem:
-            line, column = locator.find(path + problem.path)
-            problems.append(f"{source}:{line}:{column}: {label}: {problem}")
+        except _Problems as failed:
+            for problem in failed.found:
+                line, column = locator.find(path + problem.path)
+                problems.append(f"{source}:{line}:{column}: {label}: {problem}")
             continue
         scenarios.append(scenario)
     return scenarios, problems
@@ -215,6 +216,15 @@ class _Problem(ValueError):
     def __init__(self, message: str, path: list[str | int]) -> None:
         super().__init__(message)
         self.path = path
+
+
+class _Problems(ValueError):
+    """What keeps a scenario of the right shape from being built: the first mistake of each of
+    its regexes and of each of its replies, at most ``MAX_SCHEMA_PROBLEMS``."""
+
+    def __init__(self, found: list[_Problem]) -> None:
+        super().__init__("\n".join(map(str, found)))
+        self.found = found[:MAX_SCHEMA_PROBLEMS]
 
 
 MAX_SCHEMA_PROBLEMS = 20  # a scenario's, reported at once
@@ -309,20 +319,28 @@ def _check_regex(regex: str, where: list[str | int]) -> None:
 
 
 def _build(raw: Any, source: Any, order: int) -> Scenario:
-    """The scenario ``raw`` (which passes the scenario schema: ``_schema_problems``)."""
+    """The scenario ``raw`` (which passes the scenario schema: ``_schema_problems``); raises
+    ``_Problems``."""
     if "reply" in raw and "sequence" in raw:
-        raise _Problem("give either 'reply' or 'sequence', not both", ["sequence"])
+        raise _Problems([_Problem("give either 'reply' or 'sequence', not both", ["sequence"])])
+    found: list[_Problem] = []
     match = raw.get("match") or {}
     for key, spec in match.items():
         if isinstance(spec, dict) and "regex" in spec:
-            _check_regex(spec["regex"], ["match", key, "regex"])
+            try:
+                _check_regex(spec["regex"], ["match", key, "regex"])
+            except _Problem as problem:
+                found.append(problem)
+                continue
             if backtracks_without_bound(spec["regex"]):
-                raise _Problem(
-                    f"regex {_shown_regex(spec['regex'])} may backtrack without bound on a long "
-                    "message (a repeat inside a repeat whose rounds can overlap, like (a+)+); "
-                    "rewrite it so that each round starts with a character the others cannot "
-                    "match",
-                    ["match", key, "regex"],
+                found.append(
+                    _Problem(
+                        f"regex {_shown_regex(spec['regex'])} may backtrack without bound on a "
+                        "long message (a repeat inside a repeat whose rounds can overlap, like "
+                        "(a+)+); rewrite it so that each round starts with a character the "
+                        "others cannot match",
+                        ["match", key, "regex"],
+                    )
                 )
     replies = []
     sources = [("sequence", i, r) for i, r in enumerate(raw.get("sequence") or ())] or [
@@ -333,9 +351,13 @@ def _build(raw: Any, source: Any, order: int) -> Scenario:
         try:
             replies.append(build_reply(reply))
         except TemplateError as exc:
-            raise _Problem(f"bad template: {exc}", [*where, *exc.path]) from None
+            found.append(_Problem(f"bad template: {exc}", [*where, *exc.path]))
         except ValueError as exc:
-            raise _Problem(str(exc), where) from None
+            found.append(_Problem(str(exc), where))
+        if len(found) >= MAX_SCHEMA_PROBLEMS:
+            break
+    if found:
+        raise _Problems(found)
     return Scenario(
         name=raw["name"],
         conditions=build_conditions(match),
