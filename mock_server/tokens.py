@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 from dataclasses import replace
 from typing import Any
 
@@ -50,15 +51,26 @@ def count_tokens(text: str) -> int:
     size = len(text)
     if size <= CACHED_TEXT:
         return _cached_count(text)
-    if size <= EXACT_CHARS:
-        return _count(text)
-    return round(_count(text[:EXACT_CHARS]) * size / EXACT_CHARS)
+    counted = _long_counts.get(text)
+    if counted is None:
+        exact = size <= EXACT_CHARS
+        counted = _count(text) if exact else round(_count(text[:EXACT_CHARS]) * size / EXACT_CHARS)
+        _long_counts.put(text, counted, sys.getsizeof(text))
+    return counted
 
 
 # Texts come back request after request (system prompts, tool definitions, scripted replies):
 # their counts are kept, for texts short enough that keeping them costs little.
 CACHED_TEXT = 4096
 EXACT_CHARS = 1 << 20
+# So do long ones: the items of a conversation, the input of a stored response a turn goes on
+# from, a document pasted into every turn. Their counts are kept too, bounded by the memory of
+# the texts kept for them: twice what one tenant may store, so that the texts of one whole
+# conversation are counted once, not each turn.
+LONG_TEXTS_BYTES = 32 << 20
+_long_counts: BoundedCache[str, int] = BoundedCache(
+    "long_token_counts", 4096, max_bytes=LONG_TEXTS_BYTES, registry=SHARED
+)
 
 
 def _count(text: str) -> int:

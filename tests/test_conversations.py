@@ -222,6 +222,24 @@ def test_a_conversation_that_would_outgrow_the_store_is_refused_and_kept(tenant,
     assert len(client.conversations.items.list(conversation.id, limit=100).data) == len(kept)
 
 
+def test_a_conversations_long_items_are_counted_once_not_each_turn(tenant, client):
+    def long_counts() -> dict:
+        health = raw_request(tenant.server, "GET", "/__admin/health").json()
+        return health["caches"]["long_token_counts"]
+
+    unique = f"{id(client)} {threading.get_ident()} "
+    items = [{"role": "user", "content": unique + f"part {n} " + "word " * 4_000} for n in range(3)]
+    conversation = client.conversations.create(items=items)
+    client.responses.create(model=MODEL, input="first", conversation=conversation.id)
+    before = long_counts()
+    for turn in range(3):
+        client.responses.create(model=MODEL, input=f"turn {turn}", conversation=conversation.id)
+    after = long_counts()
+    assert after["misses"] == before["misses"]  # each turn looks its items' counts up
+    assert after["hits"] >= before["hits"] + 3 * len(items)
+    assert 0 < after["bytes"] <= after["max_bytes"]
+
+
 def test_a_profile_without_conversation_schemas_serves_none(tmp_path):
     profile = tmp_path / "bare.yaml"
     profile.write_text(
