@@ -435,3 +435,32 @@ def test_a_pattern_that_folds_wide_ranges_is_refused_before_it_is_compiled(tenan
     scenario = {"name": "wide", "match": {"last_user_message": {"regex": two}}}
     refused = tenant.admin("POST", "/scenarios", {"scenarios": [scenario]})
     assert refused.status == 400 and "narrow the ranges" in refused.json()["error"]["message"]
+
+
+def test_a_requests_long_texts_are_searched_within_a_bound_however_many_scenarios(tenant):
+    text = "a" * 4_000_000 + "needle"  # 25 searches of it pass the bound of 100,000,000
+    # The 24 scenarios searched first (their priority) find nothing; the bound stops the 25th.
+    absent = [
+        only_if({"last_user_message": {"contains": f"absent {n}"}}, f"absent{n}", 1)
+        for n in range(24)
+    ]
+    found = only_if(
+        {"model": "gpt-4o", "turn": 1, "last_user_message": {"contains": "needle"}}, "found"
+    )  # the closest miss: two of its three conditions hold
+    tenant.add({"scenarios": [*absent, found]})
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]}
+    started = time.monotonic()
+    answer = tenant.post(body)
+    assert answer.status == 200 and time.monotonic() - started < 2
+    assert answer.json()["choices"][0]["message"]["content"] != "found"  # not searched for
+    near = tenant.requests()[-1]["near_miss"][0]
+    assert near["scenario"] == "found" and near["failed"] == [
+        "last_user_message: wanted contains 'needle', request had 4,000,006 characters, not "
+        "searched: this request's texts had been searched for 100,000,000 characters already"
+    ]
+    short = {"model": "gpt-4o", "messages": [{"role": "user", "content": "a needle"}]}
+    assert tenant.post(short).json()["choices"][0]["message"]["content"] == "found"
+
+
+def only_if(match: dict, name: str, priority: int = 0) -> dict:
+    return {"name": name, "match": match, "reply": {"content": name}, "priority": priority}

@@ -14,7 +14,7 @@ from typing import Any
 from ..redaction import SECRET_HEADERS, redact_header_value
 from .digest import differences, request_digest
 from .patterns import longest_searched
-from .request_view import RequestView
+from .request_view import SEARCH_BUDGET, RequestView
 
 GLOB_CHARS = re.compile(r"[*?\[]")  # a model glob without these is plain equality
 
@@ -43,7 +43,7 @@ class Condition:
 
 
 def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
+    text = repr(value[:limit] if isinstance(value, str) and len(value) > limit else value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -71,9 +71,9 @@ class TextCondition(Condition):
         return getattr(view, self.key)
 
     def matches(self, view: RequestView) -> bool:
-        text = self.actual(view)
         if self.operator == "contains":
-            return self.operand in text
+            return view.holds(self.key, self.operand) is True
+        text = self.actual(view)
         if self.operator in ("equals", "literal"):
             return text == self.operand
         if self.operator == "glob":
@@ -82,10 +82,16 @@ class TextCondition(Condition):
 
     def failure(self, view: RequestView) -> dict[str, str]:
         failure = super().failure(view)
-        if self.operator == "regex" and len(self.actual(view)) > self._longest:
+        size = len(self.actual(view))
+        if self.operator == "regex" and size > self._longest:
             failure["actual"] = (
-                f"{len(self.actual(view)):,} characters, more than this regex is run on "
+                f"{size:,} characters, more than this regex is run on "
                 f"({self._longest:,}: its backtracking could take too long)"
+            )
+        elif self.operator == "contains" and view.holds(self.key, self.operand) is None:
+            failure["actual"] = (
+                f"{size:,} characters, not searched: this request's texts had been searched for "
+                f"{SEARCH_BUDGET:,} characters already"
             )
         return failure
 

@@ -19,10 +19,19 @@ from ..messages import content_text, last_user_text
 CONVERSATION_FIELDS = frozenset(("input", "instructions", "previous_response_id", "conversation"))
 
 
+# A request's long texts are searched for ``contains`` conditions for at most this many
+# characters in all (some tenths of a second at worst, however many scenarios are loaded); a
+# shorter text is searched whatever has been searched before.
+SEARCH_BUDGET = 100_000_000
+LONG_TEXT = 4096
+
+
 class RequestView:
     """A validated request as scenarios see it: a chat-completions body (or another API's
     request seen as one: its texts as messages), its headers, the profile it was sent to and the
     API it came on."""
+
+    searched = 0  # characters of long texts searched so far, within ``SEARCH_BUDGET``
 
     def __init__(
         self,
@@ -38,6 +47,22 @@ class RequestView:
         self.api = api
         # The body as sent, when ``body`` shows it as something else (a Responses request).
         self.sent = body if sent is None else sent
+
+    def holds(self, key: str, part: str) -> bool | None:
+        """Whether the text ``key`` (``last_user_message`` ...) holds ``part``, or None where
+        that text is long and searching it would pass ``SEARCH_BUDGET``. A long text is searched
+        for a part once: the near-miss report asks again."""
+        text: str = getattr(self, key)
+        if len(text) <= LONG_TEXT:
+            return part in text
+        found = self.__dict__.setdefault("_found", {})
+        known = found.get((key, part))
+        if known is None:
+            if self.searched + len(text) > SEARCH_BUDGET:
+                return None
+            self.searched += len(text)
+            known = found[key, part] = part in text
+        return known
 
     @lazy
     def digested(self) -> dict[str, Any]:
@@ -128,7 +153,7 @@ class RequestView:
                     return str((call.get("function") or {}).get("name") or "")
         return ""
 
-    @property
+    @lazy
     def tool_result(self) -> str:
         """The text of the last tool result."""
         return content_text(self.last_tool_message.get("content"))

@@ -239,7 +239,13 @@ def _explainer(request: web.Request) -> Callable[[dict[str, Any]], dict[str, Any
 
     def explained(entry: dict[str, Any]) -> dict[str, Any]:
         out = entry_json(entry)
-        if entry["unmatched"] and out["near_miss"] is None and isinstance(out["body"], dict):
+        kept = entry["body"] is not None  # else the report was worked out as it was served
+        if (
+            entry["unmatched"]
+            and out["near_miss"] is None
+            and kept
+            and isinstance(out["body"], dict)
+        ):
             view = apis[entry["api"]].journal_view(out, tenant)
             out["near_miss"] = [
                 miss.as_dict() for miss in engine.near_misses(view, tenant.scenarios)

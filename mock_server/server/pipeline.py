@@ -43,7 +43,7 @@ from ..wire.faults import NO_RESPONSE, plain_fault
 from ..wire.kept_bodies import KeptBody
 from .auth import authenticate
 from .exchange import Exchange, Incoming
-from .journal import record
+from .journal import BODY_LIMIT, record
 from .overrides import NONE, read_overrides
 from .render import answer_headers, as_api_error, error_answer, json_bytes_answer
 from .request_body import ClientGone, read_body
@@ -266,7 +266,10 @@ def answer(exchange: Exchange) -> Outcome:
         exchange.placeholder = exchange.api.needs_scenario
         strict = exchange.tenant.strict
         strict = strict if strict is not None else state.settings.strict
-        if exchange.placeholder and (strict or not exchange.api.viewed_as_sent):
+        # Worked out now where the journal could not: a request seen as something else than
+        # it was sent, or one whose body the journal does not keep.
+        unkept = exchange.raw is not None and len(exchange.raw) > BODY_LIMIT
+        if exchange.placeholder and (strict or not exchange.api.viewed_as_sent or unkept):
             misses = state.engine.near_misses(view, exchange.tenant.scenarios)
             exchange.near_miss = [m.as_dict() for m in misses]
         if strict and exchange.placeholder:
