@@ -41,7 +41,12 @@ class Ids:
 
     def item(self, prefix: str) -> str:
         """A Responses API id: ``resp_``, ``msg_``, ``fc_`` ... and 48 hex digits."""
-        return f"{prefix}_{self._random.getrandbits(192):048x}"
+        return f"{prefix}_{self._hex(24)}"
 
     def request(self) -> str:
-        return "req_" + f"{self._random.getrandbits(128):032x}"
+        return "req_" + self._hex(16)
+
+    def _hex(self, size: int) -> str:
+        """``size`` random bytes as hex digits: those of ``getrandbits(8 * size)``, written out
+        in full (in a third of the time formatting the number takes)."""
+        return self._random.getrandbits(8 * size).to_bytes(size, "big").hex()

@@ -112,21 +112,29 @@ def listed(item: dict[str, Any], ids: Ids) -> dict[str, Any]:
     """An input item as the API lists it: with an id (a new one unless it has one), a
     message's content as parts, each part as listed (a function call output's too)."""
     kind = item["type"]
-    prefix = ID_PREFIXES.get(kind) or "".join(word[0] for word in kind.split("_"))
-    out = {"status": "completed", **item, "id": item.get("id") or ids.item(prefix)}
+    given = item.get("id")
+    made = given or ids.item(ID_PREFIXES.get(kind) or "".join(w[0] for w in kind.split("_")))
+    if kind == "message":
+        content, role = item["content"], item["role"]
+        if type(content) is str:
+            parts = [_text_part(content, role == "assistant")]
+        else:
+            parts = [_listed_part(part) for part in content]
+        return {
+            "id": made, "type": "message", "status": item.get("status", "completed"),
+            "role": role, "content": parts,
+        }  # fmt: skip
+    out = {"status": "completed", **item, "id": made}
     if kind == "function_call_output" and isinstance(item["output"], list):
         out["output"] = [_listed_part(part) for part in item["output"]]
-    elif kind == "message":
-        content = item["content"]
-        by_assistant = item["role"] == "assistant"
-        if isinstance(content, str):
-            content = [{"type": "output_text" if by_assistant else "input_text", "text": content}]
-        content = [_listed_part(part) for part in content]
-        out = {
-            "id": out["id"], "type": "message", "status": out["status"], "role": item["role"],
-            "content": content,
-        }  # fmt: skip
     return out
+
+
+def _text_part(text: str, by_assistant: bool) -> dict[str, Any]:
+    """A message's text given as a string, as the part the API lists it as."""
+    if by_assistant:
+        return {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+    return {"type": "input_text", "text": text}
 
 
 def _listed_part(part: dict[str, Any]) -> dict[str, Any]:
