@@ -1091,7 +1091,7 @@ def test_a_turn_continuing_a_replayed_response_is_relayed_not_recorded(upstream,
                 sdk.responses.create(model="gpt-4o", input="And?", previous_response_id=first.id)
         assert [entry["recorded"] for entry in recorder.requests][1:] == [None, None]
     assert "And?" not in (tmp_path / "openai.yaml").read_text()
-    assert "does not hold the response this request continues" in caplog.text
+    assert "does not hold the response, conversation or item this request names" in caplog.text
 
 
 def test_embeddings_are_relayed_not_recorded(upstream, tmp_path):

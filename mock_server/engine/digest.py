@@ -5,8 +5,12 @@ module computes the same way when recording and when matching. The canonical for
 defined in docs/recording.md: the body without the fields that cannot change the answer
 (``NEUTRAL``), each message reduced to what the model reads (role, name, content as parts, tool
 calls without their ids, arguments as the JSON they hold), the tools in a fixed order; encoded
-by orjson with sorted keys. ``parts`` hashes each piece of that form on its own, so a near-miss
-report can say which piece of a request differs from the recorded one.
+by orjson with sorted keys. An assistant message is taken as a recording keeps it, a credential
+in its text or arguments replaced by ``[REDACTED]``: a recorded request whose answers (its own
+few-shot examples, or the upstream's sent back) held one is the same request when sent again. A
+Responses request adds what its messages do not show (``digested``). ``parts`` hashes each
+piece of that form on its own, so a near-miss report can say which piece of a request differs
+from the recorded one.
 
 A digest is computed only when asked for (a candidate scenario has the condition, or a request
 is recorded), once per request.
@@ -22,6 +26,7 @@ import orjson
 
 from ..jsonio import JSONDecodeError, dumps, loads, nests_deeper_than
 from ..lazy_property import lazy
+from ..redaction import Scrubber
 from .request_view import RequestView
 
 # Body fields that cannot change the answer: how it is delivered, who asked, what is kept.
@@ -32,6 +37,15 @@ NEUTRAL = frozenset(
     }
 )  # fmt: skip
 SYSTEM_ROLES = ("system", "developer")
+# Responses input items the messages show (``message``, ``function_call``,
+# ``function_call_output``), and those that do not count: a reasoning item's content is the
+# upstream's or a replay's own, a reference stands for items the messages show.
+SHOWN_ITEMS = frozenset({"message", "function_call", "function_call_output"})
+UNCOUNTED_ITEMS = frozenset({"reasoning", "item_reference"})
+# What the client or the server invents of an item, beside its ``*_id`` fields.
+INVENTED = frozenset({"id", "status"})
+# The built-in credential patterns, which the text of answers is taken through.
+_ANSWERS = Scrubber()
 PART_HEX = 8  # hex digits kept of each part's hash
 # What a near-miss report says of a part that differs; another part is named by its field.
 DIFFERS = {
@@ -73,8 +87,44 @@ def request_digest(view: RequestView) -> RequestDigest:
     """The digest of ``view``'s body, computed on first use and kept while the view lives."""
     digest = _DIGESTS.get(view)
     if digest is None:
-        digest = _DIGESTS[view] = RequestDigest(view.digested)
+        digest = _DIGESTS[view] = RequestDigest(digested(view))
     return digest
+
+
+def digested(view: RequestView) -> dict[str, Any]:
+    """What the digest of ``view`` is taken of: ``view.digested`` and, for a Responses request,
+    what its messages do not show: ``conversation: true`` when it goes on in one (the id is the
+    server's own, new each run), and ``input_items``: its own input items of other kinds (a
+    custom tool's output, an MCP call), and its messages other than answers sent in several
+    parts, each without its ids and status."""
+    body = view.digested
+    if view.api != "responses":
+        return body
+    extra: dict[str, Any] = {}
+    if view.sent.get("conversation") is not None:
+        extra["conversation"] = True
+    given = view.sent.get("input")
+    items = [_item(item) for item in given if _unshown(item)] if isinstance(given, list) else []
+    if items:
+        extra["input_items"] = items
+    return {**body, **extra} if extra else body
+
+
+def _unshown(item: Any) -> bool:
+    """Whether an input item holds what the messages scenarios see do not."""
+    if not isinstance(item, dict):
+        return False
+    kind = item.get("type", "message")
+    if kind == "message":
+        content = item.get("content")
+        return item.get("role") != "assistant" and isinstance(content, list) and len(content) > 1
+    return kind not in SHOWN_ITEMS and kind not in UNCOUNTED_ITEMS
+
+
+def _item(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: value for key, value in item.items() if key not in INVENTED and not key.endswith("_id")
+    }
 
 
 def canonical_request(body: dict[str, Any]) -> dict[str, Any]:
@@ -97,25 +147,28 @@ def canonical_json(value: Any) -> bytes:
 def _message(message: dict[str, Any]) -> dict[str, Any]:
     """What the model reads of a message: not the ids that tie a result to its call, nor what
     a client echoes back of an answer beside its text and calls (refusal, annotations ...)."""
-    out = {"role": message.get("role"), "content": _parts(message.get("content"))}
+    answer = message.get("role") == "assistant"
+    out = {"role": message.get("role"), "content": _parts(message.get("content"), answer)}
     if message.get("name") is not None:
         out["name"] = message["name"]
     calls = message.get("tool_calls")
     if isinstance(calls, list) and calls:
-        out["tool_calls"] = [_call(c) for c in calls]
+        out["tool_calls"] = [_call(c, answer) for c in calls]
     legacy = message.get("function_call")  # the deprecated single call
     if isinstance(legacy, dict):
-        out["function_call"] = {**legacy, "arguments": _arguments(legacy.get("arguments"))}
+        arguments = _arguments(legacy.get("arguments"), answer)
+        out["function_call"] = {**legacy, "arguments": arguments}
     return out
 
 
-def _parts(content: Any) -> list[Any]:
-    """Content as a list of parts: a string is one text part, no content none."""
+def _parts(content: Any, answer: bool) -> list[Any]:
+    """Content as a list of parts: a string is one text part, no content none; an answer's
+    texts with their credentials redacted."""
     if isinstance(content, str):
-        return [{"type": "text", "text": content}] if content else []
+        return [{"type": "text", "text": _text(content, answer)}] if content else []
     if isinstance(content, list):
         return [
-            {"type": "text", "text": part.get("text")}
+            {"type": "text", "text": _text(part.get("text"), answer)}
             if isinstance(part, dict) and part.get("type") == "text"
             else part
             for part in content
@@ -123,25 +176,33 @@ def _parts(content: Any) -> list[Any]:
     return []
 
 
-def _call(call: Any) -> Any:
+def _text(text: Any, answer: bool) -> Any:
+    return _ANSWERS.text(text) if answer and isinstance(text, str) else text
+
+
+def _call(call: Any, answer: bool) -> Any:
     """A tool call without its id, its arguments as the JSON value they hold."""
     if not isinstance(call, dict):
         return call
     out = {key: value for key, value in call.items() if key not in ("id", "index")}
     function = call.get("function")
     if isinstance(function, dict) and "arguments" in function:
-        out["function"] = {**function, "arguments": _arguments(function["arguments"])}
+        out["function"] = {**function, "arguments": _arguments(function["arguments"], answer)}
     return out
 
 
-def _arguments(arguments: Any) -> Any:
+def _arguments(arguments: Any, answer: bool) -> Any:
+    """Arguments as the JSON value they hold (the text when they hold none, or one nested too
+    deep); an answer's redacted as a recording keeps them, secret-named fields included."""
     if not isinstance(arguments, str):
-        return arguments
+        return _ANSWERS.value(arguments) if answer else arguments
     try:
         parsed = loads(arguments)
     except JSONDecodeError:
-        return arguments
-    return arguments if nests_deeper_than(parsed) else parsed
+        return _text(arguments, answer)
+    if nests_deeper_than(parsed):
+        return _text(arguments, answer)
+    return _ANSWERS.value(parsed) if answer else parsed
 
 
 def _short_hash(value: Any) -> str:

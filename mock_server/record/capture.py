@@ -143,6 +143,20 @@ class StreamCapture:
         elif kind in ("response.failed", "error"):
             self.broken = True
 
+    def problem(self) -> str | None:
+        """Why the stream, ended, cannot be recorded; None when it can: it ended with
+        ``[DONE]`` (or a Responses stream's last event), or, a chat stream, after a
+        ``finish_reason`` for each of its choices."""
+        if self.broken:
+            return "an event in it is an error, or not JSON"
+        if self.done:
+            return None
+        if self.response is None and self.choices:
+            if all(parts.finish_reason for parts in self.choices.values()):
+                return None
+            return "it ended without data: [DONE], before a finish_reason"
+        return "it ended before its last event"
+
     def completion(self) -> dict[str, Any]:
         """The stream read so far, put together as the completion (or response) it stands
         for."""

@@ -7,7 +7,9 @@ the tools offered and, for a turn that answers tool calls, which call the last r
 rest — every message, tool definition, ``tool_choice``, ``response_format``, ``n``, sampling
 parameter — with the hash of each part beside it, for near-miss reports (``engine.digest``).
 
-The digest is of the request as its replay will send it: the assistant messages in it are
+What redaction hides of the model's name is a pattern in its condition, as of a prompt, and a
+tool's name it hides is not among the tools named (the digest, a hash, pins them all). The
+digest is of the request as its replay will send it: the assistant messages in it are
 answers the client sends back, and a replay sends back the recorded answers, whose text and
 tool-call arguments were redacted (``record.capture``); so they are redacted here the same way,
 and the next step of an agent loop matches on replay. The name is a slug of the prompt and a
@@ -21,7 +23,7 @@ import re
 from typing import Any
 
 from ..engine.conditions import GLOB_CHARS
-from ..engine.digest import RequestDigest
+from ..engine.digest import RequestDigest, digested
 from ..engine.request_view import RequestView
 from ..jsonio import dumps
 from ..redaction import Scrubber
@@ -42,7 +44,11 @@ def match_conditions(
     if view.api != "chat_completions":
         match["api"] = view.api  # its answer is recorded in that API's terms
     model = view.model
-    match["model"] = {"equals": model} if GLOB_CHARS.search(model) else model
+    hidden = scrubber.pattern(model)
+    if hidden is not None:
+        match["model"] = {"regex": hidden}
+    else:
+        match["model"] = {"equals": model} if GLOB_CHARS.search(model) else model
     match["last_user_message"] = _exactly(view.last_user_message, scrubber)
     if view.system_message:
         match["system_message"] = _exactly(view.system_message, scrubber)
@@ -50,14 +56,17 @@ def match_conditions(
         match["turn"] = view.turn
     if view.last_message_role:
         match["last_message_role"] = view.last_message_role
-    if view.tools:
-        match["tools"] = sorted(view.tools)
+    # The tools offered by name, but for a name redaction hides (the digest pins every tool).
+    shown = sorted(name for name in view.tools if scrubber.text(name) == name)
+    if shown:
+        match["tools"] = shown
     if view.last_message_role == "tool":
         if view.tool_call_id:
             match["tool_call_id"] = view.tool_call_id
         else:
             match["tool_result"] = _exactly(view.tool_result, scrubber)
-    digest = RequestDigest(as_replayed(view.digested, scrubber) if replayed else view.digested)
+    body = digested(view)
+    digest = RequestDigest(as_replayed(body, scrubber) if replayed else body)
     match["request_digest"] = {"sha256": digest.sha256, "parts": digest.parts}
     return match
 

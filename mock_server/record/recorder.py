@@ -10,9 +10,12 @@ for a tenant recording into a file of its own, that tenant's). Recorded scenario
 one beyond the last step is forwarded again and its answer appended as the next step. The
 tenant that sent the request counts the steps recorded so far as served, so its next identical
 request asks for the step after. Answers to ``401``/``403`` are relayed but not kept: they say
-something about the key, not the request; nor is an upstream's ``previous_response_not_found``:
-the server answers that itself for a response it does not hold, so the upstream says it only of
-one the server holds and the upstream never gave (a replayed one), which would stand for ever.
+something about the key, not the request; nor is an upstream's refusal of a request that names
+what it stores — a response it continues, the conversation it goes on in, an item it references
+— as one it does not hold (a 404, or a code ending in ``_not_found``): the server answers that
+itself for what it does not hold, so the upstream says it only of what the server holds and the
+upstream never gave (a replayed response, the server's own conversation), which would stand for
+ever.
 
 A tenant's recording file (``PUT /__admin/recording``) lies inside the recording root: the
 ``--record-to`` folder (the folder of ``--record-to`` when that names a file), or the working
@@ -217,13 +220,13 @@ class Recorder:
                 body=data, status=response.status, headers=relayed_headers(response.headers)
             )
         )
-        reply = self._reply_of(response.status, data, response.headers) if records else None
+        reply = self._reply_of(response.status, data, response.headers, view) if records else None
         if reply is not None:
             outcome.recorded = await self._keep(step, *reply)
         return outcome
 
     def _reply_of(
-        self, status: int, data: bytes, headers: Any
+        self, status: int, data: bytes, headers: Any, view: RequestView
     ) -> tuple[dict[str, Any], Facts] | None:
         try:
             body: Any = json.loads(data)
@@ -231,11 +234,12 @@ class Recorder:
             body = data.decode("utf-8", "replace")
         if status == 200:
             return completion_reply(body, self.scrubber)
-        if _lost_chain(body):
+        if _not_held(status, body) and _names_stored(view.sent):
             log.warning(
-                "recording: the upstream does not hold the response this request continues "
-                "(one replayed from a recording?); its refusal is relayed, not recorded: record "
-                "the conversation afresh (--record-mode all)"
+                "recording: the upstream does not hold the response, conversation or item this "
+                "request names (one replayed from a recording, or the server's own?); its "
+                "refusal is relayed, not recorded: record the conversation afresh "
+                "(--record-mode all)"
             )
         elif status >= 400 and status not in NOT_KEPT:
             return error_reply(status, body, headers, self.scrubber), Facts()
@@ -258,12 +262,11 @@ class Recorder:
                     end = data.find(DONE)
                     end = end if end >= 0 else len(data) - 1
                     await out.write(data[:end])
-                    outcome.summary = dumps(capture.completion())
-                    if not capture.broken:
-                        reply = capture.reply(self.scrubber, self.timing)
-                        outcome.recorded = await self._keep(step, reply, capture.facts)
+                    await self._record_stream(step, capture, outcome)
                     data = data[end:]
                 await out.write(data)
+            if not capture.done:  # the upstream ended its stream without [DONE]
+                await self._record_stream(step, capture, outcome)
             await out.write_eof()
         except (TimeoutError, ConnectionError, aiohttp.ClientError) as exc:
             if request.transport is None or request.transport.is_closing():
@@ -275,6 +278,17 @@ class Recorder:
                 reset_connection(request)  # the client's stream is broken off too, not ended
         outcome.chunks = capture.events
         return outcome
+
+    async def _record_stream(self, step: _Step, capture: StreamCapture, outcome: Outcome) -> None:
+        """Record a stream the upstream ended (the log says why not, when it cannot be)."""
+        problem = capture.problem()
+        if capture.done or problem is None:
+            outcome.summary = dumps(capture.completion())
+        if problem is not None:
+            log.warning("stream from %s not recorded: %s", step.upstream.endpoint, problem)
+            return
+        reply = capture.reply(self.scrubber, self.timing)
+        outcome.recorded = await self._keep(step, reply, capture.facts)
 
     async def _keep(self, step: _Step, reply: dict[str, Any], facts: Facts) -> str | None:
         """Write the answer as the next step of its request's scenario and make it replay;
@@ -294,6 +308,7 @@ class Recorder:
         ]
         if answered:
             comment.append("answered by " + ", ".join(answered))
+        comment = [self.scrubber.text(line) for line in comment]  # an internal host, a model
         scenario = {
             "name": name,
             "profile": view.profile,
@@ -345,10 +360,23 @@ def _open(path: Path, fresh: bool, root: Path | None) -> RecordingFile:
         raise ConfigError(str(exc)) from None
 
 
-def _lost_chain(body: Any) -> bool:
-    """Whether an upstream's error says it never gave the response a request continues."""
+def _not_held(status: int, body: Any) -> bool:
+    """Whether an upstream's error says something was not found: a 404, or a code such as
+    ``previous_response_not_found``."""
     error = body.get("error") if isinstance(body, dict) else None
-    return isinstance(error, dict) and error.get("code") == "previous_response_not_found"
+    code = error.get("code") if isinstance(error, dict) else None
+    return status == 404 or (isinstance(code, str) and code.endswith("_not_found"))
+
+
+def _names_stored(sent: dict[str, Any]) -> bool:
+    """Whether a request names what an upstream stores: a response it continues, the
+    conversation it goes on in, an item it references."""
+    if sent.get("previous_response_id") is not None or sent.get("conversation") is not None:
+        return True
+    given = sent.get("input")
+    return isinstance(given, list) and any(
+        isinstance(item, dict) and item.get("type") == "item_reference" for item in given
+    )
 
 
 def _cut(upstream: Upstream, exc: BaseException, timeout: float):

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..yamlio import YAMLError, dump_yaml, load_yaml
+from ..yamlio import YAMLError, dump_yaml, load_yaml, not_valid
 
 HEADER = (
     "# Recorded by mock-server (docs/recording.md). Edit freely: the recorder keeps every\n"
@@ -55,11 +55,12 @@ class RecordingFile:
                 self._blocks.clear()
 
     def _read(self) -> None:
-        text = self.path.read_text("utf-8")
-        try:
-            data = load_yaml(text) or {}
+        raw = self.path.read_bytes()
+        try:  # read as a scenario file is, so a problem is pointed at in the same words
+            data = load_yaml(raw) or {}
         except YAMLError as exc:
-            raise ValueError(f"{self.path}: cannot record into it: not valid YAML: {exc}") from None
+            raise ValueError(not_valid(str(self.path), exc, raw)) from None
+        text = raw.decode("utf-8")
         items = data.get("scenarios") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise ValueError(f"{self.path}: cannot record into it: no 'scenarios:' list")
