@@ -62,7 +62,7 @@ class Echo(Api):
     def cost(self, exchange) -> Cost:
         return Cost("echo", len(exchange.body["text"].split()), 0)
 
-    def fallback(self, view: RequestView) -> Message:
+    def fallback(self, view: RequestView, max_bytes: int) -> Message:
         return Message(content=view.last_user_message.upper())
 
     def encode(self, exchange, messages, reply, headers, fault) -> Encoded:

@@ -8,7 +8,9 @@ else ``CannotGenerate``; then it is checked against the JSON Schema meta-schema
 (``NotASchema``, worded as OpenAI words it), and counts written as integral decimals
 (``"minItems": 3.0``, valid JSON Schema) become integers.
 
-After: the value is validated with at most ``MAX_CHECKS`` keyword evaluations (``uniqueItems``
+After: a value that nests deeper than a request body may (``jsonio.MAX_NESTING``) is not
+checked (a validator's error message shows the value, and writing it recurses as deep); others
+are validated with at most ``MAX_CHECKS`` keyword evaluations (``uniqueItems``
 counting one more for every ``PAIRS_A_CHECK`` pairs of items it may compare, ``enum`` and
 ``const`` one more for every ``DATA_A_CHECK`` bytes of their JSON), ``MAX_REF_NESTING``
 references followed one inside another and ``MAX_REQUEST_WAYS`` of backtracking, and without the
@@ -25,8 +27,9 @@ from contextvars import ContextVar
 from typing import Any
 
 from ..checks.client_schema_rules import meta_schema_error
-from ..jsonio import dumps, size_within
-from .patterns import MAX_FOLDED, MAX_REQUEST_WAYS, MAX_WAYS, folded, ways
+from ..jsonio import MAX_NESTING as MAX_VALUE_NESTING
+from ..jsonio import dumps, nests_deeper_than, size_within
+from .patterns import MAX_FOLDED, MAX_REQUEST_WAYS, MAX_WAYS, folded, quietly, ways
 from .values import CannotGenerate, shown, where
 
 MAX_OBJECTS = 1_000
@@ -72,7 +75,8 @@ def checked(schema: Any) -> Any:
             "characters in all, which compiling them folds one by one",
             (),
         )
-    problem = meta_schema_error(schema, formats=True)
+    with quietly():  # the validator compiles the schema's patterns
+        problem = meta_schema_error(schema, formats=True)
     if problem is not None:
         raise NotASchema(problem)
     return _rebuilt(schema, _integral_counts)
@@ -81,6 +85,9 @@ def checked(schema: Any) -> Any:
 def doubts(schema: Any, value: Any, subject: str = "the generated value") -> list[str]:
     """Why ``value`` (``subject``, in the reasons) may not satisfy ``schema``: patterns left
     unchecked, the first error found, or why the check could not finish."""
+    if nests_deeper_than(value):  # an error's message shows the value: repr recurses into it
+        deep = f"it nests arrays and objects more than {MAX_VALUE_NESTING} levels deep"
+        return [f"{subject} was not checked: {deep}"]
     longest = _longest_text(value)
     cost = {p: ways(p, longest) for p in _patterns(schema)}
     slow = {p for p, w in cost.items() if w > MAX_WAYS}
@@ -96,9 +103,12 @@ def doubts(schema: Any, value: Any, subject: str = "the generated value") -> lis
         cost = {p: cost[p] for p in _patterns(schema)}
     spending = _METER.set(_Meter(cost))
     try:
-        error = next(iter(_metered()(schema).iter_errors(value)), None)
+        with quietly():
+            error = next(iter(_metered()(schema).iter_errors(value)), None)
     except _OutOfChecks as stop:
         return [*notes, f"{subject} was not checked: {stop}"]
+    except RecursionError:  # what slips past the bounds above: never Python's own words
+        return [*notes, f"{subject} was not checked: it nests too deep to check"]
     except Exception as exc:  # e.g. a $ref elsewhere in the schema that cannot be resolved
         return [*notes, f"{subject} could not be verified: {exc}"]
     finally:

@@ -17,30 +17,35 @@ cached by the schema's JSON, so an agent loop that repeats its tools pays for th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..caches import SHARED, BoundedCache
 from ..checks.client_schema_rules import ClientSchema, chat_format, chat_function
+from ..config import DEFAULT_MAX_RESPONSE_BYTES
 from ..errors import ApiError
 from ..jsonio import compact_json, dumps, loads
 from ..messages import last_user_text
 from ..reply import Message, ToolCall, for_header
+from ..wire.size import refuse_if_too_large
 from .client_schemas import NotASchema, checked, doubts
-from .values import CannotGenerate, value_for
+from .values import CannotGenerate, ValueTooLarge, value_for
 
 
-def fallback_message(body: dict[str, Any]) -> Message:
-    """What the server answers when nothing scripted applies (see the module docstring)."""
+def fallback_message(body: dict[str, Any], max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> Message:
+    """What the server answers when nothing scripted applies (see the module docstring); a
+    value built for a schema stops at ``max_bytes`` (``max_response_bytes``)."""
     demanded = _demanded_tool(body)
     if demanded is not None:
         index, tool = demanded
-        arguments, warnings = _generated(chat_function(index, tool))
+        arguments, warnings = _generated(chat_function(index, tool), max_bytes)
         return Message(
             tool_calls=[ToolCall(tool["function"]["name"], arguments)], warnings=warnings
         )
     response_format = body.get("response_format") or {}
     if response_format.get("type") == "json_schema":
-        content, warnings = _generated(chat_format(response_format.get("json_schema") or {}))
+        content, warnings = _generated(
+            chat_format(response_format.get("json_schema") or {}), max_bytes
+        )
         return Message(content=content, warnings=warnings)
     said = last_user_text(body.get("messages"))
     if response_format.get("type") == "json_object":
@@ -121,47 +126,79 @@ def function_names(tools: Any) -> set[str]:
     return names
 
 
-def _generated(client: ClientSchema) -> tuple[str, tuple[str, ...]]:
+def _generated(client: ClientSchema, max_bytes: int) -> tuple[str, tuple[str, ...]]:
     """JSON text satisfying the client's schema, and warnings; ``ApiError`` 400 for a schema
-    that is not one, or that the fallback cannot satisfy."""
+    that is not one, that the fallback cannot satisfy, or whose value would take more than
+    ``max_bytes``."""
     what, param = client.what, client.param
     # Kept by the schema as written: a value's keys come in the order its schema gives them,
     # as a model with Structured Outputs writes them (OpenAI's guide, "Key ordering").
-    key = dumps(_or_object(client.schema))
-    build = _from_schema_cached if len(key) <= CACHED_SCHEMA_BYTES else _from_schema
-    not_a_schema, cannot, text, warnings = build(key)
-    if not_a_schema is not None:
+    built = _built(dumps(_or_object(client.schema)), max_bytes)
+    if built.not_a_schema is not None:
         raise ApiError(
-            "400", f"Invalid schema for {what}: {not_a_schema}", param=param, code=client.code
+            "400", f"Invalid schema for {what}: {built.not_a_schema}", param=param, code=client.code
         )
-    if cannot is not None:
+    if built.cannot is not None:
         raise ApiError(
             "400",
-            f"The mock's fallback cannot build a value for {what}: {cannot}. Script a reply "
-            "for this request instead.",
+            f"The mock's fallback cannot build a value for {what}: {built.cannot}. Script a "
+            "reply for this request instead.",
             param=param,
             code="mock_fallback_unsatisfiable",
         )
-    return text, warnings
+    if built.too_large is not None:
+        refuse_if_too_large(built.too_large, max_bytes, [f"a value for {what}"])
+    return built.text, built.warnings
+
+
+class _Built(NamedTuple):
+    """What the fallback made of a schema: why it is not one, why no value can be built for
+    it, the bytes its value took when building stopped past the bound, or the value's JSON text
+    and its warnings."""
+
+    not_a_schema: str | None = None
+    cannot: str | None = None
+    too_large: int | None = None
+    text: str = ""
+    warnings: tuple[str, ...] = ()
 
 
 CACHED_SCHEMA_BYTES = 64 * 1024  # larger schemas are checked afresh each time, not kept
+CACHED_VALUE_BYTES = 64 * 1024  # a larger value is built afresh each time; its verdict is kept
+_BUILT: BoundedCache[tuple[bytes, int], _Built] = BoundedCache(
+    "fallback_schemas", 512, registry=SHARED
+)
 
 
-def _from_schema(key: bytes) -> tuple[str | None, str | None, str, tuple[str, ...]]:
-    """For the schema whose JSON is ``key``: why it is not a JSON Schema, or why no value
-    can be built for it, or the JSON text of a value and its warnings."""
+def _built(key: bytes, max_bytes: int) -> _Built:
+    """``_from_schema``, kept for a schema of up to ``CACHED_SCHEMA_BYTES`` of JSON (``key``)
+    whose value (if any) is up to ``CACHED_VALUE_BYTES``."""
+    if len(key) > CACHED_SCHEMA_BYTES:
+        return _from_schema(key, max_bytes)
+    found = _BUILT.get((key, max_bytes))
+    if found is None:
+        found = _from_schema(key, max_bytes)
+        if len(found.text) <= CACHED_VALUE_BYTES:
+            _BUILT.put((key, max_bytes), found)
+    return found
+
+
+def _from_schema(key: bytes, max_bytes: int) -> _Built:
+    """What the fallback makes of the schema whose JSON is ``key``, building no more than
+    ``max_bytes`` of value."""
     try:
         schema = checked(loads(key))
-        generated = value_for(schema)
+        generated = value_for(schema, max_bytes=max_bytes)
     except NotASchema as error:
-        return str(error), None, "", ()
+        return _Built(not_a_schema=str(error))
     except CannotGenerate as error:
-        return None, str(error), "", ()
+        return _Built(cannot=str(error))
+    except ValueTooLarge as error:
+        return _Built(too_large=error.size)
     except (RecursionError, ArithmeticError) as error:  # what slips past the bounds above
-        return None, f"the schema is past what the fallback computes ({error})", "", ()
+        return _Built(cannot=f"the schema is past what the fallback computes ({error})")
+    text = compact_json(generated.value)
+    if len(text) > max_bytes:  # escapes may lengthen what was counted within the bound
+        return _Built(too_large=len(text))
     warnings = generated.warnings or doubts(schema, generated.value)
-    return None, None, compact_json(generated.value), for_header(warnings)
-
-
-_from_schema_cached = BoundedCache("fallback_schemas", 512, registry=SHARED).memoize(_from_schema)
+    return _Built(text=text, warnings=for_header(warnings))

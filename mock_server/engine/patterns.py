@@ -8,7 +8,7 @@ the searches made for one request share a ``Budget``. A string is built from the
 tree (``regex_text``) and kept only when the search confirms it (JSON Schema's semantics:
 ``re.search``); ``None`` means no string was built that matches, or none that could be checked.
 Both read the tree through the standard library's private parser modules; where those are
-missing, no string is built and no pattern is run.
+missing, no string is built and no pattern is run. A client's pattern is compiled ``quietly``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import warnings
 from typing import Any
 
 from ..caches import SHARED, BoundedCache
@@ -56,6 +57,14 @@ class Budget:
             return False
         self.left -= ways
         return True
+
+
+def quietly() -> warnings.catch_warnings:
+    """Around compiling a client's pattern: the warnings Python's parser gives (a
+    ``FutureWarning`` for ``[[:alpha:]]`` or ``[a&&b]``, which a later Python may read as set
+    syntax) are dropped, not written to the server's log, one for every new pattern; the pattern
+    means what this Python reads."""
+    return warnings.catch_warnings(action="ignore")
 
 
 def ways(pattern: str, length: int) -> float:
@@ -135,7 +144,8 @@ def string_matching(
     if not (budget or Budget()).spend(ways(pattern, len(text))):
         return None
     try:
-        return text if re.search(pattern, text) else None
+        with quietly():
+            return text if re.search(pattern, text) else None
     except re.error:
         return None
 
@@ -150,7 +160,8 @@ def _tree(pattern: str) -> Any:
 def _parsed(pattern: str) -> Any:
     """Kept for the patterns seen last: a schema's pattern is used for many strings."""
     try:
-        return regex_text.parse(pattern)
+        with quietly():
+            return regex_text.parse(pattern)
     except (re.error, RecursionError, OverflowError):
         return None
 

@@ -9,11 +9,11 @@ of its count, ``(a+)+`` being the classic case, unless each round is pinned: it 
 character nothing else in it matches, and each run inside it stops where the next part must
 begin (``(-[a-z]+)*``), or each round ends with such a character (``([^,]*,)*``), so a string
 splits into rounds one way only. A search that is not
-anchored at the start tries every position. Weighted, the ways count at what the slowest kind
-of step the pattern has costs the engine, once for the whole pattern: ten where it repeats more
-than one character, six again where it ignores case, and where it has a backreference, as many
-again as the widest referenced group may be long (at most the string: it compares what its
-group took).
+anchored at the start tries every position. A backreference compares what its group took, so
+where the pattern has one, each way counts once for every character the widest referenced group
+may take (at most the string). Weighted, the ways count at what the slowest kind of step the
+pattern has costs the engine, once for the whole pattern: ten where it repeats more than one
+character, six again where it ignores case.
 
 Characters are compared by their ASCII members, and beyond ASCII by kind (decimal digit, other
 word character, space, anything else), which the character classes ``\\d``, ``\\w`` and ``\\s``
@@ -78,8 +78,9 @@ _NEWLINE = _Chars(1 << 10, frozenset())  # what ``$`` lets through before the en
 
 def ways(tree: Any, length: int, weighted: bool = False) -> float:
     """An upper bound on the ways ``re.search`` may try to match the parsed ``tree`` against a
-    string ``length`` characters long (``inf`` when past counting); ``weighted``: counted at
-    what the pattern's slowest kind of step costs the regex engine (``_step_cost``)."""
+    string ``length`` characters long (``inf`` when past counting), each once for every
+    character a backreference may compare in it (``_compared``); ``weighted``: counted at what
+    the pattern's slowest kind of step costs the regex engine (``_step_cost``)."""
     flags = tree.state.flags
     first = next(iter(tree), None)
     anchored = first == (_c.AT, _c.AT_BEGINNING_STRING) or (
@@ -87,23 +88,26 @@ def ways(tree: Any, length: int, weighted: bool = False) -> float:
     )
     starts = 1 if anchored else length + 1
     nocase = bool(flags & _c.SRE_FLAG_IGNORECASE)
-    found = starts * _Ways(length).sequence(tree, nocase, True)
-    return found * _step_cost(tree, length) if weighted else found
-
-
-def _step_cost(tree: Any, length: int) -> int:
-    """What a step of the slowest kind the pattern has costs the engine, against a run of one
-    character with case kept (once for the whole pattern, however its parts nest); a
-    backreference's, the characters it may compare (its group's width, at most ``length``)."""
     nodes = list(_nodes(tree))
+    found = starts * _Ways(length).sequence(tree, nocase, True) * _compared(tree, nodes, length)
+    return found * _step_cost(nodes) if weighted else found
+
+
+def _compared(tree: Any, nodes: list[tuple[Any, Any, bool]], length: int) -> int:
+    """The characters a backreference of the pattern may compare in one way: the most its
+    widest referenced group may take, at most ``length`` (1 without a backreference)."""
+    widths = tree.state.groupwidths
+    referenced = (widths[arg][1] for op, arg, _ in nodes if op is _c.GROUPREF and widths[arg])
+    return max(min(max(referenced, default=1), length), 1)
+
+
+def _step_cost(nodes: list[tuple[Any, Any, bool]]) -> int:
+    """What a step of the slowest kind among the pattern's ``nodes`` costs the engine, against
+    a run of one character with case kept (once for the whole pattern, however its parts
+    nest)."""
     general = any(op in REPEATS and not _one_character(arg[2]) for op, arg, _ in nodes)
     nocase = any(nocase for _, _, nocase in nodes)
-    widths = tree.state.groupwidths
-    compared = max(
-        (min(widths[arg][1], length) for op, arg, _ in nodes if op is _c.GROUPREF and widths[arg]),
-        default=1,
-    )
-    return (_ROUND_STEP if general else 1) * (_NOCASE_STEP if nocase else 1) * max(compared, 1)
+    return (_ROUND_STEP if general else 1) * (_NOCASE_STEP if nocase else 1)
 
 
 class _Ways:

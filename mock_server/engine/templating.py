@@ -43,12 +43,16 @@ class TemplateError(ValueError):
     path: tuple[str | int, ...] = ()
 
 
+# ``json.dumps(value, ensure_ascii=False)``, its encoder made once: ``join`` writes each item.
+_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False)
+    return _json(value)
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Filter:
 
     apply: Callable[..., Any]
     argument: tuple[type, ...] = ()
+    bounded: bool = False  # ``apply`` takes ``room``: the characters it may make, else refuses
 
     def check(self, name: str, args: tuple[Any, ...]) -> None:
         """Raise ``TemplateError`` unless ``args`` fit this filter."""
@@ -75,24 +80,28 @@ FILTERS: dict[str, Filter] = {
     "title": Filter(lambda v: _text(v).title()),
     "trim": Filter(lambda v: _text(v).strip()),
     "length": Filter(lambda v: len(v) if isinstance(v, (str, list, dict)) else 0),
-    "json": Filter(lambda v: json.dumps(v, ensure_ascii=False)),
+    "json": Filter(_json),
     "first": Filter(lambda v: v[0] if isinstance(v, (list, str)) and v else None),
     "last": Filter(lambda v: v[-1] if isinstance(v, (list, str)) and v else None),
     "default": Filter(
         lambda v, fallback="": v if v not in (None, "", [], {}) else fallback, (str, int)
     ),
-    "join": Filter(lambda v, sep=", ": _join(v, sep), (str,)),
+    "join": Filter(lambda v, sep=", ", *, room: _join(v, sep, room), (str,), bounded=True),
 }
 
 
-def _join(value: Any, separator: str) -> str:
-    """A list's items as text, ``separator`` between them: sized before it is built (a long
-    separator between many items would build gigabytes)."""
+def _join(value: Any, separator: str, room: int) -> str:
+    """A list's items as text, ``separator`` between them: sized as it is made, and refused
+    as soon as it passes ``room`` characters (a long separator between many items would build
+    gigabytes; each item is written as JSON, which takes time in proportion)."""
     if not isinstance(value, list):
         return _text(value)
-    texts = [_text(item) for item in value]
-    if sum(map(len, texts)) + len(separator) * max(len(texts) - 1, 0) > MAX_RENDERED:
-        raise too_large()
+    texts, size = [], -len(separator)
+    for item in value:
+        texts.append(_text(item))
+        size += len(separator) + len(texts[-1])
+        if size > room:
+            raise too_large()
     return separator.join(texts)
 
 
@@ -113,7 +122,8 @@ class _Lookup:
     steps: tuple[str | int, ...]
     filters: tuple[tuple[str, tuple[Any, ...]], ...]
 
-    def evaluate(self, context: dict[str, Any]) -> Any:
+    def evaluate(self, context: dict[str, Any], room: int) -> Any:
+        """The value, filtered; a filter that makes text makes at most ``room`` characters."""
         value = context.get(self.variable)
         for step in self.steps:
             if isinstance(step, int) and isinstance(value, (list, str)):
@@ -123,7 +133,10 @@ class _Lookup:
             else:
                 value = None
         for name, args in self.filters:
-            value = FILTERS[name].apply(value, *args)
+            used = FILTERS[name]
+            value = (
+                used.apply(value, *args, room=room) if used.bounded else used.apply(value, *args)
+            )
         return value
 
 
@@ -152,16 +165,17 @@ class Template:
         self._parts.append(source[position:])
         self.is_static = len(self._parts) == 1
 
-    def render(self, context: Callable[[], dict[str, Any]]) -> str:
-        """Fill in the template; ``context`` is called only if there is something to fill."""
+    def render(self, context: Callable[[], dict[str, Any]], room: int = MAX_RENDERED) -> str:
+        """Fill in the template, to at most ``room`` characters; ``context`` is called only if
+        there is something to fill."""
         if self.is_static:
             return self.source
         context = context()
         pieces, size = [], 0
         for part in self._parts:
-            piece = part if isinstance(part, str) else _text(part.evaluate(context))
+            piece = part if isinstance(part, str) else _text(part.evaluate(context, room - size))
             size += len(piece)
-            if size > MAX_RENDERED:  # e.g. {{ request | json }} many times over a large body
+            if size > room:  # e.g. {{ request | json }} many times over a large body
                 raise too_large()
             pieces.append(piece)
         return "".join(pieces)
@@ -201,7 +215,7 @@ class JsonTemplate:
 
         def filled(leaf: Template) -> str:  # bounded as it goes, not once all are made
             nonlocal size
-            text = leaf.render(once)
+            text = leaf.render(once, MAX_RENDERED - size)
             size += len(text)
             if size > MAX_RENDERED:
                 raise too_large()

@@ -13,8 +13,10 @@ Values are deterministic: enums take their first member, numbers the least allow
 the ``$ref``/``allOf``/``anyOf``/``oneOf`` steps taken for one value, so a cycle of them ends),
 and a schema that asks for more, that no value satisfies, whose numbers are past a float's
 range, or whose ``$ref`` leads anywhere but a subschema, raises ``CannotGenerate`` with where
-and why. A ``pattern`` no string could be built for (or checked) is noted in
-``GeneratedValue.warnings``.
+and why. The JSON the value takes is counted as it is built, and past ``max_bytes`` building
+stops with ``ValueTooLarge`` (a value of thousands of long strings is asked for in a few hundred
+bytes of schema); equal padded strings are one string, so reaching that bound costs little. A
+``pattern`` no string could be built for (or checked) is noted in ``GeneratedValue.warnings``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ MAX_DEPTH = 24  # nesting of generated arrays and objects
 MAX_ITEMS = 64  # items in one generated array, properties added to reach minProperties
 MAX_NODES = 20_000  # values in one generated document
 MAX_STEPS = 24  # $ref, allOf, anyOf and oneOf steps taken to resolve one value
+NODE_BYTES = 8  # what a value takes in JSON beside its text: quotes, a separator, a short number
 SHALLOW = 6  # past this depth: optional properties left out, arrays at their minimum
 # A value per ``format``; ``variant`` (0, 1, 2 ...) gives distinct ones for ``uniqueItems``.
 FORMATS: dict[str, Any] = {
@@ -77,6 +80,14 @@ class CannotGenerate(ValueError):
         return f"{self.reason} (at {self.path or 'the schema root'})"
 
 
+class ValueTooLarge(Exception):
+    """The value would take more than its bound of JSON; ``size``: what it took when stopped."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"the value would take more than {size:,} bytes of JSON")
+        self.size = size
+
+
 @dataclass
 class GeneratedValue:
     """A value made for a JSON Schema, and what could not be satisfied."""
@@ -85,16 +96,20 @@ class GeneratedValue:
     warnings: list[str] = field(default_factory=list)
 
 
-def value_for(schema: Any, root: Any = None) -> GeneratedValue:
+def value_for(schema: Any, root: Any = None, max_bytes: float = math.inf) -> GeneratedValue:
     """A value that satisfies ``schema``; ``$ref``s resolve against ``root`` (default: the
-    schema itself). Raises ``CannotGenerate``."""
-    builder = _Builder(schema if root is None else root)
+    schema itself). Raises ``CannotGenerate``, and ``ValueTooLarge`` as soon as the value's JSON
+    would take more than ``max_bytes``."""
+    builder = _Builder(schema if root is None else root, max_bytes)
     return GeneratedValue(builder.value(schema, (), 0, 0), builder.warnings)
 
 
 class _Builder:
-    def __init__(self, root: Any) -> None:
+    def __init__(self, root: Any, max_bytes: float) -> None:
         self.root = root
+        self.max_bytes = max_bytes
+        self.size = 0  # bytes of JSON built so far (keys and texts, NODE_BYTES a value beside)
+        self.padded: dict[tuple[str, int], str] = {}  # texts lengthened to a minLength, shared
         self.nodes = 0
         self.steps = 0  # $ref, allOf, anyOf and oneOf steps taken for the current value
         self.matching: dict[tuple, str | None] = {}  # strings built for a pattern, by bounds
@@ -103,6 +118,7 @@ class _Builder:
 
     def value(self, schema: Any, path: tuple, depth: int, variant: int) -> Any:
         self.nodes += 1
+        self.spend(NODE_BYTES + (len(path[-1]) if path and isinstance(path[-1], str) else 0))
         if self.nodes > MAX_NODES:
             raise CannotGenerate(f"the value would have more than {MAX_NODES} parts", path)
         if depth > MAX_DEPTH:
@@ -148,6 +164,12 @@ class _Builder:
             rest = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
             schema = {**rest, **self.flatten(branch, path)}
         return schema
+
+    def spend(self, size: int) -> None:
+        """Count ``size`` bytes of JSON built; ``ValueTooLarge`` past ``max_bytes``."""
+        self.size += size
+        if self.size > self.max_bytes:
+            raise ValueTooLarge(self.size)
 
     def step(self, path: tuple) -> None:
         self.steps += 1
@@ -266,7 +288,8 @@ class _Builder:
         if count < low:
             raise CannotGenerate(f"minItems {low} cannot be met", path)
         if count > MAX_ITEMS:
-            raise CannotGenerate(f"minItems {low} is above the fallback's {MAX_ITEMS}", path)
+            asked = f"minItems {low}" if low > MAX_ITEMS else f"prefixItems of {len(prefix)} items"
+            raise CannotGenerate(f"{asked} is above the fallback's {MAX_ITEMS}", path)
         unique = bool(schema.get("uniqueItems"))
         out = []
         for index in range(count):
@@ -296,6 +319,7 @@ class _Builder:
                 self.matching[key] = string_matching(*key, budget=self.budget)
             found = self.matching[key]
             if found is not None:
+                self.spend(len(found))
                 return found
             self.warnings.append(
                 f"pattern {shown(schema['pattern'])} at {where(path)} could not be satisfied "
@@ -307,7 +331,12 @@ class _Builder:
         if high is not None:
             text = text[: max(0, high - len(suffix))]
         text += suffix
-        return text + "x" * (low - len(text)) if len(text) < low else text
+        if len(text) < low:
+            if (text, low) not in self.padded:
+                self.padded[text, low] = text + "x" * (low - len(text))
+            text = self.padded[text, low]
+        self.spend(len(text))
+        return text
 
 
 def _branching(schema: dict[str, Any]) -> str | None:

@@ -53,6 +53,7 @@ from .state import STATE, ServerState
 if TYPE_CHECKING:
     from ..record.recorder import RecordingTarget
     from ..record.upstream import Upstream
+    from ..reply import Message
     from .apis.api import Api
 
 
@@ -384,7 +385,11 @@ def _deliver_now(
         kept = state.kept_bodies.get(key, reply)
         if kept is not None:
             return _kept_answer(exchange, kept, headers)
-    messages = reply.messages(view, api.fallback)
+
+    def fallback(seen: RequestView) -> Message:
+        return api.fallback(seen, state.settings.max_response_bytes)
+
+    messages = reply.messages(view, fallback)
     warnings = [w for message in messages for w in message.warnings]
     if warnings:
         headers[FALLBACK_WARNING_HEADER] = "; ".join(dict.fromkeys(warnings))

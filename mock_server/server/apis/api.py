@@ -111,8 +111,9 @@ class Api:
         applies)."""
         raise NotImplementedError
 
-    def fallback(self, view: RequestView) -> Message:
-        """What is answered when no scenario scripts the answer."""
+    def fallback(self, view: RequestView, max_bytes: int) -> Message:
+        """What is answered when no scenario scripts the answer (a value built for a client's
+        schema stops past ``max_bytes``, the server's ``max_response_bytes``)."""
         raise NotImplementedError
 
     def cache_key(self, exchange: Exchange, reply: ReplySpec) -> tuple[Hashable, ...] | None:

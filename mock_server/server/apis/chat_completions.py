@@ -54,8 +54,8 @@ class ChatCompletions(Api):
         most = (max_completion_tokens(body) or 0) * (body.get("n") or 1)
         return Cost(str(body.get("model", "")), self.prompt(exchange), most)
 
-    def fallback(self, view: RequestView) -> Message:
-        return fallback_message(view.body)
+    def fallback(self, view: RequestView, max_bytes: int) -> Message:
+        return fallback_message(view.body, max_bytes)
 
     def cache_key(self, exchange: Exchange, reply: ReplySpec) -> tuple[Hashable, ...] | None:
         body, profile = exchange.body, exchange.profile
@@ -87,7 +87,10 @@ class ChatCompletions(Api):
         state, body, profile = exchange.state, exchange.body, exchange.profile
         streaming = bool(body.get("stream"))
         size = estimated_size(
-            messages, requested_top_logprobs(body), reply.stream if streaming else None
+            messages,
+            requested_top_logprobs(body),
+            reply.stream if streaming else None,
+            indent=profile.body_format.indent,
         )
         asked = [f"{name}={body[name]}" for name in ("n", "top_logprobs") if body.get(name)]
         if streaming:

@@ -74,7 +74,7 @@ class Embeddings(Api):
         request: EmbeddingsRequest = exchange.checked
         return Cost(request.model, sum(request.tokens), 0)
 
-    def fallback(self, view: RequestView) -> Message:
+    def fallback(self, view: RequestView, max_bytes: int) -> Message:
         return NO_MESSAGE  # the vectors are the answer
 
     def note(self, exchange: Exchange) -> str | None:

@@ -160,11 +160,11 @@ class Responses(Api):
         chat = exchange.checked.chat
         return Cost(str(body["model"]), prompt_tokens(chat), body.get("max_output_tokens") or 0)
 
-    def fallback(self, view: RequestView) -> Message:
+    def fallback(self, view: RequestView, max_bytes: int) -> Message:
         """Chat's fallback, on the request seen as chat; a schema it cannot build a value for
         is named by its place in this request (``text.format.schema``, ``tools[1].parameters``)."""
         try:
-            return fallback_message(view.body)
+            return fallback_message(view.body, max_bytes)
         except ApiError as error:
             _as_responses(error)
             raise
@@ -195,7 +195,8 @@ class Responses(Api):
         state, body, profile = exchange.state, exchange.body, exchange.profile
         streaming = bool(body.get("stream"))
         shape = reply.stream if streaming else None
-        size = estimated_size(messages[:1], None, shape, STREAM_TEXT_COPIES if streaming else 1)
+        copies = STREAM_TEXT_COPIES if streaming else 1
+        size = estimated_size(messages[:1], None, shape, copies, profile.body_format.indent)
         # The response object echoes the request's settings (instructions, tools, text.format):
         # once in a body, in three events of a stream; the request's bytes bound them.
         size += len(exchange.raw or b"") * (STREAM_ECHOES if streaming else 1)
