@@ -45,7 +45,8 @@ def test_a_scenario_reply_is_not_searched_with_a_backreference_past_its_bound(te
     }
     started = time.monotonic()
     answer = tenant.post(body)
-    assert answer.status == 200 and time.monotonic() - started < 1
+    assert answer.status == 200, answer.body[:300]
+    assert time.monotonic() - started < 2
     warning = answer.headers["x-mock-scenario-warning"]
     assert "was not checked: it could run too long on a string of 20001 characters" in warning
 

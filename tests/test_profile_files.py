@@ -385,7 +385,8 @@ def test_two_profile_files_of_one_name_stop_the_server(tmp_path, capsys):
         path.write_text(
             f'extends: openai\nerrors: {{"429": {{type: slow, message: "{wording}"}}}}\n'
         )
-    assert load_profiles([first, first]).get("house") is not None  # one file named twice
+    again = first.parent.parent / "b" / ".." / "a" / "house.yaml"  # one file, named twice
+    assert load_profiles([first, first, again]).get("house") is not None
     argv = ["serve", "--profile-file", str(first), "--profile-file", str(second), "--port", "0"]
     assert main(argv) == 2
     assert capsys.readouterr().err == (

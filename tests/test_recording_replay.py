@@ -151,6 +151,12 @@ def test_a_recording_file_that_is_not_utf8_is_pointed_at(tmp_path):
         f"{tmp_path / 'openai.yaml'}:2:6: not valid YAML: byte 0xe9 is not UTF-8 "
         "(invalid continuation byte); save the file as UTF-8"
     )
+    (tmp_path / "openai.yaml").write_bytes("scenarios: []\n".encode("utf-16"))  # YAML takes it
+    with pytest.raises(ConfigError) as caught:
+        MockServer(record=["http://127.0.0.1:9/v1"], record_to=str(tmp_path)).start()
+    assert str(caught.value) == (
+        f"{tmp_path / 'openai.yaml'}: cannot record into it: not UTF-8; save the file as UTF-8"
+    )
 
 
 def chunk(delta: dict, finish_reason: str | None = None) -> bytes:

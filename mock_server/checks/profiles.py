@@ -390,7 +390,7 @@ def load_profiles(
         data = _read_profile(path)
         _check_known_keys(data, known, path)
         first = given.setdefault(data["name"], path)
-        if first != path:
+        if first.resolve() != path.resolve():
             raise ConfigError(
                 f"{path}: profile {data['name']!r} is given by {first} too: "
                 "each profile file needs a name of its own"

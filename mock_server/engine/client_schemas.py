@@ -29,7 +29,7 @@ from typing import Any
 from ..checks.client_schema_rules import meta_schema_error
 from ..jsonio import MAX_NESTING as MAX_VALUE_NESTING
 from ..jsonio import dumps, nests_deeper_than, size_within
-from .patterns import MAX_FOLDED, MAX_REQUEST_WAYS, MAX_WAYS, folded, quietly, ways
+from .patterns import MAX_FOLDED, MAX_REQUEST_WAYS, MAX_WAYS, compiled_quietly, folded, ways
 from .values import CannotGenerate, shown, where
 
 MAX_OBJECTS = 1_000
@@ -75,8 +75,8 @@ def checked(schema: Any) -> Any:
             "characters in all, which compiling them folds one by one",
             (),
         )
-    with quietly():  # the validator compiles the schema's patterns
-        problem = meta_schema_error(schema, formats=True)
+    compiled_quietly(patterns)  # before the validator compiles them, with a warning
+    problem = meta_schema_error(schema, formats=True)
     if problem is not None:
         raise NotASchema(problem)
     return _rebuilt(schema, _integral_counts)
@@ -101,10 +101,10 @@ def doubts(schema: Any, value: Any, subject: str = "the generated value") -> lis
         schema = _rebuilt(schema, lambda node: _without_patterns(node, slow))
         cost = {p: math.inf if p in slow else w for p, w in cost.items()}
         cost = {p: cost[p] for p in _patterns(schema)}
+    compiled_quietly(cost)
     spending = _METER.set(_Meter(cost))
     try:
-        with quietly():
-            error = next(iter(_metered()(schema).iter_errors(value)), None)
+        error = next(iter(_metered()(schema).iter_errors(value)), None)
     except _OutOfChecks as stop:
         return [*notes, f"{subject} was not checked: {stop}"]
     except RecursionError:  # what slips past the bounds above: never Python's own words

@@ -11,12 +11,14 @@ for function 'name': None is not of type 'array'.``, code ``invalid_function_par
 ``response_format``, code null; wording as captured from the real API in public client issue
 threads). One the fallback cannot build a value for is 400
 ``mock_fallback_unsatisfiable``; a value it built but could not make (or check) valid is sent
-with warnings for the ``x-mock-fallback-warning`` header. Checks and generated values are
-cached by the schema's JSON, so an agent loop that repeats its tools pays for them once.
+with warnings for the ``x-mock-fallback-warning`` header. What a schema gives (its check, and
+a value of up to ``CACHED_VALUE_BYTES``, or why there is none) is kept by the schema's JSON, so
+an agent loop that repeats its tools pays for it once.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any, NamedTuple
 
 from ..caches import SHARED, BoundedCache
@@ -164,9 +166,9 @@ class _Built(NamedTuple):
 
 
 CACHED_SCHEMA_BYTES = 64 * 1024  # larger schemas are checked afresh each time, not kept
-CACHED_VALUE_BYTES = 64 * 1024  # a larger value is built afresh each time; its verdict is kept
+CACHED_VALUE_BYTES = 64 * 1024  # a larger value is built afresh each time
 _BUILT: BoundedCache[tuple[bytes, int], _Built] = BoundedCache(
-    "fallback_schemas", 512, registry=SHARED
+    "fallback_schemas", 512, max_bytes=32 << 20, registry=SHARED
 )
 
 
@@ -179,7 +181,7 @@ def _built(key: bytes, max_bytes: int) -> _Built:
     if found is None:
         found = _from_schema(key, max_bytes)
         if len(found.text) <= CACHED_VALUE_BYTES:
-            _BUILT.put((key, max_bytes), found)
+            _BUILT.put((key, max_bytes), found, len(key) + sys.getsizeof(found.text))
     return found
 
 

@@ -223,8 +223,8 @@ class _Problems(ValueError):
     its regexes and of each of its replies, at most ``MAX_SCHEMA_PROBLEMS``."""
 
     def __init__(self, found: list[_Problem]) -> None:
-        super().__init__("\n".join(map(str, found)))
         self.found = found[:MAX_SCHEMA_PROBLEMS]
+        super().__init__("\n".join(map(str, self.found)))
 
 
 MAX_SCHEMA_PROBLEMS = 20  # a scenario's, reported at once

@@ -13,10 +13,13 @@ missing, no string is built and no pattern is run. A client's pattern is compile
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
+import threading
 import warnings
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..caches import SHARED, BoundedCache
@@ -59,12 +62,28 @@ class Budget:
         return True
 
 
-def quietly() -> warnings.catch_warnings:
-    """Around compiling a client's pattern: the warnings Python's parser gives (a
-    ``FutureWarning`` for ``[[:alpha:]]`` or ``[a&&b]``, which a later Python may read as set
-    syntax) are dropped, not written to the server's log, one for every new pattern; the pattern
-    means what this Python reads."""
-    return warnings.catch_warnings(action="ignore")
+@contextlib.contextmanager
+def quietly() -> Iterator[None]:
+    """Around parsing or compiling a client's pattern, and nothing more: the warnings Python's
+    parser gives (a ``FutureWarning`` for ``[[:alpha:]]`` or ``[a&&b]``, which a later Python
+    may read as set syntax) are dropped, not written to the server's log, one for every new
+    pattern; the pattern means what this Python reads. The warnings' filters are the process's:
+    one thread at a time changes them, for as long as a compile takes."""
+    with _QUIET, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+_QUIET = threading.Lock()
+
+
+def compiled_quietly(patterns: Iterable[str]) -> None:
+    """Compile ``patterns`` ``quietly`` into ``re``'s cache, where a validator that searches
+    with them finds them compiled (one that is not a pattern is left to the validator)."""
+    with quietly():
+        for pattern in patterns:
+            with contextlib.suppress(re.error, RecursionError, OverflowError, TypeError):
+                re.compile(pattern)
 
 
 def ways(pattern: str, length: int) -> float:
@@ -145,9 +164,10 @@ def string_matching(
         return None
     try:
         with quietly():
-            return text if re.search(pattern, text) else None
+            compiled = re.compile(pattern)
     except re.error:
         return None
+    return text if compiled.search(text) else None
 
 
 def _tree(pattern: str) -> Any:

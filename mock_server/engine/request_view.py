@@ -31,8 +31,6 @@ class RequestView:
     request seen as one: its texts as messages), its headers, the profile it was sent to and the
     API it came on."""
 
-    searched = 0  # characters of long texts searched so far, within ``SEARCH_BUDGET``
-
     def __init__(
         self,
         body: dict[str, Any],
@@ -47,6 +45,7 @@ class RequestView:
         self.api = api
         # The body as sent, when ``body`` shows it as something else (a Responses request).
         self.sent = body if sent is None else sent
+        self.searched = 0  # characters of long texts searched so far, within ``SEARCH_BUDGET``
 
     def holds(self, key: str, part: str) -> bool | None:
         """Whether the text ``key`` (``last_user_message`` ...) holds ``part``, or None where
@@ -55,14 +54,18 @@ class RequestView:
         text: str = getattr(self, key)
         if len(text) <= LONG_TEXT:
             return part in text
-        found = self.__dict__.setdefault("_found", {})
-        known = found.get((key, part))
+        known = self._found.get((key, part))
         if known is None:
             if self.searched + len(text) > SEARCH_BUDGET:
                 return None
             self.searched += len(text)
-            known = found[key, part] = part in text
+            known = self._found[key, part] = part in text
         return known
+
+    @lazy
+    def _found(self) -> dict[tuple[str, str], bool]:
+        """Whether a long text (by its key) holds a part, for each searched so far."""
+        return {}
 
     @lazy
     def digested(self) -> dict[str, Any]:

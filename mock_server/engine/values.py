@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..jsonio import dumps
 from .patterns import MAX_TEXT, Budget, string_matching
 
 MAX_DEPTH = 24  # nesting of generated arrays and objects
@@ -110,6 +111,7 @@ class _Builder:
         self.max_bytes = max_bytes
         self.size = 0  # bytes of JSON built so far (keys and texts, NODE_BYTES a value beside)
         self.padded: dict[tuple[str, int], str] = {}  # texts lengthened to a minLength, shared
+        self.given_sizes: dict[int, int] = {}  # the JSON bytes of const and enum values, by id
         self.nodes = 0
         self.steps = 0  # $ref, allOf, anyOf and oneOf steps taken for the current value
         self.matching: dict[tuple, str | None] = {}  # strings built for a pattern, by bounds
@@ -129,11 +131,11 @@ class _Builder:
             raise CannotGenerate("no value satisfies the schema false", path)
         schema = self.resolved(schema, path, depth)
         if "const" in schema:
-            return schema["const"]
+            return self.given(schema["const"])
         if "enum" in schema:
             if not schema["enum"]:
                 raise CannotGenerate("enum is empty", path)
-            return schema["enum"][variant % len(schema["enum"])]
+            return self.given(schema["enum"][variant % len(schema["enum"])])
         kind = self.kind(schema, depth)
         if kind == "object":
             return self.object(schema, path, depth, variant)
@@ -164,6 +166,16 @@ class _Builder:
             rest = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
             schema = {**rest, **self.flatten(branch, path)}
         return schema
+
+    def given(self, value: Any) -> Any:
+        """A value the schema gives (``const``, an ``enum`` member), its JSON counted (measured
+        once: the schema, and so the value, is the same object each time it is given)."""
+        if isinstance(value, (dict, list, str)):
+            size = self.given_sizes.get(id(value))
+            if size is None:
+                size = self.given_sizes[id(value)] = len(dumps(value))
+            self.spend(size)
+        return value
 
     def spend(self, size: int) -> None:
         """Count ``size`` bytes of JSON built; ``ValueTooLarge`` past ``max_bytes``."""

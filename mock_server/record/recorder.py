@@ -361,10 +361,12 @@ def _open(path: Path, fresh: bool, root: Path | None) -> RecordingFile:
 
 
 def _not_held(status: int, body: Any) -> bool:
-    """Whether an upstream's error says something was not found: a 404, or a code such as
-    ``previous_response_not_found``."""
+    """Whether an upstream's error says something it stores was not found: a 404, or a code
+    such as ``previous_response_not_found`` (a model it does not serve is another matter)."""
     error = body.get("error") if isinstance(body, dict) else None
     code = error.get("code") if isinstance(error, dict) else None
+    if code == "model_not_found" or (isinstance(error, dict) and error.get("param") == "model"):
+        return False
     return status == 404 or (isinstance(code, str) and code.endswith("_not_found"))
 
 

@@ -60,7 +60,12 @@ class RecordingFile:
             data = load_yaml(raw) or {}
         except YAMLError as exc:
             raise ValueError(not_valid(str(self.path), exc, raw)) from None
-        text = raw.decode("utf-8")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:  # UTF-16 or UTF-32, which YAML reads by its byte-order mark
+            raise ValueError(
+                f"{self.path}: cannot record into it: not UTF-8; save the file as UTF-8"
+            ) from None
         items = data.get("scenarios") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise ValueError(f"{self.path}: cannot record into it: no 'scenarios:' list")
