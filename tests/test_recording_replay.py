@@ -221,3 +221,21 @@ def test_a_stream_ended_before_its_finish_reason_says_why_it_is_not_recorded(
         assert streamed(recorder) == "Hello there"
         assert recorder.requests[-1]["recorded"] is None
     assert "not recorded: it ended without data: [DONE], before a finish_reason" in caplog.text
+
+
+def test_a_404_for_a_path_the_upstream_does_not_serve_is_relayed_not_recorded(
+    numbered, tmp_path, caplog
+):
+    wrong = MockServer(record=[f"{numbered.url}/v9"], record_to=str(tmp_path))  # not its base
+    with wrong as recorder, sdk(recorder) as client:
+        with pytest.raises(openai.NotFoundError):
+            client.chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": "Hi"}]
+            )
+        assert recorder.requests[-1]["recorded"] is None
+    assert "is the --record URL its API's base" in caplog.text
+    with recording(numbered, tmp_path) as recorder, sdk(recorder) as client:  # the right one
+        answer = client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "Hi"}]
+        )
+        assert answer.choices[0].message.content == "answer 1"

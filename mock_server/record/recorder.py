@@ -241,6 +241,12 @@ class Recorder:
                 "refusal is relayed, not recorded: record the conversation afresh "
                 "(--record-mode all)"
             )
+        elif status == 404 and not _about_model(_error_of(body)):
+            log.warning(
+                "recording: the upstream answered 404 for a path it does not serve, it seems: "
+                "is the --record URL its API's base (https://api.openai.com/v1 for OpenAI)? "
+                "Relayed, not recorded"
+            )
         elif status >= 400 and status not in NOT_KEPT:
             return error_reply(status, body, headers, self.scrubber), Facts()
         return None
@@ -360,13 +366,24 @@ def _open(path: Path, fresh: bool, root: Path | None) -> RecordingFile:
         raise ConfigError(str(exc)) from None
 
 
+def _error_of(body: Any) -> dict[str, Any]:
+    """An upstream error body's ``error`` object (empty when it has none)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def _about_model(error: dict[str, Any]) -> bool:
+    """Whether an upstream's error is about the model asked for (one it does not serve)."""
+    return error.get("code") == "model_not_found" or error.get("param") == "model"
+
+
 def _not_held(status: int, body: Any) -> bool:
     """Whether an upstream's error says something it stores was not found: a 404, or a code
     such as ``previous_response_not_found`` (a model it does not serve is another matter)."""
-    error = body.get("error") if isinstance(body, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    if code == "model_not_found" or (isinstance(error, dict) and error.get("param") == "model"):
+    error = _error_of(body)
+    if _about_model(error):
         return False
+    code = error.get("code")
     return status == 404 or (isinstance(code, str) and code.endswith("_not_found"))
 
 
