@@ -203,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(flags: dict) -> int:
     from .config import build_settings, unknown_variables
     from .server.app import banner, create_app, server_options
+    from .server.auth import is_loopback
     from .server.connection import run_app
 
     config_file = flags.pop("config", None)
@@ -214,8 +215,15 @@ def _serve(flags: dict) -> int:
     if settings.log_format is None:
         settings.log_format = "text"  # a server on its own logs its requests
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    log = logging.getLogger("mock_server")
     for problem in unknown_variables():
-        logging.getLogger("mock_server").warning("mock-server: %s", problem)
+        log.warning("mock-server: %s", problem)
+    if not is_loopback(settings.host) and not settings.admin_token:
+        log.warning(
+            "mock-server: listening on %s without an admin token: whoever reaches the port can "
+            "change its scenarios and read its journal (--admin-token)",
+            settings.host,
+        )
     app = create_app(settings)
     gc.freeze()
     gc.enable()

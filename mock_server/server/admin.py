@@ -25,6 +25,7 @@ from ..engine.values import shown
 from ..errors import ConfigError
 from .admin_body import FLAG, FLAG_OR_NULL, NUMBER, TEXT, Field, read_fields
 from .apis.api import Api
+from .auth import is_loopback
 from .headers import raw, readable
 from .journal import BODY_LIMIT, entry, entry_json, sent_body
 from .render import as_api_error, json_response
@@ -144,10 +145,34 @@ def _authorized(request: web.Request) -> bool:
     return hmac.compare_digest(raw(given), token.encode())
 
 
+def _from_a_web_page(request: web.Request) -> str | None:
+    """Why ``request`` may come from a web page another site served, which the user's browser
+    sends on the page's behalf; None when it cannot. A change (any method but ``GET`` and
+    ``HEAD``) is refused when the browser says it comes from another origin (``Origin``,
+    ``Sec-Fetch-Site``: cross-site request forgery); any call to a server listening on a
+    loopback address is refused when it is addressed to a name that is not one (``Host``: a
+    name rebound to 127.0.0.1 by its DNS, which makes the page's origin the server's)."""
+    if request.method not in ("GET", "HEAD"):
+        origin = request.headers.get("Origin")
+        if origin is not None and origin != f"{request.scheme}://{request.host}":
+            return f"it comes from a page of another origin ({origin!r})"
+        if request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
+            return "it comes from a page of another site (Sec-Fetch-Site)"
+    if is_loopback(_state(request).settings.host) and not is_loopback(request.url.host or ""):
+        return f"it is addressed to {request.host!r}, and this server listens on a loopback address"
+    return None
+
+
 def guarded(handler):
-    """``handler`` behind the admin token, every failure answered as a JSON error."""
+    """``handler`` behind the admin token, every failure answered as a JSON error; a call a
+    browser may be making for another site's page is refused first (``_from_a_web_page``)."""
 
     async def guarded_handler(request: web.Request) -> web.StreamResponse:
+        elsewhere = _from_a_web_page(request)
+        if elsewhere is not None:
+            return _admin_error(
+                request, 403, f"This admin API refuses this call: {elsewhere}.", "admin_forbidden"
+            )
         if not _authorized(request):
             return _admin_error(
                 request, 401, "This admin API needs the admin token.", "admin_unauthorized"

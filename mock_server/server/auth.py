@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 
 from ..errors import ApiError
 from ..providers import Profile
@@ -10,6 +11,16 @@ from ..redaction import shown_key
 from .exchange import Incoming
 from .headers import raw, readable
 from .state import ServerState
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine's loopback."""
+    if host == "localhost" or host.endswith(".localhost"):  # RFC 6761: never resolved by DNS
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def authenticate(state: ServerState, request: Incoming, profile: Profile) -> str | None:
