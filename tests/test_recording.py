@@ -866,7 +866,8 @@ def test_a_tenant_records_only_on_a_recording_server(tmp_path):
     with MockServer(record=["http://127.0.0.1:9/v1"], record_to=str(tmp_path)) as recorder:
         with recorder.tenant("t") as handle, pytest.raises(AdminError, match=r"400: .*yaml"):
             handle.record(tmp_path / "t.txt")
-        (tmp_path / "broken.yaml").write_text("scenarios:\n  - name: x\n    reply: {contnt: 1}\n")
+        broken = "# Recorded by mock-server\nscenarios:\n  - name: x\n    reply: {contnt: 1}\n"
+        (tmp_path / "broken.yaml").write_text(broken)
         with (
             recorder.tenant("t") as handle,
             pytest.raises(AdminError, match="unknown key 'contnt'"),

@@ -20,6 +20,7 @@ import pytest
 
 from mock_server.errors import ConfigError
 from mock_server.testing.runner import MockServer
+from mock_server.testing.tenant_handle import AdminError
 
 KEY = "sk-test-recording-replay"
 NUMBERED = {"name": "numbered", "sequence": [{"content": f"answer {i}"} for i in range(1, 100)]}
@@ -239,3 +240,14 @@ def test_a_404_for_a_path_the_upstream_does_not_serve_is_relayed_not_recorded(
             model="gpt-4o", messages=[{"role": "user", "content": "Hi"}]
         )
         assert answer.choices[0].message.content == "answer 1"
+
+
+def test_a_file_the_recorder_did_not_write_is_not_recorded_into(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # --record-to '': tenants record into files they name, here
+    config = "# the project's settings\nscenarios: [scenarios/]\napi_keys: [sk-test]\n"
+    (tmp_path / "mock-server.yaml").write_text(config)
+    recorder = MockServer(record=["http://127.0.0.1:9/v1"], record_to="")
+    with recorder, recorder.tenant("t") as handle, pytest.raises(AdminError) as caught:
+        handle.record(tmp_path / "mock-server.yaml")
+    assert "cannot record into it: the recorder did not write it" in str(caught.value)
+    assert (tmp_path / "mock-server.yaml").read_text() == config

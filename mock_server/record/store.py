@@ -28,6 +28,7 @@ HEADER = (
     "# scenario and the comment lines above it; it adds steps, and replaces a scenario only by\n"
     "# re-recording it (mode all).\n"
 )
+SIGNATURE = "# Recorded by mock-server"  # how a file the recorder wrote begins
 _ITEM = re.compile(r"^  - name: (.+)$")
 _COMMENT = re.compile(r"^  (#.*)$")
 
@@ -69,6 +70,11 @@ class RecordingFile:
         items = data.get("scenarios") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise ValueError(f"{self.path}: cannot record into it: no 'scenarios:' list")
+        if not text.startswith(SIGNATURE):  # a scenario or config file: rewriting would lose it
+            raise ValueError(
+                f"{self.path}: cannot record into it: the recorder did not write it (its files "
+                f"begin '{SIGNATURE}'); name a new file, or one it wrote"
+            )
         for item in items:
             if isinstance(item, dict) and isinstance(item.get("name"), str):
                 self.scenarios[item["name"]] = item
