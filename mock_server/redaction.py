@@ -8,22 +8,30 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+# Headers that carry a credential: keys (Azure API Management's subscription key among them),
+# tokens, a proxy's credentials and cookies. OpenAI-Organization and OpenAI-Project name an
+# account, and grant nothing without a key: they are shown as sent.
 SECRET_HEADERS = frozenset(
-    {"authorization", "api-key", "x-api-key", "x-goog-api-key", "x-admin-token"}
-)
+    {"authorization", "proxy-authorization", "api-key", "x-api-key", "x-goog-api-key",
+     "ocp-apim-subscription-key", "x-admin-token", "cookie", "set-cookie"}
+)  # fmt: skip
+# A key shorter than this is masked whole: its first three and last four characters would be
+# most of it.
+ENDS_SHOWN_FROM = 13
 
 
 def redact(key: str) -> str:
     """A secret shown the way providers show keys in errors: its ends, the middle masked."""
-    if len(key) <= 8:
+    if len(key) < ENDS_SHOWN_FROM:
         return "*" * len(key)
     return key[:3] + "*" * (len(key) - 7) + key[-4:]
 
 
 def shown_key(key: str) -> dict[str, str]:
     """The placeholders an error message may show a key by: ``key`` redacted, ``key_tail`` its
-    last four characters."""
-    return {"key": redact(key), "key_tail": "****" + key[-4:]}
+    last four characters (none of a key short enough to be masked whole)."""
+    tail = key[-4:] if len(key) >= ENDS_SHOWN_FROM else ""
+    return {"key": redact(key), "key_tail": "****" + tail}
 
 
 def redact_headers(pairs: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -36,19 +44,28 @@ def redact_headers(pairs: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     return out
 
 
+# An authorization scheme (``Bearer``, ``Basic``: an HTTP token) and the credentials after it.
+_SCHEME = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+) +(\S.*)", re.S)
+
+
 def redact_header_value(value: str) -> str:
-    """A secret header's value masked, its scheme (``Bearer``) kept."""
-    scheme, _, secret = value.partition(" ")
-    return f"{scheme} {redact(secret)}" if secret else redact(value)
+    """A secret header's value masked, its scheme (``Bearer``) kept; a value that does not
+    start with one (a cookie's ``name=value; ...``) is masked whole."""
+    if found := _SCHEME.fullmatch(value):
+        return f"{found[1]} {redact(found[2])}"
+    return redact(value)
 
 
 # What a credential in a body looks like: OpenAI-style keys (sk-..., sk-proj-..., DeepSeek's and
-# Anthropic's alike), Google API keys, bearer tokens. Each is matched by its shape, and in a
-# recorded match condition stands in for any value of that shape.
+# Anthropic's alike), also run into a name after an underscore (``param_sk-...``), Google API
+# keys, bearer tokens (``Bearer`` or ``bearer``, the token not one lower-case word: "bearer
+# authentication" is prose). Each is matched by its shape, and in a recorded match condition
+# stands in for any value of that shape.
 CREDENTIAL_PATTERNS = (
     r"\bsk-[A-Za-z0-9_\-]{8,}",
+    r"(?<=_)sk-[A-Za-z0-9_\-]{8,}",
     r"\bAIza[0-9A-Za-z_\-]{20,}",
-    r"\bBearer\s+[A-Za-z0-9._~+/\-]{8,}=*",
+    r"\b[Bb]earer\s+(?![a-z]+(?![A-Za-z0-9._~+/=\-]))[A-Za-z0-9._~+/\-]{8,}=*",
 )
 PLACEHOLDER = "[REDACTED]"
 # Values of keys named like these are secrets whatever they look like: a name's last word, or
@@ -71,7 +88,7 @@ def secret_name(name: str) -> bool:
 
 
 class Scrubber:
-    """Credentials found in text and JSON values replaced by a placeholder."""
+    """Credentials found in text and JSON keys and values replaced by a placeholder."""
 
     def __init__(self, extra_patterns: Iterable[str] = ()) -> None:
         self.patterns = [re.compile(p) for p in (*CREDENTIAL_PATTERNS, *extra_patterns)]
@@ -85,15 +102,16 @@ class Scrubber:
         return self._any.sub(PLACEHOLDER, text)
 
     def value(self, value: Any) -> Any:
-        """A JSON value with every credential-looking string, and every string under a
-        secret-named key (``credentials: {user: ..., pass: ...}``: all of them), replaced."""
+        """A JSON value with every credential-looking string, a key included, and every string
+        under a secret-named key (``credentials: {user: ..., pass: ...}``: all of them),
+        replaced."""
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, list):
             return [self.value(item) for item in value]
         if isinstance(value, dict):
             return {
-                key: _hidden(item) if secret_name(str(key)) else self.value(item)
+                self.value(key): _hidden(item) if secret_name(str(key)) else self.value(item)
                 for key, item in value.items()
             }
         return value
@@ -108,8 +126,10 @@ class Scrubber:
         shapes = self.patterns[: len(CREDENTIAL_PATTERNS)]
         parts, position = [], 0
         for found in self._any.finditer(text):
-            matched = found.group()
-            shape = next((p.pattern for p in shapes if p.fullmatch(matched)), r"[\s\S]+?")
+            shape = next(  # tried where it was found: a pattern may look at what is around it
+                (p.pattern for p in shapes if p.fullmatch(text, found.start(), found.end())),
+                r"[\s\S]+?",
+            )
             parts += [_escaped(text[position : found.start()]), f"(?:{shape})"]
             position = found.end()
         return "^" + "".join(parts) + _escaped(text[position:]) + "$"
