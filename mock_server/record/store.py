@@ -15,9 +15,10 @@ request is recorded afresh from its first step) and the next ones are appended t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -178,21 +179,45 @@ def _steps(scenario: dict[str, Any]) -> list[Any]:
 def write_atomically(path: Path, text: str, root: Path | None = None) -> None:
     """``text`` into ``path`` through a temporary file and a rename; with a ``root``, only if
     the path, its links followed now, still lies inside it (a link made since it was given
-    could lead elsewhere)."""
-    if root is not None:
-        confined(path, root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    could lead elsewhere). Both are made in the folder as it was opened, and that folder is
+    checked once open, so a link swapped in meanwhile leads nowhere else (``_opened``)."""
+    target = path if root is None else confined(path, root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = _opened(target.parent, root)
+    temporary = f".{target.name}.{secrets.token_hex(6)}"
     try:
-        os.chmod(temporary, 0o644)  # as an ordinary file, not mkstemp's owner-only 0600
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        handle = os.open(temporary, _NEW_FILE, 0o644, dir_fd=folder)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, target.name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary, dir_fd=folder)
+            raise
+    finally:
+        os.close(folder)
+
+
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+
+
+def _opened(folder: Path, root: Path | None) -> int:
+    """A descriptor of ``folder``; with a ``root``, ``ValueError`` unless the folder it opened
+    lies inside it (where the system tells which folder a descriptor is: ``/proc/self/fd``)."""
+    handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    where = Path(f"/proc/self/fd/{handle}")
+    if root is not None and where.exists():
+        opened = where.resolve()
+        if not opened.is_relative_to(root):
+            os.close(handle)
+            raise ValueError(
+                f"a recording file must lie inside the recording root {str(root)!r}; "
+                f"{str(folder)!r} is now {str(opened)!r}"
+            )
+    return handle
 
 
 def confined(path: Path, root: Path) -> Path:
