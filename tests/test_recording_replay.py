@@ -251,3 +251,11 @@ def test_a_file_the_recorder_did_not_write_is_not_recorded_into(tmp_path, monkey
         handle.record(tmp_path / "mock-server.yaml")
     assert "cannot record into it: the recorder did not write it" in str(caught.value)
     assert (tmp_path / "mock-server.yaml").read_text() == config
+
+
+def test_a_file_name_past_the_systems_bound_is_refused_in_words(tmp_path):
+    recorder = MockServer(record=["http://127.0.0.1:9/v1"], record_to=str(tmp_path))
+    with recorder, recorder.tenant("t") as handle, pytest.raises(AdminError) as caught:
+        handle.record(tmp_path / ("x" * 300 + ".yaml"))
+    assert "400: cannot record into that file: File name too long" in str(caught.value)
+    assert str(tmp_path) not in str(caught.value)  # the error names no path of the machine

@@ -484,6 +484,11 @@ async def start_recording(request: web.Request) -> web.Response:
         scenarios = parse_scenarios({"scenarios": recorded}, str(path)) if recorded else []
     except (ValueError, ConfigError) as exc:  # a path or mode refused, a file that cannot be
         return _admin_error(request, 400, str(exc), "invalid_recording")  # read, or not linted
+    except OSError as exc:  # a name past the system's bound, a folder that cannot be listed
+        why = exc.strerror or type(exc).__name__
+        return _admin_error(
+            request, 400, f"cannot record into that file: {why}", "invalid_recording"
+        )
     tenant = _tenant(request)  # after the awaits: the tenant as it is now, never a forgotten one
     refused = _beyond_bounds(request, tenant, scenarios)
     if refused is not None:
