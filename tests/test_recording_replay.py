@@ -19,6 +19,7 @@ import openai
 import pytest
 
 from mock_server.errors import ConfigError
+from mock_server.record.store import _opened
 from mock_server.testing.runner import MockServer
 from mock_server.testing.tenant_handle import AdminError
 
@@ -259,3 +260,13 @@ def test_a_file_name_past_the_systems_bound_is_refused_in_words(tmp_path):
         handle.record(tmp_path / ("x" * 300 + ".yaml"))
     assert "400: cannot record into that file: File name too long" in str(caught.value)
     assert str(tmp_path) not in str(caught.value)  # the error names no path of the machine
+
+
+def test_a_folder_that_leads_out_of_the_root_once_opened_is_not_written_into(tmp_path):
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (root / "sub").symlink_to(outside)  # what a link swapped in after the path's check gives
+    with pytest.raises(ValueError, match="is now"):
+        _opened(root / "sub", root.resolve())
+    assert list(outside.iterdir()) == []

@@ -179,29 +179,42 @@ def _steps(scenario: dict[str, Any]) -> list[Any]:
 def write_atomically(path: Path, text: str, root: Path | None = None) -> None:
     """``text`` into ``path`` through a temporary file and a rename; with a ``root``, only if
     the path, its links followed now, still lies inside it (a link made since it was given
-    could lead elsewhere). Both are made in the folder as it was opened, and that folder is
-    checked once open, so a link swapped in meanwhile leads nowhere else (``_opened``)."""
+    could lead elsewhere). Where the system opens folders (``_BY_FOLDER``), both are made in
+    the folder as it was opened, and that folder is checked once open, so a link swapped in
+    meanwhile leads nowhere else (``_opened``)."""
     target = path if root is None else confined(path, root)
     target.parent.mkdir(parents=True, exist_ok=True)
-    folder = _opened(target.parent, root)
-    temporary = f".{target.name}.{secrets.token_hex(6)}"
+    folder = _opened(target.parent, root) if _BY_FOLDER else None
     try:
-        handle = os.open(temporary, _NEW_FILE, 0o644, dir_fd=folder)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, target.name, src_dir_fd=folder, dst_dir_fd=folder)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary, dir_fd=folder)
-            raise
+        _replaced(target, text, folder)
     finally:
-        os.close(folder)
+        if folder is not None:
+            os.close(folder)
 
 
+_BY_FOLDER = {os.open, os.rename, os.unlink} <= os.supports_dir_fd  # renameat; not on Windows
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+
+
+def _replaced(target: Path, text: str, folder: int | None) -> None:
+    """``target`` holding ``text``, written to a new file beside it and renamed over it; the
+    names are taken in the folder ``folder`` is a descriptor of, when it is given."""
+    temporary = f".{target.name}.{secrets.token_hex(6)}"
+
+    def named(name: str) -> str:
+        return name if folder is not None else str(target.parent / name)
+
+    handle = os.open(named(temporary), _NEW_FILE, 0o644, dir_fd=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(named(temporary), named(target.name), src_dir_fd=folder, dst_dir_fd=folder)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(named(temporary), dir_fd=folder)
+        raise
 
 
 def _opened(folder: Path, root: Path | None) -> int:
