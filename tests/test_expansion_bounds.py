@@ -82,7 +82,7 @@ def test_aliases_that_name_a_long_text_often_are_refused_where_they_pass_the_bou
     refused = tenant.admin("POST", "/scenarios", OFTEN)
     assert refused.status == 400, refused.body[:300]
     assert refused.json()["error"]["message"] == f"<admin>:{WHERE}: {PAST}"
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 3  # the expansion is never built
     tenant.add(named_often(160))  # 16,100,000 characters: within the bound
 
 
