@@ -181,6 +181,20 @@ class TenantHandle:
         path = self.url(profile).removeprefix(self.server.url) + "/chat/completions"
         return post_json(self.server, path, body, headers)
 
+    def saved_and_replayed(self, body: dict) -> str:
+        """``body`` sent, its journal entry saved as a scenario ("save as scenario"), and that
+        scenario shown to answer ``body`` again in a strict tenant of its own; its YAML."""
+        self.post(body)
+        (entry,) = self.requests()
+        text = self.admin("GET", f"/requests/{entry['id']}/scenario").body.decode()
+        again = TenantHandle(self.server, self.name + "-again")
+        again.add(text)
+        again.admin("POST", "/settings", {"strict": True})
+        assert again.post(body).status == 200
+        (replayed,) = again.requests()
+        assert replayed["matched"] and f"name: {replayed['scenario']}" in text
+        return text
+
 
 @pytest.fixture
 def tenant(server, request) -> TenantHandle:
