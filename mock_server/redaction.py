@@ -58,14 +58,14 @@ def redact_header_value(value: str) -> str:
 
 # What a credential in a body looks like: OpenAI-style keys (sk-..., sk-proj-..., DeepSeek's and
 # Anthropic's alike), also run into a name after an underscore (``param_sk-...``), Google API
-# keys, bearer tokens (``Bearer`` or ``bearer``, the token not one lower-case word: "bearer
-# authentication" is prose). Each is matched by its shape, and in a recorded match condition
-# stands in for any value of that shape.
+# keys, bearer tokens (``Bearer`` or ``bearer``, the token holding a capital letter or a digit:
+# "bearer authentication.", "a bearer well-known token" are prose). Each is matched by its
+# shape, and in a recorded match condition stands in for any value of that shape.
 CREDENTIAL_PATTERNS = (
     r"\bsk-[A-Za-z0-9_\-]{8,}",
     r"(?<=_)sk-[A-Za-z0-9_\-]{8,}",
     r"\bAIza[0-9A-Za-z_\-]{20,}",
-    r"\b[Bb]earer\s+(?![a-z]+(?![A-Za-z0-9._~+/=\-]))[A-Za-z0-9._~+/\-]{8,}=*",
+    r"\b[Bb]earer\s+(?=[A-Za-z0-9._~+/\-]*[A-Z0-9])[A-Za-z0-9._~+/\-]{8,}=*",
 )
 PLACEHOLDER = "[REDACTED]"
 # Values of keys named like these are secrets whatever they look like: a name's last word, or
@@ -110,10 +110,15 @@ class Scrubber:
         if isinstance(value, list):
             return [self.value(item) for item in value]
         if isinstance(value, dict):
-            return {
-                self.value(key): _hidden(item) if secret_name(str(key)) else self.value(item)
-                for key, item in value.items()
-            }
+            out: dict[Any, Any] = {}
+            alike: dict[Any, int] = {}  # keys redacted alike so far: each is kept, numbered
+            for key, item in value.items():
+                shown = self.value(key)
+                if shown != key and shown in out:
+                    alike[shown] = alike.get(shown, 1) + 1
+                    shown = f"{shown}#{alike[shown]}"
+                out[shown] = _hidden(item) if secret_name(str(key)) else self.value(item)
+            return out
         return value
 
     def pattern(self, text: str) -> str | None:

@@ -4,8 +4,8 @@ diagnostics need — where a path is in a document, and did-you-mean suggestions
 
 Only JSON-compatible YAML is accepted: dates, timestamps, binary values, sets, ordered maps,
 ``.inf``/``.nan`` and integers too long to be useful are refused where they are written, and
-anchors and aliases may not expand a document beyond ``MAX_EXPANDED`` values or
-``MAX_EXPANDED_TEXT`` characters of text (a "billion laughs" document of a few hundred bytes, or
+aliases may not add more than ``MAX_EXPANDED`` values or ``MAX_EXPANDED_TEXT`` characters of
+text to a document (a "billion laughs" document of a few hundred bytes, or
 one long text named a thousand times, would otherwise cost gigabytes once serialised). A key
 written twice in one mapping is refused where it is written again (YAML would keep the last
 silently); merge keys (``<<``) may still be overridden.
@@ -21,8 +21,8 @@ import yaml
 
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 YAMLError = yaml.YAMLError
-MAX_EXPANDED = 100_000  # values a document may hold once its aliases are expanded
-MAX_EXPANDED_TEXT = 16 * 1024 * 1024  # characters of text it may hold then, as a template renders
+MAX_EXPANDED = 100_000  # values a document's aliases may add to it
+MAX_EXPANDED_TEXT = 16 * 1024 * 1024  # characters of text they may add, as a template renders
 _EXPANSION_BOUNDS = ((MAX_EXPANDED, "values"), (MAX_EXPANDED_TEXT, "characters of text"))
 MAX_INTEGER_DIGITS = 40
 _ANCHOR = re.compile(rb"&[^\s]")
@@ -107,12 +107,13 @@ def load_yaml(source: str | bytes) -> Any:
 
 
 def _check_expansion(source: str | bytes) -> None:
-    """Refuse a document whose aliases expand it beyond ``MAX_EXPANDED`` values or
-    ``MAX_EXPANDED_TEXT`` characters of text, from the sizes of what each alias names: the
-    expansion itself is never built."""
+    """Refuse a document whose aliases add more than ``MAX_EXPANDED`` values or
+    ``MAX_EXPANDED_TEXT`` characters of text to what it holds as written, from the sizes of
+    what each alias names: the expansion itself is never built."""
     sizes: dict[str, tuple[int, int]] = {}
     # [anchor, values so far, characters so far] per open collection
     open_nodes: list[list[Any]] = [[None, 0, 0]]
+    added = [0, 0]  # the values and characters aliases add
     for event in yaml.parse(source, Loader=SafeLoader):
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             open_nodes.append([event.anchor, 1, 0])
@@ -123,6 +124,14 @@ def _check_expansion(source: str | bytes) -> None:
             anchor, values, characters = event.anchor, 1, len(event.value)
         elif isinstance(event, yaml.AliasEvent):
             anchor, (values, characters) = None, sizes.get(event.anchor, (1, 0))
+            added[0] += values
+            added[1] += characters
+            for total, (bound, unit) in zip(added, _EXPANSION_BOUNDS, strict=True):
+                if total > bound:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"aliases expand the document beyond {bound:,} {unit}",
+                        event.start_mark,
+                    )  # fmt: skip
         else:
             continue
         if anchor is not None:
@@ -130,14 +139,6 @@ def _check_expansion(source: str | bytes) -> None:
         totals = open_nodes[-1]
         totals[1] += values
         totals[2] += characters
-        for total, (bound, unit) in zip(totals[1:], _EXPANSION_BOUNDS, strict=True):
-            if total > bound:
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"aliases expand the document beyond {bound:,} {unit}",
-                    event.start_mark,
-                )
 
 
 def looks_like_json(text: str | bytes) -> bool:

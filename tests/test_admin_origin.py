@@ -12,6 +12,7 @@ import sys
 import pytest
 from conftest import raw_request
 
+from mock_server.server.auth import is_loopback
 from mock_server.testing.runner import MockServer
 
 PLANTED = json.dumps({"name": "planted", "priority": 100, "reply": {"content": "pwned"}}).encode()
@@ -81,3 +82,9 @@ def test_listening_beyond_loopback_without_an_admin_token_is_warned_of():
     assert said.returncode == quiet.returncode == 2  # the port is taken
     warning = "listening on 0.0.0.0 without an admin token: whoever reaches the port can change"
     assert warning in said.stderr and warning not in quiet.stderr
+
+
+@pytest.mark.parametrize("host", ["localhost.", "LOCALHOST", "Localhost.:8000"])
+def test_a_loopback_name_is_one_in_any_case_and_with_the_roots_dot(server, host):
+    assert is_loopback(host.rsplit(":", 1)[0]) if not host.startswith("[") else True
+    assert raw_request(server, "GET", "/__admin/health", headers={"Host": host}).status == 200

@@ -12,6 +12,8 @@ import tracemalloc
 
 import pytest
 
+from mock_server.cli import main
+
 ASK = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
 # ``mock-server check`` with libyaml's parser or without it (PyYAML's pure-Python one).
 LOADERS = {
@@ -71,9 +73,10 @@ def named_often(times: int) -> str:
     return f"name: often\nreply: {{tool_calls: [{{name: f, arguments: {{q: [{texts}]}}}}]}}\n"
 
 
-# 168 copies of the text pass 16,777,216 characters: the 167th alias is where it is refused.
+# Aliases may add 16,777,216 characters to what the document holds as written: 168 copies of
+# the text pass that, so the 168th alias is where it is refused.
 OFTEN = named_often(1_000)
-WHERE = f"2:{OFTEN.splitlines()[1].index('*text') + 7 * 166 + 1}"
+WHERE = f"2:{OFTEN.splitlines()[1].index('*text') + 7 * 167 + 1}"
 PAST = "not valid YAML: aliases expand the document beyond 16,777,216 characters of text"
 
 
@@ -84,6 +87,18 @@ def test_aliases_that_name_a_long_text_often_are_refused_where_they_pass_the_bou
     assert refused.json()["error"]["message"] == f"<admin>:{WHERE}: {PAST}"
     assert time.monotonic() - started < 3  # the expansion is never built
     tenant.add(named_often(160))  # 16,100,000 characters: within the bound
+
+
+def test_a_long_document_without_aliases_is_not_taken_for_an_expanded_one(tmp_path):
+    """``&`` and ``*`` in its text (``R&D``, ``**bold**``) make the loader look for aliases; a
+    document as long as the bound, but holding none, is what it is."""
+    text = "R&D **bold** " + "x" * 200
+    path = tmp_path / "long.yaml"
+    path.write_text(
+        "scenarios:\n"
+        + "".join(f"  - name: s{n}\n    reply: {{content: '{text}'}}\n" for n in range(80_000))
+    )
+    assert main(["check", str(path)]) == 0
 
 
 @pytest.mark.parametrize("loader", LOADERS)

@@ -270,3 +270,16 @@ def test_a_folder_that_leads_out_of_the_root_once_opened_is_not_written_into(tmp
     with pytest.raises(ValueError, match="is now"):
         _opened(root / "sub", root.resolve())
     assert list(outside.iterdir()) == []
+
+
+def test_a_recording_file_an_editor_saved_with_a_mark_and_a_line_of_its_own_is_recorded_into(
+    tmp_path,
+):
+    path = tmp_path / "t.yaml"
+    text = (
+        "\ufeff# yaml-language-server: $schema=x.json\n# Recorded by mock-server\nscenarios: []\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    recorder = MockServer(record=["http://127.0.0.1:9/v1"], record_to=str(tmp_path))
+    with recorder, recorder.tenant("t") as handle:
+        handle.record(path)  # taken: no AdminError

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+from mock_server.redaction import Scrubber
+
 KEY_IN_NAME = "bad_param_sk-proj-" + "X7" * 8
 KEY_AS_KEY = "sk-proj-KEYNAMESECRET123456"
 LOWER_CASE_BEARER = "authorization: bearer abc123def456ghi"
@@ -60,3 +62,12 @@ def test_a_saved_scenario_leaves_a_key_run_into_a_word_out_and_answers_the_reque
     asked = {"model": "gpt-4o", "messages": [{"role": "user", "content": said}]}
     text = tenant.saved_and_replayed(asked)
     assert "X7X7X7X7" not in text and "abc123def456ghi" not in text
+
+
+def test_prose_about_bearer_tokens_is_left_as_written_and_two_keys_redacted_alike_are_kept():
+    scrubber = Scrubber()
+    for prose in ("Use bearer authentication.", "a bearer well-known token", "bearer tokens/x"):
+        assert scrubber.text(prose) == prose
+    assert scrubber.text("bearer abc123def456") == "[REDACTED]"
+    keys = {"sk-abcdefghijkl": 1, "sk-abcdefghijkm": 2, "plain": 3}
+    assert scrubber.value(keys) == {"[REDACTED]": 1, "[REDACTED]#2": 2, "plain": 3}

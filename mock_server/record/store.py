@@ -22,14 +22,19 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+try:
+    import fcntl
+except ImportError:  # Windows, which opens no folders (``_BY_FOLDER``)
+    fcntl = None  # type: ignore[assignment]
+
 from ..yamlio import YAMLError, dump_yaml, load_yaml, not_valid
 
+SIGNATURE = "# Recorded by mock-server"  # a line of a file the recorder wrote, among its first
 HEADER = (
-    "# Recorded by mock-server (docs/recording.md). Edit freely: the recorder keeps every\n"
+    f"{SIGNATURE} (docs/recording.md). Edit freely: the recorder keeps every\n"
     "# scenario and the comment lines above it; it adds steps, and replaces a scenario only by\n"
     "# re-recording it (mode all).\n"
 )
-SIGNATURE = "# Recorded by mock-server"  # how a file the recorder wrote begins
 _ITEM = re.compile(r"^  - name: (.+)$")
 _COMMENT = re.compile(r"^  (#.*)$")
 
@@ -71,7 +76,7 @@ class RecordingFile:
         items = data.get("scenarios") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise ValueError(f"{self.path}: cannot record into it: no 'scenarios:' list")
-        if not text.startswith(SIGNATURE):  # a scenario or config file: rewriting would lose it
+        if not _signed(text):  # a scenario or settings file: rewriting it would lose what it holds
             raise ValueError(
                 f"{self.path}: cannot record into it: the recorder did not write it (its files "
                 f"begin '{SIGNATURE}'); name a new file, or one it wrote"
@@ -176,6 +181,17 @@ def _steps(scenario: dict[str, Any]) -> list[Any]:
     return [scenario["reply"]] if "reply" in scenario else []
 
 
+def _signed(text: str) -> bool:
+    """Whether ``text`` is a file the recorder wrote: its first comment lines (a byte-order
+    mark or an editor's own line before them) hold ``SIGNATURE``."""
+    for line in text.lstrip("\ufeff").splitlines():
+        if not line.startswith("#"):
+            return False
+        if line.startswith(SIGNATURE):
+            return True
+    return False
+
+
 def write_atomically(path: Path, text: str, root: Path | None = None) -> None:
     """``text`` into ``path`` through a temporary file and a rename; with a ``root``, only if
     the path, its links followed now, still lies inside it (a link made since it was given
@@ -219,18 +235,27 @@ def _replaced(target: Path, text: str, folder: int | None) -> None:
 
 def _opened(folder: Path, root: Path | None) -> int:
     """A descriptor of ``folder``; with a ``root``, ``ValueError`` unless the folder it opened
-    lies inside it (where the system tells which folder a descriptor is: ``/proc/self/fd``)."""
+    lies inside it, where the system tells which folder a descriptor is (``/proc/self/fd`` on
+    Linux, ``F_GETPATH`` on macOS; elsewhere the check before it was opened stands alone)."""
     handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    where = Path(f"/proc/self/fd/{handle}")
-    if root is not None and where.exists():
-        opened = where.resolve()
-        if not opened.is_relative_to(root):
-            os.close(handle)
-            raise ValueError(
-                f"a recording file must lie inside the recording root {str(root)!r}; "
-                f"{str(folder)!r} is now {str(opened)!r}"
-            )
+    opened = _where(handle) if root is not None else None
+    if root is not None and opened is not None and not opened.is_relative_to(root):
+        os.close(handle)
+        raise ValueError(
+            f"a recording file must lie inside the recording root {str(root)!r}; "
+            f"{str(folder)!r} is now {str(opened)!r}"
+        )
     return handle
+
+
+def _where(handle: int) -> Path | None:
+    """The folder a descriptor is of, as the system tells it, or None where it cannot."""
+    proc = Path(f"/proc/self/fd/{handle}")
+    if proc.exists():
+        return proc.resolve()
+    if fcntl is not None and hasattr(fcntl, "F_GETPATH"):
+        return Path(os.fsdecode(fcntl.fcntl(handle, fcntl.F_GETPATH, bytes(1024))).rstrip("\0"))
+    return None
 
 
 def confined(path: Path, root: Path) -> Path:

@@ -14,7 +14,9 @@ from .state import ServerState
 
 
 def is_loopback(host: str) -> bool:
-    """Whether ``host`` (a name or an address) is this machine's loopback."""
+    """Whether ``host`` (a name or an address, in any case, with or without the root's dot)
+    is this machine's loopback."""
+    host = host.lower().rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):  # RFC 6761: never resolved by DNS
         return True
     try:
