@@ -79,7 +79,8 @@ class RecordingFile:
         if not _signed(text):  # a scenario or settings file: rewriting it would lose what it holds
             raise ValueError(
                 f"{self.path}: cannot record into it: the recorder did not write it (its files "
-                f"begin '{SIGNATURE}'); name a new file, or one it wrote"
+                f"hold '{SIGNATURE}' among their first comment lines); name a new file, or one "
+                "it wrote"
             )
         for item in items:
             if isinstance(item, dict) and isinstance(item.get("name"), str):
