@@ -202,8 +202,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _serve(flags: dict) -> int:
     from .config import build_settings, unknown_variables
+    from .server.addresses import is_loopback
     from .server.app import banner, create_app, server_options
-    from .server.auth import is_loopback
     from .server.connection import run_app
 
     config_file = flags.pop("config", None)

@@ -12,7 +12,7 @@ import sys
 import pytest
 from conftest import raw_request
 
-from mock_server.server.auth import is_loopback
+from mock_server.server.addresses import is_loopback
 from mock_server.testing.runner import MockServer
 
 PLANTED = json.dumps({"name": "planted", "priority": 100, "reply": {"content": "pwned"}}).encode()
@@ -48,7 +48,10 @@ def test_the_inspectors_own_calls_and_clients_without_a_browser_are_served(tenan
     assert raw_request(tenant.server, "DELETE", f"{path}/planted").status == 200  # no Origin
 
 
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "192.0.2.7:8000"])
+@pytest.mark.parametrize(
+    "host",
+    ["evil.example", "evil.example:80", "192.0.2.7:8000", "x:y:z", "evil.example:99999999999"],
+)
 def test_a_call_addressed_to_another_name_is_refused_where_the_server_listens_on_loopback(
     server, host
 ):

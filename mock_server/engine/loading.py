@@ -32,7 +32,7 @@ from ..yamlio import (
     not_valid,
 )
 from .conditions import build_conditions
-from .patterns import MAX_FOLDED, backtracks_without_bound, folded
+from .patterns import MAX_FOLDED, folded, unbounded
 from .reply_specs import build_reply
 from .scenario import Scenario
 from .templating import TemplateError
@@ -332,16 +332,10 @@ def _build(raw: Any, source: Any, order: int) -> Scenario:
             except _Problem as problem:
                 found.append(problem)
                 continue
-            if backtracks_without_bound(spec["regex"]):
-                found.append(
-                    _Problem(
-                        f"regex {_shown_regex(spec['regex'])} may backtrack without bound on a "
-                        "long message (a repeat inside a repeat whose rounds can overlap, like "
-                        "(a+)+); rewrite it so that each round starts with a character the "
-                        "others cannot match",
-                        ["match", key, "regex"],
-                    )
-                )
+            why = unbounded(spec["regex"], "message")
+            if why is not None:
+                shown = _shown_regex(spec["regex"])
+                found.append(_Problem(f"regex {shown} {why}", ["match", key, "regex"]))
     replies = []
     sources = [("sequence", i, r) for i, r in enumerate(raw.get("sequence") or ())] or [
         ("reply", None, raw.get("reply") or {})

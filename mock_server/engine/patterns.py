@@ -123,6 +123,18 @@ def backtracks_without_bound(pattern: str) -> bool:
     return regex_text is not None and _ways(pattern, 100) > MAX_CONDITION_WAYS
 
 
+def unbounded(pattern: str, searched: str) -> str | None:
+    """Why ``pattern``, which searches client text (a ``searched``: ``message``, ``text``), may
+    not be used, in words to follow its name; None when it may (``backtracks_without_bound``)."""
+    if not backtracks_without_bound(pattern):
+        return None
+    return (
+        f"may backtrack without bound on a long {searched} (a repeat inside a repeat whose "
+        "rounds can overlap, like (a+)+); rewrite it so that each round starts with a character "
+        "the others cannot match"
+    )
+
+
 def _ways(pattern: str, length: int, weighted: bool = False) -> float:
     return _cached_ways((pattern, length, weighted))
 

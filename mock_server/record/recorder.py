@@ -44,7 +44,7 @@ from aiohttp import web
 from ..config import RECORD_MODES, Settings
 from ..engine.choosing import ScenarioState
 from ..engine.loading import ScenarioProblems, parse_scenarios
-from ..engine.patterns import backtracks_without_bound
+from ..engine.patterns import unbounded
 from ..engine.request_view import RequestView
 from ..engine.scenario import Scenario
 from ..errors import ConfigError
@@ -116,12 +116,9 @@ class Recorder:
         self.mode = mode
         self.timing = settings.record_timing
         for pattern in settings.redact:  # it searches what clients and upstreams send
-            if backtracks_without_bound(pattern):
-                raise ConfigError(
-                    f"redact: {pattern!r} may backtrack without bound on a long text (a repeat "
-                    "inside a repeat whose rounds can overlap, like (a+)+): rewrite it so that "
-                    "each round starts with a character the others cannot match"
-                )
+            why = unbounded(pattern, "text")
+            if why is not None:
+                raise ConfigError(f"redact: {pattern!r} {why}")
         try:  # each pattern was checked with the settings; together they may still clash
             self.scrubber = Scrubber(settings.redact)
         except (re.error, OverflowError, ValueError) as exc:  # a group name used twice, say

@@ -239,13 +239,10 @@ def _opened(folder: Path, root: Path | None) -> int:
     lies inside it, where the system tells which folder a descriptor is (``/proc/self/fd`` on
     Linux, ``F_GETPATH`` on macOS; elsewhere the check before it was opened stands alone)."""
     handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    opened = _where(handle) if root is not None else None
-    if root is not None and opened is not None and not opened.is_relative_to(root):
+    opened = None if root is None else _where(handle)
+    if opened is not None and not opened.is_relative_to(root):
         os.close(handle)
-        raise ValueError(
-            f"a recording file must lie inside the recording root {str(root)!r}; "
-            f"{str(folder)!r} is now {str(opened)!r}"
-        )
+        raise _outside(root, f"{str(folder)!r} is now {str(opened)!r}")
     return handle
 
 
@@ -266,11 +263,13 @@ def confined(path: Path, root: Path) -> Path:
         raise ValueError(f"a recording file's path may not contain '..': {str(path)!r}")
     resolved = path.resolve()
     if not resolved.is_relative_to(root):
-        raise ValueError(
-            f"a recording file must lie inside the recording root {str(root)!r}; "
-            f"{str(path)!r} resolves to {str(resolved)!r}"
-        )
+        raise _outside(root, f"{str(path)!r} resolves to {str(resolved)!r}")
     return resolved
+
+
+def _outside(root: Path, where: str) -> ValueError:
+    """The refusal of a file that lies outside ``root``; ``where``: where it lies."""
+    return ValueError(f"a recording file must lie inside the recording root {str(root)!r}; {where}")
 
 
 def check_writable(path: Path) -> None:

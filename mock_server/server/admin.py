@@ -23,9 +23,9 @@ from ..engine.loading import ScenarioProblems, check_profiles, parse_scenarios
 from ..engine.scenario import Scenario
 from ..engine.values import shown
 from ..errors import ConfigError
+from .addresses import is_loopback, named
 from .admin_body import FLAG, FLAG_OR_NULL, NUMBER, TEXT, Field, read_fields
 from .apis.api import Api
-from .auth import is_loopback
 from .headers import raw, readable
 from .journal import BODY_LIMIT, entry, entry_json, sent_body
 from .render import as_api_error, json_response
@@ -158,7 +158,7 @@ def _from_a_web_page(request: web.Request) -> str | None:
             return f"it comes from a page of another origin ({origin!r})"
         if request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
             return "it comes from a page of another site (Sec-Fetch-Site)"
-    if is_loopback(_state(request).settings.host) and not is_loopback(request.url.host or ""):
+    if is_loopback(_state(request).settings.host) and not is_loopback(named(request.host)):
         return f"it is addressed to {request.host!r}, and this server listens on a loopback address"
     return None
 

@@ -29,6 +29,7 @@ from ..errors import ApiError, ConfigError
 from ..providers import BASE_PATHS, Profile, ProfileRegistry
 from ..wire.ids import Ids
 from ..wire.pacer import Pacer
+from .addresses import in_url
 from .admin_routes import add_admin_routes, wrong_method
 from .apis import DEFAULT_APIS, Api
 from .auth import authenticate
@@ -63,8 +64,7 @@ def banner(app: web.Application, port: int) -> str:
     listens on), what it loaded."""
     state = app[STATE]
     settings = state.settings
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host  # IPv6: bracketed
-    root = f"http://{host}:{port}"
+    root = f"http://{in_url(settings.host)}:{port}"
     default = state.profiles.default
     lines = [f"mock-server: serving on {root}{default.paths[0]} (profile {default.name})"]
     for profile in sorted(state.profiles, key=lambda p: p.name):

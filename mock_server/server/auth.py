@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import ipaddress
 
 from ..errors import ApiError
 from ..providers import Profile
@@ -11,18 +10,6 @@ from ..redaction import shown_key
 from .exchange import Incoming
 from .headers import raw, readable
 from .state import ServerState
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` (a name or an address, in any case, with or without the root's dot)
-    is this machine's loopback."""
-    host = host.lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):  # RFC 6761: never resolved by DNS
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def authenticate(state: ServerState, request: Incoming, profile: Profile) -> str | None:

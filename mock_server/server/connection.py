@@ -44,6 +44,7 @@ from yarl import URL
 from ..caches import SHARED, BoundedCache
 from ..errors import ConfigError
 from ..wire.answer import Answer, WholeStream
+from .addresses import in_url
 from .exchange import Exchange, Incoming
 from .headers import readable
 from .outbox import Outbox
@@ -495,8 +496,9 @@ def run_app(
             try:
                 await web.TCPSite(runner, host, port).start()
             except OSError as exc:
-                address = f"[{host}]" if ":" in host else host
-                raise ConfigError(f"cannot listen on {address}:{port}: {_reason(exc)}") from None
+                raise ConfigError(
+                    f"cannot listen on {in_url(host)}:{port}: {_reason(exc)}"
+                ) from None
             on_started(runner.addresses[0][1])
             await asyncio.Event().wait()  # until a signal ends the loop
         finally:
