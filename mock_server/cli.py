@@ -235,4 +235,5 @@ def _serve(flags: dict) -> int:
         lambda port: print(banner(app, port), flush=True),
         **server_options(settings),
     )
+    gc.freeze()
     return 0

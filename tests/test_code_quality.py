@@ -43,6 +43,7 @@ STAGES = (
         "bundled",
         "caches",
         "errors",
+        "gc_pause",
         "header_fields",
         "jsonio",
         "lazy_property",

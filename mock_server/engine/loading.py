@@ -20,6 +20,7 @@ from typing import Any
 from ..bundled import bundled
 from ..checks.schema import Invalid, SchemaCompiler
 from ..errors import ConfigError
+from ..gc_pause import without_gc
 from ..jsonio import MAX_NESTING, dumps, nests_deeper_than
 from ..providers import ProfileRegistry
 from ..yamlio import (
@@ -84,6 +85,7 @@ class ScenarioProblems(ConfigError):
         self.problems = problems
 
 
+@without_gc
 def parse_document(
     text: str | bytes, source: str, first_order: int = 0
 ) -> tuple[list[Scenario], list[str]]:

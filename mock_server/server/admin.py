@@ -23,6 +23,7 @@ from ..engine.loading import ScenarioProblems, check_profiles, parse_scenarios
 from ..engine.scenario import Scenario
 from ..engine.values import shown
 from ..errors import ConfigError
+from ..gc_pause import without_gc
 from .addresses import is_loopback, named
 from .admin_body import FLAG, FLAG_OR_NULL, NUMBER, TEXT, Field, read_fields
 from .apis.api import Api
@@ -389,6 +390,7 @@ def _source(request: web.Request) -> str | None:
     return source if 0 < len(source) <= MAX_SOURCE_CHARS and source.isprintable() else None
 
 
+@without_gc
 def _placed_scenarios(body: str | bytes, source: str) -> list[Scenario]:
     """``parse_scenarios``, with where each scenario is written worked out too: that composes
     the document, seconds for a long one, which listing them would do on the event loop."""

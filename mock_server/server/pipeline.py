@@ -38,6 +38,7 @@ from ..engine.matching import format_near_misses
 from ..engine.reply_specs import DEFAULT_REPLY, ReplySpec
 from ..engine.request_view import RequestView
 from ..errors import ApiError
+from ..gc_pause import without_gc
 from ..wire.answer import Answer, Later, Outcome, Written
 from ..wire.faults import NO_RESPONSE, plain_fault
 from ..wire.kept_bodies import KeptBody
@@ -93,6 +94,7 @@ def api_read_route(
     """aiohttp's handler for one of ``api``'s other routes (``Api.reads``): routed, its key
     checked, its body (a ``POST``'s) read into ``exchange.raw`` as an API request's is,
     answered by ``handle`` through the guard (a whole answer, or a stream), journaled."""
+    handle = without_gc(handle)
 
     async def handle_api_read(request: web.Request) -> web.StreamResponse:
         exchange = open_exchange(request.app[STATE], Incoming.of(request), api)
@@ -145,6 +147,7 @@ def admit(exchange: Exchange, base: str) -> Answer | None:
     return None
 
 
+@without_gc
 def respond(exchange: Exchange, raw: bytes) -> Outcome:
     """The answer to an admitted request whose body (``raw``, decoded) has been read."""
     state, api = exchange.state, exchange.api
