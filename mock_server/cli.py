@@ -235,5 +235,7 @@ def _serve(flags: dict) -> int:
         lambda port: print(banner(app, port), flush=True),
         **server_options(settings),
     )
+    # The process ends here: the interpreter's last collections need not walk all the server
+    # held (seconds, for a tenant holding a long scenario document).
     gc.freeze()
     return 0
