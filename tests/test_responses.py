@@ -1213,6 +1213,21 @@ def test_stream_faults_in_the_responses_wire(tenant, kind, status):
             json.loads(blocks[-1].split("\n")[1][6:])
 
 
+def test_an_error_event_without_a_count_fails_a_response_that_exists(tenant):
+    # The live API sends ``response.created`` before the error that fails a response (vercel/ai's
+    # recorded streams openai-error.1.chunks.txt, openai-response-failed-only.1.chunks.txt).
+    path = tenant.url().removeprefix(tenant.server.url) + "/responses"
+    body = {"model": MODEL, "input": "x", "stream": True}
+    text = post_json(tenant.server, path, body, {"X-Mock-Fault": "error_event"}).body.decode()
+    blocks = text.strip("\n").split("\n\n")
+    kinds = [block.split("\n")[0].removeprefix("event: ") for block in blocks]
+    assert kinds == ["response.created", "response.in_progress", "error", "response.failed"]
+    numbers = [json.loads(block.split("\n")[1][6:])["sequence_number"] for block in blocks]
+    assert numbers == [0, 1, 2, 3]
+    (entry,) = tenant.requests()
+    assert entry["chunks"] == 2
+
+
 def test_no_done_without_a_count_sends_every_event_but_the_last(tenant):
     path = tenant.url().removeprefix(tenant.server.url) + "/responses"
     body = {"model": MODEL, "input": "x", "stream": True}

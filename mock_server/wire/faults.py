@@ -5,7 +5,9 @@ Plain faults replace the whole response: ``reset`` (the connection is reset, no 
 that streams, a first chunk that is not JSON), ``hang`` (never answers). Stream faults strike
 after ``after_chunks`` chunks of a stream: ``disconnect``, ``malformed_chunk``, ``stall``,
 ``error_event`` and ``no_done``; without a count, at once, but for ``no_done``, which sends the
-whole stream without its end.
+whole stream without its end, and ``error_event``, which comes after a stream's opening events
+(the Responses API's ``response.created`` and ``response.in_progress``): a response fails once it
+exists, as the live API's do.
 """
 
 from __future__ import annotations
@@ -36,11 +38,12 @@ class Fault:
     after_chunks: int | None = None
     status: int = 500
 
-    def chunks_before(self, total: int) -> int:
-        """How many of a stream's ``total`` chunks go out before the fault strikes (see the
-        module docstring)."""
+    def chunks_before(self, total: int, opening: int = 0) -> int:
+        """How many of a stream's ``total`` chunks, the first ``opening`` of them its opening
+        events, go out before the fault strikes (see the module docstring)."""
         if self.after_chunks is None:
-            return total if self.type == "no_done" else 0
+            at_once = {"no_done": total, "error_event": opening}.get(self.type, 0)
+            return min(at_once, total)
         return min(self.after_chunks, total)
 
     @classmethod
@@ -108,6 +111,7 @@ async def plain_fault(
     return web.Response(status=NO_RESPONSE)
 
 
-def chunks_sent(fault: Fault | None, total: int) -> int:
-    """How many of a stream's ``total`` chunks go out: all of them, or those before ``fault``."""
-    return total if fault is None else fault.chunks_before(total)
+def chunks_sent(fault: Fault | None, total: int, opening: int = 0) -> int:
+    """How many of a stream's ``total`` chunks (the first ``opening`` of them its opening
+    events) go out: all of them, or those before ``fault``."""
+    return total if fault is None else fault.chunks_before(total, opening)

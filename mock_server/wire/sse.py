@@ -76,7 +76,7 @@ async def send_stream(
     response = web.StreamResponse(headers={**STREAM_HEADERS, **(headers or {})})
     loop = asyncio.get_running_loop()
     rng = rng or random.Random()
-    upto = chunks_sent(fault, len(events))
+    upto = chunks_sent(fault, len(events), opening)
     sent = 0
     try:
         await response.prepare(request)

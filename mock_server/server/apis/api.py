@@ -147,7 +147,7 @@ class Api:
         profile's keep-alives and ``fault``; the exchange counts them. A stream whose events
         are all due at once, without a fault, can also be sent whole (``Later.at_once``)."""
         state, profile = exchange.state, exchange.profile
-        exchange.chunks = chunks_sent(fault, len(events))
+        exchange.chunks = chunks_sent(fault, len(events), self.opening_events)
         at_once = None
         if fault is None and reply.latency.all_at_once:
             at_once = WholeStream({**STREAM_HEADERS, **headers}, events, wire.end)
