@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from conftest import made
 
 from mock_server.errors import ConfigError
+from mock_server.testing.runner import MockServer
 from mock_server.testing.tenant_handle import AdminError
 
 pytest_plugins = ["pytester"]
@@ -469,3 +471,188 @@ def test_the_source_of_added_scenarios_is_a_label_only(server):
         "POST /scenarios?source=two%0Alines: 400: ?source= must be 1 to 1,000 printable "
         "characters: the name of the scenarios' file, for messages"
     )
+
+
+ASK = """
+import openai
+import pytest
+
+
+def ask(mock_server, text="hi"):
+    client = openai.OpenAI(base_url=mock_server.base_url, api_key="sk-x", max_retries=0)
+    reply = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": text}]
+    )
+    return reply.choices[0].message.content
+"""
+
+
+def test_tests_in_classes_record_into_a_folder_for_each_class(pytester):
+    """``TestChat::test_create`` and ``TestWeather::test_create`` record into files of their
+    own (which they replay); a test outside a class keeps ``<test module>/<test name>.yaml``."""
+    pytester.makepyfile(
+        test_suite=ASK
+        + """
+def test_create(mock_server):
+    assert ask(mock_server, "module") == "upstream: module"
+
+
+class TestChat:
+    def test_create(self, mock_server):
+        assert ask(mock_server, "chat") == "upstream: chat"
+
+
+class TestWeather:
+    def test_create(self, mock_server):
+        assert ask(mock_server, "weather") == "upstream: weather"
+
+    class TestInner:
+        def test_create(self, mock_server):
+            assert ask(mock_server, "inner") == "upstream: inner"
+"""
+    )
+    with MockServer(scenarios=[]) as upstream:
+        upstream.add(
+            {"name": "echo", "reply": {"content": "upstream: {{ request.messages[-1].content }}"}}
+        )
+        pytester.makeini(f"[pytest]\nmock_server_upstream = {upstream.base_url}\n")
+        recorded = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "--mock-server-record=new"
+        )
+    recorded.assert_outcomes(passed=4)
+    folder = pytester.path / "recordings" / "test_suite"
+    replies = {
+        str(path.relative_to(folder)): re.findall(r"upstream: \w+", path.read_text())
+        for path in folder.rglob("*.yaml")
+    }
+    assert replies == {
+        "test_create.yaml": ["upstream: module"],
+        "TestChat/test_create.yaml": ["upstream: chat"],
+        "TestWeather/test_create.yaml": ["upstream: weather"],
+        "TestWeather/TestInner/test_create.yaml": ["upstream: inner"],
+    }
+
+
+def test_two_tests_whose_names_make_one_file_name_cannot_share_a_recording(pytester):
+    """``a b`` and ``a-b`` both make ``test_p-a-b.yaml``: the second test that would use the
+    file fails its set-up; where no file is used (no recording, none to replay) all is well."""
+    recording = pytester.path / "recordings" / "test_ids" / "test_p-a-b.yaml"
+    recording.parent.mkdir(parents=True)
+    recording.write_text("scenarios:\n  - name: hi\n    reply: {content: recorded}\n")
+    pytester.makepyfile(
+        test_ids=ASK
+        + """
+@pytest.mark.parametrize("x", [1, 2], ids=["a b", "a-b"])
+def test_p(mock_server, x):
+    assert ask(mock_server) == "recorded"
+
+
+@pytest.mark.parametrize("x", [1, 2], ids=["a b", "a-b"])
+def test_q(mock_server, x):
+    pass
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of test_p[[]a-b[]]*",
+            f"mock_server set-up: test_ids.py::test_p[[]a b[]] and test_ids.py::test_p[[]a-b[]] "
+            f"would share the recording file {recording}: give them ids that differ in letters, "
+            "digits, '_', '.', '=' or '-'",
+        ]
+    )
+
+
+def test_the_markers_of_a_test_its_class_and_its_module_merge(pytester):
+    """Each argument comes from the closest marker that gives it: a test's own
+    ``allow_unmatched`` keeps its module's ``scenarios``, its own ``scenarios`` replace them."""
+    pytester.makefile(".yaml", weather="scenarios:\n  - name: weather\n    reply: {content: w}\n")
+    pytester.makefile(".yaml", other="scenarios:\n  - name: other\n    reply: {content: o}\n")
+    pytester.makepyfile(
+        """
+        import pytest
+
+        pytestmark = pytest.mark.mock_server(scenarios=["weather.yaml"], strict=True)
+
+
+        def names(mock_server):
+            return [s["name"] for s in mock_server.scenarios]
+
+
+        @pytest.mark.mock_server(allow_unmatched=True)
+        def test_keeps_the_modules_scenarios(mock_server):
+            assert names(mock_server) == ["weather"]
+
+
+        @pytest.mark.mock_server(scenarios=["other.yaml"])
+        def test_replaces_them(mock_server):
+            assert names(mock_server) == ["other"]
+
+
+        @pytest.mark.mock_server(profile="deepseek")
+        class TestProfile:
+            @pytest.mark.mock_server(scenarios="other.yaml")
+            def test_three_markers(self, mock_server):
+                assert mock_server.base_url.endswith("/deepseek/v1")
+                assert names(mock_server) == ["other"]
+
+
+        @pytest.mark.mock_server(strickt=False)
+        def test_each_marker_is_checked(mock_server):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(
+        ["@pytest.mark.mock_server(strickt=...): unknown argument 'strickt'; *"]
+    )
+
+
+def test_a_handle_serves_admin_calls_from_many_threads_at_once(server):
+    """Calls from threads take turns on the handle's one admin connection."""
+    failures: list[str] = []
+    start = threading.Barrier(8)
+    with server.tenant("threads") as handle:
+        handle.add({"name": "x"})
+
+        def calls() -> None:
+            start.wait()
+            for _ in range(20):
+                try:
+                    assert [s["name"] for s in handle.scenarios if s["origin"] == "added"] == ["x"]
+                    assert handle.requests == []
+                except Exception as exc:  # reported below, per thread
+                    failures.append(repr(exc))
+
+        threads = [threading.Thread(target=calls, daemon=True) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=5)
+        assert not any(thread.is_alive() for thread in threads)
+        assert failures == []
+        handle.reset()
+
+
+def test_a_test_that_skips_itself_is_not_judged_on_what_it_sent(pytester):
+    """Neither an unmatched request nor a reply the request rules out, sent before
+    ``pytest.skip()``, reports at teardown: the test is skipped, the run passes."""
+    pytester.makepyfile(
+        test_skips=ASK
+        + """
+def test_unmatched_then_skipped(mock_server):
+    ask(mock_server)
+    pytest.skip("not today")
+
+
+def test_warned_then_skipped(mock_server):
+    mock_server.add({"name": "calls", "reply": {"tool_calls": [{"name": "lookup"}]}})
+    ask(mock_server)
+    pytest.skip("not today")
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(skipped=2, warnings=0)
+    assert result.ret == pytest.ExitCode.OK

@@ -3,7 +3,9 @@
 Each test gets a fresh tenant, so tests share one server and never see each other's scenarios,
 sequences or journal. A test that sent a request no scenario matched fails at teardown with the
 near-miss report, unless its marker says ``allow_unmatched=True``; one that a scenario answered
-with a reply the request rules out gets a ``ScenarioWarning`` saying what.
+with a reply the request rules out gets a ``ScenarioWarning`` saying what. A test that skips
+itself is judged on neither. The markers on a test, its classes and its module merge, each
+argument taken from the closest that gives it.
 
     @pytest.mark.mock_server(scenarios=["tests/scenarios/weather.yaml"], profile="deepseek")
     def test_weather(mock_server):
@@ -13,9 +15,11 @@ Ini options: ``mock_server_scenarios`` (files loaded for every test), ``mock_ser
 ``MOCK_SERVER_URL`` points the fixture at a server already running instead of starting one.
 
 Recording (docs/recording.md): each test replays ``recordings/<test module>/<test name>.yaml``
-next to its file when there is one (the folder is the ini option ``mock_server_recordings``, a
-relative path inside the test's own folder; the session's server records only under its working
-directory).
+(``recordings/<test module>/<Class>/<test name>.yaml`` in a class, a folder for each class it
+is nested in) next to its file when there is one (the folder is the ini option
+``mock_server_recordings``, a relative path inside the test's own folder; the session's server
+records only under its working directory). Two tests whose names come to the same file name
+cannot both use it: the second fails its set-up.
 With ``--mock-server-record=new`` (or the marker's ``record="new"``) what no scenario answers
 is forwarded to the upstream (``--mock-server-upstream [PROFILE=]URL``, or the ini option) and
 recorded there, a repeat beyond the steps recorded for its request included; ``all`` forwards
@@ -31,7 +35,8 @@ import re
 import socket
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections import ChainMap
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -109,6 +114,27 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+# The report of a test's call phase, for its teardown: a test that skipped itself is not judged
+# on what it sent before.
+_CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_REPORT] = report
+    return report
+
+
+def _skipped(item: pytest.Item) -> bool:
+    """Whether the test skipped itself (``pytest.skip()``, or an ``xfail`` that failed)."""
+    report = item.stash.get(_CALL_REPORT, None)
+    return report is not None and report.skipped
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """A test marked ``mock_server`` itself that does not use the fixture fails its set-up: the
     marker configures the fixture's tenant, and would be left unread. (Marked with its module
@@ -180,10 +206,37 @@ def mock_server_session(request: pytest.FixtureRequest) -> Iterator[object]:
 
 
 def recording_file(node: pytest.Item, folder: str) -> Path:
-    """``<folder>/<test module>/<test name>.yaml``, next to the test's file."""
+    """``<folder>/<test module>/[<Class>/...]<test name>.yaml``, next to the test's file: a
+    folder for each class the test is in, outermost first."""
     path = Path(node.path)
-    name = re.sub(r"[^A-Za-z0-9_.=-]+", "-", node.name).strip("-")
-    return path.parent / folder / path.stem / f"{name}.yaml"
+    classes = [
+        _file_name(parent.name) for parent in node.listchain() if isinstance(parent, pytest.Class)
+    ]
+    return path.parent.joinpath(folder, path.stem, *classes, f"{_file_name(node.name)}.yaml")
+
+
+def _file_name(name: str) -> str:
+    """``name`` as a file name: each run of characters other than letters, digits, ``_``,
+    ``.``, ``=`` and ``-`` made one ``-``."""
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "-", name).strip("-")
+
+
+# Which test uses each recording file in this session: two tests whose names come to the same
+# file name would replay, and record into, one another's.
+_RECORDING_USERS = pytest.StashKey[dict[Path, str]]()
+
+
+def _claim_recording(request: pytest.FixtureRequest, recording: Path) -> None:
+    """Fail the test's set-up when another test of the session has used ``recording``."""
+    users = request.config.stash.setdefault(_RECORDING_USERS, {})
+    user = users.setdefault(recording, request.node.nodeid)
+    if user != request.node.nodeid:
+        pytest.fail(
+            f"mock_server set-up: {user} and {request.node.nodeid} would share the recording "
+            f"file {recording}: give them ids that differ in letters, digits, '_', '.', '=' "
+            "or '-'",
+            pytrace=False,
+        )
 
 
 def _record_mode(request: pytest.FixtureRequest, options: dict) -> str:
@@ -204,13 +257,14 @@ def _no_upstream(config: pytest.Config, mode: str) -> str | None:
     )
 
 
-def _marker_options(marker: pytest.Mark | None) -> dict[str, Any]:
-    """The marker's arguments, checked; a problem fails the test's set-up with a message that
-    names the argument."""
+def _marker_options(node: pytest.Item) -> dict[str, Any]:
+    """The arguments of the markers on the test, its classes and its module, each from the
+    closest marker that gives it. Each marker is checked: a problem fails the test's set-up
+    with a message that names the argument."""
     from ..errors import ConfigError
 
     try:
-        return _checked_marker(marker) if marker else {}
+        return dict(ChainMap(*map(_checked_marker, node.iter_markers("mock_server"))))
     except ConfigError as exc:
         problem = str(exc)
     pytest.fail(problem, pytrace=False)
@@ -272,12 +326,14 @@ def _tenant_name(node: pytest.Item) -> str:
 @pytest.fixture
 def mock_server(request: pytest.FixtureRequest, mock_server_session) -> Iterator[TenantHandle]:
     """This test's tenant on the session server."""
-    options = _marker_options(request.node.get_closest_marker("mock_server"))
+    options = _marker_options(request.node)
     profile = options.get("profile") or request.config.getini("mock_server_profile") or None
     shared: list[str | Path] = [*request.config.getini("mock_server_scenarios")]
     marked = [Path(request.path).parent / p for p in options.get("scenarios") or ()]
     recording = recording_file(request.node, request.config.getini("mock_server_recordings"))
     mode = _record_mode(request, options)
+    if mode != "none" or recording.exists():
+        _claim_recording(request, recording)
     __tracebackhide__ = True  # a report raised here (a warning made an error) shows no fixture
     with mock_server_session.tenant(_tenant_name(request.node), profile) as handle:
         problem = None
@@ -304,6 +360,8 @@ def mock_server(request: pytest.FixtureRequest, mock_server_session) -> Iterator
             pytest.fail(f"mock_server set-up: {problem}", pytrace=False)
         yield handle
         unmatched, warned = handle.reset_with_report()  # one call: the report, a clean slate
+    if _skipped(request.node):  # what it sent before skipping does not fail a skipped test
+        return
     if unmatched and not options.get("allow_unmatched"):
         # One report of both: the warnings, raised as an error, would hide the unmatched.
         report = unmatched_report(unmatched)

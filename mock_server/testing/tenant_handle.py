@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,12 +34,17 @@ class TenantHandle:
         self.profile = profile
         self._admin_token = admin_token
         self._connection: Any = None  # one kept-alive connection for admin calls
+        self._connection_lock = threading.Lock()  # one exchange at a time on it, of any thread
         # Scenarios every test shares (the ini option's), which ``assert_all_consumed`` leaves
         # to the tests that use them.
         self.shared: frozenset[str] = frozenset()
 
     def close(self) -> None:
         """Close the admin connection (a later call opens a new one)."""
+        with self._connection_lock:
+            self._disconnect()
+
+    def _disconnect(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
@@ -98,17 +104,18 @@ class TenantHandle:
 
         parts = urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
-        for attempt in (1, 2):  # a kept-alive connection the server closed: reconnect once
-            if self._connection is None:
-                self._connection = http.client.HTTPConnection(parts.netloc, timeout=30)
-            try:
-                self._connection.request(method, target, body=data, headers=headers)
-                response = self._connection.getresponse()
-                return response.status, response.read()
-            except (http.client.HTTPException, OSError):
-                self.close()
-                if attempt == 2:
-                    raise
+        with self._connection_lock:
+            for attempt in (1, 2):  # a kept-alive connection the server closed: reconnect once
+                if self._connection is None:
+                    self._connection = http.client.HTTPConnection(parts.netloc, timeout=30)
+                try:
+                    self._connection.request(method, target, body=data, headers=headers)
+                    response = self._connection.getresponse()
+                    return response.status, response.read()
+                except (http.client.HTTPException, OSError):
+                    self._disconnect()
+                    if attempt == 2:
+                        raise
         raise AssertionError("unreachable")
 
     def add(self, scenario: Any) -> list[str]:
