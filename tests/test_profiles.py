@@ -401,7 +401,7 @@ INVALID = {
             400,
             "invalid_request_error",
             None,
-            "messages[1].role",
+            "messages.[1].role",
         ),
         (
             with_(OPENAI_BASIC, response_format={"type": "xml"}),
@@ -875,8 +875,21 @@ def test_tool_calls_must_all_be_answered(client_for):
     )
     with pytest.raises(openai.BadRequestError) as caught:
         post(client_for(), body)
-    assert caught.value.param == "messages[1].role"
+    assert caught.value.param == "messages.[1].role"
     assert "call_2" in caught.value.body["message"]
+
+
+def test_a_tool_message_without_a_call_before_it_in_openais_words(client_for):
+    body = with_(
+        OPENAI_BASIC, messages=[*ASK, {"role": "tool", "content": "x", "tool_call_id": "c"}]
+    )
+    with pytest.raises(openai.BadRequestError) as caught:
+        post(client_for(), body)
+    assert (caught.value.param, caught.value.code) == ("messages.[1].role", None)
+    assert caught.value.body["message"] == (
+        "Invalid parameter: messages with role 'tool' must be a response to a preceeding message "
+        "with 'tool_calls'."
+    )
 
 
 def test_wrong_tool_call_id(client_for):

@@ -192,6 +192,11 @@ def _check_json_mode(body: dict[str, Any]) -> None:
 
 
 def _check_tool_messages(messages: list[Any]) -> None:
+    """Tool messages answer the calls of the assistant message before them, and each call is
+    answered before the next message. OpenAI words the refusals in its older checks' style,
+    ``param`` ``messages.[i].role``, "preceeding" as it spells it (its answers quoted in
+    miurla/morphic#136, smarter-sh/smarter#264, pydantic/pydantic-ai#3067,
+    tensorzero/tensorzero#4880, 2024 to 2025)."""
     open_calls: dict[str, int] = {}  # ids of the last assistant tool_calls still unanswered
     open_since: int | None = None
     for index, message in enumerate(messages):
@@ -204,8 +209,8 @@ def _check_tool_messages(messages: list[Any]) -> None:
                 raise ApiError(
                     "400",
                     "Invalid parameter: messages with role 'tool' must be a response to a "
-                    "preceding message with 'tool_calls'.",
-                    param=f"messages[{index}].role",
+                    "preceeding message with 'tool_calls'.",
+                    param=f"messages.[{index}].role",
                     code=None,
                 )
             if call_id not in open_calls:
@@ -236,7 +241,7 @@ def _require_answers(open_calls: dict[str, int], since: int | None) -> None:
             "An assistant message with 'tool_calls' must be followed by tool messages responding "
             "to each 'tool_call_id'. The following tool_call_ids did not have response messages: "
             + ", ".join(map(str, open_calls)),
-            param=f"messages[{since}].role",
+            param=f"messages.[{since}].role",
             code=None,
         )
 
