@@ -122,3 +122,64 @@ def test_a_required_call_goes_on_to_a_function_not_called_yet(tenant):
     ]
     second = client.chat.completions.create(**asked, messages=messages).choices[0].message
     assert [call.function.name for call in second.tool_calls] == ["Answer"]
+
+
+@pytest.mark.parametrize("api", ["chat_completions", "responses"])
+def test_the_users_next_turn_is_no_tool_calls_answer(tenant, api):
+    """docs/agents.md's scenarios of a tool loop, and a follow-up turn (offering no tools, so
+    that ``asks`` steps aside): the scenario that answered the tool's result does not answer the
+    user's ``Thanks!`` after it."""
+    tenant.add(
+        [
+            {
+                "name": "asks",
+                "match": {"last_message_role": "user", "tools": ["get_weather"]},
+                "reply": {
+                    "tool_calls": [
+                        {"id": "call_w1", "name": "get_weather", "arguments": {"location": "Oslo"}}
+                    ]
+                },
+            },
+            {
+                "name": "answers",
+                "match": {"tool_call_id": "call_w1", "tool_result": {"contains": "sunny"}},
+                "reply": {"content": "It is sunny in Oslo."},
+            },
+            {
+                "name": "thanks",
+                "match": {"last_user_message": {"contains": "Thanks"}},
+                "reply": {"content": "You're welcome!"},
+            },
+        ]
+    )
+    client = tenant.client()
+    if api == "responses":
+        tools = [{"type": "function", **TOOLS[0]["function"]}]
+        first = client.responses.create(model="gpt-4o", input="Weather in Oslo?", tools=tools)
+        (call,) = first.output
+        turn = [
+            {"role": "user", "content": "Weather in Oslo?"},
+            call.model_dump(exclude_none=True),
+            {"type": "function_call_output", "call_id": call.call_id, "output": "sunny, 12°C"},
+        ]
+        answer = client.responses.create(model="gpt-4o", input=turn, tools=tools)
+        thanks = [*turn, *answer.output, {"role": "user", "content": "Thanks!"}]
+        texts = [
+            answer.output_text,
+            client.responses.create(model="gpt-4o", input=thanks).output_text,
+        ]
+    else:
+        messages = [{"role": "user", "content": "Weather in Oslo?"}]
+        first = client.chat.completions.create(model="gpt-4o", messages=messages, tools=TOOLS)
+        messages.append(first.choices[0].message.model_dump(exclude_none=True))
+        call = first.choices[0].message.tool_calls[0]
+        messages.append({"role": "tool", "tool_call_id": call.id, "content": "sunny, 12°C"})
+        answer = client.chat.completions.create(model="gpt-4o", messages=messages, tools=TOOLS)
+        messages += [
+            answer.choices[0].message.model_dump(exclude_none=True),
+            {"role": "user", "content": "Thanks!"},
+        ]
+        thanks = client.chat.completions.create(model="gpt-4o", messages=messages)
+        texts = [answer.choices[0].message.content, thanks.choices[0].message.content]
+    assert texts == ["It is sunny in Oslo.", "You're welcome!"]
+    assert [entry["scenario"] for entry in tenant.requests()] == ["asks", "answers", "thanks"]

@@ -134,11 +134,11 @@ class RequestView:
 
     @lazy
     def last_tool_message(self) -> dict[str, Any]:
-        """The last ``tool`` message (a tool result), or an empty one."""
-        for message in reversed(self.messages):
-            if message.get("role") == "tool":
-                return message
-        return {}
+        """The request's last message when it is a ``tool`` message (a tool result: the last of
+        those that end the request), or an empty one: a conversation that went on past its tool
+        results (the user's next turn) answers no tool call."""
+        last = self.messages[-1] if self.messages else {}
+        return last if last.get("role") == "tool" else {}
 
     @property
     def tool_call_id(self) -> str:
