@@ -49,16 +49,18 @@ def timed(server: Server, path: str, body: bytes, headers: dict[str, str]) -> tu
             done.wait(0.02)
         connection.close()
 
-    beating = threading.Thread(target=beat)
+    beating = threading.Thread(target=beat, daemon=True)
     beating.start()
     began = time.perf_counter()
-    status = _exchange(server.port, path, body, headers)
-    took = time.perf_counter() - began
-    done.set()
-    beating.join()
+    try:
+        status = _exchange(server.port, path, body, headers)
+    finally:
+        took = time.perf_counter() - began
+        done.set()
+        beating.join()
     if status not in (200, 201):
         sys.exit(f"{path}: HTTP {status}")
-    return took, max(waits)
+    return took, max(waits, default=0.0)
 
 
 def main() -> None:

@@ -125,10 +125,10 @@ def test_a_required_call_goes_on_to_a_function_not_called_yet(tenant):
 
 
 @pytest.mark.parametrize("api", ["chat_completions", "responses"])
-def test_the_users_next_turn_is_no_tool_calls_answer(tenant, api):
-    """docs/agents.md's scenarios of a tool loop, and a follow-up turn (offering no tools, so
-    that ``asks`` steps aside): the scenario that answered the tool's result does not answer the
-    user's ``Thanks!`` after it."""
+def test_a_tool_loops_answer_is_asked_for_again_as_json_but_not_given_to_the_next_turn(tenant, api):
+    """docs/agents.md's scenarios of a tool loop: the answer asked for again as JSON (as
+    LangGraph does, the answer in the history) still reads the tool's result; the user's
+    ``Thanks!`` after it (offering no tools, so that ``asks`` steps aside) does not."""
     tenant.add(
         [
             {
@@ -142,8 +142,17 @@ def test_the_users_next_turn_is_no_tool_calls_answer(tenant, api):
             },
             {
                 "name": "answers",
-                "match": {"tool_call_id": "call_w1", "tool_result": {"contains": "sunny"}},
+                "match": {
+                    "tool_call_id": "call_w1",
+                    "tool_result": {"contains": "sunny"},
+                    "response_format": "text",
+                },
                 "reply": {"content": "It is sunny in Oslo."},
+            },
+            {
+                "name": "answers-as-json",
+                "match": {"tool_call_id": "call_w1", "response_format": "json_schema"},
+                "reply": {"content": '{"sky": "sunny"}'},
             },
             {
                 "name": "thanks",
@@ -153,6 +162,9 @@ def test_the_users_next_turn_is_no_tool_calls_answer(tenant, api):
         ]
     )
     client = tenant.client()
+    sky = {"type": "object", "properties": {"sky": {"type": "string"}}, "required": ["sky"]}
+    sky["additionalProperties"] = False
+    as_json = {"type": "json_schema", "name": "sky", "schema": sky, "strict": True}
     if api == "responses":
         tools = [{"type": "function", **TOOLS[0]["function"]}]
         first = client.responses.create(model="gpt-4o", input="Weather in Oslo?", tools=tools)
@@ -163,11 +175,11 @@ def test_the_users_next_turn_is_no_tool_calls_answer(tenant, api):
             {"type": "function_call_output", "call_id": call.call_id, "output": "sunny, 12°C"},
         ]
         answer = client.responses.create(model="gpt-4o", input=turn, tools=tools)
-        thanks = [*turn, *answer.output, {"role": "user", "content": "Thanks!"}]
-        texts = [
-            answer.output_text,
-            client.responses.create(model="gpt-4o", input=thanks).output_text,
-        ]
+        turn += [item.model_dump(exclude_none=True) for item in answer.output]
+        again = client.responses.create(model="gpt-4o", input=turn, text={"format": as_json})
+        thanks = [*turn, {"role": "user", "content": "Thanks!"}]
+        said = [answer.output_text, again.output_text]
+        said.append(client.responses.create(model="gpt-4o", input=thanks).output_text)
     else:
         messages = [{"role": "user", "content": "Weather in Oslo?"}]
         first = client.chat.completions.create(model="gpt-4o", messages=messages, tools=TOOLS)
@@ -175,11 +187,18 @@ def test_the_users_next_turn_is_no_tool_calls_answer(tenant, api):
         call = first.choices[0].message.tool_calls[0]
         messages.append({"role": "tool", "tool_call_id": call.id, "content": "sunny, 12°C"})
         answer = client.chat.completions.create(model="gpt-4o", messages=messages, tools=TOOLS)
-        messages += [
-            answer.choices[0].message.model_dump(exclude_none=True),
-            {"role": "user", "content": "Thanks!"},
-        ]
+        messages.append(answer.choices[0].message.model_dump(exclude_none=True))
+        chat_json = {
+            "type": "json_schema",
+            "json_schema": {k: v for k, v in as_json.items() if k != "type"},
+        }
+        again = client.chat.completions.create(
+            model="gpt-4o", messages=messages, response_format=chat_json
+        )
+        messages.append({"role": "user", "content": "Thanks!"})
         thanks = client.chat.completions.create(model="gpt-4o", messages=messages)
-        texts = [answer.choices[0].message.content, thanks.choices[0].message.content]
-    assert texts == ["It is sunny in Oslo.", "You're welcome!"]
-    assert [entry["scenario"] for entry in tenant.requests()] == ["asks", "answers", "thanks"]
+        said = [answer.choices[0].message.content, again.choices[0].message.content]
+        said.append(thanks.choices[0].message.content)
+    assert said == ["It is sunny in Oslo.", '{"sky": "sunny"}', "You're welcome!"]
+    scenarios = [entry["scenario"] for entry in tenant.requests()]
+    assert scenarios == ["asks", "answers", "answers-as-json", "thanks"]

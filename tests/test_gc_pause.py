@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import http.client
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,9 +44,9 @@ def test_a_request_of_many_input_items_is_answered_without_collections(server, t
             server, f"/t/{tenant.name}/v1/responses", {"model": "gpt-4o", "input": items}
         )
     assert answer.status == 200, answer.body[:300]
-    # Built with the collector on, the items took some 80 of them (and full collections among
-    # them, each over everything built so far); after the work, the collector runs on as ever.
-    assert started[0] <= 5
+    # Built with the collector on, the items took some 40 of them (full collections among them,
+    # each over everything built so far); after the work, the collector runs on as ever.
+    assert started[0] <= 10
 
 
 def test_a_long_scenario_document_is_added_without_collections(tenant):
@@ -53,7 +54,7 @@ def test_a_long_scenario_document_is_added_without_collections(tenant):
     document = f"scenarios:\n  - name: long\n    sequence:\n{steps}"
     with older_collections() as started:
         tenant.add(document)
-    assert started[0] <= 5
+    assert started[0] <= 10  # 68 with the collector on
     assert "long" in [s["name"] for s in tenant.admin("GET", "/scenarios").json()["scenarios"]]
 
 
@@ -92,6 +93,30 @@ def test_the_collector_is_on_again_after_the_work_and_left_off_when_it_was_off()
         assert not gc.isenabled()  # whoever turned it off turns it on
     finally:
         gc.enable()
+
+
+def test_calls_from_two_threads_hold_the_collector_off_until_the_last_returns():
+    inside, leave = threading.Event(), threading.Event()
+
+    @without_gc
+    def waits() -> None:
+        inside.set()
+        leave.wait(10)
+
+    @without_gc
+    def returns_at_once() -> bool:
+        return gc.isenabled()
+
+    other = threading.Thread(target=waits)
+    other.start()
+    try:
+        assert inside.wait(10)
+        assert returns_at_once() is False
+        assert not gc.isenabled()  # the other thread's call is still running
+    finally:
+        leave.set()
+        other.join(10)
+    assert gc.isenabled()
 
 
 def test_what_the_work_returns_is_returned():

@@ -134,21 +134,26 @@ class RequestView:
 
     @lazy
     def last_tool_message(self) -> dict[str, Any]:
-        """The request's last message when it is a ``tool`` message (a tool result: the last of
-        those that end the request), or an empty one: a conversation that went on past its tool
-        results (the user's next turn) answers no tool call."""
-        last = self.messages[-1] if self.messages else {}
-        return last if last.get("role") == "tool" else {}
+        """The last ``tool`` message (a tool result) of the user's latest turn, or an empty one:
+        once the user has spoken again, the conversation answers no tool call. (An assistant's
+        answer after it leaves it in the turn: LangGraph asks for that answer again as JSON.)"""
+        for message in reversed(self.messages):
+            role = message.get("role", "user")
+            if role == "tool":
+                return message
+            if role == "user":
+                return {}
+        return {}
 
     @property
     def tool_call_id(self) -> str:
-        """Which tool call the last tool result answers."""
+        """Which tool call the turn's last tool result answers (``last_tool_message``)."""
         return str(self.last_tool_message.get("tool_call_id") or "")
 
     @lazy
     def tool_name(self) -> str:
-        """The function whose result the last tool result is: the name of the call it answers,
-        among the assistant's calls."""
+        """The function whose result the turn's last tool result is: the name of the call it
+        answers, among the assistant's calls."""
         wanted = self.tool_call_id
         for message in reversed(self.messages) if wanted else ():
             for call in message.get("tool_calls") or ():
@@ -158,7 +163,7 @@ class RequestView:
 
     @lazy
     def tool_result(self) -> str:
-        """The text of the last tool result."""
+        """The text of the turn's last tool result."""
         return content_text(self.last_tool_message.get("content"))
 
     @lazy

@@ -390,7 +390,7 @@ def _source(request: web.Request) -> str | None:
     return source if 0 < len(source) <= MAX_SOURCE_CHARS and source.isprintable() else None
 
 
-@without_gc
+@without_gc  # parsing holds it off too; placing them composes the document again
 def _placed_scenarios(body: str | bytes, source: str) -> list[Scenario]:
     """``parse_scenarios``, with where each scenario is written worked out too: that composes
     the document, seconds for a long one, which listing them would do on the event loop."""

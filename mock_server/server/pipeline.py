@@ -94,7 +94,7 @@ def api_read_route(
     """aiohttp's handler for one of ``api``'s other routes (``Api.reads``): routed, its key
     checked, its body (a ``POST``'s) read into ``exchange.raw`` as an API request's is,
     answered by ``handle`` through the guard (a whole answer, or a stream), journaled."""
-    handle = without_gc(handle)
+    handled = without_gc(handle)
 
     async def handle_api_read(request: web.Request) -> web.StreamResponse:
         exchange = open_exchange(request.app[STATE], Incoming.of(request), api)
@@ -106,7 +106,7 @@ def api_read_route(
                     exchange.raw = await read_body(
                         request, settings.max_body_bytes, settings.body_timeout
                     )
-                outcome = handle(exchange, request)
+                outcome = handled(exchange, request)
             except (ClientGone, ConnectionError):
                 return finish(exchange, gone(exchange))
             except Exception as exc:

@@ -19,7 +19,7 @@ Recording (docs/recording.md): each test replays ``recordings/<test module>/<tes
 is nested in) next to its file when there is one (the folder is the ini option
 ``mock_server_recordings``, a relative path inside the test's own folder; the session's server
 records only under its working directory). Two tests whose names come to the same file name
-cannot both use it: the second fails its set-up.
+cannot both use it: the second of one pytest process fails its set-up.
 With ``--mock-server-record=new`` (or the marker's ``record="new"``) what no scenario answers
 is forwarded to the upstream (``--mock-server-upstream [PROFILE=]URL``, or the ini option) and
 recorded there, a repeat beyond the steps recorded for its request included; ``all`` forwards
@@ -123,6 +123,7 @@ _CALL_REPORT = pytest.StashKey[pytest.TestReport]()
 def pytest_runtest_makereport(
     item: pytest.Item,
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep the report of each test's call phase for its teardown (``_skipped``)."""
     report = yield
     if report.when == "call":
         item.stash[_CALL_REPORT] = report
