@@ -282,6 +282,8 @@ def _first_verdicts() -> dict[str, FirstVerdict]:
         for name, check in checks.items():
             check = getattr(check, "compiled", check)
             assert isinstance(check, FirstVerdict), f"{profile.name} {name}: no fast verdict"
+            check.build_now()  # not waiting for the warm-up: the fast validator judges
+            assert check.built, f"{profile.name} {name}: the fast validator was not built"
             found[f"{profile.name} {name}"] = check
     return found
 

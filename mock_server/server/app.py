@@ -21,7 +21,7 @@ from ..accounts.clock import make_clock
 from ..accounts.rules import AccountRules
 from ..checks.profiles import load_profiles
 from ..checks.request import check_model
-from ..checks.verdicts import fast_verdicts
+from ..checks.verdicts import WARM_UP, fast_verdicts
 from ..config import Settings
 from ..engine.choosing import ScenarioEngine
 from ..engine.loading import check_profiles, load_paths
@@ -87,7 +87,11 @@ def banner(app: web.Application, port: int) -> str:
     off = state.shortcut.off
     lines.append(f"  connection shortcut: {'on' if off is None else f'off ({off})'}")
     fast = fast_verdicts()
-    judged = f"{fast} first" if fast else "mock-server's schema compiler alone"
+    judged = (
+        f"{fast} first, once a schema has judged {WARM_UP} bodies"
+        if fast
+        else "mock-server's schema compiler alone"
+    )
     lines.append(f"  request checks: {judged}")
     lines.append(f"  inspector: {root}/__admin/  (journal: {root}/__admin/requests)")
     return "\n".join(lines)
