@@ -9,6 +9,7 @@ import pytest
 
 from mock_server.checks.profiles import PROFILE_SHAPE, SCHEMA_DIR, load_profiles
 from mock_server.checks.schema import Invalid
+from mock_server.checks.verdicts import fast_verdicts
 from mock_server.cli import main
 from mock_server.errors import ConfigError
 from mock_server.testing.runner import MockServer
@@ -134,6 +135,14 @@ def test_a_user_schema_that_would_stop_its_checks_is_refused(
     with pytest.raises(ConfigError) as caught:
         load_profiles([profile_file])
     assert str(caught.value) == f"{tmp_path / 'my-gateway.request.json'}: {expected}"
+
+
+@pytest.mark.skipif(fast_verdicts() is None, reason="needs the fast extra")
+def test_a_user_schema_file_referring_to_what_is_not_there_stops_start_up(tmp_path, profile_file):
+    """Even one no profile names: the fast validators' registry holds every schema file."""
+    (tmp_path / "extra.json").write_text(json.dumps({"$ref": "missing.json"}))
+    with pytest.raises(ConfigError, match="a request schema refers to what is not there"):
+        load_profiles([profile_file])
 
 
 def test_values_in_a_user_schema_are_not_read_as_references(tmp_path, profile_file):

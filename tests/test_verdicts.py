@@ -3,6 +3,10 @@ answers, word for word, whether jsonschema-rs judges first or mock-server's comp
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
+import logging
+import subprocess
 import sys
 
 import pytest
@@ -73,8 +77,42 @@ def test_the_fast_validator_is_built_once_a_schema_has_judged_the_warm_up():
             body = {**ASK, "user": f"user-{sent}"}  # each body new: a body seen is not checked
             assert post_json(server, "/v1/chat/completions", body).status == 200
             assert [check.built for check in checks] == [sent == verdicts.WARM_UP] * 2, sent
+        assert profile.check_request.verdict(ASK) is True  # the fast validator's own verdict
         refused = post_json(server, "/v1/chat/completions", {**ASK, "temperature": "hot"})
         assert refused.status == 400 and refused.json()["error"]["param"] == "temperature"
+
+
+DEFERRED = """
+import http.client, json, sys
+from mock_server.checks.verdicts import WARM_UP
+from mock_server.testing.runner import MockServer
+
+def ask(server, number):
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": f"hi {number}"}]}
+    connection = http.client.HTTPConnection("127.0.0.1", server.port)
+    connection.request("POST", "/v1/chat/completions", json.dumps(body),
+                       {"Authorization": "Bearer sk-x", "Content-Type": "application/json"})
+    assert connection.getresponse().status == 200
+    connection.close()
+
+with MockServer() as server:
+    for number in range(5):
+        ask(server, number)
+    print("jsonschema_rs" in sys.modules)
+    for number in range(5, WARM_UP):
+        ask(server, number)
+    print("jsonschema_rs" in sys.modules)
+"""
+
+
+@WITH_FAST_EXTRA
+def test_a_server_loads_jsonschema_rs_only_once_a_schema_has_judged_the_warm_up():
+    """In a process of its own: a test's few requests leave the library unloaded."""
+    done = subprocess.run(
+        [sys.executable, "-c", DEFERRED], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]
 
 
 def test_until_the_fast_validator_is_built_the_compiler_judges_every_body(monkeypatch):
@@ -106,13 +144,25 @@ def test_a_fast_validator_that_cannot_be_built_leaves_the_compiler_to_judge(monk
     assert worded == ["a", "b"] and not check.built
 
 
-class _BrokenInstall:
+class _BrokenInstall(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """An installed jsonschema-rs whose compiled part cannot be loaded."""
 
     def find_spec(self, name, path=None, target=None):
-        if name == "jsonschema_rs":
-            raise ImportError("cannot open shared object file", name="jsonschema_rs.jsonschema_rs")
+        return importlib.util.spec_from_loader(name, self) if name == "jsonschema_rs" else None
+
+    def create_module(self, spec):
         return None
+
+    def exec_module(self, module):
+        raise ImportError("cannot open shared object file", name="jsonschema_rs.jsonschema_rs")
+
+
+def warnings_said(caplog) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "mock_server" and record.levelno >= logging.WARNING
+    ]
 
 
 def test_an_install_that_cannot_be_imported_is_said_once_and_the_compiler_judges(
@@ -121,11 +171,26 @@ def test_an_install_that_cannot_be_imported_is_said_once_and_the_compiler_judges
     monkeypatch.setattr(verdicts, "jsonschema_rs", verdicts._NOT_YET)
     monkeypatch.delitem(sys.modules, "jsonschema_rs", raising=False)
     monkeypatch.setattr(sys, "meta_path", [_BrokenInstall(), *sys.meta_path])
+    assert verdicts.fast_verdicts() == "jsonschema-rs"  # installed, as far as can be seen
     assert verdicts.meta_valid({"type": "object"}) is None
     assert verdicts.meta_valid({"type": "object"}) is None
     assert verdicts.fast_verdicts() is None
-    said = [record.getMessage() for record in caplog.records]
-    assert said == [
+    assert warnings_said(caplog) == [
         "mock-server: jsonschema-rs cannot be imported (cannot open shared object file): "
         "request bodies are judged by mock-server's schema compiler alone"
     ]
+
+
+@WITH_FAST_EXTRA
+def test_a_schema_the_fast_validator_cannot_build_is_said_once_and_judged_by_the_compiler(caplog):
+    schema = {"type": "string", "pattern": "(unclosed"}
+    worded: list[object] = []
+    check = verdicts.Verdicts({"user.json": schema}).first(schema, "user.json", worded.append)
+    check.build_now()
+    assert not check.built
+    check("text")
+    assert worded == ["text"]
+    said = warnings_said(caplog)
+    assert len(said) == 1 and "\n" not in said[0]
+    assert said[0].startswith("mock-server: user.json: no fast validator (")
+    assert said[0].endswith("); its bodies are judged by mock-server's schema compiler alone")

@@ -410,6 +410,14 @@ def load_profiles(
         return _merge(resolved(parent, (*seen, name)), data)
 
     builder = _Builder(documents)
+    if extra_files:
+        try:
+            builder.verdicts.resolve_now()
+        except ValueError as exc:  # a reference the fast verdicts' registry cannot resolve
+            files = ", ".join(str(Path(extra)) for extra in extra_files)
+            raise ConfigError(
+                f"{files}: a request schema refers to what is not there: {exc}"
+            ) from None
     # A profile file's schemas are compiled now, so that a mistake in them stops start-up; of
     # the bundled ones (which the test suite compiles), only the default profile's chat schema.
     user_files = {str(Path(extra)) for extra in extra_files}

@@ -35,7 +35,7 @@ log = logging.getLogger("mock_server")
 WARM_UP = 100
 _NOT_YET = object()
 jsonschema_rs: Any = _NOT_YET  # the module once imported; None where it cannot be
-_ALONE = "request bodies are judged by mock-server's schema compiler alone"
+_ALONE = "judged by mock-server's schema compiler alone"
 
 
 def _library() -> Any:
@@ -44,9 +44,13 @@ def _library() -> Any:
     if jsonschema_rs is _NOT_YET:
         try:
             import jsonschema_rs as module
-        except ImportError as exc:  # not installed (no wheel for this platform), or broken
-            if exc.name != "jsonschema_rs":
-                log.warning("mock-server: jsonschema-rs cannot be imported (%s): %s", exc, _ALONE)
+        except Exception as exc:  # not installed (no wheel for this platform), or broken
+            if not (isinstance(exc, ModuleNotFoundError) and exc.name == "jsonschema_rs"):
+                log.warning(
+                    "mock-server: jsonschema-rs cannot be imported (%s): request bodies are %s",
+                    exc,
+                    _ALONE,
+                )
             module = None
         jsonschema_rs = module
     return jsonschema_rs
@@ -84,6 +88,14 @@ class Verdicts:
         self._documents = documents
         self._registry: Any = None
 
+    def resolve_now(self) -> None:
+        """Build the registry of the documents now, rather than with the first validator: a
+        ``ValueError`` when one of them refers to what is not there (a user's schema files are
+        checked so at start-up)."""
+        library = _library()
+        if library is not None and self._registry is None:
+            self._registry = library.Registry(list(self._documents.items()))
+
     def first(self, schema: Mapping[str, Any], schema_id: str, worded: Check) -> Check:
         """A check of ``schema`` that asks the fast validator first, once built, and ``worded``
         (our compiled check of the same schema) only for a body it finds invalid."""
@@ -92,15 +104,22 @@ class Verdicts:
         return FirstVerdict(lambda: self._validator(schema, schema_id), worded)
 
     def _validator(self, schema: Mapping[str, Any], schema_id: str) -> Callable[[Any], bool] | None:
+        """The fast validator of ``schema``, or None (said in one log line) when jsonschema-rs
+        is not there or cannot build it: our compiler judges alone then."""
         library = _library()
         if library is None:
             return None
         try:
-            if self._registry is None:
-                self._registry = library.Registry(list(self._documents.items()))
+            self.resolve_now()
             validator = library.validator_for(schema, registry=self._registry, base_uri=schema_id)
-        except (ValueError, library.ReferencingError) as exc:
-            log.warning("mock-server: %s: %s (%s)", schema_id, _ALONE, exc)
+        except Exception as exc:  # whatever it is, the compiler is there to judge
+            said = " ".join(str(exc).split())  # one line
+            log.warning(
+                "mock-server: %s: no fast validator (%s); its bodies are %s",
+                schema_id,
+                said,
+                _ALONE,
+            )
             return None
         return validator.is_valid
 
@@ -125,6 +144,7 @@ class FirstVerdict:
 
     def build_now(self) -> None:
         """Build the fast validator now, without waiting for the warm-up to end."""
+        self.fast = _unjudged  # built once, whatever comes of it
         self.fast = self._build() or _unjudged
 
     def _warming(self, value: Any) -> bool | None:
