@@ -1310,6 +1310,17 @@ def test_a_stream_error_event_raises_in_the_sdk(tenant, client):
     assert caught.value.body["code"] == "server_error"
 
 
+def test_an_error_event_without_a_count_reaches_the_sdk_after_the_response_exists(client):
+    seen = []
+    with pytest.raises(openai.APIError) as caught:
+        for event in client.responses.create(
+            model=MODEL, input="x", stream=True, extra_headers={"X-Mock-Fault": "error_event"}
+        ):
+            seen.append((event.type, event.response.status))
+    assert seen == [("response.created", "in_progress"), ("response.in_progress", "in_progress")]
+    assert caught.value.body["code"] == "server_error"
+
+
 def test_integral_decimal_counts_are_integers(client):
     response = client.responses.create(
         model=MODEL, input="say a lot", extra_body={"max_output_tokens": 16.0}
