@@ -278,7 +278,9 @@ def test_an_admin_path_called_with_another_method_is_405_naming_its_methods(
         "/__admin/nothing-here",
         "/t/__admin-team/v1/chat/completions",  # a tenant named so: an API path
         "/__admin/v1/chat/completions",  # a profile named so, which the server does not have
+        "/t/team-a/__admin/v1/models",
         "/v1/models/__admin",
+        "/t/%25ff/__admin/scenarios",  # no tenant's name
     ],
 )
 def test_a_path_that_is_no_admin_path_is_still_404(server, path):

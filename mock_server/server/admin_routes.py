@@ -3,9 +3,9 @@ the first admin call, so a server nobody administers never pays for it at start-
 
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
+
+from .prefixed import RouteTable
 
 # (method, path under [/t/{tenant}]/__admin, handler in server.admin)
 ROUTES = (
@@ -28,9 +28,13 @@ ROUTES = (
 )
 
 
-def add_admin_routes(app: web.Application, prefix: str = "") -> None:
-    """Register the admin API under ``prefix`` (``""`` or ``/t/{tenant}``)."""
-    base = prefix + "/__admin"
+# The routes under [/t/{tenant}]/__admin, the inspector's too (for ``wrong_method``).
+ADMIN_ROUTES = web.AppKey("admin_routes", RouteTable)
+
+
+def add_admin_routes(app: web.Application) -> None:
+    """Register the admin API (``server.prefixed`` serves it under a tenant's prefix too)."""
+    base = "/__admin"
     for method, path, name in ROUTES:
         if method == "GET":
             app.router.add_get(base + path, _on_first_use(name))  # HEAD too, as for any GET
@@ -52,19 +56,11 @@ def _on_first_use(name: str):
     return admin_call
 
 
-# A path under [/t/{tenant}]/__admin (a tenant's name is one segment).
-_ADMIN_PATH = re.compile(r"(?:/t/[^/]+)?/__admin(?:/|$)")
-
-
 async def wrong_method(request: web.Request) -> web.Response | None:
     """405, with ``Allow``, for an admin path called with a method it does not take; None for
     any other request (the API's paths answer 404 there, as OpenAI does)."""
-    if not _ADMIN_PATH.match(request.path):
-        return None
-    allowed: set[str] = set()
-    for resource in request.app.router.resources():
-        if "/__admin" in resource.canonical:  # not /{profile}/..., for a profile "__admin"
-            allowed.update((await resource.resolve(request))[1])
+    routes = request.app[ADMIN_ROUTES]
+    _, allowed = routes.match(request.rel_url.path_safe, request.method, {})
     if not allowed:
         return None
     from . import admin

@@ -30,13 +30,14 @@ from ..providers import BASE_PATHS, Profile, ProfileRegistry
 from ..wire.ids import Ids
 from ..wire.pacer import Pacer
 from .addresses import in_url
-from .admin_routes import add_admin_routes, wrong_method
+from .admin_routes import ADMIN_ROUTES, add_admin_routes, wrong_method
 from .apis import DEFAULT_APIS, Api
 from .auth import authenticate
 from .exchange import Incoming
 from .headers import readable
 from .inspector import add_inspector_routes, load_files
 from .pipeline import api_read_route, api_route
+from .prefixed import ANY_SEGMENT, TENANT_SEGMENT, PrefixedRoutes, RouteTable
 from .render import as_api_error, error_answer, json_response
 from .request_log import FORMATS as LOG_FORMATS
 from .request_log import RequestLog
@@ -161,26 +162,28 @@ def create_app(
         from .watch import watch_scenarios
 
         app.cleanup_ctx.append(watch_scenarios)
-    page = load_files()
+    add_admin_routes(app)
+    add_inspector_routes(app, load_files())
+    admin = list(app.router.resources())
     app[API_ROUTES] = {}
-    # A tenant's name holds no "%": a byte that is not UTF-8 stays percent-encoded in the path
-    # aiohttp decodes, where it would be the same name as its encoded "%25" spelling.
-    for tenant in ("", "/t/{tenant:[^{}/%]+}"):
-        add_admin_routes(app, tenant)
-        add_inspector_routes(app, tenant, page)
-        for profile in ("", "/{profile}"):
-            for base in BASE_PATHS:
-                prefix = tenant + profile + base
-                for api in served:
-                    route = app.router.add_post(prefix + api.path, api_route(api, base))
-                    app[API_ROUTES][route.resource.canonical] = (api, base)
-                    for method, path, handle in api.reads():
-                        app.router.add_route(
-                            method, prefix + path, api_read_route(api, base, handle)
-                        )
-                app.router.add_get(prefix + "/models", models_route(base))
-                # A model id may hold a slash (``openai/gpt-4o`` at a gateway).
-                app.router.add_get(prefix + "/models/{model:.+}", models_route(base))
+    for base in BASE_PATHS:
+        for api in served:
+            route = app.router.add_post(base + api.path, api_route(api, base))
+            app[API_ROUTES][route.resource.canonical] = (api, base)
+            for method, path, handle in api.reads():
+                app.router.add_route(method, base + path, api_read_route(api, base, handle))
+        app.router.add_get(base + "/models", models_route(base))
+        # A model id may hold a slash (``openai/gpt-4o`` at a gateway).
+        app.router.add_get(base + "/models/{model:.+}", models_route(base))
+    api_paths = list(app.router.resources())[len(admin) :]
+    # The same routes under [/t/{tenant}][/{profile}] (``prefixed``).
+    profiled = PrefixedRoutes("/", "profile", ANY_SEGMENT, RouteTable(api_paths))
+    tenant_admin = PrefixedRoutes("/t/", "tenant", TENANT_SEGMENT, RouteTable(admin))
+    app.router.register_resource(
+        PrefixedRoutes("/t/", "tenant", TENANT_SEGMENT, RouteTable([*admin, *api_paths, profiled]))
+    )
+    app.router.register_resource(profiled)
+    app[ADMIN_ROUTES] = RouteTable([*admin, tenant_admin])
     # [\s\S]: any character, a newline included (a percent-encoded %0A decodes to one).
     app.router.add_route("*", r"/{tail:[\s\S]*}", not_found)
     return app

@@ -38,11 +38,10 @@ def load_files() -> dict[str, tuple[str, str, bytes]]:
     }
 
 
-def add_inspector_routes(
-    app: web.Application, prefix: str, files: dict[str, tuple[str, str, bytes]]
-) -> None:
-    """Serve the page under ``prefix`` (``""`` or ``/t/{tenant}``)."""
-    base = prefix + "/__admin"
+def add_inspector_routes(app: web.Application, files: dict[str, tuple[str, str, bytes]]) -> None:
+    """Serve the page at ``/__admin/`` (``server.prefixed`` serves it under a tenant's prefix
+    too)."""
+    base = "/__admin"
 
     async def redirect(request: web.Request) -> web.Response:
         raise web.HTTPFound(request.path + "/")

@@ -1,0 +1,140 @@
+"""Routes under a path prefix that names something: ``/t/{tenant}`` and ``/{profile}``.
+
+Every route is served under those prefixes too. Registered with aiohttp once for each prefix
+they would be some 140 more path patterns, each compiled at start-up (about 12 ms in all) and
+tried in turn for every request under a prefix. Instead each prefix is one aiohttp resource,
+``PrefixedRoutes``: it reads the prefix's segment itself and looks the rest of the path up in a
+``RouteTable`` of the routes registered without a prefix, so a request reaches the same route,
+and handler, whatever its prefix, the segment added to its match (``match_info["tenant"]``).
+
+Only aiohttp's public resource interface is used: ``AbstractResource``, a resource's routes and
+``get_info()``, and ``UrlMappingMatchInfo``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from aiohttp import hdrs, web
+from yarl import URL
+
+Resolved = tuple["web.UrlMappingMatchInfo | None", set[str]]
+
+# A tenant's name holds no "%": a byte that is not UTF-8 stays percent-encoded in the path
+# aiohttp decodes, where it would be the same name as its encoded "%25" spelling.
+TENANT_SEGMENT = r"[^{}/%]+"
+ANY_SEGMENT = r"[^{}/]+"  # what aiohttp's own ``{name}`` matches
+
+
+class RouteTable:
+    """The routes of resources registered without a prefix, found by path and method as
+    aiohttp's router finds them: a plain path, then each pattern in the order registered, then
+    each ``PrefixedRoutes`` in the table (a profile's prefix under a tenant's)."""
+
+    def __init__(self, resources: Iterable[web.AbstractResource]) -> None:
+        self._plain: dict[str, dict[str, web.AbstractRoute]] = {}
+        self._patterns: list[tuple[re.Pattern[str], dict[str, web.AbstractRoute]]] = []
+        self._prefixed: list[PrefixedRoutes] = []
+        self._routes: list[web.AbstractRoute] = []
+        for resource in resources:
+            self._routes.extend(resource)
+            if isinstance(resource, PrefixedRoutes):
+                self._prefixed.append(resource)
+                continue
+            routes = {route.method: route for route in resource}
+            info = resource.get_info()
+            if "path" in info:  # a PlainResource; a path registered again keeps its first routes
+                self._plain[info["path"]] = routes | self._plain.get(info["path"], {})
+            elif "pattern" in info:  # a DynamicResource
+                self._patterns.append((info["pattern"], routes))
+            else:
+                raise TypeError(f"{resource!r} cannot be served under a prefix")
+
+    def match(self, path: str, method: str, bound: dict[str, str]) -> Resolved:
+        """The route ``method path`` reaches, its match holding ``bound`` and the path's
+        variables; or None and the methods the path's resources take."""
+        allowed: set[str] = set()
+        routes = self._plain.get(path)
+        found = None if routes is None else _chosen(routes, method, bound, allowed)
+        if found is not None:
+            return found, allowed
+        for pattern, routes in self._patterns:
+            if (matched := pattern.fullmatch(path)) is not None:
+                variables = {key: _unquoted(value) for key, value in matched.groupdict().items()}
+                if (found := _chosen(routes, method, bound | variables, allowed)) is not None:
+                    return found, allowed
+        for prefixed in self._prefixed:
+            found, methods = prefixed.match(path, method, bound)
+            if found is not None:
+                return found, allowed
+            allowed |= methods
+        return None, allowed
+
+    def __len__(self) -> int:
+        return len(self._routes)
+
+    def __iter__(self) -> Iterator[web.AbstractRoute]:
+        return iter(self._routes)
+
+
+class PrefixedRoutes(web.AbstractResource):
+    """``{lead}{segment}`` followed by any path of ``table``: the route that path reaches, the
+    segment in its match as ``variable``."""
+
+    def __init__(self, lead: str, variable: str, segment: str, table: RouteTable) -> None:
+        super().__init__()
+        self._lead = lead
+        self._variable = variable
+        self._segment = re.compile(segment)
+        self._table = table
+
+    @property
+    def canonical(self) -> str:
+        return f"{self._lead}{{{self._variable}}}"
+
+    def url_for(self, **parts: str) -> URL:
+        return URL.build(path=self._lead + parts[self._variable])
+
+    def add_prefix(self, prefix: str) -> None:
+        raise NotImplementedError("mock-server's routes are served from the root of a server")
+
+    def get_info(self) -> dict[str, str]:
+        return {"formatter": self.canonical}
+
+    def raw_match(self, path: str) -> bool:
+        return path == self.canonical
+
+    async def resolve(self, request: web.Request) -> Resolved:
+        return self.match(request.rel_url.path_safe, request.method, {})
+
+    def match(self, path: str, method: str, bound: dict[str, str]) -> Resolved:
+        """As ``RouteTable.match``, for ``path`` with the prefix before it."""
+        if not path.startswith(self._lead):
+            return None, set()
+        name, slash, rest = path[len(self._lead) :].partition("/")
+        if not slash or self._segment.fullmatch(name) is None:
+            return None, set()
+        return self._table.match(slash + rest, method, {**bound, self._variable: _unquoted(name)})
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __iter__(self) -> Iterator[web.AbstractRoute]:
+        return iter(self._table)
+
+
+def _chosen(
+    routes: dict[str, web.AbstractRoute], method: str, variables: dict[str, str], allowed: set[str]
+) -> web.UrlMappingMatchInfo | None:
+    allowed.update(routes)
+    route = routes.get(method) or routes.get(hdrs.METH_ANY)
+    return None if route is None else web.UrlMappingMatchInfo(variables, route)
+
+
+def _unquoted(value: str) -> str:
+    """A variable's value as aiohttp gives it: the path it matches in (``URL.path_safe``) keeps
+    "/" and "%" percent-encoded, aiohttp decodes them in the value."""
+    if "%" not in value:
+        return value
+    return value.replace("%2F", "/").replace("%25", "%")
