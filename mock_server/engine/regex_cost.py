@@ -27,6 +27,7 @@ and a negated class matches at most what it matches with case kept.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Iterator
@@ -288,7 +289,15 @@ def _chars(op: Any, arg: Any, nocase: bool) -> _Chars | None:
 
 
 def _literal(code: int, nocase: bool) -> _Chars:
-    chars = _Chars(1 << code, frozenset()) if code < 128 else _Chars(0, frozenset(_kind(code)))
+    if code < 128:
+        return _ascii_literal(code, nocase)
+    chars = _Chars(0, frozenset(_kind(code)))
+    return _either_case(chars) if nocase else chars
+
+
+@functools.cache  # 256 at most: a pattern's literals are mostly ASCII, and repeat
+def _ascii_literal(code: int, nocase: bool) -> _Chars:
+    chars = _Chars(1 << code, frozenset())
     return _either_case(chars) if nocase else chars
 
 
@@ -317,11 +326,16 @@ def _class(items: Any, nocase: bool) -> _Chars:
             listed = _Chars(ascii_bits, _KINDS if high >= 128 else frozenset())
             chars |= _either_case(listed) if nocase else listed
         elif op is _c.CATEGORY and arg in _CATEGORIES:
-            test, beyond = _CATEGORIES[arg]
-            chars |= _Chars(sum(1 << ord(ch) for ch in _ASCII if test(ch)), frozenset(beyond))
+            chars |= _category(arg)
         else:
             return _EVERY
     return chars
+
+
+@functools.cache  # one for each of the six categories
+def _category(category: Any) -> _Chars:
+    test, beyond = _CATEGORIES[category]
+    return _Chars(sum(1 << ord(ch) for ch in _ASCII if test(ch)), frozenset(beyond))
 
 
 def _outside(chars: _Chars) -> _Chars:
@@ -340,7 +354,13 @@ def _kind(code: int) -> set[str]:
 
 
 def _bits(value: int) -> list[int]:
-    return [code for code in range(128) if value >> code & 1]
+    """The positions of ``value``'s set bits: one step each, not one for each of 128."""
+    codes = []
+    while value:
+        lowest = value & -value
+        codes.append(lowest.bit_length() - 1)
+        value ^= lowest
+    return codes
 
 
 def folded(tree: Any) -> int:
