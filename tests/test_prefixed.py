@@ -88,5 +88,27 @@ def test_each_prefix_is_one_resource_not_a_pattern_per_route(app):
     prefixed = [r for r in app.router.resources() if "{tenant" in r.canonical]
     assert [r.canonical for r in prefixed] == ["/t/{tenant}"]
     assert sum("{profile" in r.canonical for r in app.router.resources()) == 1
-    with pytest.raises(NotImplementedError):
-        prefixed[0].add_prefix("/mounted")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "canonical", "variables"),
+    [
+        ("POST", "/mock/t/a/v1/chat/completions", "/v1/chat/completions", {"tenant": "a"}),
+        ("GET", "/mock/t/a/groq/v1/models/x", "/v1/models/{model}", {"profile": "groq"}),
+        ("GET", "/mock/groq/v1/models", "/v1/models", {"profile": "groq"}),
+        ("GET", "/mock/t/a/__admin/health", "/__admin/health", {"tenant": "a"}),
+        ("GET", "/t/a/v1/models", None, {}),
+    ],
+)
+def test_an_app_mounted_under_a_prefix_serves_its_prefixed_routes_there(
+    method, path, canonical, variables
+):
+    parent = web.Application()
+    parent.add_subapp("/mock", create_app())
+    parent.freeze()
+    match = resolved(parent, method, path)
+    if canonical is None:
+        assert match.http_exception is not None
+    else:
+        assert match.route.resource.canonical == "/mock" + canonical
+        assert variables.items() <= match.items()

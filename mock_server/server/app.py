@@ -37,7 +37,7 @@ from .exchange import Incoming
 from .headers import readable
 from .inspector import add_inspector_routes, load_files
 from .pipeline import api_read_route, api_route
-from .prefixed import ANY_SEGMENT, TENANT_SEGMENT, PrefixedRoutes, RouteTable
+from .prefixed import prefixed_routes, with_tenants
 from .render import as_api_error, error_answer, json_response
 from .request_log import FORMATS as LOG_FORMATS
 from .request_log import RequestLog
@@ -175,15 +175,10 @@ def create_app(
         app.router.add_get(base + "/models", models_route(base))
         # A model id may hold a slash (``openai/gpt-4o`` at a gateway).
         app.router.add_get(base + "/models/{model:.+}", models_route(base))
-    api_paths = list(app.router.resources())[len(admin) :]
-    # The same routes under [/t/{tenant}][/{profile}] (``prefixed``).
-    profiled = PrefixedRoutes("/", "profile", ANY_SEGMENT, RouteTable(api_paths))
-    tenant_admin = PrefixedRoutes("/t/", "tenant", TENANT_SEGMENT, RouteTable(admin))
-    app.router.register_resource(
-        PrefixedRoutes("/t/", "tenant", TENANT_SEGMENT, RouteTable([*admin, *api_paths, profiled]))
-    )
-    app.router.register_resource(profiled)
-    app[ADMIN_ROUTES] = RouteTable([*admin, tenant_admin])
+    # The same routes under [/t/{tenant}][/{profile}].
+    for resource in prefixed_routes(admin, list(app.router.resources())[len(admin) :]):
+        app.router.register_resource(resource)
+    app[ADMIN_ROUTES] = with_tenants(admin)
     # [\s\S]: any character, a newline included (a percent-encoded %0A decodes to one).
     app.router.add_route("*", r"/{tail:[\s\S]*}", not_found)
     return app

@@ -23,8 +23,8 @@ Resolved = tuple["web.UrlMappingMatchInfo | None", set[str]]
 
 # A tenant's name holds no "%": a byte that is not UTF-8 stays percent-encoded in the path
 # aiohttp decodes, where it would be the same name as its encoded "%25" spelling.
-TENANT_SEGMENT = r"[^{}/%]+"
-ANY_SEGMENT = r"[^{}/]+"  # what aiohttp's own ``{name}`` matches
+_TENANT = r"[^{}/%]+"
+_ANY = r"[^{}/]+"  # what aiohttp's own ``{name}`` matches
 
 
 class RouteTable:
@@ -97,13 +97,15 @@ class PrefixedRoutes(web.AbstractResource):
         return URL.build(path=self._lead + parts[self._variable])
 
     def add_prefix(self, prefix: str) -> None:
-        raise NotImplementedError("mock-server's routes are served from the root of a server")
+        """Mounted as a sub-application: the table's routes are under ``prefix`` too, and
+        keep matching the rest of the path as they did when the table was made."""
+        self._lead = prefix + self._lead
 
     def get_info(self) -> dict[str, str]:
         return {"formatter": self.canonical}
 
     def raw_match(self, path: str) -> bool:
-        return path == self.canonical
+        return False  # no route is added to it by its path: its routes are the table's
 
     async def resolve(self, request: web.Request) -> Resolved:
         return self.match(request.rel_url.path_safe, request.method, {})
@@ -122,6 +124,27 @@ class PrefixedRoutes(web.AbstractResource):
 
     def __iter__(self) -> Iterator[web.AbstractRoute]:
         return iter(self._table)
+
+
+def prefixed_routes(
+    admin: list[web.AbstractResource], api: list[web.AbstractResource]
+) -> list[PrefixedRoutes]:
+    """The resources to register after ``admin`` (the admin API's and the inspector's) and
+    ``api`` (the APIs'): ``/t/{tenant}`` before any of them, ``/{profile}`` before the APIs',
+    under a tenant's prefix too."""
+    under_profile = RouteTable(api)
+
+    def profiles() -> PrefixedRoutes:  # one in each place: mounting the app moves the outer one
+        return PrefixedRoutes("/", "profile", _ANY, under_profile)
+
+    tenants = PrefixedRoutes("/t/", "tenant", _TENANT, RouteTable([*admin, *api, profiles()]))
+    return [tenants, profiles()]
+
+
+def with_tenants(resources: list[web.AbstractResource]) -> RouteTable:
+    """The routes of ``resources`` as they are and under ``/t/{tenant}``."""
+    tenants = PrefixedRoutes("/t/", "tenant", _TENANT, RouteTable(resources))
+    return RouteTable([*resources, tenants])
 
 
 def _chosen(
