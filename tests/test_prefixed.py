@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from mock_server.server.app import create_app
-from mock_server.server.prefixed import PrefixedRoutes
+from mock_server.server.prefixed import PrefixedRoutes, prefixed_routes
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_every_route_is_reached_under_every_prefix_with_the_prefix_in_its_match(
         # A plain path that takes POST alone; GET goes on to the pattern beside it.
         ("GET", "/t/a/v1/responses/input_tokens", "/v1/responses/{id}", {"id": "input_tokens"}),
         # aiohttp decodes "/" and "%" in a variable's value, a profile's name too.
-        ("GET", "/x%2Fy/v1/models/a%2Fb", "/v1/models/{model}", {"profile": "x/y"}),
+        ("GET", "/x%2Fy/v1/models/a%2Fb", "/v1/models/{model}", {"profile": "x/y", "model": "a/b"}),
         ("DELETE", "/t/a/__admin/scenarios/x%25y", "/__admin/scenarios/{name}", {"name": "x%y"}),
         # No tenant: "%" in its name, an empty name, a second tenant; no tenant's prefix alone.
         ("POST", "/t/a%25b/v1/chat/completions", "/{tail}", {}),
@@ -97,7 +97,6 @@ def test_each_prefix_is_one_resource_not_a_pattern_per_route(app):
         ("GET", "/mock/t/a/groq/v1/models/x", "/v1/models/{model}", {"profile": "groq"}),
         ("GET", "/mock/groq/v1/models", "/v1/models", {"profile": "groq"}),
         ("GET", "/mock/t/a/__admin/health", "/__admin/health", {"tenant": "a"}),
-        ("GET", "/t/a/v1/models", None, {}),
     ],
 )
 def test_an_app_mounted_under_a_prefix_serves_its_prefixed_routes_there(
@@ -107,8 +106,35 @@ def test_an_app_mounted_under_a_prefix_serves_its_prefixed_routes_there(
     parent.add_subapp("/mock", create_app())
     parent.freeze()
     match = resolved(parent, method, path)
-    if canonical is None:
-        assert match.http_exception is not None
-    else:
-        assert match.route.resource.canonical == "/mock" + canonical
-        assert variables.items() <= match.items()
+    assert match.route.resource.canonical == "/mock" + canonical
+    assert variables.items() <= match.items()
+
+
+async def _one(request: web.Request) -> web.Response:
+    return web.Response()
+
+
+async def _two(request: web.Request) -> web.Response:
+    return web.Response()
+
+
+def test_a_table_tries_the_routes_in_the_order_aiohttp_does():
+    """The longest literal start first, whatever the order registered; a path registered twice
+    answers with its first resource's routes, a route for any method among them."""
+    app = web.Application()
+    app.router.add_get("/v1/{a}/x", _one)
+    app.router.add_get("/v1/b/{c}", _two)
+    app.router.add_route("*", "/v1/same", _one)
+    app.router.add_get("/v1/other", _one)
+    app.router.add_get("/v1/same", _two)
+    for resource in prefixed_routes([], list(app.router.resources())):
+        app.router.register_resource(resource)
+    app.freeze()
+    for method, path, handler in [
+        ("GET", "/v1/b/x", _two),
+        ("GET", "/v1/c/x", _one),
+        ("GET", "/v1/same", _one),
+        ("PATCH", "/v1/same", _one),
+    ]:
+        for prefix in ("", "/t/z", "/groq", "/t/z/groq"):
+            assert resolved(app, method, prefix + path).route.handler is handler

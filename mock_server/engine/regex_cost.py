@@ -354,7 +354,7 @@ def _kind(code: int) -> set[str]:
 
 
 def _bits(value: int) -> list[int]:
-    """The positions of ``value``'s set bits: one step each, not one for each of 128."""
+    """The positions of the set bits of ``value`` (not negative): one step for each."""
     codes = []
     while value:
         lowest = value & -value

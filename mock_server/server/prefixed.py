@@ -4,11 +4,15 @@ Every route is served under those prefixes too. Registered with aiohttp once for
 they would be some 140 more path patterns, each compiled at start-up (about 12 ms in all) and
 tried in turn for every request under a prefix. Instead each prefix is one aiohttp resource,
 ``PrefixedRoutes``: it reads the prefix's segment itself and looks the rest of the path up in a
-``RouteTable`` of the routes registered without a prefix, so a request reaches the same route,
-and handler, whatever its prefix, the segment added to its match (``match_info["tenant"]``).
+``RouteTable`` of the routes registered without a prefix (as ``create_app`` made them), so a
+request reaches the same route, and handler, whatever its prefix, the segment added to its match
+(``match_info["tenant"]``); its ``match_info.route.resource`` is the route's own, unprefixed.
 
-Only aiohttp's public resource interface is used: ``AbstractResource``, a resource's routes and
-``get_info()``, and ``UrlMappingMatchInfo``.
+It is built on aiohttp's public resource interface (``AbstractResource``, a resource's routes and
+``get_info()``, ``UrlMappingMatchInfo``) and follows its router where it looks a path up: a plain
+path, then the patterns with the longest literal start first, each matched against the decoded
+path aiohttp matches (``URL.path_safe``), a variable's value with "/" and "%" decoded. The
+tests run every route under every prefix at the lowest and the newest aiohttp declared.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from aiohttp import hdrs, web
 from yarl import URL
 
 Resolved = tuple["web.UrlMappingMatchInfo | None", set[str]]
+Routes = dict[str, web.AbstractRoute]  # a resource's routes, by method
 
 # A tenant's name holds no "%": a byte that is not UTF-8 stays percent-encoded in the path
 # aiohttp decodes, where it would be the same name as its encoded "%25" spelling.
@@ -29,36 +34,37 @@ _ANY = r"[^{}/]+"  # what aiohttp's own ``{name}`` matches
 
 class RouteTable:
     """The routes of resources registered without a prefix, found by path and method as
-    aiohttp's router finds them: a plain path, then each pattern in the order registered, then
-    each ``PrefixedRoutes`` in the table (a profile's prefix under a tenant's)."""
+    aiohttp's router finds them: a plain path first, then the patterns whose literal start is
+    longest (in the order registered where two are as long), then each ``PrefixedRoutes`` in
+    the table (a profile's prefix under a tenant's)."""
 
     def __init__(self, resources: Iterable[web.AbstractResource]) -> None:
-        self._plain: dict[str, dict[str, web.AbstractRoute]] = {}
-        self._patterns: list[tuple[re.Pattern[str], dict[str, web.AbstractRoute]]] = []
+        self._plain: dict[str, list[Routes]] = {}
+        patterns: list[tuple[int, re.Pattern[str], Routes]] = []
         self._prefixed: list[PrefixedRoutes] = []
-        self._routes: list[web.AbstractRoute] = []
         for resource in resources:
-            self._routes.extend(resource)
             if isinstance(resource, PrefixedRoutes):
                 self._prefixed.append(resource)
                 continue
             routes = {route.method: route for route in resource}
             info = resource.get_info()
-            if "path" in info:  # a PlainResource; a path registered again keeps its first routes
-                self._plain[info["path"]] = routes | self._plain.get(info["path"], {})
-            elif "pattern" in info:  # a DynamicResource
-                self._patterns.append((info["pattern"], routes))
+            if "path" in info:  # a PlainResource
+                self._plain.setdefault(info["path"], []).append(routes)
+            elif "pattern" in info:  # a DynamicResource, tried in the order of aiohttp's index
+                literal = resource.canonical.partition("{")[0].rpartition("/")[0]
+                patterns.append((len(literal), info["pattern"], routes))
             else:
                 raise TypeError(f"{resource!r} cannot be served under a prefix")
+        patterns.sort(key=lambda entry: -entry[0])  # stable: registration order within a length
+        self._patterns = [(pattern, routes) for _, pattern, routes in patterns]
 
     def match(self, path: str, method: str, bound: dict[str, str]) -> Resolved:
         """The route ``method path`` reaches, its match holding ``bound`` and the path's
         variables; or None and the methods the path's resources take."""
         allowed: set[str] = set()
-        routes = self._plain.get(path)
-        found = None if routes is None else _chosen(routes, method, bound, allowed)
-        if found is not None:
-            return found, allowed
+        for routes in self._plain.get(path, ()):
+            if (found := _chosen(routes, method, bound, allowed)) is not None:
+                return found, allowed
         for pattern, routes in self._patterns:
             if (matched := pattern.fullmatch(path)) is not None:
                 variables = {key: _unquoted(value) for key, value in matched.groupdict().items()}
@@ -70,12 +76,6 @@ class RouteTable:
                 return found, allowed
             allowed |= methods
         return None, allowed
-
-    def __len__(self) -> int:
-        return len(self._routes)
-
-    def __iter__(self) -> Iterator[web.AbstractRoute]:
-        return iter(self._routes)
 
 
 class PrefixedRoutes(web.AbstractResource):
@@ -119,11 +119,13 @@ class PrefixedRoutes(web.AbstractResource):
             return None, set()
         return self._table.match(slash + rest, method, {**bound, self._variable: _unquoted(name)})
 
+    # Its routes are the table's, listed where they are registered: ``app.router.routes()``
+    # names each route once.
     def __len__(self) -> int:
-        return len(self._table)
+        return 0
 
     def __iter__(self) -> Iterator[web.AbstractRoute]:
-        return iter(self._table)
+        return iter(())
 
 
 def prefixed_routes(
@@ -148,7 +150,7 @@ def with_tenants(resources: list[web.AbstractResource]) -> RouteTable:
 
 
 def _chosen(
-    routes: dict[str, web.AbstractRoute], method: str, variables: dict[str, str], allowed: set[str]
+    routes: Routes, method: str, variables: dict[str, str], allowed: set[str]
 ) -> web.UrlMappingMatchInfo | None:
     allowed.update(routes)
     route = routes.get(method) or routes.get(hdrs.METH_ANY)
