@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
+import openai
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
+from conftest import API_KEY, made
 
 from mock_server.server.app import create_app
 from mock_server.server.prefixed import PrefixedRoutes, prefixed_routes
@@ -138,3 +140,18 @@ def test_a_table_tries_the_routes_in_the_order_aiohttp_does():
     ]:
         for prefix in ("", "/t/z", "/groq", "/t/z/groq"):
             assert resolved(app, method, prefix + path).route.handler is handler
+
+
+def test_the_sdk_reaches_a_profile_under_a_tenant_as_that_tenant_and_profile(server, tenant):
+    """Through the openai SDK: the tenant's scenario answers, the profile words the errors."""
+    tenant.add({"name": "team", "match": {"last_user_message": "hi"}, "reply": {"content": "ours"}})
+    sdk = made(openai.OpenAI(base_url=tenant.url("deepseek"), api_key=API_KEY, max_retries=0))
+    ask = {"model": "deepseek-chat", "messages": [{"role": "user", "content": "hi"}]}
+    assert sdk.chat.completions.create(**ask).choices[0].message.content == "ours"
+    with pytest.raises(openai.UnprocessableEntityError) as caught:
+        sdk.chat.completions.create(**ask, temperature=3)
+    assert caught.value.body["message"].startswith("Invalid Parameters: Invalid 'temperature'")
+    assert [entry["profile"] for entry in tenant.requests()] == ["deepseek", "deepseek"]
+    assert {model.owned_by for model in sdk.models.list().data} == {"deepseek"}
+    elsewhere = made(openai.OpenAI(base_url=server.url + "/deepseek/v1", api_key=API_KEY))
+    assert elsewhere.chat.completions.create(**ask).choices[0].message.content != "ours"
